@@ -1,0 +1,132 @@
+"""Command-line pieces both `python -m legacy` and `python -m modern` use:
+the flags of the original experiment, their validation, and the rule that a
+user mistake ends in one line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+
+from common.config import ORIGINAL_STEPS_PER_EPOCH, Hyperparameters
+from common.errors import DataError, NonFiniteLoss
+
+EXIT_USAGE = 2      # bad flags or bad data: the user's to fix
+EXIT_TRAINING = 3   # training failed (NaN/Inf loss)
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
+    return value
+
+
+def learning_rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value) or not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1], got {text}")
+    return value
+
+
+def add_experiment_flags(parser: argparse.ArgumentParser, default_plot: str) -> None:
+    """Flags shared by both implementations' entry points."""
+    defaults = Hyperparameters()
+    parser.add_argument(
+        "--data", default="sample", metavar="SOURCE",
+        help="where MNIST comes from: 'sample' (the bundled 5,000 real digits, "
+             "default), 'keras' (Keras's cached ~/.keras/datasets/mnist.npz), a "
+             "folder of the four IDX .gz files (missing files are downloaded "
+             "from --source-url, as TF1 did), or a path to an mnist.npz")
+    parser.add_argument(
+        "--seed", type=non_negative_int, default=0,
+        help="seed for the initial weights and the batch order (default 0); "
+             "the original was unseeded and differed on every run")
+    parser.add_argument(
+        "--epochs", type=positive_int, default=defaults.training_epochs,
+        help=f"training epochs (default {defaults.training_epochs}, as the original)")
+    parser.add_argument(
+        "--batch-size", type=positive_int, default=defaults.batch_size,
+        help=f"examples per optimizer step (default {defaults.batch_size})")
+    parser.add_argument(
+        "--learning-rate", type=learning_rate, default=defaults.learning_rate,
+        help=f"Adam learning rate (default {defaults.learning_rate})")
+    parser.add_argument(
+        "--steps-per-epoch", type=positive_int, default=None,
+        help="optimizer steps per epoch; default int(training images / batch "
+             f"size) as the original, except on the bundled sample where it is "
+             f"{ORIGINAL_STEPS_PER_EPOCH}, the original's count on full MNIST, so "
+             "the total step budget stays the original's 2,140")
+    parser.add_argument(
+        "--plot", default=default_plot, metavar="PNG",
+        help=f"where to save the scatter plot of the test codes (default {default_plot})")
+
+
+def hyperparameters_from(args) -> Hyperparameters:
+    return Hyperparameters(learning_rate=args.learning_rate, training_epochs=args.epochs,
+                           batch_size=args.batch_size)
+
+
+def steps_per_epoch_for(args, source, num_train_examples: int):
+    """The steps per epoch to run, and a line explaining a non-default choice."""
+    if args.steps_per_epoch is not None:
+        return args.steps_per_epoch, None
+    if source.is_sample:
+        passes = ORIGINAL_STEPS_PER_EPOCH * args.batch_size / num_train_examples
+        return ORIGINAL_STEPS_PER_EPOCH, (
+            f"bundled sample: {num_train_examples} training images; each epoch runs "
+            f"the original's {ORIGINAL_STEPS_PER_EPOCH} steps (int(55000/256)), "
+            f"about {passes:.1f} passes over the sample, to keep its optimizer-step "
+            f"budget (--steps-per-epoch to change)")
+    return None, None
+
+
+def check_output_path(path: str) -> None:
+    """Fail before training, not after, when an output cannot be written."""
+    folder = os.path.dirname(os.path.abspath(path)) or "."
+    if not os.path.isdir(folder):
+        raise DataError(f"cannot write {path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise DataError(f"cannot write {path}: folder {folder} is not writable")
+    if os.path.isdir(path):
+        raise DataError(f"cannot write {path}: it is a folder")
+
+
+def run_main(main, argv=None) -> int:
+    """Call `main(argv)`, turning user-facing errors into one line + status."""
+    program = os.path.basename(sys.argv[0]) if argv is None else "autoencoder"
+    try:
+        return main(argv) or 0
+    except DataError as error:
+        print(f"{program}: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except NonFiniteLoss as error:
+        print(f"{program}: error: {error}", file=sys.stderr)
+        return EXIT_TRAINING
+    except KeyboardInterrupt:
+        print(f"{program}: interrupted", file=sys.stderr)
+        return 130
+
+
+def quiet_tensorflow_logs() -> None:
+    """Hide TensorFlow's C++ INFO/WARNING start-up lines (CUDA probing, CPU
+    features) unless the user set TF_CPP_MIN_LOG_LEVEL. Call before TF loads."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

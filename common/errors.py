@@ -1,0 +1,21 @@
+"""The project's own error type for bad data, so entry points can turn it
+into one clear line instead of a stack trace."""
+
+
+class DataError(ValueError):
+    """Data that cannot be read or is not what it claims to be.
+
+    A ValueError subclass because TF1's loader raised ValueError for the same
+    situations (bad magic number, bad validation size); code written against
+    TF1 that catches ValueError keeps working.
+    """
+
+
+class NonFiniteLoss(ArithmeticError):
+    """Training produced a NaN or Inf loss; carries the 1-based step."""
+
+    def __init__(self, step: int, loss: float):
+        self.step, self.loss = step, loss
+        super().__init__(
+            f"loss became {loss} at step {step}; training stopped there. "
+            "Try a smaller --learning-rate, or check the input data is scaled to [0, 1]")

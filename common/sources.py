@@ -1,0 +1,238 @@
+"""Where MNIST-format data comes from: IDX folders, downloads, Keras's npz,
+and the bundled sample. Both implementations read their arrays through here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import urllib.error
+import urllib.request
+
+import numpy as np
+
+from common import idx
+from common.errors import DataError
+
+TRAIN_IMAGES = "train-images-idx3-ubyte.gz"
+TRAIN_LABELS = "train-labels-idx1-ubyte.gz"
+TEST_IMAGES = "t10k-images-idx3-ubyte.gz"
+TEST_LABELS = "t10k-labels-idx1-ubyte.gz"
+IDX_FILES = (TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS)
+
+# TF1's default mirror (CVDF's copy of yann.lecun.com/exdb/mnist/).
+DEFAULT_SOURCE_URL = "https://storage.googleapis.com/cvdf-datasets/mnist/"
+
+# SHA-256 of the published MNIST files, identical on the CVDF mirror and on
+# yann.lecun.com (the same values torchvision and tfds pin). TF1 verified
+# nothing; a download that does not match is rejected here.
+MNIST_SHA256 = {
+    TRAIN_IMAGES: "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+    TRAIN_LABELS: "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+    TEST_IMAGES: "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+    TEST_LABELS: "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+}
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# 5,000 real MNIST digits (4,000 train / 1,000 test, balanced); see its README.
+SAMPLE_DIR = os.path.join(REPO_ROOT, "data", "mnist_sample")
+SAMPLE_CHECKSUMS = os.path.join(SAMPLE_DIR, "SHA256SUMS")
+KERAS_MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
+
+NUM_CLASSES = 10
+_DOWNLOAD_TIMEOUT_S = 60
+_HASH_CHUNK = 1 << 20
+
+
+def sha256_of(path) -> str:
+    """Hex SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for chunk in iter(lambda: stream.read(_HASH_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def keras_cache_path() -> str:
+    """Where `keras.datasets.mnist.load_data()` caches `mnist.npz`."""
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    return os.path.join(home, "datasets", "mnist.npz")
+
+
+def read_checksum_file(path) -> dict[str, str]:
+    """Parse a `sha256sum`-style file into {file name: hex digest}."""
+    sums = {}
+    with open(path, encoding="utf-8") as stream:
+        for line in stream:
+            if line.strip():
+                digest, name = line.split(maxsplit=1)
+                sums[name.strip().lstrip("*")] = digest
+    return sums
+
+
+def verify_sample() -> None:
+    """Raise DataError unless the bundled sample's files match SHA256SUMS."""
+    for name, expected in read_checksum_file(SAMPLE_CHECKSUMS).items():
+        path = os.path.join(SAMPLE_DIR, name)
+        if not os.path.exists(path) or sha256_of(path) != expected:
+            raise DataError(
+                f"bundled sample file {path} is missing or modified (SHA-256 "
+                "mismatch); restore it with `git checkout -- data/mnist_sample`")
+
+
+def download(url: str, path: str, expected_sha256: str | None) -> None:
+    """Download `url` to `path`, atomically, verifying SHA-256 if given.
+
+    The bytes go to a temporary file in the destination folder and are
+    renamed into place only when complete and verified: an interrupted,
+    failed or wrong download leaves nothing under `path`.
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    name = os.path.basename(path)
+    handle, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=folder)
+    try:
+        digest = hashlib.sha256()
+        with os.fdopen(handle, "wb") as out:
+            try:
+                with urllib.request.urlopen(url, timeout=_DOWNLOAD_TIMEOUT_S) as response:
+                    for chunk in iter(lambda: response.read(_HASH_CHUNK), b""):
+                        digest.update(chunk)
+                        out.write(chunk)
+            except (urllib.error.URLError, OSError, ValueError) as error:
+                reason = getattr(error, "reason", None) or error
+                raise DataError(
+                    f"{name} is missing from {folder} and could not be downloaded "
+                    f"from {url} ({reason}); copy the four MNIST .gz files into "
+                    f"{folder}, or use --data sample (bundled) or --data "
+                    "~/.keras/datasets/mnist.npz") from None
+            out.flush()
+            os.fsync(out.fileno())
+        actual = digest.hexdigest()
+        if expected_sha256 is not None and actual != expected_sha256:
+            raise DataError(
+                f"downloaded {url} but its SHA-256 is {actual}, expected "
+                f"{expected_sha256}; the file was discarded")
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+
+
+def _check_labels(labels: np.ndarray, where: str) -> None:
+    if labels.size and int(labels.max()) >= NUM_CLASSES:
+        raise DataError(f"{where}: labels must be digits 0-9, found {int(labels.max())}")
+
+
+def _check_pair(images: np.ndarray, labels: np.ndarray, where: str) -> None:
+    if images.shape[0] != labels.shape[0]:
+        raise DataError(
+            f"{where}: {images.shape[0]} images but {labels.shape[0]} labels")
+    _check_labels(labels, where)
+
+
+def read_idx_folder(folder: str) -> dict[str, np.ndarray]:
+    """Read the four IDX files of a folder (no download) into uint8 arrays.
+
+    Returns {"train_images": [N,28,28,1], "train_labels": [N], "test_images",
+    "test_labels"}: the layout TF1's `extract_images`/`extract_labels` gave.
+    """
+    paths = {name: os.path.join(folder, name) for name in IDX_FILES}
+    arrays = {
+        "train_images": idx.read_images(paths[TRAIN_IMAGES]),
+        "train_labels": idx.read_labels(paths[TRAIN_LABELS]),
+        "test_images": idx.read_images(paths[TEST_IMAGES]),
+        "test_labels": idx.read_labels(paths[TEST_LABELS]),
+    }
+    _check_pair(arrays["train_images"], arrays["train_labels"],
+                f"{paths[TRAIN_IMAGES]} and {paths[TRAIN_LABELS]}")
+    _check_pair(arrays["test_images"], arrays["test_labels"],
+                f"{paths[TEST_IMAGES]} and {paths[TEST_LABELS]}")
+    return arrays
+
+
+_NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
+
+
+def read_keras_npz(path: str) -> dict[str, np.ndarray]:
+    """Read Keras's `mnist.npz` into the same layout as `read_idx_folder`.
+
+    Loaded with allow_pickle=False: an npz holding pickled objects is
+    rejected, never executed. Keras stores no validation split; the caller
+    splits the training arrays the TF1 way.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            missing = [key for key in _NPZ_KEYS if key not in archive.files]
+            if missing:
+                raise DataError(f"{path}: missing arrays {missing}; expected Keras's "
+                                f"mnist.npz with {list(_NPZ_KEYS)}")
+            loaded = {key: archive[key] for key in _NPZ_KEYS}
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    except DataError:
+        raise
+    except (ValueError, OSError, EOFError) as error:
+        # np.load raises ValueError for pickled objects (allow_pickle=False)
+        # and for a non-npz file, OSError/EOFError for a damaged zip.
+        raise DataError(f"{path}: not a readable mnist.npz ({error})") from None
+    for split in ("train", "test"):
+        images, labels = loaded[f"x_{split}"], loaded[f"y_{split}"]
+        if images.dtype != np.uint8 or images.ndim != 3:
+            raise DataError(f"{path}: x_{split} must be uint8 [N, rows, cols], "
+                            f"got {images.dtype} {images.shape}")
+        if labels.dtype != np.uint8 or labels.ndim != 1:
+            raise DataError(f"{path}: y_{split} must be uint8 [N], "
+                            f"got {labels.dtype} {labels.shape}")
+        _check_pair(images, labels, f"{path} ({split})")
+    return {
+        "train_images": loaded["x_train"][..., np.newaxis],
+        "train_labels": loaded["y_train"],
+        "test_images": loaded["x_test"][..., np.newaxis],
+        "test_labels": loaded["y_test"],
+    }
+
+
+class DataSource:
+    """A resolved `--data` argument: what to read and how the TF1 split applies.
+
+    `spec` is "sample" (the bundled 5,000 digits), "keras" (Keras's cached
+    mnist.npz), a folder of the four IDX .gz files (missing ones are
+    downloaded, as TF1 did), or a path to an .npz file in Keras's layout.
+    """
+
+    def __init__(self, spec: str):
+        self.spec = spec
+        if spec == "sample":
+            self.kind, self.path = "sample", SAMPLE_DIR
+        elif spec == "keras":
+            self.kind, self.path = "npz", keras_cache_path()
+        elif spec.endswith(".npz"):
+            self.kind, self.path = "npz", os.path.expanduser(spec)
+        else:
+            self.kind, self.path = "idx", os.path.expanduser(spec)
+        if self.kind == "npz" and not os.path.isfile(self.path):
+            hint = (" (run keras.datasets.mnist.load_data() once while online to create it)"
+                    if spec == "keras" else "")
+            raise DataError(f"{self.path}: no such .npz file{hint}")
+        if self.kind == "idx" and os.path.exists(self.path) and not os.path.isdir(self.path):
+            raise DataError(f"{self.path}: expected a folder of the four MNIST .gz "
+                            "files or an .npz file")
+
+    @property
+    def is_sample(self) -> bool:
+        return self.kind == "sample"
+
+    @property
+    def validation_size(self) -> int:
+        """TF1's default 5,000 validation images, or 0 for the small sample.
+
+        The sample has 4,000 training images: TF1's default split would
+        raise, and a validation set is unused by the autoencoder anyway.
+        """
+        return 0 if self.is_sample else 5000
+
+    def describe(self) -> str:
+        if self.is_sample:
+            return f"bundled MNIST sample ({SAMPLE_DIR})"
+        return f"{'Keras npz' if self.kind == 'npz' else 'IDX folder'} {self.path}"

@@ -1,0 +1,52 @@
+"""`python -m legacy`: the original experiment, end to end, on TF 2.x.
+
+Loads MNIST with the TF1 loader, trains the original graph in a Session,
+prints the original's lines and saves its scatter plot to a PNG.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from common import cli, plots, sources
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m legacy",
+        description="Run the original TF1 autoencoder (784-128-64-10-2) through "
+                    "tf.compat.v1: placeholders, Session, feed_dict.")
+    cli.add_experiment_flags(parser, default_plot="legacy_codes.png")
+    parser.add_argument(
+        "--source-url", default=sources.DEFAULT_SOURCE_URL,
+        help="where missing IDX files are downloaded from (default TF1's mirror); "
+             "downloads must match the published MNIST SHA-256")
+    args = parser.parse_args(argv)
+    cli.check_output_path(args.plot)
+    source = sources.DataSource(args.data)
+    if source.is_sample:
+        sources.verify_sample()
+
+    # Imported here so that --help and flag errors answer without loading TF.
+    cli.quiet_tensorflow_logs()
+    from legacy import autoencoder, input_data
+
+    hyper = cli.hyperparameters_from(args)
+    mnist = input_data.read_data_sets(source.path, one_hot=False,
+                                      validation_size=source.validation_size,
+                                      seed=args.seed, source_url=args.source_url)
+    steps, explanation = cli.steps_per_epoch_for(args, source, mnist.train.num_examples)
+    if explanation:
+        print(explanation)
+    run = autoencoder.train(mnist, hyper, graph_seed=args.seed, data_seed=args.seed,
+                            steps_per_epoch=steps)
+    plots.save_code_scatter(run.test_codes, run.test_labels, args.plot,
+                            title="legacy (tf.compat.v1): test-set codes")
+    print(f"trained {len(run.step_losses)} steps in {run.seconds:.1f} s; "
+          f"scatter plot saved to {args.plot}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(cli.run_main(main))

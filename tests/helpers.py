@@ -1,0 +1,44 @@
+"""Small builders shared by the tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+from common import idx, sources
+
+REPO_ROOT = sources.REPO_ROOT
+SHARED_SEED_SCRIPT = os.path.join(os.path.dirname(REPO_ROOT), "shared", "seed",
+                                  "original_autoencoder.py")
+
+
+def write_synthetic_idx(folder, n_train, n_test, seed=0):
+    """Write four IDX files of random 28x28 images with labels 0-9; return arrays."""
+    rng = np.random.RandomState(seed)
+    os.makedirs(folder, exist_ok=True)
+    arrays = {
+        "train_images": rng.randint(0, 256, size=(n_train, 28, 28), dtype=np.uint8),
+        "train_labels": rng.randint(0, 10, size=n_train).astype(np.uint8),
+        "test_images": rng.randint(0, 256, size=(n_test, 28, 28), dtype=np.uint8),
+        "test_labels": rng.randint(0, 10, size=n_test).astype(np.uint8),
+    }
+    idx.write_images(os.path.join(folder, sources.TRAIN_IMAGES), arrays["train_images"])
+    idx.write_labels(os.path.join(folder, sources.TRAIN_LABELS), arrays["train_labels"])
+    idx.write_images(os.path.join(folder, sources.TEST_IMAGES), arrays["test_images"])
+    idx.write_labels(os.path.join(folder, sources.TEST_LABELS), arrays["test_labels"])
+    return arrays
+
+
+def run_module(args, cwd=REPO_ROOT, timeout=300, env_extra=None):
+    """Run `python -m ...` with the repository importable; return CompletedProcess."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = REPO_ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    env.pop("DISPLAY", None)
+    env.pop("WAYLAND_DISPLAY", None)
+    env.update(env_extra or {})
+    return subprocess.run([sys.executable, "-m", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout)

@@ -1,0 +1,75 @@
+"""Downloading missing IDX files, against a local HTTP server on 127.0.0.1."""
+
+import functools
+import http.server
+import os
+import socket
+import threading
+
+import pytest
+
+from common import sources
+from common.errors import DataError
+from legacy import input_data
+from tests.helpers import write_synthetic_idx
+
+
+@pytest.fixture
+def served_folder(tmp_path):
+    """Synthetic IDX files served over HTTP; yields (url, checksums)."""
+    served = tmp_path / "served"
+    write_synthetic_idx(served, n_train=12, n_test=3)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    checksums = {name: sources.sha256_of(served / name) for name in sources.IDX_FILES}
+    yield f"http://127.0.0.1:{server.server_address[1]}/", checksums
+    server.shutdown()
+    server.server_close()
+
+
+def test_download_with_matching_checksums_is_accepted(tmp_path, served_folder):
+    url, checksums = served_folder
+    target = tmp_path / "MNIST_data"
+    datasets = input_data.read_data_sets(str(target), validation_size=2, source_url=url,
+                                         checksums=checksums)
+    assert datasets.train.num_examples == 10
+    assert sorted(os.listdir(target)) == sorted(sources.IDX_FILES)
+
+
+def test_checksum_mismatch_is_rejected_and_leaves_nothing(tmp_path, served_folder):
+    url, checksums = served_folder
+    wrong = dict(checksums, **{sources.TRAIN_IMAGES: "0" * 64})
+    target = tmp_path / "MNIST_data"
+    with pytest.raises(DataError, match=r"SHA-256 is [0-9a-f]{64}, expected 0{64}; the file was discarded"):
+        input_data.read_data_sets(str(target), source_url=url, checksums=wrong)
+    assert os.listdir(target) == []
+
+
+def test_published_mnist_checksums_reject_other_files(tmp_path, served_folder):
+    url, _ = served_folder
+    target = tmp_path / "MNIST_data"
+    with pytest.raises(DataError, match="expected 440fcabf"):
+        input_data.read_data_sets(str(target), source_url=url)  # default: MNIST's sums
+    assert os.listdir(target) == []
+
+
+def closed_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_no_network_gives_one_clear_line(tmp_path):
+    url = f"http://127.0.0.1:{closed_port()}/"
+    target = tmp_path / "MNIST_data"
+    with pytest.raises(DataError) as caught:
+        input_data.read_data_sets(str(target), source_url=url)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert f"train-images-idx3-ubyte.gz is missing from {target}" in message
+    assert f"from {url}train-images-idx3-ubyte.gz" in message
+    assert "--data sample" in message
+    assert os.listdir(target) == []
