@@ -22,8 +22,14 @@ def main(argv=None) -> int:
         "--source-url", default=sources.DEFAULT_SOURCE_URL,
         help="where missing IDX files are downloaded from (default TF1's mirror); "
              "downloads must match the published MNIST SHA-256")
+    parser.add_argument(
+        "--save-checkpoint", metavar="PREFIX",
+        help="also save the trained graph with tf.compat.v1.train.Saver (e.g. "
+             "out/model.ckpt); `python -m modern --from-tf1-checkpoint` reads it")
     args = parser.parse_args(argv)
     cli.check_output_path(args.plot)
+    if args.save_checkpoint:
+        cli.check_output_path(args.save_checkpoint)
     source = sources.DataSource(args.data)
     if source.is_sample:
         sources.verify_sample()
@@ -40,11 +46,13 @@ def main(argv=None) -> int:
     if explanation:
         print(explanation)
     run = autoencoder.train(mnist, hyper, graph_seed=args.seed, data_seed=args.seed,
-                            steps_per_epoch=steps)
+                            steps_per_epoch=steps, checkpoint_path=args.save_checkpoint)
     plots.save_code_scatter(run.test_codes, run.test_labels, args.plot,
                             title="legacy (tf.compat.v1): test-set codes")
     print(f"trained {len(run.step_losses)} steps in {run.seconds:.1f} s; "
           f"scatter plot saved to {args.plot}")
+    if args.save_checkpoint:
+        print(f"TF1 checkpoint saved to {args.save_checkpoint}")
     return 0
 
 

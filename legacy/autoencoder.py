@@ -56,9 +56,11 @@ def _variable(name, initial_weights, make_initial_value):
     # DEPARTURE: optional given starting values, so that a comparison can
     # start both implementations from the same point (op seeds in graph
     # mode changed in TF 2.2; see FIELD_NOTES section 4).
+    # Unnamed, as in the original, so a Saver stores them under the same
+    # names ("Variable", "Variable_1", ...) as the 2018 script did.
     if initial_weights is not None:
-        return tf.Variable(np.asarray(initial_weights[name], dtype=np.float32), name=name)
-    return tf.Variable(make_initial_value(), name=name)
+        return tf.Variable(np.asarray(initial_weights[name], dtype=np.float32))
+    return tf.Variable(make_initial_value())
 
 
 def make_parameters(hyper: Hyperparameters, initial_weights=None):
@@ -123,14 +125,16 @@ def build_graph(hyper: Hyperparameters, graph_seed=None, initial_weights=None):
         # tf.initialize_all_variables() was removed; the original's version
         # check picks global_variables_initializer on every TF >= 0.12.
         init = tf.compat.v1.global_variables_initializer()
+        # Not in the original: how a TF1 user saved a trained model.
+        saver = tf.compat.v1.train.Saver()
     return types.SimpleNamespace(graph=graph, X=X, weights=weights, biases=biases,
                                  encoder_op=encoder_op, decoder_op=decoder_op,
-                                 cost=cost, optimizer=optimizer, init=init)
+                                 cost=cost, optimizer=optimizer, init=init, saver=saver)
 
 
 def train(mnist, hyper: Hyperparameters = Hyperparameters(), *, graph_seed=None,
           data_seed=None, initial_weights=None, steps_per_epoch=None,
-          log=print) -> LegacyRun:
+          checkpoint_path=None, log=print) -> LegacyRun:
     """Run the original training loop and return what a comparison needs.
 
     `mnist` is `read_data_sets(...)`'s result with an unused `train` set.
@@ -138,7 +142,9 @@ def train(mnist, hyper: Hyperparameters = Hyperparameters(), *, graph_seed=None,
     `next_batch` (what `read_data_sets(seed=data_seed)` did at load time),
     so the batch order no longer depends on anything else that touched
     numpy's RNG in between. `steps_per_epoch` defaults to the original's
-    `int(num_examples / batch_size)`. `log` receives the printed lines.
+    `int(num_examples / batch_size)`. `checkpoint_path`, if given, is where
+    a `tf.compat.v1.train.Saver` saves the trained graph (as a TF1 user
+    would have). `log` receives the printed lines.
     """
     parts = build_graph(hyper, graph_seed, initial_weights)
     X, cost, optimizer = parts.X, parts.cost, parts.optimizer
@@ -171,6 +177,8 @@ def train(mnist, hyper: Hyperparameters = Hyperparameters(), *, graph_seed=None,
         log("Optimization Finished!")
         encoder_result = sess.run(parts.encoder_op, feed_dict={X: mnist.test.images})
         final = sess.run({**parts.weights, **parts.biases})
+        if checkpoint_path is not None:
+            parts.saver.save(sess, checkpoint_path)
     return LegacyRun(step_losses=np.asarray(step_losses, dtype=np.float32),
                      epoch_costs=epoch_costs, initial_weights=initial,
                      final_weights=final, test_codes=encoder_result,

@@ -1,0 +1,8 @@
+"""The original autoencoder, rewritten the way a Keras 3 user would today.
+
+`autoencoder` (model, training loop), `input_data` (arrays and tf.data),
+`checkpoints` (weights from legacy/, TF1 Saver checkpoints, .keras files).
+`optimizers.TF1Adam` and `layers.AddBiasDense` are the two deliberate
+deviations from idiom that make the "exact" configuration match the TF1
+program bit for bit. Importing this package imports no TensorFlow.
+"""

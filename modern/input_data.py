@@ -1,0 +1,80 @@
+"""Data for the modern side: the TF1 split as float32 arrays, and tf.data.
+
+Mirrors `legacy/input_data.py`: same sources (through `common.sources`), the
+same split (first `validation_size` training images are validation) and the
+same pixel scaling, so both implementations train on identical arrays.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from common import sources
+
+
+@dataclasses.dataclass
+class Arrays:
+    """The float32 images (flattened to 784) and labels both sides train on."""
+
+    train_images: np.ndarray
+    train_labels: np.ndarray
+    test_images: np.ndarray
+    test_labels: np.ndarray
+
+
+def scale_pixels(images: np.ndarray) -> np.ndarray:
+    """uint8 [N, 28, 28, 1] -> float32 [N, 784] in [0, 1].
+
+    FAITHFUL DEVIATION FROM IDIOM: the idiomatic `x.astype("float32") / 255`
+    differs from TF1's `x.astype(float32) * (1.0 / 255.0)` by 1 ulp on 126
+    of the 256 pixel values; we keep TF1's arithmetic so both sides see the
+    same numbers.
+    """
+    flat = images.reshape(images.shape[0], -1).astype(np.float32)
+    return np.multiply(flat, 1.0 / 255.0).astype(np.float32)
+
+
+def _fetch_missing(folder: str, source_url: str) -> None:
+    os.makedirs(folder, exist_ok=True)
+    for filename in sources.IDX_FILES:
+        path = os.path.join(folder, filename)
+        if not os.path.exists(path):
+            sources.download(source_url + filename, path, sources.MNIST_SHA256.get(filename))
+            print(f"downloaded {filename} ({os.path.getsize(path)} bytes)")
+
+
+def load(source: sources.DataSource, source_url: str = sources.DEFAULT_SOURCE_URL) -> Arrays:
+    """Read a `--data` source and split it the TF1 way (validation dropped)."""
+    if source.kind == "npz":
+        raw = sources.read_keras_npz(source.path)
+    else:
+        if source.kind == "idx":
+            _fetch_missing(source.path, source_url)
+        raw = sources.read_idx_folder(source.path)
+    validation_size = source.validation_size
+    if validation_size > len(raw["train_images"]):
+        raise sources.DataError(
+            f"{source.describe()}: {len(raw['train_images'])} training images, fewer "
+            f"than the {validation_size} TF1 sets aside for validation")
+    return Arrays(train_images=scale_pixels(raw["train_images"][validation_size:]),
+                  train_labels=raw["train_labels"][validation_size:],
+                  test_images=scale_pixels(raw["test_images"]),
+                  test_labels=raw["test_labels"])
+
+
+def make_dataset(images: np.ndarray, batch_size: int, seed: int) -> tf.data.Dataset:
+    """An endless, seeded, shuffled stream of full batches.
+
+    Shuffling before `repeat` reshuffles every pass (seeded, so reproducible),
+    and batching after `repeat` lets a batch span two passes - the same
+    property as TF1's `next_batch`, whose batches are always full. The order
+    itself is tf.data's, not numpy's: compare.py feeds TF1's exact order
+    through `train(..., batches=...)` instead.
+    """
+    dataset = tf.data.Dataset.from_tensor_slices(images)
+    dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    return dataset.repeat().batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)

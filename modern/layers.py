@@ -1,0 +1,27 @@
+"""`AddBiasDense`: a Dense layer that adds its bias the way the original did.
+
+FAITHFUL DEVIATION FROM IDIOM. Keras 3's `Dense` adds the bias with
+`tf.nn.bias_add` (the BiasAdd op); the original wrote
+`tf.add(tf.matmul(x, W), b)` (AddV2 with broadcasting). The forward values
+are identical, but the bias gradients are different reductions
+(BiasAddGrad vs a broadcast-gradient `reduce_sum`), which round differently,
+and bit-equality with the TF1 run breaks after a few steps (FIELD_NOTES
+section 3). Everything else - weights, initializers, serialisation - is
+stock `Dense`.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+
+@keras.saving.register_keras_serializable(package="modern")
+class AddBiasDense(keras.layers.Dense):
+    """`keras.layers.Dense` computing `activation(tf.add(tf.matmul(x, kernel), bias))`."""
+
+    def call(self, inputs, training=None):
+        outputs = tf.add(tf.matmul(inputs, self.kernel), self.bias)
+        if self.activation is not None:
+            outputs = self.activation(outputs)
+        return outputs

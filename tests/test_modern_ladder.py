@@ -1,0 +1,128 @@
+"""The migration guide's ladder, modern/ against legacy/: variables, forward
+pass, one step, N steps (bit for bit in the exact configuration)."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from common import sources
+from common.config import Hyperparameters
+from legacy import autoencoder as legacy_autoencoder
+from legacy import input_data as legacy_input_data
+from modern import autoencoder, checkpoints, input_data
+
+# Idiomatic layers add the bias with BiasAdd instead of AddV2: same forward
+# arithmetic, so codes agree to float32 rounding of the sums (|codes| < 10,
+# float32 ulp there ~1e-6).
+IDIOMATIC_FORWARD_ATOL = 1e-5
+SEED = 4
+
+
+def legacy_run(steps, epochs=1, seed=SEED):
+    mnist = legacy_input_data.read_data_sets(sources.SAMPLE_DIR, validation_size=0, seed=seed)
+    return legacy_autoencoder.train(mnist, Hyperparameters(training_epochs=epochs),
+                                    graph_seed=seed, data_seed=seed, steps_per_epoch=steps,
+                                    log=lambda line: None)
+
+
+def tf1_batches(count, seed=SEED):
+    """The batch sequence legacy's loop consumed, rebuilt the same way."""
+    mnist = legacy_input_data.read_data_sets(sources.SAMPLE_DIR, validation_size=0, seed=seed)
+    np.random.seed(seed)
+    return [mnist.train.next_batch(256)[0] for _ in range(count)]
+
+
+@pytest.fixture(scope="module")
+def arrays():
+    return input_data.load(sources.DataSource("sample"))
+
+
+@pytest.fixture(scope="module")
+def legacy_50():
+    return legacy_run(steps=50)
+
+
+def modern_run(arrays, legacy, exact, steps):
+    return autoencoder.train(arrays, Hyperparameters(training_epochs=1), seed=SEED, exact=exact,
+                             initial_weights=legacy.initial_weights,
+                             batches=tf1_batches(steps), steps_per_epoch=steps,
+                             log=lambda line: None, show_progress=False)
+
+
+def test_variables_match_legacy_in_count_names_and_shapes(legacy_50):
+    model = autoencoder.build_model(Hyperparameters(), seed=0, exact=True)
+    assert model.count_params() == 219_598
+    assert len(model.trainable_variables) == 16
+    modern_shapes = {k: v.shape for k, v in checkpoints.get_original_weights(model).items()}
+    assert modern_shapes == {k: v.shape for k, v in legacy_50.initial_weights.items()}
+
+
+def test_initializers_reproduce_the_originals_distributions():
+    weights = checkpoints.get_original_weights(
+        autoencoder.build_model(Hyperparameters(), seed=0, exact=False))
+    kernel, bias = weights["encoder_h1"], weights["decoder_b4"]
+    assert np.abs(kernel).max() <= 2.0 and 0.85 < kernel.std() < 0.91  # truncated at 2 sd
+    assert 0.9 < bias.std() < 1.1
+
+
+def test_same_seed_same_initial_weights_different_seed_different():
+    first = checkpoints.get_original_weights(autoencoder.build_model(Hyperparameters(), 1, True))
+    again = checkpoints.get_original_weights(autoencoder.build_model(Hyperparameters(), 1, True))
+    other = checkpoints.get_original_weights(autoencoder.build_model(Hyperparameters(), 2, True))
+    assert all(np.array_equal(first[k], again[k]) for k in first)
+    assert not np.array_equal(first["encoder_h1"], other["encoder_h1"])
+
+
+@pytest.mark.parametrize("exact", [True, False])
+def test_forward_pass_with_legacy_weights_gives_legacys_codes(arrays, legacy_50, exact):
+    model = autoencoder.build_model(Hyperparameters(), seed=0, exact=exact)
+    checkpoints.set_original_weights(model, legacy_50.final_weights)
+    codes = tf.function(model.encode)(tf.constant(arrays.test_images)).numpy()
+    if exact:
+        assert codes.tobytes() == legacy_50.test_codes.tobytes()
+    else:
+        np.testing.assert_allclose(codes, legacy_50.test_codes, rtol=0, atol=IDIOMATIC_FORWARD_ATOL)
+
+
+def test_one_step_is_bit_identical_in_exact_configuration(arrays):
+    legacy = legacy_run(steps=1)
+    modern = modern_run(arrays, legacy, exact=True, steps=1)
+    assert modern.step_losses.tobytes() == legacy.step_losses.tobytes()
+    for key, value in legacy.final_weights.items():
+        assert modern.final_weights[key].tobytes() == value.tobytes(), key
+
+
+def test_fifty_steps_are_bit_identical_in_exact_configuration(arrays, legacy_50):
+    modern = modern_run(arrays, legacy_50, exact=True, steps=50)
+    assert modern.step_losses.tobytes() == legacy_50.step_losses.tobytes()
+    assert modern.test_codes.tobytes() == legacy_50.test_codes.tobytes()
+
+
+def test_idiomatic_configuration_drifts_from_legacy(arrays, legacy_50):
+    modern = modern_run(arrays, legacy_50, exact=False, steps=50)
+    # Step 1's loss is computed before any update: the same forward pass.
+    assert modern.step_losses[0] == pytest.approx(legacy_50.step_losses[0], abs=1e-7)
+    # After updates, stock Adam's and BiasAdd's rounding make it differ.
+    assert not np.array_equal(modern.step_losses, legacy_50.step_losses)
+
+
+def test_fit_with_shuffle_false_equals_the_custom_loop(arrays, legacy_50):
+    batches = tf1_batches(20)
+    hyper = Hyperparameters(training_epochs=1)
+    model = autoencoder.build_model(hyper, seed=SEED, exact=True)
+    checkpoints.set_original_weights(model, legacy_50.initial_weights)
+    fit_losses = []
+    record = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: fit_losses.append(np.float32(logs["cost"])))
+    model.compile(optimizer=autoencoder.make_optimizer(hyper, exact=True), jit_compile=False)
+    model.fit(np.concatenate(batches), batch_size=256, epochs=1, shuffle=False, verbose=0,
+              callbacks=[record])
+    assert np.asarray(fit_losses, np.float32).tobytes() == legacy_50.step_losses[:20].tobytes()
+
+
+def test_standalone_tf_data_pipeline_is_seeded(arrays):
+    first = [b.numpy() for b in input_data.make_dataset(arrays.train_images, 256, 3).take(17)]
+    again = [b.numpy() for b in input_data.make_dataset(arrays.train_images, 256, 3).take(17)]
+    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+    assert all(b.shape == (256, 784) for b in first)  # full batches across passes
