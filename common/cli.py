@@ -75,9 +75,10 @@ def add_experiment_flags(parser: argparse.ArgumentParser, default_plot: str) -> 
              f"size) as the original, except on the bundled sample where it is "
              f"{ORIGINAL_STEPS_PER_EPOCH}, the original's count on full MNIST, so "
              "the total step budget stays the original's 2,140")
-    parser.add_argument(
-        "--plot", default=default_plot, metavar="PNG",
-        help=f"where to save the scatter plot of the test codes (default {default_plot})")
+    if default_plot is not None:
+        parser.add_argument(
+            "--plot", default=default_plot, metavar="PNG",
+            help=f"where to save the scatter plot of the test codes (default {default_plot})")
 
 
 def hyperparameters_from(args) -> Hyperparameters:

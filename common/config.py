@@ -10,6 +10,9 @@ import dataclasses
 # that the optimizer-step budget (10 x 214 = 2,140 steps) stays the original's.
 ORIGINAL_TRAIN_EXAMPLES = 55_000
 ORIGINAL_STEPS_PER_EPOCH = ORIGINAL_TRAIN_EXAMPLES // 256
+# Both implementations return the reconstructions of this many test images
+# (the first ones), for the comparison's image grid.
+RECONSTRUCTION_EXAMPLES = 10
 
 
 @dataclasses.dataclass(frozen=True)

@@ -33,3 +33,86 @@ def save_code_scatter(codes, labels, path, title=None) -> None:
         axes.set_title(title)
     with atomic_path(path) as temporary:
         figure.savefig(temporary, format="png", dpi=100)
+
+
+def _new_figure(width, height):
+    figure = Figure(figsize=(width, height))
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def _save(figure, path) -> None:
+    with atomic_path(path) as temporary:
+        figure.savefig(temporary, format="png", dpi=100, bbox_inches="tight")
+
+
+def save_loss_curves(legacy_losses, modern_losses, path, title="") -> None:
+    """Both per-step loss curves overlaid, and |difference| on a log axis."""
+    legacy_losses = np.asarray(legacy_losses, np.float64)
+    modern_losses = np.asarray(modern_losses, np.float64)
+    steps = min(len(legacy_losses), len(modern_losses))
+    figure = _new_figure(8, 6)
+    top, bottom = figure.subplots(2, 1, sharex=True)
+    top.plot(np.arange(1, len(legacy_losses) + 1), legacy_losses, label="legacy", lw=1.5)
+    top.plot(np.arange(1, len(modern_losses) + 1), modern_losses, label="modern", lw=0.8,
+             ls="--")
+    top.set_ylabel("training loss (batch MSE)")
+    top.set_yscale("log")
+    top.legend()
+    top.set_title(title)
+    difference = np.abs(legacy_losses[:steps] - modern_losses[:steps])
+    if np.any(difference > 0):
+        bottom.semilogy(np.arange(1, steps + 1), np.where(difference > 0, difference, np.nan),
+                        ".", ms=2)
+    else:
+        bottom.set_yscale("log")
+        bottom.text(0.5, 0.5, "identical at every step (difference 0)", ha="center",
+                    va="center", transform=bottom.transAxes)
+    bottom.set_ylabel("|legacy - modern|")
+    bottom.set_xlabel("optimizer step")
+    _save(figure, path)
+
+
+def save_code_scatters(legacy_codes, modern_codes, labels, path) -> None:
+    """The two implementations' test codes side by side, one legend for both."""
+    figure = _new_figure(11, 4.8)
+    axes = figure.subplots(1, 2)
+    labels = np.asarray(labels)
+    colours = [figure_colour(digit) for digit in range(10)]
+    for ax, codes, name in zip(axes, (legacy_codes, modern_codes), ("legacy", "modern")):
+        codes = np.asarray(codes)
+        for digit in range(10):
+            chosen = labels == digit
+            ax.scatter(codes[chosen, 0], codes[chosen, 1], s=5, color=colours[digit],
+                       label=str(digit))
+        ax.set_title(f"{name}: test-set codes")
+        ax.set_xlabel("code 1")
+        ax.set_ylabel("code 2")
+    handles, names = axes[0].get_legend_handles_labels()
+    figure.legend(handles, names, title="digit", loc="center right", markerscale=3)
+    figure.subplots_adjust(right=0.9)
+    _save(figure, path)
+
+
+def figure_colour(digit: int):
+    """The colour of a digit: matplotlib's tab10 palette."""
+    from matplotlib import colormaps
+    return colormaps["tab10"](digit)
+
+
+def save_reconstruction_grid(images, legacy_reconstructions, modern_reconstructions,
+                             path) -> None:
+    """Rows: test images, legacy's reconstructions, modern's reconstructions."""
+    rows = (("input", images), ("legacy", legacy_reconstructions),
+            ("modern", modern_reconstructions))
+    count = len(images)
+    figure = _new_figure(1.2 * count, 3.9)
+    axes = figure.subplots(3, count, squeeze=False)
+    for row, (name, pictures) in enumerate(rows):
+        for column in range(count):
+            ax = axes[row][column]
+            ax.imshow(np.asarray(pictures[column]).reshape(28, 28), cmap="gray", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[row][0].set_ylabel(name)
+    _save(figure, path)

@@ -16,7 +16,7 @@ import types
 import numpy as np
 import tensorflow as tf
 
-from common.config import Hyperparameters
+from common.config import RECONSTRUCTION_EXAMPLES, Hyperparameters
 from common.errors import NonFiniteLoss
 
 # Parameter names of the original, in the order of its two dicts.
@@ -35,6 +35,8 @@ class LegacyRun:
     initial_weights: dict            # name -> float32 array, before step 1
     final_weights: dict              # name -> float32 array, after training
     test_codes: np.ndarray           # float32 [n_test, latent_dim]
+    test_cost: float                 # `cost` on the whole test set
+    test_reconstructions: np.ndarray # decoder output, first test images
     test_labels: np.ndarray          # labels of mnist.test, for the plot
     steps_per_epoch: int
     seconds: float
@@ -176,12 +178,16 @@ def train(mnist, hyper: Hyperparameters = Hyperparameters(), *, graph_seed=None,
                 log(" ".join(["Epoch:", '%04d' % (epoch + 1), "cost=", "{:.9f}".format(c)]))
         log("Optimization Finished!")
         encoder_result = sess.run(parts.encoder_op, feed_dict={X: mnist.test.images})
+        test_cost = sess.run(cost, feed_dict={X: mnist.test.images})
+        reconstructions = sess.run(parts.decoder_op, feed_dict={
+            X: mnist.test.images[:RECONSTRUCTION_EXAMPLES]})
         final = sess.run({**parts.weights, **parts.biases})
         if checkpoint_path is not None:
             parts.saver.save(sess, checkpoint_path)
     return LegacyRun(step_losses=np.asarray(step_losses, dtype=np.float32),
                      epoch_costs=epoch_costs, initial_weights=initial,
                      final_weights=final, test_codes=encoder_result,
+                     test_cost=float(test_cost), test_reconstructions=reconstructions,
                      test_labels=np.asarray(mnist.test.labels),
                      steps_per_epoch=total_batch,
                      seconds=time.perf_counter() - started)

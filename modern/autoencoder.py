@@ -17,7 +17,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from common.config import Hyperparameters
+from common.config import RECONSTRUCTION_EXAMPLES, Hyperparameters
 from common.errors import NonFiniteLoss
 from modern import checkpoints, input_data
 from modern.layers import AddBiasDense
@@ -128,7 +128,7 @@ def make_optimizer(hyper: Hyperparameters, exact: bool) -> keras.optimizers.Opti
                                  beta_2=hyper.adam_beta2, epsilon=hyper.adam_epsilon)
 
 
-def make_train_step(model, optimizer, jit_compile=False):
+def make_train_step(model, optimizer, loss_fn=reconstruction_loss, jit_compile=False):
     """A tf.function running one optimizer step on a batch; returns its loss.
 
     jit_compile stays False: XLA fuses and reorders the arithmetic and
@@ -139,12 +139,28 @@ def make_train_step(model, optimizer, jit_compile=False):
     @tf.function(jit_compile=jit_compile)
     def train_step(batch):
         with tf.GradientTape() as tape:
-            loss = reconstruction_loss(batch, model(batch, training=True))
+            loss = loss_fn(batch, model(batch, training=True))
         gradients = tape.gradient(loss, model.trainable_variables)
         optimizer.apply_gradients(zip(gradients, model.trainable_variables))
         return loss
 
     return train_step
+
+
+def evaluate(model, test_images):
+    """Test codes, test cost and the first reconstructions, computed in a
+    graph like legacy's sess.run (eager and in-graph matmuls can differ by
+    1 ulp with oneDNN)."""
+    images = tf.constant(test_images)
+
+    @tf.function
+    def codes_and_cost():
+        codes = model.encode(images)
+        return codes, reconstruction_loss(images, model.decoder(codes))
+
+    codes, cost = codes_and_cost()
+    examples = tf.function(model)(images[:RECONSTRUCTION_EXAMPLES])
+    return codes.numpy(), float(cost), examples.numpy()
 
 
 @dataclasses.dataclass
@@ -156,6 +172,8 @@ class ModernRun:
     initial_weights: dict            # original names, as legacy returns them
     final_weights: dict
     test_codes: np.ndarray
+    test_cost: float
+    test_reconstructions: np.ndarray
     test_labels: np.ndarray
     steps_per_epoch: int
     seconds: float
@@ -164,8 +182,14 @@ class ModernRun:
 
 def train(data: input_data.Arrays, hyper: Hyperparameters = Hyperparameters(), *,
           seed: int = 0, exact: bool = False, initial_weights=None, batches=None,
-          steps_per_epoch=None, log=print, show_progress=None) -> ModernRun:
+          steps_per_epoch=None, log=print, show_progress=None,
+          use_add_bias=None, use_tf1_adam=None, loss_fn=reconstruction_loss) -> ModernRun:
     """Train with a custom loop; print the original's epoch lines.
+
+    `exact` switches on both faithful deviations; `use_add_bias` (the
+    `AddBiasDense` layer) and `use_tf1_adam` (`TF1Adam`) set each one on its
+    own (compare.py's negative controls turn one off at a time). `loss_fn`
+    replaces the original's loss expression, for the same purpose.
 
     `batches`, if given, is the exact sequence of float32 batches to use
     (compare.py passes TF1's `next_batch` order); otherwise a seeded tf.data
@@ -174,11 +198,11 @@ def train(data: input_data.Arrays, hyper: Hyperparameters = Hyperparameters(), *
     `show_progress` draws a Keras progress bar per epoch; by default only
     when stdout is a terminal.
     """
-    model = build_model(hyper, seed, exact)
+    model = build_model(hyper, seed, exact if use_add_bias is None else use_add_bias)
     if initial_weights is not None:
         checkpoints.set_original_weights(model, initial_weights)
-    optimizer = make_optimizer(hyper, exact)
-    train_step = make_train_step(model, optimizer)
+    optimizer = make_optimizer(hyper, exact if use_tf1_adam is None else use_tf1_adam)
+    train_step = make_train_step(model, optimizer, loss_fn)
     total_batch = steps_per_epoch or int(len(data.train_images) / hyper.batch_size)
     if total_batch < 1:
         raise ValueError(f"{len(data.train_images)} training images make no batch of {hyper.batch_size}")
@@ -208,13 +232,13 @@ def train(data: input_data.Arrays, hyper: Hyperparameters = Hyperparameters(), *
             log(" ".join(["Epoch:", "%04d" % (epoch + 1), "cost=", "{:.9f}".format(cost)]))
     log("Optimization Finished!")
     seconds = time.perf_counter() - started
-    # In a graph like legacy's sess.run: eager and in-graph matmuls can
-    # differ by 1 ulp with oneDNN.
-    test_codes = tf.function(model.encode)(tf.constant(data.test_images)).numpy()
+    test_codes, test_cost, reconstructions = evaluate(model, data.test_images)
     return ModernRun(step_losses=np.asarray(step_losses, dtype=np.float32),
                      epoch_costs=epoch_costs, initial_weights=initial,
                      final_weights=checkpoints.get_original_weights(model),
-                     test_codes=test_codes, test_labels=np.asarray(data.test_labels),
+                     test_codes=test_codes, test_cost=test_cost,
+                     test_reconstructions=reconstructions,
+                     test_labels=np.asarray(data.test_labels),
                      steps_per_epoch=total_batch, seconds=seconds, model=model)
 
 

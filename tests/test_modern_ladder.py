@@ -126,3 +126,10 @@ def test_standalone_tf_data_pipeline_is_seeded(arrays):
     again = [b.numpy() for b in input_data.make_dataset(arrays.train_images, 256, 3).take(17)]
     assert all(np.array_equal(a, b) for a, b in zip(first, again))
     assert all(b.shape == (256, 784) for b in first)  # full batches across passes
+
+
+def test_test_cost_and_reconstructions_match_legacy_exactly(arrays, legacy_50):
+    modern = modern_run(arrays, legacy_50, exact=True, steps=50)
+    assert modern.test_cost == legacy_50.test_cost
+    assert modern.test_reconstructions.shape == (10, 784)
+    assert modern.test_reconstructions.tobytes() == legacy_50.test_reconstructions.tobytes()

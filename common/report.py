@@ -1,0 +1,75 @@
+"""The comparison report: what goes in it, its schema, and writing it safely.
+
+Everything that may differ between two runs with the same seed and data
+(wall-clock times, dates) lives under the "timings" key, so that the rest
+of the report is reproducible byte for byte.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+
+import numpy as np
+
+from common.files import atomic_path
+
+SCHEMA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "report_schema.json")
+SCHEMA_VERSION = 1
+
+
+def versions() -> dict:
+    """Versions of everything that can change the numbers."""
+    import keras
+    import matplotlib
+    import scipy
+    import sklearn
+    import tensorflow as tf
+
+    return {"python": platform.python_version(), "tensorflow": tf.__version__,
+            "keras": keras.__version__, "numpy": np.__version__, "scipy": scipy.__version__,
+            "scikit_learn": sklearn.__version__, "matplotlib": matplotlib.__version__,
+            "platform": platform.platform(terse=True), "machine": platform.machine()}
+
+
+def _plain(value):
+    """numpy scalars/arrays -> JSON types (float32 values keep their exact value)."""
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, np.ndarray):
+        return [_plain(item) for item in value.tolist()]
+    if isinstance(value, (np.floating, float)):
+        value = float(value)
+        return value if np.isfinite(value) else str(value)  # JSON has no NaN/Inf
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def write_json(report: dict, path: str) -> None:
+    """Write `report` as indented JSON, atomically."""
+    with atomic_path(path) as temporary:
+        with open(temporary, "w", encoding="utf-8") as stream:
+            json.dump(_plain(report), stream, indent=1, sort_keys=True, allow_nan=False)
+            stream.write("\n")
+
+
+def load_schema() -> dict:
+    with open(SCHEMA_PATH, encoding="utf-8") as stream:
+        return json.load(stream)
+
+
+def next_run_directory(root: str) -> str:
+    """The first free `root/run-NNN` folder (created), so no report is overwritten."""
+    os.makedirs(root, exist_ok=True)
+    number = 1
+    while True:
+        candidate = os.path.join(root, f"run-{number:03d}")
+        try:
+            os.mkdir(candidate)
+            return candidate
+        except FileExistsError:
+            number += 1

@@ -1,0 +1,69 @@
+"""The terminal summary of a comparison report: a table a person can read."""
+
+from __future__ import annotations
+
+import os
+
+
+def _number(value, digits=9):
+    if value is None:
+        return "-"
+    if isinstance(value, str):
+        return value
+    return f"{value:.{digits}f}" if abs(value) >= 1e-3 or value == 0 else f"{value:.3e}"
+
+
+def _seed_block(run, timing) -> list:
+    legacy, modern, losses, codes = run["legacy"], run["modern"], run["losses"], run["codes"]
+    rows = [("final step loss", losses["legacy_final_loss"], losses["modern_final_loss"]),
+            ("test cost (MSE)", legacy["test_cost"], modern["test_cost"])]
+    for key, name in (("knn_accuracy", "kNN accuracy (k=5, 5-fold)"),
+                      ("silhouette", "silhouette (digit labels)"),
+                      ("kmeans_ari_vs_labels", "k-means(10) ARI vs labels")):
+        rows.append((name, legacy["quality"].get(key), modern["quality"].get(key)))
+    rows.append(("steps per second", timing["legacy_steps_per_second"],
+                 timing["modern_steps_per_second"]))
+    lines = [f"seed {run['seed']}", f"  {'':30s} {'legacy':>16s} {'modern':>16s}"]
+    for name, left, right in rows:
+        digits = 1 if name == "steps per second" else (4 if "loss" not in name and "cost" not in name else 9)
+        lines.append(f"  {name:30s} {_number(left, digits):>16s} {_number(right, digits):>16s}")
+    first = losses["first_differing_step"]
+    lines.append(f"  steps compared {losses['steps_compared']}, identical "
+                 f"{losses['identical_steps']}, first differing step "
+                 f"{first if first is not None else 'none'}, max |dloss| "
+                 f"{_number(losses['max_abs_difference'], 3)}, max rel "
+                 f"{_number(losses['max_rel_difference'], 3)}")
+    if codes.get("finite"):
+        lines.append(f"  codes: max |d| {_number(codes['max_abs_difference'], 3)}, Procrustes "
+                     f"{_number(codes['procrustes_disparity'], 6)}, centroid Procrustes "
+                     f"{_number(codes['centroid_procrustes_disparity'], 6)}, linear CKA "
+                     f"{codes['linear_cka']:.6f}, k-means ARI between "
+                     f"{codes['kmeans_ari_between']:.4f}")
+    else:
+        lines.append("  codes: not finite on at least one side")
+    for side in ("legacy", "modern"):
+        if run[side]["failure"]:
+            lines.append(f"  {side} stopped: {run[side]['failure']}")
+    return lines
+
+
+def render(report: dict, out: str) -> str:
+    """The summary printed at the end of compare.py."""
+    perturb = f", perturbation: {report['perturb']}" if report["perturb"] else ""
+    lines = [f"compare: legacy (tf.compat.v1 Session) vs modern (Keras 3, {report['mode']}"
+             f"{perturb}) on {report['data']['source']}, {report['environment']['device']}, "
+             f"{report['config']['total_steps']} steps per side"]
+    for run, timing in zip(report["runs"], report["timings"]["per_seed"]):
+        lines += _seed_block(run, timing)
+    if report["statistics"]:
+        lines.append("across seeds (Welch's t-test)  legacy mean+-sd      modern mean+-sd     p")
+        for name, test in report["statistics"].items():
+            lines.append(f"  {name:28s} {test['legacy_mean']:.5f}+-{test['legacy_std']:.5f}  "
+                         f"{test['modern_mean']:.5f}+-{test['modern_std']:.5f}  "
+                         f"{test['p_value']:.3g} (threshold {test['threshold']:.3g})")
+    verdict = report["verdict"]
+    lines.append(f"verdict: {'MATCH' if verdict['match'] else 'MISMATCH'} ({verdict['standard']})")
+    lines += [f"  - {reason}" for reason in verdict["reasons"]]
+    lines.append(f"report: {os.path.join(out, 'report.json')}; plots: loss_curves.png, "
+                 f"codes.png, reconstructions.png in {out}")
+    return "\n".join(lines)

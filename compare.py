@@ -1,0 +1,327 @@
+"""compare.py: train legacy/ and modern/ from the same seeds and prove they match.
+
+    python compare.py                      # exact mode on the bundled sample
+    python compare.py --mode idiomatic     # stock Keras; statistical verdict over 5 seeds
+    python compare.py --perturb epsilon    # a negative control: must report a mismatch
+
+Exit status: 0 match, 1 mismatch, 2 usage or data error. This is the only
+module that imports both implementations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import dataclasses
+import datetime
+import os
+import sys
+import time
+
+import numpy as np
+
+from common import cli, sources
+from common.errors import DataError, NonFiniteLoss
+
+# Negative controls: each breaks the modern side in one known way.
+PERTURBATIONS = {
+    "epsilon": "Keras's default Adam epsilon 1e-7 instead of TF1's 1e-8",
+    "init-stddev": "Keras's default initializer stddev 0.05 instead of 1.0 (own seeded start)",
+    "divide-255": "pixels scaled by x / 255 instead of TF1's x * (1/255)",
+    "bias-add": "stock Dense (tf.nn.bias_add) instead of the original's tf.add",
+    "adam": "stock keras.optimizers.Adam instead of TF1Adam",
+    "keras-mse": "keras.losses.MeanSquaredError instead of the original's expression",
+    "shuffle": "modern's own tf.data batch order instead of TF1's next_batch order",
+}
+DEFAULT_IDIOMATIC_SEEDS = 5
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        prog="python compare.py",
+        description="Train the legacy (tf.compat.v1) and modern (Keras 3) autoencoders "
+                    "from the same seed, initial weights and batch order, and report "
+                    "whether their losses and latent codes match.")
+    cli.add_experiment_flags(parser, default_plot=None)
+    parser.add_argument(
+        "--mode", choices=("exact", "idiomatic"), default="exact",
+        help="'exact' (default): modern's faithful configuration; match = bit-identical "
+             "losses at every step and codes within 1e-6. 'idiomatic': stock Keras "
+             "layers and Adam; match = early losses within 1e-5 and no statistically "
+             "detectable difference in final metrics across --seeds")
+    parser.add_argument(
+        "--seeds", type=cli.positive_int, default=None,
+        help="number of seeds (seed, seed+1, ...); default 1 in exact mode, "
+             f"{DEFAULT_IDIOMATIC_SEEDS} in idiomatic mode (which needs at least 2)")
+    parser.add_argument(
+        "--device", choices=("cpu", "gpu"), default="cpu",
+        help="where both sides train (default cpu); gpu fails clearly without a GPU")
+    parser.add_argument(
+        "--perturb", choices=sorted(PERTURBATIONS), default=None,
+        help="negative control, breaks the modern side on purpose: " + "; ".join(
+            f"{name}: {text}" for name, text in PERTURBATIONS.items()))
+    parser.add_argument(
+        "--out", default=None, metavar="DIR",
+        help="folder for report.json and the plots; must be new or empty unless "
+             "--force (default: a new comparisons/run-NNN each time)")
+    parser.add_argument("--force", action="store_true",
+                        help="allow --out to be a folder that already holds files")
+    parser.add_argument("--quiet", action="store_true",
+                        help="print only the summary, not each side's epoch lines")
+    parser.add_argument("--source-url", default=sources.DEFAULT_SOURCE_URL,
+                        help="where missing IDX files are downloaded from")
+    args = parser.parse_args(argv)
+    if args.seeds is None:
+        args.seeds = DEFAULT_IDIOMATIC_SEEDS if args.mode == "idiomatic" else 1
+    if args.mode == "idiomatic" and args.seeds < 2:
+        parser.error("--mode idiomatic needs --seeds 2 or more for its statistical test")
+    return args
+
+
+def check_output(args) -> None:
+    """Refuse a bad --out before any work; nothing is created here."""
+    if args.out is None:
+        return
+    if os.path.exists(args.out):
+        if not os.path.isdir(args.out):
+            raise DataError(f"--out {args.out} exists and is not a folder")
+        if os.listdir(args.out) and not args.force:
+            raise DataError(f"--out {args.out} already holds files; choose a new folder "
+                            "or pass --force to write into it")
+        if not os.access(args.out, os.W_OK):
+            raise DataError(f"--out {args.out} is not writable")
+        return
+    ancestor = os.path.dirname(os.path.abspath(args.out))
+    while not os.path.exists(ancestor):
+        ancestor = os.path.dirname(ancestor)
+    if not os.path.isdir(ancestor) or not os.access(ancestor, os.W_OK):
+        raise DataError(f"cannot create --out {args.out}: {ancestor} is not a writable folder")
+
+
+def create_output(args) -> str:
+    """The folder the results go to, created only once there are results."""
+    if args.out is None:
+        from common.report import next_run_directory
+        return next_run_directory("comparisons")
+    try:
+        os.makedirs(args.out, exist_ok=True)
+    except OSError as error:
+        raise DataError(f"cannot create --out {args.out}: {error.strerror}") from None
+    return args.out
+
+
+def configure_tensorflow(device: str) -> dict:
+    """Determinism on, XLA off, TF32 off; hide GPUs for --device cpu."""
+    cli.quiet_tensorflow_logs()
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if device == "gpu" and not gpus:
+        raise DataError("--device gpu: TensorFlow sees no GPU on this machine")
+    if device == "cpu" and gpus:
+        tf.config.set_visible_devices([], "GPU")
+    tf.config.experimental.enable_op_determinism()
+    tf.config.experimental.enable_tensor_float_32_execution(False)
+    tf.config.optimizer.set_jit(False)
+    name = tf.config.experimental.get_device_details(gpus[0]).get("device_name", "GPU") \
+        if device == "gpu" else "CPU"
+    return {"device": device, "device_name": name, "op_determinism": True,
+            "tensor_float_32": False, "xla": False}
+
+
+def tf1_batch_indices(num_examples, batch_size, steps, seed):
+    """Indices of the examples in each of the `steps` batches that legacy's
+    loop draws: TF1's `next_batch` run on a DataSet whose "images" are the
+    example indices, with numpy seeded as `legacy.autoencoder.train` seeds it.
+    """
+    import tensorflow as tf
+
+    from legacy.input_data import DataSet
+
+    identities = np.arange(num_examples).reshape(num_examples, 1, 1, 1)
+    dataset = DataSet(identities, np.zeros(num_examples), dtype=tf.uint8, seed=seed)
+    np.random.seed(seed)
+    return [dataset.next_batch(batch_size)[0][:, 0] for _ in range(steps)]
+
+
+def run_side(train, steps):
+    """Call a side's train(); a NaN/Inf loss becomes a recorded failure."""
+    started = time.perf_counter()
+    try:
+        return train(), None, time.perf_counter() - started
+    except NonFiniteLoss as error:
+        return None, str(error), time.perf_counter() - started
+
+
+def side_summary(run, failure, labels):
+    from common import metrics
+    if run is None:
+        return {"step_losses": [], "epoch_costs": [], "test_cost": None,
+                "quality": {"finite": False}, "failure": failure}
+    return {"step_losses": run.step_losses, "epoch_costs": run.epoch_costs,
+            "test_cost": run.test_cost, "quality": metrics.code_quality(run.test_codes, labels),
+            "failure": None}
+
+
+def compare_seed(seed, args, hyper, mnist, arrays, steps_per_epoch, log):
+    """Train both sides for one seed; return (record, timing, runs)."""
+    from common import metrics, verdict
+    from legacy import autoencoder as legacy_autoencoder
+    from modern import autoencoder as modern_autoencoder
+
+    total_steps = steps_per_epoch * hyper.training_epochs
+    fresh = mnist._replace(train=copy.copy(mnist.train))  # unshuffled, unread
+    legacy_run, legacy_failure, legacy_seconds = run_side(lambda: legacy_autoencoder.train(
+        fresh, hyper, graph_seed=seed, data_seed=seed, steps_per_epoch=steps_per_epoch,
+        log=lambda line: log(f"[legacy seed {seed}] {line}")), total_steps)
+
+    modern_hyper, options = hyper, {}
+    images, test_arrays = arrays.train_images, arrays
+    if args.perturb == "epsilon":
+        modern_hyper = dataclasses.replace(hyper, adam_epsilon=1e-7)
+    elif args.perturb == "init-stddev":
+        modern_hyper = dataclasses.replace(hyper, init_stddev=0.05)
+    elif args.perturb == "divide-255":
+        rescale = lambda x: (np.rint(x * 255).astype(np.float32) / np.float32(255))  # noqa: E731
+        images = rescale(images)
+        test_arrays = dataclasses.replace(arrays, test_images=rescale(arrays.test_images))
+    elif args.perturb == "bias-add":
+        options["use_add_bias"] = False
+    elif args.perturb == "adam":
+        options["use_tf1_adam"] = False
+    elif args.perturb == "keras-mse":
+        import keras
+        options["loss_fn"] = keras.losses.MeanSquaredError()
+    if args.perturb == "shuffle":
+        batches = None  # modern's own seeded tf.data order
+    else:
+        indices = tf1_batch_indices(len(images), hyper.batch_size, total_steps, seed)
+        batches = (images[index] for index in indices)
+    # Same start: legacy's initial values, transferred. The alternative, the
+    # same stateless seeded init on both sides, would change legacy's init
+    # path away from the original's tf.truncated_normal/tf.random_normal ops.
+    initial = None
+    if legacy_run is not None and args.perturb != "init-stddev":
+        initial = legacy_run.initial_weights
+    modern_run, modern_failure, modern_seconds = run_side(lambda: modern_autoencoder.train(
+        test_arrays, modern_hyper, seed=seed, exact=args.mode == "exact",
+        initial_weights=initial, batches=batches, steps_per_epoch=steps_per_epoch,
+        log=lambda line: log(f"[modern seed {seed}] {line}"), show_progress=False,
+        **options), total_steps)
+
+    labels = arrays.test_labels
+    losses = verdict.compare_losses(
+        legacy_run.step_losses if legacy_run else np.zeros(0, np.float32),
+        modern_run.step_losses if modern_run else np.zeros(0, np.float32))
+    failures = [f"{name}: {failure}" for name, failure in
+                (("legacy", legacy_failure), ("modern", modern_failure)) if failure]
+    codes = {"finite": False}
+    if legacy_run is not None and modern_run is not None:
+        codes = metrics.code_agreement(legacy_run.test_codes, modern_run.test_codes, labels)
+    if args.mode == "exact":
+        reasons = verdict.exact_reasons(losses, codes.get("max_abs_difference"), failures)
+    else:
+        reasons = verdict.early_reasons(losses, failures)
+    record = {"seed": seed, "legacy": side_summary(legacy_run, legacy_failure, labels),
+              "modern": side_summary(modern_run, modern_failure, labels),
+              "losses": losses, "codes": codes, "reasons": reasons}
+    timing = {"seed": seed, "legacy_seconds": legacy_seconds, "modern_seconds": modern_seconds,
+              "legacy_steps_per_second": len(record["legacy"]["step_losses"]) / legacy_seconds,
+              "modern_steps_per_second": len(record["modern"]["step_losses"]) / modern_seconds}
+    return record, timing, (legacy_run, modern_run)
+
+
+def verdict_for(args, records):
+    from common import verdict
+    reasons = [f"seed {r['seed']}: {reason}" for r in records for reason in r["reasons"]]
+    statistics = None
+    if args.mode == "exact":
+        standard = (f"exact: bit-identical per-step losses for the whole run and test codes "
+                    f"within {verdict.CODES_ATOL:g}, for every seed")
+    else:
+        per_seed = [{"legacy": {**r["legacy"]["quality"], "test_cost": r["legacy"]["test_cost"]},
+                     "modern": {**r["modern"]["quality"], "test_cost": r["modern"]["test_cost"]}}
+                    for r in records]
+        statistics, statistical = verdict.statistical_reasons(per_seed)
+        reasons += statistical
+        standard = (f"statistical: first {verdict.EARLY_STEPS} steps' losses within "
+                    f"{verdict.EARLY_LOSS_ATOL:g} for every seed, and Welch's t-test across "
+                    f"{len(records)} seeds finds no difference of means in "
+                    f"{', '.join(verdict.STATISTICAL_METRICS)} (p >= "
+                    f"{verdict.FAMILY_ALPHA:g}/{len(verdict.STATISTICAL_METRICS)}, Bonferroni)")
+    return {"match": not reasons, "standard": standard, "reasons": reasons}, statistics
+
+
+def save_plots(out, records, runs, arrays):
+    from common import plots
+    legacy_run, modern_run = runs
+    first = records[0]
+    plots.save_loss_curves(first["legacy"]["step_losses"], first["modern"]["step_losses"],
+                           os.path.join(out, "loss_curves.png"),
+                           title=f"per-step training loss, seed {first['seed']}")
+    if legacy_run is not None and modern_run is not None:
+        plots.save_code_scatters(legacy_run.test_codes, modern_run.test_codes,
+                                 arrays.test_labels, os.path.join(out, "codes.png"))
+        plots.save_reconstruction_grid(arrays.test_images[:len(legacy_run.test_reconstructions)],
+                                       legacy_run.test_reconstructions,
+                                       modern_run.test_reconstructions,
+                                       os.path.join(out, "reconstructions.png"))
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    source = sources.DataSource(args.data)
+    check_output(args)
+    if source.is_sample:
+        sources.verify_sample()
+    environment = configure_tensorflow(args.device)
+    from common import report, summary
+    from legacy import input_data as legacy_input_data
+    from modern import input_data as modern_input_data
+
+    log = (lambda line: None) if args.quiet else print
+    started = time.perf_counter()
+    started_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    hyper = cli.hyperparameters_from(args)
+    mnist = legacy_input_data.read_data_sets(source.path, validation_size=source.validation_size,
+                                             seed=args.seed, source_url=args.source_url)
+    # Both sides train on the very arrays TF1's loader produced.
+    arrays = modern_input_data.Arrays(mnist.train.images, mnist.train.labels,
+                                      mnist.test.images, mnist.test.labels)
+    steps, explanation = cli.steps_per_epoch_for(args, source, mnist.train.num_examples)
+    steps = steps or int(mnist.train.num_examples / hyper.batch_size)
+    if steps < 1:
+        raise DataError(f"{mnist.train.num_examples} training images make no batch of "
+                        f"{hyper.batch_size}; lower --batch-size")
+    if explanation:
+        log(explanation)
+    seeds = [args.seed + offset for offset in range(args.seeds)]
+    records, timings, first_runs = [], [], None
+    for seed in seeds:
+        record, timing, runs = compare_seed(seed, args, hyper, mnist, arrays, steps, log)
+        records.append(record)
+        timings.append(timing)
+        first_runs = first_runs or runs
+    overall, statistics = verdict_for(args, records)
+    modern_config = dataclasses.asdict(hyper)
+    result = {
+        "schema_version": report.SCHEMA_VERSION, "mode": args.mode, "perturb": args.perturb,
+        "config": {**modern_config, "layer_sizes": list(hyper.layer_sizes),
+                   "steps_per_epoch": steps, "total_steps": steps * hyper.training_epochs},
+        "data": {"source": source.describe(), "train_examples": mnist.train.num_examples,
+                 "test_examples": mnist.test.num_examples,
+                 "validation_size": source.validation_size},
+        "environment": {"versions": report.versions(), **environment},
+        "seeds": seeds, "runs": records, "statistics": statistics, "verdict": overall,
+        "timings": {"started": started_at, "per_seed": timings,
+                    "total_seconds": time.perf_counter() - started},
+    }
+    out = create_output(args)
+    save_plots(out, records, first_runs, arrays)
+    report.write_json(result, os.path.join(out, "report.json"))
+    print(summary.render(result, out))
+    return 0 if overall["match"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(cli.run_main(main))

@@ -1,0 +1,154 @@
+"""compare.py: passes a faithful port, fails an unfaithful one, reports both."""
+
+import contextlib
+import io
+import json
+import os
+
+import jsonschema
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import compare
+from common import report, sources
+from legacy import input_data as legacy_input_data
+from tests.helpers import run_module
+
+SHORT = ["--epochs", "1", "--steps-per-epoch", "30", "--quiet"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def restore_op_determinism():
+    """compare.main switches op determinism on for the whole process; switch it
+    back off afterwards, or unseeded random ops in later tests would raise."""
+    from tensorflow.python.framework import config  # no public "disable"
+
+    was_enabled = config.is_op_determinism_enabled()
+    yield
+    if not was_enabled:
+        config.disable_op_determinism()
+
+
+def run_compare(argv):
+    """compare.main in this process (saves a TF start per call); (status, stdout)."""
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        status = compare.main(argv)
+    return status, printed.getvalue()
+
+
+@pytest.fixture(scope="module")
+def exact_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("exact") / "report"
+    status, printed = run_compare(["--epochs", "2", "--steps-per-epoch", "150", "--quiet",
+                                   "--out", str(out)])
+    with open(out / "report.json", encoding="utf-8") as stream:
+        return status, printed, json.load(stream), out
+
+
+def test_exact_mode_matches_with_zero_loss_difference(exact_report):
+    status, printed, result, _ = exact_report
+    assert status == 0
+    assert "verdict: MATCH" in printed
+    run = result["runs"][0]
+    assert run["losses"]["steps_compared"] == 300
+    assert run["losses"]["identical_steps"] == 300
+    assert run["losses"]["first_differing_step"] is None
+    assert run["losses"]["max_abs_difference"] == 0.0
+    assert run["legacy"]["step_losses"] == run["modern"]["step_losses"]
+    assert run["codes"]["max_abs_difference"] <= 1e-6
+    assert result["verdict"] == {"match": True, "standard": result["verdict"]["standard"],
+                                 "reasons": []}
+
+
+def test_report_validates_against_its_schema_and_plots_exist(exact_report):
+    _, _, result, out = exact_report
+    jsonschema.validate(result, report.load_schema())
+    for name in ("loss_curves.png", "codes.png", "reconstructions.png"):
+        assert (out / name).read_bytes()[:4] == b"\x89PNG", name
+    assert result["environment"]["op_determinism"] is True
+    assert result["environment"]["versions"]["tensorflow"] == tf.__version__
+
+
+def test_schema_rejects_a_report_without_verdict(exact_report):
+    _, _, result, _ = exact_report
+    broken = {key: value for key, value in result.items() if key != "verdict"}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, report.load_schema())
+
+
+@pytest.mark.parametrize("perturbation", sorted(compare.PERTURBATIONS))
+def test_every_perturbation_is_caught_in_exact_mode(tmp_path, perturbation):
+    status, printed = run_compare([*SHORT, "--perturb", perturbation, "--out", str(tmp_path / "r")])
+    assert status == 1
+    assert "verdict: MISMATCH" in printed
+    result = json.loads((tmp_path / "r" / "report.json").read_text())
+    first = result["runs"][0]["losses"]["first_differing_step"]
+    assert first is not None and 1 <= first <= 30
+    assert f"losses differ from step {first}" in printed
+
+
+@pytest.mark.parametrize("perturbation", ["shuffle", "epsilon"])
+def test_order_and_epsilon_perturbations_are_caught_in_idiomatic_mode(tmp_path, perturbation):
+    status, printed = run_compare([*SHORT, "--mode", "idiomatic", "--seeds", "2", "--perturb",
+                                   perturbation, "--out", str(tmp_path / "r")])
+    assert status == 1
+    assert "first 10 steps' losses differ" in printed
+
+
+def test_unperturbed_idiomatic_mode_matches_statistically(tmp_path):
+    status, printed = run_compare([*SHORT, "--mode", "idiomatic", "--seeds", "2",
+                                   "--out", str(tmp_path / "r")])
+    assert status == 0, printed
+    result = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert set(result["statistics"]) == {"test_cost", "knn_accuracy", "silhouette",
+                                         "kmeans_ari_vs_labels"}
+    jsonschema.validate(result, report.load_schema())
+
+
+def test_batch_indices_reproduce_legacys_batches():
+    mnist = legacy_input_data.read_data_sets(sources.SAMPLE_DIR, validation_size=0, seed=9)
+    images = mnist.train.images
+    indices = compare.tf1_batch_indices(len(images), 256, 40, seed=9)
+    np.random.seed(9)  # what legacy.autoencoder.train(data_seed=9) does
+    for index in indices:
+        np.testing.assert_array_equal(images[index], mnist.train.next_batch(256)[0])
+
+
+def test_default_output_is_a_new_run_directory_each_time(tmp_path):
+    first = report.next_run_directory(str(tmp_path))
+    second = report.next_run_directory(str(tmp_path))
+    assert (os.path.basename(first), os.path.basename(second)) == ("run-001", "run-002")
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--mode", "approximate"], "invalid choice: 'approximate'"),
+    (["--batch-size", "0"], "expected a positive integer, got 0"),
+    (["--epochs", "0"], "expected a positive integer, got 0"),
+    (["--mode", "idiomatic", "--seeds", "1"], "needs --seeds 2 or more"),
+    (["--out", "/dev/null/report"], "cannot create --out /dev/null/report: /dev/null is not"),
+    (["--perturb", "gravity"], "invalid choice: 'gravity'"),
+])
+def test_bad_input_is_one_line_and_status_2(flags, message):
+    result = run_module(["compare", *flags])
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_existing_out_is_not_overwritten_without_force(tmp_path):
+    (tmp_path / "report.json").write_text("{}")
+    result = run_module(["compare", "--out", str(tmp_path)])
+    assert result.returncode == 2
+    assert "already holds files" in result.stderr
+    assert (tmp_path / "report.json").read_text() == "{}"
+
+
+@pytest.mark.skipif(bool(tf.config.list_physical_devices("GPU")), reason="a GPU is present")
+def test_device_gpu_without_a_gpu_is_a_clear_error(tmp_path):
+    result = run_module(["compare", "--device", "gpu", "--out", str(tmp_path / "r")])
+    assert result.returncode == 2
+    assert "--device gpu: TensorFlow sees no GPU" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "r").exists()
