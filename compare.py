@@ -144,7 +144,7 @@ def tf1_batch_indices(num_examples, batch_size, steps, seed):
     return [dataset.next_batch(batch_size)[0][:, 0] for _ in range(steps)]
 
 
-def run_side(train, steps):
+def run_side(train):
     """Call a side's train(); a NaN/Inf loss becomes a recorded failure."""
     started = time.perf_counter()
     try:
@@ -157,13 +157,46 @@ def side_summary(run, failure, labels):
     from common import metrics
     if run is None:
         return {"step_losses": [], "epoch_costs": [], "test_cost": None,
-                "quality": {"finite": False}, "failure": failure}
+                "quality": {"finite": False}, "failure": failure, "variant_report": {}}
+    numbers = {key: value for key, value in run.variant_report.items()
+               if not isinstance(value, np.ndarray)}  # images go to the plots, not the JSON
     return {"step_losses": run.step_losses, "epoch_costs": run.epoch_costs,
             "test_cost": run.test_cost, "quality": metrics.code_quality(run.test_codes, labels),
-            "failure": None}
+            "failure": None, "variant_report": numbers}
 
 
-def compare_seed(seed, args, hyper, mnist, arrays, steps_per_epoch, log):
+def perturbed(args, hyper, arrays):
+    """The modern side's (hyperparameters, train options, arrays) under --perturb."""
+    if args.perturb == "epsilon":
+        return dataclasses.replace(hyper, adam_epsilon=1e-7), {}, arrays
+    if args.perturb == "init-stddev":
+        return dataclasses.replace(hyper, init_stddev=0.05), {}, arrays
+    if args.perturb == "divide-255":
+        def rescale(x):
+            return np.rint(x * 255).astype(np.float32) / np.float32(255)
+        return hyper, {}, dataclasses.replace(arrays, train_images=rescale(arrays.train_images),
+                                              test_images=rescale(arrays.test_images))
+    if args.perturb == "bias-add":
+        return hyper, {"use_add_bias": False}, arrays
+    if args.perturb == "adam":
+        return hyper, {"use_tf1_adam": False}, arrays
+    if args.perturb == "keras-mse":
+        import keras
+        return hyper, {"loss_fn": keras.losses.MeanSquaredError()}, arrays
+    return hyper, {}, arrays
+
+
+def tf1_batches(images, batch_size, steps, seed, variant):
+    """Legacy's exact batch sequence for the modern side; for the denoising
+    variant (corrupted, clean) pairs with legacy's noise (keyed by seed, step)."""
+    from common.variants import corrupt
+    for step, index in enumerate(tf1_batch_indices(len(images), batch_size, steps, seed)):
+        batch = images[index]
+        yield (corrupt(batch, variant.noise, variant.level, seed, step), batch) \
+            if variant.denoising else batch
+
+
+def compare_seed(seed, args, hyper, variant, mnist, arrays, steps_per_epoch, log):
     """Train both sides for one seed; return (record, timing, runs)."""
     from common import metrics, verdict
     from legacy import autoencoder as legacy_autoencoder
@@ -173,30 +206,12 @@ def compare_seed(seed, args, hyper, mnist, arrays, steps_per_epoch, log):
     fresh = mnist._replace(train=copy.copy(mnist.train))  # unshuffled, unread
     legacy_run, legacy_failure, legacy_seconds = run_side(lambda: legacy_autoencoder.train(
         fresh, hyper, graph_seed=seed, data_seed=seed, steps_per_epoch=steps_per_epoch,
-        log=lambda line: log(f"[legacy seed {seed}] {line}")), total_steps)
+        variant=variant, noise_seed=seed,
+        log=lambda line: log(f"[legacy seed {seed}] {line}")))
 
-    modern_hyper, options = hyper, {}
-    images, test_arrays = arrays.train_images, arrays
-    if args.perturb == "epsilon":
-        modern_hyper = dataclasses.replace(hyper, adam_epsilon=1e-7)
-    elif args.perturb == "init-stddev":
-        modern_hyper = dataclasses.replace(hyper, init_stddev=0.05)
-    elif args.perturb == "divide-255":
-        rescale = lambda x: (np.rint(x * 255).astype(np.float32) / np.float32(255))  # noqa: E731
-        images = rescale(images)
-        test_arrays = dataclasses.replace(arrays, test_images=rescale(arrays.test_images))
-    elif args.perturb == "bias-add":
-        options["use_add_bias"] = False
-    elif args.perturb == "adam":
-        options["use_tf1_adam"] = False
-    elif args.perturb == "keras-mse":
-        import keras
-        options["loss_fn"] = keras.losses.MeanSquaredError()
-    if args.perturb == "shuffle":
-        batches = None  # modern's own seeded tf.data order
-    else:
-        indices = tf1_batch_indices(len(images), hyper.batch_size, total_steps, seed)
-        batches = (images[index] for index in indices)
+    modern_hyper, options, modern_arrays = perturbed(args, hyper, arrays)
+    batches = None if args.perturb == "shuffle" else tf1_batches(  # None: modern's own order
+        modern_arrays.train_images, hyper.batch_size, total_steps, seed, variant)
     # Same start: legacy's initial values, transferred. The alternative, the
     # same stateless seeded init on both sides, would change legacy's init
     # path away from the original's tf.truncated_normal/tf.random_normal ops.
@@ -204,10 +219,10 @@ def compare_seed(seed, args, hyper, mnist, arrays, steps_per_epoch, log):
     if legacy_run is not None and args.perturb != "init-stddev":
         initial = legacy_run.initial_weights
     modern_run, modern_failure, modern_seconds = run_side(lambda: modern_autoencoder.train(
-        test_arrays, modern_hyper, seed=seed, exact=args.mode == "exact",
+        modern_arrays, modern_hyper, seed=seed, exact=args.mode == "exact",
         initial_weights=initial, batches=batches, steps_per_epoch=steps_per_epoch,
-        log=lambda line: log(f"[modern seed {seed}] {line}"), show_progress=False,
-        **options), total_steps)
+        variant=variant, noise_seed=seed, show_progress=False,
+        log=lambda line: log(f"[modern seed {seed}] {line}"), **options))
 
     labels = arrays.test_labels
     losses = verdict.compare_losses(
@@ -225,57 +240,21 @@ def compare_seed(seed, args, hyper, mnist, arrays, steps_per_epoch, log):
     record = {"seed": seed, "legacy": side_summary(legacy_run, legacy_failure, labels),
               "modern": side_summary(modern_run, modern_failure, labels),
               "losses": losses, "codes": codes, "reasons": reasons}
-    timing = {"seed": seed, "legacy_seconds": legacy_seconds, "modern_seconds": modern_seconds,
-              "legacy_steps_per_second": len(record["legacy"]["step_losses"]) / legacy_seconds,
-              "modern_steps_per_second": len(record["modern"]["step_losses"]) / modern_seconds}
+    timing = {"seed": seed, "legacy_seconds": legacy_seconds, "modern_seconds": modern_seconds}
+    for name, run in (("legacy", legacy_run), ("modern", modern_run)):
+        timing[f"{name}_steps_per_second"] = len(run.step_losses) / run.seconds if run else 0.0
     return record, timing, (legacy_run, modern_run)
-
-
-def verdict_for(args, records):
-    from common import verdict
-    reasons = [f"seed {r['seed']}: {reason}" for r in records for reason in r["reasons"]]
-    statistics = None
-    if args.mode == "exact":
-        standard = (f"exact: bit-identical per-step losses for the whole run and test codes "
-                    f"within {verdict.CODES_ATOL:g}, for every seed")
-    else:
-        per_seed = [{"legacy": {**r["legacy"]["quality"], "test_cost": r["legacy"]["test_cost"]},
-                     "modern": {**r["modern"]["quality"], "test_cost": r["modern"]["test_cost"]}}
-                    for r in records]
-        statistics, statistical = verdict.statistical_reasons(per_seed)
-        reasons += statistical
-        standard = (f"statistical: first {verdict.EARLY_STEPS} steps' losses within "
-                    f"{verdict.EARLY_LOSS_ATOL:g} for every seed, and Welch's t-test across "
-                    f"{len(records)} seeds finds no difference of means in "
-                    f"{', '.join(verdict.STATISTICAL_METRICS)} (p >= "
-                    f"{verdict.FAMILY_ALPHA:g}/{len(verdict.STATISTICAL_METRICS)}, Bonferroni)")
-    return {"match": not reasons, "standard": standard, "reasons": reasons}, statistics
-
-
-def save_plots(out, records, runs, arrays):
-    from common import plots
-    legacy_run, modern_run = runs
-    first = records[0]
-    plots.save_loss_curves(first["legacy"]["step_losses"], first["modern"]["step_losses"],
-                           os.path.join(out, "loss_curves.png"),
-                           title=f"per-step training loss, seed {first['seed']}")
-    if legacy_run is not None and modern_run is not None:
-        plots.save_code_scatters(legacy_run.test_codes, modern_run.test_codes,
-                                 arrays.test_labels, os.path.join(out, "codes.png"))
-        plots.save_reconstruction_grid(arrays.test_images[:len(legacy_run.test_reconstructions)],
-                                       legacy_run.test_reconstructions,
-                                       modern_run.test_reconstructions,
-                                       os.path.join(out, "reconstructions.png"))
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    variant = cli.variant_from(args)
     source = sources.DataSource(args.data)
     check_output(args)
     if source.is_sample:
         sources.verify_sample()
     environment = configure_tensorflow(args.device)
-    from common import report, summary
+    from common import plots, report, summary, verdict
     from legacy import input_data as legacy_input_data
     from modern import input_data as modern_input_data
 
@@ -298,16 +277,18 @@ def main(argv=None) -> int:
     seeds = [args.seed + offset for offset in range(args.seeds)]
     records, timings, first_runs = [], [], None
     for seed in seeds:
-        record, timing, runs = compare_seed(seed, args, hyper, mnist, arrays, steps, log)
+        record, timing, runs = compare_seed(seed, args, hyper, variant, mnist, arrays, steps,
+                                            log)
         records.append(record)
         timings.append(timing)
         first_runs = first_runs or runs
-    overall, statistics = verdict_for(args, records)
+    overall, statistics = verdict.overall(args.mode, records)
     modern_config = dataclasses.asdict(hyper)
     result = {
         "schema_version": report.SCHEMA_VERSION, "mode": args.mode, "perturb": args.perturb,
         "config": {**modern_config, "layer_sizes": list(hyper.layer_sizes),
-                   "steps_per_epoch": steps, "total_steps": steps * hyper.training_epochs},
+                   "steps_per_epoch": steps, "total_steps": steps * hyper.training_epochs,
+                   "variant": variant.describe()},
         "data": {"source": source.describe(), "train_examples": mnist.train.num_examples,
                  "test_examples": mnist.test.num_examples,
                  "validation_size": source.validation_size},
@@ -317,11 +298,11 @@ def main(argv=None) -> int:
                     "total_seconds": time.perf_counter() - started},
     }
     out = create_output(args)
-    save_plots(out, records, first_runs, arrays)
+    plots.save_comparison(out, records, first_runs, arrays, variant)
     report.write_json(result, os.path.join(out, "report.json"))
     print(summary.render(result, out))
     return 0 if overall["match"] else 1
 
 
 if __name__ == "__main__":
-    sys.exit(cli.run_main(main))
+    sys.exit(cli.run_main(main, "compare.py"))

@@ -72,10 +72,72 @@ def add_experiment_flags(parser: argparse.ArgumentParser, default_plot: str) -> 
              f"size) as the original, except on the bundled sample where it is "
              f"{ORIGINAL_STEPS_PER_EPOCH}, the original's count on full MNIST, so "
              "the total step budget stays the original's 2,140")
+    add_variant_flags(parser)
     if default_plot is not None:
         parser.add_argument(
             "--plot", default=default_plot, metavar="PNG",
             help=f"where to save the scatter plot of the test codes (default {default_plot})")
+
+
+def _float_flag(low, high, description):
+    """An argparse type: a finite float in [low, high] (high None: no bound)."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {description}, got {text!r}") from None
+        if not math.isfinite(value) or value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"expected {description}, got {text}")
+        return value
+    return parse
+
+
+def add_variant_flags(parser: argparse.ArgumentParser) -> None:
+    """--variant and its own flags, shared by all three entry points."""
+    from common import variants
+    group = parser.add_argument_group(
+        "variant", "the post's three autoencoders; without --variant: the original (deep)")
+    group.add_argument("--variant", choices=variants.VARIANTS, default="deep",
+                       help="deep (the original), sparse (KL sparsity penalty on the "
+                            "sigmoid hidden layers) or denoising (reconstruct clean "
+                            "images from corrupted inputs)")
+    group.add_argument("--sparsity-target", type=_float_flag(1e-6, 1 - 1e-6, "a number in (0, 1)"),
+                       default=None, metavar="RHO",
+                       help=f"sparse: target mean activation rho (default "
+                            f"{variants.DEFAULT_SPARSITY_TARGET}, Ng's CS294A notes)")
+    group.add_argument("--sparsity-weight", type=_float_flag(0, None, "a number >= 0"),
+                       default=None, metavar="BETA",
+                       help=f"sparse: weight beta of the KL penalty (default 3/392 = "
+                            f"{variants.DEFAULT_SPARSITY_WEIGHT:.5f}: Ng's beta 3, rescaled "
+                            "because the original's cost averages over the 784 pixels)")
+    group.add_argument("--weight-decay", type=_float_flag(0, None, "a number >= 0"),
+                       default=None, metavar="LAMBDA",
+                       help="sparse: L2 weight decay lambda, adding lambda/2 * sum W^2 "
+                            "(default 0)")
+    group.add_argument("--noise", choices=variants.NOISES, default=None,
+                       help="denoising: masking (pixels set to 0), gaussian (added, "
+                            "clipped to [0, 1]) or salt-pepper (default masking)")
+    group.add_argument("--noise-level", type=_float_flag(0, None, "a number >= 0"),
+                       default=None, metavar="LEVEL",
+                       help="denoising: masked/salted fraction, or Gaussian sigma "
+                            f"(defaults: {variants.DEFAULT_NOISE_LEVEL})")
+
+
+def variant_from(args):
+    """The Variant the flags describe; a flag of another variant is an error."""
+    from common import variants
+    own = {"sparse": ("sparsity_target", "sparsity_weight", "weight_decay"),
+           "denoising": ("noise", "noise_level")}
+    for name, flags in own.items():
+        for flag in flags:
+            if getattr(args, flag) is not None and args.variant != name:
+                raise DataError(f"--{flag.replace('_', '-')} applies to --variant {name} only")
+    given = {flag: getattr(args, flag) for flags in own.values() for flag in flags
+             if getattr(args, flag) is not None}
+    try:
+        return variants.Variant(args.variant, **given)
+    except ValueError as error:
+        raise DataError(str(error)) from None
 
 
 def hyperparameters_from(args) -> Hyperparameters:
@@ -108,9 +170,8 @@ def check_output_path(path: str) -> None:
         raise DataError(f"cannot write {path}: it is a folder")
 
 
-def run_main(main, argv=None) -> int:
+def run_main(main, program: str, argv=None) -> int:
     """Call `main(argv)`, turning user-facing errors into one line + status."""
-    program = os.path.basename(sys.argv[0]) if argv is None else "autoencoder"
     try:
         return main(argv) or 0
     except DataError as error:

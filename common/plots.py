@@ -6,6 +6,8 @@ needed and no global pyplot state is touched.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -100,14 +102,11 @@ def figure_colour(digit: int):
     return colormaps["tab10"](digit)
 
 
-def save_reconstruction_grid(images, legacy_reconstructions, modern_reconstructions,
-                             path) -> None:
-    """Rows: test images, legacy's reconstructions, modern's reconstructions."""
-    rows = (("input", images), ("legacy", legacy_reconstructions),
-            ("modern", modern_reconstructions))
-    count = len(images)
-    figure = _new_figure(1.2 * count, 3.9)
-    axes = figure.subplots(3, count, squeeze=False)
+def save_image_rows(rows, path) -> None:
+    """A grid of 28x28 images, one named row per (name, images) pair."""
+    count = len(rows[0][1])
+    figure = _new_figure(1.2 * count, 1.3 * len(rows))
+    axes = figure.subplots(len(rows), count, squeeze=False)
     for row, (name, pictures) in enumerate(rows):
         for column in range(count):
             ax = axes[row][column]
@@ -116,3 +115,52 @@ def save_reconstruction_grid(images, legacy_reconstructions, modern_reconstructi
             ax.set_yticks([])
         axes[row][0].set_ylabel(name)
     _save(figure, path)
+
+
+def save_reconstruction_grid(images, legacy_reconstructions, modern_reconstructions,
+                             path) -> None:
+    """Rows: test images, legacy's reconstructions, modern's reconstructions."""
+    save_image_rows([("input", images), ("legacy", legacy_reconstructions),
+                     ("modern", modern_reconstructions)], path)
+
+
+def save_activation_histograms(legacy_report, modern_report, target, path) -> None:
+    """Both sides' histograms of hidden activations, with the sparsity target."""
+    figure = _new_figure(8, 4)
+    axes = figure.add_subplot()
+    for name, report, style in (("legacy", legacy_report, "-"), ("modern", modern_report, "--")):
+        histogram = report["activation_histogram"]
+        edges, counts = np.asarray(histogram["bin_edges"]), np.asarray(histogram["counts"])
+        axes.stairs(counts / counts.sum(), edges, label=name, ls=style, lw=1.5)
+    axes.axvline(target, color="k", lw=0.8, label=f"target rho = {target}")
+    axes.set_xlabel("hidden unit activation (test set, sigmoid hidden layers)")
+    axes.set_ylabel("fraction of activations")
+    axes.legend()
+    _save(figure, path)
+
+
+def save_comparison(out, records, runs, arrays, variant) -> None:
+    """compare.py's plots for the first seed: loss curves, codes,
+    reconstructions, and the variant's own figure."""
+    legacy_run, modern_run = runs
+    first = records[0]
+    save_loss_curves(first["legacy"]["step_losses"], first["modern"]["step_losses"],
+                     os.path.join(out, "loss_curves.png"),
+                     title=f"per-step training loss, seed {first['seed']}")
+    if legacy_run is None or modern_run is None:
+        return
+    save_code_scatters(legacy_run.test_codes, modern_run.test_codes, arrays.test_labels,
+                       os.path.join(out, "codes.png"))
+    count = len(legacy_run.test_reconstructions)
+    save_reconstruction_grid(arrays.test_images[:count], legacy_run.test_reconstructions,
+                             modern_run.test_reconstructions,
+                             os.path.join(out, "reconstructions.png"))
+    if variant.sparse:
+        save_activation_histograms(legacy_run.variant_report, modern_run.variant_report,
+                                   variant.sparsity_target, os.path.join(out, "activations.png"))
+    if variant.denoising:
+        save_image_rows([("clean", arrays.test_images[:count]),
+                         ("corrupted", legacy_run.variant_report["corrupted_examples"]),
+                         ("legacy", legacy_run.variant_report["reconstructions_of_corrupted"]),
+                         ("modern", modern_run.variant_report["reconstructions_of_corrupted"])],
+                        os.path.join(out, "denoising.png"))

@@ -13,6 +13,17 @@ def _number(value, digits=9):
     return f"{value:.{digits}f}" if abs(value) >= 1e-3 or value == 0 else f"{value:.3e}"
 
 
+def _variant_lines(report) -> list:
+    if "hidden_mean_activation" in report:
+        means = ", ".join(f"{value:.3f}" for value in report["hidden_mean_activation"].values())
+        return [f"mean hidden activation {report['overall_mean_activation']:.4f} "
+                f"(per layer {means})"]
+    if "test_cost_corrupted_input" in report:
+        return [f"test MSE vs clean images: clean input {report['test_cost_clean_input']:.6f}, "
+                f"corrupted input {report['test_cost_corrupted_input']:.6f}"]
+    return []
+
+
 def _seed_block(run, timing) -> list:
     legacy, modern, losses, codes = run["legacy"], run["modern"], run["losses"], run["codes"]
     rows = [("final step loss", losses["legacy_final_loss"], losses["modern_final_loss"]),
@@ -42,6 +53,8 @@ def _seed_block(run, timing) -> list:
     else:
         lines.append("  codes: not finite on at least one side")
     for side in ("legacy", "modern"):
+        for line in _variant_lines(run[side]["variant_report"]):
+            lines.append(f"  {side}: {line}")
         if run[side]["failure"]:
             lines.append(f"  {side} stopped: {run[side]['failure']}")
     return lines
@@ -50,7 +63,10 @@ def _seed_block(run, timing) -> list:
 def render(report: dict, out: str) -> str:
     """The summary printed at the end of compare.py."""
     perturb = f", perturbation: {report['perturb']}" if report["perturb"] else ""
-    lines = [f"compare: legacy (tf.compat.v1 Session) vs modern (Keras 3, {report['mode']}"
+    variant = report["config"]["variant"]
+    settings = ", ".join(f"{k} {v}" for k, v in variant.items() if k != "name")
+    lines = [f"compare: {variant['name']} autoencoder{' (' + settings + ')' if settings else ''}: "
+             f"legacy (tf.compat.v1 Session) vs modern (Keras 3, {report['mode']}"
              f"{perturb}) on {report['data']['source']}, {report['environment']['device']}, "
              f"{report['config']['total_steps']} steps per side"]
     for run, timing in zip(report["runs"], report["timings"]["per_seed"]):
@@ -64,6 +80,6 @@ def render(report: dict, out: str) -> str:
     verdict = report["verdict"]
     lines.append(f"verdict: {'MATCH' if verdict['match'] else 'MISMATCH'} ({verdict['standard']})")
     lines += [f"  - {reason}" for reason in verdict["reasons"]]
-    lines.append(f"report: {os.path.join(out, 'report.json')}; plots: loss_curves.png, "
-                 f"codes.png, reconstructions.png in {out}")
+    pictures = ", ".join(sorted(name for name in os.listdir(out) if name.endswith(".png")))
+    lines.append(f"report: {os.path.join(out, 'report.json')}; plots in {out}: {pictures}")
     return "\n".join(lines)

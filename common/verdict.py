@@ -115,3 +115,23 @@ def statistical_reasons(per_seed_quality: list) -> tuple[dict, list]:
             reasons.append(f"{name}: means differ beyond seed-to-seed spread "
                            f"(Welch p = {test['p_value']:.3g} < {threshold:.3g})")
     return tests, reasons
+
+
+def overall(mode: str, records: list) -> tuple[dict, dict | None]:
+    """The verdict over all seeds' records, and the statistics behind it."""
+    reasons = [f"seed {r['seed']}: {reason}" for r in records for reason in r["reasons"]]
+    statistics = None
+    if mode == "exact":
+        standard = (f"exact: bit-identical per-step losses for the whole run and test codes "
+                    f"within {CODES_ATOL:g}, for every seed")
+    else:
+        per_seed = [{side: {**r[side]["quality"], "test_cost": r[side]["test_cost"]}
+                     for side in ("legacy", "modern")} for r in records]
+        statistics, statistical = statistical_reasons(per_seed)
+        reasons += statistical
+        standard = (f"statistical: first {EARLY_STEPS} steps' losses within "
+                    f"{EARLY_LOSS_ATOL:g} for every seed, and Welch's t-test across "
+                    f"{len(records)} seeds finds no difference of means in "
+                    f"{', '.join(STATISTICAL_METRICS)} (p >= "
+                    f"{FAMILY_ALPHA:g}/{len(STATISTICAL_METRICS)}, Bonferroni)")
+    return {"match": not reasons, "standard": standard, "reasons": reasons}, statistics

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from common import cli, plots, sources
+from common import cli, plots, sources, variants
 
 
 def main(argv=None) -> int:
@@ -27,6 +27,7 @@ def main(argv=None) -> int:
         help="also save the trained graph with tf.compat.v1.train.Saver (e.g. "
              "out/model.ckpt); `python -m modern --from-tf1-checkpoint` reads it")
     args = parser.parse_args(argv)
+    variant = cli.variant_from(args)
     cli.check_output_path(args.plot)
     if args.save_checkpoint:
         cli.check_output_path(args.save_checkpoint)
@@ -46,9 +47,12 @@ def main(argv=None) -> int:
     if explanation:
         print(explanation)
     run = autoencoder.train(mnist, hyper, graph_seed=args.seed, data_seed=args.seed,
-                            steps_per_epoch=steps, checkpoint_path=args.save_checkpoint)
+                            steps_per_epoch=steps, checkpoint_path=args.save_checkpoint,
+                            variant=variant)
+    for line in variants.report_lines(variant, run.variant_report):
+        print(line)
     plots.save_code_scatter(run.test_codes, run.test_labels, args.plot,
-                            title="legacy (tf.compat.v1): test-set codes")
+                            title=f"legacy (tf.compat.v1, {variant.name}): test-set codes")
     print(f"trained {len(run.step_losses)} steps in {run.seconds:.1f} s; "
           f"scatter plot saved to {args.plot}")
     if args.save_checkpoint:
@@ -57,4 +61,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(cli.run_main(main))
+    sys.exit(cli.run_main(main, "python -m legacy"))

@@ -11,7 +11,7 @@ import argparse
 import contextlib
 import sys
 
-from common import cli, plots, sources
+from common import cli, plots, sources, variants
 from common.errors import DataError
 
 
@@ -57,6 +57,7 @@ def main(argv=None) -> int:
         "--source-url", default=sources.DEFAULT_SOURCE_URL,
         help="where missing IDX files are downloaded from (default TF1's mirror)")
     args = parser.parse_args(argv)
+    variant = cli.variant_from(args)
     cli.check_output_path(args.plot)
     if args.save_model:
         cli.check_output_path(args.save_model)
@@ -73,14 +74,15 @@ def main(argv=None) -> int:
     data = input_data.load(source, args.source_url)
     with device_scope(args.device, args.exact):
         if args.from_tf1_checkpoint:
-            model = autoencoder.build_model(hyper, args.seed, args.exact)
+            model = autoencoder.build_model(hyper, args.seed, args.exact, variant)
             checkpoints.import_tf1_checkpoint(model, args.from_tf1_checkpoint)
             codes = model.encode(data.test_images).numpy()
             print(f"loaded TF1 checkpoint {args.from_tf1_checkpoint}")
         elif args.loop == "fit":
-            model = autoencoder.build_model(hyper, args.seed, args.exact)
+            model = autoencoder.build_model(hyper, args.seed, args.exact, variant)
             autoencoder.fit(model, data.train_images, hyper, exact=args.exact,
-                            verbose="auto" if sys.stdout.isatty() else 0)
+                            verbose="auto" if sys.stdout.isatty() else 0,
+                            variant=variant, seed=args.seed)
             print("Optimization Finished!")
             codes = model.encode(data.test_images).numpy()
         else:
@@ -88,12 +90,15 @@ def main(argv=None) -> int:
             if explanation:
                 print(explanation)
             run = autoencoder.train(data, hyper, seed=args.seed, exact=args.exact,
-                                    steps_per_epoch=steps)
+                                    steps_per_epoch=steps, variant=variant)
             model, codes = run.model, run.test_codes
             print(f"trained {len(run.step_losses)} steps in {run.seconds:.1f} s")
+            for line in variants.report_lines(variant, run.variant_report):
+                print(line)
     configuration = "exact" if args.exact else "idiomatic"
     plots.save_code_scatter(codes, data.test_labels, args.plot,
-                            title=f"modern (Keras 3, {configuration}): test-set codes")
+                            title=f"modern (Keras 3, {configuration}, {variant.name}): "
+                                  "test-set codes")
     print(f"scatter plot saved to {args.plot}")
     if args.save_model:
         checkpoints.save_model(model, args.save_model)
@@ -102,4 +107,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(cli.run_main(main))
+    sys.exit(cli.run_main(main, "python -m modern"))

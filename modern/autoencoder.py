@@ -19,7 +19,8 @@ import tensorflow as tf
 
 from common.config import RECONSTRUCTION_EXAMPLES, Hyperparameters
 from common.errors import NonFiniteLoss
-from modern import checkpoints, input_data
+from common.variants import Variant
+from modern import checkpoints, input_data, variants
 from modern.layers import AddBiasDense
 from modern.optimizers import TF1Adam
 
@@ -49,19 +50,31 @@ class Autoencoder(keras.Model):
     """
 
     def __init__(self, layer_sizes=(784, 128, 64, 10, 2), init_stddev=1.0, seed=0,
-                 exact=False, **kwargs):
+                 exact=False, sparsity_target=None, sparsity_weight=0.0, weight_decay=0.0,
+                 **kwargs):
         super().__init__(**kwargs)
         self.layer_sizes, self.init_stddev = tuple(layer_sizes), init_stddev
         self.seed, self.exact = seed, exact
+        self.sparsity_target, self.sparsity_weight = sparsity_target, sparsity_weight
+        self.weight_decay = weight_decay
         dense = AddBiasDense if exact else keras.layers.Dense
         seeds = iter(layer_seeds(seed, 4 * (len(layer_sizes) - 1)))
+        # Sparse variant: lambda/2 * sum W^2 on every kernel (Keras's L2(l) is
+        # l * sum W^2), and a KL penalty after every sigmoid hidden layer.
+        decay = keras.regularizers.L2(weight_decay / 2) if weight_decay else None
+
+        def hidden(layer):
+            if sparsity_target is None:
+                return [layer]
+            return [layer, variants.SparsityPenalty(sparsity_target, sparsity_weight,
+                                                    name=f"{layer.name}_sparsity")]
 
         def make(units, activation, name):
             # MIGRATION TRAP: Keras's defaults are glorot_uniform kernels and
             # zero biases (and TruncatedNormal/RandomNormal default to stddev
             # 0.05); the original used TF1's tf.truncated_normal and
             # tf.random_normal, whose default stddev is 1.0. Spelled out here.
-            return dense(units, activation=activation, name=name,
+            return dense(units, activation=activation, name=name, kernel_regularizer=decay,
                          kernel_initializer=keras.initializers.TruncatedNormal(
                              stddev=init_stddev, seed=next(seeds)),
                          bias_initializer=keras.initializers.RandomNormal(
@@ -69,14 +82,18 @@ class Autoencoder(keras.Model):
 
         depth = len(layer_sizes) - 1
         # The code layer has no activation, to make its output easy to use.
+        encoder_layers = [make(units, "sigmoid" if i < depth else None, f"encoder_{i}")
+                          for i, units in enumerate(layer_sizes[1:], start=1)]
+        decoder_layers = [make(units, "sigmoid", f"decoder_{i}")
+                          for i, units in enumerate(reversed(layer_sizes[:-1]), start=1)]
         self.encoder = keras.Sequential(
             [keras.Input((layer_sizes[0],))]
-            + [make(units, "sigmoid" if i < depth else None, f"encoder_{i}")
-               for i, units in enumerate(layer_sizes[1:], start=1)], name="encoder")
+            + [x for layer in encoder_layers[:-1] for x in hidden(layer)] + encoder_layers[-1:],
+            name="encoder")
         self.decoder = keras.Sequential(
             [keras.Input((layer_sizes[-1],))]
-            + [make(units, "sigmoid", f"decoder_{i}")
-               for i, units in enumerate(reversed(layer_sizes[:-1]), start=1)], name="decoder")
+            + [x for layer in decoder_layers[:-1] for x in hidden(layer)] + decoder_layers[-1:],
+            name="decoder")
         # Both halves are built by their Input; build the whole so that
         # count_params, weight loading and .keras restore work before a call.
         self.build((None, layer_sizes[0]))
@@ -93,7 +110,9 @@ class Autoencoder(keras.Model):
 
     def get_config(self):
         return {**super().get_config(), "layer_sizes": list(self.layer_sizes),
-                "init_stddev": self.init_stddev, "seed": self.seed, "exact": self.exact}
+                "init_stddev": self.init_stddev, "seed": self.seed, "exact": self.exact,
+                "sparsity_target": self.sparsity_target,
+                "sparsity_weight": self.sparsity_weight, "weight_decay": self.weight_decay}
 
     def train_step(self, data):
         """One step for `model.fit`: the original loss, the compiled optimizer.
@@ -103,18 +122,33 @@ class Autoencoder(keras.Model):
         the key "loss", Keras would report its built-in loss tracker instead,
         a running mean that this step never feeds.)
         """
-        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
         with tf.GradientTape() as tape:
-            loss = reconstruction_loss(x, self(x, training=True))
+            loss = total_loss(self, x if y is None else y, self(x, training=True))
         gradients = tape.gradient(loss, self.trainable_variables)
         self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))
         return {"cost": loss}
 
 
-def build_model(hyper: Hyperparameters, seed: int, exact: bool) -> Autoencoder:
-    """The model for `hyper`, initialised from `seed`."""
+def total_loss(model, targets, outputs, loss_fn=reconstruction_loss):
+    """The reconstruction loss plus the model's penalty terms, if any, added
+    in legacy's order (see variants.penalty_losses)."""
+    loss = loss_fn(targets, outputs)
+    penalties = variants.penalty_losses(model)
+    # FAITHFUL DEVIATION: the sum of one stacked vector, as legacy, not
+    # `loss + sum(model.losses)`: Grappler reorders Add/AddN chains by node
+    # name, which would change the printed loss by 1 ulp on some steps.
+    return tf.reduce_sum(tf.stack([loss] + penalties)) if penalties else loss
+
+
+def build_model(hyper: Hyperparameters, seed: int, exact: bool,
+                variant: Variant = Variant()) -> Autoencoder:
+    """The model for `hyper` and `variant`, initialised from `seed`."""
+    sparse = dict(sparsity_target=variant.sparsity_target,
+                  sparsity_weight=variant.sparsity_weight,
+                  weight_decay=variant.weight_decay) if variant.sparse else {}
     return Autoencoder(layer_sizes=hyper.layer_sizes, init_stddev=hyper.init_stddev,
-                       seed=seed, exact=exact)
+                       seed=seed, exact=exact, **sparse)
 
 
 def make_optimizer(hyper: Hyperparameters, exact: bool) -> keras.optimizers.Optimizer:
@@ -137,9 +171,9 @@ def make_train_step(model, optimizer, loss_fn=reconstruction_loss, jit_compile=F
     optimizer.build(model.trainable_variables)
 
     @tf.function(jit_compile=jit_compile)
-    def train_step(batch):
+    def train_step(inputs, targets):
         with tf.GradientTape() as tape:
-            loss = loss_fn(batch, model(batch, training=True))
+            loss = total_loss(model, targets, model(inputs, training=True), loss_fn)
         gradients = tape.gradient(loss, model.trainable_variables)
         optimizer.apply_gradients(zip(gradients, model.trainable_variables))
         return loss
@@ -147,10 +181,10 @@ def make_train_step(model, optimizer, loss_fn=reconstruction_loss, jit_compile=F
     return train_step
 
 
-def evaluate(model, test_images):
-    """Test codes, test cost and the first reconstructions, computed in a
-    graph like legacy's sess.run (eager and in-graph matmuls can differ by
-    1 ulp with oneDNN)."""
+def evaluate(model, test_images, variant: Variant = Variant(), noise_seed: int = 0):
+    """Test codes, test reconstruction MSE, the first reconstructions and the
+    variant's report, computed in graphs like legacy's sess.run (eager and
+    in-graph matmuls can differ by 1 ulp with oneDNN)."""
     images = tf.constant(test_images)
 
     @tf.function
@@ -158,9 +192,17 @@ def evaluate(model, test_images):
         codes = model.encode(images)
         return codes, reconstruction_loss(images, model.decoder(codes))
 
+    @tf.function
+    def cost_of(inputs, targets):
+        return reconstruction_loss(targets, model(inputs))
+
     codes, cost = codes_and_cost()
     examples = tf.function(model)(images[:RECONSTRUCTION_EXAMPLES])
-    return codes.numpy(), float(cost), examples.numpy()
+    report = variants.report(model, test_images, variant, noise_seed,
+                             lambda inputs, targets: float(cost_of(inputs, targets)))
+    if variant.denoising:
+        report["test_cost_clean_input"] = float(cost)
+    return codes.numpy(), float(cost), examples.numpy(), report
 
 
 @dataclasses.dataclass
@@ -174,6 +216,7 @@ class ModernRun:
     test_codes: np.ndarray
     test_cost: float
     test_reconstructions: np.ndarray
+    variant_report: dict
     test_labels: np.ndarray
     steps_per_epoch: int
     seconds: float
@@ -182,8 +225,9 @@ class ModernRun:
 
 def train(data: input_data.Arrays, hyper: Hyperparameters = Hyperparameters(), *,
           seed: int = 0, exact: bool = False, initial_weights=None, batches=None,
-          steps_per_epoch=None, log=print, show_progress=None,
-          use_add_bias=None, use_tf1_adam=None, loss_fn=reconstruction_loss) -> ModernRun:
+          steps_per_epoch=None, log=print, show_progress=None, variant: Variant = Variant(),
+          noise_seed=None, use_add_bias=None, use_tf1_adam=None,
+          loss_fn=reconstruction_loss) -> ModernRun:
     """Train with a custom loop; print the original's epoch lines.
 
     `exact` switches on both faithful deviations; `use_add_bias` (the
@@ -192,13 +236,16 @@ def train(data: input_data.Arrays, hyper: Hyperparameters = Hyperparameters(), *
     replaces the original's loss expression, for the same purpose.
 
     `batches`, if given, is the exact sequence of float32 batches to use
-    (compare.py passes TF1's `next_batch` order); otherwise a seeded tf.data
-    pipeline over `data.train_images`. `initial_weights` (original names,
+    (compare.py passes TF1's `next_batch` order), each a clean batch or an
+    (inputs, targets) pair (denoising: corrupted, clean); otherwise a seeded
+    tf.data pipeline over `data.train_images`. `variant` picks deep, sparse
+    or denoising; `noise_seed` keys the corruption (default: `seed`). `initial_weights` (original names,
     e.g. legacy's `LegacyRun.initial_weights`) replace the seeded start.
     `show_progress` draws a Keras progress bar per epoch; by default only
     when stdout is a terminal.
     """
-    model = build_model(hyper, seed, exact if use_add_bias is None else use_add_bias)
+    model = build_model(hyper, seed, exact if use_add_bias is None else use_add_bias, variant)
+    noise_seed = seed if noise_seed is None else noise_seed
     if initial_weights is not None:
         checkpoints.set_original_weights(model, initial_weights)
     optimizer = make_optimizer(hyper, exact if use_tf1_adam is None else use_tf1_adam)
@@ -207,7 +254,8 @@ def train(data: input_data.Arrays, hyper: Hyperparameters = Hyperparameters(), *
     if total_batch < 1:
         raise ValueError(f"{len(data.train_images)} training images make no batch of {hyper.batch_size}")
     if batches is None:
-        batches = input_data.make_dataset(data.train_images, hyper.batch_size, seed)
+        batches = input_data.make_dataset(data.train_images, hyper.batch_size, seed,
+                                          variant, noise_seed)
     batch_iterator = iter(batches)
     if show_progress is None:
         show_progress = sys.stdout.isatty()
@@ -221,7 +269,8 @@ def train(data: input_data.Arrays, hyper: Hyperparameters = Hyperparameters(), *
                 batch = next(batch_iterator)
             except StopIteration:
                 raise ValueError(f"batches ran out after {len(step_losses)} steps") from None
-            cost = float(train_step(batch))
+            inputs, targets = batch if isinstance(batch, tuple) else (batch, batch)
+            cost = float(train_step(inputs, targets))
             step_losses.append(cost)
             if not np.isfinite(cost):
                 raise NonFiniteLoss(len(step_losses), cost)
@@ -232,25 +281,29 @@ def train(data: input_data.Arrays, hyper: Hyperparameters = Hyperparameters(), *
             log(" ".join(["Epoch:", "%04d" % (epoch + 1), "cost=", "{:.9f}".format(cost)]))
     log("Optimization Finished!")
     seconds = time.perf_counter() - started
-    test_codes, test_cost, reconstructions = evaluate(model, data.test_images)
+    test_codes, test_cost, reconstructions, report = evaluate(
+        model, data.test_images, variant, noise_seed)
     return ModernRun(step_losses=np.asarray(step_losses, dtype=np.float32),
                      epoch_costs=epoch_costs, initial_weights=initial,
                      final_weights=checkpoints.get_original_weights(model),
                      test_codes=test_codes, test_cost=test_cost,
-                     test_reconstructions=reconstructions,
+                     test_reconstructions=reconstructions, variant_report=report,
                      test_labels=np.asarray(data.test_labels),
                      steps_per_epoch=total_batch, seconds=seconds, model=model)
 
 
 def fit(model: Autoencoder, images: np.ndarray, hyper: Hyperparameters, *,
-        exact: bool, shuffle: bool = True, verbose="auto", log=print):
+        exact: bool, shuffle: bool = True, verbose="auto", log=print,
+        variant: Variant = Variant(), seed: int = 0):
     """Train with Keras's standard loop (`model.fit`), via `train_step` above.
 
     `shuffle=False` keeps the array's order (needed when order matters, as
     in a comparison). fit batches per pass over the data (the last batch of a
-    pass may be smaller), unlike TF1's `next_batch`. jit_compile=False:
-    Keras's default "auto" turns XLA on whenever a GPU is present. Prints
-    the original's epoch lines through `log`; returns the History, whose
+    pass may be smaller), unlike TF1's `next_batch`. The denoising variant
+    trains on the seeded (corrupted, clean) tf.data pipeline instead, for
+    int(examples / batch size) steps per epoch. jit_compile=False: Keras's
+    default "auto" turns XLA on whenever a GPU is present. Prints the
+    original's epoch lines through `log`; returns the History, whose
     `history["cost"]` holds each epoch's last-batch cost.
     """
     model.compile(optimizer=make_optimizer(hyper, exact), jit_compile=False)
@@ -260,6 +313,10 @@ def fit(model: Autoencoder, images: np.ndarray, hyper: Hyperparameters, *,
             log(" ".join(["Epoch:", "%04d" % (epoch + 1), "cost=",
                           "{:.9f}".format(logs["cost"])]))
 
+    callbacks = [keras.callbacks.LambdaCallback(on_epoch_end=epoch_line)]
+    if variant.denoising:
+        dataset = input_data.make_dataset(images, hyper.batch_size, seed, variant, seed)
+        return model.fit(dataset, epochs=hyper.training_epochs, verbose=verbose,
+                         steps_per_epoch=len(images) // hyper.batch_size, callbacks=callbacks)
     return model.fit(images, batch_size=hyper.batch_size, epochs=hyper.training_epochs,
-                     shuffle=shuffle, verbose=verbose,
-                     callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=epoch_line)])
+                     shuffle=shuffle, verbose=verbose, callbacks=callbacks)

@@ -66,15 +66,24 @@ def load(source: sources.DataSource, source_url: str = sources.DEFAULT_SOURCE_UR
                   test_labels=raw["test_labels"])
 
 
-def make_dataset(images: np.ndarray, batch_size: int, seed: int) -> tf.data.Dataset:
-    """An endless, seeded, shuffled stream of full batches.
+def make_dataset(images: np.ndarray, batch_size: int, seed: int, variant=None,
+                 noise_seed: int = 0) -> tf.data.Dataset:
+    """An endless, seeded, shuffled stream of full (inputs, targets) batches.
 
     Shuffling before `repeat` reshuffles every pass (seeded, so reproducible),
     and batching after `repeat` lets a batch span two passes - the same
     property as TF1's `next_batch`, whose batches are always full. The order
     itself is tf.data's, not numpy's: compare.py feeds TF1's exact order
-    through `train(..., batches=...)` instead.
+    through `train(..., batches=...)` instead. Inputs are the targets, except
+    for the denoising variant, whose inputs are corrupted per step by
+    `common.variants.corrupt`, keyed by (noise_seed, step).
     """
     dataset = tf.data.Dataset.from_tensor_slices(images)
     dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-    return dataset.repeat().batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+    dataset = dataset.repeat().batch(batch_size, drop_remainder=True)
+    if variant is not None and variant.denoising:
+        from modern.variants import corrupting_map
+        dataset = dataset.enumerate().map(corrupting_map(variant, noise_seed))
+    else:
+        dataset = dataset.map(lambda batch: (batch, batch))
+    return dataset.prefetch(tf.data.AUTOTUNE)

@@ -152,3 +152,20 @@ def test_device_gpu_without_a_gpu_is_a_clear_error(tmp_path):
     assert "--device gpu: TensorFlow sees no GPU" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("flags, picture", [
+    (["--variant", "sparse", "--weight-decay", "0.0001"], "activations.png"),
+    (["--variant", "denoising", "--noise", "gaussian"], "denoising.png"),
+])
+def test_variants_are_bit_identical_in_exact_mode(tmp_path, flags, picture):
+    status, printed = run_compare(["--epochs", "2", "--steps-per-epoch", "100", "--quiet",
+                                   *flags, "--out", str(tmp_path / "r")])
+    assert status == 0, printed
+    result = json.loads((tmp_path / "r" / "report.json").read_text())
+    jsonschema.validate(result, report.load_schema())
+    run = result["runs"][0]
+    assert run["losses"]["identical_steps"] == 200
+    assert run["legacy"]["variant_report"] == run["modern"]["variant_report"]
+    assert run["legacy"]["variant_report"]  # the variant's own figures are reported
+    assert (tmp_path / "r" / picture).read_bytes()[:4] == b"\x89PNG"

@@ -122,10 +122,14 @@ def test_fit_with_shuffle_false_equals_the_custom_loop(arrays, legacy_50):
 
 
 def test_standalone_tf_data_pipeline_is_seeded(arrays):
-    first = [b.numpy() for b in input_data.make_dataset(arrays.train_images, 256, 3).take(17)]
-    again = [b.numpy() for b in input_data.make_dataset(arrays.train_images, 256, 3).take(17)]
-    assert all(np.array_equal(a, b) for a, b in zip(first, again))
-    assert all(b.shape == (256, 784) for b in first)  # full batches across passes
+    def take(seed):
+        return [(x.numpy(), y.numpy())
+                for x, y in input_data.make_dataset(arrays.train_images, 256, seed).take(17)]
+    first, again, other = take(3), take(3), take(4)
+    assert all(np.array_equal(a[0], b[0]) for a, b in zip(first, again))
+    assert not np.array_equal(first[0][0], other[0][0])
+    assert all(x.shape == (256, 784) for x, _ in first)  # full batches across passes
+    assert all(np.array_equal(x, y) for x, y in first)   # deep: inputs are the targets
 
 
 def test_test_cost_and_reconstructions_match_legacy_exactly(arrays, legacy_50):
