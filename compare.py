@@ -31,6 +31,8 @@ PERTURBATIONS = {
     "bias-add": "stock Dense (tf.nn.bias_add) instead of the original's tf.add",
     "adam": "stock keras.optimizers.Adam instead of TF1Adam",
     "keras-mse": "keras.losses.MeanSquaredError instead of the original's expression",
+    "keras-init": "Keras's default glorot_uniform kernels and zero biases (own seeded start)",
+    "xla": "the train step compiled with XLA (jit_compile=True)",
     "shuffle": "modern's own tf.data batch order instead of TF1's next_batch order",
 }
 DEFAULT_IDIOMATIC_SEEDS = 5
@@ -183,7 +185,19 @@ def perturbed(args, hyper, arrays):
     if args.perturb == "keras-mse":
         import keras
         return hyper, {"loss_fn": keras.losses.MeanSquaredError()}, arrays
+    if args.perturb == "xla":
+        return hyper, {"jit_compile": True}, arrays
     return hyper, {}, arrays
+
+
+def keras_default_start(hyper, seed):
+    """Initial weights as stock Dense layers draw them: glorot_uniform, zeros."""
+    import keras
+
+    from legacy.autoencoder import parameter_shapes
+    glorot = keras.initializers.GlorotUniform(seed=seed)
+    return {name: glorot(shape).numpy() if len(shape) == 2 else np.zeros(shape, np.float32)
+            for name, shape in parameter_shapes(hyper).items()}
 
 
 def tf1_batches(images, batch_size, steps, seed, variant):
@@ -216,7 +230,9 @@ def compare_seed(seed, args, hyper, variant, mnist, arrays, steps_per_epoch, log
     # same stateless seeded init on both sides, would change legacy's init
     # path away from the original's tf.truncated_normal/tf.random_normal ops.
     initial = None
-    if legacy_run is not None and args.perturb != "init-stddev":
+    if args.perturb == "keras-init":
+        initial = keras_default_start(hyper, seed)
+    elif legacy_run is not None and args.perturb != "init-stddev":
         initial = legacy_run.initial_weights
     modern_run, modern_failure, modern_seconds = run_side(lambda: modern_autoencoder.train(
         modern_arrays, modern_hyper, seed=seed, exact=args.mode == "exact",

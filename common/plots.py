@@ -75,19 +75,20 @@ def save_loss_curves(legacy_losses, modern_losses, path, title="") -> None:
     _save(figure, path)
 
 
-def save_code_scatters(legacy_codes, modern_codes, labels, path) -> None:
-    """The two implementations' test codes side by side, one legend for both."""
+def save_code_scatters(legacy_codes, modern_codes, labels, path,
+                       titles=("legacy: test-set codes", "modern: test-set codes")) -> None:
+    """Two sets of test codes side by side, one legend for both."""
     figure = _new_figure(11, 4.8)
     axes = figure.subplots(1, 2)
     labels = np.asarray(labels)
     colours = [figure_colour(digit) for digit in range(10)]
-    for ax, codes, name in zip(axes, (legacy_codes, modern_codes), ("legacy", "modern")):
+    for ax, codes, title in zip(axes, (legacy_codes, modern_codes), titles):
         codes = np.asarray(codes)
         for digit in range(10):
             chosen = labels == digit
             ax.scatter(codes[chosen, 0], codes[chosen, 1], s=5, color=colours[digit],
                        label=str(digit))
-        ax.set_title(f"{name}: test-set codes")
+        ax.set_title(title)
         ax.set_xlabel("code 1")
         ax.set_ylabel("code 2")
     handles, names = axes[0].get_legend_handles_labels()

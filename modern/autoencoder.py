@@ -227,13 +227,14 @@ def train(data: input_data.Arrays, hyper: Hyperparameters = Hyperparameters(), *
           seed: int = 0, exact: bool = False, initial_weights=None, batches=None,
           steps_per_epoch=None, log=print, show_progress=None, variant: Variant = Variant(),
           noise_seed=None, use_add_bias=None, use_tf1_adam=None,
-          loss_fn=reconstruction_loss) -> ModernRun:
+          loss_fn=reconstruction_loss, jit_compile=False) -> ModernRun:
     """Train with a custom loop; print the original's epoch lines.
 
     `exact` switches on both faithful deviations; `use_add_bias` (the
     `AddBiasDense` layer) and `use_tf1_adam` (`TF1Adam`) set each one on its
     own (compare.py's negative controls turn one off at a time). `loss_fn`
-    replaces the original's loss expression, for the same purpose.
+    replaces the original's loss expression, and `jit_compile=True` (XLA)
+    is offered for the same purpose.
 
     `batches`, if given, is the exact sequence of float32 batches to use
     (compare.py passes TF1's `next_batch` order), each a clean batch or an
@@ -249,7 +250,7 @@ def train(data: input_data.Arrays, hyper: Hyperparameters = Hyperparameters(), *
     if initial_weights is not None:
         checkpoints.set_original_weights(model, initial_weights)
     optimizer = make_optimizer(hyper, exact if use_tf1_adam is None else use_tf1_adam)
-    train_step = make_train_step(model, optimizer, loss_fn)
+    train_step = make_train_step(model, optimizer, loss_fn, jit_compile)
     total_batch = steps_per_epoch or int(len(data.train_images) / hyper.batch_size)
     if total_batch < 1:
         raise ValueError(f"{len(data.train_images)} training images make no batch of {hyper.batch_size}")

@@ -78,17 +78,6 @@ def test_schema_rejects_a_report_without_verdict(exact_report):
         jsonschema.validate(broken, report.load_schema())
 
 
-@pytest.mark.parametrize("perturbation", sorted(compare.PERTURBATIONS))
-def test_every_perturbation_is_caught_in_exact_mode(tmp_path, perturbation):
-    status, printed = run_compare([*SHORT, "--perturb", perturbation, "--out", str(tmp_path / "r")])
-    assert status == 1
-    assert "verdict: MISMATCH" in printed
-    result = json.loads((tmp_path / "r" / "report.json").read_text())
-    first = result["runs"][0]["losses"]["first_differing_step"]
-    assert first is not None and 1 <= first <= 30
-    assert f"losses differ from step {first}" in printed
-
-
 @pytest.mark.parametrize("perturbation", ["shuffle", "epsilon"])
 def test_order_and_epsilon_perturbations_are_caught_in_idiomatic_mode(tmp_path, perturbation):
     status, printed = run_compare([*SHORT, "--mode", "idiomatic", "--seeds", "2", "--perturb",

@@ -1,0 +1,200 @@
+"""MIGRATION.md cannot go stale: its links land on the quoted code, and each
+trap it lists is reproduced here."""
+
+import contextlib
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import compare
+from common.config import Hyperparameters
+from legacy import autoencoder as legacy_autoencoder
+from legacy import input_data as legacy_input_data
+from tests.helpers import REPO_ROOT, SHARED_SEED_SCRIPT, run_module, write_synthetic_idx
+
+GUIDE = os.path.join(REPO_ROOT, "MIGRATION.md")
+LINK = re.compile(r'\[[^\]]*\]\(([^)#\s]+)#L(\d+)(?:-L(\d+))? "([^"]+)"\)')
+
+# The step by which each numerical trap must show (MIGRATION.md, section 2).
+GUIDE_FIRST_DIFFERING_STEP = {"epsilon": 2, "init-stddev": 1, "keras-init": 1, "bias-add": 30,
+                              "adam": 2, "keras-mse": 1, "shuffle": 1, "xla": 1,
+                              "divide-255": 2}
+
+
+def test_every_code_link_lands_on_the_quoted_code():
+    text = open(GUIDE, encoding="utf-8").read()
+    links = LINK.findall(text)
+    assert len(links) >= 20
+    for path, start, end, quote in links:
+        lines = open(os.path.join(REPO_ROOT, path), encoding="utf-8").read().splitlines()
+        first, last = int(start), int(end or start)
+        assert 1 <= first <= last <= len(lines), f"{path}#L{start}-L{end}: outside the file"
+        assert quote in "\n".join(lines[first - 1:last]), f"{path}#L{start}: {quote!r} not there"
+
+
+def test_every_perturbation_is_in_the_guide():
+    text = open(GUIDE, encoding="utf-8").read()
+    assert set(GUIDE_FIRST_DIFFERING_STEP) == set(compare.PERTURBATIONS)
+    for name in compare.PERTURBATIONS:
+        assert f"| `{name}` |" in text, name
+
+
+@pytest.fixture(autouse=True)
+def restore_op_determinism():
+    """compare.main switches op determinism on for the process; switch it off
+    after each test, or unseeded random ops in later tests would raise."""
+    from tensorflow.python.framework import config
+    was_enabled = config.is_op_determinism_enabled()
+    yield
+    if not was_enabled:
+        config.disable_op_determinism()
+
+
+@pytest.mark.parametrize("perturbation", sorted(GUIDE_FIRST_DIFFERING_STEP))
+def test_numerical_trap_changes_the_loss_where_the_guide_says(tmp_path, perturbation):
+    with contextlib.redirect_stdout(io.StringIO()):
+        status = compare.main(["--epochs", "1", "--steps-per-epoch", "30", "--quiet",
+                               "--perturb", perturbation, "--out", str(tmp_path / "r")])
+    assert status == 1  # the comparison reports the mismatch
+    result = json.loads((tmp_path / "r" / "report.json").read_text())
+    first = result["runs"][0]["losses"]["first_differing_step"]
+    assert first is not None and first <= GUIDE_FIRST_DIFFERING_STEP[perturbation]
+
+
+def test_tf1_split_keeps_55000_of_60000(tmp_path):
+    images = np.zeros((60000, 28, 28), np.uint8)
+    labels = np.zeros(60000, np.uint8)
+    np.savez(tmp_path / "mnist.npz", x_train=images, y_train=labels, x_test=images[:10],
+             y_test=labels[:10])
+    mnist = legacy_input_data.read_data_sets(str(tmp_path / "mnist.npz"))
+    assert (mnist.train.num_examples, mnist.validation.num_examples) == (55000, 5000)
+    assert int(mnist.train.num_examples / 256) == 214 and int(60000 / 256) == 234
+
+
+def test_fit_logs_a_running_mean_not_the_last_batch():
+    import keras
+    rng = np.random.RandomState(0)
+    x = rng.rand(96, 8).astype(np.float32)
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(8, activation="sigmoid")])
+    model.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse")  # no learning: fixed losses
+    history = model.fit(x, x, batch_size=32, epochs=1, shuffle=False, verbose=0)
+    batch_losses = [float(keras.losses.MeanSquaredError()(x[i:i + 32], model(x[i:i + 32])))
+                    for i in (0, 32, 64)]
+    assert history.history["loss"][0] == pytest.approx(np.mean(batch_losses), rel=1e-5)
+    assert history.history["loss"][0] != pytest.approx(batch_losses[-1], rel=1e-3)
+
+
+def test_our_fit_never_uses_xla():
+    from modern import autoencoder
+    hyper = Hyperparameters(training_epochs=1, batch_size=64)
+    model = autoencoder.build_model(hyper, seed=0, exact=False)
+    autoencoder.fit(model, np.zeros((64, 784), np.float32), hyper, exact=False, verbose=0,
+                    log=lambda line: None)
+    assert model.jit_compile is False
+
+
+def initial_encoder_kernel(extra_random_op: bool):
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.compat.v1.set_random_seed(5)
+        if extra_random_op:
+            tf.compat.v1.get_seed(None)  # what read_data_sets does inside a graph
+        weights, _ = legacy_autoencoder.make_parameters(Hyperparameters())
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            return session.run(weights["encoder_h1"])
+
+
+def test_one_more_seeded_op_shifts_the_initial_weights():
+    first = initial_encoder_kernel(extra_random_op=False)
+    assert np.array_equal(first, initial_encoder_kernel(extra_random_op=False))
+    assert not np.array_equal(first, initial_encoder_kernel(extra_random_op=True))
+
+
+def test_removed_modules_are_gone():
+    with pytest.raises(ModuleNotFoundError, match="tensorflow.examples"):
+        __import__("tensorflow.examples.tutorials.mnist")
+    assert not hasattr(tf, "contrib") and not hasattr(tf.compat.v1, "contrib")
+
+
+def test_deterministic_random_test_tool_is_gone():
+    with pytest.raises((AttributeError, ImportError)):
+        tf.compat.v1.keras.utils.DeterministicRandomTestTool  # noqa: B018
+
+
+def test_disabling_eager_breaks_keras_in_the_same_process():
+    script = ("import numpy as np, tensorflow as tf\n"
+              "tf.compat.v1.disable_eager_execution()\n"
+              "from common.config import Hyperparameters\n"
+              "from modern import autoencoder as m\n"
+              "h = Hyperparameters()\n"
+              "model = m.build_model(h, 0, True)\n"
+              "step = m.make_train_step(model, m.make_optimizer(h, True))\n"
+              "x = np.zeros((4, 784), np.float32)\n"
+              "print(type(step(x, x)).__name__)\n")
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True,
+                            text=True, timeout=300, env={**os.environ, "PYTHONPATH": REPO_ROOT,
+                                                         "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert result.stdout.strip() == "SymbolicTensor", result.stderr  # not a number: no training
+
+
+needs_seed = pytest.mark.skipif(not os.path.isfile(SHARED_SEED_SCRIPT) or
+                                shutil.which("tf_upgrade_v2") is None,
+                                reason="needs ../shared/seed/ and tf_upgrade_v2")
+
+
+@pytest.fixture(scope="module")
+def upgraded(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("upgrade")
+    result = subprocess.run(["tf_upgrade_v2", "--infile", SHARED_SEED_SCRIPT, "--outfile",
+                             str(folder / "upgraded.py"), "--reportfile",
+                             str(folder / "report.txt")], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    return folder
+
+
+@needs_seed
+def test_tf_upgrade_v2_renames_everything_and_reports_no_issue(upgraded):
+    code = (upgraded / "upgraded.py").read_text()
+    report = (upgraded / "report.txt").read_text()
+    assert "Detected 0 issues that require attention" in report
+    for renamed in ("tf.compat.v1.placeholder", "tf.random.truncated_normal", "tf.random.normal",
+                    "tf.compat.v1.train.AdamOptimizer", "tf.compat.v1.Session"):
+        assert renamed in code
+    assert "from tensorflow.examples.tutorials.mnist import input_data" in code
+    assert "disable_v2_behavior" not in code
+
+
+@needs_seed
+def test_tf_upgrade_v2_output_fails_alone_and_runs_under_the_shim(upgraded):
+    write_synthetic_idx(upgraded / "MNIST_data", n_train=5512, n_test=50)
+    # Alone: first the removed import; with it fixed, the eager placeholder.
+    fixed = (upgraded / "upgraded.py").read_text().replace(
+        "from tensorflow.examples.tutorials.mnist import input_data",
+        "from legacy import input_data")
+    (upgraded / "fixed_import.py").write_text(fixed)
+    probe = ("import runpy, sys\n"
+             "for name in ('upgraded.py', 'fixed_import.py'):\n"
+             "    try:\n"
+             "        runpy.run_path(name)\n"
+             "    except Exception as error:\n"
+             "        print(name, type(error).__name__, str(error).splitlines()[0])\n")
+    alone = subprocess.run([sys.executable, "-c", probe], cwd=upgraded, capture_output=True,
+                           text=True, timeout=300,
+                           env={**os.environ, "PYTHONPATH": REPO_ROOT, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert "upgraded.py ModuleNotFoundError No module named 'tensorflow.examples'" in alone.stdout
+    assert "fixed_import.py RuntimeError tf.placeholder() is not compatible with eager " \
+           "execution" in alone.stdout
+    shimmed = run_module(["legacy.run_tf1", "--figures-dir", str(upgraded),
+                          str(upgraded / "upgraded.py")], cwd=upgraded)
+    assert shimmed.returncode == 0, shimmed.stderr
+    assert shimmed.stdout.count("Epoch: ") == 10
