@@ -205,6 +205,31 @@ def evaluate(model, test_images, variant: Variant = Variant(), noise_seed: int =
     return codes.numpy(), float(cost), examples.numpy(), report
 
 
+def make_multi_step(model, optimizer, loss_fn=reconstruction_loss, jit_compile=False):
+    """A tf.function running many optimizer steps per call, the loop inside
+    the graph: (inputs [k, batch, 784], targets [k, batch, 784]) -> losses [k].
+
+    The same ops as `make_train_step`, in a `tf.range` loop, so the results
+    are bit-identical; only the Python-to-runtime round trip per step goes.
+    """
+    optimizer.build(model.trainable_variables)
+    width = model.layer_sizes[0]
+    signature = [tf.TensorSpec([None, None, width], tf.float32)] * 2
+
+    @tf.function(jit_compile=jit_compile, input_signature=signature)
+    def train_steps(inputs, targets):
+        losses = tf.TensorArray(tf.float32, size=tf.shape(inputs)[0])
+        for i in tf.range(tf.shape(inputs)[0]):
+            with tf.GradientTape() as tape:
+                loss = total_loss(model, targets[i], model(inputs[i], training=True), loss_fn)
+            gradients = tape.gradient(loss, model.trainable_variables)
+            optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+            losses = losses.write(i, loss)
+        return losses.stack()
+
+    return train_steps
+
+
 @dataclasses.dataclass
 class ModernRun:
     """What one training run returns; the same fields as legacy's LegacyRun."""
@@ -227,14 +252,17 @@ def train(data: input_data.Arrays, hyper: Hyperparameters = Hyperparameters(), *
           seed: int = 0, exact: bool = False, initial_weights=None, batches=None,
           steps_per_epoch=None, log=print, show_progress=None, variant: Variant = Variant(),
           noise_seed=None, use_add_bias=None, use_tf1_adam=None,
-          loss_fn=reconstruction_loss, jit_compile=False) -> ModernRun:
+          loss_fn=reconstruction_loss, jit_compile=False, steps_per_call=1) -> ModernRun:
     """Train with a custom loop; print the original's epoch lines.
 
     `exact` switches on both faithful deviations; `use_add_bias` (the
     `AddBiasDense` layer) and `use_tf1_adam` (`TF1Adam`) set each one on its
     own (compare.py's negative controls turn one off at a time). `loss_fn`
     replaces the original's loss expression, and `jit_compile=True` (XLA)
-    is offered for the same purpose.
+    is offered for the same purpose. `steps_per_call` > 1 runs that many
+    steps per call of an in-graph loop (`make_multi_step`): the same
+    numbers, less per-step overhead; a NaN/Inf loss is then detected at
+    the end of the call that produced it.
 
     `batches`, if given, is the exact sequence of float32 batches to use
     (compare.py passes TF1's `next_batch` order), each a clean batch or an
@@ -250,7 +278,10 @@ def train(data: input_data.Arrays, hyper: Hyperparameters = Hyperparameters(), *
     if initial_weights is not None:
         checkpoints.set_original_weights(model, initial_weights)
     optimizer = make_optimizer(hyper, exact if use_tf1_adam is None else use_tf1_adam)
-    train_step = make_train_step(model, optimizer, loss_fn, jit_compile)
+    if steps_per_call > 1:
+        train_steps = make_multi_step(model, optimizer, loss_fn, jit_compile)
+    else:
+        train_step = make_train_step(model, optimizer, loss_fn, jit_compile)
     total_batch = steps_per_epoch or int(len(data.train_images) / hyper.batch_size)
     if total_batch < 1:
         raise ValueError(f"{len(data.train_images)} training images make no batch of {hyper.batch_size}")
@@ -262,21 +293,34 @@ def train(data: input_data.Arrays, hyper: Hyperparameters = Hyperparameters(), *
         show_progress = sys.stdout.isatty()
     initial = checkpoints.get_original_weights(model)
     step_losses, epoch_costs = [], []
+
+    def next_pair():
+        try:
+            batch = next(batch_iterator)
+        except StopIteration:
+            raise ValueError(f"batches ran out after {len(step_losses)} steps") from None
+        return batch if isinstance(batch, tuple) else (batch, batch)
+
     started = time.perf_counter()
     for epoch in range(hyper.training_epochs):
         progress = keras.utils.Progbar(total_batch) if show_progress else None
-        for step in range(total_batch):
-            try:
-                batch = next(batch_iterator)
-            except StopIteration:
-                raise ValueError(f"batches ran out after {len(step_losses)} steps") from None
-            inputs, targets = batch if isinstance(batch, tuple) else (batch, batch)
-            cost = float(train_step(inputs, targets))
-            step_losses.append(cost)
-            if not np.isfinite(cost):
-                raise NonFiniteLoss(len(step_losses), cost)
+        done = 0
+        while done < total_batch:
+            if steps_per_call > 1:  # a chunk never crosses an epoch's end
+                pairs = [next_pair() for _ in range(min(steps_per_call, total_batch - done))]
+                costs = train_steps(np.stack([np.asarray(p[0]) for p in pairs]),
+                                    np.stack([np.asarray(p[1]) for p in pairs])).numpy()
+            else:
+                inputs, targets = next_pair()
+                costs = [float(train_step(inputs, targets))]
+            for cost in costs:
+                step_losses.append(cost)
+                if not np.isfinite(cost):
+                    raise NonFiniteLoss(len(step_losses), float(cost))
+            done += len(costs)
             if progress is not None:
-                progress.update(step + 1, [("cost", cost)])
+                progress.update(done, [("cost", float(costs[-1]))])
+        cost = float(step_losses[-1])
         epoch_costs.append(cost)
         if epoch % hyper.display_step == 0:
             log(" ".join(["Epoch:", "%04d" % (epoch + 1), "cost=", "{:.9f}".format(cost)]))

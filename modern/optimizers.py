@@ -18,6 +18,7 @@ a TF1 run bit for bit.
 from __future__ import annotations
 
 import keras
+import tensorflow as tf
 from keras import ops
 
 TF1_EPSILON = 1e-8  # tf.compat.v1.train.AdamOptimizer's default; Keras uses 1e-7
@@ -28,11 +29,19 @@ class TF1Adam(keras.optimizers.Adam):
     """Adam that reproduces `tf.compat.v1.train.AdamOptimizer` bit for bit on CPU."""
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999,
-                 epsilon=TF1_EPSILON, amsgrad=False, name="tf1_adam", **kwargs):
+                 epsilon=TF1_EPSILON, amsgrad=False, fused=True, name="tf1_adam", **kwargs):
+        """`fused=True` (default) updates each variable with TF1's own kernel,
+        `ResourceApplyAdam`, one op per variable, exactly as TF1's
+        AdamOptimizer did; `fused=False` spells the same arithmetic out in
+        Keras ops (about ten small ops per variable: slower, same bits)."""
         if amsgrad:
             raise ValueError("TF1Adam reproduces TF1's AdamOptimizer, which has no amsgrad")
         super().__init__(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2,
                          epsilon=epsilon, amsgrad=False, name=name, **kwargs)
+        self.fused = fused
+
+    def get_config(self):
+        return {**super().get_config(), "fused": self.fused}
 
     def build(self, var_list):
         if self.built:
@@ -51,6 +60,17 @@ class TF1Adam(keras.optimizers.Adam):
         dtype = variable.dtype
         lr = ops.cast(learning_rate, dtype)
         gradient = ops.cast(gradient, dtype)
+        if self.fused:
+            m = self._momentums[self._get_variable_index(variable)]
+            v = self._velocities[self._get_variable_index(variable)]
+            # TF1's AdamOptimizer._resource_apply_dense, call for call.
+            tf.raw_ops.ResourceApplyAdam(
+                var=variable.handle, m=m.handle, v=v.handle,
+                beta1_power=ops.cast(self._beta_1_power, dtype),
+                beta2_power=ops.cast(self._beta_2_power, dtype), lr=lr,
+                beta1=ops.cast(self.beta_1, dtype), beta2=ops.cast(self.beta_2, dtype),
+                epsilon=ops.cast(self.epsilon, dtype), grad=gradient, use_locking=False)
+            return
         one = ops.cast(1.0, dtype)
         # float32 (1 - beta), as the TF1 kernel's `T(1) - beta1()`.
         one_minus_beta_1 = one - ops.cast(self.beta_1, dtype)

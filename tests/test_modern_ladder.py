@@ -137,3 +137,20 @@ def test_test_cost_and_reconstructions_match_legacy_exactly(arrays, legacy_50):
     assert modern.test_cost == legacy_50.test_cost
     assert modern.test_reconstructions.shape == (10, 784)
     assert modern.test_reconstructions.tobytes() == legacy_50.test_reconstructions.tobytes()
+
+
+@pytest.mark.parametrize("variant_name", ["deep", "sparse"])
+def test_in_graph_loop_is_bit_identical_to_legacy(arrays, variant_name):
+    from common.variants import Variant
+    variant = Variant(variant_name)
+    hyper = Hyperparameters(training_epochs=2)
+    mnist = legacy_input_data.read_data_sets(sources.SAMPLE_DIR, validation_size=0, seed=SEED)
+    legacy = legacy_autoencoder.train(mnist, hyper, graph_seed=SEED, data_seed=SEED,
+                                      steps_per_epoch=25, variant=variant, log=lambda line: None)
+    # 25 steps per epoch in calls of 10: chunks of 10, 10, 5 that stop at the epoch's end.
+    modern = autoencoder.train(arrays, hyper, seed=SEED, exact=True, variant=variant,
+                               initial_weights=legacy.initial_weights, batches=tf1_batches(50),
+                               steps_per_epoch=25, steps_per_call=10, log=lambda line: None,
+                               show_progress=False)
+    assert modern.step_losses.tobytes() == legacy.step_losses.tobytes()
+    assert modern.epoch_costs == legacy.epoch_costs

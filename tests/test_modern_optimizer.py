@@ -2,6 +2,7 @@
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from modern.optimizers import TF1Adam
@@ -51,8 +52,9 @@ def keras_trajectory(optimizer):
     return np.stack(trajectory)
 
 
-def test_tf1adam_equals_tf1_adam_optimizer_bit_for_bit_over_100_steps():
-    assert keras_trajectory(TF1Adam(0.01)).tobytes() == tf1_trajectory().tobytes()
+@pytest.mark.parametrize("fused", [True, False])
+def test_tf1adam_equals_tf1_adam_optimizer_bit_for_bit_over_100_steps(fused):
+    assert keras_trajectory(TF1Adam(0.01, fused=fused)).tobytes() == tf1_trajectory().tobytes()
 
 
 def test_stock_keras_adam_differs_from_the_first_step_because_of_float_one_minus_beta():

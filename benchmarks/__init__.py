@@ -1,0 +1,1 @@
+"""Throughput benchmarks: the legacy loop, the modern step, the in-graph loop, Keras fit."""
