@@ -43,14 +43,13 @@ def machine() -> dict:
 
 
 def prepare_batches(data, batch_size, count, seed=0):
-    """`count` batches in TF1's next_batch order, from the data's training split."""
+    """The training split, and `count` batches' indices in TF1's next_batch order."""
     import compare
     from legacy import input_data
     source = sources.DataSource(data)
     mnist = input_data.read_data_sets(source.path, validation_size=source.validation_size)
     images = mnist.train.images
-    return [images[index] for index in
-            compare.tf1_batch_indices(len(images), batch_size, count, seed)], len(images)
+    return images, compare.tf1_batch_indices(len(images), batch_size, count, seed)
 
 
 def measure(path, data, batch_size, warmup, steps, repeats, epoch_examples=None):
@@ -61,9 +60,14 @@ def measure(path, data, batch_size, warmup, steps, repeats, epoch_examples=None)
     hyper = Hyperparameters(batch_size=batch_size)
     if epoch_examples:  # one real epoch over the first `epoch_examples` images
         steps, repeats = epoch_examples // batch_size, 1
-    batches, _ = prepare_batches(data, batch_size, warmup + steps * repeats)
+    images, indices = prepare_batches(data, batch_size, warmup + steps * repeats)
     initial = checkpoints.get_original_weights(autoencoder.build_model(hyper, 0, True))
-    rates = paths.PATHS[path](hyper, batches, warmup, steps, repeats, initial)
+    if path == "modern_in_graph":
+        rates = paths.time_modern_in_graph(hyper, None, warmup, steps, repeats, initial,
+                                           images, indices)
+    else:
+        batches = [images[index] for index in indices]
+        rates = paths.PATHS[path](hyper, batches, warmup, steps, repeats, initial)
     return {"path": path, "batch_size": batch_size, "steps": steps, "repeats": repeats,
             "steps_per_second": float(np.median(rates)), "all_rates": rates,
             "epoch_examples": epoch_examples,

@@ -205,26 +205,46 @@ def evaluate(model, test_images, variant: Variant = Variant(), noise_seed: int =
     return codes.numpy(), float(cost), examples.numpy(), report
 
 
-def make_multi_step(model, optimizer, loss_fn=reconstruction_loss, jit_compile=False):
+def make_multi_step(model, optimizer, loss_fn=reconstruction_loss, jit_compile=False,
+                    images=None):
     """A tf.function running many optimizer steps per call, the loop inside
-    the graph: (inputs [k, batch, 784], targets [k, batch, 784]) -> losses [k].
+    the graph. Without `images`: (inputs [k, batch, 784], targets [k, batch,
+    784]) -> losses [k]. With `images` (the training set, kept resident as
+    a tensor): (indices [k, batch]) -> losses [k], each batch gathered in
+    the graph, so no batch crosses from Python at all (the fast path).
 
     The same ops as `make_train_step`, in a `tf.range` loop, so the results
-    are bit-identical; only the Python-to-runtime round trip per step goes.
+    are bit-identical; only the per-step round trips go.
     """
     optimizer.build(model.trainable_variables)
-    width = model.layer_sizes[0]
-    signature = [tf.TensorSpec([None, None, width], tf.float32)] * 2
+    resident = None if images is None else tf.constant(images)
 
-    @tf.function(jit_compile=jit_compile, input_signature=signature)
+    def one_step(inputs, targets):
+        with tf.GradientTape() as tape:
+            loss = total_loss(model, targets, model(inputs, training=True), loss_fn)
+        gradients = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+        return loss
+
+    if resident is not None:
+        @tf.function(jit_compile=jit_compile,
+                     input_signature=[tf.TensorSpec([None, None], tf.int32)])
+        def train_steps_from_indices(indices):
+            losses = tf.TensorArray(tf.float32, size=tf.shape(indices)[0])
+            for i in tf.range(tf.shape(indices)[0]):
+                batch = tf.gather(resident, indices[i])
+                losses = losses.write(i, one_step(batch, batch))
+            return losses.stack()
+        return train_steps_from_indices
+
+    width = model.layer_sizes[0]
+
+    @tf.function(jit_compile=jit_compile,
+                 input_signature=[tf.TensorSpec([None, None, width], tf.float32)] * 2)
     def train_steps(inputs, targets):
         losses = tf.TensorArray(tf.float32, size=tf.shape(inputs)[0])
         for i in tf.range(tf.shape(inputs)[0]):
-            with tf.GradientTape() as tape:
-                loss = total_loss(model, targets[i], model(inputs[i], training=True), loss_fn)
-            gradients = tape.gradient(loss, model.trainable_variables)
-            optimizer.apply_gradients(zip(gradients, model.trainable_variables))
-            losses = losses.write(i, loss)
+            losses = losses.write(i, one_step(inputs[i], targets[i]))
         return losses.stack()
 
     return train_steps
@@ -308,8 +328,10 @@ def train(data: input_data.Arrays, hyper: Hyperparameters = Hyperparameters(), *
         while done < total_batch:
             if steps_per_call > 1:  # a chunk never crosses an epoch's end
                 pairs = [next_pair() for _ in range(min(steps_per_call, total_batch - done))]
-                costs = train_steps(np.stack([np.asarray(p[0]) for p in pairs]),
-                                    np.stack([np.asarray(p[1]) for p in pairs])).numpy()
+                inputs = tf.constant(np.stack([np.asarray(p[0]) for p in pairs]))
+                targets = inputs if all(p[0] is p[1] for p in pairs) else \
+                    tf.constant(np.stack([np.asarray(p[1]) for p in pairs]))
+                costs = train_steps(inputs, targets).numpy()
             else:
                 inputs, targets = next_pair()
                 costs = [float(train_step(inputs, targets))]

@@ -154,3 +154,16 @@ def test_in_graph_loop_is_bit_identical_to_legacy(arrays, variant_name):
                                show_progress=False)
     assert modern.step_losses.tobytes() == legacy.step_losses.tobytes()
     assert modern.epoch_costs == legacy.epoch_costs
+
+
+def test_resident_data_in_graph_loop_is_bit_identical_to_legacy(arrays, legacy_50):
+    import compare
+    hyper = Hyperparameters(training_epochs=1)
+    model = autoencoder.build_model(hyper, seed=SEED, exact=True)
+    checkpoints.set_original_weights(model, legacy_50.initial_weights)
+    train_steps = autoencoder.make_multi_step(model, autoencoder.make_optimizer(hyper, True),
+                                              images=arrays.train_images)
+    indices = np.stack(compare.tf1_batch_indices(len(arrays.train_images), 256, 50, SEED))
+    losses = np.concatenate([train_steps(indices[:30].astype(np.int32)).numpy(),
+                             train_steps(indices[30:].astype(np.int32)).numpy()])
+    assert losses.tobytes() == legacy_50.step_losses.tobytes()
