@@ -123,11 +123,7 @@ class Autoencoder(keras.Model):
         a running mean that this step never feeds.)
         """
         x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
-        with tf.GradientTape() as tape:
-            loss = total_loss(self, x if y is None else y, self(x, training=True))
-        gradients = tape.gradient(loss, self.trainable_variables)
-        self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))
-        return {"cost": loss}
+        return {"cost": optimizer_step(self, self.optimizer, x, x if y is None else y)}
 
 
 def total_loss(model, targets, outputs, loss_fn=reconstruction_loss):
@@ -162,6 +158,15 @@ def make_optimizer(hyper: Hyperparameters, exact: bool) -> keras.optimizers.Opti
                                  beta_2=hyper.adam_beta2, epsilon=hyper.adam_epsilon)
 
 
+def optimizer_step(model, optimizer, inputs, targets, loss_fn=reconstruction_loss):
+    """One step: loss, gradients by tape, one optimizer update; returns the loss."""
+    with tf.GradientTape() as tape:
+        loss = total_loss(model, targets, model(inputs, training=True), loss_fn)
+    gradients = tape.gradient(loss, model.trainable_variables)
+    optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+    return loss
+
+
 def make_train_step(model, optimizer, loss_fn=reconstruction_loss, jit_compile=False):
     """A tf.function running one optimizer step on a batch; returns its loss.
 
@@ -172,11 +177,7 @@ def make_train_step(model, optimizer, loss_fn=reconstruction_loss, jit_compile=F
 
     @tf.function(jit_compile=jit_compile)
     def train_step(inputs, targets):
-        with tf.GradientTape() as tape:
-            loss = total_loss(model, targets, model(inputs, training=True), loss_fn)
-        gradients = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
-        return loss
+        return optimizer_step(model, optimizer, inputs, targets, loss_fn)
 
     return train_step
 
@@ -220,11 +221,7 @@ def make_multi_step(model, optimizer, loss_fn=reconstruction_loss, jit_compile=F
     resident = None if images is None else tf.constant(images)
 
     def one_step(inputs, targets):
-        with tf.GradientTape() as tape:
-            loss = total_loss(model, targets, model(inputs, training=True), loss_fn)
-        gradients = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
-        return loss
+        return optimizer_step(model, optimizer, inputs, targets, loss_fn)
 
     if resident is not None:
         @tf.function(jit_compile=jit_compile,
