@@ -81,15 +81,18 @@ def test_tf1_split_keeps_55000_of_60000(tmp_path):
 
 def test_fit_logs_a_running_mean_not_the_last_batch():
     import keras
-    rng = np.random.RandomState(0)
-    x = rng.rand(96, 8).astype(np.float32)
-    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(8, activation="sigmoid")])
+    # Zero weights: every output is sigmoid(0) = 0.5, so the batch losses are
+    # known exactly: 0.25 for the all-zero batch, 0 for the two all-0.5 ones.
+    x = np.concatenate([np.zeros((32, 8)), np.full((64, 8), 0.5)]).astype(np.float32)
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(
+        8, activation="sigmoid", kernel_initializer="zeros")])
     model.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse")  # no learning: fixed losses
     history = model.fit(x, x, batch_size=32, epochs=1, shuffle=False, verbose=0)
     batch_losses = [float(keras.losses.MeanSquaredError()(x[i:i + 32], model(x[i:i + 32])))
                     for i in (0, 32, 64)]
+    assert batch_losses == [0.25, 0.0, 0.0]
     assert history.history["loss"][0] == pytest.approx(np.mean(batch_losses), rel=1e-5)
-    assert history.history["loss"][0] != pytest.approx(batch_losses[-1], rel=1e-3)
+    assert history.history["loss"][0] != batch_losses[-1]
 
 
 def test_our_fit_never_uses_xla():
