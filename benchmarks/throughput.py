@@ -58,7 +58,7 @@ def measure(path, data, batch_size, warmup, steps, repeats, epoch_examples=None)
     from common.config import Hyperparameters
     from modern import autoencoder, checkpoints
     hyper = Hyperparameters(batch_size=batch_size)
-    if epoch_examples:  # one real epoch over the first `epoch_examples` images
+    if epoch_examples:  # one epoch's worth of steps for a set of this many images
         steps, repeats = epoch_examples // batch_size, 1
     images, indices = prepare_batches(data, batch_size, warmup + steps * repeats)
     initial = checkpoints.get_original_weights(autoencoder.build_model(hyper, 0, True))
