@@ -299,10 +299,10 @@ def main(argv=None) -> int:
         timings.append(timing)
         first_runs = first_runs or runs
     overall, statistics = verdict.overall(args.mode, records)
-    modern_config = dataclasses.asdict(hyper)
+    shared_config = dataclasses.asdict(hyper)
     result = {
         "schema_version": report.SCHEMA_VERSION, "mode": args.mode, "perturb": args.perturb,
-        "config": {**modern_config, "layer_sizes": list(hyper.layer_sizes),
+        "config": {**shared_config, "layer_sizes": list(hyper.layer_sizes),
                    "steps_per_epoch": steps, "total_steps": steps * hyper.training_epochs,
                    "variant": variant.describe()},
         "data": {"source": source.describe(), "train_examples": mnist.train.num_examples,
