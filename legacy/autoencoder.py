@@ -163,7 +163,7 @@ def feed(parts, batch, variant: Variant, noise_seed: int, step: int) -> dict:
 
 def evaluate(sess, parts, images, variant: Variant, noise_seed: int):
     """Test codes, test reconstruction MSE, first reconstructions, variant report."""
-    clean = feed(parts, images, Variant(), noise_seed, 0)
+    clean = {parts.X: images}
     if variant.denoising:
         clean[parts.X_clean] = images
     codes, test_cost = sess.run([parts.encoder_op, parts.reconstruction_loss], feed_dict=clean)

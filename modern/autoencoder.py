@@ -199,10 +199,8 @@ def evaluate(model, test_images, variant: Variant = Variant(), noise_seed: int =
 
     codes, cost = codes_and_cost()
     examples = tf.function(model)(images[:RECONSTRUCTION_EXAMPLES])
-    report = variants.report(model, test_images, variant, noise_seed,
+    report = variants.report(model, test_images, variant, noise_seed, float(cost),
                              lambda inputs, targets: float(cost_of(inputs, targets)))
-    if variant.denoising:
-        report["test_cost_clean_input"] = float(cost)
     return codes.numpy(), float(cost), examples.numpy(), report
 
 

@@ -89,14 +89,16 @@ def hidden_activations(model, images) -> dict:
     return {name: value.numpy() for name, value in run(tf.constant(images)).items()}
 
 
-def report(model, test_images, variant, noise_seed, evaluate) -> dict:
-    """The variant's own figures on the test set (see legacy.autoencoder.evaluate)."""
+def report(model, test_images, variant, noise_seed, clean_cost, evaluate) -> dict:
+    """The variant's own figures on the test set (see legacy.autoencoder.evaluate).
+
+    `clean_cost` is the test MSE with clean inputs, already computed by the
+    caller; `evaluate(inputs, targets)` gives the MSE of other inputs."""
     if variant.sparse:
         return common_variants.activation_summary(hidden_activations(model, test_images))
     if variant.denoising:
         corrupted = common_variants.corrupt(test_images, variant.noise, variant.level,
                                             noise_seed, common_variants.TEST_NOISE_STREAM)
-        clean_cost = evaluate(test_images, test_images)
         examples = corrupted[:RECONSTRUCTION_EXAMPLES]
         return {"test_cost_clean_input": clean_cost,
                 "test_cost_corrupted_input": evaluate(corrupted, test_images),
