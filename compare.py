@@ -155,7 +155,7 @@ def run_side(train):
         return None, str(error), time.perf_counter() - started
 
 
-def side_summary(run, failure, labels):
+def side_summary(run, failure, labels, clusters):
     from common import metrics
     if run is None:
         return {"step_losses": [], "epoch_costs": [], "test_cost": None,
@@ -163,7 +163,8 @@ def side_summary(run, failure, labels):
     numbers = {key: value for key, value in run.variant_report.items()
                if not isinstance(value, np.ndarray)}  # images go to the plots, not the JSON
     return {"step_losses": run.step_losses, "epoch_costs": run.epoch_costs,
-            "test_cost": run.test_cost, "quality": metrics.code_quality(run.test_codes, labels),
+            "test_cost": run.test_cost,
+            "quality": metrics.code_quality(run.test_codes, labels, clusters),
             "failure": None, "variant_report": numbers}
 
 
@@ -246,15 +247,20 @@ def compare_seed(seed, args, hyper, variant, mnist, arrays, steps_per_epoch, log
         modern_run.step_losses if modern_run else np.zeros(0, np.float32))
     failures = [f"{name}: {failure}" for name, failure in
                 (("legacy", legacy_failure), ("modern", modern_failure)) if failure]
+    # k-means once per code set: both the quality and the agreement use it.
+    clusters = [metrics.clusters_of(run.test_codes) if run else None
+                for run in (legacy_run, modern_run)]
     codes = {"finite": False}
     if legacy_run is not None and modern_run is not None:
-        codes = metrics.code_agreement(legacy_run.test_codes, modern_run.test_codes, labels)
+        codes = metrics.code_agreement(legacy_run.test_codes, modern_run.test_codes, labels,
+                                       clusters)
     if args.mode == "exact":
         reasons = verdict.exact_reasons(losses, codes.get("max_abs_difference"), failures)
     else:
         reasons = verdict.early_reasons(losses, failures)
-    record = {"seed": seed, "legacy": side_summary(legacy_run, legacy_failure, labels),
-              "modern": side_summary(modern_run, modern_failure, labels),
+    record = {"seed": seed,
+              "legacy": side_summary(legacy_run, legacy_failure, labels, clusters[0]),
+              "modern": side_summary(modern_run, modern_failure, labels, clusters[1]),
               "losses": losses, "codes": codes, "reasons": reasons}
     timing = {"seed": seed, "legacy_seconds": legacy_seconds, "modern_seconds": modern_seconds}
     for name, run in (("legacy", legacy_run), ("modern", modern_run)):

@@ -62,27 +62,43 @@ def kmeans_assignments(codes: np.ndarray) -> np.ndarray:
     return KMeans(KMEANS_CLUSTERS, n_init=10, random_state=METRIC_SEED).fit_predict(codes)
 
 
-def code_quality(codes: np.ndarray, labels: np.ndarray) -> dict:
-    """Metrics of one implementation's codes against the digit labels."""
+def clusters_of(codes: np.ndarray):
+    """`kmeans_assignments` of finite codes, None for codes with NaN/Inf, so
+    that callers comparing two code sets cluster each set once."""
+    codes = np.asarray(codes, np.float64)
+    return kmeans_assignments(codes) if np.all(np.isfinite(codes)) else None
+
+
+def code_quality(codes: np.ndarray, labels: np.ndarray, clusters=None) -> dict:
+    """Metrics of one implementation's codes against the digit labels.
+
+    `clusters`: the codes' `kmeans_assignments`, if already computed."""
     codes = np.asarray(codes, np.float64)
     if not np.all(np.isfinite(codes)):
         return {"finite": False}
+    if clusters is None:
+        clusters = kmeans_assignments(codes)
     return {"finite": True,
             "knn_accuracy": knn_accuracy(codes, labels),
             "silhouette": silhouette(codes, labels),
-            "kmeans_ari_vs_labels": float(adjusted_rand_score(labels, kmeans_assignments(codes)))}
+            "kmeans_ari_vs_labels": float(adjusted_rand_score(labels, clusters))}
 
 
-def code_agreement(first: np.ndarray, second: np.ndarray, labels: np.ndarray) -> dict:
-    """How alike two implementations' codes for the same images are."""
+def code_agreement(first: np.ndarray, second: np.ndarray, labels: np.ndarray,
+                   clusters=(None, None)) -> dict:
+    """How alike two implementations' codes for the same images are.
+
+    `clusters`: both code sets' `kmeans_assignments`, if already computed."""
     first, second = np.asarray(first, np.float64), np.asarray(second, np.float64)
     if not (np.all(np.isfinite(first)) and np.all(np.isfinite(second))):
         return {"finite": False}
+    first_clusters, second_clusters = (
+        kmeans_assignments(codes) if given is None else given
+        for codes, given in zip((first, second), clusters))
     return {"finite": True,
             "max_abs_difference": float(np.max(np.abs(first - second))),
             "procrustes_disparity": procrustes_disparity(first, second),
             "centroid_procrustes_disparity": procrustes_disparity(
                 class_centroids(first, labels), class_centroids(second, labels)),
             "linear_cka": linear_cka(first, second),
-            "kmeans_ari_between": float(adjusted_rand_score(
-                kmeans_assignments(first), kmeans_assignments(second)))}
+            "kmeans_ari_between": float(adjusted_rand_score(first_clusters, second_clusters))}
