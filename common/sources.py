@@ -119,6 +119,17 @@ def download(url: str, path: str, expected_sha256: str | None) -> None:
             os.remove(temporary)
 
 
+def fetch_if_missing(folder: str, filename: str, url: str, expected_sha256: str | None) -> bool:
+    """Download `url` to `folder/filename` unless that file exists (creating
+    the folder); True if it was downloaded."""
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, filename)
+    if os.path.exists(path):
+        return False
+    download(url, path, expected_sha256)
+    return True
+
+
 def _check_labels(labels: np.ndarray, where: str) -> None:
     if labels.size and int(labels.max()) >= NUM_CLASSES:
         raise DataError(f"{where}: labels must be digits 0-9, found {int(labels.max())}")

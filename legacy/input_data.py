@@ -139,10 +139,8 @@ class DataSet:
 def maybe_download(filename, work_directory, source_url, expected_sha256=None):
     """Return the path of `filename` in `work_directory`, downloading it first
     from `source_url` (the full URL) if it is not there."""
-    os.makedirs(work_directory, exist_ok=True)
     filepath = os.path.join(work_directory, filename)
-    if not os.path.exists(filepath):
-        sources.download(source_url, filepath, expected_sha256)
+    if sources.fetch_if_missing(work_directory, filename, source_url, expected_sha256):
         print("Successfully downloaded", filename, os.path.getsize(filepath), "bytes.")
     return filepath
 

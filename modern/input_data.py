@@ -39,12 +39,11 @@ def scale_pixels(images: np.ndarray) -> np.ndarray:
 
 
 def _fetch_missing(folder: str, source_url: str) -> None:
-    os.makedirs(folder, exist_ok=True)
     for filename in sources.IDX_FILES:
-        path = os.path.join(folder, filename)
-        if not os.path.exists(path):
-            sources.download(source_url + filename, path, sources.MNIST_SHA256.get(filename))
-            print(f"downloaded {filename} ({os.path.getsize(path)} bytes)")
+        if sources.fetch_if_missing(folder, filename, source_url + filename,
+                                    sources.MNIST_SHA256.get(filename)):
+            size = os.path.getsize(os.path.join(folder, filename))
+            print(f"downloaded {filename} ({size} bytes)")
 
 
 def load(source: sources.DataSource, source_url: str = sources.DEFAULT_SOURCE_URL) -> Arrays:
