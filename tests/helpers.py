@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -42,3 +43,16 @@ def run_module(args, cwd=REPO_ROOT, timeout=300, env_extra=None):
     env.update(env_extra or {})
     return subprocess.run([sys.executable, "-m", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=timeout)
+
+
+@contextlib.contextmanager
+def op_determinism_restored():
+    """Switch TF op determinism back off on exit if it was off on entry:
+    compare.main switches it on for the whole process, and unseeded random
+    ops in later tests would then raise."""
+    from tensorflow.python.framework import config  # no public "disable"
+
+    was_enabled = config.is_op_determinism_enabled()
+    yield
+    if not was_enabled:
+        config.disable_op_determinism()

@@ -13,21 +13,15 @@ import tensorflow as tf
 import compare
 from common import report, sources
 from legacy import input_data as legacy_input_data
-from tests.helpers import run_module
+from tests.helpers import op_determinism_restored, run_module
 
 SHORT = ["--epochs", "1", "--steps-per-epoch", "30", "--quiet"]
 
 
 @pytest.fixture(scope="module", autouse=True)
 def restore_op_determinism():
-    """compare.main switches op determinism on for the whole process; switch it
-    back off afterwards, or unseeded random ops in later tests would raise."""
-    from tensorflow.python.framework import config  # no public "disable"
-
-    was_enabled = config.is_op_determinism_enabled()
-    yield
-    if not was_enabled:
-        config.disable_op_determinism()
+    with op_determinism_restored():
+        yield
 
 
 def run_compare(argv):

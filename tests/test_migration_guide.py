@@ -18,7 +18,8 @@ import compare
 from common.config import Hyperparameters
 from legacy import autoencoder as legacy_autoencoder
 from legacy import input_data as legacy_input_data
-from tests.helpers import REPO_ROOT, SHARED_SEED_SCRIPT, run_module, write_synthetic_idx
+from tests.helpers import (REPO_ROOT, SHARED_SEED_SCRIPT, op_determinism_restored, run_module,
+                           write_synthetic_idx)
 
 GUIDE = os.path.join(REPO_ROOT, "MIGRATION.md")
 LINK = re.compile(r'\[[^\]]*\]\(([^)#\s]+)#L(\d+)(?:-L(\d+))? "([^"]+)"\)')
@@ -49,13 +50,8 @@ def test_every_perturbation_is_in_the_guide():
 
 @pytest.fixture(autouse=True)
 def restore_op_determinism():
-    """compare.main switches op determinism on for the process; switch it off
-    after each test, or unseeded random ops in later tests would raise."""
-    from tensorflow.python.framework import config
-    was_enabled = config.is_op_determinism_enabled()
-    yield
-    if not was_enabled:
-        config.disable_op_determinism()
+    with op_determinism_restored():
+        yield
 
 
 @pytest.mark.parametrize("perturbation", sorted(GUIDE_FIRST_DIFFERING_STEP))
