@@ -3,8 +3,11 @@
 Format (LeCun's MNIST page): a big-endian uint32 magic number (2051 for
 images, 2049 for labels), big-endian uint32 dimensions (count, then rows and
 columns for images), then uint8 data. TF1's loader trusted the header; here a
-header that promises more bytes than the file holds, a corrupt gzip stream or
-a wrong magic number each raise `DataError` naming the file.
+header that promises more bytes than the file holds (or fewer: trailing
+bytes mean the header and the data disagree), a corrupt gzip stream, a wrong
+magic number or an unreadable file each raise `DataError` naming the file;
+nothing else escapes (tests/test_fuzz_readers.py checks that on arbitrary
+bytes).
 """
 
 from __future__ import annotations
@@ -55,13 +58,25 @@ def _read_idx(path: str, expected_magic: int, n_dims: int, kind: str) -> np.ndar
             for dim in dims:  # Python ints: no overflow on absurd headers
                 size *= dim
             payload = _read_exactly(stream, size, path, kind + " data")
+            extra = len(stream.read(_CHUNK_BYTES))
+            if extra:
+                raise DataError(
+                    f"{path}: {'more than ' if extra == _CHUNK_BYTES else ''}{extra} bytes "
+                    f"after the {size} bytes of {kind} data its header describes; the "
+                    "header and the data disagree")
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
     except IsADirectoryError:
         raise DataError(f"{path}: is a directory, expected a gzipped IDX file") from None
     except (gzip.BadGzipFile, zlib.error, EOFError) as error:
         raise DataError(f"{path}: not a valid gzip file ({error})") from None
-    return np.frombuffer(payload, dtype=np.uint8).reshape(dims)
+    except OSError as error:  # permissions, a device error, ...
+        raise DataError(f"{path}: cannot be read ({error.strerror or error})") from None
+    try:
+        return np.frombuffer(payload, dtype=np.uint8).reshape(dims)
+    except ValueError:  # e.g. 0 items of 2**32 x 2**32: more than numpy can index
+        raise DataError(f"{path}: the header's dimensions {dims} are not a "
+                        "usable array shape") from None
 
 
 def read_images(path) -> np.ndarray:

@@ -4,6 +4,7 @@ and the bundled sample. Both implementations read their arrays through here.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -12,7 +13,7 @@ import urllib.request
 
 import numpy as np
 
-from common import idx
+from common import idx, npz
 from common.errors import DataError
 
 TRAIN_IMAGES = "train-images-idx3-ubyte.gz"
@@ -121,13 +122,37 @@ def download(url: str, path: str, expected_sha256: str | None) -> None:
 
 def fetch_if_missing(folder: str, filename: str, url: str, expected_sha256: str | None) -> bool:
     """Download `url` to `folder/filename` unless that file exists (creating
-    the folder); True if it was downloaded."""
-    os.makedirs(folder, exist_ok=True)
+    the folder); True if it was downloaded. A folder this call created is
+    removed again when the download fails, so a failure leaves nothing."""
     path = os.path.join(folder, filename)
     if os.path.exists(path):
         return False
-    download(url, path, expected_sha256)
+    created = not os.path.isdir(folder)
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as error:
+        raise DataError(f"cannot create the data folder {folder}: "
+                        f"{error.strerror or error}") from None
+    try:
+        download(url, path, expected_sha256)
+    except BaseException:
+        if created:
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)  # only if still empty
+        raise
     return True
+
+
+def fetch_missing(folder: str, source_url: str, log=print) -> None:
+    """Download whichever of the four IDX files `folder` lacks, as TF1 did,
+    each verified against the published MNIST SHA-256."""
+    for filename in IDX_FILES:
+        if fetch_if_missing(folder, filename, source_url + filename, MNIST_SHA256.get(filename)):
+            log(f"downloaded {filename} ({os.path.getsize(os.path.join(folder, filename))} bytes)")
+
+
+# The model's input layer is 784 = 28 x 28 pixels.
+IMAGE_SHAPE = (28, 28)
 
 
 def _check_labels(labels: np.ndarray, where: str) -> None:
@@ -139,6 +164,12 @@ def _check_pair(images: np.ndarray, labels: np.ndarray, where: str) -> None:
     if images.shape[0] != labels.shape[0]:
         raise DataError(
             f"{where}: {images.shape[0]} images but {labels.shape[0]} labels")
+    if images.shape[0] == 0:
+        raise DataError(f"{where}: no images")
+    if tuple(images.shape[1:3]) != IMAGE_SHAPE:
+        raise DataError(
+            f"{where}: images are {images.shape[1]}x{images.shape[2]} pixels; the "
+            f"autoencoder's 784 inputs need {IMAGE_SHAPE[0]}x{IMAGE_SHAPE[1]} (MNIST's size)")
     _check_labels(labels, where)
 
 
@@ -162,46 +193,44 @@ def read_idx_folder(folder: str) -> dict[str, np.ndarray]:
     return arrays
 
 
-_NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
-
-
 def read_keras_npz(path: str) -> dict[str, np.ndarray]:
     """Read Keras's `mnist.npz` into the same layout as `read_idx_folder`.
 
-    Loaded with allow_pickle=False: an npz holding pickled objects is
-    rejected, never executed. Keras stores no validation split; the caller
-    splits the training arrays the TF1 way.
+    `common.npz` checks each array's header before allocating it and loads
+    with allow_pickle=False: pickled objects are rejected, never executed.
+    Keras stores no validation split; the caller splits the training arrays
+    the TF1 way.
     """
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            missing = [key for key in _NPZ_KEYS if key not in archive.files]
-            if missing:
-                raise DataError(f"{path}: missing arrays {missing}; expected Keras's "
-                                f"mnist.npz with {list(_NPZ_KEYS)}")
-            loaded = {key: archive[key] for key in _NPZ_KEYS}
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found") from None
-    except DataError:
-        raise
-    except (ValueError, OSError, EOFError) as error:
-        # np.load raises ValueError for pickled objects (allow_pickle=False)
-        # and for a non-npz file, OSError/EOFError for a damaged zip.
-        raise DataError(f"{path}: not a readable mnist.npz ({error})") from None
+    loaded = npz.read_uint8_arrays(path, {"x_train": 3, "y_train": 1, "x_test": 3,
+                                          "y_test": 1})
     for split in ("train", "test"):
-        images, labels = loaded[f"x_{split}"], loaded[f"y_{split}"]
-        if images.dtype != np.uint8 or images.ndim != 3:
-            raise DataError(f"{path}: x_{split} must be uint8 [N, rows, cols], "
-                            f"got {images.dtype} {images.shape}")
-        if labels.dtype != np.uint8 or labels.ndim != 1:
-            raise DataError(f"{path}: y_{split} must be uint8 [N], "
-                            f"got {labels.dtype} {labels.shape}")
-        _check_pair(images, labels, f"{path} ({split})")
+        _check_pair(loaded[f"x_{split}"], loaded[f"y_{split}"], f"{path} ({split})")
     return {
         "train_images": loaded["x_train"][..., np.newaxis],
         "train_labels": loaded["y_train"],
         "test_images": loaded["x_test"][..., np.newaxis],
         "test_labels": loaded["y_test"],
     }
+
+
+def load_raw(source: "DataSource", source_url: str = DEFAULT_SOURCE_URL,
+             log=print) -> dict[str, np.ndarray]:
+    """Fetch (IDX folder) and read a `--data` source into checked uint8 arrays.
+
+    Entry points call this before importing TensorFlow, so that every data
+    problem is reported in about a second, as one line, before any work.
+    """
+    if source.kind == "npz":
+        raw = read_keras_npz(source.path)
+    else:
+        if source.kind == "idx":
+            fetch_missing(source.path, source_url, log)
+        raw = read_idx_folder(source.path)
+    if source.validation_size >= len(raw["train_images"]):
+        raise DataError(
+            f"{source.describe()}: {len(raw['train_images'])} training images, not more "
+            f"than the {source.validation_size} TF1 sets aside for validation")
+    return raw
 
 
 class DataSource:

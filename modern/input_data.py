@@ -8,7 +8,6 @@ same pixel scaling, so both implementations train on identical arrays.
 from __future__ import annotations
 
 import dataclasses
-import os
 
 import numpy as np
 import tensorflow as tf
@@ -38,31 +37,18 @@ def scale_pixels(images: np.ndarray) -> np.ndarray:
     return np.multiply(flat, 1.0 / 255.0).astype(np.float32)
 
 
-def _fetch_missing(folder: str, source_url: str) -> None:
-    for filename in sources.IDX_FILES:
-        if sources.fetch_if_missing(folder, filename, source_url + filename,
-                                    sources.MNIST_SHA256.get(filename)):
-            size = os.path.getsize(os.path.join(folder, filename))
-            print(f"downloaded {filename} ({size} bytes)")
-
-
-def load(source: sources.DataSource, source_url: str = sources.DEFAULT_SOURCE_URL) -> Arrays:
-    """Read a `--data` source and split it the TF1 way (validation dropped)."""
-    if source.kind == "npz":
-        raw = sources.read_keras_npz(source.path)
-    else:
-        if source.kind == "idx":
-            _fetch_missing(source.path, source_url)
-        raw = sources.read_idx_folder(source.path)
-    validation_size = source.validation_size
-    if validation_size > len(raw["train_images"]):
-        raise sources.DataError(
-            f"{source.describe()}: {len(raw['train_images'])} training images, fewer "
-            f"than the {validation_size} TF1 sets aside for validation")
+def arrays_from(raw: dict, validation_size: int) -> Arrays:
+    """Scale and split checked uint8 arrays (`common.sources.load_raw`) the
+    TF1 way: the first `validation_size` training images are set aside."""
     return Arrays(train_images=scale_pixels(raw["train_images"][validation_size:]),
                   train_labels=raw["train_labels"][validation_size:],
                   test_images=scale_pixels(raw["test_images"]),
                   test_labels=raw["test_labels"])
+
+
+def load(source: sources.DataSource, source_url: str = sources.DEFAULT_SOURCE_URL) -> Arrays:
+    """Read a `--data` source and split it the TF1 way (validation dropped)."""
+    return arrays_from(sources.load_raw(source, source_url), source.validation_size)
 
 
 def make_dataset(images: np.ndarray, batch_size: int, seed: int, variant=None,

@@ -45,7 +45,7 @@ def test_checksum_mismatch_is_rejected_and_leaves_nothing(tmp_path, served_folde
     target = tmp_path / "MNIST_data"
     with pytest.raises(DataError, match=r"SHA-256 is [0-9a-f]{64}, expected 0{64}; the file was discarded"):
         input_data.read_data_sets(str(target), source_url=url, checksums=wrong)
-    assert os.listdir(target) == []
+    assert not target.exists()  # the folder the download created is gone too
 
 
 def test_published_mnist_checksums_reject_other_files(tmp_path, served_folder):
@@ -53,7 +53,7 @@ def test_published_mnist_checksums_reject_other_files(tmp_path, served_folder):
     target = tmp_path / "MNIST_data"
     with pytest.raises(DataError, match="expected 440fcabf"):
         input_data.read_data_sets(str(target), source_url=url)  # default: MNIST's sums
-    assert os.listdir(target) == []
+    assert not target.exists()
 
 
 def closed_port():
@@ -72,4 +72,12 @@ def test_no_network_gives_one_clear_line(tmp_path):
     assert f"train-images-idx3-ubyte.gz is missing from {target}" in message
     assert f"from {url}train-images-idx3-ubyte.gz" in message
     assert "--data sample" in message
+    assert not target.exists()
+
+
+def test_failed_download_into_an_existing_folder_keeps_the_folder_and_adds_nothing(tmp_path):
+    target = tmp_path / "MNIST_data"
+    target.mkdir()
+    with pytest.raises(DataError, match="could not be downloaded"):
+        input_data.read_data_sets(str(target), source_url=f"http://127.0.0.1:{closed_port()}/")
     assert os.listdir(target) == []

@@ -98,3 +98,32 @@ def test_header_claiming_billions_fails_fast_without_allocating(tmp_path):
     # Bound generous enough for a loaded CI machine; allocating the claimed
     # 3 TB would raise MemoryError instead, never reaching this line.
     assert time.perf_counter() - started < 5.0
+
+
+def test_bytes_beyond_the_header_count_are_rejected(tmp_path):
+    path = tmp_path / "labels.gz"
+    write_gzip(path, struct.pack(">2I", 2049, 3) + bytes(5))
+    with pytest.raises(DataError, match=r"labels\.gz: 2 bytes after the 3 bytes of label data"):
+        idx.read_labels(path)
+
+
+def test_images_of_another_size_are_rejected_by_the_folder_reader(tmp_path):
+    write_synthetic_idx(tmp_path, n_train=3, n_test=2)
+    idx.write_images(tmp_path / sources.TEST_IMAGES, np.zeros((2, 20, 20), np.uint8))
+    with pytest.raises(DataError, match=r"images are 20x20 pixels; .* need 28x28"):
+        sources.read_idx_folder(str(tmp_path))
+
+
+def test_a_folder_without_images_is_rejected(tmp_path):
+    write_synthetic_idx(tmp_path, n_train=3, n_test=2)
+    idx.write_images(tmp_path / sources.TEST_IMAGES, np.zeros((0, 28, 28), np.uint8))
+    idx.write_labels(tmp_path / sources.TEST_LABELS, np.zeros(0, np.uint8))
+    with pytest.raises(DataError, match=r"t10k-labels-idx1-ubyte\.gz: no images"):
+        sources.read_idx_folder(str(tmp_path))
+
+
+def test_zero_items_of_an_unindexable_shape_is_a_data_error(tmp_path):
+    path = tmp_path / "images.gz"
+    write_gzip(path, struct.pack(">4I", 2051, 0, 2**32 - 1, 2**32 - 1))
+    with pytest.raises(DataError, match="not a usable array shape"):
+        idx.read_images(path)

@@ -1,0 +1,75 @@
+"""Reading uint8 arrays from an .npz file without trusting it.
+
+`np.load` on a hostile file can allocate whatever shape a header claims
+before it notices the bytes are missing, and unpickles object arrays unless
+told not to. Here each member's header (dtype, shape) is read first and
+checked against the size of its zip entry, then the arrays are loaded with
+allow_pickle=False. Every failure is a `DataError` naming the file
+(tests/test_fuzz_readers.py checks that on arbitrary bytes).
+"""
+
+from __future__ import annotations
+
+import zipfile
+import zlib
+
+import numpy as np
+
+from common.errors import DataError
+
+# Deflate cannot compress better than about 1032:1, so an entry declaring
+# more than this many bytes per stored byte is lying about its size.
+_MAX_DEFLATE_RATIO = 1100
+
+
+def _check_member(archive: zipfile.ZipFile, key: str, dimensions: int, path: str) -> None:
+    """Check the dtype, rank and size a member declares, allocating nothing."""
+    info = archive.getinfo(key + ".npy")
+    with archive.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+        elif version in ((2, 0), (3, 0)):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+        else:
+            raise ValueError(f"unsupported .npy format version {version}")
+        header_bytes = member.tell()
+    if dtype.hasobject:
+        raise DataError(f"{path}: {key} holds pickled Python objects, which are never "
+                        "loaded (allow_pickle=False); expected uint8 arrays")
+    if dtype != np.uint8 or len(shape) != dimensions:
+        expected = {3: "[N, rows, cols]", 1: "[N]"}.get(dimensions, f"of rank {dimensions}")
+        raise DataError(f"{path}: {key} must be uint8 {expected}, got {dtype} {shape}")
+    claimed = header_bytes + int(np.prod(shape, dtype=object))
+    if claimed != info.file_size or info.file_size > _MAX_DEFLATE_RATIO * max(
+            info.compress_size, 1):
+        raise DataError(f"{path}: {key} claims shape {shape} ({claimed} bytes) but its "
+                        f"entry holds {info.file_size}; the file is damaged")
+
+
+def read_uint8_arrays(path: str, dimensions: dict[str, int]) -> dict[str, np.ndarray]:
+    """The uint8 arrays named by `dimensions` ({key: rank}) from the .npz at
+    `path`; DataError if one is missing, of another dtype or rank, pickled,
+    or damaged."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            missing = [key for key in dimensions if key + ".npy" not in names]
+            if missing:
+                raise DataError(f"{path}: missing arrays {missing}; expected "
+                                f"{list(dimensions)}")
+            for key, rank in dimensions.items():
+                _check_member(archive, key, rank, path)
+        with np.load(path, allow_pickle=False) as archive:
+            return {key: archive[key] for key in dimensions}
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    except DataError:
+        raise
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error,
+            NotImplementedError, RuntimeError, KeyError) as error:
+        # A damaged or foreign file: zipfile raises BadZipFile (and
+        # NotImplementedError/RuntimeError for unsupported compression or
+        # encryption), numpy ValueError for a bad .npy header, zlib.error for
+        # a corrupt stream.
+        raise DataError(f"{path}: not a readable .npz file ({error})") from None
