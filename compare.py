@@ -10,7 +10,6 @@ module that imports both implementations.
 
 from __future__ import annotations
 
-import argparse
 import copy
 import dataclasses
 import datetime
@@ -20,7 +19,7 @@ import time
 
 import numpy as np
 
-from common import cli, sources
+from common import cli, files, sources
 from common.errors import DataError, NonFiniteLoss
 
 # Negative controls: each breaks the modern side in one known way.
@@ -36,10 +35,11 @@ PERTURBATIONS = {
     "shuffle": "modern's own tf.data batch order instead of TF1's next_batch order",
 }
 DEFAULT_IDIOMATIC_SEEDS = 5
+MAX_SEEDS = 100
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(
+    parser = cli.ArgumentParser(
         prog="python compare.py",
         description="Train the legacy (tf.compat.v1) and modern (Keras 3) autoencoders "
                     "from the same seed, initial weights and batch order, and report "
@@ -52,7 +52,8 @@ def parse_args(argv):
              "layers and Adam; match = early losses within 1e-5 and no statistically "
              "detectable difference in final metrics across --seeds")
     parser.add_argument(
-        "--seeds", type=cli.positive_int, default=None,
+        "--seeds", type=cli.integer_between(1, MAX_SEEDS, f"a number of seeds from 1 to {MAX_SEEDS}"),
+        default=None,
         help="number of seeds (seed, seed+1, ...); default 1 in exact mode, "
              f"{DEFAULT_IDIOMATIC_SEEDS} in idiomatic mode (which needs at least 2)")
     parser.add_argument(
@@ -77,6 +78,9 @@ def parse_args(argv):
         args.seeds = DEFAULT_IDIOMATIC_SEEDS if args.mode == "idiomatic" else 1
     if args.mode == "idiomatic" and args.seeds < 2:
         parser.error("--mode idiomatic needs --seeds 2 or more for its statistical test")
+    if args.seed + args.seeds - 1 > cli.MAX_SEED:
+        parser.error(f"--seed {args.seed} with --seeds {args.seeds} runs seeds past "
+                     f"{cli.MAX_SEED}, the largest numpy accepts")
     return args
 
 
@@ -93,23 +97,23 @@ def check_output(args) -> None:
         if not os.access(args.out, os.W_OK):
             raise DataError(f"--out {args.out} is not writable")
         return
-    ancestor = os.path.dirname(os.path.abspath(args.out))
-    while not os.path.exists(ancestor):
-        ancestor = os.path.dirname(ancestor)
-    if not os.path.isdir(ancestor) or not os.access(ancestor, os.W_OK):
-        raise DataError(f"cannot create --out {args.out}: {ancestor} is not a writable folder")
+    cli.check_creatable(args.out, "--out")
 
 
-def create_output(args) -> str:
-    """The folder the results go to, created only once there are results."""
-    if args.out is None:
-        from common.report import next_run_directory
-        return next_run_directory("comparisons")
+def publish_output(args, write) -> str:
+    """Write the results with `write(folder)` into a staging folder and move
+    them into place only when all are written: the new comparisons/run-NNN,
+    or --out. Ctrl-C or SIGTERM meanwhile leaves nothing under either name."""
+    parent = "comparisons" if args.out is None else os.path.dirname(os.path.abspath(args.out))
     try:
-        os.makedirs(args.out, exist_ok=True)
+        with files.staged_folder(parent) as staging:
+            write(staging)
+            if args.out is None:
+                return files.publish_numbered(staging, parent)
+            return files.publish_folder(staging, args.out)
     except OSError as error:
-        raise DataError(f"cannot create --out {args.out}: {error.strerror}") from None
-    return args.out
+        raise DataError(f"cannot write the results to {args.out or parent}: "
+                        f"{error.strerror or error}") from None
 
 
 def configure_tensorflow(device: str) -> dict:
@@ -275,6 +279,13 @@ def main(argv=None) -> int:
     check_output(args)
     if source.is_sample:
         sources.verify_sample()
+    # Read and check the data before TensorFlow loads: every data problem
+    # answers in about a second. read_data_sets below reads it again, the
+    # way legacy/ does.
+    raw = sources.load_raw(source, args.source_url)
+    steps, explanation = cli.steps_per_epoch_for(
+        args, source, len(raw["train_images"]) - source.validation_size)
+    del raw
     environment = configure_tensorflow(args.device)
     from common import plots, report, summary, verdict
     from legacy import input_data as legacy_input_data
@@ -289,11 +300,7 @@ def main(argv=None) -> int:
     # Both sides train on the very arrays TF1's loader produced.
     arrays = modern_input_data.Arrays(mnist.train.images, mnist.train.labels,
                                       mnist.test.images, mnist.test.labels)
-    steps, explanation = cli.steps_per_epoch_for(args, source, mnist.train.num_examples)
-    steps = steps or int(mnist.train.num_examples / hyper.batch_size)
-    if steps < 1:
-        raise DataError(f"{mnist.train.num_examples} training images make no batch of "
-                        f"{hyper.batch_size}; lower --batch-size")
+    steps = steps or int(mnist.train.num_examples / hyper.batch_size)  # >= 1: batch <= images
     if explanation:
         log(explanation)
     seeds = [args.seed + offset for offset in range(args.seeds)]
@@ -319,12 +326,14 @@ def main(argv=None) -> int:
         "timings": {"started": started_at, "per_seed": timings,
                     "total_seconds": time.perf_counter() - started},
     }
-    out = create_output(args)
-    plots.save_comparison(out, records, first_runs, arrays, variant)
-    report.write_json(result, os.path.join(out, "report.json"))
+
+    def write(folder):
+        plots.save_comparison(folder, records, first_runs, arrays, variant)
+        report.write_json(result, os.path.join(folder, "report.json"))
+    out = publish_output(args, write)
     print(summary.render(result, out))
     return 0 if overall["match"] else 1
 
 
 if __name__ == "__main__":
-    sys.exit(cli.run_main(main, "compare.py"))
+    sys.exit(cli.run_main(main, "python compare.py"))

@@ -24,6 +24,7 @@ import sys
 import numpy as np
 
 from common import cli, sources
+from common.errors import DataError
 from common.files import atomic_path
 
 HEADLINE_BATCH = 256
@@ -137,7 +138,7 @@ def save_plot(results, path) -> None:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+    parser = cli.ArgumentParser(prog="python -m benchmarks", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default="sample", help="data source, as compare.py --data")
     parser.add_argument("--batch-sizes", type=cli.positive_int, nargs="+", default=[64, 256, 1024],
@@ -146,11 +147,12 @@ def main(argv=None) -> int:
                                                             "modern_in_graph", "keras_fit")),
                         choices=("legacy", "modern_step", "modern_in_graph", "keras_fit"),
                         help="which paths to time (default all four)")
-    parser.add_argument("--warmup", type=cli.positive_int, default=20,
+    parser.add_argument("--warmup", type=cli.steps_int, default=20,
                         help="untimed steps first (tracing, allocation); default 20")
-    parser.add_argument("--steps", type=cli.positive_int, default=100,
+    parser.add_argument("--steps", type=cli.steps_int, default=100,
                         help="steps per timed run (default 100)")
-    parser.add_argument("--repeats", type=cli.positive_int, default=5,
+    parser.add_argument("--repeats", type=cli.integer_between(1, 1000, "a number of repeats from 1 to 1000"),
+                        default=5,
                         help="timed runs; the median counts (default 5)")
     parser.add_argument("--sizes", type=cli.positive_int, nargs="*", default=[],
                         help="also time one epoch over this many training images, for "
@@ -167,7 +169,20 @@ def main(argv=None) -> int:
         print(json.dumps(measure(args.child, args.data, args.batch_sizes[0], args.warmup,
                                  args.steps, args.repeats, sizes)))
         return 0
-    sources.DataSource(args.data)  # fail fast on a bad --data
+    # Every input problem answers here, before the first timed child starts.
+    cli.check_creatable(args.out + ".json", "--out")
+    source = sources.DataSource(args.data)
+    if source.is_sample:
+        sources.verify_sample()
+    raw = sources.load_raw(source)
+    available = len(raw["train_images"]) - source.validation_size
+    del raw
+    if max(args.batch_sizes) > available:
+        raise DataError(f"--batch-sizes {max(args.batch_sizes)} is larger than the {available} "
+                        f"training images of {source.describe()}")
+    if min(args.sizes, default=HEADLINE_BATCH) < HEADLINE_BATCH:
+        raise DataError(f"--sizes {min(args.sizes)}: an epoch needs at least one batch of "
+                        f"{HEADLINE_BATCH} images")
     from benchmarks import paths
     from common.config import Hyperparameters
     layer_sizes = Hyperparameters().layer_sizes

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import signal
 import sys
 
 from common.config import ORIGINAL_STEPS_PER_EPOCH, Hyperparameters
@@ -17,21 +18,40 @@ EXIT_USAGE = 2      # bad flags or bad data: the user's to fix
 EXIT_TRAINING = 3   # training failed (NaN/Inf loss)
 
 
-def _integer_at_least(minimum: int, description: str):
-    """An argparse type: an integer >= minimum, else a one-line error."""
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, with a usage error reported as ONE line (argparse prints the
+    whole usage block first, several lines for these many flags)."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+
+# Upper bounds that turn a typo into an error instead of a days-long run.
+MAX_EPOCHS = 10_000          # the original ran 10
+MAX_STEPS = 1_000_000        # per epoch, or per benchmark run
+# TF1's loader seeds numpy's global RNG with the seed, and numpy accepts
+# 0 <= seed < 2**32; a larger one would fail deep inside training.
+MAX_SEED = 2**32 - 1
+
+
+def integer_between(minimum: int, maximum: int | None, description: str):
+    """An argparse type: an integer in [minimum, maximum], else a one-line error."""
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected {description}, got {text!r}") from None
-        if value < minimum:
+        if value < minimum or (maximum is not None and value > maximum):
             raise argparse.ArgumentTypeError(f"expected {description}, got {value}")
         return value
     return parse
 
 
-positive_int = _integer_at_least(1, "a positive integer")
-non_negative_int = _integer_at_least(0, "an integer >= 0")
+positive_int = integer_between(1, None, "a positive integer")
+non_negative_int = integer_between(0, None, "an integer >= 0")
+seed_int = integer_between(0, MAX_SEED, f"a seed from 0 to {MAX_SEED}")
+epochs_int = integer_between(1, MAX_EPOCHS, f"a number of epochs from 1 to {MAX_EPOCHS}")
+steps_int = integer_between(1, MAX_STEPS, f"a number of steps from 1 to {MAX_STEPS}")
 
 
 def learning_rate(text: str) -> float:
@@ -54,20 +74,22 @@ def add_experiment_flags(parser: argparse.ArgumentParser, default_plot: str) -> 
              "folder of the four IDX .gz files (missing files are downloaded "
              "from --source-url, as TF1 did), or a path to an mnist.npz")
     parser.add_argument(
-        "--seed", type=non_negative_int, default=0,
+        "--seed", type=seed_int, default=0,
         help="seed for the initial weights and the batch order (default 0); "
              "the original was unseeded and differed on every run")
     parser.add_argument(
-        "--epochs", type=positive_int, default=defaults.training_epochs,
-        help=f"training epochs (default {defaults.training_epochs}, as the original)")
+        "--epochs", type=epochs_int, default=defaults.training_epochs,
+        help=f"training epochs (default {defaults.training_epochs}, as the original; "
+             f"at most {MAX_EPOCHS})")
     parser.add_argument(
         "--batch-size", type=positive_int, default=defaults.batch_size,
-        help=f"examples per optimizer step (default {defaults.batch_size})")
+        help=f"examples per optimizer step (default {defaults.batch_size}); at most "
+             "the number of training images")
     parser.add_argument(
         "--learning-rate", type=learning_rate, default=defaults.learning_rate,
         help=f"Adam learning rate (default {defaults.learning_rate})")
     parser.add_argument(
-        "--steps-per-epoch", type=positive_int, default=None,
+        "--steps-per-epoch", type=steps_int, default=None,
         help="optimizer steps per epoch; default int(training images / batch "
              f"size) as the original, except on the bundled sample where it is "
              f"{ORIGINAL_STEPS_PER_EPOCH}, the original's count on full MNIST, so "
@@ -137,7 +159,7 @@ def variant_from(args):
     try:
         return variants.Variant(args.variant, **given)
     except ValueError as error:
-        raise DataError(str(error)) from None
+        raise DataError(f"--variant {args.variant}: {error}") from None
 
 
 def hyperparameters_from(args) -> Hyperparameters:
@@ -146,7 +168,13 @@ def hyperparameters_from(args) -> Hyperparameters:
 
 
 def steps_per_epoch_for(args, source, num_train_examples: int):
-    """The steps per epoch to run, and a line explaining a non-default choice."""
+    """The steps per epoch to run (None: the original's int(examples / batch
+    size)), and a line explaining a non-default choice. A batch larger than
+    the training set is a DataError: TF1's next_batch would silently return
+    short batches."""
+    if args.batch_size > num_train_examples:
+        raise DataError(f"--batch-size {args.batch_size} is larger than the "
+                        f"{num_train_examples} training images; lower --batch-size")
     if args.steps_per_epoch is not None:
         return args.steps_per_epoch, None
     if source.is_sample:
@@ -170,8 +198,26 @@ def check_output_path(path: str) -> None:
         raise DataError(f"cannot write {path}: it is a folder")
 
 
+def check_creatable(path: str, flag: str) -> None:
+    """Fail before any work when `path` (a file or folder, possibly in
+    folders not yet made) could not be created: its nearest existing
+    ancestor must be a writable folder."""
+    ancestor = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(ancestor):
+        ancestor = os.path.dirname(ancestor)
+    if not os.path.isdir(ancestor) or not os.access(ancestor, os.W_OK):
+        raise DataError(f"cannot create {flag} {path}: {ancestor} is not a writable folder")
+
+
 def run_main(main, program: str, argv=None) -> int:
-    """Call `main(argv)`, turning user-facing errors into one line + status."""
+    """Call `main(argv)`, turning user-facing errors into one line + status.
+
+    SIGINT and SIGTERM become `files.Interrupted` wherever they land, so
+    temporary files are cleaned up on the way out; the status is then
+    128 + the signal number (130, 143), as a shell reports a killed program.
+    """
+    from common import files
+    files.install_signal_handlers()
     try:
         return main(argv) or 0
     except DataError as error:
@@ -180,9 +226,11 @@ def run_main(main, program: str, argv=None) -> int:
     except NonFiniteLoss as error:
         print(f"{program}: error: {error}", file=sys.stderr)
         return EXIT_TRAINING
-    except KeyboardInterrupt:
-        print(f"{program}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as error:
+        signum = getattr(error, "signum", signal.SIGINT)
+        print(f"{program}: stopped by {signal.Signals(signum).name}; no partial output "
+              "was left", file=sys.stderr)
+        return 128 + signum
 
 
 def quiet_tensorflow_logs() -> None:

@@ -60,16 +60,3 @@ def write_json(report: dict, path: str) -> None:
 def load_schema() -> dict:
     with open(SCHEMA_PATH, encoding="utf-8") as stream:
         return json.load(stream)
-
-
-def next_run_directory(root: str) -> str:
-    """The first free `root/run-NNN` folder (created), so no report is overwritten."""
-    os.makedirs(root, exist_ok=True)
-    number = 1
-    while True:
-        candidate = os.path.join(root, f"run-{number:03d}")
-        try:
-            os.mkdir(candidate)
-            return candidate
-        except FileExistsError:
-            number += 1

@@ -155,6 +155,12 @@ def fetch_missing(folder: str, source_url: str, log=print) -> None:
 IMAGE_SHAPE = (28, 28)
 
 
+_MNIST_FORMAT = ("the four files must be one MNIST-format set: as many labels (0-9) as "
+                 "images, each image 28x28")
+_KERAS_FORMAT = ("expected Keras's mnist.npz layout: x_train, x_test uint8 [N, 28, 28] and "
+                 "y_train, y_test uint8 [N] of digits 0-9")
+
+
 def _check_labels(labels: np.ndarray, where: str) -> None:
     if labels.size and int(labels.max()) >= NUM_CLASSES:
         raise DataError(f"{where}: labels must be digits 0-9, found {int(labels.max())}")
@@ -180,16 +186,23 @@ def read_idx_folder(folder: str) -> dict[str, np.ndarray]:
     "test_labels"}: the layout TF1's `extract_images`/`extract_labels` gave.
     """
     paths = {name: os.path.join(folder, name) for name in IDX_FILES}
-    arrays = {
-        "train_images": idx.read_images(paths[TRAIN_IMAGES]),
-        "train_labels": idx.read_labels(paths[TRAIN_LABELS]),
-        "test_images": idx.read_images(paths[TEST_IMAGES]),
-        "test_labels": idx.read_labels(paths[TEST_LABELS]),
-    }
-    _check_pair(arrays["train_images"], arrays["train_labels"],
-                f"{paths[TRAIN_IMAGES]} and {paths[TRAIN_LABELS]}")
-    _check_pair(arrays["test_images"], arrays["test_labels"],
-                f"{paths[TEST_IMAGES]} and {paths[TEST_LABELS]}")
+    try:
+        arrays = {
+            "train_images": idx.read_images(paths[TRAIN_IMAGES]),
+            "train_labels": idx.read_labels(paths[TRAIN_LABELS]),
+            "test_images": idx.read_images(paths[TEST_IMAGES]),
+            "test_labels": idx.read_labels(paths[TEST_LABELS]),
+        }
+    except DataError as error:
+        raise DataError(f"{error}; replace the file, or delete it to have it downloaded "
+                        "again") from None
+    try:
+        _check_pair(arrays["train_images"], arrays["train_labels"],
+                    f"{paths[TRAIN_IMAGES]} and {paths[TRAIN_LABELS]}")
+        _check_pair(arrays["test_images"], arrays["test_labels"],
+                    f"{paths[TEST_IMAGES]} and {paths[TEST_LABELS]}")
+    except DataError as error:
+        raise DataError(f"{error}; {_MNIST_FORMAT}") from None
     return arrays
 
 
@@ -201,10 +214,13 @@ def read_keras_npz(path: str) -> dict[str, np.ndarray]:
     Keras stores no validation split; the caller splits the training arrays
     the TF1 way.
     """
-    loaded = npz.read_uint8_arrays(path, {"x_train": 3, "y_train": 1, "x_test": 3,
-                                          "y_test": 1})
-    for split in ("train", "test"):
-        _check_pair(loaded[f"x_{split}"], loaded[f"y_{split}"], f"{path} ({split})")
+    try:
+        loaded = npz.read_uint8_arrays(path, {"x_train": 3, "y_train": 1, "x_test": 3,
+                                              "y_test": 1})
+        for split in ("train", "test"):
+            _check_pair(loaded[f"x_{split}"], loaded[f"y_{split}"], f"{path} ({split})")
+    except DataError as error:
+        raise DataError(f"{error}; {_KERAS_FORMAT}") from None
     return {
         "train_images": loaded["x_train"][..., np.newaxis],
         "train_labels": loaded["y_train"],

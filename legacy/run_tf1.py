@@ -10,7 +10,8 @@ Inside the script:
   project's faithful re-implementation (`legacy.input_data`);
 - without a display, `plt.show()` saves each open figure to a PNG instead.
 The script's own errors show the script's traceback (not this runner's
-frames) and exit with status 1, as `python SCRIPT.py` would.
+frames) and exit with status 1, as `python SCRIPT.py` would; `sys.exit(n)`
+in the script exits with n; Ctrl-C or SIGTERM exit with 130 or 143.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import runpy
+import signal
 import sys
 import traceback
 import types
@@ -110,7 +112,8 @@ def _print_script_traceback(error: BaseException, script: str) -> None:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
+    from common.cli import ArgumentParser  # one-line usage errors, as elsewhere
+    parser = ArgumentParser(
         prog="python -m legacy.run_tf1",
         description="Run an unmodified TF1-era script on TensorFlow 2.x: "
                     "`import tensorflow as tf` becomes tf.compat.v1 with v2 "
@@ -127,11 +130,17 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     script = os.path.abspath(args.script)
     if not os.path.isfile(script):
-        print(f"run_tf1: error: script not found: {args.script}", file=sys.stderr)
+        print(f"{parser.prog}: error: script not found: {args.script}", file=sys.stderr)
         return 2
     if not os.path.isdir(args.figures_dir):
-        print(f"run_tf1: error: --figures-dir {args.figures_dir} is not a folder", file=sys.stderr)
+        print(f"{parser.prog}: error: --figures-dir {args.figures_dir} is not a folder; "
+              "create it first",
+              file=sys.stderr)
         return 2
+    # SIGTERM raises like Ctrl-C (a KeyboardInterrupt) so the script's own
+    # `finally` blocks run and no half-saved figure is left.
+    from common import files
+    files.install_signal_handlers()
     install_tf1_environment(args.figures_dir, args.save_figures or not _has_display())
     sys.argv = [args.script, *args.script_args]
     sys.path.insert(0, os.path.dirname(script))
@@ -141,7 +150,7 @@ def main(argv=None) -> int:
         raise
     except KeyboardInterrupt as error:
         _print_script_traceback(error, script)
-        return 130
+        return 128 + getattr(error, "signum", signal.SIGINT)
     except BaseException as error:  # the script's own failure, shown as Python would
         _print_script_traceback(error, script)
         return 1

@@ -7,11 +7,11 @@ the scatter plot of the test codes to a PNG.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
+import os
 import sys
 
-from common import cli, plots, sources, variants
+from common import cli, sources, variants
 from common.errors import DataError
 
 
@@ -28,7 +28,7 @@ def device_scope(name: str, exact: bool):
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = cli.ArgumentParser(
         prog="python -m modern",
         description="Run the original autoencoder (784-128-64-10-2) rewritten with "
                     "Keras 3 and tf.function.")
@@ -66,12 +66,23 @@ def main(argv=None) -> int:
     source = sources.DataSource(args.data)
     if source.is_sample:
         sources.verify_sample()
+    checkpoint = args.from_tf1_checkpoint
+    if checkpoint and not (os.path.isdir(checkpoint) or os.path.isfile(checkpoint + ".index")):
+        raise DataError(f"{checkpoint}: not a readable TF checkpoint (no {checkpoint}.index); "
+                        "give the prefix the TF1 Saver was given, e.g. out/model.ckpt")
+    # Read and check the data before TensorFlow loads: every data problem
+    # answers in about a second.
+    raw = sources.load_raw(source, args.source_url)
+    steps, explanation = cli.steps_per_epoch_for(
+        args, source, len(raw["train_images"]) - source.validation_size)
 
     cli.quiet_tensorflow_logs()
+    from common import plots
     from modern import autoencoder, checkpoints, input_data
 
     hyper = cli.hyperparameters_from(args)
-    data = input_data.load(source, args.source_url)
+    data = input_data.arrays_from(raw, source.validation_size)
+    del raw
     with device_scope(args.device, args.exact):
         if args.from_tf1_checkpoint:
             model = autoencoder.build_model(hyper, args.seed, args.exact, variant)
@@ -86,7 +97,6 @@ def main(argv=None) -> int:
             print("Optimization Finished!")
             codes = model.encode(data.test_images).numpy()
         else:
-            steps, explanation = cli.steps_per_epoch_for(args, source, len(data.train_images))
             if explanation:
                 print(explanation)
             run = autoencoder.train(data, hyper, seed=args.seed, exact=args.exact,

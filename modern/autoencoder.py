@@ -375,7 +375,16 @@ def fit(model: Autoencoder, images: np.ndarray, hyper: Hyperparameters, *,
             log(" ".join(["Epoch:", "%04d" % (epoch + 1), "cost=",
                           "{:.9f}".format(logs["cost"])]))
 
-    callbacks = [keras.callbacks.LambdaCallback(on_epoch_end=epoch_line)]
+    def stop_on_non_finite(batch, logs):
+        # Not keras.callbacks.TerminateOnNaN, which stops quietly: fail with
+        # the step number, as the custom loop and legacy/ do.
+        fit_steps.append(float(logs["cost"]))
+        if not np.isfinite(fit_steps[-1]):
+            raise NonFiniteLoss(len(fit_steps), fit_steps[-1])
+
+    fit_steps = []
+    callbacks = [keras.callbacks.LambdaCallback(on_epoch_end=epoch_line,
+                                                on_train_batch_end=stop_on_non_finite)]
     if variant.denoising:
         dataset = input_data.make_dataset(images, hyper.batch_size, seed, variant, seed)
         return model.fit(dataset, epochs=hyper.training_epochs, verbose=verbose,

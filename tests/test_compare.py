@@ -3,7 +3,6 @@
 import contextlib
 import io
 import json
-import os
 
 import jsonschema
 import numpy as np
@@ -97,35 +96,6 @@ def test_batch_indices_reproduce_legacys_batches():
     np.random.seed(9)  # what legacy.autoencoder.train(data_seed=9) does
     for index in indices:
         np.testing.assert_array_equal(images[index], mnist.train.next_batch(256)[0])
-
-
-def test_default_output_is_a_new_run_directory_each_time(tmp_path):
-    first = report.next_run_directory(str(tmp_path))
-    second = report.next_run_directory(str(tmp_path))
-    assert (os.path.basename(first), os.path.basename(second)) == ("run-001", "run-002")
-
-
-@pytest.mark.parametrize("flags, message", [
-    (["--mode", "approximate"], "invalid choice: 'approximate'"),
-    (["--batch-size", "0"], "expected a positive integer, got 0"),
-    (["--epochs", "0"], "expected a positive integer, got 0"),
-    (["--mode", "idiomatic", "--seeds", "1"], "needs --seeds 2 or more"),
-    (["--out", "/dev/null/report"], "cannot create --out /dev/null/report: /dev/null is not"),
-    (["--perturb", "gravity"], "invalid choice: 'gravity'"),
-])
-def test_bad_input_is_one_line_and_status_2(flags, message):
-    result = run_module(["compare", *flags])
-    assert result.returncode == 2, result.stderr
-    assert message in result.stderr
-    assert "Traceback" not in result.stderr
-
-
-def test_existing_out_is_not_overwritten_without_force(tmp_path):
-    (tmp_path / "report.json").write_text("{}")
-    result = run_module(["compare", "--out", str(tmp_path)])
-    assert result.returncode == 2
-    assert "already holds files" in result.stderr
-    assert (tmp_path / "report.json").read_text() == "{}"
 
 
 @pytest.mark.skipif(bool(tf.config.list_physical_devices("GPU")), reason="a GPU is present")

@@ -1,6 +1,5 @@
 """`python -m legacy` through its real command line."""
 
-import pytest
 
 from tests.helpers import run_module
 
@@ -25,15 +24,3 @@ def test_sample_default_explains_the_step_budget():
     assert "--steps-per-epoch" in result.stdout and "214" in result.stdout
 
 
-@pytest.mark.parametrize("flags, message", [
-    (["--batch-size", "0"], "expected a positive integer, got 0"),
-    (["--epochs", "-1"], "expected a positive integer, got -1"),
-    (["--learning-rate", "nan"], "expected a number in (0, 1], got nan"),
-    (["--data", "/nonexistent/mnist.npz"], "/nonexistent/mnist.npz: no such .npz file"),
-    (["--plot", "/nonexistent/folder/x.png"], "folder /nonexistent/folder does not exist"),
-])
-def test_bad_input_is_one_line_and_status_2(tmp_path, flags, message):
-    result = run_module(["legacy", *flags])
-    assert result.returncode == 2
-    assert message in result.stderr
-    assert "Traceback" not in result.stderr

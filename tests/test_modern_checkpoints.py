@@ -1,5 +1,7 @@
 """Weights across implementations: numpy dicts, TF1 Saver checkpoints, .keras."""
 
+import os
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -38,6 +40,14 @@ def test_checkpoint_uses_the_originals_unnamed_variable_names(saved_legacy):
     assert stored["Variable"] == [784, 128]       # encoder_h1, created first
     assert stored["Variable_15"] == [784]         # decoder_b4, created last
     assert "Variable/Adam" in stored and "beta1_power" in stored
+
+
+def test_checkpoint_files_are_what_a_tf1_saver_leaves_and_no_staging(saved_legacy):
+    _, prefix = saved_legacy
+    folder = os.path.dirname(prefix)
+    assert sorted(os.listdir(folder)) == ["checkpoint", "model.ckpt.data-00000-of-00001",
+                                          "model.ckpt.index", "model.ckpt.meta"]
+    assert tf.train.latest_checkpoint(folder) == prefix
 
 
 def test_tf1_checkpoint_import_gives_identical_codes(saved_legacy, test_images):

@@ -46,7 +46,7 @@ def test_script_exit_status_passes_through(tmp_path):
 def test_missing_script_is_one_line_and_status_2(tmp_path):
     result = run_tf1(str(tmp_path / "nope.py"), tmp_path)
     assert result.returncode == 2
-    assert result.stderr.strip() == f"run_tf1: error: script not found: {tmp_path / 'nope.py'}"
+    assert result.stderr.strip() == f"python -m legacy.run_tf1: error: script not found: {tmp_path / 'nope.py'}"
 
 
 def test_removed_contrib_gets_a_hint(tmp_path):
