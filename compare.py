@@ -287,6 +287,7 @@ def main(argv=None) -> int:
         args, source, len(raw["train_images"]) - source.validation_size)
     del raw
     environment = configure_tensorflow(args.device)
+    files.raise_if_interrupted()  # a Ctrl-C during the import stops here
     from common import plots, report, summary, verdict
     from legacy import input_data as legacy_input_data
     from modern import input_data as modern_input_data
@@ -330,6 +331,7 @@ def main(argv=None) -> int:
     def write(folder):
         plots.save_comparison(folder, records, first_runs, arrays, variant)
         report.write_json(result, os.path.join(folder, "report.json"))
+    files.raise_if_interrupted()  # before any output, not half-way through it
     out = publish_output(args, write)
     print(summary.render(result, out))
     return 0 if overall["match"] else 1

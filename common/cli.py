@@ -6,6 +6,7 @@ user mistake ends in one line on stderr and exit status 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import signal
@@ -209,17 +210,22 @@ def check_creatable(path: str, flag: str) -> None:
         raise DataError(f"cannot create {flag} {path}: {ancestor} is not a writable folder")
 
 
-def run_main(main, program: str, argv=None) -> int:
+def run_main(main, program: str, argv=None, safe_points: bool = True) -> int:
     """Call `main(argv)`, turning user-facing errors into one line + status.
 
-    SIGINT and SIGTERM become `files.Interrupted` wherever they land, so
-    temporary files are cleaned up on the way out; the status is then
-    128 + the signal number (130, 143), as a shell reports a killed program.
+    SIGINT and SIGTERM become `files.Interrupted`, raised at the next safe
+    point (`files.raise_if_interrupted`: each training step, each download
+    chunk, before outputs are written) or, with `safe_points=False`, wherever
+    they land, as Python's Ctrl-C does; temporary files are cleaned up on
+    the way out. The status is then 128 + the signal number (130, 143), as a
+    shell reports a killed program.
     """
     from common import files
     files.install_signal_handlers()
+    deferral = files.signals_deferred() if safe_points else contextlib.nullcontext()
     try:
-        return main(argv) or 0
+        with deferral:
+            return main(argv) or 0
     except DataError as error:
         print(f"{program}: error: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -13,7 +13,7 @@ import urllib.request
 
 import numpy as np
 
-from common import idx, npz
+from common import files, idx, npz
 from common.errors import DataError
 
 TRAIN_IMAGES = "train-images-idx3-ubyte.gz"
@@ -100,6 +100,7 @@ def download(url: str, path: str, expected_sha256: str | None) -> None:
                     for chunk in iter(lambda: response.read(_HASH_CHUNK), b""):
                         digest.update(chunk)
                         out.write(chunk)
+                        files.raise_if_interrupted()
             except (urllib.error.URLError, OSError, ValueError) as error:
                 reason = getattr(error, "reason", None) or error
                 raise DataError(

@@ -43,8 +43,9 @@ def main(argv=None) -> int:
 
     # Imported here so that --help and input errors answer without loading TF.
     cli.quiet_tensorflow_logs()
-    from common import plots
+    from common import files, plots
     from legacy import autoencoder, input_data
+    files.raise_if_interrupted()  # a Ctrl-C during the import stops here
 
     hyper = cli.hyperparameters_from(args)
     mnist = input_data.read_data_sets(source.path, one_hot=False,
@@ -57,6 +58,7 @@ def main(argv=None) -> int:
                             variant=variant)
     for line in variants.report_lines(variant, run.variant_report):
         print(line)
+    files.raise_if_interrupted()
     plots.save_code_scatter(run.test_codes, run.test_labels, args.plot,
                             title=f"legacy (tf.compat.v1, {variant.name}): test-set codes")
     print(f"trained {len(run.step_losses)} steps in {run.seconds:.1f} s; "

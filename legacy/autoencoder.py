@@ -250,6 +250,8 @@ def train(mnist, hyper: Hyperparameters = Hyperparameters(), *, graph_seed=None,
                 # DEPARTURE: stop at a NaN/Inf loss instead of training on garbage.
                 if not np.isfinite(c):
                     raise NonFiniteLoss(len(step_losses), float(c))
+                # DEPARTURE: a Ctrl-C/SIGTERM stops here, between steps.
+                files.raise_if_interrupted()
             epoch_costs.append(float(c))
             if epoch % hyper.display_step == 0:
                 log(" ".join(["Epoch:", '%04d' % (epoch + 1), "cost=", "{:.9f}".format(c)]))

@@ -77,8 +77,9 @@ def main(argv=None) -> int:
         args, source, len(raw["train_images"]) - source.validation_size)
 
     cli.quiet_tensorflow_logs()
-    from common import plots
+    from common import files, plots
     from modern import autoencoder, checkpoints, input_data
+    files.raise_if_interrupted()  # a Ctrl-C during the import stops here
 
     hyper = cli.hyperparameters_from(args)
     data = input_data.arrays_from(raw, source.validation_size)
@@ -105,6 +106,7 @@ def main(argv=None) -> int:
             print(f"trained {len(run.step_losses)} steps in {run.seconds:.1f} s")
             for line in variants.report_lines(variant, run.variant_report):
                 print(line)
+    files.raise_if_interrupted()
     configuration = "exact" if args.exact else "idiomatic"
     plots.save_code_scatter(codes, data.test_labels, args.plot,
                             title=f"modern (Keras 3, {configuration}, {variant.name}): "

@@ -17,6 +17,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from common import files
 from common.config import RECONSTRUCTION_EXAMPLES, Hyperparameters
 from common.errors import NonFiniteLoss
 from common.variants import Variant
@@ -334,6 +335,7 @@ def train(data: input_data.Arrays, hyper: Hyperparameters = Hyperparameters(), *
                 step_losses.append(cost)
                 if not np.isfinite(cost):
                     raise NonFiniteLoss(len(step_losses), float(cost))
+            files.raise_if_interrupted()  # Ctrl-C/SIGTERM stop here, between steps
             done += len(costs)
             if progress is not None:
                 progress.update(done, [("cost", float(costs[-1]))])
@@ -381,6 +383,7 @@ def fit(model: Autoencoder, images: np.ndarray, hyper: Hyperparameters, *,
         fit_steps.append(float(logs["cost"]))
         if not np.isfinite(fit_steps[-1]):
             raise NonFiniteLoss(len(fit_steps), fit_steps[-1])
+        files.raise_if_interrupted()
 
     fit_steps = []
     callbacks = [keras.callbacks.LambdaCallback(on_epoch_end=epoch_line,

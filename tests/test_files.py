@@ -81,3 +81,14 @@ def test_a_signal_during_a_deferred_commit_lands_after_all_of_it(tmp_path):
                 renamed.append(name)
     assert renamed == ["a", "b"]
     assert sorted(os.listdir(tmp_path)) == ["a", "b"]
+
+
+def test_a_deferred_signal_waits_for_the_next_safe_point():
+    with project_signal_handlers(), files.signals_deferred():
+        os.kill(os.getpid(), signal.SIGTERM)
+        for _ in range(100_000):  # time for the handler to run: it only records
+            pass
+        with pytest.raises(files.Interrupted) as caught:
+            files.raise_if_interrupted()
+        files.raise_if_interrupted()  # raised once, then cleared
+    assert caught.value.signum == signal.SIGTERM
