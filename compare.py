@@ -87,6 +87,7 @@ def parse_args(argv):
 def check_output(args) -> None:
     """Refuse a bad --out before any work; nothing is created here."""
     if args.out is None:
+        cli.check_creatable(os.path.join("comparisons", "run-001"), "the results folder")
         return
     if os.path.exists(args.out):
         if not os.path.isdir(args.out):

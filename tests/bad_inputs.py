@@ -282,6 +282,8 @@ CASES: list[Case] = [
          "already holds files; choose a new folder or pass --force", _folder_with_file),
     Case("`--out` below a file (cannot be created)", "compare", ("--out", "blocker/run"),
          "blocker is not a writable folder", _file("blocker")),
+    Case("`compare.py` where `comparisons/` cannot be created (a file of that name)",
+         "compare", (), "./comparisons is not a writable folder", _file("comparisons")),
     Case("`--out` below a file (benchmark)", "benchmarks", ("--out", "blocker/bench"),
          "blocker is not a writable folder", _file("blocker")),
     Case("`--plot` in a folder that does not exist", "legacy", ("--plot", "figs/codes.png"),
