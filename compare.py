@@ -139,7 +139,7 @@ def configure_tensorflow(device: str) -> dict:
 def tf1_batch_indices(num_examples, batch_size, steps, seed):
     """Indices of the examples in each of the `steps` batches that legacy's
     loop draws: TF1's `next_batch` run on a DataSet whose "images" are the
-    example indices, with numpy seeded as `legacy.autoencoder.train` seeds it.
+    example indices, with numpy seeded as `legacy.training.train` seeds it.
     """
     import tensorflow as tf
 
@@ -219,12 +219,12 @@ def tf1_batches(images, batch_size, steps, seed, variant):
 def compare_seed(seed, args, hyper, variant, mnist, arrays, steps_per_epoch, log):
     """Train both sides for one seed; return (record, timing, runs)."""
     from common import metrics, verdict
-    from legacy import autoencoder as legacy_autoencoder
-    from modern import autoencoder as modern_autoencoder
+    from legacy import training as legacy_training
+    from modern import training as modern_training
 
     total_steps = steps_per_epoch * hyper.training_epochs
     fresh = mnist._replace(train=copy.copy(mnist.train))  # unshuffled, unread
-    legacy_run, legacy_failure, legacy_seconds = run_side(lambda: legacy_autoencoder.train(
+    legacy_run, legacy_failure, legacy_seconds = run_side(lambda: legacy_training.train(
         fresh, hyper, graph_seed=seed, data_seed=seed, steps_per_epoch=steps_per_epoch,
         variant=variant, noise_seed=seed,
         log=lambda line: log(f"[legacy seed {seed}] {line}")))
@@ -240,7 +240,7 @@ def compare_seed(seed, args, hyper, variant, mnist, arrays, steps_per_epoch, log
         initial = keras_default_start(hyper, seed)
     elif legacy_run is not None and args.perturb != "init-stddev":
         initial = legacy_run.initial_weights
-    modern_run, modern_failure, modern_seconds = run_side(lambda: modern_autoencoder.train(
+    modern_run, modern_failure, modern_seconds = run_side(lambda: modern_training.train(
         modern_arrays, modern_hyper, seed=seed, exact=args.mode == "exact",
         initial_weights=initial, batches=batches, steps_per_epoch=steps_per_epoch,
         variant=variant, noise_seed=seed, show_progress=False,

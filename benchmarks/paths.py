@@ -48,9 +48,9 @@ def _modern(hyper, initial, exact):
 
 def time_modern_step(hyper, batches, warmup, steps, repeats, initial):
     """The modern exact tf.function step, called once per batch."""
-    from modern import autoencoder
+    from modern import training
     model, optimizer = _modern(hyper, initial, exact=True)
-    train_step = autoencoder.make_train_step(model, optimizer)
+    train_step = training.make_train_step(model, optimizer)
 
     def run_steps(chunk):
         for batch in chunk:
@@ -62,9 +62,9 @@ def time_modern_in_graph(hyper, batches, warmup, steps, repeats, initial, images
     """The modern exact path with the loop inside the graph: one call per
     timed run; the training set stays resident and batches are gathered in
     the graph by TF1's indices (bit-identical to the other paths)."""
-    from modern import autoencoder
+    from modern import training
     model, optimizer = _modern(hyper, initial, exact=True)
-    train_steps = autoencoder.make_multi_step(model, optimizer, images=images)
+    train_steps = training.make_multi_step(model, optimizer, images=images)
 
     def run_steps(chunk):
         train_steps(np.stack(chunk).astype(np.int32)).numpy()

@@ -44,7 +44,7 @@ def main(argv=None) -> int:
     # Imported here so that --help and input errors answer without loading TF.
     cli.quiet_tensorflow_logs()
     from common import files, plots
-    from legacy import autoencoder, input_data
+    from legacy import input_data, training
     files.raise_if_interrupted()  # a Ctrl-C during the import stops here
 
     hyper = cli.hyperparameters_from(args)
@@ -53,7 +53,7 @@ def main(argv=None) -> int:
                                       seed=args.seed, source_url=args.source_url)
     if explanation:
         print(explanation)
-    run = autoencoder.train(mnist, hyper, graph_seed=args.seed, data_seed=args.seed,
+    run = training.train(mnist, hyper, graph_seed=args.seed, data_seed=args.seed,
                             steps_per_epoch=steps, checkpoint_path=args.save_checkpoint,
                             variant=variant)
     for line in variants.report_lines(variant, run.variant_report):

@@ -78,7 +78,7 @@ def main(argv=None) -> int:
 
     cli.quiet_tensorflow_logs()
     from common import files, plots
-    from modern import autoencoder, checkpoints, input_data
+    from modern import autoencoder, checkpoints, input_data, training
     files.raise_if_interrupted()  # a Ctrl-C during the import stops here
 
     hyper = cli.hyperparameters_from(args)
@@ -92,7 +92,7 @@ def main(argv=None) -> int:
             print(f"loaded TF1 checkpoint {args.from_tf1_checkpoint}")
         elif args.loop == "fit":
             model = autoencoder.build_model(hyper, args.seed, args.exact, variant)
-            autoencoder.fit(model, data.train_images, hyper, exact=args.exact,
+            training.fit(model, data.train_images, hyper, exact=args.exact,
                             verbose="auto" if sys.stdout.isatty() else 0,
                             variant=variant, seed=args.seed)
             print("Optimization Finished!")
@@ -100,7 +100,7 @@ def main(argv=None) -> int:
         else:
             if explanation:
                 print(explanation)
-            run = autoencoder.train(data, hyper, seed=args.seed, exact=args.exact,
+            run = training.train(data, hyper, seed=args.seed, exact=args.exact,
                                     steps_per_epoch=steps, variant=variant)
             model, codes = run.model, run.test_codes
             print(f"trained {len(run.step_losses)} steps in {run.seconds:.1f} s")

@@ -1,27 +1,24 @@
-"""The original autoencoder as a Keras 3 model, trained by a tf.function step.
+"""The original autoencoder as a Keras 3 model: layers, loss, optimizer,
+one training step and the evaluation.
 
 Mirrors `legacy/autoencoder.py` name for name: `encoder`/`decoder`,
-`reconstruction_loss` (the original's `cost`), `train` returning a
-`ModernRun` like `LegacyRun`. Places that deviate from what a Keras expert
-would write, in order to stay numerically faithful, are marked
-`FAITHFUL DEVIATION`; with `exact=False` none of them is active.
+`reconstruction_loss` (the original's `cost`), `evaluate`; the training
+loops (`train` returning a `ModernRun` like `LegacyRun`, and `fit`) are in
+`modern/training.py`, as legacy's are in `legacy/training.py`. Places that
+deviate from what a Keras expert would write, in order to stay numerically
+faithful, are marked `FAITHFUL DEVIATION`; with `exact=False` none of them
+is active.
 """
 
 from __future__ import annotations
-
-import dataclasses
-import sys
-import time
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from common import files
 from common.config import RECONSTRUCTION_EXAMPLES, Hyperparameters
-from common.errors import NonFiniteLoss
 from common.variants import Variant
-from modern import checkpoints, input_data, variants
+from modern import variants
 from modern.layers import AddBiasDense
 from modern.optimizers import TF1Adam
 
@@ -168,21 +165,6 @@ def optimizer_step(model, optimizer, inputs, targets, loss_fn=reconstruction_los
     return loss
 
 
-def make_train_step(model, optimizer, loss_fn=reconstruction_loss, jit_compile=False):
-    """A tf.function running one optimizer step on a batch; returns its loss.
-
-    jit_compile stays False: XLA fuses and reorders the arithmetic and
-    changes results from the second step on (FIELD_NOTES section 3).
-    """
-    optimizer.build(model.trainable_variables)
-
-    @tf.function(jit_compile=jit_compile)
-    def train_step(inputs, targets):
-        return optimizer_step(model, optimizer, inputs, targets, loss_fn)
-
-    return train_step
-
-
 def evaluate(model, test_images, variant: Variant = Variant(), noise_seed: int = 0):
     """Test codes, test reconstruction MSE, the first reconstructions and the
     variant's report, computed in graphs like legacy's sess.run (eager and
@@ -203,194 +185,3 @@ def evaluate(model, test_images, variant: Variant = Variant(), noise_seed: int =
     report = variants.report(model, test_images, variant, noise_seed, float(cost),
                              lambda inputs, targets: float(cost_of(inputs, targets)))
     return codes.numpy(), float(cost), examples.numpy(), report
-
-
-def make_multi_step(model, optimizer, loss_fn=reconstruction_loss, jit_compile=False,
-                    images=None):
-    """A tf.function running many optimizer steps per call, the loop inside
-    the graph. Without `images`: (inputs [k, batch, 784], targets [k, batch,
-    784]) -> losses [k]. With `images` (the training set, kept resident as
-    a tensor): (indices [k, batch]) -> losses [k], each batch gathered in
-    the graph, so no batch crosses from Python at all (the fast path).
-
-    The same ops as `make_train_step`, in a `tf.range` loop, so the results
-    are bit-identical; only the per-step round trips go.
-    """
-    optimizer.build(model.trainable_variables)
-    resident = None if images is None else tf.constant(images)
-
-    def one_step(inputs, targets):
-        return optimizer_step(model, optimizer, inputs, targets, loss_fn)
-
-    if resident is not None:
-        @tf.function(jit_compile=jit_compile,
-                     input_signature=[tf.TensorSpec([None, None], tf.int32)])
-        def train_steps_from_indices(indices):
-            losses = tf.TensorArray(tf.float32, size=tf.shape(indices)[0])
-            for i in tf.range(tf.shape(indices)[0]):
-                batch = tf.gather(resident, indices[i])
-                losses = losses.write(i, one_step(batch, batch))
-            return losses.stack()
-        return train_steps_from_indices
-
-    width = model.layer_sizes[0]
-
-    @tf.function(jit_compile=jit_compile,
-                 input_signature=[tf.TensorSpec([None, None, width], tf.float32)] * 2)
-    def train_steps(inputs, targets):
-        losses = tf.TensorArray(tf.float32, size=tf.shape(inputs)[0])
-        for i in tf.range(tf.shape(inputs)[0]):
-            losses = losses.write(i, one_step(inputs[i], targets[i]))
-        return losses.stack()
-
-    return train_steps
-
-
-@dataclasses.dataclass
-class ModernRun:
-    """What one training run returns; the same fields as legacy's LegacyRun."""
-
-    step_losses: np.ndarray
-    epoch_costs: list
-    initial_weights: dict            # original names, as legacy returns them
-    final_weights: dict
-    test_codes: np.ndarray
-    test_cost: float
-    test_reconstructions: np.ndarray
-    variant_report: dict
-    test_labels: np.ndarray
-    steps_per_epoch: int
-    seconds: float
-    model: Autoencoder
-
-
-def train(data: input_data.Arrays, hyper: Hyperparameters = Hyperparameters(), *,
-          seed: int = 0, exact: bool = False, initial_weights=None, batches=None,
-          steps_per_epoch=None, log=print, show_progress=None, variant: Variant = Variant(),
-          noise_seed=None, use_add_bias=None, use_tf1_adam=None,
-          loss_fn=reconstruction_loss, jit_compile=False, steps_per_call=1) -> ModernRun:
-    """Train with a custom loop; print the original's epoch lines.
-
-    `exact` switches on both faithful deviations; `use_add_bias` (the
-    `AddBiasDense` layer) and `use_tf1_adam` (`TF1Adam`) set each one on its
-    own (compare.py's negative controls turn one off at a time). `loss_fn`
-    replaces the original's loss expression, and `jit_compile=True` (XLA)
-    is offered for the same purpose. `steps_per_call` > 1 runs that many
-    steps per call of an in-graph loop (`make_multi_step`): the same
-    numbers, less per-step overhead; a NaN/Inf loss is then detected at
-    the end of the call that produced it.
-
-    `batches`, if given, is the exact sequence of float32 batches to use
-    (compare.py passes TF1's `next_batch` order), each a clean batch or an
-    (inputs, targets) pair (denoising: corrupted, clean); otherwise a seeded
-    tf.data pipeline over `data.train_images`. `variant` picks deep, sparse
-    or denoising; `noise_seed` keys the corruption (default: `seed`). `initial_weights` (original names,
-    e.g. legacy's `LegacyRun.initial_weights`) replace the seeded start.
-    `show_progress` draws a Keras progress bar per epoch; by default only
-    when stdout is a terminal.
-    """
-    model = build_model(hyper, seed, exact if use_add_bias is None else use_add_bias, variant)
-    noise_seed = seed if noise_seed is None else noise_seed
-    if initial_weights is not None:
-        checkpoints.set_original_weights(model, initial_weights)
-    optimizer = make_optimizer(hyper, exact if use_tf1_adam is None else use_tf1_adam)
-    if steps_per_call > 1:
-        train_steps = make_multi_step(model, optimizer, loss_fn, jit_compile)
-    else:
-        train_step = make_train_step(model, optimizer, loss_fn, jit_compile)
-    total_batch = steps_per_epoch or int(len(data.train_images) / hyper.batch_size)
-    if total_batch < 1:
-        raise ValueError(f"{len(data.train_images)} training images make no batch of {hyper.batch_size}")
-    if batches is None:
-        batches = input_data.make_dataset(data.train_images, hyper.batch_size, seed,
-                                          variant, noise_seed)
-    batch_iterator = iter(batches)
-    if show_progress is None:
-        show_progress = sys.stdout.isatty()
-    initial = checkpoints.get_original_weights(model)
-    step_losses, epoch_costs = [], []
-
-    def next_pair():
-        try:
-            batch = next(batch_iterator)
-        except StopIteration:
-            raise ValueError(f"batches ran out after {len(step_losses)} steps") from None
-        return batch if isinstance(batch, tuple) else (batch, batch)
-
-    started = time.perf_counter()
-    for epoch in range(hyper.training_epochs):
-        progress = keras.utils.Progbar(total_batch) if show_progress else None
-        done = 0
-        while done < total_batch:
-            if steps_per_call > 1:  # a chunk never crosses an epoch's end
-                pairs = [next_pair() for _ in range(min(steps_per_call, total_batch - done))]
-                inputs = tf.constant(np.stack([np.asarray(p[0]) for p in pairs]))
-                targets = inputs if all(p[0] is p[1] for p in pairs) else \
-                    tf.constant(np.stack([np.asarray(p[1]) for p in pairs]))
-                costs = train_steps(inputs, targets).numpy()
-            else:
-                inputs, targets = next_pair()
-                costs = [float(train_step(inputs, targets))]
-            for cost in costs:
-                step_losses.append(cost)
-                if not np.isfinite(cost):
-                    raise NonFiniteLoss(len(step_losses), float(cost))
-            files.raise_if_interrupted()  # Ctrl-C/SIGTERM stop here, between steps
-            done += len(costs)
-            if progress is not None:
-                progress.update(done, [("cost", float(costs[-1]))])
-        cost = float(step_losses[-1])
-        epoch_costs.append(cost)
-        if epoch % hyper.display_step == 0:
-            log(" ".join(["Epoch:", "%04d" % (epoch + 1), "cost=", "{:.9f}".format(cost)]))
-    log("Optimization Finished!")
-    seconds = time.perf_counter() - started
-    test_codes, test_cost, reconstructions, report = evaluate(
-        model, data.test_images, variant, noise_seed)
-    return ModernRun(step_losses=np.asarray(step_losses, dtype=np.float32),
-                     epoch_costs=epoch_costs, initial_weights=initial,
-                     final_weights=checkpoints.get_original_weights(model),
-                     test_codes=test_codes, test_cost=test_cost,
-                     test_reconstructions=reconstructions, variant_report=report,
-                     test_labels=np.asarray(data.test_labels),
-                     steps_per_epoch=total_batch, seconds=seconds, model=model)
-
-
-def fit(model: Autoencoder, images: np.ndarray, hyper: Hyperparameters, *,
-        exact: bool, shuffle: bool = True, verbose="auto", log=print,
-        variant: Variant = Variant(), seed: int = 0):
-    """Train with Keras's standard loop (`model.fit`), via `train_step` above.
-
-    `shuffle=False` keeps the array's order (needed when order matters, as
-    in a comparison). fit batches per pass over the data (the last batch of a
-    pass may be smaller), unlike TF1's `next_batch`. The denoising variant
-    trains on the seeded (corrupted, clean) tf.data pipeline instead, for
-    int(examples / batch size) steps per epoch. jit_compile=False: Keras's
-    default "auto" turns XLA on whenever a GPU is present. Prints the
-    original's epoch lines through `log`; returns the History, whose
-    `history["cost"]` holds each epoch's last-batch cost.
-    """
-    model.compile(optimizer=make_optimizer(hyper, exact), jit_compile=False)
-
-    def epoch_line(epoch, logs):
-        if epoch % hyper.display_step == 0:
-            log(" ".join(["Epoch:", "%04d" % (epoch + 1), "cost=",
-                          "{:.9f}".format(logs["cost"])]))
-
-    def stop_on_non_finite(batch, logs):
-        # Not keras.callbacks.TerminateOnNaN, which stops quietly: fail with
-        # the step number, as the custom loop and legacy/ do.
-        fit_steps.append(float(logs["cost"]))
-        if not np.isfinite(fit_steps[-1]):
-            raise NonFiniteLoss(len(fit_steps), fit_steps[-1])
-        files.raise_if_interrupted()
-
-    fit_steps = []
-    callbacks = [keras.callbacks.LambdaCallback(on_epoch_end=epoch_line,
-                                                on_train_batch_end=stop_on_non_finite)]
-    if variant.denoising:
-        dataset = input_data.make_dataset(images, hyper.batch_size, seed, variant, seed)
-        return model.fit(dataset, epochs=hyper.training_epochs, verbose=verbose,
-                         steps_per_epoch=len(images) // hyper.batch_size, callbacks=callbacks)
-    return model.fit(images, batch_size=hyper.batch_size, epochs=hyper.training_epochs,
-                     shuffle=shuffle, verbose=verbose, callbacks=callbacks)

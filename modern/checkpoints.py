@@ -3,7 +3,7 @@
 - `ORIGINAL_NAME_MAP`: the explicit map from the original's dict keys
   (`encoder_h1`, `encoder_b1`, ...) to Keras layer variables;
 - `get_original_weights` / `set_original_weights`: numpy dicts in the
-  original's names (what `legacy.autoencoder.train` returns), every entry
+  original's names (what `legacy.training.train` returns), every entry
   checked for presence and shape;
 - `import_tf1_checkpoint`: a checkpoint written by `tf.compat.v1.train.Saver`
   from the original graph, read with `tf.train.load_checkpoint`;

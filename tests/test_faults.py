@@ -19,11 +19,12 @@ import compare
 from common import cli, sources
 from common.config import Hyperparameters
 from common.errors import NonFiniteLoss
-from legacy import autoencoder as legacy_autoencoder
 from legacy import input_data as legacy_input_data
+from legacy import training as legacy_training
 from modern import autoencoder as modern_autoencoder
 from modern import checkpoints
 from modern import input_data as modern_input_data
+from modern import training as modern_training
 from tests.helpers import REPO_ROOT, op_determinism_restored
 
 SHORT = Hyperparameters(training_epochs=1)
@@ -44,10 +45,10 @@ def poisoned_start(weights):
 
 
 def test_legacy_stops_at_the_first_nan_loss_naming_the_step(sample):
-    start = legacy_autoencoder.train(sample, SHORT, graph_seed=0, steps_per_epoch=1,
+    start = legacy_training.train(sample, SHORT, graph_seed=0, steps_per_epoch=1,
                                      log=lambda line: None).initial_weights
     with pytest.raises(NonFiniteLoss) as caught:
-        legacy_autoencoder.train(sample, SHORT, graph_seed=0, initial_weights=poisoned_start(start),
+        legacy_training.train(sample, SHORT, graph_seed=0, initial_weights=poisoned_start(start),
                                  steps_per_epoch=5, log=lambda line: None)
     assert caught.value.step == 1
     assert "loss became nan at step 1; training stopped there" in str(caught.value)
@@ -60,12 +61,12 @@ def test_modern_stops_at_the_first_nan_loss_naming_the_step(loop):
     start = poisoned_start(checkpoints.get_original_weights(model))
     with pytest.raises(NonFiniteLoss, match="loss became nan at step 1"):
         if loop == "custom":
-            modern_autoencoder.train(data, SHORT, seed=0, exact=True, initial_weights=start,
+            modern_training.train(data, SHORT, seed=0, exact=True, initial_weights=start,
                                      steps_per_epoch=5, log=lambda line: None,
                                      show_progress=False)
         else:
             checkpoints.set_original_weights(model, start)
-            modern_autoencoder.fit(model, data.train_images[:1024], SHORT, exact=True,
+            modern_training.fit(model, data.train_images[:1024], SHORT, exact=True,
                                    verbose=0, log=lambda line: None)
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from common import sources
 from common.config import Hyperparameters
-from legacy import autoencoder, input_data
+from legacy import autoencoder, input_data, training
 
 SHORT = Hyperparameters(training_epochs=3)
 SHORT_STEPS = 20  # 3 x 20 = 60 steps: seconds, enough for the loss to fall
@@ -18,7 +18,7 @@ def load_sample(seed):
 def short_run(seed=5, **kwargs):
     options = dict(graph_seed=seed, data_seed=seed, steps_per_epoch=SHORT_STEPS, log=lambda line: None)
     options.update(kwargs)
-    return autoencoder.train(load_sample(seed), SHORT, **options)
+    return training.train(load_sample(seed), SHORT, **options)
 
 
 @pytest.fixture(scope="module")
@@ -78,4 +78,4 @@ def test_data_seed_needs_a_fresh_dataset():
     mnist = load_sample(1)
     mnist.train.next_batch(10)
     with pytest.raises(ValueError, match="fresh data set"):
-        autoencoder.train(mnist, SHORT, data_seed=1, steps_per_epoch=1, log=lambda line: None)
+        training.train(mnist, SHORT, data_seed=1, steps_per_epoch=1, log=lambda line: None)

@@ -92,10 +92,10 @@ def test_fit_logs_a_running_mean_not_the_last_batch():
 
 
 def test_our_fit_never_uses_xla():
-    from modern import autoencoder
+    from modern import autoencoder, training
     hyper = Hyperparameters(training_epochs=1, batch_size=64)
     model = autoencoder.build_model(hyper, seed=0, exact=False)
-    autoencoder.fit(model, np.zeros((64, 784), np.float32), hyper, exact=False, verbose=0,
+    training.fit(model, np.zeros((64, 784), np.float32), hyper, exact=False, verbose=0,
                     log=lambda line: None)
     assert model.jit_compile is False
 
@@ -133,10 +133,10 @@ def test_disabling_eager_breaks_keras_in_the_same_process():
     script = ("import numpy as np, tensorflow as tf\n"
               "tf.compat.v1.disable_eager_execution()\n"
               "from common.config import Hyperparameters\n"
-              "from modern import autoencoder as m\n"
+              "from modern import autoencoder as m, training\n"
               "h = Hyperparameters()\n"
               "model = m.build_model(h, 0, True)\n"
-              "step = m.make_train_step(model, m.make_optimizer(h, True))\n"
+              "step = training.make_train_step(model, m.make_optimizer(h, True))\n"
               "x = np.zeros((4, 784), np.float32)\n"
               "print(type(step(x, x)).__name__)\n")
     result = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True,

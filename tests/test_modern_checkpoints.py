@@ -10,6 +10,7 @@ from common import sources
 from common.config import Hyperparameters
 from legacy import autoencoder as legacy_autoencoder
 from legacy import input_data as legacy_input_data
+from legacy import training as legacy_training
 from modern import autoencoder, checkpoints, input_data
 
 HYPER = Hyperparameters(training_epochs=1)
@@ -20,7 +21,7 @@ def saved_legacy(tmp_path_factory):
     """A short legacy run that saved a TF1 Saver checkpoint, as a user would."""
     prefix = str(tmp_path_factory.mktemp("tf1") / "model.ckpt")
     mnist = legacy_input_data.read_data_sets(sources.SAMPLE_DIR, validation_size=0, seed=2)
-    run = legacy_autoencoder.train(mnist, HYPER, graph_seed=2, data_seed=2, steps_per_epoch=10,
+    run = legacy_training.train(mnist, HYPER, graph_seed=2, data_seed=2, steps_per_epoch=10,
                                    checkpoint_path=prefix, log=lambda line: None)
     return run, prefix
 

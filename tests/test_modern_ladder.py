@@ -8,9 +8,9 @@ import tensorflow as tf
 
 from common import sources
 from common.config import Hyperparameters
-from legacy import autoencoder as legacy_autoencoder
 from legacy import input_data as legacy_input_data
-from modern import autoencoder, checkpoints, input_data
+from legacy import training as legacy_training
+from modern import autoencoder, checkpoints, input_data, training
 
 # Idiomatic layers add the bias with BiasAdd instead of AddV2: same forward
 # arithmetic, so codes agree to float32 rounding of the sums (|codes| < 10,
@@ -21,7 +21,7 @@ SEED = 4
 
 def legacy_run(steps, epochs=1, seed=SEED):
     mnist = legacy_input_data.read_data_sets(sources.SAMPLE_DIR, validation_size=0, seed=seed)
-    return legacy_autoencoder.train(mnist, Hyperparameters(training_epochs=epochs),
+    return legacy_training.train(mnist, Hyperparameters(training_epochs=epochs),
                                     graph_seed=seed, data_seed=seed, steps_per_epoch=steps,
                                     log=lambda line: None)
 
@@ -44,7 +44,7 @@ def legacy_50():
 
 
 def modern_run(arrays, legacy, exact, steps):
-    return autoencoder.train(arrays, Hyperparameters(training_epochs=1), seed=SEED, exact=exact,
+    return training.train(arrays, Hyperparameters(training_epochs=1), seed=SEED, exact=exact,
                              initial_weights=legacy.initial_weights,
                              batches=tf1_batches(steps), steps_per_epoch=steps,
                              log=lambda line: None, show_progress=False)
@@ -145,10 +145,10 @@ def test_in_graph_loop_is_bit_identical_to_legacy(arrays, variant_name):
     variant = Variant(variant_name)
     hyper = Hyperparameters(training_epochs=2)
     mnist = legacy_input_data.read_data_sets(sources.SAMPLE_DIR, validation_size=0, seed=SEED)
-    legacy = legacy_autoencoder.train(mnist, hyper, graph_seed=SEED, data_seed=SEED,
+    legacy = legacy_training.train(mnist, hyper, graph_seed=SEED, data_seed=SEED,
                                       steps_per_epoch=25, variant=variant, log=lambda line: None)
     # 25 steps per epoch in calls of 10: chunks of 10, 10, 5 that stop at the epoch's end.
-    modern = autoencoder.train(arrays, hyper, seed=SEED, exact=True, variant=variant,
+    modern = training.train(arrays, hyper, seed=SEED, exact=True, variant=variant,
                                initial_weights=legacy.initial_weights, batches=tf1_batches(50),
                                steps_per_epoch=25, steps_per_call=10, log=lambda line: None,
                                show_progress=False)
@@ -161,7 +161,7 @@ def test_resident_data_in_graph_loop_is_bit_identical_to_legacy(arrays, legacy_5
     hyper = Hyperparameters(training_epochs=1)
     model = autoencoder.build_model(hyper, seed=SEED, exact=True)
     checkpoints.set_original_weights(model, legacy_50.initial_weights)
-    train_steps = autoencoder.make_multi_step(model, autoencoder.make_optimizer(hyper, True),
+    train_steps = training.make_multi_step(model, autoencoder.make_optimizer(hyper, True),
                                               images=arrays.train_images)
     indices = np.stack(compare.tf1_batch_indices(len(arrays.train_images), 256, 50, SEED))
     losses = np.concatenate([train_steps(indices[:30].astype(np.int32)).numpy(),

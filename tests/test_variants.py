@@ -12,6 +12,7 @@ from legacy import autoencoder as legacy_autoencoder
 from legacy import variants as legacy_variants
 from modern import autoencoder as modern_autoencoder
 from modern import input_data
+from modern import training as modern_training
 from modern import variants as modern_variants
 from tests.helpers import run_module
 
@@ -149,7 +150,7 @@ def arrays():
 
 
 def modern_run(arrays, variant):
-    return modern_autoencoder.train(arrays, Hyperparameters(training_epochs=2), seed=1,
+    return modern_training.train(arrays, Hyperparameters(training_epochs=2), seed=1,
                                     exact=True, steps_per_epoch=BEHAVIOUR_STEPS // 2,
                                     variant=variant, log=lambda line: None,
                                     show_progress=False)

@@ -32,13 +32,13 @@ def main() -> None:
     from sklearn.decomposition import PCA
 
     from common.config import ORIGINAL_STEPS_PER_EPOCH, Hyperparameters
-    from legacy import autoencoder, input_data
+    from legacy import input_data, training
 
     source = sources.DataSource(args.data)
     mnist = input_data.read_data_sets(source.path, validation_size=source.validation_size,
                                       seed=args.seed)
     steps = ORIGINAL_STEPS_PER_EPOCH if source.is_sample else None
-    run = autoencoder.train(mnist, Hyperparameters(), graph_seed=args.seed, data_seed=args.seed,
+    run = training.train(mnist, Hyperparameters(), graph_seed=args.seed, data_seed=args.seed,
                             steps_per_epoch=steps)
     first_layer = 1 / (1 + np.exp(-(mnist.test.images @ run.initial_weights["encoder_h1"]
                                     + run.initial_weights["encoder_b1"])))

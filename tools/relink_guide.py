@@ -3,8 +3,10 @@
     python tools/relink_guide.py        # rewrites MIGRATION.md in place
 
 Each link `[text](path#Lstart-Lend "quote")` keeps its length and moves to
-the first line of `path` that contains `quote`; a quote found nowhere is
-reported and left alone (tests/test_migration_guide.py then fails on it).
+the first line of `path` that contains `quote`, or, when the code moved to
+another file of the same folder (a module split in two), to that file; a
+quote found nowhere is reported and left alone (tests/test_migration_guide.py
+then fails on it).
 """
 
 import os
@@ -15,10 +17,21 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LINK = re.compile(r'\(([^)#\s]+)#L(\d+)(?:-L(\d+))? "([^"]+)"\)')
 
 
+def lines_holding(path, quote):
+    lines = open(os.path.join(ROOT, path), encoding="utf-8").read().splitlines()
+    return [number for number, line in enumerate(lines, start=1) if quote in line]
+
+
 def relink(match):
     path, start, end, quote = match.groups()
-    lines = open(os.path.join(ROOT, path), encoding="utf-8").read().splitlines()
-    found = [number for number, line in enumerate(lines, start=1) if quote in line]
+    found = lines_holding(path, quote)
+    if not found:  # moved to a sibling module?
+        folder = os.path.dirname(path)
+        for name in sorted(os.listdir(os.path.join(ROOT, folder))):
+            sibling = f"{folder}/{name}" if folder else name
+            if name.endswith(".py") and sibling != path and lines_holding(sibling, quote):
+                path, found = sibling, lines_holding(sibling, quote)
+                break
     if not found:
         print(f"not found: {quote!r} in {path}", file=sys.stderr)
         return match.group(0)
