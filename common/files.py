@@ -79,6 +79,20 @@ def raise_if_interrupted() -> None:
         raise Interrupted(pending)
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def give_default_permissions(path: str) -> None:
+    """The permissions a plain open()/mkdir() would have given `path`:
+    tempfile creates files 0600 and folders 0700, private to their owner,
+    which a published report, plot or download must not stay."""
+    base = 0o777 if os.path.isdir(path) else 0o666
+    os.chmod(path, base & ~_current_umask())
+
+
 @contextlib.contextmanager
 def atomic_path(path):
     """Yield a temporary path beside `path`; rename it to `path` on success.
@@ -94,6 +108,8 @@ def atomic_path(path):
     os.close(handle)
     try:
         yield temporary
+        if os.path.exists(temporary):
+            give_default_permissions(temporary)
         os.replace(temporary, path)
     finally:
         with signals_deferred():
@@ -123,6 +139,7 @@ def staged_folder(parent: str):
     created = _missing_ancestors(parent)
     os.makedirs(parent, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=".staging-", suffix=".part", dir=parent)
+    give_default_permissions(staging)
     try:
         yield staging
     finally:

@@ -115,6 +115,7 @@ def download(url: str, path: str, expected_sha256: str | None) -> None:
             raise DataError(
                 f"downloaded {url} but its SHA-256 is {actual}, expected "
                 f"{expected_sha256}; the file was discarded")
+        files.give_default_permissions(temporary)
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):

@@ -37,6 +37,10 @@ def test_download_with_matching_checksums_is_accepted(tmp_path, served_folder):
                                          checksums=checksums)
     assert datasets.train.num_examples == 10
     assert sorted(os.listdir(target)) == sorted(sources.IDX_FILES)
+    umask = os.umask(0)
+    os.umask(umask)
+    for name in sources.IDX_FILES:  # readable like any download, not tempfile's 0600
+        assert (target / name).stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_checksum_mismatch_is_rejected_and_leaves_nothing(tmp_path, served_folder):

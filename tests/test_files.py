@@ -92,3 +92,17 @@ def test_a_deferred_signal_waits_for_the_next_safe_point():
             files.raise_if_interrupted()
         files.raise_if_interrupted()  # raised once, then cleared
     assert caught.value.signum == signal.SIGTERM
+
+
+def test_published_files_and_folders_get_the_usual_permissions_not_tempfiles(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        with files.atomic_path(tmp_path / "report.json") as temporary:
+            (open(temporary, "w")).close()
+        with files.staged_folder(tmp_path) as staging:
+            published = files.publish_numbered(staging, str(tmp_path))
+    finally:
+        os.umask(previous)
+    # tempfile alone would leave 0600 and 0700: unreadable to anyone else.
+    assert (tmp_path / "report.json").stat().st_mode & 0o777 == 0o644
+    assert os.stat(published).st_mode & 0o777 == 0o755
