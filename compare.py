@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from common import cli, files, sources
+from common import cli, files, report, sources
 from common.errors import DataError, NonFiniteLoss
 
 # Negative controls: each breaks the modern side in one known way.
@@ -82,39 +82,6 @@ def parse_args(argv):
         parser.error(f"--seed {args.seed} with --seeds {args.seeds} runs seeds past "
                      f"{cli.MAX_SEED}, the largest numpy accepts")
     return args
-
-
-def check_output(args) -> None:
-    """Refuse a bad --out before any work; nothing is created here."""
-    if args.out is None:
-        cli.check_creatable(os.path.join("comparisons", "run-001"), "the results folder")
-        return
-    if os.path.exists(args.out):
-        if not os.path.isdir(args.out):
-            raise DataError(f"--out {args.out} exists and is not a folder")
-        if os.listdir(args.out) and not args.force:
-            raise DataError(f"--out {args.out} already holds files; choose a new folder "
-                            "or pass --force to write into it")
-        if not os.access(args.out, os.W_OK):
-            raise DataError(f"--out {args.out} is not writable")
-        return
-    cli.check_creatable(args.out, "--out")
-
-
-def publish_output(args, write) -> str:
-    """Write the results with `write(folder)` into a staging folder and move
-    them into place only when all are written: the new comparisons/run-NNN,
-    or --out. Ctrl-C or SIGTERM meanwhile leaves nothing under either name."""
-    parent = "comparisons" if args.out is None else os.path.dirname(os.path.abspath(args.out))
-    try:
-        with files.staged_folder(parent) as staging:
-            write(staging)
-            if args.out is None:
-                return files.publish_numbered(staging, parent)
-            return files.publish_folder(staging, args.out)
-    except OSError as error:
-        raise DataError(f"cannot write the results to {args.out or parent}: "
-                        f"{error.strerror or error}") from None
 
 
 def configure_tensorflow(device: str) -> dict:
@@ -277,7 +244,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     variant = cli.variant_from(args)
     source = sources.DataSource(args.data)
-    check_output(args)
+    report.check_results_folder(args.out, args.force)
     if source.is_sample:
         sources.verify_sample()
     # Read and check the data before TensorFlow loads: every data problem
@@ -289,7 +256,7 @@ def main(argv=None) -> int:
     del raw
     environment = configure_tensorflow(args.device)
     files.raise_if_interrupted()  # a Ctrl-C during the import stops here
-    from common import plots, report, summary, verdict
+    from common import plots, summary, verdict
     from legacy import input_data as legacy_input_data
     from modern import input_data as modern_input_data
 
@@ -333,7 +300,7 @@ def main(argv=None) -> int:
         plots.save_comparison(folder, records, first_runs, arrays, variant)
         report.write_json(result, os.path.join(folder, "report.json"))
     files.raise_if_interrupted()  # before any output, not half-way through it
-    out = publish_output(args, write)
+    out = report.publish_results(args.out, write)
     print(summary.render(result, out))
     return 0 if overall["match"] else 1
 

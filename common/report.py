@@ -1,4 +1,6 @@
-"""The comparison report: what goes in it, its schema, and writing it safely.
+"""The comparison report: what goes in it, its schema, and writing it (and
+the plots beside it) safely: all of a run's results appear together or not
+at all.
 
 Everything that may differ between two runs with the same seed and data
 (wall-clock times, dates) lives under the "timings" key, so that the rest
@@ -13,10 +15,13 @@ import platform
 
 import numpy as np
 
+from common import cli, files
+from common.errors import DataError
 from common.files import atomic_path
 
 SCHEMA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "report_schema.json")
 SCHEMA_VERSION = 1
+RESULTS_ROOT = "comparisons"  # default home of run-NNN folders, in the working folder
 
 
 def versions() -> dict:
@@ -60,3 +65,38 @@ def write_json(report: dict, path: str) -> None:
 def load_schema() -> dict:
     with open(SCHEMA_PATH, encoding="utf-8") as stream:
         return json.load(stream)
+
+
+def check_results_folder(out: str | None, force: bool) -> None:
+    """Refuse a bad --out (None: a new RESULTS_ROOT/run-NNN) before any work;
+    nothing is created here."""
+    if out is None:
+        cli.check_creatable(os.path.join(RESULTS_ROOT, "run-001"), "the results folder")
+        return
+    if os.path.exists(out):
+        if not os.path.isdir(out):
+            raise DataError(f"--out {out} exists and is not a folder")
+        if os.listdir(out) and not force:
+            raise DataError(f"--out {out} already holds files; choose a new folder "
+                            "or pass --force to write into it")
+        if not os.access(out, os.W_OK):
+            raise DataError(f"--out {out} is not writable")
+        return
+    cli.check_creatable(out, "--out")
+
+
+def publish_results(out: str | None, write) -> str:
+    """Write the results with `write(folder)` into a staging folder and move
+    them into place only when all are written: `out`, or a new
+    RESULTS_ROOT/run-NNN when `out` is None. Ctrl-C or SIGTERM meanwhile
+    leaves nothing under either name. Returns the folder."""
+    parent = RESULTS_ROOT if out is None else os.path.dirname(os.path.abspath(out))
+    try:
+        with files.staged_folder(parent) as staging:
+            write(staging)
+            if out is None:
+                return files.publish_numbered(staging, parent)
+            return files.publish_folder(staging, out)
+    except OSError as error:
+        raise DataError(f"cannot write the results to {out or parent}: "
+                        f"{error.strerror or error}") from None
