@@ -243,17 +243,9 @@ def compare_seed(seed, args, hyper, variant, mnist, arrays, steps_per_epoch, log
 def main(argv=None) -> int:
     args = parse_args(argv)
     variant = cli.variant_from(args)
-    source = sources.DataSource(args.data)
     report.check_results_folder(args.out, args.force)
-    if source.is_sample:
-        sources.verify_sample()
-    # Read and check the data before TensorFlow loads: every data problem
-    # answers in about a second. read_data_sets below reads it again, the
-    # way legacy/ does.
-    raw = sources.load_raw(source, args.source_url)
-    steps, explanation = cli.steps_per_epoch_for(
-        args, source, len(raw["train_images"]) - source.validation_size)
-    del raw
+    # read_data_sets below reads the checked data again, the way legacy/ does.
+    source, _, steps, explanation = cli.load_data(args)
     environment = configure_tensorflow(args.device)
     files.raise_if_interrupted()  # a Ctrl-C during the import stops here
     from common import plots, summary, verdict

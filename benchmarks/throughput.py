@@ -172,8 +172,6 @@ def main(argv=None) -> int:
     # Every input problem answers here, before the first timed child starts.
     cli.check_creatable(args.out + ".json", "--out")
     source = sources.DataSource(args.data)
-    if source.is_sample:
-        sources.verify_sample()
     raw = sources.load_raw(source)
     available = len(raw["train_images"]) - source.validation_size
     del raw

@@ -168,6 +168,19 @@ def hyperparameters_from(args) -> Hyperparameters:
                            batch_size=args.batch_size)
 
 
+def load_data(args):
+    """Resolve `--data`, then fetch and check it before TensorFlow loads (so
+    every data problem answers in about a second), and settle the steps per
+    epoch. Returns (source, the checked uint8 arrays, steps per epoch or
+    None, a line explaining a non-default choice or None)."""
+    from common import sources
+    source = sources.DataSource(args.data)
+    raw = sources.load_raw(source, args.source_url)
+    steps, explanation = steps_per_epoch_for(
+        args, source, len(raw["train_images"]) - source.validation_size)
+    return source, raw, steps, explanation
+
+
 def steps_per_epoch_for(args, source, num_train_examples: int):
     """The steps per epoch to run (None: the original's int(examples / batch
     size)), and a line explaining a non-default choice. A batch larger than

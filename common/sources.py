@@ -233,11 +233,14 @@ def read_keras_npz(path: str) -> dict[str, np.ndarray]:
 
 def load_raw(source: "DataSource", source_url: str = DEFAULT_SOURCE_URL,
              log=print) -> dict[str, np.ndarray]:
-    """Fetch (IDX folder) and read a `--data` source into checked uint8 arrays.
+    """Fetch (IDX folder) and read a `--data` source into checked uint8 arrays;
+    the bundled sample is first checked against its SHA256SUMS.
 
     Entry points call this before importing TensorFlow, so that every data
     problem is reported in about a second, as one line, before any work.
     """
+    if source.is_sample:
+        verify_sample()
     if source.kind == "npz":
         raw = read_keras_npz(source.path)
     else:

@@ -30,16 +30,10 @@ def main(argv=None) -> int:
     cli.check_output_path(args.plot)
     if args.save_checkpoint:
         cli.check_output_path(args.save_checkpoint)
-    source = sources.DataSource(args.data)
-    if source.is_sample:
-        sources.verify_sample()
     # DEPARTURE: the data is fetched and checked before TensorFlow loads, so
     # every data problem answers in about a second; read_data_sets below
     # then reads the checked files again, the TF1 way.
-    raw = sources.load_raw(source, args.source_url)
-    steps, explanation = cli.steps_per_epoch_for(
-        args, source, len(raw["train_images"]) - source.validation_size)
-    del raw
+    source, _, steps, explanation = cli.load_data(args)
 
     # Imported here so that --help and input errors answer without loading TF.
     cli.quiet_tensorflow_logs()

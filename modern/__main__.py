@@ -63,18 +63,11 @@ def main(argv=None) -> int:
         cli.check_output_path(args.save_model)
         if not args.save_model.endswith(".keras"):
             raise DataError(f"--save-model {args.save_model}: the file name must end in .keras")
-    source = sources.DataSource(args.data)
-    if source.is_sample:
-        sources.verify_sample()
     checkpoint = args.from_tf1_checkpoint
     if checkpoint and not (os.path.isdir(checkpoint) or os.path.isfile(checkpoint + ".index")):
         raise DataError(f"{checkpoint}: not a readable TF checkpoint (no {checkpoint}.index); "
                         "give the prefix the TF1 Saver was given, e.g. out/model.ckpt")
-    # Read and check the data before TensorFlow loads: every data problem
-    # answers in about a second.
-    raw = sources.load_raw(source, args.source_url)
-    steps, explanation = cli.steps_per_epoch_for(
-        args, source, len(raw["train_images"]) - source.validation_size)
+    source, raw, steps, explanation = cli.load_data(args)
 
     cli.quiet_tensorflow_logs()
     from common import files, plots
