@@ -9,6 +9,7 @@ stay numerically faithful, a comment says why.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import sys
 import time
 
@@ -215,12 +216,12 @@ def fit(model: Autoencoder, images: np.ndarray, hyper: Hyperparameters, *,
     def stop_on_non_finite(batch, logs):
         # Not keras.callbacks.TerminateOnNaN, which stops quietly: fail with
         # the step number, as the custom loop and legacy/ do.
-        fit_steps.append(float(logs["cost"]))
-        if not np.isfinite(fit_steps[-1]):
-            raise NonFiniteLoss(len(fit_steps), fit_steps[-1])
+        step, cost = next(fit_steps), float(logs["cost"])
+        if not np.isfinite(cost):
+            raise NonFiniteLoss(step, cost)
         files.raise_if_interrupted()
 
-    fit_steps = []
+    fit_steps = itertools.count(1)  # 1-based step numbers across epochs
     callbacks = [keras.callbacks.LambdaCallback(on_epoch_end=epoch_line,
                                                 on_train_batch_end=stop_on_non_finite)]
     if variant.denoising:
