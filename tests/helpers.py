@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import subprocess
 import sys
@@ -33,15 +34,31 @@ def write_synthetic_idx(folder, n_train, n_test, seed=0):
     return arrays
 
 
-def run_module(args, cwd=REPO_ROOT, timeout=300, env_extra=None):
-    """Run `python -m ...` with the repository importable; return CompletedProcess."""
+def subprocess_environment(**extra) -> dict:
+    """os.environ for a child `python`: the repository importable, TF's C++
+    start-up logs quiet, no display (plots go to files), plus `extra`."""
     env = dict(os.environ)
     env["PYTHONPATH"] = REPO_ROOT + os.pathsep + env.get("PYTHONPATH", "")
     env["TF_CPP_MIN_LOG_LEVEL"] = "2"
     env.pop("DISPLAY", None)
     env.pop("WAYLAND_DISPLAY", None)
-    env.update(env_extra or {})
-    return subprocess.run([sys.executable, "-m", *args], cwd=cwd, env=env,
+    env.update(extra)
+    return env
+
+
+def npy_header(shape, descr="|u1", fortran_order=False) -> bytes:
+    """The .npy header claiming `shape` and `descr`, whatever bytes follow:
+    for files that lie about their size or contents."""
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buffer, {"descr": descr, "fortran_order": fortran_order, "shape": tuple(shape)})
+    return buffer.getvalue()
+
+
+def run_module(args, cwd=REPO_ROOT, timeout=300, env_extra=None):
+    """Run `python -m ...` with the repository importable; return CompletedProcess."""
+    return subprocess.run([sys.executable, "-m", *args], cwd=cwd,
+                          env=subprocess_environment(**(env_extra or {})),
                           capture_output=True, text=True, timeout=timeout)
 
 

@@ -25,7 +25,7 @@ from modern import autoencoder as modern_autoencoder
 from modern import checkpoints
 from modern import input_data as modern_input_data
 from modern import training as modern_training
-from tests.helpers import REPO_ROOT, op_determinism_restored
+from tests.helpers import REPO_ROOT, op_determinism_restored, subprocess_environment
 
 SHORT = Hyperparameters(training_epochs=1)
 # A NaN pixel in the first row of step 3's batch: TF1's first epoch is a
@@ -104,13 +104,6 @@ def test_compare_reports_a_side_whose_loss_became_nan_as_a_mismatch(tmp_path, mo
 
 # --- real signals to real runs ------------------------------------------
 
-def environment():
-    env = {**os.environ, "PYTHONPATH": REPO_ROOT, "TF_CPP_MIN_LOG_LEVEL": "2",
-           "PYTHONUNBUFFERED": "1"}
-    env.pop("DISPLAY", None)
-    return env
-
-
 def tree(folder):
     return sorted(os.path.relpath(os.path.join(root, name), folder)
                   for root, dirs, names in os.walk(folder) for name in dirs + names)
@@ -120,7 +113,7 @@ def interrupt_during_training(module, args, signum, work):
     """Start `python -m module args` in `work`, send `signum` once its first
     epoch line appears (training is under way), and return (status, stderr)."""
     process = subprocess.Popen([sys.executable, "-m", module, *args], cwd=work,
-                               env=environment(), stdout=subprocess.PIPE,
+                               env=subprocess_environment(PYTHONUNBUFFERED="1"), stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     try:
         for line in process.stdout:
@@ -175,7 +168,7 @@ def run_compare_process(out):
     started = time.perf_counter()
     result = subprocess.run(
         [sys.executable, "-m", "compare", "--epochs", "1", "--steps-per-epoch", "40", "--quiet",
-         "--out", str(out)], cwd=REPO_ROOT, env=environment(), capture_output=True, text=True,
+         "--out", str(out)], cwd=REPO_ROOT, env=subprocess_environment(), capture_output=True, text=True,
         timeout=300)
     return result, time.perf_counter() - started
 

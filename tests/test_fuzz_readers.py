@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from common import idx, npz
 from common.errors import DataError
+from tests.helpers import npy_header
 
 # Per example: far above the few milliseconds a read takes, far below a hang.
 TIME_BOUND_S = 5
@@ -121,13 +122,6 @@ def test_idx_damaged_valid_files(path, positions, values, cut):
 
 # --- npz -----------------------------------------------------------------
 
-def npy_bytes(shape, descr, fortran, payload_size):
-    buffer = io.BytesIO()
-    np.lib.format.write_array_header_1_0(
-        buffer, {"descr": descr, "fortran_order": fortran, "shape": tuple(shape)})
-    return buffer.getvalue() + bytes(payload_size)
-
-
 def valid_arrays_match_their_checks(result):
     assert result is None or all(
         array.dtype == np.uint8 and array.ndim == NPZ_RANKS[key] for key, array in result.items())
@@ -152,7 +146,7 @@ def test_npz_arbitrary_headers(path, members, compress):
     method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
     with zipfile.ZipFile(path, "w", method) as archive:
         for key, (shape, descr, fortran, payload_size) in members.items():
-            archive.writestr(key + ".npy", npy_bytes(shape, descr, fortran, payload_size))
+            archive.writestr(key + ".npy", npy_header(shape, descr, fortran) + bytes(payload_size))
     valid_arrays_match_their_checks(
         read_or_data_error(lambda p: npz.read_uint8_arrays(str(p), NPZ_RANKS), path))
 

@@ -19,7 +19,7 @@ from common.config import Hyperparameters
 from legacy import autoencoder as legacy_autoencoder
 from legacy import input_data as legacy_input_data
 from tests.helpers import (REPO_ROOT, SHARED_SEED_SCRIPT, op_determinism_restored, run_module,
-                           write_synthetic_idx)
+                           subprocess_environment, write_synthetic_idx)
 
 GUIDE = os.path.join(REPO_ROOT, "MIGRATION.md")
 LINK = re.compile(r'\[[^\]]*\]\(([^)#\s]+)#L(\d+)(?:-L(\d+))? "([^"]+)"\)')
@@ -140,8 +140,7 @@ def test_disabling_eager_breaks_keras_in_the_same_process():
               "x = np.zeros((4, 784), np.float32)\n"
               "print(type(step(x, x)).__name__)\n")
     result = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True,
-                            text=True, timeout=300, env={**os.environ, "PYTHONPATH": REPO_ROOT,
-                                                         "TF_CPP_MIN_LOG_LEVEL": "2"})
+                            text=True, timeout=300, env=subprocess_environment())
     assert result.stdout.strip() == "SymbolicTensor", result.stderr  # not a number: no training
 
 
@@ -188,8 +187,7 @@ def test_tf_upgrade_v2_output_fails_alone_and_runs_under_the_shim(upgraded):
              "    except Exception as error:\n"
              "        print(name, type(error).__name__, str(error).splitlines()[0])\n")
     alone = subprocess.run([sys.executable, "-c", probe], cwd=upgraded, capture_output=True,
-                           text=True, timeout=300,
-                           env={**os.environ, "PYTHONPATH": REPO_ROOT, "TF_CPP_MIN_LOG_LEVEL": "2"})
+                           text=True, timeout=300, env=subprocess_environment())
     assert "upgraded.py ModuleNotFoundError No module named 'tensorflow.examples'" in alone.stdout
     assert "fixed_import.py RuntimeError tf.placeholder() is not compatible with eager " \
            "execution" in alone.stdout

@@ -74,23 +74,24 @@ def original_shapes_by_checkpoint_name():
     return {checkpoints.TF1_CHECKPOINT_NAMES[key]: shape for key, shape in shapes.items()}
 
 
-def test_checkpoint_missing_a_variable_names_it(tmp_path):
-    shapes = original_shapes_by_checkpoint_name()
+def drop_encoder_h4(shapes):
     del shapes["Variable_3"]
-    write_tf1_checkpoint(str(tmp_path / "ckpt"), shapes)
-    model = autoencoder.build_model(HYPER, seed=0, exact=True)
-    with pytest.raises(checkpoints.CheckpointError,
-                       match=r"variable 'Variable_3' \(the original's encoder_h4\) is not in"):
-        checkpoints.import_tf1_checkpoint(model, str(tmp_path / "ckpt"))
 
 
-def test_checkpoint_with_a_misshaped_variable_names_it(tmp_path):
-    shapes = original_shapes_by_checkpoint_name()
+def misshape_encoder_b2(shapes):
     shapes["Variable_9"] = (65,)
+
+
+@pytest.mark.parametrize("damage, message", [
+    (drop_encoder_h4, r"variable 'Variable_3' \(the original's encoder_h4\) is not in"),
+    (misshape_encoder_b2, r"encoder_b2 has shape \(65,\), the model's .* needs \(64,\)"),
+], ids=["missing-variable", "misshaped-variable"])
+def test_a_damaged_checkpoint_names_the_variable(tmp_path, damage, message):
+    shapes = original_shapes_by_checkpoint_name()
+    damage(shapes)
     write_tf1_checkpoint(str(tmp_path / "ckpt"), shapes)
     model = autoencoder.build_model(HYPER, seed=0, exact=True)
-    with pytest.raises(checkpoints.CheckpointError,
-                       match=r"encoder_b2 has shape \(65,\), the model's .* needs \(64,\)"):
+    with pytest.raises(checkpoints.CheckpointError, match=message):
         checkpoints.import_tf1_checkpoint(model, str(tmp_path / "ckpt"))
 
 

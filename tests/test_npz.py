@@ -11,6 +11,7 @@ import pytest
 
 from common import npz, sources
 from common.errors import DataError
+from tests.helpers import npy_header
 
 RANKS = {"x_train": 3, "y_train": 1, "x_test": 3, "y_test": 1}
 
@@ -52,13 +53,6 @@ def test_pickled_objects_are_refused_not_loaded(tmp_path):
     np.savez(path, **mnist_like(y_train=objects))
     with pytest.raises(DataError, match="y_train holds pickled Python objects"):
         sources.read_keras_npz(str(path))
-
-
-def npy_header(shape):
-    buffer = io.BytesIO()
-    np.lib.format.write_array_header_1_0(
-        buffer, {"descr": "|u1", "fortran_order": False, "shape": shape})
-    return buffer.getvalue()
 
 
 def test_a_header_claiming_terabytes_fails_fast_without_allocating(tmp_path):
