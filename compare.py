@@ -16,24 +16,17 @@ import datetime
 import os
 import sys
 import time
+from typing import NamedTuple
 
 import numpy as np
 
-from common import cli, files, report, sources
+from common import cli, files, report
+from common.config import Hyperparameters
 from common.errors import DataError, NonFiniteLoss
+from common.perturbations import NONE, PERTURBATIONS, Perturbation
+from common.variants import Variant
 
-# Negative controls: each breaks the modern side in one known way.
-PERTURBATIONS = {
-    "epsilon": "Keras's default Adam epsilon 1e-7 instead of TF1's 1e-8",
-    "init-stddev": "Keras's default initializer stddev 0.05 instead of 1.0 (own seeded start)",
-    "divide-255": "pixels scaled by x / 255 instead of TF1's x * (1/255)",
-    "bias-add": "stock Dense (tf.nn.bias_add) instead of the original's tf.add",
-    "adam": "stock keras.optimizers.Adam instead of TF1Adam",
-    "keras-mse": "keras.losses.MeanSquaredError instead of the original's expression",
-    "keras-init": "Keras's default glorot_uniform kernels and zero biases (own seeded start)",
-    "xla": "the train step compiled with XLA (jit_compile=True)",
-    "shuffle": "modern's own tf.data batch order instead of TF1's next_batch order",
-}
+MODES = ("exact", "idiomatic")  # the presets of modern/options.py
 DEFAULT_IDIOMATIC_SEEDS = 5
 MAX_SEEDS = 100
 
@@ -46,7 +39,7 @@ def parse_args(argv):
                     "whether their losses and latent codes match.")
     cli.add_experiment_flags(parser, default_plot=None)
     parser.add_argument(
-        "--mode", choices=("exact", "idiomatic"), default="exact",
+        "--mode", choices=MODES, default="exact",
         help="'exact' (default): modern's faithful configuration; match = bit-identical "
              "losses at every step and codes within 1e-6. 'idiomatic': stock Keras "
              "layers and Adam; match = early losses within 1e-5 and no statistically "
@@ -62,7 +55,7 @@ def parse_args(argv):
     parser.add_argument(
         "--perturb", choices=sorted(PERTURBATIONS), default=None,
         help="negative control, breaks the modern side on purpose: " + "; ".join(
-            f"{name}: {text}" for name, text in PERTURBATIONS.items()))
+            f"{row.name}: {row.description}" for row in PERTURBATIONS.values()))
     parser.add_argument(
         "--out", default=None, metavar="DIR",
         help="folder for report.json and the plots; must be new or empty unless "
@@ -71,8 +64,6 @@ def parse_args(argv):
                         help="allow --out to be a folder that already holds files")
     parser.add_argument("--quiet", action="store_true",
                         help="print only the summary, not each side's epoch lines")
-    parser.add_argument("--source-url", default=sources.DEFAULT_SOURCE_URL,
-                        help="where missing IDX files are downloaded from")
     args = parser.parse_args(argv)
     if args.seeds is None:
         args.seeds = DEFAULT_IDIOMATIC_SEEDS if args.mode == "idiomatic" else 1
@@ -103,64 +94,60 @@ def configure_tensorflow(device: str) -> dict:
             "tensor_float_32": False, "xla": False}
 
 
-def tf1_batch_indices(num_examples, batch_size, steps, seed):
-    """Indices of the examples in each of the `steps` batches that legacy's
-    loop draws: TF1's `next_batch` run on a DataSet whose "images" are the
-    example indices, with numpy seeded as `legacy.training.train` seeds it.
-    """
-    import tensorflow as tf
+@dataclasses.dataclass(frozen=True)
+class Experiment:
+    """What every seed of a comparison shares: the settings, and the data
+    (read once) as legacy's TF1 DataSets and as modern's arrays."""
 
-    from legacy.input_data import DataSet
+    hyper: Hyperparameters
+    variant: Variant
+    mnist: object            # legacy.input_data.Datasets, its train set never read
+    arrays: object           # modern.input_data.Arrays: the very arrays TF1's loader made
+    steps_per_epoch: int
 
-    identities = np.arange(num_examples).reshape(num_examples, 1, 1, 1)
-    dataset = DataSet(identities, np.zeros(num_examples), dtype=tf.uint8, seed=seed)
-    np.random.seed(seed)
-    return [dataset.next_batch(batch_size)[0][:, 0] for _ in range(steps)]
+    @property
+    def total_steps(self) -> int:
+        return self.steps_per_epoch * self.hyper.training_epochs
 
 
-def run_side(train):
+def make_experiment(raw, validation_size, hyper, variant, steps_per_epoch=None,
+                    data_seed=0) -> Experiment:
+    """Both sides' data from the checked uint8 arrays (`cli.load_data`)."""
+    from legacy import input_data as legacy_input_data
+    from modern import input_data as modern_input_data
+    mnist = legacy_input_data.data_sets_from_arrays(raw, validation_size=validation_size,
+                                                    seed=data_seed)
+    arrays = modern_input_data.Arrays(mnist.train.images, mnist.train.labels,
+                                      mnist.test.images, mnist.test.labels)
+    steps = steps_per_epoch or int(mnist.train.num_examples / hyper.batch_size)  # >= 1
+    return Experiment(hyper, variant, mnist, arrays, steps)
+
+
+class SideResult(NamedTuple):
+    """One side's training: its run, or why it stopped, and how long it took."""
+
+    run: object | None       # LegacyRun / ModernRun; None when training stopped
+    failure: str | None      # the NaN/Inf message
+    seconds: float
+
+
+def run_side(train) -> SideResult:
     """Call a side's train(); a NaN/Inf loss becomes a recorded failure."""
     started = time.perf_counter()
     try:
-        return train(), None, time.perf_counter() - started
+        return SideResult(train(), None, time.perf_counter() - started)
     except NonFiniteLoss as error:
-        return None, str(error), time.perf_counter() - started
+        return SideResult(None, str(error), time.perf_counter() - started)
 
 
-def side_summary(run, failure, labels, clusters):
-    from common import metrics
-    if run is None:
-        return {"step_losses": [], "epoch_costs": [], "test_cost": None,
-                "quality": {"finite": False}, "failure": failure, "variant_report": {}}
-    numbers = {key: value for key, value in run.variant_report.items()
-               if not isinstance(value, np.ndarray)}  # images go to the plots, not the JSON
-    return {"step_losses": run.step_losses, "epoch_costs": run.epoch_costs,
-            "test_cost": run.test_cost,
-            "quality": metrics.code_quality(run.test_codes, labels, clusters),
-            "failure": None, "variant_report": numbers}
-
-
-def perturbed(args, hyper, arrays):
-    """The modern side's (hyperparameters, train options, arrays) under --perturb."""
-    if args.perturb == "epsilon":
-        return dataclasses.replace(hyper, adam_epsilon=1e-7), {}, arrays
-    if args.perturb == "init-stddev":
-        return dataclasses.replace(hyper, init_stddev=0.05), {}, arrays
-    if args.perturb == "divide-255":
-        def rescale(x):
-            return np.rint(x * 255).astype(np.float32) / np.float32(255)
-        return hyper, {}, dataclasses.replace(arrays, train_images=rescale(arrays.train_images),
-                                              test_images=rescale(arrays.test_images))
-    if args.perturb == "bias-add":
-        return hyper, {"use_add_bias": False}, arrays
-    if args.perturb == "adam":
-        return hyper, {"use_tf1_adam": False}, arrays
-    if args.perturb == "keras-mse":
-        import keras
-        return hyper, {"loss_fn": keras.losses.MeanSquaredError()}, arrays
-    if args.perturb == "xla":
-        return hyper, {"jit_compile": True}, arrays
-    return hyper, {}, arrays
+def run_legacy(experiment: Experiment, seed: int, log=print) -> SideResult:
+    """The original loop, numpy's RNG and the graph seeded with `seed`."""
+    from legacy import training
+    fresh = experiment.mnist._replace(train=copy.copy(experiment.mnist.train))  # unread
+    return run_side(lambda: training.train(
+        fresh, experiment.hyper, graph_seed=seed, data_seed=seed, noise_seed=seed,
+        steps_per_epoch=experiment.steps_per_epoch, variant=experiment.variant,
+        log=lambda line: log(f"[legacy seed {seed}] {line}")))
 
 
 def keras_default_start(hyper, seed):
@@ -177,119 +164,137 @@ def tf1_batches(images, batch_size, steps, seed, variant):
     """Legacy's exact batch sequence for the modern side; for the denoising
     variant (corrupted, clean) pairs with legacy's noise (keyed by seed, step)."""
     from common.variants import corrupt
+    from legacy.input_data import tf1_batch_indices
     for step, index in enumerate(tf1_batch_indices(len(images), batch_size, steps, seed)):
         batch = images[index]
         yield (corrupt(batch, variant.noise, variant.level, seed, step), batch) \
             if variant.denoising else batch
 
 
-def compare_seed(seed, args, hyper, variant, mnist, arrays, steps_per_epoch, log):
-    """Train both sides for one seed; return (record, timing, runs)."""
-    from common import metrics, verdict
-    from legacy import training as legacy_training
-    from modern import training as modern_training
+def run_modern(experiment: Experiment, seed: int, mode: str,
+               perturbation: Perturbation = NONE, legacy_run=None, log=print) -> SideResult:
+    """The modern side in `mode`'s preset, changed as `perturbation` says.
 
-    total_steps = steps_per_epoch * hyper.training_epochs
-    fresh = mnist._replace(train=copy.copy(mnist.train))  # unshuffled, unread
-    legacy_run, legacy_failure, legacy_seconds = run_side(lambda: legacy_training.train(
-        fresh, hyper, graph_seed=seed, data_seed=seed, steps_per_epoch=steps_per_epoch,
-        variant=variant, noise_seed=seed,
-        log=lambda line: log(f"[legacy seed {seed}] {line}")))
-
-    modern_hyper, options, modern_arrays = perturbed(args, hyper, arrays)
-    batches = None if args.perturb == "shuffle" else tf1_batches(  # None: modern's own order
-        modern_arrays.train_images, hyper.batch_size, total_steps, seed, variant)
-    # Same start: legacy's initial values, transferred. The alternative, the
-    # same stateless seeded init on both sides, would change legacy's init
-    # path away from the original's tf.truncated_normal/tf.random_normal ops.
+    It starts from `legacy_run`'s initial values (same start: the
+    alternative, the same stateless seeded init on both sides, would move
+    legacy's init away from the original's tf.truncated_normal and
+    tf.random_normal ops) and trains on legacy's batches, unless the
+    perturbation says otherwise or legacy stopped before (`legacy_run` None).
+    """
+    from modern import options, training
+    hyper = perturbation.apply_hyperparameters(experiment.hyper)
+    arrays = perturbation.apply_data(experiment.arrays)
     initial = None
-    if args.perturb == "keras-init":
+    if perturbation.start == "keras-default":
         initial = keras_default_start(hyper, seed)
-    elif legacy_run is not None and args.perturb != "init-stddev":
+    elif perturbation.start == "legacy" and legacy_run is not None:
         initial = legacy_run.initial_weights
-    modern_run, modern_failure, modern_seconds = run_side(lambda: modern_training.train(
-        modern_arrays, modern_hyper, seed=seed, exact=args.mode == "exact",
-        initial_weights=initial, batches=batches, steps_per_epoch=steps_per_epoch,
-        variant=variant, noise_seed=seed, show_progress=False,
-        log=lambda line: log(f"[modern seed {seed}] {line}"), **options))
+    batches = None  # modern's own tf.data order
+    if perturbation.order == "tf1":
+        batches = tf1_batches(arrays.train_images, hyper.batch_size, experiment.total_steps,
+                              seed, experiment.variant)
+    return run_side(lambda: training.train(
+        arrays, hyper, perturbation.apply_options(options.PRESETS[mode]), seed=seed,
+        variant=experiment.variant, initial_weights=initial, batches=batches,
+        steps_per_epoch=experiment.steps_per_epoch, show_progress=False,
+        log=lambda line: log(f"[modern seed {seed}] {line}")))
 
-    labels = arrays.test_labels
-    losses = verdict.compare_losses(
-        legacy_run.step_losses if legacy_run else np.zeros(0, np.float32),
-        modern_run.step_losses if modern_run else np.zeros(0, np.float32))
-    failures = [f"{name}: {failure}" for name, failure in
-                (("legacy", legacy_failure), ("modern", modern_failure)) if failure]
+
+def side_summary(side: SideResult, labels, clusters) -> dict:
+    from common import metrics
+    if side.run is None:
+        return {"step_losses": [], "epoch_costs": [], "test_cost": None,
+                "quality": {"finite": False}, "failure": side.failure, "variant_report": {}}
+    run = side.run
+    numbers = {key: value for key, value in run.variant_report.items()
+               if not isinstance(value, np.ndarray)}  # images go to the plots, not the JSON
+    return {"step_losses": run.step_losses, "epoch_costs": run.epoch_costs,
+            "test_cost": run.test_cost,
+            "quality": metrics.code_quality(run.test_codes, labels, clusters),
+            "failure": None, "variant_report": numbers}
+
+
+class SeedResult(NamedTuple):
+    """One seed of a comparison: its report record, its timings, both runs."""
+
+    record: dict
+    timing: dict
+    runs: tuple              # (legacy run, modern run); None for a side that stopped
+
+
+def compare_seed(experiment: Experiment, seed: int, mode: str,
+                 perturbation: Perturbation = NONE, log=print) -> SeedResult:
+    """Train both sides for one seed and compare them under `mode`'s standard."""
+    from common import metrics, verdict
+    legacy = run_legacy(experiment, seed, log)
+    modern = run_modern(experiment, seed, mode, perturbation, legacy.run, log)
+    empty = np.zeros(0, np.float32)
+    losses = verdict.compare_losses(legacy.run.step_losses if legacy.run else empty,
+                                    modern.run.step_losses if modern.run else empty)
+    failures = [f"{name}: {side.failure}" for name, side in
+                (("legacy", legacy), ("modern", modern)) if side.failure]
+    labels = experiment.arrays.test_labels
     # k-means once per code set: both the quality and the agreement use it.
-    clusters = [metrics.clusters_of(run.test_codes) if run else None
-                for run in (legacy_run, modern_run)]
+    clusters = [metrics.clusters_of(side.run.test_codes) if side.run else None
+                for side in (legacy, modern)]
     codes = {"finite": False}
-    if legacy_run is not None and modern_run is not None:
-        codes = metrics.code_agreement(legacy_run.test_codes, modern_run.test_codes, labels,
+    if legacy.run is not None and modern.run is not None:
+        codes = metrics.code_agreement(legacy.run.test_codes, modern.run.test_codes, labels,
                                        clusters)
-    if args.mode == "exact":
+    if mode == "exact":
         reasons = verdict.exact_reasons(losses, codes.get("max_abs_difference"), failures)
     else:
         reasons = verdict.early_reasons(losses, failures)
-    record = {"seed": seed,
-              "legacy": side_summary(legacy_run, legacy_failure, labels, clusters[0]),
-              "modern": side_summary(modern_run, modern_failure, labels, clusters[1]),
+    record = {"seed": seed, "legacy": side_summary(legacy, labels, clusters[0]),
+              "modern": side_summary(modern, labels, clusters[1]),
               "losses": losses, "codes": codes, "reasons": reasons}
-    timing = {"seed": seed, "legacy_seconds": legacy_seconds, "modern_seconds": modern_seconds}
-    for name, run in (("legacy", legacy_run), ("modern", modern_run)):
-        timing[f"{name}_steps_per_second"] = len(run.step_losses) / run.seconds if run else 0.0
-    return record, timing, (legacy_run, modern_run)
+    timing = {"seed": seed, "legacy_seconds": legacy.seconds, "modern_seconds": modern.seconds}
+    for name, side in (("legacy", legacy), ("modern", modern)):
+        timing[f"{name}_steps_per_second"] = \
+            len(side.run.step_losses) / side.run.seconds if side.run else 0.0
+    return SeedResult(record, timing, (legacy.run, modern.run))
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
     variant = cli.variant_from(args)
     report.check_results_folder(args.out, args.force)
-    # read_data_sets below reads the checked data again, the way legacy/ does.
-    source, _, steps, explanation = cli.load_data(args)
+    loaded = cli.load_data(args)  # each file read once, checked before TensorFlow loads
     environment = configure_tensorflow(args.device)
     files.raise_if_interrupted()  # a Ctrl-C during the import stops here
     from common import plots, summary, verdict
-    from legacy import input_data as legacy_input_data
-    from modern import input_data as modern_input_data
 
     log = (lambda line: None) if args.quiet else print
     started = time.perf_counter()
     started_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     hyper = cli.hyperparameters_from(args)
-    mnist = legacy_input_data.read_data_sets(source.path, validation_size=source.validation_size,
-                                             seed=args.seed, source_url=args.source_url)
-    # Both sides train on the very arrays TF1's loader produced.
-    arrays = modern_input_data.Arrays(mnist.train.images, mnist.train.labels,
-                                      mnist.test.images, mnist.test.labels)
-    steps = steps or int(mnist.train.num_examples / hyper.batch_size)  # >= 1: batch <= images
-    if explanation:
-        log(explanation)
+    experiment = make_experiment(loaded.raw, loaded.source.validation_size, hyper, variant,
+                                 loaded.steps_per_epoch, data_seed=args.seed)
+    if loaded.explanation:
+        log(loaded.explanation)
+    perturbation = PERTURBATIONS[args.perturb] if args.perturb else NONE
     seeds = [args.seed + offset for offset in range(args.seeds)]
-    records, timings, first_runs = [], [], None
-    for seed in seeds:
-        record, timing, runs = compare_seed(seed, args, hyper, variant, mnist, arrays, steps,
-                                            log)
-        records.append(record)
-        timings.append(timing)
-        first_runs = first_runs or runs
+    results = [compare_seed(experiment, seed, args.mode, perturbation, log) for seed in seeds]
+    records = [result.record for result in results]
     overall, statistics = verdict.overall(args.mode, records)
-    shared_config = dataclasses.asdict(hyper)
+    steps = experiment.steps_per_epoch
     result = {
         "schema_version": report.SCHEMA_VERSION, "mode": args.mode, "perturb": args.perturb,
-        "config": {**shared_config, "layer_sizes": list(hyper.layer_sizes),
-                   "steps_per_epoch": steps, "total_steps": steps * hyper.training_epochs,
+        "config": {**dataclasses.asdict(hyper), "layer_sizes": list(hyper.layer_sizes),
+                   "steps_per_epoch": steps, "total_steps": experiment.total_steps,
                    "variant": variant.describe()},
-        "data": {"source": source.describe(), "train_examples": mnist.train.num_examples,
-                 "test_examples": mnist.test.num_examples,
-                 "validation_size": source.validation_size},
+        "data": {"source": loaded.source.describe(),
+                 "train_examples": experiment.mnist.train.num_examples,
+                 "test_examples": experiment.mnist.test.num_examples,
+                 "validation_size": loaded.source.validation_size},
         "environment": {"versions": report.versions(), **environment},
         "seeds": seeds, "runs": records, "statistics": statistics, "verdict": overall,
-        "timings": {"started": started_at, "per_seed": timings,
+        "timings": {"started": started_at, "per_seed": [r.timing for r in results],
                     "total_seconds": time.perf_counter() - started},
     }
 
     def write(folder):
-        plots.save_comparison(folder, records, first_runs, arrays, variant)
+        plots.save_comparison(folder, records, results[0].runs, experiment.arrays, variant)
         report.write_json(result, os.path.join(folder, "report.json"))
     files.raise_if_interrupted()  # before any output, not half-way through it
     out = report.publish_results(args.out, write)

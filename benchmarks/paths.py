@@ -2,7 +2,7 @@
 
 Each `time_*` function trains `warmup` steps, then `repeats` timed runs of
 `steps` steps, and returns the steps per second of each timed run. The
-batches are TF1's `next_batch` order (compare.tf1_batch_indices), prepared
+batches are TF1's `next_batch` order (legacy.input_data.tf1_batch_indices), prepared
 before timing, so every path does the same work.
 """
 
@@ -40,10 +40,11 @@ def time_legacy(hyper, batches, warmup, steps, repeats, initial):
 
 
 def _modern(hyper, initial, exact):
-    from modern import autoencoder, checkpoints
-    model = autoencoder.build_model(hyper, 0, exact)
+    from modern import autoencoder, checkpoints, options
+    choices = options.preset(exact)
+    model = autoencoder.build_model(hyper, 0, choices)
     checkpoints.set_original_weights(model, initial)
-    return model, autoencoder.make_optimizer(hyper, exact)
+    return model, autoencoder.make_optimizer(hyper, choices)
 
 
 def time_modern_step(hyper, batches, warmup, steps, repeats, initial):

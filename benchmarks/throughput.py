@@ -45,24 +45,24 @@ def machine() -> dict:
 
 def prepare_batches(data, batch_size, count, seed=0):
     """The training split, and `count` batches' indices in TF1's next_batch order."""
-    import compare
     from legacy import input_data
     source = sources.DataSource(data)
-    mnist = input_data.read_data_sets(source.path, validation_size=source.validation_size)
+    mnist = input_data.data_sets_from_arrays(sources.load_raw(source),
+                                             validation_size=source.validation_size)
     images = mnist.train.images
-    return images, compare.tf1_batch_indices(len(images), batch_size, count, seed)
+    return images, input_data.tf1_batch_indices(len(images), batch_size, count, seed)
 
 
 def measure(path, data, batch_size, warmup, steps, repeats, epoch_examples=None):
     """One path at one batch size in this process -> dict of results."""
     from benchmarks import paths
     from common.config import Hyperparameters
-    from modern import autoencoder, checkpoints
+    from modern import autoencoder, checkpoints, options
     hyper = Hyperparameters(batch_size=batch_size)
     if epoch_examples:  # one epoch's worth of steps for a set of this many images
         steps, repeats = epoch_examples // batch_size, 1
     images, indices = prepare_batches(data, batch_size, warmup + steps * repeats)
-    initial = checkpoints.get_original_weights(autoencoder.build_model(hyper, 0, True))
+    initial = checkpoints.get_original_weights(autoencoder.build_model(hyper, 0, options.EXACT))
     if path == "modern_in_graph":
         rates = paths.time_modern_in_graph(hyper, None, warmup, steps, repeats, initial,
                                            images, indices)
@@ -122,8 +122,8 @@ def table(results, flops_by_batch, peak) -> str:
 
 
 def save_plot(results, path) -> None:
-    from common.plots import _new_figure, _save
-    figure = _new_figure(7, 4.5)
+    from common.plots import new_figure, save_figure
+    figure = new_figure(7, 4.5)
     axes = figure.add_subplot()
     for name in dict.fromkeys(r["path"] for r in results):
         points = sorted((r["batch_size"], r["steps_per_second"]) for r in results
@@ -134,7 +134,7 @@ def save_plot(results, path) -> None:
     axes.set_xlabel("batch size")
     axes.set_ylabel("training steps per second")
     axes.legend()
-    _save(figure, path)
+    save_figure(figure, path)
 
 
 def main(argv=None) -> int:

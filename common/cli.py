@@ -11,6 +11,7 @@ import math
 import os
 import signal
 import sys
+from typing import NamedTuple
 
 from common.config import ORIGINAL_STEPS_PER_EPOCH, Hyperparameters
 from common.errors import DataError, NonFiniteLoss
@@ -95,6 +96,10 @@ def add_experiment_flags(parser: argparse.ArgumentParser, default_plot: str) -> 
              f"size) as the original, except on the bundled sample where it is "
              f"{ORIGINAL_STEPS_PER_EPOCH}, the original's count on full MNIST, so "
              "the total step budget stays the original's 2,140")
+    parser.add_argument(
+        "--source-url", default=None, metavar="URL",
+        help="where missing IDX files of a --data folder are downloaded from "
+             "(default TF1's mirror); downloads must match the published MNIST SHA-256")
     add_variant_flags(parser)
     if default_plot is not None:
         parser.add_argument(
@@ -168,17 +173,25 @@ def hyperparameters_from(args) -> Hyperparameters:
                            batch_size=args.batch_size)
 
 
-def load_data(args):
+class LoadedData(NamedTuple):
+    """`--data`, resolved, read and checked once, before TensorFlow loads."""
+
+    source: object               # the common.sources.DataSource
+    raw: dict                    # the checked uint8 arrays (common.sources.load_raw)
+    steps_per_epoch: int | None  # None: the original's int(examples / batch size)
+    explanation: str | None      # a line explaining a non-default step budget
+
+
+def load_data(args) -> LoadedData:
     """Resolve `--data`, then fetch and check it before TensorFlow loads (so
     every data problem answers in about a second), and settle the steps per
-    epoch. Returns (source, the checked uint8 arrays, steps per epoch or
-    None, a line explaining a non-default choice or None)."""
+    epoch. Each file is read here once; both sides build on these arrays."""
     from common import sources
     source = sources.DataSource(args.data)
-    raw = sources.load_raw(source, args.source_url)
+    raw = sources.load_raw(source, args.source_url or sources.DEFAULT_SOURCE_URL)
     steps, explanation = steps_per_epoch_for(
         args, source, len(raw["train_images"]) - source.validation_size)
-    return source, raw, steps, explanation
+    return LoadedData(source, raw, steps, explanation)
 
 
 def steps_per_epoch_for(args, source, num_train_examples: int):

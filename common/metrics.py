@@ -1,6 +1,6 @@
 """How alike two sets of 2-D codes are, and how well each separates digits.
 
-Alignment-invariant measures only (FIELD_NOTES section 7): two trainings
+Alignment-invariant measures only (docs/numerics.md section 7): two trainings
 that differ by a rotation, reflection or scale of the code space have
 learned the same thing, so raw coordinates are never compared directly.
 Computed with scipy and scikit-learn; linear CKA, which neither ships, is

@@ -37,13 +37,13 @@ def save_code_scatter(codes, labels, path, title=None) -> None:
         figure.savefig(temporary, format="png", dpi=100)
 
 
-def _new_figure(width, height):
+def new_figure(width, height):
     figure = Figure(figsize=(width, height))
     FigureCanvasAgg(figure)
     return figure
 
 
-def _save(figure, path) -> None:
+def save_figure(figure, path) -> None:
     with atomic_path(path) as temporary:
         figure.savefig(temporary, format="png", dpi=100, bbox_inches="tight")
 
@@ -53,7 +53,7 @@ def save_loss_curves(legacy_losses, modern_losses, path, title="") -> None:
     legacy_losses = np.asarray(legacy_losses, np.float64)
     modern_losses = np.asarray(modern_losses, np.float64)
     steps = min(len(legacy_losses), len(modern_losses))
-    figure = _new_figure(8, 6)
+    figure = new_figure(8, 6)
     top, bottom = figure.subplots(2, 1, sharex=True)
     top.plot(np.arange(1, len(legacy_losses) + 1), legacy_losses, label="legacy", lw=1.5)
     top.plot(np.arange(1, len(modern_losses) + 1), modern_losses, label="modern", lw=0.8,
@@ -72,13 +72,13 @@ def save_loss_curves(legacy_losses, modern_losses, path, title="") -> None:
                     va="center", transform=bottom.transAxes)
     bottom.set_ylabel("|legacy - modern|")
     bottom.set_xlabel("optimizer step")
-    _save(figure, path)
+    save_figure(figure, path)
 
 
 def save_code_scatters(legacy_codes, modern_codes, labels, path,
                        titles=("legacy: test-set codes", "modern: test-set codes")) -> None:
     """Two sets of test codes side by side, one legend for both."""
-    figure = _new_figure(11, 4.8)
+    figure = new_figure(11, 4.8)
     axes = figure.subplots(1, 2)
     labels = np.asarray(labels)
     colours = [figure_colour(digit) for digit in range(10)]
@@ -94,7 +94,7 @@ def save_code_scatters(legacy_codes, modern_codes, labels, path,
     handles, names = axes[0].get_legend_handles_labels()
     figure.legend(handles, names, title="digit", loc="center right", markerscale=3)
     figure.subplots_adjust(right=0.9)
-    _save(figure, path)
+    save_figure(figure, path)
 
 
 def figure_colour(digit: int):
@@ -106,7 +106,7 @@ def figure_colour(digit: int):
 def save_image_rows(rows, path) -> None:
     """A grid of 28x28 images, one named row per (name, images) pair."""
     count = len(rows[0][1])
-    figure = _new_figure(1.2 * count, 1.3 * len(rows))
+    figure = new_figure(1.2 * count, 1.3 * len(rows))
     axes = figure.subplots(len(rows), count, squeeze=False)
     for row, (name, pictures) in enumerate(rows):
         for column in range(count):
@@ -115,7 +115,7 @@ def save_image_rows(rows, path) -> None:
             ax.set_xticks([])
             ax.set_yticks([])
         axes[row][0].set_ylabel(name)
-    _save(figure, path)
+    save_figure(figure, path)
 
 
 def save_reconstruction_grid(images, legacy_reconstructions, modern_reconstructions,
@@ -127,7 +127,7 @@ def save_reconstruction_grid(images, legacy_reconstructions, modern_reconstructi
 
 def save_activation_histograms(legacy_report, modern_report, target, path) -> None:
     """Both sides' histograms of hidden activations, with the sparsity target."""
-    figure = _new_figure(8, 4)
+    figure = new_figure(8, 4)
     axes = figure.add_subplot()
     for name, report, style in (("legacy", legacy_report, "-"), ("modern", modern_report, "--")):
         histogram = report["activation_histogram"]
@@ -137,7 +137,7 @@ def save_activation_histograms(legacy_report, modern_report, target, path) -> No
     axes.set_xlabel("hidden unit activation (test set, sigmoid hidden layers)")
     axes.set_ylabel("fraction of activations")
     axes.legend()
-    _save(figure, path)
+    save_figure(figure, path)
 
 
 def save_comparison(out, records, runs, arrays, variant) -> None:

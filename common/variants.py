@@ -3,7 +3,8 @@
 What both implementations must agree on lives here: each variant's settings,
 the corruption of the denoising inputs (one numpy definition, so that both
 sides see the very same noise), and the summary of hidden activations that
-the sparse variant reports. FIELD_NOTES section 8 has the references.
+the sparse variant reports. docs/numerics.md section 8 has the references
+(Ng's CS294A notes; Vincent et al. 2008, 2010).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from common import cli, sources, variants
+from common import cli, variants
 
 
 def main(argv=None) -> int:
@@ -18,10 +18,6 @@ def main(argv=None) -> int:
                     "tf.compat.v1: placeholders, Session, feed_dict.")
     cli.add_experiment_flags(parser, default_plot="legacy_codes.png")
     parser.add_argument(
-        "--source-url", default=sources.DEFAULT_SOURCE_URL,
-        help="where missing IDX files are downloaded from (default TF1's mirror); "
-             "downloads must match the published MNIST SHA-256")
-    parser.add_argument(
         "--save-checkpoint", metavar="PREFIX",
         help="also save the trained graph with tf.compat.v1.train.Saver (e.g. "
              "out/model.ckpt); `python -m modern --from-tf1-checkpoint` reads it")
@@ -30,10 +26,10 @@ def main(argv=None) -> int:
     cli.check_output_path(args.plot)
     if args.save_checkpoint:
         cli.check_output_path(args.save_checkpoint)
-    # DEPARTURE: the data is fetched and checked before TensorFlow loads, so
-    # every data problem answers in about a second; read_data_sets below
-    # then reads the checked files again, the TF1 way.
-    source, _, steps, explanation = cli.load_data(args)
+    # DEPARTURE: the data is fetched, read and checked before TensorFlow
+    # loads, so every data problem answers in about a second; the TF1
+    # loader then builds its DataSets from those arrays (read once).
+    loaded = cli.load_data(args)
 
     # Imported here so that --help and input errors answer without loading TF.
     cli.quiet_tensorflow_logs()
@@ -42,14 +38,14 @@ def main(argv=None) -> int:
     files.raise_if_interrupted()  # a Ctrl-C during the import stops here
 
     hyper = cli.hyperparameters_from(args)
-    mnist = input_data.read_data_sets(source.path, one_hot=False,
-                                      validation_size=source.validation_size,
-                                      seed=args.seed, source_url=args.source_url)
-    if explanation:
-        print(explanation)
+    mnist = input_data.data_sets_from_arrays(loaded.raw, one_hot=False,
+                                             validation_size=loaded.source.validation_size,
+                                             seed=args.seed)
+    if loaded.explanation:
+        print(loaded.explanation)
     run = training.train(mnist, hyper, graph_seed=args.seed, data_seed=args.seed,
-                            steps_per_epoch=steps, checkpoint_path=args.save_checkpoint,
-                            variant=variant)
+                         steps_per_epoch=loaded.steps_per_epoch,
+                         checkpoint_path=args.save_checkpoint, variant=variant)
     for line in variants.report_lines(variant, run.variant_report):
         print(line)
     files.raise_if_interrupted()

@@ -10,13 +10,14 @@ departures are marked `# DEPARTURE:` with the reason.
 
 from __future__ import annotations
 
-import types
+import dataclasses
 
 import numpy as np
 import tensorflow as tf
 
 from common import variants as common_variants
 from common.config import RECONSTRUCTION_EXAMPLES, Hyperparameters
+from common.results import Evaluation
 from common.variants import Variant
 from legacy import variants
 
@@ -42,7 +43,7 @@ def parameter_shapes(hyper: Hyperparameters) -> dict:
 def _variable(name, initial_weights, make_initial_value):
     # DEPARTURE: optional given starting values, so that a comparison can
     # start both implementations from the same point (op seeds in graph
-    # mode changed in TF 2.2; see FIELD_NOTES section 4).
+    # mode changed in TF 2.2: MIGRATION.md trap T10, docs/numerics.md section 4).
     # Unnamed, as in the original, so a Saver stores them under the same
     # names ("Variable", "Variable_1", ...) as the 2018 script did.
     if initial_weights is not None:
@@ -96,8 +97,28 @@ def decoder(x, weights, biases, hidden=None):
     return layer_4
 
 
+@dataclasses.dataclass(frozen=True)
+class GraphParts:
+    """The original script's module-level names, kept together: the graph
+    they live in, the placeholders, the parameter dicts, the ops."""
+
+    graph: tf.Graph
+    X: tf.Tensor                 # the input placeholder (corrupted inputs when denoising)
+    X_clean: tf.Tensor | None    # denoising only: the clean targets
+    weights: dict
+    biases: dict
+    hidden: list                 # (weight name, activations) of the sigmoid hidden layers
+    encoder_op: tf.Tensor
+    decoder_op: tf.Tensor
+    cost: tf.Tensor              # what the optimizer minimizes (with penalties if sparse)
+    reconstruction_loss: tf.Tensor
+    optimizer: tf.Operation
+    init: tf.Operation
+    saver: tf.compat.v1.train.Saver
+
+
 def build_graph(hyper: Hyperparameters, graph_seed=None, initial_weights=None,
-                variant: Variant = Variant()):
+                variant: Variant = Variant()) -> GraphParts:
     """Build the original graph in a new tf.Graph; returns its named parts."""
     graph = tf.Graph()
     with graph.as_default():
@@ -127,7 +148,7 @@ def build_graph(hyper: Hyperparameters, graph_seed=None, initial_weights=None,
         init = tf.compat.v1.global_variables_initializer()
         # Not in the original: how a TF1 user saved a trained model.
         saver = tf.compat.v1.train.Saver()
-    return types.SimpleNamespace(graph=graph, X=X, X_clean=X_clean, weights=weights,
+    return GraphParts(graph=graph, X=X, X_clean=X_clean, weights=weights,
                                  biases=biases, hidden=hidden, encoder_op=encoder_op,
                                  decoder_op=decoder_op, cost=cost,
                                  reconstruction_loss=reconstruction_loss, optimizer=optimizer,
@@ -142,23 +163,35 @@ def feed(parts, batch, variant: Variant, noise_seed: int, step: int) -> dict:
     return {parts.X: batch}
 
 
-def evaluate(sess, parts, images, variant: Variant, noise_seed: int):
+def evaluate(sess, parts: GraphParts, images, variant: Variant,
+             noise_seed: int) -> Evaluation:
     """Test codes, test reconstruction MSE, first reconstructions, variant report."""
     clean = {parts.X: images}
     if variant.denoising:
         clean[parts.X_clean] = images
     codes, test_cost = sess.run([parts.encoder_op, parts.reconstruction_loss], feed_dict=clean)
-    examples = images[:RECONSTRUCTION_EXAMPLES]
-    report = {}
+    report = variant_report(sess, parts, images, variant, noise_seed, float(test_cost))
+    reconstructions = sess.run(parts.decoder_op,
+                               feed_dict={parts.X: images[:RECONSTRUCTION_EXAMPLES]})
+    return Evaluation(codes=codes, cost=float(test_cost), reconstructions=reconstructions,
+                      variant_report=report)
+
+
+def variant_report(sess, parts: GraphParts, images, variant: Variant, noise_seed: int,
+                   test_cost: float) -> dict:
+    """The variant's own figures on the test set: the sparse variant's hidden
+    activations; the denoising variant's MSE with clean and with corrupted
+    inputs and its first corrupted examples and their reconstructions."""
     if variant.sparse:
-        report = common_variants.activation_summary(sess.run(dict(parts.hidden), feed_dict=clean))
-    if variant.denoising:
-        corrupted = feed(parts, images, variant, noise_seed, common_variants.TEST_NOISE_STREAM)
-        report = {"test_cost_clean_input": float(test_cost),
-                  "test_cost_corrupted_input": float(sess.run(parts.reconstruction_loss,
-                                                              feed_dict=corrupted)),
-                  "corrupted_examples": corrupted[parts.X][:RECONSTRUCTION_EXAMPLES],
-                  "reconstructions_of_corrupted": sess.run(parts.decoder_op, feed_dict={
-                      parts.X: corrupted[parts.X][:RECONSTRUCTION_EXAMPLES]})}
-    reconstructions = sess.run(parts.decoder_op, feed_dict={parts.X: examples})
-    return codes, float(test_cost), reconstructions, report
+        clean = {parts.X: images}
+        return common_variants.activation_summary(sess.run(dict(parts.hidden), feed_dict=clean))
+    if not variant.denoising:
+        return {}
+    corrupted = feed(parts, images, variant, noise_seed, common_variants.TEST_NOISE_STREAM)
+    examples = corrupted[parts.X][:RECONSTRUCTION_EXAMPLES]
+    return {"test_cost_clean_input": test_cost,
+            "test_cost_corrupted_input": float(sess.run(parts.reconstruction_loss,
+                                                        feed_dict=corrupted)),
+            "corrupted_examples": examples,
+            "reconstructions_of_corrupted": sess.run(parts.decoder_op,
+                                                     feed_dict={parts.X: examples})}

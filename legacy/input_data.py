@@ -176,6 +176,20 @@ def read_data_sets(train_dir, fake_data=False, one_hot=False, dtype=tf.float32,
     if not source_url:  # empty string check, as TF1
         source_url = DEFAULT_SOURCE_URL
     arrays = _read_arrays(os.fspath(train_dir), source_url, checksums)
+    return data_sets_from_arrays(arrays, one_hot=one_hot, dtype=dtype, reshape=reshape,
+                                 validation_size=validation_size, seed=seed)
+
+
+def data_sets_from_arrays(arrays, one_hot=False, dtype=tf.float32, reshape=True,
+                          validation_size=5000, seed=None):
+    """The second half of `read_data_sets`: `Datasets(train, validation,
+    test)` from the four uint8 arrays already read and checked
+    (`common.sources.load_raw`; `[N, 28, 28, 1]` images, `[N]` labels).
+
+    DEPARTURE: TF1 had one function that read and split; entry points that
+    check the data before TensorFlow loads pass the arrays they read here,
+    so each file is read once. Split, scaling and seeding are TF1's.
+    """
     train_images, train_labels = arrays["train_images"], arrays["train_labels"]
     test_images, test_labels = arrays["test_images"], arrays["test_labels"]
     if one_hot:
@@ -199,5 +213,18 @@ def read_data_sets(train_dir, fake_data=False, one_hot=False, dtype=tf.float32,
     return Datasets(train=train, validation=validation, test=test)
 
 
-__all__ = ["DataSet", "DataError", "Datasets", "DEFAULT_SOURCE_URL",
-           "dense_to_one_hot", "maybe_download", "read_data_sets"]
+def tf1_batch_indices(num_examples, batch_size, steps, seed):
+    """The example indices of each of the `steps` batches that
+    `legacy.training.train(..., data_seed=seed)` draws: `next_batch` run on
+    a DataSet whose "images" are the example indices, with numpy's global
+    RNG seeded as that loop seeds it. Not in TF1: lets another
+    implementation (modern/, the benchmarks) train on the very same batches.
+    """
+    identities = numpy.arange(num_examples).reshape(num_examples, 1, 1, 1)
+    dataset = DataSet(identities, numpy.zeros(num_examples), dtype=tf.uint8, seed=seed)
+    numpy.random.seed(seed)
+    return [dataset.next_batch(batch_size)[0][:, 0] for _ in range(steps)]
+
+
+__all__ = ["DataSet", "DataError", "Datasets", "DEFAULT_SOURCE_URL", "data_sets_from_arrays",
+           "dense_to_one_hot", "maybe_download", "read_data_sets", "tf1_batch_indices"]

@@ -111,14 +111,15 @@ def train(mnist, hyper: Hyperparameters = Hyperparameters(), *, graph_seed=None,
                 log(" ".join(["Epoch:", '%04d' % (epoch + 1), "cost=", "{:.9f}".format(c)]))
         log("Optimization Finished!")
         seconds = time.perf_counter() - started
-        encoder_result, test_cost, reconstructions, report = evaluate(
-            sess, parts, mnist.test.images, variant, noise_seed)
+        evaluation = evaluate(sess, parts, mnist.test.images, variant, noise_seed)
         final = sess.run({**parts.weights, **parts.biases})
         if checkpoint_path is not None:
             save_checkpoint(parts.saver, sess, checkpoint_path)
     return LegacyRun(step_losses=np.asarray(step_losses, dtype=np.float32),
                      epoch_costs=epoch_costs, initial_weights=initial,
-                     final_weights=final, test_codes=encoder_result,
-                     test_cost=test_cost, test_reconstructions=reconstructions,
-                     variant_report=report, test_labels=np.asarray(mnist.test.labels),
+                     final_weights=final, test_codes=evaluation.codes,
+                     test_cost=evaluation.cost,
+                     test_reconstructions=evaluation.reconstructions,
+                     variant_report=evaluation.variant_report,
+                     test_labels=np.asarray(mnist.test.labels),
                      steps_per_epoch=total_batch, seconds=seconds)

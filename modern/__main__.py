@@ -11,7 +11,7 @@ import contextlib
 import os
 import sys
 
-from common import cli, sources, variants
+from common import cli, variants
 from common.errors import DataError
 
 
@@ -53,9 +53,6 @@ def main(argv=None) -> int:
         "--from-tf1-checkpoint", metavar="CKPT",
         help="skip training: load a checkpoint the original TF1 program saved with "
              "tf.train.Saver (prefix path, e.g. model.ckpt) and plot its codes")
-    parser.add_argument(
-        "--source-url", default=sources.DEFAULT_SOURCE_URL,
-        help="where missing IDX files are downloaded from (default TF1's mirror)")
     args = parser.parse_args(argv)
     variant = cli.variant_from(args)
     cli.check_output_path(args.plot)
@@ -67,34 +64,35 @@ def main(argv=None) -> int:
     if checkpoint and not (os.path.isdir(checkpoint) or os.path.isfile(checkpoint + ".index")):
         raise DataError(f"{checkpoint}: not a readable TF checkpoint (no {checkpoint}.index); "
                         "give the prefix the TF1 Saver was given, e.g. out/model.ckpt")
-    source, raw, steps, explanation = cli.load_data(args)
+    loaded = cli.load_data(args)
 
     cli.quiet_tensorflow_logs()
     from common import files, plots
-    from modern import autoencoder, checkpoints, input_data, training
+    from modern import autoencoder, checkpoints, input_data, options, training
     files.raise_if_interrupted()  # a Ctrl-C during the import stops here
 
     hyper = cli.hyperparameters_from(args)
-    data = input_data.arrays_from(raw, source.validation_size)
-    del raw
+    choices = options.preset(args.exact)
+    data = input_data.arrays_from(loaded.raw, loaded.source.validation_size)
+    loaded.raw.clear()  # the scaled copies are all that is needed from here on
     with device_scope(args.device, args.exact):
         if args.from_tf1_checkpoint:
-            model = autoencoder.build_model(hyper, args.seed, args.exact, variant)
+            model = autoencoder.build_model(hyper, args.seed, choices, variant)
             checkpoints.import_tf1_checkpoint(model, args.from_tf1_checkpoint)
             codes = model.encode(data.test_images).numpy()
             print(f"loaded TF1 checkpoint {args.from_tf1_checkpoint}")
         elif args.loop == "fit":
-            model = autoencoder.build_model(hyper, args.seed, args.exact, variant)
-            training.fit(model, data.train_images, hyper, exact=args.exact,
-                            verbose="auto" if sys.stdout.isatty() else 0,
-                            variant=variant, seed=args.seed)
+            model = autoencoder.build_model(hyper, args.seed, choices, variant)
+            training.fit(model, data.train_images, hyper,
+                         verbose="auto" if sys.stdout.isatty() else 0, variant=variant,
+                         seed=args.seed)
             print("Optimization Finished!")
             codes = model.encode(data.test_images).numpy()
         else:
-            if explanation:
-                print(explanation)
-            run = training.train(data, hyper, seed=args.seed, exact=args.exact,
-                                    steps_per_epoch=steps, variant=variant)
+            if loaded.explanation:
+                print(loaded.explanation)
+            run = training.train(data, hyper, choices, seed=args.seed, variant=variant,
+                                 steps_per_epoch=loaded.steps_per_epoch)
             model, codes = run.model, run.test_codes
             print(f"trained {len(run.step_losses)} steps in {run.seconds:.1f} s")
             for line in variants.report_lines(variant, run.variant_report):

@@ -2,12 +2,13 @@
 one training step and the evaluation.
 
 Mirrors `legacy/autoencoder.py` name for name: `encoder`/`decoder`,
-`reconstruction_loss` (the original's `cost`), `evaluate`; the training
-loops (`train` returning a `ModernRun` like `LegacyRun`, and `fit`) are in
-`modern/training.py`, as legacy's are in `legacy/training.py`. Places that
-deviate from what a Keras expert would write, in order to stay numerically
-faithful, are marked `FAITHFUL DEVIATION`; with `exact=False` none of them
-is active.
+`reconstruction_loss` (the original's `cost`), `evaluate` and
+`variant_report`; the training loops (`train` returning a `ModernRun` like
+`LegacyRun`, and `fit`) are in `modern/training.py`, as legacy's are in
+`legacy/training.py`. Places that deviate from what a Keras expert would
+write, in order to stay numerically faithful, are marked `FAITHFUL
+DEVIATION`; which of them are active is chosen by a `TrainingOptions`
+(`modern/options.py`): all of them in the EXACT preset, none in IDIOMATIC.
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from common import variants as common_variants
 from common.config import RECONSTRUCTION_EXAMPLES, Hyperparameters
+from common.results import Evaluation
 from common.variants import Variant
 from modern import variants
 from modern.layers import AddBiasDense
 from modern.optimizers import TF1Adam
+from modern.options import IDIOMATIC, TrainingOptions
 
 
 def reconstruction_loss(y_true, y_pred):
@@ -30,6 +34,14 @@ def reconstruction_loss(y_true, y_pred):
     then the batch: the same value mathematically, not bit for bit.
     """
     return tf.reduce_mean(tf.pow(y_true - y_pred, 2))
+
+
+def loss_function(options: TrainingOptions):
+    """The loss `options` asks for: the original's expression, or Keras's MSE
+    (MIGRATION TRAP T6: rounds the printed loss differently)."""
+    if options.loss == "keras_mse":
+        return keras.losses.MeanSquaredError()
+    return reconstruction_loss
 
 
 def layer_seeds(seed: int, count: int) -> list:
@@ -135,19 +147,21 @@ def total_loss(model, targets, outputs, loss_fn=reconstruction_loss):
     return tf.reduce_sum(tf.stack([loss] + penalties)) if penalties else loss
 
 
-def build_model(hyper: Hyperparameters, seed: int, exact: bool,
+def build_model(hyper: Hyperparameters, seed: int, options: TrainingOptions = IDIOMATIC,
                 variant: Variant = Variant()) -> Autoencoder:
-    """The model for `hyper` and `variant`, initialised from `seed`."""
+    """The model for `hyper` and `variant`, initialised from `seed`, its
+    layers adding biases as `options.bias_layer` says."""
     sparse = dict(sparsity_target=variant.sparsity_target,
                   sparsity_weight=variant.sparsity_weight,
                   weight_decay=variant.weight_decay) if variant.sparse else {}
     return Autoencoder(layer_sizes=hyper.layer_sizes, init_stddev=hyper.init_stddev,
-                       seed=seed, exact=exact, **sparse)
+                       seed=seed, exact=options.add_bias_with_tf_add, **sparse)
 
 
-def make_optimizer(hyper: Hyperparameters, exact: bool) -> keras.optimizers.Optimizer:
-    """TF1Adam (exact) or stock Adam with TF1's epsilon (idiomatic)."""
-    if exact:
+def make_optimizer(hyper: Hyperparameters,
+                   options: TrainingOptions = IDIOMATIC) -> keras.optimizers.Optimizer:
+    """TF1Adam (options.optimizer "tf1_adam") or stock Adam with TF1's epsilon."""
+    if options.optimizer == "tf1_adam":
         return TF1Adam(hyper.learning_rate, beta_1=hyper.adam_beta1,
                        beta_2=hyper.adam_beta2, epsilon=hyper.adam_epsilon)
     # MIGRATION TRAP: Keras's Adam epsilon defaults to 1e-7, TF1's to 1e-8;
@@ -165,7 +179,8 @@ def optimizer_step(model, optimizer, inputs, targets, loss_fn=reconstruction_los
     return loss
 
 
-def evaluate(model, test_images, variant: Variant = Variant(), noise_seed: int = 0):
+def evaluate(model, test_images, variant: Variant = Variant(),
+             noise_seed: int = 0) -> Evaluation:
     """Test codes, test reconstruction MSE, the first reconstructions and the
     variant's report, computed in graphs like legacy's sess.run (eager and
     in-graph matmuls can differ by 1 ulp with oneDNN)."""
@@ -176,12 +191,30 @@ def evaluate(model, test_images, variant: Variant = Variant(), noise_seed: int =
         codes = model.encode(images)
         return codes, reconstruction_loss(images, model.decoder(codes))
 
+    codes, cost = codes_and_cost()
+    report = variant_report(model, test_images, variant, noise_seed, float(cost))
+    reconstructions = tf.function(model)(images[:RECONSTRUCTION_EXAMPLES])
+    return Evaluation(codes=codes.numpy(), cost=float(cost),
+                      reconstructions=reconstructions.numpy(), variant_report=report)
+
+
+def variant_report(model, images, variant: Variant, noise_seed: int, test_cost: float) -> dict:
+    """The variant's own figures on the test set: the sparse variant's hidden
+    activations; the denoising variant's MSE with clean and with corrupted
+    inputs and its first corrupted examples and their reconstructions."""
+    if variant.sparse:
+        return common_variants.activation_summary(variants.hidden_activations(model, images))
+    if not variant.denoising:
+        return {}
+    corrupted = common_variants.corrupt(images, variant.noise, variant.level, noise_seed,
+                                        common_variants.TEST_NOISE_STREAM)
+
     @tf.function
     def cost_of(inputs, targets):
         return reconstruction_loss(targets, model(inputs))
 
-    codes, cost = codes_and_cost()
-    examples = tf.function(model)(images[:RECONSTRUCTION_EXAMPLES])
-    report = variants.report(model, test_images, variant, noise_seed, float(cost),
-                             lambda inputs, targets: float(cost_of(inputs, targets)))
-    return codes.numpy(), float(cost), examples.numpy(), report
+    examples = corrupted[:RECONSTRUCTION_EXAMPLES]
+    return {"test_cost_clean_input": test_cost,
+            "test_cost_corrupted_input": float(cost_of(corrupted, images)),
+            "corrupted_examples": examples,
+            "reconstructions_of_corrupted": tf.function(model)(tf.constant(examples)).numpy()}

@@ -5,8 +5,8 @@ FAITHFUL DEVIATION FROM IDIOM. Keras 3's `Dense` adds the bias with
 `tf.add(tf.matmul(x, W), b)` (AddV2 with broadcasting). The forward values
 are identical, but the bias gradients are different reductions
 (BiasAddGrad vs a broadcast-gradient `reduce_sum`), which round differently,
-and bit-equality with the TF1 run breaks after a few steps (FIELD_NOTES
-section 3). Everything else - weights, initializers, serialisation - is
+and bit-equality with the TF1 run breaks after a few steps (MIGRATION.md
+trap T4; sources in docs/numerics.md section 3). Everything else - weights, initializers, serialisation - is
 stock `Dense`.
 """
 

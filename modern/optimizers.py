@@ -2,7 +2,8 @@
 
 FAITHFUL DEVIATION FROM IDIOM. Stock `keras.optimizers.Adam(epsilon=1e-8)`
 implements the same formula as TF1's `ApplyAdam` kernel, in the same order,
-but computes two things differently (FIELD_NOTES section 2):
+but computes two things differently (MIGRATION.md trap T5; the kernel's
+arithmetic, with its sources, in docs/numerics.md section 2):
 - `1 - beta_1` and `1 - beta_2` from Python floats (0.1, 0.001), where TF1
   subtracts in float32 (0.100000024, 0.0009999871);
 - `beta ** t` with `pow` each step, where TF1 keeps float32 variables

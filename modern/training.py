@@ -22,15 +22,17 @@ from common.config import Hyperparameters
 from common.errors import NonFiniteLoss
 from common.variants import Variant
 from modern import checkpoints, input_data
-from modern.autoencoder import (Autoencoder, build_model, evaluate, make_optimizer,
-                                optimizer_step, reconstruction_loss)
+from modern.autoencoder import (Autoencoder, build_model, evaluate, loss_function,
+                                make_optimizer, optimizer_step, reconstruction_loss)
+from modern.options import IDIOMATIC, TrainingOptions, preset
 
 
 def make_train_step(model, optimizer, loss_fn=reconstruction_loss, jit_compile=False):
     """A tf.function running one optimizer step on a batch; returns its loss.
 
-    jit_compile stays False: XLA fuses and reorders the arithmetic and
-    changes results from the second step on (FIELD_NOTES section 3).
+    jit_compile stays False but for the `xla` negative control: XLA fuses
+    and reorders the arithmetic and changes results within the first steps
+    (MIGRATION.md trap T9).
     """
     optimizer.build(model.trainable_variables)
 
@@ -100,46 +102,44 @@ class ModernRun:
     model: Autoencoder
 
 
-def train(data: input_data.Arrays, hyper: Hyperparameters = Hyperparameters(), *,
-          seed: int = 0, exact: bool = False, initial_weights=None, batches=None,
-          steps_per_epoch=None, log=print, show_progress=None, variant: Variant = Variant(),
-          noise_seed=None, use_add_bias=None, use_tf1_adam=None,
-          loss_fn=reconstruction_loss, jit_compile=False, steps_per_call=1) -> ModernRun:
+def train(data: input_data.Arrays, hyper: Hyperparameters = Hyperparameters(),
+          options: TrainingOptions = IDIOMATIC, *, seed: int = 0,
+          variant: Variant = Variant(), initial_weights=None, batches=None,
+          steps_per_epoch=None, steps_per_call=1, log=print, show_progress=None) -> ModernRun:
     """Train with a custom loop; print the original's epoch lines.
 
-    `exact` switches on both faithful deviations; `use_add_bias` (the
-    `AddBiasDense` layer) and `use_tf1_adam` (`TF1Adam`) set each one on its
-    own (compare.py's negative controls turn one off at a time). `loss_fn`
-    replaces the original's loss expression, and `jit_compile=True` (XLA)
-    is offered for the same purpose. `steps_per_call` > 1 runs that many
-    steps per call of an in-graph loop (`make_multi_step`): the same
-    numbers, less per-step overhead; a NaN/Inf loss is then detected at
-    the end of the call that produced it.
+    `options` (`modern/options.py`) chooses the bias layer, the optimizer,
+    the loss and XLA: `EXACT` reproduces legacy/ bit for bit, `IDIOMATIC`
+    is stock Keras. `seed` seeds the initial weights, the tf.data order and
+    the denoising variant's noise. `variant` picks deep, sparse or
+    denoising. `steps_per_call` > 1 runs that many steps per call of an
+    in-graph loop (`make_multi_step`): the same numbers, less per-step
+    overhead; a NaN/Inf loss is then detected at the end of the call that
+    produced it.
 
     `batches`, if given, is the exact sequence of float32 batches to use
     (compare.py passes TF1's `next_batch` order), each a clean batch or an
     (inputs, targets) pair (denoising: corrupted, clean); otherwise a seeded
-    tf.data pipeline over `data.train_images`. `variant` picks deep, sparse
-    or denoising; `noise_seed` keys the corruption (default: `seed`). `initial_weights` (original names,
-    e.g. legacy's `LegacyRun.initial_weights`) replace the seeded start.
-    `show_progress` draws a Keras progress bar per epoch; by default only
-    when stdout is a terminal.
+    tf.data pipeline over `data.train_images`. `initial_weights` (original
+    names, e.g. legacy's `LegacyRun.initial_weights`) replace the seeded
+    start. `show_progress` draws a Keras progress bar per epoch; by default
+    only when stdout is a terminal.
     """
-    model = build_model(hyper, seed, exact if use_add_bias is None else use_add_bias, variant)
-    noise_seed = seed if noise_seed is None else noise_seed
+    model = build_model(hyper, seed, options, variant)
     if initial_weights is not None:
         checkpoints.set_original_weights(model, initial_weights)
-    optimizer = make_optimizer(hyper, exact if use_tf1_adam is None else use_tf1_adam)
+    optimizer = make_optimizer(hyper, options)
+    loss_fn = loss_function(options)
     if steps_per_call > 1:
-        train_steps = make_multi_step(model, optimizer, loss_fn, jit_compile)
+        train_steps = make_multi_step(model, optimizer, loss_fn, options.jit_compile)
     else:
-        train_step = make_train_step(model, optimizer, loss_fn, jit_compile)
+        train_step = make_train_step(model, optimizer, loss_fn, options.jit_compile)
     total_batch = steps_per_epoch or int(len(data.train_images) / hyper.batch_size)
     if total_batch < 1:
         raise ValueError(f"{len(data.train_images)} training images make no batch of {hyper.batch_size}")
     if batches is None:
         batches = input_data.make_dataset(data.train_images, hyper.batch_size, seed,
-                                          variant, noise_seed)
+                                          variant, seed)
     batch_iterator = iter(batches)
     if show_progress is None:
         show_progress = sys.stdout.isatty()
@@ -181,21 +181,23 @@ def train(data: input_data.Arrays, hyper: Hyperparameters = Hyperparameters(), *
             log(" ".join(["Epoch:", "%04d" % (epoch + 1), "cost=", "{:.9f}".format(cost)]))
     log("Optimization Finished!")
     seconds = time.perf_counter() - started
-    test_codes, test_cost, reconstructions, report = evaluate(
-        model, data.test_images, variant, noise_seed)
+    evaluation = evaluate(model, data.test_images, variant, seed)
     return ModernRun(step_losses=np.asarray(step_losses, dtype=np.float32),
                      epoch_costs=epoch_costs, initial_weights=initial,
                      final_weights=checkpoints.get_original_weights(model),
-                     test_codes=test_codes, test_cost=test_cost,
-                     test_reconstructions=reconstructions, variant_report=report,
+                     test_codes=evaluation.codes, test_cost=evaluation.cost,
+                     test_reconstructions=evaluation.reconstructions,
+                     variant_report=evaluation.variant_report,
                      test_labels=np.asarray(data.test_labels),
                      steps_per_epoch=total_batch, seconds=seconds, model=model)
 
 
 def fit(model: Autoencoder, images: np.ndarray, hyper: Hyperparameters, *,
-        exact: bool, shuffle: bool = True, verbose="auto", log=print,
-        variant: Variant = Variant(), seed: int = 0):
-    """Train with Keras's standard loop (`model.fit`), via `train_step` above.
+        shuffle: bool = True, verbose="auto", log=print, variant: Variant = Variant(),
+        seed: int = 0):
+    """Train with Keras's standard loop (`model.fit`), via the model's
+    `train_step`, with the optimizer of the preset the model was built for
+    (`model.exact`: TF1Adam with the `tf.add` layers, else stock Adam).
 
     `shuffle=False` keeps the array's order (needed when order matters, as
     in a comparison). fit batches per pass over the data (the last batch of a
@@ -206,7 +208,7 @@ def fit(model: Autoencoder, images: np.ndarray, hyper: Hyperparameters, *,
     original's epoch lines through `log`; returns the History, whose
     `history["cost"]` holds each epoch's last-batch cost.
     """
-    model.compile(optimizer=make_optimizer(hyper, exact), jit_compile=False)
+    model.compile(optimizer=make_optimizer(hyper, preset(model.exact)), jit_compile=False)
 
     def epoch_line(epoch, logs):
         if epoch % hyper.display_step == 0:

@@ -20,7 +20,6 @@ import keras
 import tensorflow as tf
 
 from common import variants as common_variants
-from common.config import RECONSTRUCTION_EXAMPLES
 from common.variants import RHO_HAT_EPSILON
 
 
@@ -87,22 +86,3 @@ def hidden_activations(model, images) -> dict:
                     outputs[f"{prefix}_h{dense.index(layer) + 1}"] = x
         return outputs
     return {name: value.numpy() for name, value in run(tf.constant(images)).items()}
-
-
-def report(model, test_images, variant, noise_seed, clean_cost, evaluate) -> dict:
-    """The variant's own figures on the test set (see legacy.autoencoder.evaluate).
-
-    `clean_cost` is the test MSE with clean inputs, already computed by the
-    caller; `evaluate(inputs, targets)` gives the MSE of other inputs."""
-    if variant.sparse:
-        return common_variants.activation_summary(hidden_activations(model, test_images))
-    if variant.denoising:
-        corrupted = common_variants.corrupt(test_images, variant.noise, variant.level,
-                                            noise_seed, common_variants.TEST_NOISE_STREAM)
-        examples = corrupted[:RECONSTRUCTION_EXAMPLES]
-        return {"test_cost_clean_input": clean_cost,
-                "test_cost_corrupted_input": evaluate(corrupted, test_images),
-                "corrupted_examples": examples,
-                "reconstructions_of_corrupted": tf.function(model)(tf.constant(examples)).numpy()}
-    return {}
-

@@ -92,7 +92,7 @@ def test_unperturbed_idiomatic_mode_matches_statistically(tmp_path):
 def test_batch_indices_reproduce_legacys_batches():
     mnist = legacy_input_data.read_data_sets(sources.SAMPLE_DIR, validation_size=0, seed=9)
     images = mnist.train.images
-    indices = compare.tf1_batch_indices(len(images), 256, 40, seed=9)
+    indices = legacy_input_data.tf1_batch_indices(len(images), 256, 40, seed=9)
     np.random.seed(9)  # what legacy.training.train(data_seed=9) does
     for index in indices:
         np.testing.assert_array_equal(images[index], mnist.train.next_batch(256)[0])

@@ -19,12 +19,14 @@ import compare
 from common import cli, sources
 from common.config import Hyperparameters
 from common.errors import NonFiniteLoss
+from common.perturbations import Perturbation
 from legacy import input_data as legacy_input_data
 from legacy import training as legacy_training
 from modern import autoencoder as modern_autoencoder
 from modern import checkpoints
 from modern import input_data as modern_input_data
 from modern import training as modern_training
+from modern.options import EXACT
 from tests.helpers import REPO_ROOT, op_determinism_restored, subprocess_environment
 
 SHORT = Hyperparameters(training_epochs=1)
@@ -57,17 +59,17 @@ def test_legacy_stops_at_the_first_nan_loss_naming_the_step(sample):
 @pytest.mark.parametrize("loop", ["custom", "fit"])
 def test_modern_stops_at_the_first_nan_loss_naming_the_step(loop):
     data = modern_input_data.load(sources.DataSource("sample"))
-    model = modern_autoencoder.build_model(SHORT, seed=0, exact=True)
+    model = modern_autoencoder.build_model(SHORT, seed=0, options=EXACT)
     start = poisoned_start(checkpoints.get_original_weights(model))
     with pytest.raises(NonFiniteLoss, match="loss became nan at step 1"):
         if loop == "custom":
-            modern_training.train(data, SHORT, seed=0, exact=True, initial_weights=start,
+            modern_training.train(data, SHORT, EXACT, seed=0, initial_weights=start,
                                      steps_per_epoch=5, log=lambda line: None,
                                      show_progress=False)
         else:
             checkpoints.set_original_weights(model, start)
-            modern_training.fit(model, data.train_images[:1024], SHORT, exact=True,
-                                   verbose=0, log=lambda line: None)
+            modern_training.fit(model, data.train_images[:1024], SHORT, verbose=0,
+                                log=lambda line: None)
 
 
 def test_a_non_finite_loss_is_one_line_and_status_3(capsys):
@@ -81,16 +83,19 @@ def test_a_non_finite_loss_is_one_line_and_status_3(capsys):
 
 
 def test_compare_reports_a_side_whose_loss_became_nan_as_a_mismatch(tmp_path, monkeypatch):
-    def poison(args, hyper, arrays):
+    def poison(arrays):
         images = arrays.train_images.copy()
-        steps = compare.tf1_batch_indices(len(images), hyper.batch_size, POISONED_STEP, seed=0)
+        steps = legacy_input_data.tf1_batch_indices(len(images), SHORT.batch_size,
+                                                    POISONED_STEP, seed=0)
         images[steps[-1][0], 0] = np.nan
-        return hyper, {}, dataclasses.replace(arrays, train_images=images)
-    monkeypatch.setattr(compare, "perturbed", poison)
+        return dataclasses.replace(arrays, train_images=images)
+    # A negative control of the test's own, added to the table for this test.
+    monkeypatch.setitem(compare.PERTURBATIONS, "poison",
+                        Perturbation("poison", "a NaN pixel in step 3's batch", "-", data=poison))
     printed = io.StringIO()
     with op_determinism_restored(), contextlib.redirect_stdout(printed):
         status = compare.main(["--epochs", "1", "--steps-per-epoch", "10", "--quiet",
-                               "--out", str(tmp_path / "out")])
+                               "--perturb", "poison", "--out", str(tmp_path / "out")])
     assert status == 1
     with open(tmp_path / "out" / "report.json", encoding="utf-8") as stream:
         result = json.load(stream)

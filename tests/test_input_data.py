@@ -69,7 +69,7 @@ def test_float32_scaling_is_bit_equal_to_tf1_multiply_by_reciprocal():
     expected = pixels.reshape(256, 1).astype(np.float32) * (1.0 / 255.0)
     assert dataset.images.dtype == np.float32
     assert dataset.images.tobytes() == expected.astype(np.float32).tobytes()
-    # And it is NOT x / 255 (FIELD_NOTES section 1: 126 values differ by 1 ulp).
+    # And it is NOT x / 255 (MIGRATION.md trap T11: 126 values differ by 1 ulp).
     divided = pixels.reshape(256, 1).astype(np.float32) / np.float32(255)
     assert np.count_nonzero(dataset.images != divided) == 126
 

@@ -18,7 +18,7 @@ import compare
 from common.config import Hyperparameters
 from legacy import autoencoder as legacy_autoencoder
 from legacy import input_data as legacy_input_data
-from tests.helpers import (REPO_ROOT, SHARED_SEED_SCRIPT, op_determinism_restored, run_module,
+from tests.helpers import (REPO_ROOT, ORIGINAL_SCRIPT, op_determinism_restored, run_module,
                            subprocess_environment, write_synthetic_idx)
 
 GUIDE = os.path.join(REPO_ROOT, "MIGRATION.md")
@@ -93,10 +93,10 @@ def test_fit_logs_a_running_mean_not_the_last_batch():
 
 def test_our_fit_never_uses_xla():
     from modern import autoencoder, training
+    from modern.options import IDIOMATIC
     hyper = Hyperparameters(training_epochs=1, batch_size=64)
-    model = autoencoder.build_model(hyper, seed=0, exact=False)
-    training.fit(model, np.zeros((64, 784), np.float32), hyper, exact=False, verbose=0,
-                    log=lambda line: None)
+    model = autoencoder.build_model(hyper, seed=0, options=IDIOMATIC)
+    training.fit(model, np.zeros((64, 784), np.float32), hyper, verbose=0, log=lambda line: None)
     assert model.jit_compile is False
 
 
@@ -135,8 +135,9 @@ def test_disabling_eager_breaks_keras_in_the_same_process():
               "from common.config import Hyperparameters\n"
               "from modern import autoencoder as m, training\n"
               "h = Hyperparameters()\n"
-              "model = m.build_model(h, 0, True)\n"
-              "step = training.make_train_step(model, m.make_optimizer(h, True))\n"
+              "from modern.options import EXACT\n"
+              "model = m.build_model(h, 0, EXACT)\n"
+              "step = training.make_train_step(model, m.make_optimizer(h, EXACT))\n"
               "x = np.zeros((4, 784), np.float32)\n"
               "print(type(step(x, x)).__name__)\n")
     result = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True,
@@ -144,15 +145,15 @@ def test_disabling_eager_breaks_keras_in_the_same_process():
     assert result.stdout.strip() == "SymbolicTensor", result.stderr  # not a number: no training
 
 
-needs_seed = pytest.mark.skipif(not os.path.isfile(SHARED_SEED_SCRIPT) or
+needs_seed = pytest.mark.skipif(not os.path.isfile(ORIGINAL_SCRIPT) or
                                 shutil.which("tf_upgrade_v2") is None,
-                                reason="needs ../shared/seed/ and tf_upgrade_v2")
+                                reason="needs the original script (ORIGINAL_AUTOENCODER) and tf_upgrade_v2")
 
 
 @pytest.fixture(scope="module")
 def upgraded(tmp_path_factory):
     folder = tmp_path_factory.mktemp("upgrade")
-    result = subprocess.run(["tf_upgrade_v2", "--infile", SHARED_SEED_SCRIPT, "--outfile",
+    result = subprocess.run(["tf_upgrade_v2", "--infile", ORIGINAL_SCRIPT, "--outfile",
                              str(folder / "upgraded.py"), "--reportfile",
                              str(folder / "report.txt")], capture_output=True, text=True,
                             timeout=300)

@@ -12,6 +12,7 @@ from legacy import autoencoder as legacy_autoencoder
 from legacy import input_data as legacy_input_data
 from legacy import training as legacy_training
 from modern import autoencoder, checkpoints, input_data
+from modern.options import EXACT, preset
 
 HYPER = Hyperparameters(training_epochs=1)
 
@@ -53,7 +54,7 @@ def test_checkpoint_files_are_what_a_tf1_saver_leaves_and_no_staging(saved_legac
 
 def test_tf1_checkpoint_import_gives_identical_codes(saved_legacy, test_images):
     run, prefix = saved_legacy
-    model = autoencoder.build_model(HYPER, seed=0, exact=True)
+    model = autoencoder.build_model(HYPER, seed=0, options=EXACT)
     checkpoints.import_tf1_checkpoint(model, prefix)
     assert encode(model, test_images).tobytes() == run.test_codes.tobytes()
 
@@ -90,20 +91,20 @@ def test_a_damaged_checkpoint_names_the_variable(tmp_path, damage, message):
     shapes = original_shapes_by_checkpoint_name()
     damage(shapes)
     write_tf1_checkpoint(str(tmp_path / "ckpt"), shapes)
-    model = autoencoder.build_model(HYPER, seed=0, exact=True)
+    model = autoencoder.build_model(HYPER, seed=0, options=EXACT)
     with pytest.raises(checkpoints.CheckpointError, match=message):
         checkpoints.import_tf1_checkpoint(model, str(tmp_path / "ckpt"))
 
 
 def test_not_a_checkpoint_is_a_clear_error(tmp_path):
-    model = autoencoder.build_model(HYPER, seed=0, exact=True)
+    model = autoencoder.build_model(HYPER, seed=0, options=EXACT)
     with pytest.raises(checkpoints.CheckpointError, match="not a readable TF checkpoint"):
         checkpoints.import_tf1_checkpoint(model, str(tmp_path / "nothing"))
 
 
 def test_weight_dict_must_have_every_entry(saved_legacy):
     run, _ = saved_legacy
-    model = autoencoder.build_model(HYPER, seed=0, exact=True)
+    model = autoencoder.build_model(HYPER, seed=0, options=EXACT)
     partial = dict(run.final_weights)
     del partial["decoder_h2"]
     with pytest.raises(checkpoints.CheckpointError, match=r"missing \['decoder_h2'\]"):
@@ -112,8 +113,8 @@ def test_weight_dict_must_have_every_entry(saved_legacy):
 
 @pytest.mark.parametrize("exact", [True, False])
 def test_keras_save_and_load_round_trip_gives_identical_outputs(tmp_path, test_images, exact):
-    model = autoencoder.build_model(HYPER, seed=3, exact=exact)
-    model.compile(optimizer=autoencoder.make_optimizer(HYPER, exact))
+    model = autoencoder.build_model(HYPER, seed=3, options=preset(exact))
+    model.compile(optimizer=autoencoder.make_optimizer(HYPER, preset(exact)))
     path = str(tmp_path / "model.keras")
     checkpoints.save_model(model, path)
     loaded = checkpoints.load_model(path)
@@ -124,7 +125,7 @@ def test_keras_save_and_load_round_trip_gives_identical_outputs(tmp_path, test_i
 
 
 def test_encoder_exports_alone(tmp_path, test_images):
-    model = autoencoder.build_model(HYPER, seed=3, exact=True)
+    model = autoencoder.build_model(HYPER, seed=3, options=EXACT)
     path = str(tmp_path / "encoder.keras")
     checkpoints.save_encoder(model, path)
     encoder = checkpoints.load_model(path)

@@ -11,6 +11,7 @@ from common.config import Hyperparameters
 from legacy import input_data as legacy_input_data
 from legacy import training as legacy_training
 from modern import autoencoder, checkpoints, input_data, training
+from modern.options import EXACT, IDIOMATIC, preset
 
 # Idiomatic layers add the bias with BiasAdd instead of AddV2: same forward
 # arithmetic, so codes agree to float32 rounding of the sums (|codes| < 10,
@@ -44,14 +45,14 @@ def legacy_50():
 
 
 def modern_run(arrays, legacy, exact, steps):
-    return training.train(arrays, Hyperparameters(training_epochs=1), seed=SEED, exact=exact,
+    return training.train(arrays, Hyperparameters(training_epochs=1), preset(exact), seed=SEED,
                              initial_weights=legacy.initial_weights,
                              batches=tf1_batches(steps), steps_per_epoch=steps,
                              log=lambda line: None, show_progress=False)
 
 
 def test_variables_match_legacy_in_count_names_and_shapes(legacy_50):
-    model = autoencoder.build_model(Hyperparameters(), seed=0, exact=True)
+    model = autoencoder.build_model(Hyperparameters(), seed=0, options=EXACT)
     assert model.count_params() == 219_598
     assert len(model.trainable_variables) == 16
     modern_shapes = {k: v.shape for k, v in checkpoints.get_original_weights(model).items()}
@@ -60,23 +61,23 @@ def test_variables_match_legacy_in_count_names_and_shapes(legacy_50):
 
 def test_initializers_reproduce_the_originals_distributions():
     weights = checkpoints.get_original_weights(
-        autoencoder.build_model(Hyperparameters(), seed=0, exact=False))
+        autoencoder.build_model(Hyperparameters(), seed=0, options=IDIOMATIC))
     kernel, bias = weights["encoder_h1"], weights["decoder_b4"]
     assert np.abs(kernel).max() <= 2.0 and 0.85 < kernel.std() < 0.91  # truncated at 2 sd
     assert 0.9 < bias.std() < 1.1
 
 
 def test_same_seed_same_initial_weights_different_seed_different():
-    first = checkpoints.get_original_weights(autoencoder.build_model(Hyperparameters(), 1, True))
-    again = checkpoints.get_original_weights(autoencoder.build_model(Hyperparameters(), 1, True))
-    other = checkpoints.get_original_weights(autoencoder.build_model(Hyperparameters(), 2, True))
+    first = checkpoints.get_original_weights(autoencoder.build_model(Hyperparameters(), 1, EXACT))
+    again = checkpoints.get_original_weights(autoencoder.build_model(Hyperparameters(), 1, EXACT))
+    other = checkpoints.get_original_weights(autoencoder.build_model(Hyperparameters(), 2, EXACT))
     assert all(np.array_equal(first[k], again[k]) for k in first)
     assert not np.array_equal(first["encoder_h1"], other["encoder_h1"])
 
 
 @pytest.mark.parametrize("exact", [True, False])
 def test_forward_pass_with_legacy_weights_gives_legacys_codes(arrays, legacy_50, exact):
-    model = autoencoder.build_model(Hyperparameters(), seed=0, exact=exact)
+    model = autoencoder.build_model(Hyperparameters(), seed=0, options=preset(exact))
     checkpoints.set_original_weights(model, legacy_50.final_weights)
     codes = tf.function(model.encode)(tf.constant(arrays.test_images)).numpy()
     if exact:
@@ -110,12 +111,12 @@ def test_idiomatic_configuration_drifts_from_legacy(arrays, legacy_50):
 def test_fit_with_shuffle_false_equals_the_custom_loop(arrays, legacy_50):
     batches = tf1_batches(20)
     hyper = Hyperparameters(training_epochs=1)
-    model = autoencoder.build_model(hyper, seed=SEED, exact=True)
+    model = autoencoder.build_model(hyper, seed=SEED, options=EXACT)
     checkpoints.set_original_weights(model, legacy_50.initial_weights)
     fit_losses = []
     record = keras.callbacks.LambdaCallback(
         on_train_batch_end=lambda batch, logs: fit_losses.append(np.float32(logs["cost"])))
-    model.compile(optimizer=autoencoder.make_optimizer(hyper, exact=True), jit_compile=False)
+    model.compile(optimizer=autoencoder.make_optimizer(hyper, EXACT), jit_compile=False)
     model.fit(np.concatenate(batches), batch_size=256, epochs=1, shuffle=False, verbose=0,
               callbacks=[record])
     assert np.asarray(fit_losses, np.float32).tobytes() == legacy_50.step_losses[:20].tobytes()
@@ -148,7 +149,7 @@ def test_in_graph_loop_is_bit_identical_to_legacy(arrays, variant_name):
     legacy = legacy_training.train(mnist, hyper, graph_seed=SEED, data_seed=SEED,
                                       steps_per_epoch=25, variant=variant, log=lambda line: None)
     # 25 steps per epoch in calls of 10: chunks of 10, 10, 5 that stop at the epoch's end.
-    modern = training.train(arrays, hyper, seed=SEED, exact=True, variant=variant,
+    modern = training.train(arrays, hyper, EXACT, seed=SEED, variant=variant,
                                initial_weights=legacy.initial_weights, batches=tf1_batches(50),
                                steps_per_epoch=25, steps_per_call=10, log=lambda line: None,
                                show_progress=False)
@@ -157,13 +158,12 @@ def test_in_graph_loop_is_bit_identical_to_legacy(arrays, variant_name):
 
 
 def test_resident_data_in_graph_loop_is_bit_identical_to_legacy(arrays, legacy_50):
-    import compare
     hyper = Hyperparameters(training_epochs=1)
-    model = autoencoder.build_model(hyper, seed=SEED, exact=True)
+    model = autoencoder.build_model(hyper, seed=SEED, options=EXACT)
     checkpoints.set_original_weights(model, legacy_50.initial_weights)
-    train_steps = training.make_multi_step(model, autoencoder.make_optimizer(hyper, True),
+    train_steps = training.make_multi_step(model, autoencoder.make_optimizer(hyper, EXACT),
                                               images=arrays.train_images)
-    indices = np.stack(compare.tf1_batch_indices(len(arrays.train_images), 256, 50, SEED))
+    indices = np.stack(legacy_input_data.tf1_batch_indices(len(arrays.train_images), 256, 50, SEED))
     losses = np.concatenate([train_steps(indices[:30].astype(np.int32)).numpy(),
                              train_steps(indices[30:].astype(np.int32)).numpy()])
     assert losses.tobytes() == legacy_50.step_losses.tobytes()

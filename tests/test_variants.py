@@ -14,6 +14,7 @@ from modern import autoencoder as modern_autoencoder
 from modern import input_data
 from modern import training as modern_training
 from modern import variants as modern_variants
+from modern.options import EXACT
 from tests.helpers import run_module
 
 # float32 graph arithmetic against the float64 numpy reference: a few ulp
@@ -150,10 +151,9 @@ def arrays():
 
 
 def modern_run(arrays, variant):
-    return modern_training.train(arrays, Hyperparameters(training_epochs=2), seed=1,
-                                    exact=True, steps_per_epoch=BEHAVIOUR_STEPS // 2,
-                                    variant=variant, log=lambda line: None,
-                                    show_progress=False)
+    return modern_training.train(arrays, Hyperparameters(training_epochs=2), EXACT, seed=1,
+                                 steps_per_epoch=BEHAVIOUR_STEPS // 2, variant=variant,
+                                 log=lambda line: None, show_progress=False)
 
 
 @pytest.fixture(scope="module")

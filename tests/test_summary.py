@@ -1,0 +1,106 @@
+"""The terminal summary of a comparison, rendered from hand-made reports."""
+
+import copy
+
+import pytest
+
+from common import summary
+
+
+def side(final=0.041, failure=None, variant_report=None):
+    return {"test_cost": final + 0.006, "failure": failure,
+            "quality": {"knn_accuracy": 0.617, "silhouette": 0.25,
+                        "kmeans_ari_vs_labels": 0.31},
+            "variant_report": variant_report or {}}
+
+
+def make_report(**changes):
+    run = {"seed": 7, "legacy": side(), "modern": side(),
+           "losses": {"legacy_final_loss": 0.041, "modern_final_loss": 0.041,
+                      "steps_compared": 2140, "identical_steps": 2140,
+                      "first_differing_step": None, "max_abs_difference": 0.0,
+                      "max_rel_difference": 0.0},
+           "codes": {"finite": True, "max_abs_difference": 0.0, "procrustes_disparity": 0.0,
+                     "centroid_procrustes_disparity": 0.0, "linear_cka": 1.0,
+                     "kmeans_ari_between": 1.0}}
+    report = {"perturb": None, "mode": "exact",
+              "config": {"variant": {"name": "deep"}, "total_steps": 2140},
+              "data": {"source": "bundled MNIST sample"}, "environment": {"device": "cpu"},
+              "runs": [run], "timings": {"per_seed": [{"legacy_steps_per_second": 120.0,
+                                                        "modern_steps_per_second": 180.5}]},
+              "statistics": None,
+              "verdict": {"match": True, "standard": "exact: bit-identical", "reasons": []}}
+    report.update(changes)
+    return report
+
+
+@pytest.fixture
+def out(tmp_path):
+    for name in ("loss_curves.png", "codes.png", "report.json"):
+        (tmp_path / name).write_bytes(b"")
+    return tmp_path
+
+
+def test_a_match_names_both_sides_the_steps_and_the_files(out):
+    text = summary.render(make_report(), str(out))
+    lines = text.splitlines()
+    assert lines[0] == ("compare: deep autoencoder: legacy (tf.compat.v1 Session) vs modern "
+                        "(Keras 3, exact) on bundled MNIST sample, cpu, 2140 steps per side")
+    assert "seed 7" in lines
+    assert "  steps compared 2140, identical 2140, first differing step none, max |dloss| " \
+           "0.000, max rel 0.000" in lines
+    assert "verdict: MATCH (exact: bit-identical)" in lines
+    assert lines[-1] == (f"report: {out / 'report.json'}; plots in {out}: codes.png, "
+                         "loss_curves.png")  # PNGs only, sorted
+
+
+def test_a_mismatch_lists_every_reason_and_the_perturbation(out):
+    report = make_report(perturb="epsilon", verdict={
+        "match": False, "standard": "exact: bit-identical",
+        "reasons": ["seed 7: losses differ from step 2", "seed 7: codes are not finite"]})
+    text = summary.render(report, str(out))
+    assert "(Keras 3, exact, perturbation: epsilon)" in text.splitlines()[0]
+    assert "verdict: MISMATCH (exact: bit-identical)\n  - seed 7: losses differ from step 2\n" \
+           "  - seed 7: codes are not finite" in text
+
+
+def test_a_stopped_side_shows_dashes_and_why(out):
+    report = make_report()
+    run = report["runs"][0]
+    run["modern"] = side(failure="loss became nan at step 3; training stopped there")
+    run["modern"]["test_cost"] = None
+    run["losses"]["modern_final_loss"] = None
+    run["codes"] = {"finite": False}
+    lines = summary.render(report, str(out)).splitlines()
+    cost_row = next(line for line in lines if line.strip().startswith("test cost (MSE)"))
+    assert cost_row.split()[-1] == "-"
+    assert "  codes: not finite on at least one side" in lines
+    assert "  modern stopped: loss became nan at step 3; training stopped there" in lines
+
+
+def test_small_numbers_switch_to_scientific_notation(out):
+    report = make_report()
+    report["runs"][0]["losses"].update(max_abs_difference=2.5e-9, first_differing_step=4)
+    text = summary.render(report, str(out))
+    assert "first differing step 4, max |dloss| 2.500e-09" in text
+
+
+def test_variant_settings_and_figures_are_shown(out):
+    report = make_report(config={"variant": {"name": "denoising", "noise": "masking",
+                                             "noise_level": 0.25}, "total_steps": 2140})
+    figures = {"test_cost_clean_input": 0.05, "test_cost_corrupted_input": 0.07}
+    report["runs"][0]["legacy"]["variant_report"] = figures
+    report["runs"][0]["modern"]["variant_report"] = copy.deepcopy(figures)
+    text = summary.render(report, str(out))
+    assert text.startswith("compare: denoising autoencoder (noise masking, noise_level 0.25):")
+    assert "  legacy: test MSE vs clean images: clean input 0.050000, corrupted input " \
+           "0.070000" in text
+
+
+def test_statistics_table_has_a_row_per_metric(out):
+    statistics = {"test_cost": {"legacy_mean": 0.047, "legacy_std": 0.001,
+                                "modern_mean": 0.048, "modern_std": 0.002,
+                                "p_value": 0.31, "threshold": 0.0125}}
+    text = summary.render(make_report(mode="idiomatic", statistics=statistics), str(out))
+    assert "  test_cost                    0.04700+-0.00100  0.04800+-0.00200  0.31 " \
+           "(threshold 0.0125)" in text
