@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from benchmarks import paths, throughput
 from common.config import Hyperparameters
 from legacy.autoencoder import WEIGHT_NAMES, parameter_shapes
@@ -20,6 +22,7 @@ def test_flop_count_matches_the_matmuls_of_the_layer_shapes():
     assert round(total / 1e9, 2) == 0.28
 
 
+@pytest.mark.slow
 def test_benchmark_runs_end_to_end_on_the_sample(tmp_path):
     out = tmp_path / "results"
     status = throughput.main(["--in-process", "--batch-sizes", "32", "--steps", "2",

@@ -71,6 +71,7 @@ def test_schema_rejects_a_report_without_verdict(exact_report):
         jsonschema.validate(broken, report.load_schema())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("perturbation", ["shuffle", "epsilon"])
 def test_order_and_epsilon_perturbations_are_caught_in_idiomatic_mode(tmp_path, perturbation):
     status, printed = run_compare([*SHORT, "--mode", "idiomatic", "--seeds", "2", "--perturb",
@@ -79,6 +80,7 @@ def test_order_and_epsilon_perturbations_are_caught_in_idiomatic_mode(tmp_path, 
     assert "first 10 steps' losses differ" in printed
 
 
+@pytest.mark.slow
 def test_unperturbed_idiomatic_mode_matches_statistically(tmp_path):
     status, printed = run_compare([*SHORT, "--mode", "idiomatic", "--seeds", "2",
                                    "--out", str(tmp_path / "r")])
@@ -98,6 +100,7 @@ def test_batch_indices_reproduce_legacys_batches():
         np.testing.assert_array_equal(images[index], mnist.train.next_batch(256)[0])
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(bool(tf.config.list_physical_devices("GPU")), reason="a GPU is present")
 def test_device_gpu_without_a_gpu_is_a_clear_error(tmp_path):
     result = run_module(["compare", "--device", "gpu", "--out", str(tmp_path / "r")])
@@ -107,6 +110,7 @@ def test_device_gpu_without_a_gpu_is_a_clear_error(tmp_path):
     assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("flags, picture", [
     (["--variant", "sparse", "--weight-decay", "0.0001"], "activations.png"),
     (["--variant", "denoising", "--noise", "gaussian"], "denoising.png"),

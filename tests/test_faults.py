@@ -156,6 +156,7 @@ def signalled(tmp_path_factory):
         return {name: (*future.result(), works[name]) for name, future in futures.items()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(SIGNAL_RUNS))
 def test_a_signal_during_training_stops_cleanly_and_leaves_no_file(signalled, name):
     _, _, signum, program = SIGNAL_RUNS[name]
@@ -178,6 +179,7 @@ def run_compare_process(out):
     return result, time.perf_counter() - started
 
 
+@pytest.mark.slow
 def test_two_runs_with_the_same_seed_write_the_same_report_except_timings(tmp_path):
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         runs = list(pool.map(run_compare_process, [tmp_path / "first", tmp_path / "second"]))

@@ -1,9 +1,11 @@
 """`python -m legacy` through its real command line."""
 
+import pytest
 
 from tests.helpers import run_module
 
 
+@pytest.mark.slow
 def test_runs_end_to_end_prints_original_lines_and_saves_plot(tmp_path):
     plot = tmp_path / "codes.png"
     result = run_module(["legacy", "--epochs", "2", "--steps-per-epoch", "5",

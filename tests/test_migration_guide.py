@@ -2,8 +2,6 @@
 trap it lists is reproduced here."""
 
 import contextlib
-import io
-import json
 import os
 import re
 import shutil
@@ -15,7 +13,10 @@ import pytest
 import tensorflow as tf
 
 import compare
+from common import sources, verdict
 from common.config import Hyperparameters
+from common.perturbations import NONE, PERTURBATIONS
+from common.variants import Variant
 from legacy import autoencoder as legacy_autoencoder
 from legacy import input_data as legacy_input_data
 from tests.helpers import (REPO_ROOT, ORIGINAL_SCRIPT, op_determinism_restored, run_module,
@@ -43,9 +44,10 @@ def test_every_code_link_lands_on_the_quoted_code():
 
 def test_every_perturbation_is_in_the_guide():
     text = open(GUIDE, encoding="utf-8").read()
-    assert set(GUIDE_FIRST_DIFFERING_STEP) == set(compare.PERTURBATIONS)
-    for name in compare.PERTURBATIONS:
+    assert set(GUIDE_FIRST_DIFFERING_STEP) == set(PERTURBATIONS)
+    for name, row in PERTURBATIONS.items():
         assert f"| `{name}` |" in text, name
+        assert re.search(rf"\| {row.trap} \|[^\n]*\| `{name}` \|", text), (name, row.trap)
 
 
 @pytest.fixture(autouse=True)
@@ -54,14 +56,48 @@ def restore_op_determinism():
         yield
 
 
+@contextlib.contextmanager
+def configured_as_compare():
+    """TensorFlow set up as compare.main sets it up, for one block only (op
+    determinism would make the unseeded random ops of other tests raise)."""
+    with op_determinism_restored():
+        compare.configure_tensorflow("cpu")
+        yield
+
+
+TRAP_STEPS = 30  # the largest step in GUIDE_FIRST_DIFFERING_STEP, with room
+
+
+@pytest.fixture(scope="module")
+def trap_experiment():
+    raw = sources.load_raw(sources.DataSource("sample"))
+    return compare.make_experiment(raw, 0, Hyperparameters(training_epochs=1), Variant(),
+                                   steps_per_epoch=TRAP_STEPS)
+
+
+@pytest.fixture(scope="module")
+def trap_legacy(trap_experiment):
+    """One legacy run, shared by every trap (legacy is never perturbed)."""
+    with configured_as_compare():
+        return compare.run_legacy(trap_experiment, seed=0, log=lambda line: None).run
+
+
+def first_differing_step(experiment, legacy, perturbation):
+    with configured_as_compare():
+        modern = compare.run_modern(experiment, 0, "exact", perturbation, legacy,
+                                    log=lambda line: None)
+    return verdict.compare_losses(legacy.step_losses, modern.run.step_losses)[
+        "first_differing_step"]
+
+
+def test_without_a_trap_the_losses_are_identical(trap_experiment, trap_legacy):
+    assert first_differing_step(trap_experiment, trap_legacy, NONE) is None
+
+
 @pytest.mark.parametrize("perturbation", sorted(GUIDE_FIRST_DIFFERING_STEP))
-def test_numerical_trap_changes_the_loss_where_the_guide_says(tmp_path, perturbation):
-    with contextlib.redirect_stdout(io.StringIO()):
-        status = compare.main(["--epochs", "1", "--steps-per-epoch", "30", "--quiet",
-                               "--perturb", perturbation, "--out", str(tmp_path / "r")])
-    assert status == 1  # the comparison reports the mismatch
-    result = json.loads((tmp_path / "r" / "report.json").read_text())
-    first = result["runs"][0]["losses"]["first_differing_step"]
+def test_numerical_trap_changes_the_loss_where_the_guide_says(trap_experiment, trap_legacy,
+                                                             perturbation):
+    first = first_differing_step(trap_experiment, trap_legacy, PERTURBATIONS[perturbation])
     assert first is not None and first <= GUIDE_FIRST_DIFFERING_STEP[perturbation]
 
 
@@ -129,6 +165,7 @@ def test_deterministic_random_test_tool_is_gone():
         tf.compat.v1.keras.utils.DeterministicRandomTestTool  # noqa: B018
 
 
+@pytest.mark.slow
 def test_disabling_eager_breaks_keras_in_the_same_process():
     script = ("import numpy as np, tensorflow as tf\n"
               "tf.compat.v1.disable_eager_execution()\n"
@@ -161,6 +198,7 @@ def upgraded(tmp_path_factory):
     return folder
 
 
+@pytest.mark.slow
 @needs_seed
 def test_tf_upgrade_v2_renames_everything_and_reports_no_issue(upgraded):
     code = (upgraded / "upgraded.py").read_text()
@@ -173,6 +211,7 @@ def test_tf_upgrade_v2_renames_everything_and_reports_no_issue(upgraded):
     assert "disable_v2_behavior" not in code
 
 
+@pytest.mark.slow
 @needs_seed
 def test_tf_upgrade_v2_output_fails_alone_and_runs_under_the_shim(upgraded):
     write_synthetic_idx(upgraded / "MNIST_data", n_train=5512, n_test=50)

@@ -1,5 +1,6 @@
 """`python -m modern` through its real command line."""
 
+import pytest
 
 from tests.helpers import run_module
 
@@ -12,6 +13,7 @@ def test_help_explains_the_configuration_and_device_flags():
         assert flag in result.stdout
 
 
+@pytest.mark.slow
 def test_custom_loop_prints_original_lines_saves_plot_and_model(tmp_path):
     plot, saved = tmp_path / "codes.png", tmp_path / "model.keras"
     result = run_module(["modern", "--exact", "--epochs", "2", "--steps-per-epoch", "5",
@@ -23,6 +25,7 @@ def test_custom_loop_prints_original_lines_saves_plot_and_model(tmp_path):
     assert plot.read_bytes()[:4] == b"\x89PNG" and saved.stat().st_size > 0
 
 
+@pytest.mark.slow
 def test_fit_loop_prints_last_batch_costs(tmp_path):
     result = run_module(["modern", "--loop", "fit", "--epochs", "1", "--plot",
                          str(tmp_path / "fit.png")])
@@ -31,6 +34,7 @@ def test_fit_loop_prints_last_batch_costs(tmp_path):
     assert 0.0 < cost < 0.5
 
 
+@pytest.mark.slow
 def test_a_tf1_checkpoint_from_legacy_becomes_a_keras_model(tmp_path):
     prefix = tmp_path / "model.ckpt"
     trained = run_module(["legacy", "--epochs", "1", "--steps-per-epoch", "3", "--plot",

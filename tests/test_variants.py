@@ -130,9 +130,7 @@ def test_bad_variant_settings_are_refused(settings, message):
 
 
 @pytest.mark.parametrize("flags, message", [
-    (["--noise", "gaussian"], "--noise applies to --variant denoising only"),
     (["--variant", "deep", "--sparsity-weight", "1"], "--sparsity-weight applies to --variant sparse"),
-    (["--variant", "denoising", "--noise-level", "2"], "noise level for masking must be in [0, 1]"),
     (["--variant", "sparse", "--sparsity-target", "0"], "expected a number in (0, 1), got 0"),
 ])
 def test_variant_flag_errors_are_one_line_and_status_2(flags, message):
@@ -161,6 +159,7 @@ def deep_run(arrays):
     return modern_run(arrays, Variant())
 
 
+@pytest.mark.slow
 def test_sparse_mean_activation_ends_closer_to_rho_than_deep(arrays, deep_run):
     sparse = modern_run(arrays, Variant("sparse"))
     target = sparse.variant_report and Variant("sparse").sparsity_target
@@ -170,6 +169,7 @@ def test_sparse_mean_activation_ends_closer_to_rho_than_deep(arrays, deep_run):
     assert abs(sparse_mean - target) < abs(deep_mean - target) / 2
 
 
+@pytest.mark.slow
 def test_denoising_beats_deep_on_corrupted_inputs(arrays, deep_run):
     variant = Variant("denoising")
     denoising = modern_run(arrays, variant)
