@@ -10,7 +10,8 @@ import pytest
 import tensorflow as tf
 
 import compare
-from common import report, sources
+from common import sources
+from parity import report
 from legacy import input_data as legacy_input_data
 from tests.helpers import op_determinism_restored, run_module
 

@@ -19,7 +19,7 @@ import compare
 from common import cli, sources
 from common.config import Hyperparameters
 from common.errors import NonFiniteLoss
-from common.perturbations import Perturbation
+from parity.perturbations import Perturbation
 from legacy import input_data as legacy_input_data
 from legacy import training as legacy_training
 from modern import autoencoder as modern_autoencoder

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from common import metrics
+from parity import metrics
 
 
 @pytest.fixture(scope="module")

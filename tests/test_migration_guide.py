@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import compare
-from common import sources, verdict
+from parity import engine
+from common import sources
+from parity import verdict
 from common.config import Hyperparameters
-from common.perturbations import NONE, PERTURBATIONS
+from parity.perturbations import NONE, PERTURBATIONS
 from common.variants import Variant
 from legacy import autoencoder as legacy_autoencoder
 from legacy import input_data as legacy_input_data
@@ -58,10 +59,10 @@ def restore_op_determinism():
 
 @contextlib.contextmanager
 def configured_as_compare():
-    """TensorFlow set up as compare.main sets it up, for one block only (op
+    """TensorFlow set up as compare.py sets it up, for one block only (op
     determinism would make the unseeded random ops of other tests raise)."""
     with op_determinism_restored():
-        compare.configure_tensorflow("cpu")
+        engine.configure_tensorflow("cpu")
         yield
 
 
@@ -71,7 +72,7 @@ TRAP_STEPS = 30  # the largest step in GUIDE_FIRST_DIFFERING_STEP, with room
 @pytest.fixture(scope="module")
 def trap_experiment():
     raw = sources.load_raw(sources.DataSource("sample"))
-    return compare.make_experiment(raw, 0, Hyperparameters(training_epochs=1), Variant(),
+    return engine.make_experiment(raw, 0, Hyperparameters(training_epochs=1), Variant(),
                                    steps_per_epoch=TRAP_STEPS)
 
 
@@ -79,12 +80,12 @@ def trap_experiment():
 def trap_legacy(trap_experiment):
     """One legacy run, shared by every trap (legacy is never perturbed)."""
     with configured_as_compare():
-        return compare.run_legacy(trap_experiment, seed=0, log=lambda line: None).run
+        return engine.run_legacy(trap_experiment, seed=0, log=lambda line: None).run
 
 
 def first_differing_step(experiment, legacy, perturbation):
     with configured_as_compare():
-        modern = compare.run_modern(experiment, 0, "exact", perturbation, legacy,
+        modern = engine.run_modern(experiment, 0, "exact", perturbation, legacy,
                                     log=lambda line: None)
     return verdict.compare_losses(legacy.step_losses, modern.run.step_losses)[
         "first_differing_step"]

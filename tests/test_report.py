@@ -8,7 +8,7 @@ import os
 import numpy as np
 import pytest
 
-from common import report
+from parity import report
 from common.errors import DataError
 
 

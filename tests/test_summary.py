@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from common import summary
+from parity import summary
 
 
 def side(final=0.041, failure=None, variant_report=None):

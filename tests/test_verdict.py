@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from common import verdict
+from parity import verdict
 
 
 def losses(*values):

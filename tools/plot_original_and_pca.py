@@ -18,7 +18,8 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from common import cli, metrics, plots, sources  # noqa: E402
+from common import cli, sources  # noqa: E402
+from parity import metrics, plots  # noqa: E402
 
 
 def main() -> None:
