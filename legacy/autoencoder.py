@@ -18,14 +18,9 @@ import tensorflow as tf
 from common import variants as common_variants
 from common.config import RECONSTRUCTION_EXAMPLES, Hyperparameters
 from common.results import Evaluation
+from common.steps import BIAS_NAMES, WEIGHT_NAMES  # the original's dict keys, in order
 from common.variants import Variant
 from legacy import variants
-
-# Parameter names of the original, in the order of its two dicts.
-WEIGHT_NAMES = ("encoder_h1", "encoder_h2", "encoder_h3", "encoder_h4",
-                "decoder_h1", "decoder_h2", "decoder_h3", "decoder_h4")
-BIAS_NAMES = ("encoder_b1", "encoder_b2", "encoder_b3", "encoder_b4",
-              "decoder_b1", "decoder_b2", "decoder_b3", "decoder_b4")
 
 
 def parameter_shapes(hyper: Hyperparameters) -> dict:
@@ -112,6 +107,9 @@ class GraphParts:
     decoder_op: tf.Tensor
     cost: tf.Tensor              # what the optimizer minimizes (with penalties if sparse)
     reconstruction_loss: tf.Tensor
+    penalties: list              # the sparse variant's penalty terms, in order
+    adam: tf.compat.v1.train.AdamOptimizer
+    gradients: dict              # original name -> its gradient tensor
     optimizer: tf.Operation
     init: tf.Operation
     saver: tf.compat.v1.train.Saver
@@ -136,23 +134,31 @@ def build_graph(hyper: Hyperparameters, graph_seed=None, initial_weights=None,
         y_true = X_clean if variant.denoising else X
         cost = tf.reduce_mean(tf.pow(y_true - y_pred, 2))
         reconstruction_loss = cost
+        penalties = []
         if variant.sparse:
-            cost = variants.total(cost, variants.penalties(WEIGHT_NAMES, weights, hidden, variant))
+            penalties = variants.penalties(WEIGHT_NAMES, weights, hidden, variant)
+            cost = variants.total(cost, penalties)
         # The original passed only the learning rate; the other values are
         # TF1's defaults, spelled out so the shared config drives both sides.
-        optimizer = tf.compat.v1.train.AdamOptimizer(
+        adam = tf.compat.v1.train.AdamOptimizer(
             hyper.learning_rate, beta1=hyper.adam_beta1, beta2=hyper.adam_beta2,
-            epsilon=hyper.adam_epsilon).minimize(cost)
+            epsilon=hyper.adam_epsilon)
+        # DEPARTURE: `.minimize(cost)` written out as the two calls it makes,
+        # the same ops, so that a step trace (legacy/steps.py) can fetch the
+        # gradients.
+        grads_and_vars = adam.compute_gradients(cost)
+        optimizer = adam.apply_gradients(grads_and_vars)
+        names = {id(variable): name for name, variable in {**weights, **biases}.items()}
+        gradients = {names[id(variable)]: gradient for gradient, variable in grads_and_vars}
         # tf.initialize_all_variables() was removed; the original's version
         # check picks global_variables_initializer on every TF >= 0.12.
         init = tf.compat.v1.global_variables_initializer()
         # Not in the original: how a TF1 user saved a trained model.
         saver = tf.compat.v1.train.Saver()
-    return GraphParts(graph=graph, X=X, X_clean=X_clean, weights=weights,
-                                 biases=biases, hidden=hidden, encoder_op=encoder_op,
-                                 decoder_op=decoder_op, cost=cost,
-                                 reconstruction_loss=reconstruction_loss, optimizer=optimizer,
-                                 init=init, saver=saver)
+    return GraphParts(graph=graph, X=X, X_clean=X_clean, weights=weights, biases=biases,
+                      hidden=hidden, encoder_op=encoder_op, decoder_op=decoder_op, cost=cost,
+                      reconstruction_loss=reconstruction_loss, penalties=penalties, adam=adam,
+                      gradients=gradients, optimizer=optimizer, init=init, saver=saver)
 
 
 def feed(parts, batch, variant: Variant, noise_seed: int, step: int) -> dict:

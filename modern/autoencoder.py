@@ -136,15 +136,22 @@ class Autoencoder(keras.Model):
         return {"cost": optimizer_step(self, self.optimizer, x, x if y is None else y)}
 
 
-def total_loss(model, targets, outputs, loss_fn=reconstruction_loss):
-    """The reconstruction loss plus the model's penalty terms, if any, added
-    in legacy's order (see variants.penalty_losses)."""
+def loss_terms(model, targets, outputs, loss_fn=reconstruction_loss):
+    """(total, reconstruction, penalties): the reconstruction loss plus the
+    model's penalty terms, if any, added in legacy's order (see
+    variants.penalty_losses)."""
     loss = loss_fn(targets, outputs)
     penalties = variants.penalty_losses(model)
     # FAITHFUL DEVIATION: the sum of one stacked vector, as legacy, not
     # `loss + sum(model.losses)`: Grappler reorders Add/AddN chains by node
     # name, which would change the printed loss by 1 ulp on some steps.
-    return tf.reduce_sum(tf.stack([loss] + penalties)) if penalties else loss
+    total = tf.reduce_sum(tf.stack([loss] + penalties)) if penalties else loss
+    return total, loss, penalties
+
+
+def total_loss(model, targets, outputs, loss_fn=reconstruction_loss):
+    """The loss the optimizer minimizes (see loss_terms)."""
+    return loss_terms(model, targets, outputs, loss_fn)[0]
 
 
 def build_model(hyper: Hyperparameters, seed: int, options: TrainingOptions = IDIOMATIC,

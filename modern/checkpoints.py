@@ -46,6 +46,11 @@ def _variable(model, key):
     return getattr(layer.get_layer(layer_name), attribute)
 
 
+def original_variables(model) -> dict:
+    """The model's 16 tf.Variables, keyed by their original names."""
+    return {key: _variable(model, key) for key in ORIGINAL_NAME_MAP}
+
+
 def get_original_weights(model) -> dict:
     """The model's parameters as {original key: float32 numpy array}."""
     return {key: np.array(_variable(model, key).numpy()) for key in ORIGINAL_NAME_MAP}

@@ -21,7 +21,19 @@ class AddBiasDense(keras.layers.Dense):
     """`keras.layers.Dense` computing `activation(tf.add(tf.matmul(x, kernel), bias))`."""
 
     def call(self, inputs, training=None):
-        outputs = tf.add(tf.matmul(inputs, self.kernel), self.bias)
+        outputs = self.pre_activation(inputs)
         if self.activation is not None:
             outputs = self.activation(outputs)
         return outputs
+
+    def pre_activation(self, inputs):
+        """`tf.add(tf.matmul(x, kernel), bias)`, before the activation."""
+        return tf.add(tf.matmul(inputs, self.kernel), self.bias)
+
+
+def pre_activation(layer, inputs):
+    """A Dense layer's output before its activation, computed with the ops
+    its `call` uses (`AddBiasDense`: tf.add; stock Dense: keras.ops.add)."""
+    if isinstance(layer, AddBiasDense):
+        return layer.pre_activation(inputs)
+    return keras.ops.add(keras.ops.matmul(inputs, layer.kernel), layer.bias)

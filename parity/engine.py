@@ -119,6 +119,56 @@ def tf1_batches(images, batch_size, steps, seed, variant):
             if variant.denoising else batch
 
 
+def modern_start(perturbation: Perturbation, hyper, seed: int, legacy_run):
+    """The modern side's initial weights (None: its own seeded ones)."""
+    if perturbation.start == "keras-default":
+        return keras_default_start(hyper, seed)
+    if perturbation.start == "legacy" and legacy_run is not None:
+        return legacy_run.initial_weights
+    return None
+
+
+def make_replay(experiment: Experiment, seed: int, mode: str, perturbation: Perturbation,
+                legacy_run, steps: int):
+    """Both sides set up as `compare_seed` trained them, to be stepped one
+    step at a time for `steps` steps (parity/divergence.py)."""
+    from legacy.steps import LegacyStepper
+    from modern import input_data, options
+    from modern.steps import ModernStepper
+    from parity.divergence import Replay
+    hyper = perturbation.apply_hyperparameters(experiment.hyper)
+    arrays = perturbation.apply_data(experiment.arrays)
+    variant, batch_size = experiment.variant, experiment.hyper.batch_size
+
+    def pairs(batches):
+        return [batch if isinstance(batch, tuple) else (batch, None) for batch in batches]
+    legacy_batches = pairs(tf1_batches(experiment.arrays.train_images, batch_size, steps, seed,
+                                       variant))
+    if perturbation.order == "tf1":
+        modern_batches = pairs(tf1_batches(arrays.train_images, batch_size, steps, seed,
+                                           variant))
+    else:
+        stream = input_data.make_dataset(arrays.train_images, batch_size, seed, variant, seed)
+        modern_batches = [(x.numpy(), y.numpy() if variant.denoising else None)
+                          for x, y in stream.take(steps)]
+    legacy = LegacyStepper(experiment.hyper, variant, legacy_run.initial_weights)
+    modern = ModernStepper(hyper, variant, perturbation.apply_options(options.PRESETS[mode]),
+                           modern_start(perturbation, hyper, seed, legacy_run), seed=seed)
+    return Replay(legacy, modern, legacy_batches, modern_batches, experiment.hyper, variant)
+
+
+def explain(experiment: Experiment, seed: int, mode: str, perturbation: Perturbation,
+            legacy_run, loss_step: int) -> dict:
+    """The `divergence` record of a seed whose losses differ from
+    `loss_step` on: where the difference was born, and the referee."""
+    from parity.divergence import localize
+    replay = make_replay(experiment, seed, mode, perturbation, legacy_run, loss_step)
+    try:
+        return localize(replay, loss_step)
+    finally:
+        replay.legacy.close()
+
+
 def run_modern(experiment: Experiment, seed: int, mode: str,
                perturbation: Perturbation = NONE, legacy_run=None, log=print) -> SideResult:
     """The modern side in `mode`'s preset, changed as `perturbation` says.
@@ -132,11 +182,7 @@ def run_modern(experiment: Experiment, seed: int, mode: str,
     from modern import options, training
     hyper = perturbation.apply_hyperparameters(experiment.hyper)
     arrays = perturbation.apply_data(experiment.arrays)
-    initial = None
-    if perturbation.start == "keras-default":
-        initial = keras_default_start(hyper, seed)
-    elif perturbation.start == "legacy" and legacy_run is not None:
-        initial = legacy_run.initial_weights
+    initial = modern_start(perturbation, hyper, seed, legacy_run)
     batches = None  # modern's own tf.data order
     if perturbation.order == "tf1":
         batches = tf1_batches(arrays.train_images, hyper.batch_size, experiment.total_steps,
@@ -171,8 +217,10 @@ class SeedResult(NamedTuple):
 
 
 def compare_seed(experiment: Experiment, seed: int, mode: str,
-                 perturbation: Perturbation = NONE, log=print) -> SeedResult:
-    """Train both sides for one seed and compare them under `mode`'s standard."""
+                 perturbation: Perturbation = NONE, log=print, explain_step=True) -> SeedResult:
+    """Train both sides for one seed and compare them under `mode`'s
+    standard; when their losses differ and `explain_step`, find where the
+    difference was born (the record's `divergence`, else None)."""
     from parity import metrics, verdict
     legacy = run_legacy(experiment, seed, log)
     modern = run_modern(experiment, seed, mode, perturbation, legacy.run, log)
@@ -193,10 +241,16 @@ def compare_seed(experiment: Experiment, seed: int, mode: str,
         reasons = verdict.exact_reasons(losses, codes.get("max_abs_difference"), failures)
     else:
         reasons = verdict.early_reasons(losses, failures)
+    divergence, started = None, time.perf_counter()
+    if explain_step and legacy.run is not None and losses["first_differing_step"] is not None:
+        divergence = explain(experiment, seed, mode, perturbation, legacy.run,
+                             losses["first_differing_step"])
+    explain_seconds = time.perf_counter() - started
     record = {"seed": seed, "legacy": side_summary(legacy, labels, clusters[0]),
               "modern": side_summary(modern, labels, clusters[1]),
-              "losses": losses, "codes": codes, "reasons": reasons}
-    timing = {"seed": seed, "legacy_seconds": legacy.seconds, "modern_seconds": modern.seconds}
+              "losses": losses, "codes": codes, "reasons": reasons, "divergence": divergence}
+    timing = {"seed": seed, "legacy_seconds": legacy.seconds, "modern_seconds": modern.seconds,
+              "explain_seconds": explain_seconds}
     for name, side in (("legacy", legacy), ("modern", modern)):
         timing[f"{name}_steps_per_second"] = \
             len(side.run.step_losses) / side.run.seconds if side.run else 0.0
