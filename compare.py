@@ -57,6 +57,9 @@ def parse_args(argv):
              "--force (default: a new comparisons/run-NNN each time)")
     parser.add_argument("--force", action="store_true",
                         help="allow --out to be a folder that already holds files")
+    parser.add_argument("--no-explain", action="store_true",
+                        help="skip finding where a mismatch is born (the first differing "
+                             "tensor, by a step-by-step replay, and its float64 referee)")
     parser.add_argument("--quiet", action="store_true",
                         help="print only the summary, not each side's epoch lines")
     args = parser.parse_args(argv)
@@ -89,7 +92,11 @@ def main(argv=None) -> int:
         log(loaded.explanation)
     perturbation = PERTURBATIONS[args.perturb] if args.perturb else NONE
     seeds = [args.seed + offset for offset in range(args.seeds)]
-    results = [engine.compare_seed(experiment, seed, args.mode, perturbation, log)
+    # Explained: every mismatching seed in exact mode; in idiomatic mode,
+    # where the losses part is expected, the first seed only.
+    results = [engine.compare_seed(experiment, seed, args.mode, perturbation, log,
+                                   explain_step=not args.no_explain and (
+                                       args.mode == "exact" or seed == seeds[0]))
                for seed in seeds]
     records = [result.record for result in results]
     overall, statistics = verdict.overall(args.mode, records)

@@ -136,6 +136,10 @@ def judge(distances: dict | None) -> str | None:
     if not distances:
         return None
     legacy, modern = distances["legacy_ulp"], distances["modern_ulp"]
+    broken = [side for side, value in (("legacy", legacy), ("modern", modern))
+              if not np.isfinite(value)]
+    if broken:
+        return f"{' and '.join(broken)} not finite"
     if max(legacy, modern) <= ROUNDING_NOISE_ULPS:
         return "both within rounding of exact arithmetic"
     if max(legacy, modern) < DRIFT_RATIO * min(legacy, modern):

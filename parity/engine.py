@@ -77,6 +77,7 @@ class SideResult(NamedTuple):
     run: object | None       # LegacyRun / ModernRun; None when training stopped
     failure: str | None      # the NaN/Inf message
     seconds: float
+    failed_at: int | None = None  # the step whose loss was NaN/Inf
 
 
 def run_side(train) -> SideResult:
@@ -85,7 +86,7 @@ def run_side(train) -> SideResult:
     try:
         return SideResult(train(), None, time.perf_counter() - started)
     except NonFiniteLoss as error:
-        return SideResult(None, str(error), time.perf_counter() - started)
+        return SideResult(None, str(error), time.perf_counter() - started, error.step)
 
 
 def run_legacy(experiment: Experiment, seed: int, log=print) -> SideResult:
@@ -242,9 +243,12 @@ def compare_seed(experiment: Experiment, seed: int, mode: str,
     else:
         reasons = verdict.early_reasons(losses, failures)
     divergence, started = None, time.perf_counter()
-    if explain_step and legacy.run is not None and losses["first_differing_step"] is not None:
-        divergence = explain(experiment, seed, mode, perturbation, legacy.run,
-                             losses["first_differing_step"])
+    # The first step whose loss differs; a side that stopped on a NaN/Inf
+    # loss differs there (its losses are not in the record).
+    loss_steps = [losses["first_differing_step"], legacy.failed_at, modern.failed_at]
+    loss_step = min((step for step in loss_steps if step is not None), default=None)
+    if explain_step and legacy.run is not None and loss_step is not None:
+        divergence = explain(experiment, seed, mode, perturbation, legacy.run, loss_step)
     explain_seconds = time.perf_counter() - started
     record = {"seed": seed, "legacy": side_summary(legacy, labels, clusters[0]),
               "modern": side_summary(modern, labels, clusters[1]),

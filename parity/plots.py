@@ -81,11 +81,39 @@ def save_activation_histograms(legacy_report, modern_report, target, path) -> No
     save_figure(figure, path)
 
 
+KIND_COLOURS = {"input": 0, "initial": 1, "activation": 2, "loss": 3, "gradient": 4, "slot": 5,
+                "update": 6, "weight": 7}
+
+
+def save_divergence(divergence, path) -> None:
+    """The localized step: each differing tensor's max distance between the
+    two sides in float32 ulps, as bars in dataflow order, coloured by kind."""
+    tensors = divergence["tensors"]
+    figure = new_figure(max(6.0, 0.22 * len(tensors) + 2), 4.5)
+    axes = figure.add_subplot()
+    heights = [max(t["max_ulp_distance"] or 1, 1) for t in tensors]
+    colours = [figure_colour(KIND_COLOURS[t["kind"]]) for t in tensors]
+    axes.bar(range(len(tensors)), heights, color=colours)
+    axes.set_yscale("log")
+    axes.set_xticks(range(len(tensors)))
+    axes.set_xticklabels([f"{t['kind']} {t['tensor']}" for t in tensors], rotation=90,
+                         fontsize=6)
+    axes.set_ylabel("max |legacy - modern| (float32 ulps)")
+    axes.set_title(f"step {divergence['step']}: the {len(tensors)} tensors that differ, "
+                   "in dataflow order")
+    from matplotlib.patches import Patch
+    axes.legend(handles=[Patch(color=figure_colour(KIND_COLOURS[kind]), label=kind)
+                         for kind in dict.fromkeys(t["kind"] for t in tensors)], fontsize=7)
+    save_figure(figure, path)
+
+
 def save_comparison(out, records, runs, arrays, variant) -> None:
     """compare.py's plots for the first seed: loss curves, codes,
     reconstructions, and the variant's own figure."""
     legacy_run, modern_run = runs
     first = records[0]
+    if first.get("divergence") and first["divergence"]["tensors"]:
+        save_divergence(first["divergence"], os.path.join(out, "divergence.png"))
     save_loss_curves(first["legacy"]["step_losses"], first["modern"]["step_losses"],
                      os.path.join(out, "loss_curves.png"),
                      title=f"per-step training loss, seed {first['seed']}")

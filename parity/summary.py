@@ -24,6 +24,39 @@ def _variant_lines(report) -> list:
     return []
 
 
+def _ulps(value) -> str:
+    if isinstance(value, str):  # "nan", "inf" in a written report
+        return value
+    return f"{value:.1f}" if value >= 0.05 else f"{value:.2g}"
+
+
+def divergence_line(divergence) -> str | None:
+    """One line: where the difference was born, the first tensor, the referee."""
+    if divergence is None:
+        return None
+    loss_step = divergence["loss_step"]
+    if divergence["first"] is None:
+        return f"first difference: {divergence['verdict']} (losses differ from step {loss_step})"
+    first = divergence["first"]
+    shape = "x".join(str(size) for size in first["shape"]) or "scalar"
+    ulps = first["max_ulp_distance"]
+    line = (f"first difference: step {divergence['step']} (losses differ from step "
+            f"{loss_step}), {first['kind']} {first['tensor']} ({shape}): "
+            f"{first['elements_differing']} element{'s' if first['elements_differing'] != 1 else ''}"
+            f" differ{'' if first['elements_differing'] != 1 else 's'}"
+            + (f", max {ulps} ulp" if ulps is not None else ""))
+    others = ", ".join(f"{count} {kind}" for kind, count in divergence["others"].items())
+    if others:
+        line += f"; then {others}"
+    exact = divergence["referee"].get(f"{first['kind']} {first['tensor']}")
+    if exact:
+        line += (f"; float64 referee: legacy {_ulps(exact['legacy_ulp'])} ulp, modern "
+                 f"{_ulps(exact['modern_ulp'])} ulp: {divergence['verdict']}")
+    elif divergence["step"] == 0:
+        line += "; the two sides start from different weights (no common state to referee)"
+    return line
+
+
 def _seed_block(run, timing) -> list:
     legacy, modern, losses, codes = run["legacy"], run["modern"], run["losses"], run["codes"]
     rows = [("final step loss", losses["legacy_final_loss"], losses["modern_final_loss"]),
@@ -52,6 +85,9 @@ def _seed_block(run, timing) -> list:
                      f"{codes['kmeans_ari_between']:.4f}")
     else:
         lines.append("  codes: not finite on at least one side")
+    explained = divergence_line(run.get("divergence"))
+    if explained:
+        lines.append(f"  {explained}")
     for side in ("legacy", "modern"):
         for line in _variant_lines(run[side]["variant_report"]):
             lines.append(f"  {side}: {line}")

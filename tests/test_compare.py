@@ -52,6 +52,8 @@ def test_exact_mode_matches_with_zero_loss_difference(exact_report):
     assert run["losses"]["max_abs_difference"] == 0.0
     assert run["legacy"]["step_losses"] == run["modern"]["step_losses"]
     assert run["codes"]["max_abs_difference"] <= 1e-6
+    assert run["divergence"] is None  # nothing to localize
+    assert "first difference" not in printed
     assert result["verdict"] == {"match": True, "standard": result["verdict"]["standard"],
                                  "reasons": []}
 

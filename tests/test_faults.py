@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 
+import jsonschema
 import numpy as np
 import pytest
 
@@ -19,6 +20,7 @@ import compare
 from common import cli, sources
 from common.config import Hyperparameters
 from common.errors import NonFiniteLoss
+from parity import report
 from parity.perturbations import Perturbation
 from legacy import input_data as legacy_input_data
 from legacy import training as legacy_training
@@ -105,6 +107,15 @@ def test_compare_reports_a_side_whose_loss_became_nan_as_a_mismatch(tmp_path, mo
     assert result["verdict"]["match"] is False
     assert any(reason.startswith("modern: loss became nan") for reason in run["reasons"])
     assert "MISMATCH" in printed.getvalue()
+    # Localized: the NaN pixel is in modern's input of the step it poisons.
+    jsonschema.validate(result, report.load_schema())
+    divergence = run["divergence"]
+    assert (divergence["step"], divergence["loss_step"]) == (POISONED_STEP, POISONED_STEP)
+    assert (divergence["first"]["kind"], divergence["first"]["tensor"]) == ("input", "inputs")
+    assert divergence["first"]["elements_differing"] == 1
+    assert f"first difference: step {POISONED_STEP} (losses differ from step " \
+           f"{POISONED_STEP}), input inputs (256x784): 1 element differs" in printed.getvalue()
+    assert (tmp_path / "out" / "divergence.png").read_bytes()[:4] == b"\x89PNG"
 
 
 # --- real signals to real runs ------------------------------------------

@@ -20,6 +20,7 @@ from parity.perturbations import NONE, PERTURBATIONS
 from common.variants import Variant
 from legacy import autoencoder as legacy_autoencoder
 from legacy import input_data as legacy_input_data
+from tools import localize_traps
 from tests.helpers import (REPO_ROOT, ORIGINAL_SCRIPT, op_determinism_restored, run_module,
                            subprocess_environment, write_synthetic_idx)
 
@@ -100,6 +101,47 @@ def test_numerical_trap_changes_the_loss_where_the_guide_says(trap_experiment, t
                                                              perturbation):
     first = first_differing_step(trap_experiment, trap_legacy, PERTURBATIONS[perturbation])
     assert first is not None and first <= GUIDE_FIRST_DIFFERING_STEP[perturbation]
+
+
+# What each trap changes first, predicted from how it works (MIGRATION.md,
+# "Where each trap is born"); `adam` is born in Adam's m, whose (1 - beta1)
+# TF1 rounds in float32.
+EXPECTED_FIRST_KIND = {"bias-add": "gradient", "epsilon": "update", "adam": "slot",
+                       "divide-255": "input", "keras-mse": "loss", "init-stddev": "initial",
+                       "keras-init": "initial", "shuffle": "input", "xla": "activation"}
+
+
+@pytest.fixture(scope="module")
+def localized(trap_experiment, trap_legacy):
+    """Every trap localized against the one shared legacy run."""
+    with configured_as_compare():
+        return {name: localize_traps.localize(trap_experiment, trap_legacy, name)
+                for name in PERTURBATIONS}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("perturbation", sorted(EXPECTED_FIRST_KIND))
+def test_each_trap_is_born_where_predicted(localized, perturbation):
+    found = localized[perturbation]
+    first, others = found["first"], found["others"]
+    assert first["kind"] == EXPECTED_FIRST_KIND[perturbation], found
+    assert found["step"] == (0 if first["kind"] == "initial" else 1)
+    if perturbation == "bias-add":  # forward and kernels identical: a bias gradient
+        assert "_b" in first["tensor"] and "activation" not in others and "loss" not in others
+        assert all("_b" in t["tensor"] for t in found["tensors"] if t["kind"] == "gradient")
+    if perturbation == "epsilon":  # loss, gradients and Adam's m and v identical
+        assert set(others) == {"update", "weight"}
+    if perturbation == "keras-mse":  # the printed loss only
+        assert first["tensor"] == "cost" and others == {}
+    if first["kind"] != "initial":
+        assert found["referee"].get(f"{first['kind']} {first['tensor']}"), "no referee"
+
+
+@pytest.mark.slow
+def test_the_guides_localization_table_is_what_the_tool_finds(localized):
+    assert localize_traps.table_in_guide() == {
+        name: (found["first"]["kind"], found["first"]["tensor"], found["step"])
+        for name, found in localized.items()}, "run `python tools/localize_traps.py --write`"
 
 
 def test_tf1_split_keeps_55000_of_60000(tmp_path):
