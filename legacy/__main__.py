@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from common import cli, variants
+from common import cli, collapse, variants
 
 
 def main(argv=None) -> int:
@@ -48,6 +48,8 @@ def main(argv=None) -> int:
                          checkpoint_path=args.save_checkpoint, variant=variant)
     for line in variants.report_lines(variant, run.variant_report):
         print(line)
+    print(collapse.describe(run.test_cost, collapse.mean_image_mse(mnist.train.images,
+                                                                   mnist.test.images)))
     files.raise_if_interrupted()
     plots.save_code_scatter(run.test_codes, run.test_labels, args.plot,
                             title=f"legacy (tf.compat.v1, {variant.name}): test-set codes")

@@ -11,7 +11,7 @@ import contextlib
 import os
 import sys
 
-from common import cli, variants
+from common import cli, collapse, variants
 from common.errors import DataError
 
 
@@ -97,6 +97,8 @@ def main(argv=None) -> int:
             print(f"trained {len(run.step_losses)} steps in {run.seconds:.1f} s")
             for line in variants.report_lines(variant, run.variant_report):
                 print(line)
+            print(collapse.describe(run.test_cost, collapse.mean_image_mse(
+                data.train_images, data.test_images)))
     files.raise_if_interrupted()
     configuration = "exact" if args.exact else "idiomatic"
     plots.save_code_scatter(codes, data.test_labels, args.plot,

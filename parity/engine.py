@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import time
 from typing import NamedTuple
 
@@ -56,6 +57,12 @@ class Experiment:
     @property
     def total_steps(self) -> int:
         return self.steps_per_epoch * self.hyper.training_epochs
+
+    @functools.cached_property
+    def baseline_test_cost(self) -> float:
+        """The mean training image's test MSE: where a collapsed run ends."""
+        from common import collapse
+        return collapse.mean_image_mse(self.arrays.train_images, self.arrays.test_images)
 
 
 def make_experiment(raw, validation_size, hyper, variant, steps_per_epoch=None,
@@ -195,18 +202,21 @@ def run_modern(experiment: Experiment, seed: int, mode: str,
         log=lambda line: log(f"[modern seed {seed}] {line}")))
 
 
-def side_summary(side: SideResult, labels, clusters) -> dict:
+def side_summary(side: SideResult, labels, clusters, baseline: float) -> dict:
+    from common import collapse
     from parity import metrics
     if side.run is None:
         return {"step_losses": [], "epoch_costs": [], "test_cost": None,
-                "quality": {"finite": False}, "failure": side.failure, "variant_report": {}}
+                "quality": {"finite": False}, "failure": side.failure, "variant_report": {},
+                "collapsed": None}
     run = side.run
     numbers = {key: value for key, value in run.variant_report.items()
                if not isinstance(value, np.ndarray)}  # images go to the plots, not the JSON
     return {"step_losses": run.step_losses, "epoch_costs": run.epoch_costs,
             "test_cost": run.test_cost,
             "quality": metrics.code_quality(run.test_codes, labels, clusters),
-            "failure": None, "variant_report": numbers}
+            "failure": None, "variant_report": numbers,
+            "collapsed": collapse.is_collapsed(run.test_cost, baseline)}
 
 
 class SeedResult(NamedTuple):
@@ -250,8 +260,9 @@ def compare_seed(experiment: Experiment, seed: int, mode: str,
     if explain_step and legacy.run is not None and loss_step is not None:
         divergence = explain(experiment, seed, mode, perturbation, legacy.run, loss_step)
     explain_seconds = time.perf_counter() - started
-    record = {"seed": seed, "legacy": side_summary(legacy, labels, clusters[0]),
-              "modern": side_summary(modern, labels, clusters[1]),
+    baseline = experiment.baseline_test_cost
+    record = {"seed": seed, "legacy": side_summary(legacy, labels, clusters[0], baseline),
+              "modern": side_summary(modern, labels, clusters[1], baseline),
               "losses": losses, "codes": codes, "reasons": reasons, "divergence": divergence}
     timing = {"seed": seed, "legacy_seconds": legacy.seconds, "modern_seconds": modern.seconds,
               "explain_seconds": explain_seconds}

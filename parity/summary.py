@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from common import collapse
+
 
 def _number(value, digits=9):
     if value is None:
@@ -57,7 +59,7 @@ def divergence_line(divergence) -> str | None:
     return line
 
 
-def _seed_block(run, timing) -> list:
+def _seed_block(run, timing, baseline) -> list:
     legacy, modern, losses, codes = run["legacy"], run["modern"], run["losses"], run["codes"]
     rows = [("final step loss", losses["legacy_final_loss"], losses["modern_final_loss"]),
             ("test cost (MSE)", legacy["test_cost"], modern["test_cost"])]
@@ -93,6 +95,8 @@ def _seed_block(run, timing) -> list:
             lines.append(f"  {side}: {line}")
         if run[side]["failure"]:
             lines.append(f"  {side} stopped: {run[side]['failure']}")
+        elif run[side].get("collapsed"):
+            lines.append(f"  {side} {collapse.describe(run[side]['test_cost'], baseline)}")
     return lines
 
 
@@ -106,15 +110,18 @@ def render(report: dict, out: str) -> str:
              f"{perturb}) on {report['data']['source']}, {report['environment']['device']}, "
              f"{report['config']['total_steps']} steps per side"]
     for run, timing in zip(report["runs"], report["timings"]["per_seed"]):
-        lines += _seed_block(run, timing)
+        lines += _seed_block(run, timing, report["data"].get("baseline_test_cost"))
     if report["statistics"]:
-        lines.append("across seeds (Welch's t-test)  legacy mean+-sd      modern mean+-sd     p")
+        lines.append("across seeds (TOST)           legacy mean+-sd   modern mean+-sd   "
+                     "90% interval of modern-legacy  margin    outcome")
         for name, test in report["statistics"].items():
+            low, high = test["ci90"]
             lines.append(f"  {name:28s} {test['legacy_mean']:.5f}+-{test['legacy_std']:.5f}  "
                          f"{test['modern_mean']:.5f}+-{test['modern_std']:.5f}  "
-                         f"{test['p_value']:.3g} (threshold {test['threshold']:.3g})")
+                         f"[{low:+.5f}, {high:+.5f}]            +-{test['margin']:.4f}  "
+                         f"{test['outcome']}")
     verdict = report["verdict"]
-    lines.append(f"verdict: {'MATCH' if verdict['match'] else 'MISMATCH'} ({verdict['standard']})")
+    lines.append(f"verdict: {verdict['outcome'].upper()} ({verdict['standard']})")
     lines += [f"  - {reason}" for reason in verdict["reasons"]]
     pictures = ", ".join(sorted(name for name in os.listdir(out) if name.endswith(".png")))
     lines.append(f"report: {os.path.join(out, 'report.json')}; plots in {out}: {pictures}")

@@ -53,9 +53,11 @@ def test_exact_mode_matches_with_zero_loss_difference(exact_report):
     assert run["legacy"]["step_losses"] == run["modern"]["step_losses"]
     assert run["codes"]["max_abs_difference"] <= 1e-6
     assert run["divergence"] is None  # nothing to localize
+    assert run["legacy"]["collapsed"] is False and run["modern"]["collapsed"] is False
+    assert 0.06 < result["data"]["baseline_test_cost"] < 0.075  # MNIST's mean image
     assert "first difference" not in printed
-    assert result["verdict"] == {"match": True, "standard": result["verdict"]["standard"],
-                                 "reasons": []}
+    assert result["verdict"] == {"match": True, "outcome": "match",
+                                 "standard": result["verdict"]["standard"], "reasons": []}
 
 
 def test_report_validates_against_its_schema_and_plots_exist(exact_report):
@@ -84,14 +86,45 @@ def test_order_and_epsilon_perturbations_are_caught_in_idiomatic_mode(tmp_path, 
 
 
 @pytest.mark.slow
-def test_unperturbed_idiomatic_mode_matches_statistically(tmp_path):
+def test_unperturbed_idiomatic_mode_is_not_found_different(tmp_path):
+    # 2 seeds x 30 steps: too few to prove equivalence, and nothing is different.
     status, printed = run_compare([*SHORT, "--mode", "idiomatic", "--seeds", "2",
                                    "--out", str(tmp_path / "r")])
-    assert status == 0, printed
     result = json.loads((tmp_path / "r" / "report.json").read_text())
+    jsonschema.validate(result, report.load_schema())
     assert set(result["statistics"]) == {"test_cost", "knn_accuracy", "silhouette",
                                          "kmeans_ari_vs_labels"}
-    jsonschema.validate(result, report.load_schema())
+    outcome = result["verdict"]["outcome"]
+    assert outcome in ("equivalent", "inconclusive"), printed
+    assert status == {"equivalent": 0, "inconclusive": 3}[outcome]
+    # Idiomatic losses part at step 2 (stock Adam): the first seed is explained.
+    divergence = result["runs"][0]["divergence"]
+    # stock Dense's BiasAdd: a bias gradient comes first, then stock Adam's slots.
+    assert divergence["step"] == 1 and divergence["first"]["kind"] == "gradient"
+    assert "_b" in divergence["first"]["tensor"] and "slot" in divergence["others"]
+    assert result["runs"][1]["divergence"] is None
+
+
+@pytest.mark.slow
+def test_keras_initializer_scale_collapses_the_modern_side_only(tmp_path):
+    status, printed = run_compare(["--epochs", "2", "--steps-per-epoch", "150", "--quiet",
+                                   "--perturb", "init-stddev", "--no-explain",
+                                   "--out", str(tmp_path / "r")])
+    run = json.loads((tmp_path / "r" / "report.json").read_text())["runs"][0]
+    assert status == 1
+    assert run["modern"]["collapsed"] is True and run["legacy"]["collapsed"] is False
+    assert "  modern collapsed: test MSE" in printed and "legacy collapsed" not in printed
+
+
+@pytest.mark.slow
+def test_a_collapsed_idiomatic_side_is_different(tmp_path):
+    status, printed = run_compare([*SHORT, "--mode", "idiomatic", "--seeds", "3",
+                                   "--perturb", "init-stddev", "--no-explain",
+                                   "--out", str(tmp_path / "r")])
+    result = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert status == 1 and result["verdict"]["outcome"] == "different", printed
+    assert "verdict: DIFFERENT" in printed
+    assert all(run["divergence"] is None for run in result["runs"])  # --no-explain
 
 
 def test_batch_indices_reproduce_legacys_batches():

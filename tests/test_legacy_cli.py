@@ -17,6 +17,9 @@ def test_runs_end_to_end_prints_original_lines_and_saves_plot(tmp_path):
     assert epoch_lines[0].startswith("Epoch: 0001 cost= 0.")
     assert len(epoch_lines[0].split("cost= ")[1]) == 11  # "{:.9f}"
     assert "Optimization Finished!" in lines
+    # 10 steps leave the model at the mean image, and it says so.
+    assert any(line.startswith("collapsed: test MSE") and "too few steps" in line
+               for line in lines)
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

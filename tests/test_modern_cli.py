@@ -22,6 +22,7 @@ def test_custom_loop_prints_original_lines_saves_plot_and_model(tmp_path):
     assert [line[:17] for line in result.stdout.splitlines() if line.startswith("Epoch:")] == \
         ["Epoch: 0001 cost=", "Epoch: 0002 cost="]
     assert "Optimization Finished!" in result.stdout
+    assert "collapsed: test MSE" in result.stdout  # 10 steps: the mean image, said so
     assert plot.read_bytes()[:4] == b"\x89PNG" and saved.stat().st_size > 0
 
 

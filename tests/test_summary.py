@@ -29,7 +29,8 @@ def make_report(**changes):
               "runs": [run], "timings": {"per_seed": [{"legacy_steps_per_second": 120.0,
                                                         "modern_steps_per_second": 180.5}]},
               "statistics": None,
-              "verdict": {"match": True, "standard": "exact: bit-identical", "reasons": []}}
+              "verdict": {"match": True, "outcome": "match", "standard": "exact: bit-identical",
+                          "reasons": []}}
     report.update(changes)
     return report
 
@@ -56,7 +57,7 @@ def test_a_match_names_both_sides_the_steps_and_the_files(out):
 
 def test_a_mismatch_lists_every_reason_and_the_perturbation(out):
     report = make_report(perturb="epsilon", verdict={
-        "match": False, "standard": "exact: bit-identical",
+        "match": False, "outcome": "mismatch", "standard": "exact: bit-identical",
         "reasons": ["seed 7: losses differ from step 2", "seed 7: codes are not finite"]})
     text = summary.render(report, str(out))
     assert "(Keras 3, exact, perturbation: epsilon)" in text.splitlines()[0]
@@ -100,10 +101,16 @@ def test_variant_settings_and_figures_are_shown(out):
 def test_statistics_table_has_a_row_per_metric(out):
     statistics = {"test_cost": {"legacy_mean": 0.047, "legacy_std": 0.001,
                                 "modern_mean": 0.048, "modern_std": 0.002,
-                                "p_value": 0.31, "threshold": 0.0125}}
-    text = summary.render(make_report(mode="idiomatic", statistics=statistics), str(out))
-    assert "  test_cost                    0.04700+-0.00100  0.04800+-0.00200  0.31 " \
-           "(threshold 0.0125)" in text
+                                "difference_of_means": 0.001, "ci90": [-0.0012, 0.0032],
+                                "margin": 0.00235, "outcome": "inconclusive",
+                                "seeds_to_decide": 12}}
+    report = make_report(mode="idiomatic", statistics=statistics, verdict={
+        "match": False, "outcome": "inconclusive", "standard": "equivalence: ...",
+        "reasons": ["test_cost: inconclusive: ..."]})
+    text = summary.render(report, str(out))
+    assert "  test_cost                    0.04700+-0.00100  0.04800+-0.00200  " \
+           "[-0.00120, +0.00320]            +-0.0024  inconclusive" in text
+    assert "verdict: INCONCLUSIVE (equivalence: ...)\n  - test_cost: inconclusive" in text
 
 
 def divergence(**changes):

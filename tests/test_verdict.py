@@ -77,13 +77,42 @@ def test_early_reasons_apply_the_tolerance_to_the_first_steps_only():
         "no steps to compare"]
 
 
-def test_welch_test_agrees_with_scipy_and_handles_zero_spread():
-    a, b = [1.0, 1.2, 0.9, 1.1], [1.5, 1.4, 1.6, 1.45]
-    result = verdict.welch_test(a, b)
-    assert result["p_value"] == pytest.approx(stats.ttest_ind(a, b, equal_var=False).pvalue)
-    assert result["difference_of_means"] == pytest.approx(np.mean(b) - np.mean(a))
-    assert verdict.welch_test([2.0, 2.0], [2.0, 2.0])["p_value"] == 1.0
-    assert verdict.welch_test([2.0, 2.0], [3.0, 3.0])["p_value"] == 0.0
+def test_tost_is_equivalent_when_the_interval_lies_inside_the_margin():
+    result = verdict.tost("knn_accuracy", [0.60, 0.62, 0.61, 0.59, 0.60],
+                          [0.61, 0.60, 0.62, 0.60, 0.61])
+    low, high = result["ci90"]
+    assert result["outcome"] == "equivalent" and -0.05 < low < high < 0.05
+    assert result["margin"] == verdict.EQUIVALENCE_MARGINS["knn_accuracy"][1]
+    # The interval is Welch's 90% interval of modern - legacy.
+    a, b = np.array([0.60, 0.62, 0.61, 0.59, 0.60]), np.array([0.61, 0.60, 0.62, 0.60, 0.61])
+    se = np.sqrt(a.var(ddof=1) / 5 + b.var(ddof=1) / 5)
+    df = se ** 4 / ((a.var(ddof=1) / 5) ** 2 / 4 + (b.var(ddof=1) / 5) ** 2 / 4)
+    assert high - low == pytest.approx(2 * stats.t.ppf(0.95, df) * se)
+
+
+def test_tost_is_different_when_the_interval_lies_outside_the_margin():
+    # A collapsed side: test MSE 0.067 against 0.047 (margin: 5% of legacy).
+    result = verdict.tost("test_cost", [0.047, 0.048, 0.046], [0.067, 0.068, 0.066])
+    assert result["outcome"] == "different"
+    assert result["margin"] == pytest.approx(0.05 * 0.047)
+    assert result["ci90"][0] > result["margin"] and result["seeds_to_decide"] is None
+
+
+def test_tost_straddling_a_margin_is_inconclusive_and_says_how_many_seeds_would_decide():
+    result = verdict.tost("knn_accuracy", [0.60, 0.65], [0.62, 0.58])
+    low, high = result["ci90"]
+    assert result["outcome"] == "inconclusive" and low < -0.05 < high
+    assert result["seeds_to_decide"] > 2
+    # With that many seeds and the same spread and difference, it decides.
+    n = result["seeds_to_decide"]
+    spread = np.sqrt(np.var([0.60, 0.65], ddof=1) + np.var([0.62, 0.58], ddof=1))
+    half = stats.norm.ppf(0.95) * spread / np.sqrt(n)
+    assert abs(result["difference_of_means"]) + half <= 0.05 + 1e-12
+
+
+def test_tost_with_no_spread_decides_on_the_difference_alone():
+    assert verdict.tost("silhouette", [0.2, 0.2], [0.2, 0.2])["outcome"] == "equivalent"
+    assert verdict.tost("silhouette", [0.2, 0.2], [0.3, 0.3])["outcome"] == "different"
 
 
 def quality(test_cost, knn, silhouette=0.3, ari=0.4):
@@ -91,24 +120,22 @@ def quality(test_cost, knn, silhouette=0.3, ari=0.4):
             "kmeans_ari_vs_labels": ari}
 
 
-def test_statistical_reasons_use_the_bonferroni_threshold():
-    seeds = [{"legacy": quality(0.05 + 0.001 * i, 0.60 + 0.01 * i, 0.3 + 0.01 * i,
-                                0.4 + 0.01 * i),
-              "modern": quality(0.05 + 0.001 * i, 0.90 + 0.01 * i, 0.3 + 0.01 * (2 - i),
-                                0.4 + 0.01 * (2 - i))} for i in range(3)]
-    tests, reasons = verdict.statistical_reasons(seeds)
-    threshold = verdict.FAMILY_ALPHA / len(verdict.STATISTICAL_METRICS)
-    assert all(test["threshold"] == threshold for test in tests.values())
-    assert tests["test_cost"]["p_value"] == 1.0  # identical values
-    assert tests["knn_accuracy"]["p_value"] < threshold
+def test_statistical_outcome_is_different_if_any_metric_is_and_equivalent_only_if_all():
+    seeds = [{"legacy": quality(0.05 + 0.0001 * i, 0.60 + 0.001 * i),
+              "modern": quality(0.05 + 0.0001 * i, 0.90 + 0.001 * i)} for i in range(3)]
+    tests, reasons, outcome = verdict.statistical_reasons(seeds)
+    assert tests["test_cost"]["outcome"] == "equivalent"
+    assert tests["knn_accuracy"]["outcome"] == "different" and outcome == "different"
     assert [reason.split(":")[0] for reason in reasons] == ["knn_accuracy"]
+    same = [{"legacy": quality(0.05, 0.6), "modern": quality(0.05, 0.6)} for _ in range(3)]
+    assert verdict.statistical_reasons(same)[2] == "equivalent"
 
 
 def test_a_metric_missing_for_one_seed_is_a_reason():
     seeds = [{"legacy": quality(0.05, 0.6), "modern": quality(0.05, math.nan)},
              {"legacy": quality(0.05, 0.6), "modern": quality(0.05, 0.6)}]
-    tests, reasons = verdict.statistical_reasons(seeds)
-    assert "knn_accuracy" not in tests
+    tests, reasons, outcome = verdict.statistical_reasons(seeds)
+    assert "knn_accuracy" not in tests and outcome == "different"
     assert "knn_accuracy: not available for every seed" in reasons
 
 
@@ -119,13 +146,17 @@ def record(seed, reasons, test_cost=0.05, knn=0.6):
 
 def test_overall_prefixes_each_reason_with_its_seed():
     result, statistics = verdict.overall("exact", [record(0, []), record(1, ["losses differ"])])
-    assert result["match"] is False and statistics is None
+    assert result["match"] is False and result["outcome"] == "mismatch" and statistics is None
     assert result["reasons"] == ["seed 1: losses differ"]
     assert result["standard"].startswith("exact: bit-identical")
     assert verdict.overall("exact", [record(0, [])])[0]["match"] is True
 
 
-def test_overall_idiomatic_runs_the_statistical_test():
+def test_overall_idiomatic_runs_the_equivalence_test():
     result, statistics = verdict.overall("idiomatic", [record(0, []), record(1, [])])
     assert set(statistics) == set(verdict.STATISTICAL_METRICS)
-    assert result["match"] is True and result["standard"].startswith("statistical:")
+    assert result["outcome"] == "equivalent" and result["match"] is True
+    assert result["standard"].startswith("equivalence:")
+    early = verdict.overall("idiomatic", [record(0, ["first 10 steps' losses differ"]),
+                                          record(1, [])])[0]
+    assert early["outcome"] == "different" and early["match"] is False
