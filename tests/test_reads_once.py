@@ -15,6 +15,7 @@ from modern.__main__ import main as modern_main
 from tests.helpers import op_determinism_restored
 
 SHORT = ["--epochs", "1", "--steps-per-epoch", "2"]
+pytestmark = pytest.mark.slow  # three real runs (TensorFlow set up, trained, plotted)
 
 
 @pytest.fixture
