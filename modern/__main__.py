@@ -39,9 +39,12 @@ def main(argv=None) -> int:
              "bias layer) that make training bit-identical to legacy/; default is "
              "the idiomatic model (stock Dense, stock Adam with epsilon 1e-8)")
     parser.add_argument(
-        "--loop", choices=("custom", "fit"), default="custom",
-        help="'custom' (default): a tf.function step per batch with the original's "
-             "step budget; 'fit': Keras's model.fit over whole passes of the data")
+        "--loop", choices=("in-graph", "step", "fit"), default="in-graph",
+        help="'in-graph' (default): one tf.function call per epoch with the loop "
+             "inside the graph and the training set resident; 'step': a tf.function "
+             "call per batch, the readable reference (the same numbers, bit for bit); "
+             "both keep the original's step budget; 'fit': Keras's model.fit over "
+             "whole passes of the data")
     parser.add_argument(
         "--device", choices=("auto", "cpu", "gpu"), default="auto",
         help="where to train: 'auto' lets TensorFlow choose (the GPU if one is "
@@ -91,8 +94,10 @@ def main(argv=None) -> int:
         else:
             if loaded.explanation:
                 print(loaded.explanation)
+            steps = loaded.steps_per_epoch or int(len(data.train_images) / hyper.batch_size)
             run = training.train(data, hyper, choices, seed=args.seed, variant=variant,
-                                 steps_per_epoch=loaded.steps_per_epoch)
+                                 steps_per_epoch=steps,
+                                 steps_per_call=steps if args.loop == "in-graph" else 1)
             model, codes = run.model, run.test_codes
             print(f"trained {len(run.step_losses)} steps in {run.seconds:.1f} s")
             for line in variants.report_lines(variant, run.variant_report):

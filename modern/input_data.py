@@ -51,6 +51,16 @@ def load(source: sources.DataSource, source_url: str = sources.DEFAULT_SOURCE_UR
     return arrays_from(sources.load_raw(source, source_url), source.validation_size)
 
 
+def make_index_dataset(num_examples: int, batch_size: int, seed: int) -> tf.data.Dataset:
+    """`make_dataset`'s batch order as batches of example indices (the same
+    seeded shuffle of the same count gives the same permutation; tested),
+    for the in-graph loop that gathers its batches from a resident copy of
+    the training set."""
+    dataset = tf.data.Dataset.range(num_examples)
+    dataset = dataset.shuffle(num_examples, seed=seed, reshuffle_each_iteration=True)
+    return dataset.repeat().batch(batch_size, drop_remainder=True)
+
+
 def make_dataset(images: np.ndarray, batch_size: int, seed: int, variant=None,
                  noise_seed: int = 0) -> tf.data.Dataset:
     """An endless, seeded, shuffled stream of full (inputs, targets) batches.

@@ -105,7 +105,8 @@ class ModernRun:
 def train(data: input_data.Arrays, hyper: Hyperparameters = Hyperparameters(),
           options: TrainingOptions = IDIOMATIC, *, seed: int = 0,
           variant: Variant = Variant(), initial_weights=None, batches=None,
-          steps_per_epoch=None, steps_per_call=1, log=print, show_progress=None) -> ModernRun:
+          batch_indices=None, steps_per_epoch=None, steps_per_call=1, log=print,
+          show_progress=None) -> ModernRun:
     """Train with a custom loop; print the original's epoch lines.
 
     `options` (`modern/options.py`) chooses the bias layer, the optimizer,
@@ -117,10 +118,14 @@ def train(data: input_data.Arrays, hyper: Hyperparameters = Hyperparameters(),
     overhead; a NaN/Inf loss is then detected at the end of the call that
     produced it.
 
-    `batches`, if given, is the exact sequence of float32 batches to use
-    (compare.py passes TF1's `next_batch` order), each a clean batch or an
-    (inputs, targets) pair (denoising: corrupted, clean); otherwise a seeded
-    tf.data pipeline over `data.train_images`. `initial_weights` (original
+    `batches`, if given, is the exact sequence of float32 batches to use,
+    each a clean batch or an (inputs, targets) pair (denoising: corrupted,
+    clean); `batch_indices` the same as index arrays into
+    `data.train_images` (not for denoising), which the in-graph loop
+    gathers from a resident copy of the training set (the fast path;
+    compare.py passes TF1's `next_batch` order this way); otherwise a seeded
+    tf.data pipeline over `data.train_images` (as indices when the loop is
+    in-graph and the variant is not denoising: the same order). `initial_weights` (original
     names, e.g. legacy's `LegacyRun.initial_weights`) replace the seeded
     start. `show_progress` draws a Keras progress bar per epoch; by default
     only when stdout is a terminal.
@@ -130,27 +135,42 @@ def train(data: input_data.Arrays, hyper: Hyperparameters = Hyperparameters(),
         checkpoints.set_original_weights(model, initial_weights)
     optimizer = make_optimizer(hyper, options)
     loss_fn = loss_function(options)
-    if steps_per_call > 1:
+    if batches is not None and batch_indices is not None:
+        raise ValueError("give batches or batch_indices, not both")
+    if batch_indices is not None and variant.denoising:
+        raise ValueError("the denoising variant corrupts each batch: give batches")
+    if batches is None and batch_indices is None and steps_per_call > 1 and \
+            not variant.denoising:
+        batch_indices = (indices.numpy() for indices in input_data.make_index_dataset(
+            len(data.train_images), hyper.batch_size, seed))
+    if batch_indices is not None:
+        train_indexed = make_multi_step(model, optimizer, loss_fn, options.jit_compile,
+                                        images=data.train_images)
+        index_iterator = iter(batch_indices)
+    elif steps_per_call > 1:
         train_steps = make_multi_step(model, optimizer, loss_fn, options.jit_compile)
     else:
         train_step = make_train_step(model, optimizer, loss_fn, options.jit_compile)
     total_batch = steps_per_epoch or int(len(data.train_images) / hyper.batch_size)
     if total_batch < 1:
         raise ValueError(f"{len(data.train_images)} training images make no batch of {hyper.batch_size}")
-    if batches is None:
+    if batches is None and batch_indices is None:
         batches = input_data.make_dataset(data.train_images, hyper.batch_size, seed,
                                           variant, seed)
-    batch_iterator = iter(batches)
+    batch_iterator = iter(batches) if batches is not None else None
     if show_progress is None:
         show_progress = sys.stdout.isatty()
     initial = checkpoints.get_original_weights(model)
     step_losses, epoch_costs = [], []
 
-    def next_pair():
+    def next_from(iterator):
         try:
-            batch = next(batch_iterator)
+            return next(iterator)
         except StopIteration:
             raise ValueError(f"batches ran out after {len(step_losses)} steps") from None
+
+    def next_pair():
+        batch = next_from(batch_iterator)
         return batch if isinstance(batch, tuple) else (batch, batch)
 
     started = time.perf_counter()
@@ -158,8 +178,12 @@ def train(data: input_data.Arrays, hyper: Hyperparameters = Hyperparameters(),
         progress = keras.utils.Progbar(total_batch) if show_progress else None
         done = 0
         while done < total_batch:
-            if steps_per_call > 1:  # a chunk never crosses an epoch's end
-                pairs = [next_pair() for _ in range(min(steps_per_call, total_batch - done))]
+            count = min(steps_per_call, total_batch - done)  # a chunk ends with its epoch
+            if batch_indices is not None:
+                chunk = np.stack([next_from(index_iterator) for _ in range(count)])
+                costs = train_indexed(chunk.astype(np.int32)).numpy()
+            elif steps_per_call > 1:
+                pairs = [next_pair() for _ in range(count)]
                 inputs = tf.constant(np.stack([np.asarray(p[0]) for p in pairs]))
                 targets = inputs if all(p[0] is p[1] for p in pairs) else \
                     tf.constant(np.stack([np.asarray(p[1]) for p in pairs]))

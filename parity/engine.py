@@ -191,14 +191,21 @@ def run_modern(experiment: Experiment, seed: int, mode: str,
     hyper = perturbation.apply_hyperparameters(experiment.hyper)
     arrays = perturbation.apply_data(experiment.arrays)
     initial = modern_start(perturbation, hyper, seed, legacy_run)
-    batches = None  # modern's own tf.data order
-    if perturbation.order == "tf1":
+    batches = indices = None  # modern's own tf.data order
+    if perturbation.order == "tf1" and experiment.variant.denoising:
         batches = tf1_batches(arrays.train_images, hyper.batch_size, experiment.total_steps,
                               seed, experiment.variant)
+    elif perturbation.order == "tf1":
+        from legacy.input_data import tf1_batch_indices
+        indices = tf1_batch_indices(len(arrays.train_images), hyper.batch_size,
+                                    experiment.total_steps, seed)
+    # The in-graph loop, an epoch per call: bit-identical to the per-step
+    # loop (tests/test_modern_ladder.py), without a Python round trip per step.
     return run_side(lambda: training.train(
         arrays, hyper, perturbation.apply_options(options.PRESETS[mode]), seed=seed,
         variant=experiment.variant, initial_weights=initial, batches=batches,
-        steps_per_epoch=experiment.steps_per_epoch, show_progress=False,
+        batch_indices=indices, steps_per_epoch=experiment.steps_per_epoch,
+        steps_per_call=experiment.steps_per_epoch, show_progress=False,
         log=lambda line: log(f"[modern seed {seed}] {line}")))
 
 

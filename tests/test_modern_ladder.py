@@ -122,6 +122,27 @@ def test_fit_with_shuffle_false_equals_the_custom_loop(arrays, legacy_50):
     assert np.asarray(fit_losses, np.float32).tobytes() == legacy_50.step_losses[:20].tobytes()
 
 
+@pytest.mark.parametrize("options", [EXACT, IDIOMATIC], ids=["exact", "idiomatic"])
+def test_the_in_graph_default_trains_exactly_as_the_per_step_loop(arrays, options):
+    # In-graph: batches gathered from the resident training set by index, in
+    # the tf.data order; per step: the tf.data pipeline's own batches.
+    hyper = Hyperparameters(training_epochs=2)
+    runs = [training.train(arrays, hyper, options, seed=SEED, steps_per_epoch=25,
+                           steps_per_call=calls, log=lambda line: None, show_progress=False)
+            for calls in (25, 1)]
+    assert runs[0].step_losses.tobytes() == runs[1].step_losses.tobytes()
+    assert all(runs[0].final_weights[k].tobytes() == runs[1].final_weights[k].tobytes()
+               for k in runs[1].final_weights)
+
+
+def test_index_batches_follow_the_tf_data_order(arrays):
+    images = arrays.train_images
+    pipeline = [x.numpy() for x, _ in input_data.make_dataset(images, 256, 3).take(20)]
+    indexed = [images[i.numpy()] for i in input_data.make_index_dataset(len(images), 256,
+                                                                        3).take(20)]
+    assert all(np.array_equal(a, b) for a, b in zip(pipeline, indexed))
+
+
 def test_standalone_tf_data_pipeline_is_seeded(arrays):
     def take(seed):
         return [(x.numpy(), y.numpy())
