@@ -122,7 +122,8 @@ def test_fit_with_shuffle_false_equals_the_custom_loop(arrays, legacy_50):
     assert np.asarray(fit_losses, np.float32).tobytes() == legacy_50.step_losses[:20].tobytes()
 
 
-@pytest.mark.parametrize("options", [EXACT, IDIOMATIC], ids=["exact", "idiomatic"])
+@pytest.mark.parametrize("options", [EXACT, pytest.param(IDIOMATIC, marks=pytest.mark.slow)],
+                         ids=["exact", "idiomatic"])
 def test_the_in_graph_default_trains_exactly_as_the_per_step_loop(arrays, options):
     # In-graph: batches gathered from the resident training set by index, in
     # the tf.data order; per step: the tf.data pipeline's own batches.
@@ -161,7 +162,7 @@ def test_test_cost_and_reconstructions_match_legacy_exactly(arrays, legacy_50):
     assert modern.test_reconstructions.tobytes() == legacy_50.test_reconstructions.tobytes()
 
 
-@pytest.mark.parametrize("variant_name", ["deep", "sparse"])
+@pytest.mark.parametrize("variant_name", ["deep", pytest.param("sparse", marks=pytest.mark.slow)])
 def test_in_graph_loop_is_bit_identical_to_legacy(arrays, variant_name):
     from common.variants import Variant
     variant = Variant(variant_name)
