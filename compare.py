@@ -89,8 +89,8 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     started_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     hyper = cli.hyperparameters_from(args)
-    experiment = engine.make_experiment(loaded.raw, loaded.source.validation_size, hyper, variant,
-                                 loaded.steps_per_epoch, data_seed=args.seed)
+    experiment = engine.make_experiment(loaded.raw, loaded.source.validation_size, hyper,
+                                        variant, loaded.steps_per_epoch, data_seed=args.seed)
     if loaded.explanation:
         log(loaded.explanation)
     perturbation = PERTURBATIONS[args.perturb] if args.perturb else NONE

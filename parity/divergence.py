@@ -169,8 +169,8 @@ def localize(replay: Replay, loss_step: int) -> dict:
         record["verdict"] = f"step {at} traced identically on both sides"
         return record
     record["first"] = differing[0]
-    record["others"] = dict(collections.Counter(d["kind"] for d in differing[1:]))
-    record["others"] = {kind: record["others"][kind] for kind in KINDS if kind in record["others"]}
+    counts = collections.Counter(d["kind"] for d in differing[1:])
+    record["others"] = {kind: counts[kind] for kind in KINDS if kind in counts}
     by_key = {side: {(t.kind, t.name): t.value for t in trace} for side, trace in traces.items()}
     record["referee"] = referee_distances(differing, by_key, referees(
         replay, legacy_state if step else None, at, by_key))

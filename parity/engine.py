@@ -136,16 +136,36 @@ def modern_start(perturbation: Perturbation, hyper, seed: int, legacy_run):
     return None
 
 
+class ModernSetup(NamedTuple):
+    """The modern side as a mode and a perturbation make it."""
+
+    hyper: Hyperparameters
+    arrays: object           # modern.input_data.Arrays it trains and is tested on
+    options: object          # modern.options.TrainingOptions
+    initial: dict | None     # initial weights by original name; None: its own seeded ones
+
+
+def modern_setup(experiment: Experiment, seed: int, mode: str, perturbation: Perturbation,
+                 legacy_run) -> ModernSetup:
+    """One definition for training (`run_modern`) and the replay
+    (`make_replay`), which must set the modern side up alike."""
+    from modern import options
+    hyper = perturbation.apply_hyperparameters(experiment.hyper)
+    return ModernSetup(hyper, perturbation.apply_data(experiment.arrays),
+                       perturbation.apply_options(options.PRESETS[mode]),
+                       modern_start(perturbation, hyper, seed, legacy_run))
+
+
 def make_replay(experiment: Experiment, seed: int, mode: str, perturbation: Perturbation,
                 legacy_run, steps: int):
     """Both sides set up as `compare_seed` trained them, to be stepped one
     step at a time for `steps` steps (parity/divergence.py)."""
     from legacy.steps import LegacyStepper
-    from modern import input_data, options
+    from modern import input_data
     from modern.steps import ModernStepper
     from parity.divergence import Replay
-    hyper = perturbation.apply_hyperparameters(experiment.hyper)
-    arrays = perturbation.apply_data(experiment.arrays)
+    setup = modern_setup(experiment, seed, mode, perturbation, legacy_run)
+    arrays = setup.arrays
     variant, batch_size = experiment.variant, experiment.hyper.batch_size
 
     def pairs(batches):
@@ -160,8 +180,7 @@ def make_replay(experiment: Experiment, seed: int, mode: str, perturbation: Pert
         modern_batches = [(x.numpy(), y.numpy() if variant.denoising else None)
                           for x, y in stream.take(steps)]
     legacy = LegacyStepper(experiment.hyper, variant, legacy_run.initial_weights)
-    modern = ModernStepper(hyper, variant, perturbation.apply_options(options.PRESETS[mode]),
-                           modern_start(perturbation, hyper, seed, legacy_run), seed=seed)
+    modern = ModernStepper(setup.hyper, variant, setup.options, setup.initial, seed=seed)
     return Replay(legacy, modern, legacy_batches, modern_batches, experiment.hyper, variant)
 
 
@@ -187,10 +206,9 @@ def run_modern(experiment: Experiment, seed: int, mode: str,
     tf.random_normal ops) and trains on legacy's batches, unless the
     perturbation says otherwise or legacy stopped before (`legacy_run` None).
     """
-    from modern import options, training
-    hyper = perturbation.apply_hyperparameters(experiment.hyper)
-    arrays = perturbation.apply_data(experiment.arrays)
-    initial = modern_start(perturbation, hyper, seed, legacy_run)
+    from modern import training
+    setup = modern_setup(experiment, seed, mode, perturbation, legacy_run)
+    hyper, arrays = setup.hyper, setup.arrays
     batches = indices = None  # modern's own tf.data order
     if perturbation.order == "tf1" and experiment.variant.denoising:
         batches = tf1_batches(arrays.train_images, hyper.batch_size, experiment.total_steps,
@@ -202,8 +220,8 @@ def run_modern(experiment: Experiment, seed: int, mode: str,
     # The in-graph loop, an epoch per call: bit-identical to the per-step
     # loop (tests/test_modern_ladder.py), without a Python round trip per step.
     return run_side(lambda: training.train(
-        arrays, hyper, perturbation.apply_options(options.PRESETS[mode]), seed=seed,
-        variant=experiment.variant, initial_weights=initial, batches=batches,
+        arrays, hyper, setup.options, seed=seed,
+        variant=experiment.variant, initial_weights=setup.initial, batches=batches,
         batch_indices=indices, steps_per_epoch=experiment.steps_per_epoch,
         steps_per_call=experiment.steps_per_epoch, show_progress=False,
         log=lambda line: log(f"[modern seed {seed}] {line}")))

@@ -25,9 +25,10 @@ def _sigmoid(z):
 
 
 def reference_step(state, inputs, targets, hyper, variant) -> dict:
-    """{trace name: float64 array} for every computed tensor of one step
-    (activations, losses, gradients, slots, updates, weights) from `state`
-    on (inputs, targets); targets None means the inputs."""
+    """{trace name: float64 array} for the forward and backward pass of one
+    step (activations, losses, and gradients under "name@gradient") from
+    `state` on (inputs, targets); targets None means the inputs. Adam's
+    part is `reference_adam`, given whichever gradients it should judge."""
     x = np.asarray(inputs, np.float64)
     t = x if targets is None else np.asarray(targets, np.float64)
     W = {name: np.asarray(state.weights[name], np.float64) for name in PARAMETER_NAMES}
@@ -76,7 +77,6 @@ def reference_step(state, inputs, targets, hyper, variant) -> dict:
         gradients[bias] = dz.sum(axis=0)
         upstream = dz @ W[weight].T
     out.update({name + "@gradient": g for name, g in gradients.items()})
-    out.update(reference_adam(state, gradients, hyper))
     return out
 
 

@@ -45,7 +45,6 @@ EQUIVALENCE_MARGINS = {
 # 90% confidence interval: TOST at the 5% level on each side.
 TOST_ALPHA = 0.05
 STATISTICAL_METRICS = tuple(EQUIVALENCE_MARGINS)
-OUTCOMES = ("equivalent", "different", "inconclusive")
 
 
 
