@@ -79,6 +79,13 @@ def raise_if_interrupted() -> None:
         raise Interrupted(pending)
 
 
+def post_interrupt(signum: int) -> None:
+    """Leave a SIGINT/SIGTERM waiting for the next safe point again: a thread
+    that took one with `raise_if_interrupted` passes it on this way, so
+    that another thread working beside it stops too."""
+    _deferral["pending"] = signum
+
+
 def _current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

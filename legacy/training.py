@@ -62,7 +62,7 @@ def save_checkpoint(saver, sess, checkpoint_path: str) -> None:
 def train(mnist, hyper: Hyperparameters = Hyperparameters(), *, graph_seed=None,
           data_seed=None, initial_weights=None, steps_per_epoch=None,
           checkpoint_path=None, variant: Variant = Variant(), noise_seed=None,
-          log=print) -> LegacyRun:
+          log=print, on_initialized=None) -> LegacyRun:
     """Run the original training loop and return what a comparison needs.
 
     `mnist` is `read_data_sets(...)`'s result with an unused `train` set.
@@ -74,7 +74,8 @@ def train(mnist, hyper: Hyperparameters = Hyperparameters(), *, graph_seed=None,
     a `tf.compat.v1.train.Saver` saves the trained graph (as a TF1 user
     would have). `variant` picks deep (the original), sparse or denoising;
     `noise_seed` keys the denoising corruption (default: data_seed, else 0).
-    `log` receives the printed lines.
+    `log` receives the printed lines. `on_initialized`, if given, is called
+    with the initial weights (original names) before the first step.
     """
     parts = build_graph(hyper, graph_seed, initial_weights, variant)
     cost, optimizer = parts.cost, parts.optimizer
@@ -95,6 +96,10 @@ def train(mnist, hyper: Hyperparameters = Hyperparameters(), *, graph_seed=None,
     with tf.compat.v1.Session(graph=parts.graph) as sess:
         sess.run(parts.init)
         initial = sess.run({**parts.weights, **parts.biases})
+        if on_initialized is not None:
+            # DEPARTURE: lets a comparison start the other side from these
+            # values while this loop trains (parity/concurrency.py).
+            on_initialized(initial)
         for epoch in range(hyper.training_epochs):
             for i in range(total_batch):
                 batch_xs, batch_ys = mnist.train.next_batch(batch_size)  # max(x) = 1, min(x) = 0

@@ -1,5 +1,7 @@
-"""The comparison engine: both sides trained from the same seed, start and
-batches, and one seed's record (losses, codes, metrics, reasons).
+"""The comparison engine: the experiment (settings and data, read once),
+one seed's comparison (both sides trained by parity/sides.py, then losses,
+codes, metrics, reasons) and the step-by-step replay that explains a
+mismatch.
 
 `compare.py` is its command line. Only this package imports both
 implementations; neither `legacy/` nor `modern/` knows of the other.
@@ -7,7 +9,6 @@ implementations; neither `legacy/` nor `modern/` knows of the other.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import functools
 import time
@@ -17,15 +18,25 @@ import numpy as np
 
 from common import cli
 from common.config import Hyperparameters
-from common.errors import DataError, NonFiniteLoss
+from common.errors import DataError
 from common.variants import Variant
+from parity import sides
 from parity.perturbations import NONE, Perturbation
+from parity.sides import SideResult
 
 MODES = ("exact", "idiomatic")  # the presets of modern/options.py
 
 
 def configure_tensorflow(device: str) -> dict:
-    """Determinism on, XLA off, TF32 off; hide GPUs for --device cpu."""
+    """Determinism on, XLA off, TF32 off; hide GPUs for --device cpu.
+
+    The thread pools stay TensorFlow's defaults, shared by both sides,
+    which train at the same time (parity/sides.py). Measured on 2 cores,
+    3 interleaved rounds of the default comparison: giving each device its
+    own pool (TF_OVERRIDE_GLOBAL_THREADPOOL) with the modern side on one
+    intra-op thread took 22.5/23.0/25.7 s against 21.9/23.9/26.8 s: no
+    gain worth a second thread configuration.
+    """
     cli.quiet_tensorflow_logs()
     import tensorflow as tf
 
@@ -39,8 +50,11 @@ def configure_tensorflow(device: str) -> dict:
     tf.config.optimizer.set_jit(False)
     name = tf.config.experimental.get_device_details(gpus[0]).get("device_name", "GPU") \
         if device == "gpu" else "CPU"
+    threads = {"sides": "concurrent",  # 0: TensorFlow's default (one per core)
+               "intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
+               "inter_op": tf.config.threading.get_inter_op_parallelism_threads()}
     return {"device": device, "device_name": name, "op_determinism": True,
-            "tensor_float_32": False, "xla": False}
+            "tensor_float_32": False, "xla": False, "threads": threads}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,84 +92,6 @@ def make_experiment(raw, validation_size, hyper, variant, steps_per_epoch=None,
     return Experiment(hyper, variant, mnist, arrays, steps)
 
 
-class SideResult(NamedTuple):
-    """One side's training: its run, or why it stopped, and how long it took."""
-
-    run: object | None       # LegacyRun / ModernRun; None when training stopped
-    failure: str | None      # the NaN/Inf message
-    seconds: float
-    failed_at: int | None = None  # the step whose loss was NaN/Inf
-
-
-def run_side(train) -> SideResult:
-    """Call a side's train(); a NaN/Inf loss becomes a recorded failure."""
-    started = time.perf_counter()
-    try:
-        return SideResult(train(), None, time.perf_counter() - started)
-    except NonFiniteLoss as error:
-        return SideResult(None, str(error), time.perf_counter() - started, error.step)
-
-
-def run_legacy(experiment: Experiment, seed: int, log=print) -> SideResult:
-    """The original loop, numpy's RNG and the graph seeded with `seed`."""
-    from legacy import training
-    fresh = experiment.mnist._replace(train=copy.copy(experiment.mnist.train))  # unread
-    return run_side(lambda: training.train(
-        fresh, experiment.hyper, graph_seed=seed, data_seed=seed, noise_seed=seed,
-        steps_per_epoch=experiment.steps_per_epoch, variant=experiment.variant,
-        log=lambda line: log(f"[legacy seed {seed}] {line}")))
-
-
-def keras_default_start(hyper, seed):
-    """Initial weights as stock Dense layers draw them: glorot_uniform, zeros."""
-    import keras
-
-    from legacy.autoencoder import parameter_shapes
-    glorot = keras.initializers.GlorotUniform(seed=seed)
-    return {name: glorot(shape).numpy() if len(shape) == 2 else np.zeros(shape, np.float32)
-            for name, shape in parameter_shapes(hyper).items()}
-
-
-def tf1_batches(images, batch_size, steps, seed, variant):
-    """Legacy's exact batch sequence for the modern side; for the denoising
-    variant (corrupted, clean) pairs with legacy's noise (keyed by seed, step)."""
-    from common.variants import corrupt
-    from legacy.input_data import tf1_batch_indices
-    for step, index in enumerate(tf1_batch_indices(len(images), batch_size, steps, seed)):
-        batch = images[index]
-        yield (corrupt(batch, variant.noise, variant.level, seed, step), batch) \
-            if variant.denoising else batch
-
-
-def modern_start(perturbation: Perturbation, hyper, seed: int, legacy_run):
-    """The modern side's initial weights (None: its own seeded ones)."""
-    if perturbation.start == "keras-default":
-        return keras_default_start(hyper, seed)
-    if perturbation.start == "legacy" and legacy_run is not None:
-        return legacy_run.initial_weights
-    return None
-
-
-class ModernSetup(NamedTuple):
-    """The modern side as a mode and a perturbation make it."""
-
-    hyper: Hyperparameters
-    arrays: object           # modern.input_data.Arrays it trains and is tested on
-    options: object          # modern.options.TrainingOptions
-    initial: dict | None     # initial weights by original name; None: its own seeded ones
-
-
-def modern_setup(experiment: Experiment, seed: int, mode: str, perturbation: Perturbation,
-                 legacy_run) -> ModernSetup:
-    """One definition for training (`run_modern`) and the replay
-    (`make_replay`), which must set the modern side up alike."""
-    from modern import options
-    hyper = perturbation.apply_hyperparameters(experiment.hyper)
-    return ModernSetup(hyper, perturbation.apply_data(experiment.arrays),
-                       perturbation.apply_options(options.PRESETS[mode]),
-                       modern_start(perturbation, hyper, seed, legacy_run))
-
-
 def make_replay(experiment: Experiment, seed: int, mode: str, perturbation: Perturbation,
                 legacy_run, steps: int):
     """Both sides set up as `compare_seed` trained them, to be stepped one
@@ -164,17 +100,17 @@ def make_replay(experiment: Experiment, seed: int, mode: str, perturbation: Pert
     from modern import input_data
     from modern.steps import ModernStepper
     from parity.divergence import Replay
-    setup = modern_setup(experiment, seed, mode, perturbation, legacy_run)
+    from parity.sides import modern_setup, tf1_batches, tf1_order
+    setup = modern_setup(experiment, seed, mode, perturbation, legacy_run.initial_weights)
     arrays = setup.arrays
     variant, batch_size = experiment.variant, experiment.hyper.batch_size
 
     def pairs(batches):
         return [batch if isinstance(batch, tuple) else (batch, None) for batch in batches]
-    legacy_batches = pairs(tf1_batches(experiment.arrays.train_images, batch_size, steps, seed,
-                                       variant))
+    order = tf1_order(len(experiment.arrays.train_images), batch_size, steps, seed)
+    legacy_batches = pairs(tf1_batches(experiment.arrays.train_images, order, seed, variant))
     if perturbation.order == "tf1":
-        modern_batches = pairs(tf1_batches(arrays.train_images, batch_size, steps, seed,
-                                           variant))
+        modern_batches = pairs(tf1_batches(arrays.train_images, order, seed, variant))
     else:
         stream = input_data.make_dataset(arrays.train_images, batch_size, seed, variant, seed)
         modern_batches = [(x.numpy(), y.numpy() if variant.denoising else None)
@@ -194,37 +130,6 @@ def explain(experiment: Experiment, seed: int, mode: str, perturbation: Perturba
         return localize(replay, loss_step)
     finally:
         replay.legacy.close()
-
-
-def run_modern(experiment: Experiment, seed: int, mode: str,
-               perturbation: Perturbation = NONE, legacy_run=None, log=print) -> SideResult:
-    """The modern side in `mode`'s preset, changed as `perturbation` says.
-
-    It starts from `legacy_run`'s initial values (same start: the
-    alternative, the same stateless seeded init on both sides, would move
-    legacy's init away from the original's tf.truncated_normal and
-    tf.random_normal ops) and trains on legacy's batches, unless the
-    perturbation says otherwise or legacy stopped before (`legacy_run` None).
-    """
-    from modern import training
-    setup = modern_setup(experiment, seed, mode, perturbation, legacy_run)
-    hyper, arrays = setup.hyper, setup.arrays
-    batches = indices = None  # modern's own tf.data order
-    if perturbation.order == "tf1" and experiment.variant.denoising:
-        batches = tf1_batches(arrays.train_images, hyper.batch_size, experiment.total_steps,
-                              seed, experiment.variant)
-    elif perturbation.order == "tf1":
-        from legacy.input_data import tf1_batch_indices
-        indices = tf1_batch_indices(len(arrays.train_images), hyper.batch_size,
-                                    experiment.total_steps, seed)
-    # The in-graph loop, an epoch per call: bit-identical to the per-step
-    # loop (tests/test_modern_ladder.py), without a Python round trip per step.
-    return run_side(lambda: training.train(
-        arrays, hyper, setup.options, seed=seed,
-        variant=experiment.variant, initial_weights=setup.initial, batches=batches,
-        batch_indices=indices, steps_per_epoch=experiment.steps_per_epoch,
-        steps_per_call=experiment.steps_per_epoch, show_progress=False,
-        log=lambda line: log(f"[modern seed {seed}] {line}")))
 
 
 def side_summary(side: SideResult, labels, clusters, baseline: float) -> dict:
@@ -258,8 +163,7 @@ def compare_seed(experiment: Experiment, seed: int, mode: str,
     standard; when their losses differ and `explain_step`, find where the
     difference was born (the record's `divergence`, else None)."""
     from parity import metrics, verdict
-    legacy = run_legacy(experiment, seed, log)
-    modern = run_modern(experiment, seed, mode, perturbation, legacy.run, log)
+    legacy, modern = sides.train_both(experiment, seed, mode, perturbation, log)
     empty = np.zeros(0, np.float32)
     losses = verdict.compare_losses(legacy.run.step_losses if legacy.run else empty,
                                     modern.run.step_losses if modern.run else empty)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from parity import engine
+from parity import engine, sides
 from common import sources
 from parity import verdict
 from common.config import Hyperparameters
@@ -81,12 +81,12 @@ def trap_experiment():
 def trap_legacy(trap_experiment):
     """One legacy run, shared by every trap (legacy is never perturbed)."""
     with configured_as_compare():
-        return engine.run_legacy(trap_experiment, seed=0, log=lambda line: None).run
+        return sides.run_legacy(trap_experiment, seed=0, log=lambda line: None).run
 
 
 def first_differing_step(experiment, legacy, perturbation):
     with configured_as_compare():
-        modern = engine.run_modern(experiment, 0, "exact", perturbation, legacy,
+        modern = sides.run_modern(experiment, 0, "exact", perturbation, legacy.initial_weights,
                                     log=lambda line: None)
     return verdict.compare_losses(legacy.step_losses, modern.run.step_losses)[
         "first_differing_step"]

@@ -23,7 +23,7 @@ from common import sources  # noqa: E402
 from common.config import Hyperparameters  # noqa: E402
 from common.files import atomic_path  # noqa: E402
 from common.variants import Variant  # noqa: E402
-from parity import engine, verdict  # noqa: E402
+from parity import engine, sides, verdict  # noqa: E402
 from parity.perturbations import PERTURBATIONS  # noqa: E402
 
 MIGRATION = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
@@ -43,8 +43,8 @@ def trap_experiment():
 
 def localize(experiment, legacy_run, name) -> dict:
     """The divergence record of one perturbation (None: losses identical)."""
-    modern = engine.run_modern(experiment, SEED, "exact", PERTURBATIONS[name], legacy_run,
-                               log=lambda line: None)
+    modern = sides.run_modern(experiment, SEED, "exact", PERTURBATIONS[name],
+                              legacy_run.initial_weights, log=lambda line: None)
     loss_step = verdict.compare_losses(legacy_run.step_losses,
                                        modern.run.step_losses)["first_differing_step"]
     if loss_step is None:
@@ -95,7 +95,7 @@ def main(argv=None) -> int:
     experiment = trap_experiment()
     with op_determinism_restored():
         engine.configure_tensorflow("cpu")
-        legacy_run = engine.run_legacy(experiment, SEED, log=lambda line: None).run
+        legacy_run = sides.run_legacy(experiment, SEED, log=lambda line: None).run
         rows = {}
         for name in PERTURBATIONS:
             rows[name] = localize(experiment, legacy_run, name)

@@ -1,0 +1,159 @@
+"""Each side of a comparison trained as the comparison needs it: legacy's
+original loop, the modern side as a mode and a perturbation set it up, and
+both at once (`train_both`).
+
+The modern side starts from legacy's initial values (same start: the
+alternative, the same stateless seeded init on both sides, would move
+legacy's init away from the original's tf.truncated_normal and
+tf.random_normal ops) and trains on legacy's batches, unless the
+perturbation says otherwise.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import NamedTuple
+
+import numpy as np
+
+from common.config import Hyperparameters
+from common.errors import NonFiniteLoss
+from parity import concurrency
+from parity.perturbations import NONE, Perturbation
+
+
+class SideResult(NamedTuple):
+    """One side's training: its run, or why it stopped, and how long it took."""
+
+    run: object | None       # LegacyRun / ModernRun; None when training stopped
+    failure: str | None      # the NaN/Inf message
+    seconds: float
+    failed_at: int | None = None  # the step whose loss was NaN/Inf
+
+
+def run_side(train) -> SideResult:
+    """Call a side's train(); a NaN/Inf loss becomes a recorded failure."""
+    started = time.perf_counter()
+    try:
+        return SideResult(train(), None, time.perf_counter() - started)
+    except NonFiniteLoss as error:
+        return SideResult(None, str(error), time.perf_counter() - started, error.step)
+
+
+def run_legacy(experiment, seed: int, log=print, on_initialized=None) -> SideResult:
+    """The original loop, numpy's RNG and the graph seeded with `seed`;
+    `on_initialized(initial weights)` is called before the first step."""
+    import copy
+
+    from legacy import training
+    fresh = experiment.mnist._replace(train=copy.copy(experiment.mnist.train))  # unread
+    return run_side(lambda: training.train(
+        fresh, experiment.hyper, graph_seed=seed, data_seed=seed, noise_seed=seed,
+        steps_per_epoch=experiment.steps_per_epoch, variant=experiment.variant,
+        log=lambda line: log(f"[legacy seed {seed}] {line}"), on_initialized=on_initialized))
+
+
+def keras_default_start(hyper, seed):
+    """Initial weights as stock Dense layers draw them: glorot_uniform, zeros."""
+    import keras
+
+    from legacy.autoencoder import parameter_shapes
+    glorot = keras.initializers.GlorotUniform(seed=seed)
+    return {name: glorot(shape).numpy() if len(shape) == 2 else np.zeros(shape, np.float32)
+            for name, shape in parameter_shapes(hyper).items()}
+
+
+def tf1_order(num_examples: int, batch_size: int, steps: int, seed: int) -> list:
+    """Legacy's batches as example indices (TF1's next_batch order).
+
+    It draws from numpy's global RNG, as legacy's own loop does: call it
+    before, never beside, a legacy run.
+    """
+    from legacy.input_data import tf1_batch_indices
+    return tf1_batch_indices(num_examples, batch_size, steps, seed)
+
+
+def tf1_batches(images, order, seed, variant):
+    """The batches of `order` (tf1_order); for the denoising variant
+    (corrupted, clean) pairs with legacy's noise (keyed by seed, step)."""
+    from common.variants import corrupt
+    for step, index in enumerate(order):
+        batch = images[index]
+        yield (corrupt(batch, variant.noise, variant.level, seed, step), batch) \
+            if variant.denoising else batch
+
+
+def modern_start(perturbation: Perturbation, hyper, seed: int, legacy_initial):
+    """The modern side's initial weights (None: its own seeded ones)."""
+    if perturbation.start == "keras-default":
+        return keras_default_start(hyper, seed)
+    if perturbation.start == "legacy":
+        return legacy_initial
+    return None
+
+
+class ModernSetup(NamedTuple):
+    """The modern side as a mode and a perturbation make it."""
+
+    hyper: Hyperparameters
+    arrays: object           # modern.input_data.Arrays it trains and is tested on
+    options: object          # modern.options.TrainingOptions
+    initial: dict | None     # initial weights by original name; None: its own seeded ones
+
+
+def modern_setup(experiment, seed: int, mode: str, perturbation: Perturbation,
+                 legacy_initial) -> ModernSetup:
+    """One definition for training (`run_modern`) and the replay
+    (`engine.make_replay`), which must set the modern side up alike."""
+    from modern import options
+    hyper = perturbation.apply_hyperparameters(experiment.hyper)
+    return ModernSetup(hyper, perturbation.apply_data(experiment.arrays),
+                       perturbation.apply_options(options.PRESETS[mode]),
+                       modern_start(perturbation, hyper, seed, legacy_initial))
+
+
+def run_modern(experiment, seed: int, mode: str, perturbation: Perturbation = NONE,
+               legacy_initial=None, log=print, order=None) -> SideResult:
+    """The modern side in `mode`'s preset, changed as `perturbation` says,
+    from `legacy_initial` (legacy's initial weights; None: its own seeded
+    ones) on legacy's batches, `order` (tf1_order; drawn here if None)."""
+    from modern import training
+    setup = modern_setup(experiment, seed, mode, perturbation, legacy_initial)
+    hyper, arrays = setup.hyper, setup.arrays
+    batches = indices = None  # modern's own tf.data order
+    if perturbation.order == "tf1":
+        if order is None:
+            order = tf1_order(len(arrays.train_images), hyper.batch_size,
+                              experiment.total_steps, seed)
+        if experiment.variant.denoising:
+            batches = tf1_batches(arrays.train_images, order, seed, experiment.variant)
+        else:
+            indices = order
+    # The in-graph loop, an epoch per call: bit-identical to the per-step
+    # loop (tests/test_modern_ladder.py), without a Python round trip per step.
+    return run_side(lambda: training.train(
+        arrays, hyper, setup.options, seed=seed,
+        variant=experiment.variant, initial_weights=setup.initial, batches=batches,
+        batch_indices=indices, steps_per_epoch=experiment.steps_per_epoch,
+        steps_per_call=experiment.steps_per_epoch, show_progress=False,
+        log=lambda line: log(f"[modern seed {seed}] {line}")))
+
+
+def train_both(experiment, seed: int, mode: str, perturbation: Perturbation = NONE,
+               log=print) -> tuple[SideResult, SideResult]:
+    """(legacy, modern): legacy in this thread, the modern side in a worker
+    thread from the moment legacy's initial weights exist (on 2 cores the
+    two loops overlap; the results are those of running them one after the
+    other, bit for bit: tests/test_concurrency.py)."""
+    order = None
+    if perturbation.order == "tf1":  # drawn now: legacy's loop reseeds numpy's RNG
+        order = tf1_order(len(experiment.arrays.train_images), experiment.hyper.batch_size,
+                          experiment.total_steps, seed)
+    with concurrency.worker_scope() as workers:
+        def start_modern(initial):
+            workers.append(concurrency.Worker(lambda: run_modern(
+                experiment, seed, mode, perturbation, initial, log, order),
+                name=f"modern seed {seed}").start())
+        legacy = run_legacy(experiment, seed, log, on_initialized=start_modern)
+        modern = workers[0].join()
+    return legacy, modern
