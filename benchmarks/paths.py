@@ -1,117 +1,128 @@
-"""The four training paths, each timed on the same batches in the same order.
+"""The training paths a benchmark round runs, each on TF1's batch order.
 
-Each `time_*` function trains `warmup` steps, then `repeats` timed runs of
-`steps` steps, and returns the steps per second of each timed run. The
-batches are TF1's `next_batch` order (legacy.input_data.tf1_batch_indices), prepared
-before timing, so every path does the same work.
+Every path is built from one `Setup` (hyperparameters, the training set,
+the batches' indices per round, the shared initial weights) and becomes a
+function `run(round)` that trains that round's `steps` steps. Keras `fit`
+is different: it is called once for all rounds, the way users call it,
+and reports each epoch's time from a callback (`FitPath`).
 """
 
 from __future__ import annotations
 
-import time
+import dataclasses
 
 import numpy as np
 
+DESCRIPTIONS = {
+    "legacy": "the original loop: one Session.run([optimizer, cost], feed_dict) per batch",
+    "modern_step": "modern exact: a tf.function step called per batch, loss fetched",
+    "modern_in_graph": "modern exact: the loop inside one tf.function call per round, "
+                       "training set resident, batches gathered in the graph",
+    "idiomatic_in_graph": "idiomatic model (stock Dense, Keras Adam), the same in-graph loop",
+    "keras_fit": "idiomatic model, model.fit over whole epochs (shuffle on, an epoch per "
+                 "compiled call as modern.training.fit compiles it), one fit call for all rounds",
+}
+PATH_NAMES = tuple(DESCRIPTIONS)
 
-def _timed(run_steps, batches, warmup, steps, repeats):
-    run_steps(batches[:warmup])
-    rates = []
-    for repeat in range(repeats):
-        chunk = batches[warmup + repeat * steps: warmup + (repeat + 1) * steps]
-        started = time.perf_counter()
-        run_steps(chunk)
-        rates.append(len(chunk) / (time.perf_counter() - started))
-    return rates
+
+@dataclasses.dataclass
+class Setup:
+    """What every path trains on."""
+
+    hyper: object                 # common.config.Hyperparameters
+    images: np.ndarray            # float32 [N, 784], the training split
+    indices: np.ndarray           # int32 [rounds, steps, batch]: TF1's next_batch order
+    initial: dict                 # initial weights by original name, shared by all paths
+
+    @property
+    def steps(self) -> int:
+        return self.indices.shape[1]
 
 
-def time_legacy(hyper, batches, warmup, steps, repeats, initial):
-    """The original's loop: one Session.run([optimizer, cost], feed_dict) per batch."""
+def _modern_model(setup: Setup, exact: bool):
+    from modern import autoencoder, checkpoints, options
+    choices = options.preset(exact)
+    model = autoencoder.build_model(setup.hyper, 0, choices)
+    checkpoints.set_original_weights(model, setup.initial)
+    return model, autoencoder.make_optimizer(setup.hyper, choices)
+
+
+def legacy(setup: Setup):
     import tensorflow as tf
 
     from legacy import autoencoder
-    parts = autoencoder.build_graph(hyper, initial_weights=initial)
-    with tf.compat.v1.Session(graph=parts.graph) as sess:
-        sess.run(parts.init)
+    parts = autoencoder.build_graph(setup.hyper, initial_weights=setup.initial)
+    session = tf.compat.v1.Session(graph=parts.graph)
+    session.run(parts.init)
 
-        def run_steps(chunk):
-            for batch in chunk:
-                sess.run([parts.optimizer, parts.cost], feed_dict={parts.X: batch})
-        return _timed(run_steps, batches, warmup, steps, repeats)
-
-
-def _modern(hyper, initial, exact):
-    from modern import autoencoder, checkpoints, options
-    choices = options.preset(exact)
-    model = autoencoder.build_model(hyper, 0, choices)
-    checkpoints.set_original_weights(model, initial)
-    return model, autoencoder.make_optimizer(hyper, choices)
+    def run(round_number):
+        for index in setup.indices[round_number]:
+            session.run([parts.optimizer, parts.cost], feed_dict={parts.X: setup.images[index]})
+    return run
 
 
-def time_modern_step(hyper, batches, warmup, steps, repeats, initial):
-    """The modern exact tf.function step, called once per batch."""
+def modern_step(setup: Setup):
     from modern import training
-    model, optimizer = _modern(hyper, initial, exact=True)
+    model, optimizer = _modern_model(setup, exact=True)
     train_step = training.make_train_step(model, optimizer)
 
-    def run_steps(chunk):
-        for batch in chunk:
+    def run(round_number):
+        for index in setup.indices[round_number]:
+            batch = setup.images[index]
             float(train_step(batch, batch))  # fetch the loss, as the loop does
-    return _timed(run_steps, batches, warmup, steps, repeats)
+    return run
 
 
-def time_modern_in_graph(hyper, batches, warmup, steps, repeats, initial, images, indices):
-    """The modern exact path with the loop inside the graph: one call per
-    timed run; the training set stays resident and batches are gathered in
-    the graph by TF1's indices (bit-identical to the other paths)."""
+def _in_graph(setup: Setup, exact: bool):
     from modern import training
-    model, optimizer = _modern(hyper, initial, exact=True)
-    train_steps = training.make_multi_step(model, optimizer, images=images)
+    model, optimizer = _modern_model(setup, exact)
+    train_steps = training.make_multi_step(model, optimizer, images=setup.images)
 
-    def run_steps(chunk):
-        train_steps(np.stack(chunk).astype(np.int32)).numpy()
-    return _timed(run_steps, indices, warmup, steps, repeats)
-
-
-def time_keras_fit(hyper, batches, warmup, steps, repeats, initial):
-    """Keras model.fit on the idiomatic model, same batches, shuffle=False."""
-    model, optimizer = _modern(hyper, initial, exact=False)
-    model.compile(optimizer=optimizer, jit_compile=False)
-
-    def run_steps(chunk):
-        model.fit(np.concatenate(chunk), batch_size=hyper.batch_size, epochs=1,
-                  shuffle=False, verbose=0)
-    return _timed(run_steps, batches, warmup, steps, repeats)
+    def run(round_number):
+        train_steps(setup.indices[round_number]).numpy()
+    return run
 
 
-PATHS = {"legacy": time_legacy, "modern_step": time_modern_step,
-         "modern_in_graph": time_modern_in_graph, "keras_fit": time_keras_fit}
+def modern_in_graph(setup: Setup):
+    return _in_graph(setup, exact=True)
 
 
-def flops_per_step(layer_sizes, batch_size) -> int:
-    """Matmul FLOPs of one training step (2 per multiply-add).
-
-    Forward: 2B * sum(in*out) over the 8 layers. Backward: the weight
-    gradients cost the same again, and the input gradients too except for
-    the first layer (nothing upstream needs it): 0.284 GFLOP at batch 256.
-    """
-    encoder = list(zip(layer_sizes[:-1], layer_sizes[1:]))
-    pairs = encoder + [(b, a) for a, b in reversed(encoder)]
-    products = [a * b for a, b in pairs]
-    return 2 * batch_size * (2 * sum(products) + sum(products[1:]))
+def idiomatic_in_graph(setup: Setup):
+    return _in_graph(setup, exact=False)
 
 
-def matmul_peak_gflops(size=1024, repeats=50) -> float:
-    """Float32 matmul throughput of this process's TensorFlow: the best of
-    `repeats` runs (a peak; a median let one noisy reading of 62 instead of
-    ~100 GFLOP/s on this shared machine inflate every fraction of peak)."""
-    import tensorflow as tf
-    a = tf.random.stateless_normal([size, size], seed=[1, 2])
-    b = tf.random.stateless_normal([size, size], seed=[3, 4])
-    multiply = tf.function(lambda: tf.matmul(a, b))
-    multiply().numpy()
-    rates = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        multiply().numpy()
-        rates.append(2 * size**3 / (time.perf_counter() - started) / 1e9)
-    return float(np.max(rates))
+RUNNERS = {"legacy": legacy, "modern_step": modern_step, "modern_in_graph": modern_in_graph,
+           "idiomatic_in_graph": idiomatic_in_graph}
+
+
+class FitPath:
+    """`model.fit` on the idiomatic model over one round's worth of images
+    (`steps` full batches) per epoch; `fit(epochs, before, after)` runs all
+    epochs in one call, calling `before(epoch)` and `after(epoch)` outside
+    the timed part of each epoch (the other paths' turns in that round)."""
+
+    def __init__(self, setup: Setup):
+        from modern import training
+        self.model, _ = _modern_model(setup, exact=False)
+        training.compile_for_fit(self.model, setup.hyper)  # as `python -m modern --loop fit`
+        self.images = setup.images[setup.indices[0].reshape(-1)]
+        self.batch_size = setup.hyper.batch_size
+        self.seconds: list[float] = []
+
+    def fit(self, epochs: int, before, after) -> list[float]:
+        import time
+
+        import keras
+        path = self
+
+        class Turns(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                before(epoch)
+                self.started = time.perf_counter()
+
+            def on_epoch_end(self, epoch, logs=None):
+                path.seconds.append(time.perf_counter() - self.started)
+                after(epoch)
+        self.model.fit(self.images, batch_size=self.batch_size, epochs=epochs, shuffle=True,
+                       verbose=0, callbacks=[Turns()])
+        return self.seconds

@@ -1,14 +1,19 @@
-"""How fast each implementation trains, against each other and the hardware.
+"""How fast each training path runs, against each other and the hardware.
 
-    python -m benchmarks                                   # bundled sample
-    python -m benchmarks --data /usr/share/datasets/fashion-mnist --sizes 5000 20000 55000
+    python -m benchmarks                                      # bundled sample
+    python -m benchmarks --data /usr/share/datasets/fashion-mnist --out docs/benchmarks_fashion
 
-For every path (legacy Session loop, modern exact per-step tf.function,
-modern exact in-graph loop, Keras fit on the idiomatic model) and batch
-size, a fresh process times `repeats` runs of `steps` steps after `warmup`
-steps on TF1's batch order and reports the median steps per second and its
-own peak resident memory. Results: a JSON file, a Markdown table, a plot of
-steps per second against batch size.
+All paths run in this one process, interleaved: each round trains every
+path for the same number of steps (one epoch of the data, or 100 steps if
+an epoch is shorter) in an order rotated by one each round, after a
+warm-up round. Keras `fit` is called once for all rounds, as users call
+it; the other paths take their turns from its epoch callbacks, outside its
+timed epochs. Per path: median and range of steps/s; per round, each
+path's ratio to legacy in that same round (median and range); two
+"fraction of peak" references (benchmarks/references.py). Peak memory is
+measured per path in a child process of its own (`--no-memory` skips it).
+Results: a JSON file, a Markdown table, a plot; the headline ratios are
+also compared with the previous results at the same --out.
 """
 
 from __future__ import annotations
@@ -28,9 +33,13 @@ from common.errors import DataError
 from common.files import atomic_path
 
 HEADLINE_BATCH = 256
+MIN_STEPS_PER_ROUND = 100   # shorter rounds time mostly the call overhead and noise
+READINGS_PER_ROUND = 3      # of each peak reference, between rounds
+AGREEMENT = 0.10            # two back-to-back runs' headline ratios should agree this well
 
 
 def machine() -> dict:
+    import keras
     import tensorflow as tf
     model = platform.processor() or platform.machine()
     try:
@@ -40,180 +49,207 @@ def machine() -> dict:
     except (OSError, StopIteration):
         pass
     return {"cpu": model, "cores": os.cpu_count(), "tensorflow": tf.__version__,
-            "python": platform.python_version()}
+            "keras": keras.__version__, "python": platform.python_version(),
+            "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default (on)")}
 
 
-def prepare_batches(data, batch_size, count, seed=0):
-    """The training split, and `count` batches' indices in TF1's next_batch order."""
+def prepare(data: str, batch_size: int, rounds: int, steps: int | None):
+    """The paths' Setup: the training split, TF1's batch order for `rounds`
+    rounds of `steps` steps (default: one epoch, at least MIN_STEPS_PER_ROUND)."""
+    from benchmarks.paths import Setup
+    from common.config import Hyperparameters
     from legacy import input_data
+    from modern import autoencoder, checkpoints, options
     source = sources.DataSource(data)
     mnist = input_data.data_sets_from_arrays(sources.load_raw(source),
                                              validation_size=source.validation_size)
     images = mnist.train.images
-    return images, input_data.tf1_batch_indices(len(images), batch_size, count, seed)
-
-
-def measure(path, data, batch_size, warmup, steps, repeats, epoch_examples=None):
-    """One path at one batch size in this process -> dict of results."""
-    from benchmarks import paths
-    from common.config import Hyperparameters
-    from modern import autoencoder, checkpoints, options
+    steps = steps or max(len(images) // batch_size, MIN_STEPS_PER_ROUND)
+    order = input_data.tf1_batch_indices(len(images), batch_size, rounds * steps, seed=0)
     hyper = Hyperparameters(batch_size=batch_size)
-    if epoch_examples:  # one epoch's worth of steps for a set of this many images
-        steps, repeats = epoch_examples // batch_size, 1
-    images, indices = prepare_batches(data, batch_size, warmup + steps * repeats)
     initial = checkpoints.get_original_weights(autoencoder.build_model(hyper, 0, options.EXACT))
-    if path == "modern_in_graph":
-        rates = paths.time_modern_in_graph(hyper, None, warmup, steps, repeats, initial,
-                                           images, indices)
+    return Setup(hyper, images, np.stack(order).astype(np.int32).reshape(rounds, steps, -1),
+                 initial)
+
+
+def run_rounds(setup, names, warmup: int, references, log) -> dict:
+    """Seconds per round per path (warm-up rounds dropped), interleaved."""
+    import time
+
+    from benchmarks import paths
+    runners = {name: paths.RUNNERS[name](setup) for name in names if name != "keras_fit"}
+    seconds = {name: [] for name in names}
+    rounds = len(setup.indices)
+
+    def order(number):
+        return names[number % len(names):] + names[:number % len(names)]
+
+    def turn(name, number):
+        started = time.perf_counter()
+        runners[name](number)
+        seconds[name].append(time.perf_counter() - started)
+
+    def end_of_round(number):
+        for reference in references:
+            for _ in range(READINGS_PER_ROUND):
+                reference.reading()
+        if not references:
+            return
+        label = "warm-up" if number < warmup else f"round {number - warmup + 1}"
+        log(f"  {label}: " + ", ".join(f"{name} {setup.steps / seconds[name][-1]:.0f}"
+                                       for name in names) + " steps/s")
+
+    if "keras_fit" not in names:
+        for number in range(rounds):
+            for name in order(number):
+                turn(name, number)
+            end_of_round(number)
     else:
-        batches = [images[index] for index in indices]
-        rates = paths.PATHS[path](hyper, batches, warmup, steps, repeats, initial)
-    return {"path": path, "batch_size": batch_size, "steps": steps, "repeats": repeats,
-            "steps_per_second": float(np.median(rates)), "all_rates": rates,
-            "epoch_examples": epoch_examples,
-            "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+        def before(number):
+            turns = order(number)
+            for name in turns[:turns.index("keras_fit")]:
+                turn(name, number)
+
+        def after(number):
+            turns = order(number)
+            for name in turns[turns.index("keras_fit") + 1:]:
+                turn(name, number)
+            end_of_round(number)
+        fit = paths.FitPath(setup)
+        seconds["keras_fit"] = fit.seconds
+        fit.fit(rounds, before, after)
+    return {name: values[warmup:] for name, values in seconds.items()}
 
 
-def measure_in_child(path, args, batch_size, epoch_examples=None) -> dict:
+def summarise(seconds: dict, steps: int, flops: int, references) -> dict:
+    """Per path: steps/s (median, range), per-round ratio to legacy, and the
+    fraction of each reference's best rate."""
+    rates = {name: steps / np.asarray(values) for name, values in seconds.items()}
+    legacy = rates.get("legacy")
+    summary = {}
+    for name, rate in rates.items():
+        achieved = float(np.median(rate)) * flops / 1e9
+        entry = {"steps_per_second": [float(r) for r in rate], "median": float(np.median(rate)),
+                 "min": float(rate.min()), "max": float(rate.max()),
+                 "fraction_of": {ref.name: achieved / ref.best for ref in references}}
+        if legacy is not None:
+            ratios = rate / legacy
+            entry["vs_legacy"] = {"per_round": [float(r) for r in ratios],
+                                  "median": float(np.median(ratios)),
+                                  "min": float(ratios.min()), "max": float(ratios.max())}
+        summary[name] = entry
+    return summary
+
+
+def measure_memory(path: str, args, batch_size: int) -> float:
+    """Peak resident memory (MiB) of one path alone, two rounds, in a child."""
     command = [sys.executable, "-m", "benchmarks", "--child", path, "--data", args.data,
-               "--batch-sizes", str(batch_size), "--warmup", str(args.warmup),
-               "--steps", str(args.steps), "--repeats", str(args.repeats)]
-    if epoch_examples:
-        command += ["--sizes", str(epoch_examples)]
+               "--batch-sizes", str(batch_size), "--rounds", "1", "--no-memory"]
+    if args.steps:
+        command += ["--steps", str(args.steps)]
     result = subprocess.run(command, capture_output=True, text=True,
                             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
     if result.returncode != 0:
-        raise RuntimeError(f"benchmark of {path} failed:\n{result.stderr[-2000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+        raise RuntimeError(f"memory benchmark of {path} failed:\n{result.stderr[-2000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])["peak_rss_mib"]
 
 
-def summarise(results, flops, peak) -> dict:
-    rate = {(r["path"], r["batch_size"]): r["steps_per_second"]
-            for r in results if not r["epoch_examples"]}
-    legacy = rate.get(("legacy", HEADLINE_BATCH))
-    headline = {}
-    for path in ("modern_step", "modern_in_graph", "keras_fit"):
-        if legacy and (path, HEADLINE_BATCH) in rate:
-            headline[f"{path}_vs_legacy"] = rate[(path, HEADLINE_BATCH)] / legacy
-    for (path, batch), value in rate.items():
-        if batch == HEADLINE_BATCH:
-            headline[f"{path}_fraction_of_peak"] = value * flops / (peak * 1e9)
-    return headline
+def benchmark_batch(args, batch_size: int, log) -> dict:
+    """Every asked path at one batch size: rounds, references, memory."""
+    from benchmarks import references
+    setup = prepare(args.data, batch_size, 1 + args.rounds, args.steps)
+    layer_sizes = setup.hyper.layer_sizes
+    if args.child:  # its memory only: no references, which allocate their own
+        run_rounds(setup, list(args.paths), 1, [], log)
+        return {}
+    large = references.large_matmul()
+    own = references.own_matmuls(layer_sizes, batch_size)
+    log(f"batch {batch_size}: {args.rounds} rounds of {setup.steps} steps per path, "
+        "after one warm-up round")
+    seconds = run_rounds(setup, list(args.paths), 1, [large, own], log)
+    flops = references.flops_per_step(layer_sizes, batch_size)
+    result = {"batch_size": batch_size, "steps_per_round": setup.steps,
+              "flops_per_step": flops,
+              "references": {key: {"name": ref.name, "best_gflops": ref.best,
+                                   "median_gflops": float(np.median(ref.readings)),
+                                   "readings": len(ref.readings)}
+                             for key, ref in (("large", large), ("own", own))},
+              "paths": summarise(seconds, setup.steps, flops, [large, own])}
+    if args.memory:
+        result["peak_rss_mib"] = {}
+        for name in args.paths:
+            result["peak_rss_mib"][name] = measure_memory(name, args, batch_size)
+            log(f"  peak memory of {name} alone: {result['peak_rss_mib'][name]:.0f} MiB")
+    return result
 
 
-def table(results, flops_by_batch, peak) -> str:
-    lines = ["| path | batch | steps/s | fraction of matmul peak | peak RSS (MiB) |",
-             "|---|---|---|---|---|"]
-    for r in results:
-        if r["epoch_examples"]:
-            continue
-        fraction = r["steps_per_second"] * flops_by_batch[r["batch_size"]] / (peak * 1e9)
-        rss = f"{r['peak_rss_mib']:.0f}" if r.get("isolated") else "-"
-        lines.append(f"| {r['path']} | {r['batch_size']} | {r['steps_per_second']:.1f} | "
-                     f"{fraction:.1%} | {rss} |")
-    for r in results:
-        if r["epoch_examples"]:
-            seconds = r["steps"] / r["steps_per_second"]
-            lines.append(f"| {r['path']}, one epoch of {r['epoch_examples']} images | "
-                         f"{r['batch_size']} | {r['steps_per_second']:.1f} | "
-                         f"{seconds:.2f} s per epoch | - |")
-    return "\n".join(lines)
-
-
-def save_plot(results, path) -> None:
-    from common.plots import new_figure, save_figure
-    figure = new_figure(7, 4.5)
-    axes = figure.add_subplot()
-    for name in dict.fromkeys(r["path"] for r in results):
-        points = sorted((r["batch_size"], r["steps_per_second"]) for r in results
-                        if r["path"] == name and not r["epoch_examples"])
-        axes.plot(*zip(*points), marker="o", label=name)
-    axes.set_xscale("log", base=2)
-    axes.set_yscale("log")
-    axes.set_xlabel("batch size")
-    axes.set_ylabel("training steps per second")
-    axes.legend()
-    save_figure(figure, path)
-
-
-def main(argv=None) -> int:
+def parse_args(argv):
+    from benchmarks.paths import DESCRIPTIONS, PATH_NAMES
     parser = cli.ArgumentParser(prog="python -m benchmarks", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default="sample", help="data source, as compare.py --data")
-    parser.add_argument("--batch-sizes", type=cli.positive_int, nargs="+", default=[64, 256, 1024],
-                        help="batch sizes to time (default 64 256 1024)")
-    parser.add_argument("--paths", nargs="+", default=list(("legacy", "modern_step",
-                                                            "modern_in_graph", "keras_fit")),
-                        choices=("legacy", "modern_step", "modern_in_graph", "keras_fit"),
-                        help="which paths to time (default all four)")
-    parser.add_argument("--warmup", type=cli.steps_int, default=20,
-                        help="untimed steps first (tracing, allocation); default 20")
-    parser.add_argument("--steps", type=cli.steps_int, default=100,
-                        help="steps per timed run (default 100)")
-    parser.add_argument("--repeats", type=cli.integer_between(1, 1000, "a number of repeats from 1 to 1000"),
-                        default=5,
-                        help="timed runs; the median counts (default 5)")
-    parser.add_argument("--sizes", type=cli.positive_int, nargs="*", default=[],
-                        help="also time one epoch over this many training images, for "
-                             "legacy and modern_in_graph at batch 256 (e.g. 5000 20000 55000)")
-    parser.add_argument("--in-process", action="store_true",
-                        help="time every path in this process (faster; no per-path memory)")
+    parser.add_argument("--batch-sizes", type=cli.positive_int, nargs="+",
+                        default=[HEADLINE_BATCH], help=f"batch sizes (default {HEADLINE_BATCH})")
+    parser.add_argument("--paths", nargs="+", default=list(PATH_NAMES), choices=PATH_NAMES,
+                        help="paths to time (default all): " + "; ".join(
+                            f"{name}: {text}" for name, text in DESCRIPTIONS.items()))
+    parser.add_argument("--rounds", type=cli.integer_between(1, 1000, "a number of rounds "
+                                                             "from 1 to 1000"), default=5,
+                        help="timed rounds after the warm-up round (default 5)")
+    parser.add_argument("--steps", type=cli.steps_int, default=None,
+                        help=f"steps per path per round (default: one epoch of the data, "
+                             f"at least {MIN_STEPS_PER_ROUND})")
+    parser.add_argument("--no-memory", dest="memory", action="store_false",
+                        help="skip the per-path peak memory (a child process per path)")
     parser.add_argument("--out", default="docs/benchmarks",
                         help="path prefix of the .json, .md and .png written")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    args.paths = list(dict.fromkeys(args.paths))
+    return args
+
+
+def main(argv=None) -> int:
+    from benchmarks import report as outputs
+    args = parse_args(argv)
     cli.quiet_tensorflow_logs()
-    if args.child:  # one isolated measurement, printed as one JSON line
-        sizes = args.sizes[0] if args.sizes else None
-        print(json.dumps(measure(args.child, args.data, args.batch_sizes[0], args.warmup,
-                                 args.steps, args.repeats, sizes)))
+    if args.child:  # one path alone, for its peak memory: one JSON line
+        args.paths = [args.child]
+        benchmark_batch(args, args.batch_sizes[0], log=lambda line: None)
+        print(json.dumps({"peak_rss_mib":
+                          resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
         return 0
-    # Every input problem answers here, before the first timed child starts.
+    # Every input problem answers here, before the first round starts.
     cli.check_creatable(args.out + ".json", "--out")
     source = sources.DataSource(args.data)
-    raw = sources.load_raw(source)
-    available = len(raw["train_images"]) - source.validation_size
-    del raw
+    available = len(sources.load_raw(source)["train_images"]) - source.validation_size
     if max(args.batch_sizes) > available:
         raise DataError(f"--batch-sizes {max(args.batch_sizes)} is larger than the {available} "
                         f"training images of {source.describe()}")
-    if min(args.sizes, default=HEADLINE_BATCH) < HEADLINE_BATCH:
-        raise DataError(f"--sizes {min(args.sizes)}: an epoch needs at least one batch of "
-                        f"{HEADLINE_BATCH} images")
-    from benchmarks import paths
-    from common.config import Hyperparameters
-    layer_sizes = Hyperparameters().layer_sizes
-    results = []
-    jobs = [(path, batch, None) for batch in args.batch_sizes for path in args.paths]
-    jobs += [(path, HEADLINE_BATCH, size) for size in args.sizes
-             for path in ("legacy", "modern_in_graph")]
-    for path, batch, size in jobs:
-        if args.in_process:
-            result = measure(path, args.data, batch, args.warmup, args.steps, args.repeats, size)
-        else:
-            result = {**measure_in_child(path, args, batch, size), "isolated": True}
-        results.append(result)
-        print(f"{path:16s} batch {batch:5d}{'' if not size else f', epoch of {size}':18s} "
-              f"{result['steps_per_second']:8.1f} steps/s", flush=True)
-    peak = paths.matmul_peak_gflops()
-    flops_by_batch = {batch: paths.flops_per_step(layer_sizes, batch)
-                      for batch in set(args.batch_sizes) | {HEADLINE_BATCH}}
-    report = {"machine": machine(), "data": args.data, "matmul_peak_gflops": peak,
-              "flops_per_step": {str(k): v for k, v in sorted(flops_by_batch.items())},
-              "settings": {"warmup": args.warmup, "steps": args.steps, "repeats": args.repeats,
-                           "isolated": not args.in_process},
-              "results": results,
-              "headline": summarise(results, flops_by_batch[HEADLINE_BATCH], peak)}
+    report = {"machine": machine(), "data": source.describe(),
+              "settings": {"rounds": args.rounds, "warmup_rounds": 1, "steps": args.steps,
+                           "paths": args.paths, "interleaved": True, "memory": args.memory},
+              "batches": [benchmark_batch(args, batch, lambda line: print(line, flush=True))
+                          for batch in args.batch_sizes]}
+    headline_batch = HEADLINE_BATCH if HEADLINE_BATCH in args.batch_sizes else args.batch_sizes[0]
+    report["headline"] = {"batch_size": headline_batch,
+                          "vs_legacy": outputs.headline(report, headline_batch)}
+    report["change_from_previous"] = outputs.agreement(args.out + ".json", report, headline_batch)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with atomic_path(args.out + ".json") as temporary, open(temporary, "w") as stream:
         json.dump(report, stream, indent=1)
-    markdown = table(results, flops_by_batch, peak)
+    markdown = outputs.table(report)
     with atomic_path(args.out + ".md") as temporary, open(temporary, "w") as stream:
         stream.write(markdown + "\n")
-    save_plot(results, args.out + ".png")
+    outputs.save_plot(report, args.out + ".png")
     print(markdown)
-    print(f"matmul peak {peak:.1f} GFLOP/s; {flops_by_batch[HEADLINE_BATCH] / 1e9:.3f} GFLOP "
-          f"per step at batch {HEADLINE_BATCH}; headline: " + ", ".join(
-              f"{k} {v:.2f}" for k, v in report["headline"].items()))
+    print(f"headline at batch {headline_batch}, median per-round ratio to legacy: " + ", ".join(
+        f"{name} {value:.2f}x" for name, value in report["headline"]["vs_legacy"].items()))
+    change = report["change_from_previous"]
+    if change:
+        worst = max(change, key=lambda name: abs(change[name]))
+        print("against the previous results at this --out: " + ", ".join(
+            f"{name} {value:+.1%}" for name, value in change.items())
+            + ("" if abs(change[worst]) <= AGREEMENT else
+               f"; {worst} moved more than {AGREEMENT:.0%}: this machine was not quiet"))
     return 0

@@ -9,7 +9,6 @@ stay numerically faithful, a comment says why.
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import sys
 import time
 
@@ -216,6 +215,28 @@ def train(data: input_data.Arrays, hyper: Hyperparameters = Hyperparameters(),
                      steps_per_epoch=total_batch, seconds=seconds, model=model)
 
 
+def compile_for_fit(model: Autoencoder, hyper: Hyperparameters) -> None:
+    """Compile `model` for `fit` with the optimizer of the preset it was
+    built for (`model.exact`: TF1Adam with the `tf.add` layers, else stock
+    Adam).
+
+    steps_per_execution: a whole epoch per compiled call (Keras caps it at
+    the epoch), the same numbers as one step per call (tests/
+    test_modern_ladder.py). Measured interleaved with legacy's Session loop
+    on full-size Fashion-MNIST, 2 cores: fit at 1 step per call ran 0.82x
+    legacy's steps/s, at 32 1.32x, at a whole epoch 1.49x (docs/
+    benchmarks_fashion.md). Keras calls batch callbacks once per call.
+    jit_compile=False: Keras's default "auto" turns XLA on whenever a GPU
+    is present, which changes the numbers (trap T9).
+    """
+    model.compile(optimizer=make_optimizer(hyper, preset(model.exact)), jit_compile=False,
+                  steps_per_execution=FIT_STEPS_PER_EXECUTION)
+
+
+# Larger than any epoch: Keras runs at most one epoch per call.
+FIT_STEPS_PER_EXECUTION = 1_000_000
+
+
 def fit(model: Autoencoder, images: np.ndarray, hyper: Hyperparameters, *,
         shuffle: bool = True, verbose="auto", log=print, variant: Variant = Variant(),
         seed: int = 0):
@@ -230,26 +251,39 @@ def fit(model: Autoencoder, images: np.ndarray, hyper: Hyperparameters, *,
     int(examples / batch size) steps per epoch. jit_compile=False: Keras's
     default "auto" turns XLA on whenever a GPU is present. Prints the
     original's epoch lines through `log`; returns the History, whose
-    `history["cost"]` holds each epoch's last-batch cost.
+    `history["cost"]` holds each epoch's last-batch cost. A whole epoch runs
+    per compiled call (`compile_for_fit`), so a NaN/Inf loss is found at
+    the end of the epoch it happened in; the error names that epoch's steps.
     """
-    model.compile(optimizer=make_optimizer(hyper, preset(model.exact)), jit_compile=False)
+    compile_for_fit(model, hyper)
+    steps_per_epoch = len(images) // hyper.batch_size if variant.denoising else \
+        -(-len(images) // hyper.batch_size)
 
     def epoch_line(epoch, logs):
         if epoch % hyper.display_step == 0:
             log(" ".join(["Epoch:", "%04d" % (epoch + 1), "cost=",
                           "{:.9f}".format(logs["cost"])]))
 
-    def stop_on_non_finite(batch, logs):
-        # Not keras.callbacks.TerminateOnNaN, which stops quietly: fail with
-        # the step number, as the custom loop and legacy/ do.
-        step, cost = next(fit_steps), float(logs["cost"])
-        if not np.isfinite(cost):
-            raise NonFiniteLoss(step, cost)
-        files.raise_if_interrupted()
+    class StopOnNonFinite(keras.callbacks.Callback):
+        """Not keras.callbacks.TerminateOnNaN, which stops quietly: fail
+        naming the steps, as the custom loop and legacy/ do."""
 
-    fit_steps = itertools.count(1)  # 1-based step numbers across epochs
-    callbacks = [keras.callbacks.LambdaCallback(on_epoch_end=epoch_line,
-                                                on_train_batch_end=stop_on_non_finite)]
+        done = 0  # steps finished before the current call
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+        def on_train_batch_end(self, batch, logs=None):
+            # `batch`: where the call would have ended (0-based, in this
+            # epoch); Keras cuts a call short at the epoch's end.
+            step = self.epoch * steps_per_epoch + min(batch + 1, steps_per_epoch)
+            cost = float(logs["cost"])
+            if not np.isfinite(cost):
+                raise NonFiniteLoss(step, cost, first_step=self.done + 1)
+            self.done = step
+            files.raise_if_interrupted()
+
+    callbacks = [keras.callbacks.LambdaCallback(on_epoch_end=epoch_line), StopOnNonFinite()]
     if variant.denoising:
         dataset = input_data.make_dataset(images, hyper.batch_size, seed, variant, seed)
         return model.fit(dataset, epochs=hyper.training_epochs, verbose=verbose,

@@ -1,10 +1,13 @@
-"""The benchmark command: runs end to end (no timing asserted), counts FLOPs right."""
+"""The benchmark command: interleaves its paths, counts FLOPs right, runs
+end to end (no timing asserted) and compares itself with a previous run."""
 
 import json
 
+import numpy as np
 import pytest
 
-from benchmarks import paths, throughput
+from benchmarks import paths, references, report, throughput
+from benchmarks.paths import Setup
 from common.config import Hyperparameters
 from legacy.autoencoder import WEIGHT_NAMES, parameter_shapes
 
@@ -18,19 +21,59 @@ def test_flop_count_matches_the_matmuls_of_the_layer_shapes():
         total += 2 * fan_in * batch * fan_out          # backward: x^T @ dy
         if name != "encoder_h1":                       # backward: dy @ W^T (not for the input)
             total += 2 * batch * fan_out * fan_in
-    assert paths.flops_per_step(Hyperparameters().layer_sizes, batch) == total
+    assert references.flops_per_step(Hyperparameters().layer_sizes, batch) == total
     assert round(total / 1e9, 2) == 0.28
 
 
+def test_rounds_rotate_the_order_and_drop_the_warm_up(monkeypatch):
+    calls = []
+    monkeypatch.setattr(paths, "RUNNERS", {
+        name: (lambda setup, name=name: lambda number: calls.append((number, name)))
+        for name in ("a", "b", "c")})
+    setup = Setup(Hyperparameters(), np.zeros((4, 784), np.float32),
+                  np.zeros((4, 2, 1), np.int32), {})
+    seconds = throughput.run_rounds(setup, ["a", "b", "c"], 1, [], log=lambda line: None)
+    assert [name for _, name in calls] == list("abc" "bca" "cab" "abc")
+    assert [number for number, _ in calls] == [0] * 3 + [1] * 3 + [2] * 3 + [3] * 3
+    assert {name: len(values) for name, values in seconds.items()} == {"a": 3, "b": 3, "c": 3}
+
+
+def fake_report(cpu, ratio):
+    return {"machine": {"cpu": cpu}, "batches": [{"batch_size": 256, "paths": {
+        "legacy": {"vs_legacy": {"median": 1.0}},
+        "modern_in_graph": {"vs_legacy": {"median": ratio}}}}]}
+
+
+def test_agreement_with_the_previous_run_is_relative_and_same_machine_only(tmp_path):
+    previous = tmp_path / "old.json"
+    previous.write_text(json.dumps(fake_report("cpu A", 1.6)))
+    change = report.agreement(str(previous), fake_report("cpu A", 1.76), 256)
+    assert change == {"modern_in_graph": pytest.approx(0.10)}
+    assert report.agreement(str(previous), fake_report("cpu B", 1.76), 256) is None
+    assert report.agreement(str(tmp_path / "missing.json"), fake_report("cpu A", 1), 256) is None
+
+
 @pytest.mark.slow
-def test_benchmark_runs_end_to_end_on_the_sample(tmp_path):
-    out = tmp_path / "results"
-    status = throughput.main(["--in-process", "--batch-sizes", "32", "--steps", "2",
-                              "--repeats", "1", "--warmup", "1", "--out", str(out)])
+def test_benchmark_runs_end_to_end_on_the_sample(tmp_path, capsys):
+    out = str(tmp_path / "results")
+    status = throughput.main(["--batch-sizes", "32", "--steps", "3", "--rounds", "2",
+                              "--no-memory", "--out", out])
     assert status == 0
-    report = json.loads((tmp_path / "results.json").read_text())
-    assert {r["path"] for r in report["results"]} == set(paths.PATHS)
-    assert all(r["steps_per_second"] > 0 for r in report["results"])
-    assert report["matmul_peak_gflops"] > 0 and report["machine"]["cores"] >= 1
+    result = json.loads((tmp_path / "results.json").read_text())
+    batch = result["batches"][0]
+    assert list(batch["paths"]) == list(paths.PATH_NAMES)
+    for name, entry in batch["paths"].items():
+        assert len(entry["steps_per_second"]) == 2 and entry["min"] <= entry["median"] > 0
+        assert len(entry["vs_legacy"]["per_round"]) == 2
+    assert batch["paths"]["legacy"]["vs_legacy"]["per_round"] == [1.0, 1.0]
+    # three readings of each reference per round, warm-up round included
+    assert batch["references"]["large"]["readings"] == 3 * 3
+    assert batch["references"]["own"]["best_gflops"] > 0
     assert (tmp_path / "results.png").read_bytes()[:4] == b"\x89PNG"
-    assert "| legacy | 32 |" in (tmp_path / "results.md").read_text()
+    assert "| 32 | keras_fit |" in (tmp_path / "results.md").read_text()
+    assert result["change_from_previous"] is None
+    throughput.main(["--batch-sizes", "32", "--steps", "3", "--rounds", "1",
+                     "--paths", "legacy", "modern_in_graph", "--no-memory", "--out", out])
+    again = json.loads((tmp_path / "results.json").read_text())
+    assert set(again["change_from_previous"]) == {"modern_in_graph"}
+    assert "against the previous results at this --out" in capsys.readouterr().out

@@ -124,6 +124,27 @@ def test_fit_with_shuffle_false_equals_the_custom_loop(arrays, legacy_50):
 
 @pytest.mark.parametrize("options", [EXACT, pytest.param(IDIOMATIC, marks=pytest.mark.slow)],
                          ids=["exact", "idiomatic"])
+def test_our_fit_running_an_epoch_per_call_trains_exactly_as_one_step_per_call(arrays, options):
+    hyper = Hyperparameters(training_epochs=2)
+    images = arrays.train_images[:20 * 256]
+    weights = []
+    for steps_per_execution in (None, 1):
+        model = autoencoder.build_model(hyper, seed=SEED, options=options)
+        if steps_per_execution is None:  # as shipped: a whole epoch per call
+            history = training.fit(model, images, hyper, shuffle=False, verbose=0,
+                                   log=lambda line: None)
+        else:
+            model.compile(optimizer=autoencoder.make_optimizer(hyper, options),
+                          jit_compile=False, steps_per_execution=1)
+            history = model.fit(images, batch_size=256, epochs=2, shuffle=False, verbose=0)
+        weights.append((history.history["cost"], checkpoints.get_original_weights(model)))
+    (costs, final), (costs_per_step, final_per_step) = weights
+    assert model.steps_per_execution == 1 and costs == costs_per_step
+    assert all(final[name].tobytes() == final_per_step[name].tobytes() for name in final)
+
+
+@pytest.mark.parametrize("options", [EXACT, pytest.param(IDIOMATIC, marks=pytest.mark.slow)],
+                         ids=["exact", "idiomatic"])
 def test_the_in_graph_default_trains_exactly_as_the_per_step_loop(arrays, options):
     # In-graph: batches gathered from the resident training set by index, in
     # the tf.data order; per step: the tf.data pipeline's own batches.
