@@ -50,7 +50,8 @@ def machine() -> dict:
         pass
     return {"cpu": model, "cores": os.cpu_count(), "tensorflow": tf.__version__,
             "keras": keras.__version__, "python": platform.python_version(),
-            "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default (on)")}
+            "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default (on)"),
+            "intra_op_threads": os.environ.get("TF_NUM_INTRAOP_THREADS", "default")}
 
 
 def prepare(data: str, batch_size: int, rounds: int, steps: int | None):
@@ -144,7 +145,8 @@ def summarise(seconds: dict, steps: int, flops: int, references) -> dict:
 def measure_memory(path: str, args, batch_size: int) -> float:
     """Peak resident memory (MiB) of one path alone, two rounds, in a child."""
     command = [sys.executable, "-m", "benchmarks", "--child", path, "--data", args.data,
-               "--batch-sizes", str(batch_size), "--rounds", "1", "--no-memory"]
+               "--batch-sizes", str(batch_size), "--rounds", "1", "--no-memory",
+               "--intra-op-threads", str(args.intra_op_threads)]
     if args.steps:
         command += ["--steps", str(args.steps)]
     result = subprocess.run(command, capture_output=True, text=True,
@@ -199,6 +201,10 @@ def parse_args(argv):
     parser.add_argument("--steps", type=cli.steps_int, default=None,
                         help=f"steps per path per round (default: one epoch of the data, "
                              f"at least {MIN_STEPS_PER_ROUND})")
+    parser.add_argument("--intra-op-threads", type=cli.integer_between(
+                            0, 1024, "a number of threads from 0 (TensorFlow's default) to 1024"),
+                        default=0, help="TensorFlow's intra-op pool size, for every path "
+                        "alike (default 0: TensorFlow's default, one per core)")
     parser.add_argument("--no-memory", dest="memory", action="store_false",
                         help="skip the per-path peak memory (a child process per path)")
     parser.add_argument("--out", default="docs/benchmarks",
@@ -213,6 +219,8 @@ def main(argv=None) -> int:
     from benchmarks import report as outputs
     args = parse_args(argv)
     cli.quiet_tensorflow_logs()
+    if args.intra_op_threads:  # read when TensorFlow starts its runtime, below
+        os.environ["TF_NUM_INTRAOP_THREADS"] = str(args.intra_op_threads)
     if args.child:  # one path alone, for its peak memory: one JSON line
         args.paths = [args.child]
         benchmark_batch(args, args.batch_sizes[0], log=lambda line: None)
@@ -228,6 +236,7 @@ def main(argv=None) -> int:
                         f"training images of {source.describe()}")
     report = {"machine": machine(), "data": source.describe(),
               "settings": {"rounds": args.rounds, "warmup_rounds": 1, "steps": args.steps,
+                           "intra_op_threads": args.intra_op_threads,
                            "paths": args.paths, "interleaved": True, "memory": args.memory},
               "batches": [benchmark_batch(args, batch, lambda line: print(line, flush=True))
                           for batch in args.batch_sizes]}
