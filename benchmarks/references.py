@@ -35,10 +35,11 @@ def flops_per_step(layer_sizes, batch_size) -> int:
 
 class Reference:
     """One reference computation; `reading()` times one run of it and
-    returns GFLOP/s; `best` is the best reading so far."""
+    returns GFLOP/s; `best` is the best reading so far; `per_round`: how
+    many readings the benchmark takes after each round."""
 
-    def __init__(self, name: str, flops: int, run):
-        self.name, self.flops, self._run = name, flops, run
+    def __init__(self, name: str, flops: int, run, per_round: int):
+        self.name, self.flops, self._run, self.per_round = name, flops, run, per_round
         self.readings: list[float] = []
         run()  # trace and warm up
 
@@ -60,7 +61,7 @@ def large_matmul(size: int = 2048) -> Reference:
     a = tf.random.stateless_normal([size, size], seed=[1, 2])
     b = tf.random.stateless_normal([size, size], seed=[3, 4])
     multiply = tf.function(lambda: tf.reduce_sum(tf.matmul(a, b)[:1, :1]))
-    return Reference(f"matmul {size}^3", 2 * size**3, lambda: multiply().numpy())
+    return Reference(f"matmul {size}^3", 2 * size**3, lambda: multiply().numpy(), per_round=3)
 
 
 def own_matmuls(layer_sizes, batch_size: int) -> Reference:
@@ -85,4 +86,5 @@ def own_matmuls(layer_sizes, batch_size: int) -> Reference:
         return tf.add_n([tf.reduce_sum(output[:1, :1]) for output in outputs])
 
     return Reference(f"own matmuls at batch {batch_size}",
-                     flops_per_step(layer_sizes, batch_size), lambda: products().numpy())
+                     flops_per_step(layer_sizes, batch_size), lambda: products().numpy(),
+                     per_round=30)  # 1-2 ms each: its best needs more readings

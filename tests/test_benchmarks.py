@@ -66,8 +66,9 @@ def test_benchmark_runs_end_to_end_on_the_sample(tmp_path, capsys):
         assert len(entry["steps_per_second"]) == 2 and entry["min"] <= entry["median"] > 0
         assert len(entry["vs_legacy"]["per_round"]) == 2
     assert batch["paths"]["legacy"]["vs_legacy"]["per_round"] == [1.0, 1.0]
-    # three readings of each reference per round, warm-up round included
+    # each reference's readings after every round, warm-up round included
     assert batch["references"]["large"]["readings"] == 3 * 3
+    assert batch["references"]["own"]["readings"] == 3 * 30
     assert batch["references"]["own"]["best_gflops"] > 0
     assert (tmp_path / "results.png").read_bytes()[:4] == b"\x89PNG"
     assert "| 32 | keras_fit |" in (tmp_path / "results.md").read_text()
@@ -77,3 +78,15 @@ def test_benchmark_runs_end_to_end_on_the_sample(tmp_path, capsys):
     again = json.loads((tmp_path / "results.json").read_text())
     assert set(again["change_from_previous"]) == {"modern_in_graph"}
     assert "against the previous results at this --out" in capsys.readouterr().out
+
+
+def test_peak_memory_is_this_programs_own_not_its_parents():
+    import subprocess
+    import sys
+    code = ("from benchmarks.throughput import peak_memory_mib; print(peak_memory_mib())")
+    ballast = bytearray(300 * 1024 * 1024)  # the parent's peak: 300 MiB more than the child's
+    ballast[::4096] = b"x" * len(ballast[::4096])
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True, cwd=throughput.os.path.dirname(
+                               throughput.os.path.dirname(throughput.__file__)))
+    assert float(child.stdout) < throughput.peak_memory_mib() - 200

@@ -278,3 +278,30 @@ def test_tf_upgrade_v2_output_fails_alone_and_runs_under_the_shim(upgraded):
                           str(upgraded / "upgraded.py")], cwd=upgraded)
     assert shimmed.returncode == 0, shimmed.stderr
     assert shimmed.stdout.count("Epoch: ") == 10
+
+
+def kernels_of_one_session_step(config=None) -> list:
+    """The op types the original's Session ran for one training step."""
+    parts = legacy_autoencoder.build_graph(Hyperparameters(batch_size=8), graph_seed=0)
+    with tf.compat.v1.Session(graph=parts.graph, config=config) as session:
+        session.run(parts.init)
+        metadata = tf.compat.v1.RunMetadata()
+        session.run([parts.optimizer, parts.cost],
+                    feed_dict={parts.X: np.full((8, 784), 0.5, np.float32)},
+                    options=tf.compat.v1.RunOptions(trace_level=tf.compat.v1.RunOptions.FULL_TRACE),
+                    run_metadata=metadata)
+    return [node.timeline_label.split(" = ")[-1].split("(")[0].strip()
+            for device in metadata.step_stats.dev_stats for node in device.node_stats
+            if " = " in node.timeline_label]
+
+
+def test_the_originals_session_keeps_a_generic_pow_kernel_in_the_loss_gradient():
+    # Trap T17: the gradient of tf.pow(x, 2) is x^(2-1) * 2 * grad; in a TF1
+    # Session, Grappler's default arithmetic optimizer leaves that Pow(x, 1)
+    # to the generic pow kernel, the aggressive one removes it.
+    from tensorflow.core.protobuf import rewriter_config_pb2
+    assert "Pow" in kernels_of_one_session_step()
+    aggressive = tf.compat.v1.ConfigProto()
+    aggressive.graph_options.rewrite_options.arithmetic_optimization = \
+        rewriter_config_pb2.RewriterConfig.AGGRESSIVE
+    assert "Pow" not in kernels_of_one_session_step(aggressive)
