@@ -41,6 +41,7 @@ def exact_report(tmp_path_factory):
         return status, printed, json.load(stream), out
 
 
+@pytest.mark.slow  # shares a 300-step comparison (8 s); the fast tier's budget is 90 s
 def test_exact_mode_matches_with_zero_loss_difference(exact_report):
     status, printed, result, _ = exact_report
     assert status == 0
@@ -60,6 +61,7 @@ def test_exact_mode_matches_with_zero_loss_difference(exact_report):
                                  "standard": result["verdict"]["standard"], "reasons": []}
 
 
+@pytest.mark.slow  # shares a 300-step comparison (8 s); the fast tier's budget is 90 s
 def test_report_validates_against_its_schema_and_plots_exist(exact_report):
     _, _, result, out = exact_report
     jsonschema.validate(result, report.load_schema())
@@ -69,6 +71,7 @@ def test_report_validates_against_its_schema_and_plots_exist(exact_report):
     assert result["environment"]["versions"]["tensorflow"] == tf.__version__
 
 
+@pytest.mark.slow  # shares a 300-step comparison (8 s); the fast tier's budget is 90 s
 def test_schema_rejects_a_report_without_verdict(exact_report):
     _, _, result, _ = exact_report
     broken = {key: value for key, value in result.items() if key != "verdict"}

@@ -86,6 +86,7 @@ def test_a_non_finite_loss_is_one_line_and_status_3(capsys):
                             "stopped there. Try a smaller --learning-rate")
 
 
+@pytest.mark.slow
 def test_compare_reports_a_side_whose_loss_became_nan_as_a_mismatch(tmp_path, monkeypatch):
     def poison(arrays):
         images = arrays.train_images.copy()

@@ -170,6 +170,7 @@ def test_fit_logs_a_running_mean_not_the_last_batch():
     assert history.history["loss"][0] != batch_losses[-1]
 
 
+@pytest.mark.slow
 def test_our_fit_never_uses_xla():
     from modern import autoencoder, training
     from modern.options import IDIOMATIC
@@ -295,6 +296,7 @@ def kernels_of_one_session_step(config=None) -> list:
             if " = " in node.timeline_label]
 
 
+@pytest.mark.slow
 def test_the_originals_session_keeps_a_generic_pow_kernel_in_the_loss_gradient():
     # Trap T17: the gradient of tf.pow(x, 2) is x^(2-1) * 2 * grad; in a TF1
     # Session, Grappler's default arithmetic optimizer leaves that Pow(x, 1)
