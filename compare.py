@@ -83,7 +83,7 @@ def main(argv=None) -> int:
     loaded = cli.load_data(args)  # each file read once, checked before TensorFlow loads
     environment = engine.configure_tensorflow(args.device)
     files.raise_if_interrupted()  # a Ctrl-C during the import stops here
-    from parity import plots, summary, verdict
+    from parity import environment as machine, plots, summary, verdict
 
     log = (lambda line: None) if args.quiet else print
     started = time.perf_counter()
@@ -114,7 +114,8 @@ def main(argv=None) -> int:
                  "test_examples": experiment.mnist.test.num_examples,
                  "validation_size": loaded.source.validation_size,
                  "baseline_test_cost": experiment.baseline_test_cost},
-        "environment": {"versions": report.versions(), **environment},
+        "environment": {"versions": report.versions(), "machine": machine.fingerprint(),
+                        **environment},
         "seeds": seeds, "runs": records, "statistics": statistics, "verdict": overall,
         "timings": {"started": started_at, "per_seed": [r.timing for r in results],
                     "total_seconds": time.perf_counter() - started},

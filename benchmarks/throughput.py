@@ -40,16 +40,10 @@ AGREEMENT = 0.10            # two back-to-back runs' headline ratios should agre
 def machine() -> dict:
     import keras
     import tensorflow as tf
-    model = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as stream:
-            model = next(line.split(":", 1)[1].strip() for line in stream
-                         if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return {"cpu": model, "cores": os.cpu_count(), "tensorflow": tf.__version__,
+
+    from parity import environment
+    return {**environment.fingerprint(), "tensorflow": tf.__version__,
             "keras": keras.__version__, "python": platform.python_version(),
-            "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default (on)"),
             "intra_op_threads": os.environ.get("TF_NUM_INTRAOP_THREADS", "default")}
 
 

@@ -20,7 +20,7 @@ from common.errors import DataError
 from common.files import atomic_path
 
 SCHEMA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "report_schema.json")
-SCHEMA_VERSION = 3  # 2: each run's `divergence`; 3: TOST statistics, the verdict's outcome
+SCHEMA_VERSION = 4  # 2: each run's `divergence`; 3: TOST statistics, the verdict's outcome; 4: environment.machine
 RESULTS_ROOT = "comparisons"  # default home of run-NNN folders, in the working folder
 
 

@@ -95,3 +95,15 @@ def test_json_keeps_float32_values_exactly_and_spells_out_non_finite(tmp_path):
     assert loaded["b"][1] == "nan" and loaded["a"]["inf"] == "inf"
     assert loaded["a"]["n"] == 3 and loaded["a"]["array"] == [0, 1]
     assert not any(isinstance(v, float) and math.isnan(v) for v in loaded["b"])
+
+
+def test_the_machine_fingerprint_names_the_cpu_its_kernel_flags_and_onednn(monkeypatch):
+    from parity import environment
+    monkeypatch.setattr(environment, "_cpuinfo", lambda: {
+        "model name": "Example CPU", "flags": "fpu sse4_2 avx avx2 fma avx512f made_up"})
+    machine = environment.fingerprint()
+    assert machine["cpu"] == "Example CPU"
+    assert machine["cpu_flags"] == ["sse4_2", "avx", "avx2", "fma", "avx512f"]  # KERNEL_FLAGS order
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "1")
+    assert environment.onednn()["TF_ENABLE_ONEDNN_OPTS"] == "1"
+    assert isinstance(machine["onednn"]["enabled"], bool)
