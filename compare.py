@@ -19,7 +19,7 @@ import sys
 import time
 
 from common import cli, files
-from parity import engine, report
+from parity import engine, recording, report
 from parity.engine import MODES
 from parity.perturbations import NONE, PERTURBATIONS
 
@@ -63,6 +63,11 @@ def parse_args(argv):
     parser.add_argument("--no-explain", action="store_true",
                         help="skip finding where a mismatch is born (the first differing "
                              "tensor, by a step-by-step replay, and its float64 referee)")
+    parser.add_argument(
+        "--record", default=None, metavar="DIR",
+        help="train only the legacy side and write it to DIR as a golden recording "
+             "(manifest.json and one seed-N.npz per seed) instead of comparing; an "
+             "existing recording is replaced only with --force")
     parser.add_argument("--quiet", action="store_true",
                         help="print only the summary, not each side's epoch lines")
     args = parser.parse_args(argv)
@@ -73,13 +78,21 @@ def parse_args(argv):
     if args.seed + args.seeds - 1 > cli.MAX_SEED:
         parser.error(f"--seed {args.seed} with --seeds {args.seeds} runs seeds past "
                      f"{cli.MAX_SEED}, the largest numpy accepts")
+    if args.record is not None:
+        for flag, value in (("--perturb", args.perturb), ("--out", args.out)):
+            if value is not None:
+                parser.error(f"--record trains only the legacy side and writes only DIR: "
+                             f"drop {flag}")
     return args
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
     variant = cli.variant_from(args)
-    report.check_results_folder(args.out, args.force)
+    if args.record is not None:
+        recording.check_folder(args.record, args.force)
+    else:
+        report.check_results_folder(args.out, args.force)
     loaded = cli.load_data(args)  # each file read once, checked before TensorFlow loads
     environment = engine.configure_tensorflow(args.device)
     files.raise_if_interrupted()  # a Ctrl-C during the import stops here
@@ -95,6 +108,15 @@ def main(argv=None) -> int:
         log(loaded.explanation)
     perturbation = PERTURBATIONS[args.perturb] if args.perturb else NONE
     seeds = [args.seed + offset for offset in range(args.seeds)]
+    config = {**dataclasses.asdict(hyper), "layer_sizes": list(hyper.layer_sizes),
+              "steps_per_epoch": experiment.steps_per_epoch,
+              "total_steps": experiment.total_steps, "variant": variant.describe()}
+    versions = {"versions": report.versions(), "machine": machine.fingerprint(), **environment}
+    if args.record is not None:
+        print(recording.record(args.record, experiment, seeds, {**config, "seeds": seeds},
+                               recording.data_record(loaded.source, loaded.source.describe()),
+                               versions, log))
+        return 0
     # Explained: every mismatching seed in exact mode; in idiomatic mode,
     # where the losses part is expected, the first seed only.
     results = [engine.compare_seed(experiment, seed, args.mode, perturbation, log,
@@ -103,19 +125,15 @@ def main(argv=None) -> int:
                for seed in seeds]
     records = [result.record for result in results]
     overall, statistics = verdict.overall(args.mode, records)
-    steps = experiment.steps_per_epoch
     result = {
         "schema_version": report.SCHEMA_VERSION, "mode": args.mode, "perturb": args.perturb,
-        "config": {**dataclasses.asdict(hyper), "layer_sizes": list(hyper.layer_sizes),
-                   "steps_per_epoch": steps, "total_steps": experiment.total_steps,
-                   "variant": variant.describe()},
+        "config": config,
         "data": {"source": loaded.source.describe(),
                  "train_examples": experiment.mnist.train.num_examples,
                  "test_examples": experiment.mnist.test.num_examples,
                  "validation_size": loaded.source.validation_size,
                  "baseline_test_cost": experiment.baseline_test_cost},
-        "environment": {"versions": report.versions(), "machine": machine.fingerprint(),
-                        **environment},
+        "environment": versions,
         "seeds": seeds, "runs": records, "statistics": statistics, "verdict": overall,
         "timings": {"started": started_at, "per_seed": [r.timing for r in results],
                     "total_seconds": time.perf_counter() - started},

@@ -1,0 +1,133 @@
+"""Golden recordings (`compare.py --record`): what a recording holds, and
+every way a recording is refused with one line."""
+
+import contextlib
+import io
+import json
+import os
+
+import numpy as np
+import pytest
+
+import compare
+from common import cli, sources
+from common.errors import DataError
+from parity import recording
+from tests.helpers import op_determinism_restored
+
+SHORT = ["--epochs", "1", "--steps-per-epoch", "20", "--quiet"]
+# Every test here trains (a shared 2-seed recording, or a run of its own).
+pytestmark = pytest.mark.slow
+
+
+def run_compare(argv):
+    """compare.py in this process through run_main: (status, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
+            op_determinism_restored():
+        try:
+            status = cli.run_main(compare.main, "python compare.py", argv)
+        except SystemExit as usage:  # the parser's one-line errors
+            status = usage.code
+    return status, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory):
+    folder = str(tmp_path_factory.mktemp("recordings") / "golden")
+    status, printed, _ = run_compare(["--record", folder, "--seeds", "2", *SHORT])
+    assert status == 0, printed
+    return folder, printed
+
+
+def test_a_recording_holds_the_legacy_runs_and_a_manifest_that_pins_them(recorded):
+    folder, printed = recorded
+    assert printed.startswith(f"recorded legacy, 2 seed(s) of 20 steps, to {folder}")
+    manifest, arrays = recording.load(folder)
+    assert manifest["format_version"] == recording.FORMAT_VERSION
+    assert manifest["config"]["total_steps"] == 20 and manifest["config"]["seeds"] == [0, 1]
+    sample = sources.DataSource("sample")
+    assert manifest["data"]["files"] == {
+        os.path.basename(path): recording.sha256_of(path)
+        for path in recording.data_files(sample)}
+    environment = manifest["environment"]
+    assert {"tensorflow", "keras", "numpy", "python"} <= set(environment["versions"])
+    assert environment["machine"]["cpu"] and environment["op_determinism"] is True
+    for seed in (0, 1):
+        entry = manifest["seeds"][str(seed)]
+        assert entry["sha256"] == recording.sha256_of(os.path.join(folder, entry["file"]))
+        stored = arrays[seed]
+        assert stored["step_losses"].dtype == np.float32 and stored["step_losses"].shape == (20,)
+        assert stored["final/encoder_h1"].shape == (784, 128)
+        assert not np.array_equal(stored["final/encoder_h1"], stored["initial/encoder_h1"])
+    assert not np.array_equal(arrays[0]["step_losses"], arrays[1]["step_losses"])
+
+
+def test_the_recorded_losses_are_the_legacy_runs_bit_for_bit(recorded, tmp_path):
+    folder, _ = recorded
+    status, _, _ = run_compare([*SHORT, "--seeds", "2", "--out", str(tmp_path / "live")])
+    assert status == 0
+    live = json.loads((tmp_path / "live" / "report.json").read_text())
+    _, arrays = recording.load(folder)
+    for run in live["runs"]:
+        np.testing.assert_array_equal(np.float32(run["legacy"]["step_losses"]),
+                                      arrays[run["seed"]]["step_losses"])
+
+
+def copy_of(folder, tmp_path):
+    import shutil
+    target = tmp_path / "copy"
+    shutil.copytree(folder, target)
+    return str(target)
+
+
+def test_a_changed_seed_file_is_refused(recorded, tmp_path):
+    folder = copy_of(recorded[0], tmp_path)
+    path = os.path.join(folder, "seed-1.npz")
+    data = bytearray(open(path, "rb").read())
+    data[len(data) // 2] ^= 1
+    open(path, "wb").write(bytes(data))
+    with pytest.raises(DataError, match="seed-1.npz: SHA-256 differs from the manifest's"):
+        recording.load(folder)
+
+
+def test_a_missing_seed_file_or_manifest_is_refused(recorded, tmp_path):
+    folder = copy_of(recorded[0], tmp_path)
+    os.remove(os.path.join(folder, "seed-0.npz"))
+    with pytest.raises(DataError, match="incomplete recording: seed-0.npz is missing"):
+        recording.load(folder)
+    os.remove(os.path.join(folder, recording.MANIFEST))
+    with pytest.raises(DataError, match="not a recording \\(no manifest.json\\)"):
+        recording.load(folder)
+
+
+def test_another_format_version_is_refused(recorded, tmp_path):
+    folder = copy_of(recorded[0], tmp_path)
+    path = os.path.join(folder, recording.MANIFEST)
+    manifest = json.load(open(path))
+    manifest["format_version"] = recording.FORMAT_VERSION + 1
+    json.dump(manifest, open(path, "w"))
+    with pytest.raises(DataError, match=f"format version {recording.FORMAT_VERSION + 1}; "
+                                        f"this program reads version {recording.FORMAT_VERSION}"):
+        recording.load(folder)
+
+
+def test_an_existing_recording_is_replaced_only_with_force(recorded, tmp_path):
+    folder = copy_of(recorded[0], tmp_path)
+    before = open(os.path.join(folder, recording.MANIFEST)).read()
+    status, _, error = run_compare(["--record", folder, *SHORT])
+    assert status == 2 and "already holds a recording; pass --force" in error
+    assert error.count("\n") == 1 and open(os.path.join(folder, recording.MANIFEST)).read() == before
+    status, _, _ = run_compare(["--record", folder, "--force", *SHORT])
+    assert status == 0
+    assert sorted(os.listdir(folder)) == ["manifest.json", "seed-0.npz"]  # seed 1's file went
+    assert list(recording.load(folder)[1]) == [0]
+
+
+def test_record_refuses_flags_that_need_the_modern_side_and_foreign_folders(tmp_path):
+    status, _, error = run_compare(["--record", str(tmp_path / "r"), "--perturb", "epsilon"])
+    assert status == 2 and "drop --perturb" in error
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "notes.txt").write_text("mine")
+    status, _, error = run_compare(["--record", str(tmp_path / "busy"), *SHORT])
+    assert status == 2 and "holds files that are not a recording's (notes.txt" in error
