@@ -68,6 +68,10 @@ def parse_args(argv):
         help="train only the legacy side and write it to DIR as a golden recording "
              "(manifest.json and one seed-N.npz per seed) instead of comparing; an "
              "existing recording is replaced only with --force")
+    parser.add_argument(
+        "--against", default=None, metavar="DIR",
+        help="train only the modern side and compare it with the golden recording in DIR "
+             "(made by --record), with the recording's configuration, seeds and data")
     parser.add_argument("--quiet", action="store_true",
                         help="print only the summary, not each side's epoch lines")
     args = parser.parse_args(argv)
@@ -78,6 +82,8 @@ def parse_args(argv):
     if args.seed + args.seeds - 1 > cli.MAX_SEED:
         parser.error(f"--seed {args.seed} with --seeds {args.seeds} runs seeds past "
                      f"{cli.MAX_SEED}, the largest numpy accepts")
+    if args.record is not None and args.against is not None:
+        parser.error("--record makes a recording, --against uses one: give one of them")
     if args.record is not None:
         for flag, value in (("--perturb", args.perturb), ("--out", args.out)):
             if value is not None:
@@ -88,12 +94,19 @@ def parse_args(argv):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    golden = None
+    if args.against is not None:  # checked and applied before anything else
+        from parity import golden as golden_check
+        golden = recording.load(args.against)
+        golden_check.apply_config(args, parse_args([]), golden[0], args.against)
     variant = cli.variant_from(args)
     if args.record is not None:
         recording.check_folder(args.record, args.force)
     else:
         report.check_results_folder(args.out, args.force)
     loaded = cli.load_data(args)  # each file read once, checked before TensorFlow loads
+    if golden is not None:
+        golden_check.check_data(golden[0], loaded.source, args.against)
     environment = engine.configure_tensorflow(args.device)
     files.raise_if_interrupted()  # a Ctrl-C during the import stops here
     from parity import environment as machine, plots, summary, verdict
@@ -117,11 +130,16 @@ def main(argv=None) -> int:
                                recording.data_record(loaded.source, loaded.source.describe()),
                                versions, log))
         return 0
+    recorded = {}
+    if golden is not None:
+        recorded = golden_check.recorded_sides(*golden, experiment.arrays.test_labels)
+        differences = golden_check.environment_differences(golden[0]["environment"], versions)
     # Explained: every mismatching seed in exact mode; in idiomatic mode,
     # where the losses part is expected, the first seed only.
     results = [engine.compare_seed(experiment, seed, args.mode, perturbation, log,
                                    explain_step=not args.no_explain and (
-                                       args.mode == "exact" or seed == seeds[0]))
+                                       args.mode == "exact" or seed == seeds[0]),
+                                   recorded=recorded.get(seed))
                for seed in seeds]
     records = [result.record for result in results]
     overall, statistics = verdict.overall(args.mode, records)
@@ -135,6 +153,8 @@ def main(argv=None) -> int:
                  "baseline_test_cost": experiment.baseline_test_cost},
         "environment": versions,
         "seeds": seeds, "runs": records, "statistics": statistics, "verdict": overall,
+        **({"recording": golden_check.describe(args.against, golden[0], differences)}
+           if golden is not None else {}),
         "timings": {"started": started_at, "per_seed": [r.timing for r in results],
                     "total_seconds": time.perf_counter() - started},
     }

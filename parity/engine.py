@@ -158,12 +158,20 @@ class SeedResult(NamedTuple):
 
 
 def compare_seed(experiment: Experiment, seed: int, mode: str,
-                 perturbation: Perturbation = NONE, log=print, explain_step=True) -> SeedResult:
+                 perturbation: Perturbation = NONE, log=print, explain_step=True,
+                 recorded: SideResult | None = None) -> SeedResult:
     """Train both sides for one seed and compare them under `mode`'s
     standard; when their losses differ and `explain_step`, find where the
-    difference was born (the record's `divergence`, else None)."""
+    difference was born (the record's `divergence`, else None). With
+    `recorded` (a golden recording's legacy run), only the modern side
+    trains, from the recording's initial weights, and nothing is replayed."""
     from parity import metrics, verdict
-    legacy, modern = sides.train_both(experiment, seed, mode, perturbation, log)
+    if recorded is None:
+        legacy, modern = sides.train_both(experiment, seed, mode, perturbation, log)
+    else:
+        legacy, explain_step = recorded, False
+        modern = sides.run_modern(experiment, seed, mode, perturbation,
+                                  recorded.run.initial_weights if recorded.run else None, log)
     empty = np.zeros(0, np.float32)
     losses = verdict.compare_losses(legacy.run.step_losses if legacy.run else empty,
                                     modern.run.step_losses if modern.run else empty)
@@ -197,5 +205,6 @@ def compare_seed(experiment: Experiment, seed: int, mode: str,
               "explain_seconds": explain_seconds}
     for name, side in (("legacy", legacy), ("modern", modern)):
         timing[f"{name}_steps_per_second"] = \
-            len(side.run.step_losses) / side.run.seconds if side.run else 0.0
+            len(side.run.step_losses) / side.run.seconds if side.run and side.run.seconds \
+            else 0.0  # 0: stopped, or recorded (not timed here)
     return SeedResult(record, timing, (legacy.run, modern.run))

@@ -56,9 +56,18 @@ def seed_arrays(run) -> dict:
               "epoch_costs": np.asarray(run.epoch_costs, np.float32),
               "test_codes": np.asarray(run.test_codes, np.float32),
               "test_cost": np.float32(run.test_cost)}
+    arrays["test_reconstructions"] = np.asarray(run.test_reconstructions, np.float32)
     arrays.update({f"initial/{name}": value for name, value in run.initial_weights.items()})
     arrays.update({f"final/{name}": value for name, value in run.final_weights.items()})
+    arrays.update({f"variant/{key}": value for key, value in run.variant_report.items()
+                   if isinstance(value, np.ndarray)})
     return arrays
+
+
+def variant_numbers(run) -> dict:
+    """The JSON part of a run's variant report (its arrays go to the seed file)."""
+    return {key: value for key, value in run.variant_report.items()
+            if not isinstance(value, np.ndarray)}
 
 
 def check_folder(folder: str, force: bool) -> None:
@@ -159,14 +168,20 @@ def record(folder: str, experiment, seeds, config: dict, data: dict, environment
     """Train the legacy side for each seed and write the recording; returns
     a one-line summary."""
     from parity import sides
-    runs, failures = {}, {}
+    runs, failures, failed_at = {}, {}, {}
     for seed in seeds:
         side = sides.run_legacy(experiment, seed, log)
         runs[seed] = side.run
         if side.run is None:
             failures[seed] = side.failure
+            failed_at[seed] = side.failed_at
         files.raise_if_interrupted()  # before anything is written
     manifest = new_manifest(config, data, environment, seeds, failures)
+    for seed, run in runs.items():
+        if run is not None:
+            manifest["seeds"][str(seed)]["variant_report"] = variant_numbers(run)
+        else:
+            manifest["seeds"][str(seed)]["failed_at"] = failed_at[seed]
     write(folder, manifest, runs)
     size = sum(os.path.getsize(os.path.join(folder, name)) for name in os.listdir(folder))
     return (f"recorded legacy, {len(seeds)} seed(s) of {experiment.total_steps} steps, to "

@@ -113,8 +113,17 @@ def render(report: dict, out: str) -> str:
              f"legacy (tf.compat.v1 Session) vs modern (Keras 3, {report['mode']}"
              f"{perturb}) on {report['data']['source']}, {report['environment']['device']}, "
              f"{report['config']['total_steps']} steps per side"]
+    golden = report.get("recording")
+    if golden:
+        lines[0] = lines[0].replace("legacy (tf.compat.v1 Session)",
+                                    f"legacy recorded {golden['created']} ({golden['folder']})")
+        differences = golden["environment_differences"]
+        lines.append("environment since the recording: " + ("; ".join(differences)
+                                                            if differences else "unchanged"))
     for run, timing in zip(report["runs"], report["timings"]["per_seed"]):
-        lines += _seed_block(run, timing, report["data"].get("baseline_test_cost"))
+        block = _seed_block(run, timing, report["data"].get("baseline_test_cost"))
+        lines += [line.replace(STEPS_ROW, "steps per second (recorded: -)")
+                  for line in block] if golden else block
     if report["statistics"]:
         lines.append("across seeds (TOST)           legacy mean+-sd   modern mean+-sd   "
                      "90% interval of modern-legacy  margin    outcome")

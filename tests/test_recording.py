@@ -131,3 +131,54 @@ def test_record_refuses_flags_that_need_the_modern_side_and_foreign_folders(tmp_
     (tmp_path / "busy" / "notes.txt").write_text("mine")
     status, _, error = run_compare(["--record", str(tmp_path / "busy"), *SHORT])
     assert status == 2 and "holds files that are not a recording's (notes.txt" in error
+
+
+def test_against_a_recording_only_the_modern_side_trains_and_matches(recorded, tmp_path):
+    import jsonschema
+
+    from parity import report
+    status, printed, _ = run_compare(["--against", recorded[0], "--out", str(tmp_path / "r")])
+    assert status == 0, printed
+    result = json.loads((tmp_path / "r" / "report.json").read_text())
+    jsonschema.validate(result, report.load_schema())
+    assert result["verdict"]["outcome"] == "match" and result["seeds"] == [0, 1]
+    assert result["config"]["total_steps"] == 20  # the recording's, not the default 2,140
+    assert result["recording"]["environment_differences"] == []
+    assert all(timing["legacy_seconds"] == 0.0 for timing in result["timings"]["per_seed"])
+    assert "environment since the recording: unchanged" in printed
+
+
+def test_against_a_recording_a_negative_control_still_fails(recorded, tmp_path):
+    status, printed, _ = run_compare(["--against", recorded[0], "--perturb", "adam", "--quiet",
+                                      "--out", str(tmp_path / "r")])
+    assert status == 1 and "verdict: MISMATCH" in printed
+
+
+def test_against_reports_what_changed_in_the_environment(recorded, tmp_path):
+    folder = copy_of(recorded[0], tmp_path)
+    path = os.path.join(folder, recording.MANIFEST)
+    manifest = json.load(open(path))
+    manifest["environment"]["versions"]["tensorflow"] = "2.16.2"
+    manifest["environment"]["machine"]["cpu"] = "Another CPU"
+    json.dump(manifest, open(path, "w"))
+    status, printed, _ = run_compare(["--against", folder, "--quiet",
+                                      "--out", str(tmp_path / "r")])
+    assert status == 0  # runs anyway: what an upgrade changed is the point
+    result = json.loads((tmp_path / "r" / "report.json").read_text())
+    differences = result["recording"]["environment_differences"]
+    assert "cpu: Another CPU -> " + result["environment"]["machine"]["cpu"] in differences
+    assert any(line.startswith("tensorflow: 2.16.2 -> ") for line in differences)
+    assert "environment since the recording: " in printed and "cpu: Another CPU -> " in printed
+
+
+def test_against_refuses_contradicting_flags_and_other_data(recorded, tmp_path):
+    from tests.helpers import write_synthetic_idx
+    status, _, error = run_compare(["--against", recorded[0], "--epochs", "3"])
+    assert status == 2 and error.count("\n") == 1
+    assert "--epochs 3 contradicts the recording" in error and "made with --epochs 1" in error
+    write_synthetic_idx(tmp_path / "other", 5300, 100)  # TF1 keeps 5,000 for validation
+    status, _, error = run_compare(["--against", recorded[0], "--data", str(tmp_path / "other")])
+    assert status == 2 and "was made on data with" in error and "this data's is" in error
+    assert not (tmp_path / "r").exists()
+    status, _, error = run_compare(["--against", recorded[0], "--record", str(tmp_path / "x")])
+    assert status == 2 and "give one of them" in error
