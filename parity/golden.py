@@ -6,7 +6,6 @@ runs turned back into what a live comparison would have trained.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 
 import numpy as np
@@ -74,25 +73,10 @@ def environment_differences(recorded: dict, current: dict) -> list:
     return lines
 
 
-@dataclasses.dataclass
-class RecordedRun:
-    """A recorded legacy run with LegacyRun's fields (seconds: 0, not timed)."""
-
-    step_losses: np.ndarray
-    epoch_costs: list
-    initial_weights: dict
-    final_weights: dict
-    test_codes: np.ndarray
-    test_cost: float
-    test_reconstructions: np.ndarray
-    variant_report: dict
-    test_labels: np.ndarray
-    steps_per_epoch: int
-    seconds: float = 0.0
-
-
 def recorded_sides(manifest: dict, arrays: dict, test_labels) -> dict:
-    """{seed: SideResult} of the recording's legacy runs."""
+    """{seed: SideResult} of the recording's legacy runs, as LegacyRuns
+    (seconds 0: not timed here)."""
+    from legacy.training import LegacyRun  # loads TensorFlow: only once it is set up
     sides = {}
     for seed, stored in arrays.items():
         entry = manifest["seeds"][str(seed)]
@@ -103,14 +87,14 @@ def recorded_sides(manifest: dict, arrays: dict, test_labels) -> dict:
         def part(prefix):
             return {key[len(prefix):]: value for key, value in stored.items()
                     if key.startswith(prefix)}
-        run = RecordedRun(
+        run = LegacyRun(
             step_losses=stored["step_losses"], epoch_costs=[float(c) for c in stored["epoch_costs"]],
             initial_weights=part("initial/"), final_weights=part("final/"),
             test_codes=stored["test_codes"], test_cost=float(stored["test_cost"]),
             test_reconstructions=stored["test_reconstructions"],
             variant_report={**entry.get("variant_report", {}), **part("variant/")},
             test_labels=np.asarray(test_labels),
-            steps_per_epoch=manifest["config"]["steps_per_epoch"])
+            steps_per_epoch=manifest["config"]["steps_per_epoch"], seconds=0.0)
         sides[seed] = SideResult(run, None, 0.0)
     return sides
 
