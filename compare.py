@@ -98,7 +98,7 @@ def main(argv=None) -> int:
     if args.against is not None:  # checked and applied before anything else
         from parity import golden as golden_check
         golden = recording.load(args.against)
-        golden_check.apply_config(args, parse_args([]), golden[0], args.against)
+        golden_check.apply_config(args, golden[0], args.against, parse_args)
     variant = cli.variant_from(args)
     if args.record is not None:
         recording.check_folder(args.record, args.force)
@@ -124,16 +124,17 @@ def main(argv=None) -> int:
     config = {**dataclasses.asdict(hyper), "layer_sizes": list(hyper.layer_sizes),
               "steps_per_epoch": experiment.steps_per_epoch,
               "total_steps": experiment.total_steps, "variant": variant.describe()}
-    versions = {"versions": report.versions(), "machine": machine.fingerprint(), **environment}
+    environment_record = {"versions": report.versions(), "machine": machine.fingerprint(),
+                          **environment}
     if args.record is not None:
         print(recording.record(args.record, experiment, seeds, {**config, "seeds": seeds},
-                               recording.data_record(loaded.source, loaded.source.describe()),
-                               versions, log))
+                               recording.data_record(loaded.source), environment_record, log))
         return 0
     recorded = {}
     if golden is not None:
         recorded = golden_check.recorded_sides(*golden, experiment.arrays.test_labels)
-        differences = golden_check.environment_differences(golden[0]["environment"], versions)
+        differences = golden_check.environment_differences(golden[0]["environment"],
+                                                           environment_record)
     # Explained: every mismatching seed in exact mode; in idiomatic mode,
     # where the losses part is expected, the first seed only.
     results = [engine.compare_seed(experiment, seed, args.mode, perturbation, log,
@@ -151,7 +152,7 @@ def main(argv=None) -> int:
                  "test_examples": experiment.mnist.test.num_examples,
                  "validation_size": loaded.source.validation_size,
                  "baseline_test_cost": experiment.baseline_test_cost},
-        "environment": versions,
+        "environment": environment_record,
         "seeds": seeds, "runs": records, "statistics": statistics, "verdict": overall,
         **({"recording": golden_check.describe(args.against, golden[0], differences)}
            if golden is not None else {}),

@@ -87,8 +87,6 @@ def run_rounds(setup, names, warmup: int, references, log) -> dict:
         for reference in references:
             for _ in range(reference.per_round):
                 reference.reading()
-        if not references:
-            return
         label = "warm-up" if number < warmup else f"round {number - warmup + 1}"
         log(f"  {label}: " + ", ".join(f"{name} {setup.steps / seconds[name][-1]:.0f}"
                                        for name in names) + " steps/s")

@@ -50,11 +50,8 @@ def configure_tensorflow(device: str) -> dict:
     tf.config.optimizer.set_jit(False)
     name = tf.config.experimental.get_device_details(gpus[0]).get("device_name", "GPU") \
         if device == "gpu" else "CPU"
-    threads = {"sides": "concurrent",  # 0: TensorFlow's default (one per core)
-               "intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
-               "inter_op": tf.config.threading.get_inter_op_parallelism_threads()}
     return {"device": device, "device_name": name, "op_determinism": True,
-            "tensor_float_32": False, "xla": False, "threads": threads}
+            "tensor_float_32": False, "xla": False}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,7 +104,7 @@ def make_replay(experiment: Experiment, seed: int, mode: str, perturbation: Pert
 
     def pairs(batches):
         return [batch if isinstance(batch, tuple) else (batch, None) for batch in batches]
-    order = tf1_order(len(experiment.arrays.train_images), batch_size, steps, seed)
+    order = tf1_order(experiment, seed, steps)
     legacy_batches = pairs(tf1_batches(experiment.arrays.train_images, order, seed, variant))
     if perturbation.order == "tf1":
         modern_batches = pairs(tf1_batches(arrays.train_images, order, seed, variant))
@@ -132,6 +129,13 @@ def explain(experiment: Experiment, seed: int, mode: str, perturbation: Perturba
         replay.legacy.close()
 
 
+def variant_numbers(variant_report: dict) -> dict:
+    """The JSON part of a variant report: its arrays (images) go to the
+    plots and to a recording's seed file, not to the JSON."""
+    return {key: value for key, value in variant_report.items()
+            if not isinstance(value, np.ndarray)}
+
+
 def side_summary(side: SideResult, labels, clusters, baseline: float) -> dict:
     from common import collapse
     from parity import metrics
@@ -140,12 +144,10 @@ def side_summary(side: SideResult, labels, clusters, baseline: float) -> dict:
                 "quality": {"finite": False}, "failure": side.failure, "variant_report": {},
                 "collapsed": None}
     run = side.run
-    numbers = {key: value for key, value in run.variant_report.items()
-               if not isinstance(value, np.ndarray)}  # images go to the plots, not the JSON
     return {"step_losses": run.step_losses, "epoch_costs": run.epoch_costs,
             "test_cost": run.test_cost,
             "quality": metrics.code_quality(run.test_codes, labels, clusters),
-            "failure": None, "variant_report": numbers,
+            "failure": None, "variant_report": variant_numbers(run.variant_report),
             "collapsed": collapse.is_collapsed(run.test_cost, baseline)}
 
 

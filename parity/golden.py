@@ -26,9 +26,12 @@ VARIANT_FLAGS = {"name": ("variant", "--variant"),
                  "noise": ("noise", "--noise"), "noise_level": ("noise_level", "--noise-level")}
 
 
-def apply_config(args, defaults, manifest: dict, folder: str) -> None:
+def apply_config(args, manifest: dict, folder: str, parse_args) -> None:
     """Give `args` the recording's configuration. A flag the user set to
-    something else than the recording's value is refused, naming both."""
+    something else than the recording's value is refused, naming both.
+    `parse_args` is compare.py's: a flag counts as set when it differs from
+    its default in the same --mode (idiomatic's --seeds defaults to 5)."""
+    defaults = parse_args(["--mode", args.mode])
     config = manifest["config"]
     wanted = [(config[key], attribute, flag) for key, (attribute, flag) in FLAGS.items()]
     wanted += [(value, *VARIANT_FLAGS[key]) for key, value in config["variant"].items()]
@@ -48,7 +51,7 @@ def apply_config(args, defaults, manifest: dict, folder: str) -> None:
 def check_data(manifest: dict, source, folder: str) -> None:
     """Refuse data whose files differ from those the recording was made on."""
     recorded = manifest["data"]["files"]
-    current = recording.data_record(source, source.describe())["files"]
+    current = recording.data_record(source)["files"]
     for name in sorted(set(recorded) | set(current)):
         if recorded.get(name) != current.get(name):
             raise DataError(

@@ -64,11 +64,6 @@ def seed_arrays(run) -> dict:
     return arrays
 
 
-def variant_numbers(run) -> dict:
-    """The JSON part of a run's variant report (its arrays go to the seed file)."""
-    return {key: value for key, value in run.variant_report.items()
-            if not isinstance(value, np.ndarray)}
-
 
 def check_folder(folder: str, force: bool) -> None:
     """Refuse, before any training, a --record folder that already holds a
@@ -107,25 +102,27 @@ def write(folder: str, manifest: dict, runs: dict) -> str:
         with open(os.path.join(staging, MANIFEST), "w", encoding="utf-8") as stream:
             json.dump(manifest, stream, indent=1)
             stream.write("\n")
-        if os.path.isdir(folder):
-            with files.signals_deferred():
-                for entry in os.listdir(folder):
-                    if _OWN_FILE.match(entry) and not os.path.exists(os.path.join(staging, entry)):
-                        os.remove(os.path.join(folder, entry))
-        return files.publish_folder(staging, folder)
+        written = set(os.listdir(staging))
+        with files.signals_deferred():
+            files.publish_folder(staging, folder)  # replaces the same-named files
+            for entry in os.listdir(folder):  # an older recording's other seeds
+                if _OWN_FILE.match(entry) and entry not in written:
+                    os.remove(os.path.join(folder, entry))
+    return folder
 
 
-def new_manifest(config: dict, data: dict, environment: dict, seeds, failures: dict) -> dict:
-    """The manifest before the seed files' hashes are added by `write`."""
-    return {"format_version": FORMAT_VERSION,
-            "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "config": config, "data": data, "environment": environment,
-            "seeds": {str(seed): {"failure": failures.get(seed)} for seed in seeds}}
+def seed_entry(side) -> dict:
+    """A seed's manifest entry before `write` adds its file and hash: the
+    variant's numbers (its arrays go to the seed file), or how it stopped."""
+    from parity.engine import variant_numbers
+    if side.run is None:
+        return {"failure": side.failure, "failed_at": side.failed_at}
+    return {"failure": None, "variant_report": variant_numbers(side.run.variant_report)}
 
 
-def data_record(source, loaded_description: str) -> dict:
+def data_record(source) -> dict:
     """The data part of a manifest: what it was and each file's SHA-256."""
-    return {"source": loaded_description,
+    return {"source": source.describe(),
             "files": {os.path.basename(path): sha256_of(path) for path in data_files(source)}}
 
 
@@ -168,21 +165,17 @@ def record(folder: str, experiment, seeds, config: dict, data: dict, environment
     """Train the legacy side for each seed and write the recording; returns
     a one-line summary."""
     from parity import sides
-    runs, failures, failed_at = {}, {}, {}
+    legacy = {}
     for seed in seeds:
-        side = sides.run_legacy(experiment, seed, log)
-        runs[seed] = side.run
-        if side.run is None:
-            failures[seed] = side.failure
-            failed_at[seed] = side.failed_at
+        legacy[seed] = sides.run_legacy(experiment, seed, log)
         files.raise_if_interrupted()  # before anything is written
-    manifest = new_manifest(config, data, environment, seeds, failures)
-    for seed, run in runs.items():
-        if run is not None:
-            manifest["seeds"][str(seed)]["variant_report"] = variant_numbers(run)
-        else:
-            manifest["seeds"][str(seed)]["failed_at"] = failed_at[seed]
-    write(folder, manifest, runs)
+    failures = [seed for seed, side in legacy.items() if side.run is None]
+    manifest = {"format_version": FORMAT_VERSION,
+                "created": datetime.datetime.now(datetime.timezone.utc).isoformat(
+                    timespec="seconds"),
+                "config": config, "data": data, "environment": environment,
+                "seeds": {str(seed): seed_entry(side) for seed, side in legacy.items()}}
+    write(folder, manifest, {seed: side.run for seed, side in legacy.items()})
     size = sum(os.path.getsize(os.path.join(folder, name)) for name in os.listdir(folder))
     return (f"recorded legacy, {len(seeds)} seed(s) of {experiment.total_steps} steps, to "
             f"{folder} ({size / 1e6:.1f} MB)" + (f"; {len(failures)} seed(s) stopped on a "

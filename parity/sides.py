@@ -63,14 +63,16 @@ def keras_default_start(hyper, seed):
             for name, shape in parameter_shapes(hyper).items()}
 
 
-def tf1_order(num_examples: int, batch_size: int, steps: int, seed: int) -> list:
-    """Legacy's batches as example indices (TF1's next_batch order).
+def tf1_order(experiment, seed: int, steps: int | None = None) -> list:
+    """Legacy's batches of `seed` as example indices (TF1's next_batch
+    order), for its first `steps` steps (default: all of them).
 
     It draws from numpy's global RNG, as legacy's own loop does: call it
     before, never beside, a legacy run.
     """
     from legacy.input_data import tf1_batch_indices
-    return tf1_batch_indices(num_examples, batch_size, steps, seed)
+    return tf1_batch_indices(len(experiment.arrays.train_images), experiment.hyper.batch_size,
+                             experiment.total_steps if steps is None else steps, seed)
 
 
 def tf1_batches(images, order, seed, variant):
@@ -123,8 +125,7 @@ def run_modern(experiment, seed: int, mode: str, perturbation: Perturbation = NO
     batches = indices = None  # modern's own tf.data order
     if perturbation.order == "tf1":
         if order is None:
-            order = tf1_order(len(arrays.train_images), hyper.batch_size,
-                              experiment.total_steps, seed)
+            order = tf1_order(experiment, seed)
         if experiment.variant.denoising:
             batches = tf1_batches(arrays.train_images, order, seed, experiment.variant)
         else:
@@ -147,8 +148,7 @@ def train_both(experiment, seed: int, mode: str, perturbation: Perturbation = NO
     other, bit for bit: tests/test_concurrency.py)."""
     order = None
     if perturbation.order == "tf1":  # drawn now: legacy's loop reseeds numpy's RNG
-        order = tf1_order(len(experiment.arrays.train_images), experiment.hyper.batch_size,
-                          experiment.total_steps, seed)
+        order = tf1_order(experiment, seed)
     with concurrency.worker_scope() as workers:
         def start_modern(initial):
             workers.append(concurrency.Worker(lambda: run_modern(

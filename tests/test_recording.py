@@ -182,3 +182,17 @@ def test_against_refuses_contradicting_flags_and_other_data(recorded, tmp_path):
     assert not (tmp_path / "r").exists()
     status, _, error = run_compare(["--against", recorded[0], "--record", str(tmp_path / "x")])
     assert status == 2 and "give one of them" in error
+
+
+def test_against_takes_the_recordings_seeds_whatever_the_modes_default():
+    from parity import golden
+    manifest = {"config": {"learning_rate": 0.01, "training_epochs": 1, "batch_size": 256,
+                           "steps_per_epoch": 20, "variant": {"name": "deep"}, "seeds": [3, 4]}}
+    for mode in ("exact", "idiomatic"):  # default --seeds: 1 and 5
+        args = compare.parse_args(["--against", "DIR", "--mode", mode])
+        golden.apply_config(args, manifest, "DIR", compare.parse_args)
+        assert (args.seed, args.seeds, args.epochs, args.steps_per_epoch) == (3, 2, 1, 20)
+    args = compare.parse_args(["--against", "DIR", "--mode", "idiomatic", "--seeds", "3"])
+    with pytest.raises(DataError, match="--seeds 3 contradicts the recording in DIR, made "
+                                        "with --seeds 2"):
+        golden.apply_config(args, manifest, "DIR", compare.parse_args)
