@@ -19,7 +19,7 @@ import sys
 import time
 
 from common import cli, files
-from parity import engine, recording, report
+from parity import engine, recording, report, traces
 from parity.engine import MODES
 from parity.perturbations import NONE, PERTURBATIONS
 
@@ -69,6 +69,12 @@ def parse_args(argv):
              "(manifest.json and one seed-N.npz per seed) instead of comparing; an "
              "existing recording is replaced only with --force")
     parser.add_argument(
+        "--trace-values", default=None, metavar="STEPS", type=_trace_values,
+        help="with --record: the steps whose every tensor is kept in full (default 1-3; "
+             "'none', or e.g. 1-3,100); every traced step (1-3, each 100th and these) keeps "
+             "each tensor's SHA-256, enough to find the first differing one. A full step "
+             "of the default model is about 5 MB")
+    parser.add_argument(
         "--against", default=None, metavar="DIR",
         help="train only the modern side and compare it with the golden recording in DIR "
              "(made by --record), with the recording's configuration, seeds and data")
@@ -84,12 +90,23 @@ def parse_args(argv):
                      f"{cli.MAX_SEED}, the largest numpy accepts")
     if args.record is not None and args.against is not None:
         parser.error("--record makes a recording, --against uses one: give one of them")
+    if args.trace_values is not None and args.record is None:
+        parser.error("--trace-values says what --record keeps: give --record DIR")
     if args.record is not None:
         for flag, value in (("--perturb", args.perturb), ("--out", args.out)):
             if value is not None:
                 parser.error(f"--record trains only the legacy side and writes only DIR: "
                              f"drop {flag}")
     return args
+
+
+def _trace_values(text):
+    from parity.traces import parse_steps
+    try:
+        return parse_steps(text)
+    except ValueError as error:
+        import argparse
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def main(argv=None) -> int:
@@ -116,7 +133,8 @@ def main(argv=None) -> int:
     started_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     hyper = cli.hyperparameters_from(args)
     experiment = engine.make_experiment(loaded.raw, loaded.source.validation_size, hyper,
-                                        variant, loaded.steps_per_epoch, data_seed=args.seed)
+                                        variant, loaded.steps_per_epoch, data_seed=args.seed,
+                                        legacy=golden is None)
     if loaded.explanation:
         log(loaded.explanation)
     perturbation = PERTURBATIONS[args.perturb] if args.perturb else NONE
@@ -127,8 +145,11 @@ def main(argv=None) -> int:
     environment_record = {"versions": report.versions(), "machine": machine.fingerprint(),
                           **environment}
     if args.record is not None:
+        value_steps = traces.DEFAULT_VALUE_STEPS if args.trace_values is None \
+            else args.trace_values
         print(recording.record(args.record, experiment, seeds, {**config, "seeds": seeds},
-                               recording.data_record(loaded.source), environment_record, log))
+                               recording.data_record(loaded.source), environment_record,
+                               value_steps, log))
         return 0
     recorded = {}
     if golden is not None:
@@ -148,8 +169,8 @@ def main(argv=None) -> int:
         "schema_version": report.SCHEMA_VERSION, "mode": args.mode, "perturb": args.perturb,
         "config": config,
         "data": {"source": loaded.source.describe(),
-                 "train_examples": experiment.mnist.train.num_examples,
-                 "test_examples": experiment.mnist.test.num_examples,
+                 "train_examples": len(experiment.arrays.train_images),
+                 "test_examples": len(experiment.arrays.test_images),
                  "validation_size": loaded.source.validation_size,
                  "baseline_test_cost": experiment.baseline_test_cost},
         "environment": environment_record,

@@ -22,8 +22,9 @@ from common.errors import DataError
 _MAX_DEFLATE_RATIO = 1100
 
 
-def _check_member(archive: zipfile.ZipFile, key: str, dimensions: int, path: str) -> None:
-    """Check the dtype, rank and size a member declares, allocating nothing."""
+def _member_header(archive: zipfile.ZipFile, key: str, path: str):
+    """(dtype, shape) a member declares, checked against its zip entry's
+    size (a header may claim terabytes), allocating nothing."""
     info = archive.getinfo(key + ".npy")
     with archive.open(info) as member:
         version = np.lib.format.read_magic(member)
@@ -36,32 +37,30 @@ def _check_member(archive: zipfile.ZipFile, key: str, dimensions: int, path: str
         header_bytes = member.tell()
     if dtype.hasobject:
         raise DataError(f"{path}: {key} holds pickled Python objects, which are never "
-                        "loaded (allow_pickle=False); expected uint8 arrays")
-    if dtype != np.uint8 or len(shape) != dimensions:
-        expected = {3: "[N, rows, cols]", 1: "[N]"}.get(dimensions, f"of rank {dimensions}")
-        raise DataError(f"{path}: {key} must be uint8 {expected}, got {dtype} {shape}")
-    claimed = header_bytes + int(np.prod(shape, dtype=object))
+                        "loaded (allow_pickle=False)")
+    claimed = header_bytes + int(np.prod(shape, dtype=object)) * dtype.itemsize
     if claimed != info.file_size or info.file_size > _MAX_DEFLATE_RATIO * max(
             info.compress_size, 1):
         raise DataError(f"{path}: {key} claims shape {shape} ({claimed} bytes) but its "
                         f"entry holds {info.file_size}; the file is damaged")
+    return dtype, shape
 
 
-def read_uint8_arrays(path: str, dimensions: dict[str, int]) -> dict[str, np.ndarray]:
-    """The uint8 arrays named by `dimensions` ({key: rank}) from the .npz at
-    `path`; DataError if one is missing, of another dtype or rank, pickled,
-    or damaged."""
+def read_arrays(path: str, check) -> dict[str, np.ndarray]:
+    """Every array of the .npz at `path`, after `check(names, headers)`
+    ({key: (dtype, shape)} as the members declare them) has passed: it
+    returns None, or the reason the file is refused (a DataError naming
+    the file). Damaged, foreign, pickled or lying files are refused too."""
     try:
         with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-            missing = [key for key in dimensions if key + ".npy" not in names]
-            if missing:
-                raise DataError(f"{path}: missing arrays {missing}; expected "
-                                f"{list(dimensions)}")
-            for key, rank in dimensions.items():
-                _check_member(archive, key, rank, path)
+            keys = [name[:-len(".npy")] for name in archive.namelist()
+                    if name.endswith(".npy")]
+            headers = {key: _member_header(archive, key, path) for key in keys}
+        problem = check(headers)
+        if problem:
+            raise DataError(f"{path}: {problem}")
         with np.load(path, allow_pickle=False) as archive:
-            return {key: archive[key] for key in dimensions}
+            return {key: archive[key] for key in keys}
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
     except DataError:
@@ -73,3 +72,21 @@ def read_uint8_arrays(path: str, dimensions: dict[str, int]) -> dict[str, np.nda
         # encryption), numpy ValueError for a bad .npy header, zlib.error for
         # a corrupt stream.
         raise DataError(f"{path}: not a readable .npz file ({error})") from None
+
+
+def read_uint8_arrays(path: str, dimensions: dict[str, int]) -> dict[str, np.ndarray]:
+    """The uint8 arrays named by `dimensions` ({key: rank}) from the .npz at
+    `path`; DataError if one is missing, of another dtype or rank, pickled,
+    or damaged."""
+    def check(headers):
+        missing = [key for key in dimensions if key not in headers]
+        if missing:
+            return f"missing arrays {missing}; expected {list(dimensions)}"
+        for key, rank in dimensions.items():
+            dtype, shape = headers[key]
+            if dtype != np.uint8 or len(shape) != rank:
+                expected = {3: "[N, rows, cols]", 1: "[N]"}.get(rank, f"of rank {rank}")
+                return f"{key} must be uint8 {expected}, got {dtype} {shape}"
+        return None
+    arrays = read_arrays(path, check)
+    return {key: arrays[key] for key in dimensions}

@@ -30,6 +30,20 @@ LAYER_NAMES = ("encoder_1", "encoder_2", "encoder_3", "encoder_4",
                "decoder_1", "decoder_2", "decoder_3", "decoder_4")
 
 
+def parameter_shapes(hyper) -> dict:
+    """Shape of every original parameter, keyed by its original name
+    (`hyper`: common.config.Hyperparameters, or anything with its
+    `layer_sizes`)."""
+    n = hyper.layer_sizes  # n_input, n_hidden_1, ..., n_hidden_4
+    shapes = {}
+    for i in range(4):
+        shapes[WEIGHT_NAMES[i]] = (n[i], n[i + 1])
+        shapes[WEIGHT_NAMES[4 + i]] = (n[4 - i], n[3 - i])
+        shapes[BIAS_NAMES[i]] = (n[i + 1],)
+        shapes[BIAS_NAMES[4 + i]] = (n[3 - i],)
+    return shapes
+
+
 @dataclasses.dataclass
 class TrainingState:
     """Everything the next optimizer step depends on.

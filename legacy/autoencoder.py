@@ -19,20 +19,9 @@ from common import variants as common_variants
 from common.config import RECONSTRUCTION_EXAMPLES, Hyperparameters
 from common.results import Evaluation
 from common.steps import BIAS_NAMES, WEIGHT_NAMES  # the original's dict keys, in order
+from common.steps import parameter_shapes
 from common.variants import Variant
 from legacy import variants
-
-
-def parameter_shapes(hyper: Hyperparameters) -> dict:
-    """Shape of every original parameter, keyed by its original name."""
-    n = hyper.layer_sizes  # n_input, n_hidden_1, ..., n_hidden_4
-    shapes = {}
-    for i in range(4):
-        shapes[WEIGHT_NAMES[i]] = (n[i], n[i + 1])
-        shapes[WEIGHT_NAMES[4 + i]] = (n[4 - i], n[3 - i])
-        shapes[BIAS_NAMES[i]] = (n[i + 1],)
-        shapes[BIAS_NAMES[4 + i]] = (n[3 - i],)
-    return shapes
 
 
 def _variable(name, initial_weights, make_initial_value):

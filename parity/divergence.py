@@ -179,28 +179,33 @@ def localize(replay: Replay, loss_step: int) -> dict:
     return record
 
 
-def referees(replay: Replay, state, at: int, traces: dict) -> dict:
-    """Per side, (kind, name) -> the float64 value, from the shared state
-    before the step (none when the sides start apart: no exact common
-    ground) on that side's own batch; `input` against exact pixel values;
-    the optimizer's tensors (slots, updates, weights) from the side's own
-    gradients, so that they referee Adam's arithmetic alone."""
-    def make(side, batches):
-        inputs, targets = batches[at - 1]
-        exact = optimizer = None
-        if state is not None:
-            exact = referee.reference_step(state, inputs, targets, replay.hyper, replay.variant)
-            own = {name: traces[side][("gradient", name)] for name in PARAMETER_NAMES}
-            optimizer = referee.reference_adam(state, own, replay.hyper)
+def referee_lookup(replay: Replay, side: str, state, at: int, values: dict):
+    """(kind, name) -> the float64 value of `side`'s tensor at step `at`,
+    from the shared `state` before the step (None when the sides start
+    apart: no exact common ground) on that side's own batch; `input`
+    against exact pixel values; the optimizer's tensors (slots, updates,
+    weights) from the side's own gradients (in `values`: (kind, name) ->
+    its traced value), so that they referee Adam's arithmetic alone."""
+    batches = replay.legacy_batches if side == "legacy" else replay.modern_batches
+    inputs, targets = batches[at - 1]
+    exact = optimizer = None
+    if state is not None:
+        exact = referee.reference_step(state, inputs, targets, replay.hyper, replay.variant)
+        own = {name: values[("gradient", name)] for name in PARAMETER_NAMES}
+        optimizer = referee.reference_adam(state, own, replay.hyper)
 
-        def lookup(kind, name):
-            if kind == "input":
-                return referee.exact_pixels(traces[side][(kind, name)])
-            if exact is None:
-                return None
-            if kind in ("slot", "update", "weight"):
-                return referee.reference_of(optimizer, kind, name)
-            return referee.reference_of(exact, kind, name)
-        return lookup
-    return {"legacy": make("legacy", replay.legacy_batches),
-            "modern": make("modern", replay.modern_batches)}
+    def lookup(kind, name):
+        if kind == "input":
+            return referee.exact_pixels(values[(kind, name)])
+        if exact is None:
+            return None
+        if kind in ("slot", "update", "weight"):
+            return referee.reference_of(optimizer, kind, name)
+        return referee.reference_of(exact, kind, name)
+    return lookup
+
+
+def referees(replay: Replay, state, at: int, traces: dict) -> dict:
+    """Per side, its `referee_lookup`."""
+    return {side: referee_lookup(replay, side, state, at, traces[side])
+            for side in ("legacy", "modern")}

@@ -61,7 +61,8 @@ class Experiment:
 
     hyper: Hyperparameters
     variant: Variant
-    mnist: object            # legacy.input_data.Datasets, its train set never read
+    mnist: object            # legacy.input_data.Datasets, its train set never read;
+    #                          None against a recording (legacy/ is never imported then)
     arrays: object           # modern.input_data.Arrays: the very arrays TF1's loader made
     steps_per_epoch: int
 
@@ -77,16 +78,47 @@ class Experiment:
 
 
 def make_experiment(raw, validation_size, hyper, variant, steps_per_epoch=None,
-                    data_seed=0) -> Experiment:
-    """Both sides' data from the checked uint8 arrays (`cli.load_data`)."""
-    from legacy import input_data as legacy_input_data
+                    data_seed=0, legacy=True) -> Experiment:
+    """Both sides' data from the checked uint8 arrays (`cli.load_data`);
+    with `legacy` False (against a recording) the modern side's alone,
+    the same arrays (tests/test_input_data.py) without importing legacy/."""
     from modern import input_data as modern_input_data
-    mnist = legacy_input_data.data_sets_from_arrays(raw, validation_size=validation_size,
-                                                    seed=data_seed)
-    arrays = modern_input_data.Arrays(mnist.train.images, mnist.train.labels,
-                                      mnist.test.images, mnist.test.labels)
-    steps = steps_per_epoch or int(mnist.train.num_examples / hyper.batch_size)  # >= 1
+    mnist = None
+    if legacy:
+        from legacy import input_data as legacy_input_data
+        mnist = legacy_input_data.data_sets_from_arrays(raw, validation_size=validation_size,
+                                                        seed=data_seed)
+        arrays = modern_input_data.Arrays(mnist.train.images, mnist.train.labels,
+                                          mnist.test.images, mnist.test.labels)
+    else:
+        arrays = modern_input_data.arrays_from(raw, validation_size)
+    steps = steps_per_epoch or int(len(arrays.train_images) / hyper.batch_size)  # >= 1
     return Experiment(hyper, variant, mnist, arrays, steps)
+
+
+def replay_batches(experiment: Experiment, seed: int, perturbation: Perturbation, setup,
+                   order, steps: int) -> tuple[list, list]:
+    """(legacy's, the modern side's) first `steps` batches as (inputs,
+    targets or None) pairs: legacy's from `order` (tf1_order, or a
+    recording's), the modern side's as `setup` (sides.modern_setup) and
+    the perturbation make them."""
+    from modern import input_data
+    from parity.sides import tf1_batches
+    variant, batch_size = experiment.variant, experiment.hyper.batch_size
+
+    def pairs(batches):
+        return [batch if isinstance(batch, tuple) else (batch, None) for batch in batches]
+    legacy_batches = pairs(tf1_batches(experiment.arrays.train_images, order[:steps], seed,
+                                       variant))
+    if perturbation.order == "tf1":
+        modern_batches = pairs(tf1_batches(setup.arrays.train_images, order[:steps], seed,
+                                           variant))
+    else:
+        stream = input_data.make_dataset(setup.arrays.train_images, batch_size, seed, variant,
+                                         seed)
+        modern_batches = [(x.numpy(), y.numpy() if variant.denoising else None)
+                          for x, y in stream.take(steps)]
+    return legacy_batches, modern_batches
 
 
 def make_replay(experiment: Experiment, seed: int, mode: str, perturbation: Perturbation,
@@ -94,27 +126,17 @@ def make_replay(experiment: Experiment, seed: int, mode: str, perturbation: Pert
     """Both sides set up as `compare_seed` trained them, to be stepped one
     step at a time for `steps` steps (parity/divergence.py)."""
     from legacy.steps import LegacyStepper
-    from modern import input_data
     from modern.steps import ModernStepper
     from parity.divergence import Replay
-    from parity.sides import modern_setup, tf1_batches, tf1_order
+    from parity.sides import modern_setup, tf1_order
     setup = modern_setup(experiment, seed, mode, perturbation, legacy_run.initial_weights)
-    arrays = setup.arrays
-    variant, batch_size = experiment.variant, experiment.hyper.batch_size
-
-    def pairs(batches):
-        return [batch if isinstance(batch, tuple) else (batch, None) for batch in batches]
-    order = tf1_order(experiment, seed, steps)
-    legacy_batches = pairs(tf1_batches(experiment.arrays.train_images, order, seed, variant))
-    if perturbation.order == "tf1":
-        modern_batches = pairs(tf1_batches(arrays.train_images, order, seed, variant))
-    else:
-        stream = input_data.make_dataset(arrays.train_images, batch_size, seed, variant, seed)
-        modern_batches = [(x.numpy(), y.numpy() if variant.denoising else None)
-                          for x, y in stream.take(steps)]
-    legacy = LegacyStepper(experiment.hyper, variant, legacy_run.initial_weights)
-    modern = ModernStepper(setup.hyper, variant, setup.options, setup.initial, seed=seed)
-    return Replay(legacy, modern, legacy_batches, modern_batches, experiment.hyper, variant)
+    legacy_batches, modern_batches = replay_batches(
+        experiment, seed, perturbation, setup, tf1_order(experiment, seed, steps), steps)
+    legacy = LegacyStepper(experiment.hyper, experiment.variant, legacy_run.initial_weights)
+    modern = ModernStepper(setup.hyper, experiment.variant, setup.options, setup.initial,
+                           seed=seed)
+    return Replay(legacy, modern, legacy_batches, modern_batches, experiment.hyper,
+                  experiment.variant)
 
 
 def explain(experiment: Experiment, seed: int, mode: str, perturbation: Perturbation,
@@ -165,15 +187,17 @@ def compare_seed(experiment: Experiment, seed: int, mode: str,
     """Train both sides for one seed and compare them under `mode`'s
     standard; when their losses differ and `explain_step`, find where the
     difference was born (the record's `divergence`, else None). With
-    `recorded` (a golden recording's legacy run), only the modern side
-    trains, from the recording's initial weights, and nothing is replayed."""
+    `recorded` (a golden recording's legacy run, parity/golden.py), only
+    the modern side trains, from the recording's initial weights and on
+    its batch order, and a mismatch is localized with its traces."""
     from parity import metrics, verdict
     if recorded is None:
         legacy, modern = sides.train_both(experiment, seed, mode, perturbation, log)
     else:
-        legacy, explain_step = recorded, False
+        legacy = recorded
         modern = sides.run_modern(experiment, seed, mode, perturbation,
-                                  recorded.run.initial_weights if recorded.run else None, log)
+                                  recorded.run.initial_weights if recorded.run else None, log,
+                                  order=recorded.run.order if recorded.run else None)
     empty = np.zeros(0, np.float32)
     losses = verdict.compare_losses(legacy.run.step_losses if legacy.run else empty,
                                     modern.run.step_losses if modern.run else empty)
@@ -197,7 +221,12 @@ def compare_seed(experiment: Experiment, seed: int, mode: str,
     loss_steps = [losses["first_differing_step"], legacy.failed_at, modern.failed_at]
     loss_step = min((step for step in loss_steps if step is not None), default=None)
     if explain_step and legacy.run is not None and loss_step is not None:
-        divergence = explain(experiment, seed, mode, perturbation, legacy.run, loss_step)
+        if recorded is None:
+            divergence = explain(experiment, seed, mode, perturbation, legacy.run, loss_step)
+        else:
+            from parity import golden
+            divergence = golden.localize(experiment, seed, mode, perturbation, legacy.run,
+                                         loss_step)
     explain_seconds = time.perf_counter() - started
     baseline = experiment.baseline_test_cost
     record = {"seed": seed, "legacy": side_summary(legacy, labels, clusters[0], baseline),

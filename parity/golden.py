@@ -1,17 +1,22 @@
 """Checking the modern side against a golden recording (`compare.py
 --against DIR`): the recording's configuration applied to the command
-line, its data and environment compared with this run's, and its legacy
-runs turned back into what a live comparison would have trained.
+line, its data and environment compared with this run's, its legacy runs
+turned back into what a live comparison would have trained, and a
+mismatch localized with its recorded traces. Nothing here imports
+legacy/ (tests/test_recording.py checks that `--against` never does).
 """
 
 from __future__ import annotations
 
+import collections
+import dataclasses
 import os
 
 import numpy as np
 
 from common.errors import DataError
-from parity import recording
+from common.steps import KINDS, TracedTensor
+from parity import recording, traces
 from parity.sides import SideResult
 
 # Recorded configuration key -> (argument, flag) of compare.py.
@@ -76,30 +81,169 @@ def environment_differences(recorded: dict, current: dict) -> list:
     return lines
 
 
+@dataclasses.dataclass
+class RecordedRun:
+    """A recorded legacy run: the fields of legacy.training.LegacyRun that
+    a comparison reads, plus the batch order it trained on."""
+
+    step_losses: np.ndarray
+    epoch_costs: list
+    initial_weights: dict
+    final_weights: dict
+    test_codes: np.ndarray
+    test_cost: float
+    test_reconstructions: np.ndarray
+    variant_report: dict
+    test_labels: np.ndarray
+    steps_per_epoch: int
+    order: np.ndarray         # [steps, batch size]: TF1's next_batch indices
+    arrays: dict              # the seed file, for its traces
+    seconds: float = 0.0      # not timed here
+
+
+def _part(stored: dict, prefix: str) -> dict:
+    return {key[len(prefix):]: value for key, value in stored.items() if key.startswith(prefix)}
+
+
 def recorded_sides(manifest: dict, arrays: dict, test_labels) -> dict:
-    """{seed: SideResult} of the recording's legacy runs, as LegacyRuns
-    (seconds 0: not timed here)."""
-    from legacy.training import LegacyRun  # loads TensorFlow: only once it is set up
+    """{seed: SideResult} of the recording's legacy runs (seconds 0)."""
     sides = {}
     for seed, stored in arrays.items():
         entry = manifest["seeds"][str(seed)]
         if stored is None:
             sides[seed] = SideResult(None, entry["failure"], 0.0, entry.get("failed_at"))
             continue
-
-        def part(prefix):
-            return {key[len(prefix):]: value for key, value in stored.items()
-                    if key.startswith(prefix)}
-        run = LegacyRun(
+        run = RecordedRun(
             step_losses=stored["step_losses"], epoch_costs=[float(c) for c in stored["epoch_costs"]],
-            initial_weights=part("initial/"), final_weights=part("final/"),
+            initial_weights=_part(stored, "initial/"), final_weights=_part(stored, "final/"),
             test_codes=stored["test_codes"], test_cost=float(stored["test_cost"]),
             test_reconstructions=stored["test_reconstructions"],
-            variant_report={**entry.get("variant_report", {}), **part("variant/")},
+            variant_report={**entry.get("variant_report", {}), **_part(stored, "variant/")},
             test_labels=np.asarray(test_labels),
-            steps_per_epoch=manifest["config"]["steps_per_epoch"], seconds=0.0)
+            steps_per_epoch=manifest["config"]["steps_per_epoch"],
+            order=stored["order"].astype(np.int64), arrays=stored)
         sides[seed] = SideResult(run, None, 0.0)
     return sides
+
+
+def localize(experiment, seed: int, mode: str, perturbation, run: RecordedRun,
+             loss_step: int) -> dict:
+    """The `divergence` record of a seed whose losses differ from the
+    recording's from `loss_step` on, found with the recorded traces alone.
+
+    The modern side is replayed one step at a time from its start; at each
+    recorded trace step up to `loss_step` its traced step is compared,
+    digest by digest, with the recorded one. At the first that differs:
+    if the state the step starts from is the recorded one, the difference
+    was born in that step (step 0: the starting states differ); if not, it
+    was born between the previous traced step and this one (`born_within`).
+    Where the recording kept the step's values, each differing tensor gets
+    its size in ulps and both sides their distance from the float64
+    referee; elsewhere only the modern side's."""
+    from modern.steps import ModernStepper
+    from parity import divergence, engine
+    from parity.sides import modern_setup
+    recorded = traces.RecordedTraces(run.arrays)
+    setup = modern_setup(experiment, seed, mode, perturbation, run.initial_weights)
+    legacy_batches, modern_batches = engine.replay_batches(
+        experiment, seed, perturbation, setup, run.order, loss_step)
+    replay = divergence.Replay(None, ModernStepper(setup.hyper, experiment.variant,
+                                                   setup.options, setup.initial, seed=seed),
+                               legacy_batches, modern_batches, experiment.hyper,
+                               experiment.variant)
+    record = {"step": None, "loss_step": loss_step, "first": None, "others": {},
+              "referee": {}, "verdict": None, "tensors": [], "source": "recording"}
+    checked = [step for step in recorded.steps if step <= loss_step]
+    done = previous = 0
+    for step in checked:
+        for earlier in range(done + 1, step):
+            replay.modern.step(*modern_batches[earlier - 1])
+        before = replay.modern.state()
+        trace = replay.modern.traced_step(*modern_batches[step - 1])
+        done = step
+        current = {traces.key(t.kind, t.name): traces.digest(t.value) for t in trace}
+        differing = traces.compare_digests(recorded.digests(step), current)
+        if differing:
+            return _explain(record, replay, recorded, step, previous, before, trace, differing)
+        previous = step
+    record["verdict"] = (f"the recorded traces of steps {traces.describe_steps(checked)} are "
+                         f"identical: the difference was born in steps {previous + 1}-"
+                         f"{loss_step}, between the steps the recording traced")
+    record["born_within"] = [previous + 1, loss_step]
+    return record
+
+
+def _explain(record, replay, recorded, step, previous, before, trace, differing) -> dict:
+    """Fill `record` from the first traced step whose digests differ."""
+    from parity import divergence
+    modern = {traces.key(t.kind, t.name): t for t in trace}
+    starts_apart = any(name.startswith("initial ") for name in differing)
+    if starts_apart and step > 1:
+        record["born_within"] = [previous + 1, step - 1]
+    else:
+        record["step"] = 0 if starts_apart else step
+    entries = []
+    for name in differing:
+        kind, _, tensor = name.partition(" ")
+        value = recorded.value(step, kind, tensor)
+        ours = modern.get(name)
+        if value is not None and ours is not None:
+            found = divergence.compare_tensor(TracedTensor(kind, tensor, value), ours)
+        else:
+            found = {"kind": kind, "tensor": tensor,
+                     "shape": list(np.shape(ours.value if ours is not None else value)),
+                     "elements_differing": None, "max_abs_difference": None,
+                     "max_ulp_distance": None}
+        entries.append(found)
+    record["tensors"] = [{"kind": e["kind"], "tensor": e["tensor"],
+                          "max_ulp_distance": e["max_ulp_distance"]} for e in entries]
+    record["first"] = entries[0]
+    counts = collections.Counter(e["kind"] for e in entries[1:])
+    record["others"] = {kind: counts[kind] for kind in KINDS if kind in counts}
+    if starts_apart:  # no common state to referee from
+        record["verdict"] = ("the two sides start from different weights" if step == 1 else
+                             f"born in steps {previous + 1}-{step - 1}, between the steps "
+                             "the recording traced: the state step "
+                             f"{step} starts from already differs")
+        return record
+    modern_values = {(t.kind, t.name): t.value for t in trace}
+    legacy_values = {(kind, tensor): recorded.value(step, kind, tensor)
+                     for kind, tensor in (name.partition(" ")[::2] for name in recorded.names)}
+    kept = all(value is not None for value in legacy_values.values())
+    modern_exact = divergence.referee_lookup(replay, "modern", before, step, modern_values)
+    if kept:
+        legacy_exact = divergence.referee_lookup(replay, "legacy", before, step, legacy_values)
+        record["referee"] = divergence.referee_distances(
+            entries, {"legacy": legacy_values, "modern": modern_values},
+            {"legacy": legacy_exact, "modern": modern_exact})
+        first = f"{entries[0]['kind']} {entries[0]['tensor']}"
+        record["verdict"] = divergence.judge(record["referee"].get(first))
+        return record
+    record["referee"] = modern_distances(entries, modern_values, modern_exact)
+    first = record["referee"].get(f"{entries[0]['kind']} {entries[0]['tensor']}")
+    record["verdict"] = (
+        f"legacy's values of step {step} were not recorded (record with --trace-values "
+        f"{step}); modern lies {first['modern_ulp']:.3g} ulp from exact arithmetic"
+        if first else f"legacy's values of step {step} were not recorded")
+    return record
+
+
+def modern_distances(entries: list, values: dict, exact) -> dict:
+    """{tensor: {legacy_ulp: 'not recorded', modern_ulp}}: the modern
+    side's mean distance from the float64 value over all its elements,
+    where legacy's values (and so the elements that differ) are unknown."""
+    from parity import referee
+    result = {}
+    for entry in entries:
+        key = (entry["kind"], entry["tensor"])
+        reference = exact(*key)
+        if reference is None or key not in values or \
+                np.shape(reference) != np.shape(values[key]):
+            continue
+        distance = referee.ulps_from(np.asarray(values[key], np.float32), reference)
+        result[f"{key[0]} {key[1]}"] = {"legacy_ulp": "not recorded",
+                                        "modern_ulp": float(np.mean(distance))}
+    return result
 
 
 def describe(folder: str, manifest: dict, differences: list) -> dict:

@@ -6,14 +6,19 @@ A recording is a folder: `manifest.json` and one compressed `seed-N.npz`
 per seed. The manifest holds the format version, the exact configuration,
 the data (its description and the SHA-256 of each file it was read from),
 the environment (versions and machine fingerprint: the same run gives
-other bits on another CPU) and the SHA-256 of every array file. Each seed
-file holds, float32 kept exactly: the per-step losses, the epoch costs,
-the initial and final weights under the original names, the test codes
-and the test cost.
+other bits on another CPU), the SHA-256 of every array file, and its own
+SHA-256 (`manifest_sha256`, over the rest of it), so that an edited
+manifest is refused. Each seed file holds, float32 kept exactly: the
+per-step losses, the epoch costs, the initial and final weights under the
+original names, the test codes, test cost and reconstructions, the batch
+order legacy trained on (TF1's `next_batch` indices, so that the modern
+side needs nothing of legacy/ to train on the same batches), and the step
+traces of parity/traces.py.
 
-`load` verifies all of it and refuses, with one line (a DataError, exit
-status 2), a recording that is incomplete, fails its hashes or has another
-format version.
+`load` verifies all of it before anything trains and refuses, with one
+line (a DataError, exit status 2), a recording that is incomplete, fails
+its hashes, holds arrays of other shapes than its configuration implies,
+or has another format version. Nothing is ever unpickled.
 """
 
 from __future__ import annotations
@@ -26,13 +31,20 @@ import re
 
 import numpy as np
 
-from common import files, sources
+from common import files, npz, sources
 from common.errors import DataError
+from common.steps import KINDS, parameter_shapes
+from parity import traces
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: batch order, step traces, the manifest's own SHA-256
 MANIFEST = "manifest.json"
 SEED_FILE = "seed-{seed}.npz"
-_OWN_FILE = re.compile(r"^(manifest\.json|seed-\d+\.npz)$")
+CHANGES = "changes.md"  # written by --record --force: what the new recording changed
+_OWN_FILE = re.compile(r"^(manifest\.json|seed-\d+\.npz|changes\.md)$")
+# A seed file's arrays may declare at most this many bytes in all (the
+# default run's file holds 20 MB with full traces of steps 1-3): a
+# recording is read into memory, and a few KB of deflate can claim GBs.
+MAX_SEED_FILE_BYTES = 2 << 30
 
 
 def sha256_of(path: str) -> str:
@@ -50,9 +62,19 @@ def data_files(source) -> list:
     return [os.path.join(source.path, name) for name in sources.IDX_FILES]
 
 
-def seed_arrays(run) -> dict:
-    """A LegacyRun as the arrays of its seed file."""
-    arrays = {"step_losses": np.asarray(run.step_losses, np.float32),
+def order_array(order: list) -> np.ndarray:
+    """TF1's batch order [steps, batch size] as stored: uint16 where the
+    indices fit (the default run's order is 1.1 MB so), else int32."""
+    stacked = np.asarray(order, np.int64)
+    fits = stacked.size == 0 or stacked.max() < np.iinfo(np.uint16).max
+    return stacked.astype(np.uint16 if fits else np.int32)
+
+
+def seed_arrays(run, order: list, traced: dict, value_steps=()) -> dict:
+    """A LegacyRun, its batch order and its traces as the arrays of its
+    seed file."""
+    arrays = {"order": order_array(order), **traces.trace_arrays(traced, value_steps),
+              "step_losses": np.asarray(run.step_losses, np.float32),
               "epoch_costs": np.asarray(run.epoch_costs, np.float32),
               "test_codes": np.asarray(run.test_codes, np.float32),
               "test_cost": np.float32(run.test_cost)}
@@ -84,24 +106,34 @@ def check_folder(folder: str, force: bool) -> None:
                         "record again over it")
 
 
-def write(folder: str, manifest: dict, runs: dict) -> str:
-    """Write `manifest` (completed with each seed file's hash) and the seed
-    files of `runs` ({seed: LegacyRun or None for a failed run}), all or
-    nothing: staged beside `folder`, then moved into place, replacing the
-    files of an older recording there."""
+def seal(manifest: dict) -> str:
+    """The manifest's own SHA-256: over its canonical JSON without it."""
+    rest = {key: value for key, value in manifest.items() if key != "manifest_sha256"}
+    return hashlib.sha256(json.dumps(rest, sort_keys=True).encode()).hexdigest()
+
+
+def write(folder: str, manifest: dict, seed_files: dict, changes: str | None = None) -> str:
+    """Write `manifest` (completed with each seed file's hash, then sealed)
+    and `seed_files` ({seed: arrays, or None for a failed run}), and
+    `changes` (CHANGES) if given, all or nothing: staged beside `folder`,
+    then moved into place, replacing the files of an older recording."""
     parent = os.path.dirname(os.path.abspath(folder))
     os.makedirs(parent, exist_ok=True)
     with files.staged_folder(parent) as staging:
-        for seed, run in runs.items():
+        for seed, arrays in seed_files.items():
             entry = manifest["seeds"][str(seed)]
-            if run is None:
+            if arrays is None:
                 continue
             name = SEED_FILE.format(seed=seed)
-            np.savez_compressed(os.path.join(staging, name), **seed_arrays(run))
+            np.savez_compressed(os.path.join(staging, name), **arrays)
             entry.update(file=name, sha256=sha256_of(os.path.join(staging, name)))
+        manifest["manifest_sha256"] = seal(manifest)
         with open(os.path.join(staging, MANIFEST), "w", encoding="utf-8") as stream:
             json.dump(manifest, stream, indent=1)
             stream.write("\n")
+        if changes is not None:
+            with open(os.path.join(staging, CHANGES), "w", encoding="utf-8") as stream:
+                stream.write(changes)
         written = set(os.listdir(staging))
         with files.signals_deferred():
             files.publish_folder(staging, folder)  # replaces the same-named files
@@ -111,13 +143,15 @@ def write(folder: str, manifest: dict, runs: dict) -> str:
     return folder
 
 
-def seed_entry(side) -> dict:
+def seed_entry(side, traced_steps=()) -> dict:
     """A seed's manifest entry before `write` adds its file and hash: the
-    variant's numbers (its arrays go to the seed file), or how it stopped."""
+    variant's numbers (its arrays go to the seed file) and its traced
+    steps, or how it stopped."""
     from parity.engine import variant_numbers
     if side.run is None:
         return {"failure": side.failure, "failed_at": side.failed_at}
-    return {"failure": None, "variant_report": variant_numbers(side.run.variant_report)}
+    return {"failure": None, "variant_report": variant_numbers(side.run.variant_report),
+            "traced_steps": list(traced_steps)}
 
 
 def data_record(source) -> dict:
@@ -126,57 +160,170 @@ def data_record(source) -> dict:
             "files": {os.path.basename(path): sha256_of(path) for path in data_files(source)}}
 
 
-def load(folder: str) -> tuple[dict, dict]:
-    """(manifest, {seed: arrays}) of the recording in `folder`, verified."""
+def _read_manifest(folder: str) -> dict:
     path = os.path.join(folder, MANIFEST)
     if not os.path.isfile(path):
         raise DataError(f"{folder}: not a recording (no {MANIFEST}); make one with "
                         "`python compare.py --record DIR`")
     try:
+        if os.path.getsize(path) > 16 << 20:
+            raise ValueError("larger than 16 MB")
         with open(path, encoding="utf-8") as stream:
             manifest = json.load(stream)
         version = manifest["format_version"]
-        seeds = manifest["seeds"]
     except (ValueError, KeyError, TypeError) as error:
         raise DataError(f"{path}: not a readable recording manifest ({error})") from None
     if version != FORMAT_VERSION:
         raise DataError(f"{folder}: recording format version {version}; this program reads "
                         f"version {FORMAT_VERSION}: record again with --record")
-    arrays = {}
-    for seed, entry in seeds.items():
+    if manifest.get("manifest_sha256") != seal(manifest):
+        raise DataError(f"{path}: its SHA-256 differs from the one it was sealed with: the "
+                        "manifest was edited after the recording was made")
+    try:
+        config, seeds = manifest["config"], manifest["seeds"]
+        listed = [str(seed) for seed in config["seeds"]]
+        for key in ("total_steps", "training_epochs", "batch_size", "layer_sizes", "variant"):
+            config[key]
+    except (KeyError, TypeError) as error:
+        raise DataError(f"{path}: not a readable recording manifest (missing {error})") from None
+    missing = [seed for seed in listed if seed not in seeds]
+    if missing:
+        raise DataError(f"{folder}: incomplete recording: seed {missing[0]} of its "
+                        f"configuration has no entry in {MANIFEST}")
+    return manifest
+
+
+def _checker(config: dict):
+    """check(headers) for npz.read_arrays: the arrays a seed file of
+    `config` holds, each of its dtype and shape; None or the reason."""
+    class Shapes:
+        layer_sizes = config["layer_sizes"]
+    fixed = {"step_losses": ("float32", (config["total_steps"],)),
+             "epoch_costs": ("float32", (config["training_epochs"],)),
+             "test_cost": ("float32", ())}
+    for name, shape in parameter_shapes(Shapes).items():
+        fixed[f"initial/{name}"] = fixed[f"final/{name}"] = ("float32", tuple(shape))
+    code_size = config["layer_sizes"][-1]
+
+    def check(headers):
+        missing = [key for key in (*fixed, "order", "test_codes", "test_reconstructions")
+                   if key not in headers]
+        if missing:
+            return f"incomplete seed file: no {missing[0]} array"
+        if sum(dtype.itemsize * int(np.prod(shape, dtype=object))
+               for dtype, shape in headers.values()) > MAX_SEED_FILE_BYTES:
+            return f"its arrays claim more than {MAX_SEED_FILE_BYTES >> 30} GiB"
+        for key, (dtype, shape) in headers.items():
+            expected = fixed.get(key)
+            if expected is None:
+                expected = _free_shape(key, dtype, shape, config, code_size, headers)
+            if expected is None:
+                return f"holds an array no recording has: {key}"
+            if (str(dtype), tuple(shape)) != (expected[0], tuple(expected[1])):
+                return (f"{key} is {dtype} {tuple(shape)}; this recording's configuration "
+                        f"implies {expected[0]} {tuple(expected[1])}")
+        return None
+    return check
+
+
+def _free_shape(key, dtype, shape, config, code_size, headers):
+    """The (dtype, shape) an array whose size the configuration leaves open
+    must have, or None for an array no recording holds."""
+    steps = headers.get("trace/steps", (None, (0,)))[1]
+    names = headers.get("trace/names", (None, (0,)))[1]
+    if key == "order":
+        return (str(dtype) if str(dtype) in ("uint16", "int32") else "uint16",
+                (config["total_steps"], config["batch_size"]))
+    if key in ("test_codes", "test_reconstructions"):
+        width = code_size if key == "test_codes" else config["layer_sizes"][0]
+        return ("float32", (shape[0] if len(shape) == 2 else "N", width))
+    if key == "trace/steps":
+        return ("int32", (shape[0] if len(shape) == 1 else "N",))
+    if key == "trace/names":
+        return (str(dtype) if dtype.kind == "U" else "<U", (names[0] if names else "N",))
+    if key == "trace/digests":
+        return ("uint8", (steps[0] if steps else "N", names[0] if names else "N",
+                          traces.DIGEST_BYTES))
+    parts = key.split("/")
+    if (parts[0] == "trace" and len(parts) >= 4 and parts[1].isdigit() and parts[2] in KINDS) \
+            or parts[0] == "variant":
+        return ("float32", tuple(shape))
+    return None
+
+
+def _check_traces(path: str, arrays: dict, total_steps: int) -> None:
+    steps = [int(step) for step in arrays.get("trace/steps", [])]
+    names = [str(name) for name in arrays.get("trace/names", [])]
+    if steps != sorted(set(steps)) or any(not 1 <= step <= total_steps for step in steps):
+        raise DataError(f"{path}: trace/steps must be increasing steps from 1 to {total_steps}")
+    for name in names:
+        kind, _, rest = name.partition(" ")
+        if kind not in KINDS or not rest:
+            raise DataError(f"{path}: trace/names holds {name!r}, not 'kind name' with a "
+                            f"kind of {', '.join(KINDS)}")
+
+
+def load(folder: str) -> tuple[dict, dict]:
+    """(manifest, {seed: arrays or None for a seed that stopped}) of the
+    recording in `folder`, verified (see the module docstring)."""
+    manifest = _read_manifest(folder)
+    config, arrays = manifest["config"], {}
+    for seed in config["seeds"]:
+        entry = manifest["seeds"][str(seed)]
         if entry.get("failure"):
             arrays[int(seed)] = None
             continue
         name = entry.get("file")
         file_path = os.path.join(folder, str(name))
-        if not name or not os.path.isfile(file_path):
-            raise DataError(f"{folder}: incomplete recording: {name or 'the file of seed ' + seed} "
+        if not isinstance(name, str) or not _OWN_FILE.match(name) or \
+                not os.path.isfile(file_path):
+            raise DataError(f"{folder}: incomplete recording: "
+                            f"{name if isinstance(name, str) else 'the file'} of seed {seed} "
                             "is missing")
         if sha256_of(file_path) != entry.get("sha256"):
             raise DataError(f"{file_path}: SHA-256 differs from the manifest's: the "
                             "recording was changed after it was made")
-        with np.load(file_path, allow_pickle=False) as stored:
-            arrays[int(seed)] = {key: stored[key] for key in stored.files}
+        stored = npz.read_arrays(file_path, _checker(config))
+        _check_traces(file_path, stored, config["total_steps"])
+        arrays[int(seed)] = stored
     return manifest, arrays
 
 
 def record(folder: str, experiment, seeds, config: dict, data: dict, environment: dict,
-           log=print) -> str:
-    """Train the legacy side for each seed and write the recording; returns
-    a one-line summary."""
-    from parity import sides
-    legacy = {}
+           value_steps=traces.DEFAULT_VALUE_STEPS, log=print) -> str:
+    """Train the legacy side for each seed, trace its steps, and write the
+    recording (with CHANGES when it replaces one); returns a summary line."""
+    from parity import changes, sides
+    legacy, seed_files, entries = {}, {}, {}
+    steps = traces.trace_steps(experiment.total_steps, value_steps)
     for seed in seeds:
-        legacy[seed] = sides.run_legacy(experiment, seed, log)
+        order = sides.tf1_order(experiment, seed)  # before the run: both draw numpy's RNG
+        side = legacy[seed] = sides.run_legacy(experiment, seed, log)
         files.raise_if_interrupted()  # before anything is written
+        traced = {}
+        if side.run is not None:
+            log(f"[legacy seed {seed}] tracing steps {traces.describe_steps(steps)} "
+                "(a step-by-step replay)")
+            traced = traces.legacy_traces(experiment, seed, side.run, order, steps, log)
+            files.raise_if_interrupted()
+            seed_files[seed] = seed_arrays(side.run, order, traced, value_steps)
+        else:
+            seed_files[seed] = None
+        entries[str(seed)] = seed_entry(side, sorted(traced))
     failures = [seed for seed, side in legacy.items() if side.run is None]
     manifest = {"format_version": FORMAT_VERSION,
                 "created": datetime.datetime.now(datetime.timezone.utc).isoformat(
                     timespec="seconds"),
                 "config": config, "data": data, "environment": environment,
-                "seeds": {str(seed): seed_entry(side) for seed, side in legacy.items()}}
-    write(folder, manifest, {seed: side.run for seed, side in legacy.items()})
-    size = sum(os.path.getsize(os.path.join(folder, name)) for name in os.listdir(folder))
+                "traces": {"steps": steps, "value_steps": [step for step in steps
+                                                           if step in value_steps]},
+                "seeds": entries}
+    diff = changes.against_previous(folder, manifest, seed_files)
+    write(folder, manifest, seed_files, diff)
+    size = sum(os.path.getsize(os.path.join(folder, name)) for name in os.listdir(folder)
+               if name != CHANGES)
     return (f"recorded legacy, {len(seeds)} seed(s) of {experiment.total_steps} steps, to "
             f"{folder} ({size / 1e6:.1f} MB)" + (f"; {len(failures)} seed(s) stopped on a "
-                                                  "NaN/Inf loss" if failures else ""))
+                                                  "NaN/Inf loss" if failures else "")
+            + (f"; what changed since the recording it replaces: {os.path.join(folder, CHANGES)}"
+               if diff is not None else ""))

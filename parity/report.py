@@ -20,7 +20,7 @@ from common.errors import DataError
 from common.files import atomic_path
 
 SCHEMA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "report_schema.json")
-SCHEMA_VERSION = 4  # 2: each run's `divergence`; 3: TOST statistics, the verdict's outcome; 4: environment.machine
+SCHEMA_VERSION = 5  # 2: each run's `divergence`; 3: TOST statistics, the verdict's outcome; 4: environment.machine; 5: a divergence found against a recording (source, born_within)
 RESULTS_ROOT = "comparisons"  # default home of run-NNN folders, in the working folder
 
 

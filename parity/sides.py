@@ -57,7 +57,7 @@ def keras_default_start(hyper, seed):
     """Initial weights as stock Dense layers draw them: glorot_uniform, zeros."""
     import keras
 
-    from legacy.autoencoder import parameter_shapes
+    from common.steps import parameter_shapes
     glorot = keras.initializers.GlorotUniform(seed=seed)
     return {name: glorot(shape).numpy() if len(shape) == 2 else np.zeros(shape, np.float32)
             for name, shape in parameter_shapes(hyper).items()}

@@ -41,21 +41,28 @@ def divergence_line(divergence) -> str | None:
         return f"first difference: {divergence['verdict']} (losses differ from step {loss_step})"
     first = divergence["first"]
     shape = "x".join(str(size) for size in first["shape"]) or "scalar"
-    ulps = first["max_ulp_distance"]
-    line = (f"first difference: step {divergence['step']} (losses differ from step "
-            f"{loss_step}), {first['kind']} {first['tensor']} ({shape}): "
-            f"{first['elements_differing']} element{'s' if first['elements_differing'] != 1 else ''}"
-            f" differ{'' if first['elements_differing'] != 1 else 's'}"
+    ulps, count = first["max_ulp_distance"], first["elements_differing"]
+    where = f"step {divergence['step']}" if divergence.get("born_within") is None else \
+        "steps {}-{}".format(*divergence["born_within"])
+    line = (f"first difference: {where} (losses differ from step {loss_step}"
+            + ("; found with the recording's traces" if divergence.get("source") else "")
+            + f"), {first['kind']} {first['tensor']} ({shape}): "
+            + (f"{count} element{'s' if count != 1 else ''} differ{'' if count != 1 else 's'}"
+               if count is not None else "its recorded digest differs")
             + (f", max {ulps} ulp" if ulps is not None else ""))
     others = ", ".join(f"{count} {kind}" for kind, count in divergence["others"].items())
     if others:
         line += f"; then {others}"
     exact = divergence["referee"].get(f"{first['kind']} {first['tensor']}")
-    if exact:
+    if exact and isinstance(exact["legacy_ulp"], str) and divergence.get("source"):
+        line += f"; float64 referee: {divergence['verdict']}"
+    elif exact:
         line += (f"; float64 referee: legacy {_ulps(exact['legacy_ulp'])} ulp, modern "
                  f"{_ulps(exact['modern_ulp'])} ulp: {divergence['verdict']}")
     elif divergence["step"] == 0:
         line += "; the two sides start from different weights (no common state to referee)"
+    elif divergence.get("born_within"):
+        line += f"; {divergence['verdict']}"
     return line
 
 
