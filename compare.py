@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import os
+import shlex
 import sys
 import time
 
@@ -110,6 +111,7 @@ def _trace_values(text):
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
     golden = None
     if args.against is not None:  # checked and applied before anything else
@@ -147,9 +149,10 @@ def main(argv=None) -> int:
     if args.record is not None:
         value_steps = traces.DEFAULT_VALUE_STEPS if args.trace_values is None \
             else args.trace_values
+        command = " ".join(["python compare.py", *map(shlex.quote, argv)])
         print(recording.record(args.record, experiment, seeds, {**config, "seeds": seeds},
                                recording.data_record(loaded.source), environment_record,
-                               value_steps, log))
+                               value_steps, log, command))
         return 0
     recorded = {}
     if golden is not None:

@@ -105,6 +105,31 @@ def _part(stored: dict, prefix: str) -> dict:
     return {key[len(prefix):]: value for key, value in stored.items() if key.startswith(prefix)}
 
 
+# What decides a float32 run's bits on a CPU (measured: the same program and
+# seed end at other losses on an AMD EPYC and an Intel Xeon, whose
+# instruction sets differ; TensorFlow promises nothing across versions).
+# Where all of these are equal, a recording is expected to be reproduced
+# bit for bit; elsewhere it is a record of what the other machine gave.
+BIT_DECIDING = (("versions", "tensorflow"), ("versions", "keras"), ("versions", "numpy"),
+                ("machine", "cpu_flags"), ("machine", "onednn"), (None, "device"))
+
+
+def bit_compatibility(recorded: dict, current: dict) -> list:
+    """What differs, of BIT_DECIDING, between a recording's environment
+    and this one, as "what: then -> now" lines; [] where the recording is
+    expected to be reproduced bit for bit."""
+    lines = []
+    for part, key in BIT_DECIDING:
+        then = (recorded.get(part, {}) if part else recorded).get(key)
+        now = (current.get(part, {}) if part else current).get(key)
+        if key == "onednn":  # what the kernels are, not how it was decided
+            then, now = (value.get("enabled") if isinstance(value, dict) else value
+                         for value in (then, now))
+        if then != now:
+            lines.append(f"{key}: {then} -> {now}")
+    return lines
+
+
 def recorded_sides(manifest: dict, arrays: dict, test_labels) -> dict:
     """{seed: SideResult} of the recording's legacy runs (seconds 0)."""
     sides = {}
@@ -179,7 +204,7 @@ def _explain(record, replay, recorded, step, previous, before, trace, differing)
     modern = {traces.key(t.kind, t.name): t for t in trace}
     starts_apart = any(name.startswith("initial ") for name in differing)
     if starts_apart and step > 1:
-        record["born_within"] = [previous + 1, step - 1]
+        record["born_within"] = [previous + 1, max(previous + 1, step - 1)]
     else:
         record["step"] = 0 if starts_apart else step
     entries = []

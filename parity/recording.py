@@ -156,7 +156,11 @@ def seed_entry(side, traced_steps=()) -> dict:
 
 def data_record(source) -> dict:
     """The data part of a manifest: what it was and each file's SHA-256."""
-    return {"source": source.describe(),
+    # The bundled sample without this checkout's path: a recording of it
+    # is the same recording wherever the repository lies.
+    described = "bundled MNIST sample (data/mnist_sample)" if source.is_sample \
+        else source.describe()
+    return {"source": described,
             "files": {os.path.basename(path): sha256_of(path) for path in data_files(source)}}
 
 
@@ -290,7 +294,7 @@ def load(folder: str) -> tuple[dict, dict]:
 
 
 def record(folder: str, experiment, seeds, config: dict, data: dict, environment: dict,
-           value_steps=traces.DEFAULT_VALUE_STEPS, log=print) -> str:
+           value_steps=traces.DEFAULT_VALUE_STEPS, log=print, command: str = "") -> str:
     """Train the legacy side for each seed, trace its steps, and write the
     recording (with CHANGES when it replaces one); returns a summary line."""
     from parity import changes, sides
@@ -314,7 +318,7 @@ def record(folder: str, experiment, seeds, config: dict, data: dict, environment
     manifest = {"format_version": FORMAT_VERSION,
                 "created": datetime.datetime.now(datetime.timezone.utc).isoformat(
                     timespec="seconds"),
-                "config": config, "data": data, "environment": environment,
+                "command": command, "config": config, "data": data, "environment": environment,
                 "traces": {"steps": steps, "value_steps": [step for step in steps
                                                            if step in value_steps]},
                 "seeds": entries}

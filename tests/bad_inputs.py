@@ -169,6 +169,71 @@ def _folder_with_file(work: Path) -> None:
     (work / "results" / "report.json").write_text("{}")
 
 
+# --- damaged recordings (copies of the shipped golden) -------------------
+
+GOLDEN = Path(REPO_ROOT) / "golden" / "sample"
+AGAINST = ("--against", "rec")
+
+
+def _recording(damage: Callable[[Path], None] | None = None):
+    """A copy of the shipped golden as `rec`, then `damage(rec)`."""
+    def setup(work):
+        import shutil
+        shutil.copytree(GOLDEN, work / "rec")
+        if damage is not None:
+            damage(work / "rec")
+    return setup
+
+
+def _resealed(edit_manifest=None, arrays=None):
+    """The golden, changed as its own tool would have written it (hashes
+    and seal updated): only the reader's own checks can refuse it."""
+    def damage(folder):
+        from tests.helpers import edit_recording
+        stored = None
+        if arrays is not None:
+            with np.load(folder / "seed-0.npz", allow_pickle=False) as archive:
+                stored = {0: arrays({key: archive[key] for key in archive.files})}
+        edit_recording(str(folder), edit_manifest, stored)
+    return _recording(damage)
+
+
+def _truncate(folder: Path) -> None:
+    path = folder / "seed-0.npz"
+    path.write_bytes(path.read_bytes()[:100_000])
+
+
+def _edit_without_seal(folder: Path) -> None:
+    path = folder / "manifest.json"
+    path.write_text(path.read_text().replace('"learning_rate": 0.01', '"learning_rate": 0.02'))
+
+
+def _replace_array(key, value):
+    return lambda stored: {**stored, key: value}
+
+
+def _pickled_losses(stored):
+    return {**stored, "step_losses": np.array([{"loss": 0.1}], dtype=object)}
+
+
+def _resealed_bytes(folder: Path, content: bytes) -> None:
+    from tests.helpers import edit_recording
+    (folder / "seed-0.npz").write_bytes(content)
+
+    def rehash(manifest):
+        from parity import recording
+        manifest["seeds"]["0"]["sha256"] = recording.sha256_of(str(folder / "seed-0.npz"))
+    edit_recording(str(folder), rehash)
+
+
+def _add_seed(manifest):
+    manifest["config"]["seeds"] = [0, 1]
+
+
+def _other_version(manifest):
+    manifest["format_version"] = 1
+
+
 DATA = ("--data", "data")
 CASES: list[Case] = [
     # Where the data is
@@ -273,6 +338,52 @@ CASES: list[Case] = [
          ("--batch-sizes", "256", "5000"), "--batch-sizes 5000 is larger than the 4000"),
     Case("`--paths` unknown (benchmark)", "benchmarks", ("--paths", "gpu_magic"),
          "invalid choice: 'gpu_magic'"),
+    # Golden recordings (--record, --against)
+    Case("`--against` a folder without a recording", "compare", ("--against", "empty"),
+         "not a recording (no manifest.json)", lambda work: (work / "empty").mkdir()),
+    Case("`--against` a recording whose manifest is not JSON", "compare", AGAINST,
+         "not a readable recording manifest",
+         _recording(lambda folder: (folder / "manifest.json").write_text("{'seeds': "))),
+    Case("`--against` a recording whose manifest was edited by hand", "compare", AGAINST,
+         "the manifest was edited after the recording was made", _recording(_edit_without_seal)),
+    Case("`--against` a recording of another format version", "compare", AGAINST,
+         "recording format version 1; this program reads version 2",
+         _resealed(_other_version)),
+    Case("`--against` a recording whose seed file is missing", "compare", AGAINST,
+         "incomplete recording: seed-0.npz of seed 0 is missing",
+         _recording(lambda folder: (folder / "seed-0.npz").unlink())),
+    Case("`--against` a recording whose configuration lists a seed it has no entry for",
+         "compare", AGAINST, "incomplete recording: seed 1 of its configuration has no entry",
+         _resealed(_add_seed)),
+    Case("`--against` a recording whose seed file was truncated", "compare", AGAINST,
+         "SHA-256 differs from the manifest's", _recording(_truncate)),
+    Case("`--against` a recording whose seed file is not an .npz (hashes updated)", "compare",
+         AGAINST, "not a readable .npz file",
+         _recording(lambda folder: _resealed_bytes(folder, b"not a zip archive"))),
+    Case("`--against` a recording with 10 losses for 2,140 steps (hashes updated)", "compare",
+         AGAINST, "step_losses is float32 (10,); this recording's configuration implies "
+                  "float32 (2140,)",
+         _resealed(arrays=_replace_array("step_losses", np.zeros(10, np.float32)))),
+    Case("`--against` a recording with a 784x64 first weight (hashes updated)", "compare",
+         AGAINST, "final/encoder_h1 is float32 (784, 64)",
+         _resealed(arrays=_replace_array("final/encoder_h1", np.zeros((784, 64), np.float32)))),
+    Case("`--against` a recording holding pickled objects (hashes updated)", "compare",
+         AGAINST, "step_losses holds pickled Python objects, which are never loaded",
+         _resealed(arrays=_pickled_losses)),
+    Case("`--against` a recording with a flag that contradicts it", "compare",
+         (*AGAINST, "--learning-rate", "0.02"),
+         "--learning-rate 0.02 contradicts the recording in rec, made with --learning-rate 0.01",
+         _recording()),
+    Case("`--against` a recording made on other data", "compare", (*AGAINST, *DATA),
+         "was made on data with t10k-images-idx3-ubyte.gz of SHA-256",
+         lambda work: (_recording()(work), write_synthetic_idx(work / "data", 5300, N_TEST))),
+    Case("`--record` onto an existing recording without `--force`", "compare",
+         ("--record", "rec"), "already holds a recording; pass --force", _recording()),
+    Case("`--trace-values` without `--record`", "compare", ("--trace-values", "1-3"),
+         "--trace-values says what --record keeps: give --record DIR"),
+    Case("`--trace-values` that is not steps", "compare",
+         ("--record", "rec", "--trace-values", "3-1"),
+         "expected 'none' or steps like 1-3,100, got '3-1'"),
     # Where results go
     Case("`--out` a folder that already holds files", "compare", ("--out", "results"),
          "already holds files; choose a new folder or pass --force", _folder_with_file),

@@ -77,3 +77,27 @@ def op_determinism_restored():
     yield
     if not was_enabled:
         config.disable_op_determinism()
+
+
+def edit_recording(folder, edit_manifest=None, seed_arrays=None) -> None:
+    """Change a recording as its own tool would have made it: `edit_manifest`
+    (manifest -> None) applied, seed files replaced by `seed_arrays`
+    ({seed: arrays}), their SHA-256s updated and the manifest sealed again.
+    For tests that need a recording made elsewhere or damaged inside."""
+    import json
+
+    from parity import recording
+    path = os.path.join(folder, recording.MANIFEST)
+    with open(path, encoding="utf-8") as stream:
+        manifest = json.load(stream)
+    for seed, arrays in (seed_arrays or {}).items():
+        entry = manifest["seeds"][str(seed)]
+        file_path = os.path.join(folder, entry["file"])
+        with open(file_path, "wb") as stream:
+            np.savez(stream, **arrays)
+        entry["sha256"] = recording.sha256_of(file_path)
+    if edit_manifest is not None:
+        edit_manifest(manifest)
+    manifest["manifest_sha256"] = recording.seal(manifest)
+    with open(path, "w", encoding="utf-8") as stream:
+        json.dump(manifest, stream, indent=1)

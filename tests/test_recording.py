@@ -13,10 +13,13 @@ import compare
 from common import cli, sources
 from common.errors import DataError
 from parity import recording
-from tests.helpers import op_determinism_restored
+from tests.helpers import (REPO_ROOT, edit_recording, op_determinism_restored,
+                           subprocess_environment)
 
 SHORT = ["--epochs", "1", "--steps-per-epoch", "20", "--quiet"]
-# Every test here trains (a shared 2-seed recording, or a run of its own).
+# Traced steps 1-3 (always) and 10: a gap (4-9) without traces, values at 1 and 10.
+TRACE_VALUES = ["--trace-values", "1,10"]
+# Every test here trains (a shared one-seed recording, or a run of its own).
 pytestmark = pytest.mark.slow
 
 
@@ -35,7 +38,7 @@ def run_compare(argv):
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory):
     folder = str(tmp_path_factory.mktemp("recordings") / "golden")
-    status, printed, _ = run_compare(["--record", folder, *SHORT])
+    status, printed, _ = run_compare(["--record", folder, *SHORT, *TRACE_VALUES])
     assert status == 0, printed
     return folder, printed
 
@@ -60,6 +63,56 @@ def test_a_recording_holds_the_legacy_runs_and_a_manifest_that_pins_them(recorde
         assert stored["step_losses"].dtype == np.float32 and stored["step_losses"].shape == (20,)
         assert stored["final/encoder_h1"].shape == (784, 128)
         assert not np.array_equal(stored["final/encoder_h1"], stored["initial/encoder_h1"])
+        assert stored["order"].shape == (20, 256) and stored["order"].dtype == np.uint16
+        assert list(stored["trace/steps"]) == [1, 2, 3, 10] == entry["traced_steps"]
+        assert stored["trace/digests"].shape == (4, len(stored["trace/names"]), 32)
+        assert "trace/10/activation/decoder_4/a" in stored  # values kept at 1 and 10 only
+        assert "trace/1/gradient/encoder_h1" in stored and "trace/2/gradient/encoder_h1" \
+            not in stored
+    assert manifest["traces"] == {"steps": [1, 2, 3, 10], "value_steps": [1, 10]}
+
+
+def test_the_recorded_order_and_traces_are_legacys(recorded):
+    """The batch order is TF1's next_batch order, and every recorded digest
+    and value is that of the original graph's own step (a fresh replay)."""
+    from legacy.steps import LegacyStepper
+    from parity import engine, sides, traces
+    _, arrays = recording.load(recorded[0])
+    stored, recorded_traces = arrays[0], traces.RecordedTraces(arrays[0])
+    args = compare.parse_args(SHORT)
+    loaded = cli.load_data(args)
+    experiment = engine.make_experiment(loaded.raw, loaded.source.validation_size,
+                                        cli.hyperparameters_from(args), cli.variant_from(args),
+                                        loaded.steps_per_epoch)
+    order = sides.tf1_order(experiment, 0)
+    np.testing.assert_array_equal(stored["order"], np.asarray(order))
+    initial = {key[len("initial/"):]: value for key, value in stored.items()
+               if key.startswith("initial/")}
+    stepper = LegacyStepper(experiment.hyper, experiment.variant, initial)
+    try:
+        for step in range(1, 11):
+            batch = experiment.arrays.train_images[order[step - 1]]
+            if step not in recorded_traces.steps:
+                stepper.step(batch)
+                continue
+            trace = stepper.traced_step(batch)
+            digests = recorded_traces.digests(step)
+            for tensor in trace:
+                name = traces.key(tensor.kind, tensor.name)
+                assert digests[name] == traces.digest(tensor.value), (step, name)
+                value = recorded_traces.value(step, tensor.kind, tensor.name)
+                # Values kept at steps 1 and 10; `initial` and `update` are
+                # rebuilt from the step before where it was kept (at step
+                # 1: the initial weights), and checked against the digest.
+                kept = step == 1 or (step == 10 and tensor.kind not in traces.DERIVED_KINDS)
+                derived = step == 2 and tensor.kind in traces.DERIVED_KINDS \
+                    and not (tensor.kind == "update")
+                if kept or derived:
+                    np.testing.assert_array_equal(value, tensor.value, err_msg=name)
+                else:
+                    assert value is None, (step, name)
+    finally:
+        stepper.close()
 
 
 def test_the_recorded_losses_are_the_legacy_runs_bit_for_bit(recorded, tmp_path):
@@ -93,7 +146,7 @@ def test_a_changed_seed_file_is_refused(recorded, tmp_path):
 def test_a_missing_seed_file_or_manifest_is_refused(recorded, tmp_path):
     folder = copy_of(recorded[0], tmp_path)
     os.remove(os.path.join(folder, "seed-0.npz"))
-    with pytest.raises(DataError, match="incomplete recording: seed-0.npz is missing"):
+    with pytest.raises(DataError, match="incomplete recording: seed-0.npz of seed 0 is missing"):
         recording.load(folder)
     os.remove(os.path.join(folder, recording.MANIFEST))
     with pytest.raises(DataError, match="not a recording \\(no manifest.json\\)"):
@@ -118,10 +171,18 @@ def test_an_existing_recording_is_replaced_only_with_force(recorded, tmp_path):
     assert status == 2 and "already holds a recording; pass --force" in error
     assert error.count("\n") == 1 and open(os.path.join(folder, recording.MANIFEST)).read() == before
     open(os.path.join(folder, "seed-7.npz"), "wb").write(b"an older recording's seed")
-    status, _, _ = run_compare(["--record", folder, "--force", *SHORT])
-    assert status == 0
-    assert sorted(os.listdir(folder)) == ["manifest.json", "seed-0.npz"]  # seed 7's file went
+    status, printed, _ = run_compare(["--record", folder, "--force", *SHORT,
+                                      "--learning-rate", "0.02"])
+    assert status == 0 and f"what changed since the recording it replaces: {folder}" in printed
+    # seed 7's file went; the reviewer's diff came
+    assert sorted(os.listdir(folder)) == ["changes.md", "manifest.json", "seed-0.npz"]
     assert list(recording.load(folder)[1]) == [0]
+    changes = open(os.path.join(folder, recording.CHANGES)).read()
+    assert "- learning_rate: 0.01 -> 0.02" in changes
+    assert "- seed 0: losses differ from step 2 on (19 of 20 steps" in changes
+    # Step 1's loss is computed before the first update: what changed first is Adam's update.
+    assert "first changed tensor: step 1, update encoder_h1 (" in changes
+    assert "Environment\n\n- unchanged" in changes
 
 
 def test_record_refuses_flags_that_need_the_modern_side_and_foreign_folders(tmp_path):
@@ -154,13 +215,75 @@ def test_against_a_recording_a_negative_control_still_fails(recorded, tmp_path):
     assert status == 1 and "verdict: MISMATCH" in printed
 
 
-def test_against_reports_what_changed_in_the_environment(recorded, tmp_path):
+def test_an_edited_manifest_is_refused(recorded, tmp_path):
     folder = copy_of(recorded[0], tmp_path)
     path = os.path.join(folder, recording.MANIFEST)
     manifest = json.load(open(path))
-    manifest["environment"]["versions"]["tensorflow"] = "2.16.2"
-    manifest["environment"]["machine"]["cpu"] = "Another CPU"
+    manifest["config"]["learning_rate"] = 0.02
     json.dump(manifest, open(path, "w"))
+    with pytest.raises(DataError, match="manifest was edited after the recording was made"):
+        recording.load(folder)
+
+
+def test_against_finds_where_a_mismatch_is_born_without_legacy(recorded, tmp_path):
+    """--against --perturb epsilon, in a fresh process: MISMATCH, localized
+    with the recorded traces to what a live comparison's replay of both
+    sides finds, and legacy/ never imported."""
+    import subprocess
+    import sys
+    out = tmp_path / "against"
+    script = ("import sys, compare; from common import cli\n"
+              f"status = cli.run_main(compare.main, 'python compare.py', ['--against', "
+              f"{recorded[0]!r}, '--perturb', 'epsilon', '--quiet', '--out', {str(out)!r}])\n"
+              "print('LEGACY', sorted(m for m in sys.modules if m.split('.')[0] == 'legacy'))\n"
+              "sys.exit(status)")
+    child = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                           cwd=REPO_ROOT, env=subprocess_environment(), timeout=300)
+    assert child.returncode == 1 and "verdict: MISMATCH" in child.stdout, child.stderr[-2000:]
+    assert "LEGACY []" in child.stdout
+    against = json.loads((out / "report.json").read_text())["runs"][0]["divergence"]
+    status, _, _ = run_compare([*SHORT, "--perturb", "epsilon", "--out", str(tmp_path / "live")])
+    live = json.loads((tmp_path / "live" / "report.json").read_text())["runs"][0]["divergence"]
+    assert status == 1 and against.pop("source") == "recording"
+    assert against == live  # step, first tensor, its ulps, the others, the referee, the verdict
+    assert live["step"] == 1 and live["first"]["tensor"] == "encoder_h1"
+
+
+def test_a_difference_born_between_traced_steps_is_bounded_by_them(recorded):
+    """Steps 4-9 are not traced: a difference whose state before step 10
+    already differs is said to be born in steps 4-9, not at step 10."""
+    from parity import engine, golden
+    from parity.perturbations import NONE
+    manifest, arrays = recording.load(recorded[0])
+    stored = dict(arrays[0])
+    digests = stored["trace/digests"].copy()
+    names = [str(name) for name in stored["trace/names"]]
+    digests[3, names.index("initial m/decoder_b4")] ^= 1  # step 10 starts from another state
+    stored["trace/digests"] = digests
+    args = compare.parse_args(SHORT)
+    loaded = cli.load_data(args)
+    experiment = engine.make_experiment(loaded.raw, loaded.source.validation_size,
+                                        cli.hyperparameters_from(args), cli.variant_from(args),
+                                        loaded.steps_per_epoch, legacy=False)
+    side = golden.recorded_sides(manifest, {0: stored}, experiment.arrays.test_labels)[0]
+    original = golden.recorded_sides(manifest, arrays, experiment.arrays.test_labels)[0]
+    with op_determinism_restored():
+        engine.configure_tensorflow("cpu")
+        record = golden.localize(experiment, 0, "exact", NONE, side.run, loss_step=12)
+        untouched = golden.localize(experiment, 0, "exact", NONE, original.run, loss_step=12)
+    assert record["step"] is None and record["born_within"] == [4, 9]
+    assert record["first"]["kind"] == "initial" and record["first"]["tensor"] == "m/decoder_b4"
+    assert "born in steps 4-9, between the steps the recording traced" in record["verdict"]
+    assert untouched["born_within"] == [11, 12] and untouched["first"] is None
+
+
+def test_against_reports_what_changed_in_the_environment(recorded, tmp_path):
+    folder = copy_of(recorded[0], tmp_path)
+
+    def elsewhere(manifest):
+        manifest["environment"]["versions"]["tensorflow"] = "2.16.2"
+        manifest["environment"]["machine"]["cpu"] = "Another CPU"
+    edit_recording(folder, elsewhere)
     status, printed, _ = run_compare(["--against", folder, "--quiet",
                                       "--out", str(tmp_path / "r")])
     assert status == 0  # runs anyway: what an upgrade changed is the point
