@@ -126,7 +126,8 @@ def main(argv=None) -> int:
     loaded = cli.load_data(args)  # each file read once, checked before TensorFlow loads
     if golden is not None:
         golden_check.check_data(golden[0], loaded.source, args.against)
-    environment = engine.configure_tensorflow(args.device)
+    environment = engine.configure_tensorflow(args.device,
+                                              one_intra_op_thread=golden is not None)
     files.raise_if_interrupted()  # a Ctrl-C during the import stops here
     from parity import environment as machine, plots, summary, verdict
 

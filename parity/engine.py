@@ -27,7 +27,7 @@ from parity.sides import SideResult
 MODES = ("exact", "idiomatic")  # the presets of modern/options.py
 
 
-def configure_tensorflow(device: str) -> dict:
+def configure_tensorflow(device: str, one_intra_op_thread: bool = False) -> dict:
     """Determinism on, XLA off, TF32 off; hide GPUs for --device cpu.
 
     The thread pools stay TensorFlow's defaults, shared by both sides,
@@ -36,10 +36,23 @@ def configure_tensorflow(device: str) -> dict:
     own pool (TF_OVERRIDE_GLOBAL_THREADPOOL) with the modern side on one
     intra-op thread took 22.5/23.0/25.7 s against 21.9/23.9/26.8 s: no
     gain worth a second thread configuration.
+
+    `one_intra_op_thread` is for a run with one side only (`--against`):
+    this model's small matmuls run faster on one intra-op thread than
+    split over 2 cores (docs/benchmarks_fashion_one_thread.md: 286 against
+    239 steps/s for the in-graph loop) and, measured here, with the same
+    bits (the golden check matches at all 2,140 steps either way). It
+    takes effect only before TensorFlow's runtime starts; the report
+    records the count that ran.
     """
     cli.quiet_tensorflow_logs()
     import tensorflow as tf
 
+    if one_intra_op_thread:
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(1)
+        except RuntimeError:  # the runtime already started (a test in one process)
+            pass
     gpus = tf.config.list_physical_devices("GPU")
     if device == "gpu" and not gpus:
         raise DataError("--device gpu: TensorFlow sees no GPU on this machine")
@@ -51,7 +64,8 @@ def configure_tensorflow(device: str) -> dict:
     name = tf.config.experimental.get_device_details(gpus[0]).get("device_name", "GPU") \
         if device == "gpu" else "CPU"
     return {"device": device, "device_name": name, "op_determinism": True,
-            "tensor_float_32": False, "xla": False}
+            "tensor_float_32": False, "xla": False,
+            "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads()}
 
 
 @dataclasses.dataclass(frozen=True)
