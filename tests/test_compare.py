@@ -83,7 +83,7 @@ def test_schema_rejects_a_report_without_verdict(exact_report):
 @pytest.mark.parametrize("perturbation", ["shuffle", "epsilon"])
 def test_order_and_epsilon_perturbations_are_caught_in_idiomatic_mode(tmp_path, perturbation):
     status, printed = run_compare([*SHORT, "--mode", "idiomatic", "--seeds", "2", "--perturb",
-                                   perturbation, "--out", str(tmp_path / "r")])
+                                   perturbation, "--no-explain", "--out", str(tmp_path / "r")])
     assert status == 1
     assert "first 10 steps' losses differ" in printed
 
