@@ -18,25 +18,15 @@ import tensorflow as tf
 from common import files
 from common.config import Hyperparameters
 from common.errors import NonFiniteLoss
+from common.results import TrainedRun
 from common.variants import Variant
 from legacy.autoencoder import build_graph, evaluate, feed
 
 
 @dataclasses.dataclass
-class LegacyRun:
-    """What one training run returns to its caller (and to compare.py)."""
-
-    step_losses: np.ndarray          # float32 [steps], `c` of every sess.run
-    epoch_costs: list                # the printed `cost=` values (last batch)
-    initial_weights: dict            # name -> float32 array, before step 1
-    final_weights: dict              # name -> float32 array, after training
-    test_codes: np.ndarray           # float32 [n_test, latent_dim]
-    test_cost: float                 # `cost` on the whole test set
-    test_reconstructions: np.ndarray # decoder output, first test images
-    variant_report: dict             # sparse: activations; denoising: corrupted-input MSE
-    test_labels: np.ndarray          # labels of mnist.test, for the plot
-    steps_per_epoch: int
-    seconds: float
+class LegacyRun(TrainedRun):
+    """What one training run returns to its caller (and to compare.py):
+    common.results.TrainedRun, `step_losses` the `c` of every sess.run."""
 
 
 def save_checkpoint(saver, sess, checkpoint_path: str) -> None:

@@ -19,6 +19,7 @@ import tensorflow as tf
 from common import files
 from common.config import Hyperparameters
 from common.errors import NonFiniteLoss
+from common.results import TrainedRun
 from common.variants import Variant
 from modern import checkpoints, input_data
 from modern.autoencoder import (Autoencoder, build_model, evaluate, loss_function,
@@ -84,20 +85,10 @@ def make_multi_step(model, optimizer, loss_fn=reconstruction_loss, jit_compile=F
 
 
 @dataclasses.dataclass
-class ModernRun:
-    """What one training run returns; the same fields as legacy's LegacyRun."""
+class ModernRun(TrainedRun):
+    """What one training run returns: common.results.TrainedRun, as legacy's
+    LegacyRun, plus the trained model."""
 
-    step_losses: np.ndarray
-    epoch_costs: list
-    initial_weights: dict            # original names, as legacy returns them
-    final_weights: dict
-    test_codes: np.ndarray
-    test_cost: float
-    test_reconstructions: np.ndarray
-    variant_report: dict
-    test_labels: np.ndarray
-    steps_per_epoch: int
-    seconds: float
     model: Autoencoder
 
 

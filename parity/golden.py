@@ -15,6 +15,7 @@ import os
 import numpy as np
 
 from common.errors import DataError
+from common.results import TrainedRun
 from common.steps import KINDS, TracedTensor
 from parity import recording, traces
 from parity.sides import SideResult
@@ -82,23 +83,12 @@ def environment_differences(recorded: dict, current: dict) -> list:
 
 
 @dataclasses.dataclass
-class RecordedRun:
-    """A recorded legacy run: the fields of legacy.training.LegacyRun that
-    a comparison reads, plus the batch order it trained on."""
+class RecordedRun(TrainedRun):
+    """A recorded legacy run (seconds 0: not timed here), plus the batch
+    order it trained on and its seed file, for the traces."""
 
-    step_losses: np.ndarray
-    epoch_costs: list
-    initial_weights: dict
-    final_weights: dict
-    test_codes: np.ndarray
-    test_cost: float
-    test_reconstructions: np.ndarray
-    variant_report: dict
-    test_labels: np.ndarray
-    steps_per_epoch: int
     order: np.ndarray         # [steps, batch size]: TF1's next_batch indices
-    arrays: dict              # the seed file, for its traces
-    seconds: float = 0.0      # not timed here
+    arrays: dict
 
 
 def _part(stored: dict, prefix: str) -> dict:
@@ -145,7 +135,7 @@ def recorded_sides(manifest: dict, arrays: dict, test_labels) -> dict:
             test_reconstructions=stored["test_reconstructions"],
             variant_report={**entry.get("variant_report", {}), **_part(stored, "variant/")},
             test_labels=np.asarray(test_labels),
-            steps_per_epoch=manifest["config"]["steps_per_epoch"],
+            steps_per_epoch=manifest["config"]["steps_per_epoch"], seconds=0.0,
             order=stored["order"].astype(np.int64), arrays=stored)
         sides[seed] = SideResult(run, None, 0.0)
     return sides
