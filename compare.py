@@ -20,7 +20,7 @@ import sys
 import time
 
 from common import cli, files
-from parity import engine, recording, report, traces
+from parity import engine, recording, report, step_traces
 from parity.engine import MODES
 from parity.perturbations import NONE, PERTURBATIONS
 
@@ -102,7 +102,7 @@ def parse_args(argv):
 
 
 def _trace_values(text):
-    from parity.traces import parse_steps
+    from parity.step_traces import parse_steps
     try:
         return parse_steps(text)
     except ValueError as error:
@@ -148,7 +148,7 @@ def main(argv=None) -> int:
     environment_record = {"versions": report.versions(), "machine": machine.fingerprint(),
                           **environment}
     if args.record is not None:
-        value_steps = traces.DEFAULT_VALUE_STEPS if args.trace_values is None \
+        value_steps = step_traces.DEFAULT_VALUE_STEPS if args.trace_values is None \
             else args.trace_values
         command = " ".join(["python compare.py", *map(shlex.quote, argv)])
         print(recording.record(args.record, experiment, seeds, {**config, "seeds": seeds},

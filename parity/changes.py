@@ -14,7 +14,7 @@ import numpy as np
 
 from common.errors import DataError
 from common.steps import TracedTensor
-from parity import traces
+from parity import step_traces
 
 
 def against_previous(folder: str, manifest: dict, seed_files: dict) -> str | None:
@@ -81,9 +81,9 @@ def seed_change(old: dict | None, new: dict | None) -> str:
 def first_tensor_change(old: dict, new: dict) -> str:
     """'; first changed tensor: ...' from the traces both recordings hold."""
     from parity.divergence import compare_tensor
-    before, after = traces.RecordedTraces(old), traces.RecordedTraces(new)
+    before, after = step_traces.RecordedTraces(old), step_traces.RecordedTraces(new)
     for step in [step for step in after.steps if step in before.steps]:
-        differing = traces.compare_digests(before.digests(step), after.digests(step))
+        differing = step_traces.compare_digests(before.digests(step), after.digests(step))
         if not differing:
             continue
         kind, _, name = differing[0].partition(" ")

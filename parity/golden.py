@@ -17,7 +17,7 @@ import numpy as np
 from common.errors import DataError
 from common.results import TrainedRun
 from common.steps import KINDS, TracedTensor
-from parity import recording, traces
+from parity import recording, step_traces
 from parity.sides import SideResult
 
 # Recorded configuration key -> (argument, flag) of compare.py.
@@ -129,7 +129,8 @@ def recorded_sides(manifest: dict, arrays: dict, test_labels) -> dict:
             sides[seed] = SideResult(None, entry["failure"], 0.0, entry.get("failed_at"))
             continue
         run = RecordedRun(
-            step_losses=stored["step_losses"], epoch_costs=[float(c) for c in stored["epoch_costs"]],
+            step_losses=stored["step_losses"],
+            epoch_costs=[float(cost) for cost in stored["epoch_costs"]],
             initial_weights=_part(stored, "initial/"), final_weights=_part(stored, "final/"),
             test_codes=stored["test_codes"], test_cost=float(stored["test_cost"]),
             test_reconstructions=stored["test_reconstructions"],
@@ -158,7 +159,7 @@ def localize(experiment, seed: int, mode: str, perturbation, run: RecordedRun,
     from modern.steps import ModernStepper
     from parity import divergence, engine
     from parity.sides import modern_setup
-    recorded = traces.RecordedTraces(run.arrays)
+    recorded = step_traces.RecordedTraces(run.arrays)
     setup = modern_setup(experiment, seed, mode, perturbation, run.initial_weights)
     legacy_batches, modern_batches = engine.replay_batches(
         experiment, seed, perturbation, setup, run.order, loss_step)
@@ -176,12 +177,12 @@ def localize(experiment, seed: int, mode: str, perturbation, run: RecordedRun,
         before = replay.modern.state()
         trace = replay.modern.traced_step(*modern_batches[step - 1])
         done = step
-        current = {traces.key(t.kind, t.name): traces.digest(t.value) for t in trace}
-        differing = traces.compare_digests(recorded.digests(step), current)
+        current = {step_traces.key(t.kind, t.name): step_traces.digest(t.value) for t in trace}
+        differing = step_traces.compare_digests(recorded.digests(step), current)
         if differing:
             return _explain(record, replay, recorded, step, previous, before, trace, differing)
         previous = step
-    record["verdict"] = (f"the recorded traces of steps {traces.describe_steps(checked)} are "
+    record["verdict"] = (f"the recorded traces of steps {step_traces.describe_steps(checked)} are "
                          f"identical: the difference was born in steps {previous + 1}-"
                          f"{loss_step}, between the steps the recording traced")
     record["born_within"] = [previous + 1, loss_step]
@@ -191,7 +192,7 @@ def localize(experiment, seed: int, mode: str, perturbation, run: RecordedRun,
 def _explain(record, replay, recorded, step, previous, before, trace, differing) -> dict:
     """Fill `record` from the first traced step whose digests differ."""
     from parity import divergence
-    modern = {traces.key(t.kind, t.name): t for t in trace}
+    modern = {step_traces.key(t.kind, t.name): t for t in trace}
     starts_apart = any(name.startswith("initial ") for name in differing)
     if starts_apart and step > 1:
         record["born_within"] = [previous + 1, max(previous + 1, step - 1)]

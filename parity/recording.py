@@ -13,7 +13,7 @@ per-step losses, the epoch costs, the initial and final weights under the
 original names, the test codes, test cost and reconstructions, the batch
 order legacy trained on (TF1's `next_batch` indices, so that the modern
 side needs nothing of legacy/ to train on the same batches), and the step
-traces of parity/traces.py.
+traces of parity/step_traces.py.
 
 `load` verifies all of it before anything trains and refuses, with one
 line (a DataError, exit status 2), a recording that is incomplete, fails
@@ -33,7 +33,7 @@ import numpy as np
 
 from common import files, npz, sources
 from common.errors import DataError
-from parity import recording_shapes, traces
+from parity import recording_shapes, step_traces
 
 FORMAT_VERSION = 2  # 2: batch order, step traces, the manifest's own SHA-256
 MANIFEST = "manifest.json"
@@ -68,7 +68,7 @@ def order_array(order: list) -> np.ndarray:
 def seed_arrays(run, order: list, traced: dict, value_steps=()) -> dict:
     """A LegacyRun, its batch order and its traces as the arrays of its
     seed file."""
-    arrays = {"order": order_array(order), **traces.trace_arrays(traced, value_steps),
+    arrays = {"order": order_array(order), **step_traces.trace_arrays(traced, value_steps),
               "step_losses": np.asarray(run.step_losses, np.float32),
               "epoch_costs": np.asarray(run.epoch_costs, np.float32),
               "test_codes": np.asarray(run.test_codes, np.float32),
@@ -219,21 +219,21 @@ def load(folder: str) -> tuple[dict, dict]:
 
 
 def record(folder: str, experiment, seeds, config: dict, data: dict, environment: dict,
-           value_steps=traces.DEFAULT_VALUE_STEPS, log=print, command: str = "") -> str:
+           value_steps=step_traces.DEFAULT_VALUE_STEPS, log=print, command: str = "") -> str:
     """Train the legacy side for each seed, trace its steps, and write the
     recording (with CHANGES when it replaces one); returns a summary line."""
     from parity import changes, sides
     legacy, seed_files, entries = {}, {}, {}
-    steps = traces.trace_steps(experiment.total_steps, value_steps)
+    steps = step_traces.trace_steps(experiment.total_steps, value_steps)
     for seed in seeds:
         order = sides.tf1_order(experiment, seed)  # before the run: both draw numpy's RNG
         side = legacy[seed] = sides.run_legacy(experiment, seed, log)
         files.raise_if_interrupted()  # before anything is written
         traced = {}
         if side.run is not None:
-            log(f"[legacy seed {seed}] tracing steps {traces.describe_steps(steps)} "
+            log(f"[legacy seed {seed}] tracing steps {step_traces.describe_steps(steps)} "
                 "(a step-by-step replay)")
-            traced = traces.legacy_traces(experiment, seed, side.run, order, steps, log)
+            traced = step_traces.legacy_traces(experiment, seed, side.run, order, steps, log)
             files.raise_if_interrupted()
             seed_files[seed] = seed_arrays(side.run, order, traced, value_steps)
         else:

@@ -8,7 +8,7 @@ import numpy as np
 
 from common.errors import DataError
 from common.steps import KINDS, parameter_shapes
-from parity import traces
+from parity import step_traces
 
 # A seed file's arrays may declare at most this many bytes in all (the
 # default run's file holds 20 MB with full traces of steps 1-3): a
@@ -66,7 +66,7 @@ def free_shape(key, dtype, shape, config, code_size, headers):
         return (str(dtype) if dtype.kind == "U" else "<U", (names[0] if names else "N",))
     if key == "trace/digests":
         return ("uint8", (steps[0] if steps else "N", names[0] if names else "N",
-                          traces.DIGEST_BYTES))
+                          step_traces.DIGEST_BYTES))
     parts = key.split("/")
     if (parts[0] == "trace" and len(parts) >= 4 and parts[1].isdigit() and parts[2] in KINDS) \
             or parts[0] == "variant":

@@ -79,7 +79,7 @@ def test_the_modern_side_matches_the_shipped_golden(shipped, tmp_path):
 
 @pytest.mark.slow
 def test_legacy_on_this_machine_still_reproduces_the_shipped_golden(shipped):
-    from parity import changes, engine, sides, traces
+    from parity import changes, engine, sides, step_traces
     manifest, arrays = shipped
     elsewhere = golden.bit_compatibility(manifest["environment"], this_environment())
     if elsewhere:
@@ -95,7 +95,7 @@ def test_legacy_on_this_machine_still_reproduces_the_shipped_golden(shipped):
     assert side.run is not None, side.failure
     # The traces of steps 1-3 (those of every 100th step need a replay of
     # the whole run; the losses and final state below cover those steps).
-    traced = traces.legacy_traces(experiment, 0, side.run, order, [1, 2, 3])
+    traced = step_traces.legacy_traces(experiment, 0, side.run, order, [1, 2, 3])
     fresh = recording.seed_arrays(side.run, order, traced)
     change = changes.seed_change(arrays[0], fresh)
     assert change == "unchanged: the same bits at all 2140 steps", (

@@ -76,9 +76,9 @@ def test_the_recorded_order_and_traces_are_legacys(recorded):
     """The batch order is TF1's next_batch order, and every recorded digest
     and value is that of the original graph's own step (a fresh replay)."""
     from legacy.steps import LegacyStepper
-    from parity import engine, sides, traces
+    from parity import engine, sides, step_traces
     _, arrays = recording.load(recorded[0])
-    stored, recorded_traces = arrays[0], traces.RecordedTraces(arrays[0])
+    stored, recorded_traces = arrays[0], step_traces.RecordedTraces(arrays[0])
     args = compare.parse_args(SHORT)
     loaded = cli.load_data(args)
     experiment = engine.make_experiment(loaded.raw, loaded.source.validation_size,
@@ -98,14 +98,14 @@ def test_the_recorded_order_and_traces_are_legacys(recorded):
             trace = stepper.traced_step(batch)
             digests = recorded_traces.digests(step)
             for tensor in trace:
-                name = traces.key(tensor.kind, tensor.name)
-                assert digests[name] == traces.digest(tensor.value), (step, name)
+                name = step_traces.key(tensor.kind, tensor.name)
+                assert digests[name] == step_traces.digest(tensor.value), (step, name)
                 value = recorded_traces.value(step, tensor.kind, tensor.name)
                 # Values kept at steps 1 and 10; `initial` and `update` are
                 # rebuilt from the step before where it was kept (at step
                 # 1: the initial weights), and checked against the digest.
-                kept = step == 1 or (step == 10 and tensor.kind not in traces.DERIVED_KINDS)
-                derived = step == 2 and tensor.kind in traces.DERIVED_KINDS \
+                kept = step == 1 or (step == 10 and tensor.kind not in step_traces.DERIVED_KINDS)
+                derived = step == 2 and tensor.kind in step_traces.DERIVED_KINDS \
                     and not (tensor.kind == "update")
                 if kept or derived:
                     np.testing.assert_array_equal(value, tensor.value, err_msg=name)
