@@ -1,12 +1,16 @@
 """`python -m legacy.run_tf1`: unmodified TF1 scripts on TF 2.x. Every test starts a
-TensorFlow subprocess: all are in the slow tier. (A missing script is a row
-of the bad-input table, tests/bad_inputs.py.)"""
+TensorFlow subprocess: all are in the slow tier; the fixture corpus
+(tests/fixtures/tf1/) runs in one go, a few processes at a time. (A
+missing script is a row of the bad-input table, tests/bad_inputs.py.)"""
 
+import concurrent.futures
 import os
 import re
 import shutil
 import subprocess
+import sys
 
+import numpy as np
 import pytest
 
 from common import sources
@@ -45,30 +49,6 @@ def test_readme_walkthrough_runs_our_tf1_script_in_graph_mode_on_the_sample(tmp_
     assert (tmp_path / "figure_1.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_script_errors_show_the_scripts_traceback_and_status_1(tmp_path):
-    script = tmp_path / "broken.py"
-    script.write_text("import tensorflow as tf\n\ndef f():\n    raise RuntimeError('boom from script')\n\nf()\n")
-    result = run_tf1(str(script), tmp_path)
-    assert result.returncode == 1
-    assert "RuntimeError: boom from script" in result.stderr
-    assert 'broken.py", line 6' in result.stderr
-    assert "runpy" not in result.stderr and "run_tf1.py" not in result.stderr
-
-
-def test_script_exit_status_passes_through(tmp_path):
-    script = tmp_path / "exits.py"
-    script.write_text("import sys\nsys.exit(7)\n")
-    assert run_tf1(str(script), tmp_path).returncode == 7
-
-
-def test_removed_contrib_gets_a_hint(tmp_path):
-    script = tmp_path / "contrib.py"
-    script.write_text("import tensorflow as tf\ntf.contrib.layers\n")
-    result = run_tf1(str(script), tmp_path)
-    assert result.returncode == 1
-    assert "tf.contrib was removed in TensorFlow 2.0" in result.stderr
-
-
 needs_seed = pytest.mark.skipif(not os.path.isfile(ORIGINAL_SCRIPT),
                                 reason="no copy of the original script (ORIGINAL_AUTOENCODER)")
 
@@ -94,3 +74,168 @@ def test_seed_script_on_the_sample_shows_tf1s_own_value_error(tmp_path):
     assert result.stderr.rstrip().endswith(
         "ValueError: Validation size should be between 0 and 4000. Received: 5000.")
     assert "original_autoencoder.py" in result.stderr
+
+
+# --- the fixture corpus, tf_keras, contrib, traces ------------------------
+
+FIXTURES = os.path.join(REPO_ROOT, "tests", "fixtures", "tf1")
+SOFTMAX = os.path.join(REPO_ROOT, "tests", "fixtures", "tf1_softmax.py")
+WITHOUT_TF_KERAS = (  # run_tf1 where tf_keras cannot be found
+    "import importlib.util as u, sys\n"
+    "find = u.find_spec\n"
+    "u.find_spec = lambda name, *a: None if name == 'tf_keras' else find(name, *a)\n"
+    "from legacy import run_tf1\n"
+    "sys.exit(run_tf1.main(sys.argv[1:]))\n")
+KERAS_VERSION = "import tensorflow as tf\nprint('keras', tf.layers.Dense.__module__.split('.')[0])\n"
+# name -> (argv after `python`, working folder: "data" = synthetic MNIST_data/)
+CASES = {
+    "layers_cnn": (["-m", "legacy.run_tf1", os.path.join(FIXTURES, "layers_cnn.py"),
+                    "--summaries_dir", "logs"], "data"),
+    "rnn_saver": (["-m", "legacy.run_tf1", os.path.join(FIXTURES, "rnn_saver.py"), "."], "data"),
+    "feed": (["-m", "legacy.run_tf1", os.path.join(FIXTURES, "fully_connected_feed_style.py"),
+              "."], "data"),
+    "contrib_refused": (["-m", "legacy.run_tf1", os.path.join(FIXTURES, "contrib_refused.py")],
+                        "data"),
+    "keras_version": (["-m", "legacy.run_tf1", "keras_version.py"], "data"),
+    "trace": (["-m", "legacy.run_tf1", "--trace", "full.npz", SOFTMAX, "0"], "sample"),
+    "trace_limited": (["-m", "legacy.run_tf1", "--trace", "first.npz", "--max-session-runs",
+                       "3", SOFTMAX, "0"], "sample"),
+    "no_tf_keras": (["-c", WITHOUT_TF_KERAS, "keras_version.py"], "data"),
+    "modern_keras": (["-c", "import os, keras, modern.training\n"
+                            "print(keras.__version__, os.environ.get('TF_USE_LEGACY_KERAS'))"],
+                     "data"),
+    "broken": (["-m", "legacy.run_tf1", "broken.py"], "data"),
+    "exits": (["-m", "legacy.run_tf1", "exits.py"], "data"),
+    "legacy_keras": (["-c", "import os, sys, legacy.training, legacy.input_data\n"
+                            "print('tf_keras' in sys.modules, "
+                            "os.environ.get('TF_USE_LEGACY_KERAS'))"], "data"),
+}
+
+
+@pytest.fixture(scope="module")
+def ran(tmp_path_factory):
+    """Every case of CASES, each in its own folder, 4 processes at a time
+    (each spends most of its time importing TensorFlow)."""
+    def run(name):
+        argv, data = CASES[name]
+        work = tmp_path_factory.mktemp(name)
+        if data == "data":
+            write_synthetic_idx(work / "MNIST_data", n_train=5300, n_test=200)
+        else:
+            (work / "MNIST_data").symlink_to(sources.SAMPLE_DIR)
+        (work / "keras_version.py").write_text(KERAS_VERSION)
+        (work / "broken.py").write_text("import tensorflow as tf\n\ndef f():\n    raise "
+                                        "RuntimeError('boom from script')\n\nf()\n")
+        (work / "exits.py").write_text("import sys\nsys.exit(7)\n")
+        result = subprocess.run([sys.executable, *argv], cwd=work, capture_output=True,
+                                text=True, timeout=300, env=subprocess_environment())
+        return result, work
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        return dict(zip(CASES, pool.map(run, CASES)))
+
+
+def test_script_errors_show_the_scripts_traceback_and_status_1(ran):
+    result, _ = ran["broken"]
+    assert result.returncode == 1
+    assert "RuntimeError: boom from script" in result.stderr
+    assert 'broken.py", line 6' in result.stderr
+    assert "runpy" not in result.stderr and "run_tf1.py" not in result.stderr
+
+
+def test_script_exit_status_passes_through(ran):
+    assert ran["exits"][0].returncode == 7
+
+
+def test_tf_layers_contrib_flags_and_summaries_run_unmodified(ran):
+    result, work = ran["layers_cnn"]
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert len(re.findall(r"^step \d loss \d", result.stdout, re.M)) == 5
+    assert "test accuracy" in result.stdout
+    assert any(name.startswith("events.out.tfevents") for name in os.listdir(work / "logs"))
+
+
+def test_rnn_cells_contrib_rnn_and_a_saver_run_unmodified(ran):
+    result, _ = ran["rnn_saver"]
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "restored 10 variables, the same values" in result.stdout
+    assert "names: dynamic/rnn/multi_rnn_cell/cell_0/lstm_cell/kernel:0" in result.stdout
+
+
+def test_the_tutorials_mnist_module_runs_fully_connected_feed_with_tf1_names(ran):
+    result, work = ran["feed"]
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Num examples: 200  Num correct:" in result.stdout
+    assert ("variables: global_step hidden1/biases hidden1/weights hidden2/biases "
+            "hidden2/weights softmax_linear/biases softmax_linear/weights") in result.stdout
+    assert (work / "model.ckpt-20.index").exists()
+
+
+def test_a_contrib_symbol_without_an_exact_form_is_refused_by_name(ran):
+    result, _ = ran["contrib_refused"]
+    assert result.returncode == 1
+    assert result.stderr.rstrip().splitlines()[-1] == (
+        "AttributeError: tf.contrib.layers.fully_connected was removed with tf.contrib in "
+        "TensorFlow 2.0 and has no exact equivalent this shim can run (README: 'Running the "
+        "original script unmodified' lists those it can); the closest TF2 form is "
+        "tf.compat.v1.layers.dense (other variable names and defaults): port it by hand")
+
+
+def test_only_the_run_tf1_process_switches_to_keras_2(ran):
+    result, _ = ran["keras_version"]
+    assert result.returncode == 0 and "keras tf_keras" in result.stdout, result.stderr[-2000:]
+    modern, _ = ran["modern_keras"]
+    assert modern.returncode == 0 and re.match(r"3\.\d+\.\d+ None$", modern.stdout.strip())
+    legacy, _ = ran["legacy_keras"]
+    assert legacy.returncode == 0 and legacy.stdout.strip() == "False None"
+
+
+def test_without_tf_keras_one_line_says_what_to_install(ran):
+    result, _ = ran["no_tf_keras"]
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (
+        "python -m legacy.run_tf1: error: tf_keras is not installed; TF1's tf.layers and RNN "
+        "cells need it on TensorFlow 2.16+: pip install -r requirements.txt (it pins tf-keras "
+        "to TensorFlow's version)\n")
+
+
+def test_a_trace_holds_every_session_run_and_a_rewrite_is_checked_against_it(ran):
+    from parity import trace
+    result, work = ran["trace"]
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "[run_tf1] traced 6 Session.run calls to full.npz" in result.stdout
+    recorded = trace.load(str(work / "full.npz"))
+    assert recorded.manifest["ended"] == "completed" and len(recorded.calls) == 6
+    assert recorded.calls[0]["fetches"] == ["init"] and recorded.calls[0]["kept"] == []
+    assert recorded.calls[1]["feeds"] == ["Placeholder:0", "Placeholder_1:0"]
+    losses = [value for _, value in recorded.values("Mean:0")]
+    printed = result.stdout.split("losses: ")[1].splitlines()[0].split()
+    assert [f"{value:.4f}" for value in losses] == printed
+    trace.assert_matches(recorded, "Mean:0", losses)  # the same values pass ...
+    changed = list(losses)
+    changed[2] = np.nextafter(np.float32(changed[2]), np.float32(np.inf))
+    with pytest.raises(AssertionError, match=r"Mean:0 differs at step 3 \(Session.run call 3\)"
+                                             r".*1 element\(s\) differ.*max 1 ulp"):
+        trace.assert_matches(recorded, "Mean:0", changed)  # ... one ulp does not
+
+
+def test_max_session_runs_stops_cleanly_and_two_traces_are_compared(ran):
+    result, work = ran["trace_limited"]
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "[run_tf1] stopped after 3 Session.run calls (--max-session-runs)" in result.stdout
+    assert "losses:" not in result.stdout  # the script stopped before its end
+    first = os.path.join(work, "first.npz")
+    with np.load(first, allow_pickle=False) as stored:
+        arrays = {key: stored[key] for key in stored.files}
+    assert sorted(arrays) == ["call-000001/Mean:0", "call-000002/Mean:0", "manifest"]
+    loss = np.float32(arrays["call-000002/Mean:0"])
+    arrays["call-000002/Mean:0"] = np.nextafter(loss, np.float32(np.inf))
+    np.savez(os.path.join(work, "nudged.npz"), **arrays)
+    compared = run_module(["parity.trace", first, "nudged.npz"], cwd=work)
+    assert compared.returncode == 1
+    assert re.fullmatch(r"differ: call 2: Mean:0: 1 element\(s\) differ, max \|d\| \S+, "
+                        r"max 1 ulp", compared.stdout.strip()), compared.stdout
+    assert run_module(["parity.trace", first, first], cwd=work).stdout.startswith(
+        "identical: 3 Session.run calls, 2 kept values, the same bits")
+    refused = run_module(["parity.trace", first, os.path.join(REPO_ROOT, "golden", "sample",
+                                                              "seed-0.npz")], cwd=work)
+    assert refused.returncode == 2 and "not a run_tf1 trace" in refused.stderr
