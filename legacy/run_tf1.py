@@ -71,6 +71,10 @@ def main(argv=None) -> int:
                         default=session_trace.DEFAULT_MAX_ELEMENTS,
                         help="fetched arrays larger than this are named in the trace, not "
                              f"kept (default {session_trace.DEFAULT_MAX_ELEMENTS:,})")
+    parser.add_argument("--seed", type=_seed, default=None, metavar="N",
+                        help="seed an unseeded script: TF's graph-level seed (the default "
+                             "graph's, tf.set_random_seed(N)) and numpy's global RNG, before "
+                             "the script runs (a script that seeds itself overrides these)")
     parser.add_argument("--max-session-runs", type=_positive, default=None, metavar="N",
                         help="stop the script cleanly after N Session.run calls (exit 0)")
     parser.add_argument("script", help="the TF1 script to run")
@@ -104,6 +108,10 @@ def main(argv=None) -> int:
     recorder = session_trace.SessionRecorder(args.max_session_runs, args.trace is not None,
                                              args.trace_max_elements)
     recorder.install()
+    if args.seed is not None:
+        import numpy
+        sys.modules["tensorflow"].set_random_seed(args.seed)  # compat.v1: the default graph
+        numpy.random.seed(args.seed)
     sys.argv = [args.script, *args.script_args]
     sys.path.insert(0, os.path.dirname(script))
     status, ended = _run_script(script)
@@ -134,6 +142,17 @@ def _run_script(script: str) -> tuple[int, str]:
         _print_script_traceback(error, script)
         return 1, "script error"
     return 0, "completed"
+
+
+def _seed(text: str) -> int:
+    from common.cli import MAX_SEED
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"expected a seed from 0 to {MAX_SEED}, got {text!r}")
+    return value
 
 
 def _positive(text: str) -> int:

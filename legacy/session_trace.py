@@ -7,7 +7,11 @@ at most `max_elements` elements is kept, keyed by the call's index and the
 fetched tensor's or op's name (`call-000042/loss/xentropy_mean:0`); the
 manifest (JSON, stored in the same .npz as a string: nothing is pickled)
 lists per call every fetch name, which were kept or why not, and the
-names of the tensors fed.
+names of the tensors fed. The trainable variables' values are kept once,
+as `variables/<name>`, right after the first call at whose end they are
+all initialized (usually the initializer's): a rewrite can start from the
+very weights the traced run started from, even where the script is
+unseeded.
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ class SessionRecorder:
                  max_elements: int = DEFAULT_MAX_ELEMENTS):
         self.max_runs, self.trace, self.max_elements = max_runs, trace, max_elements
         self.calls, self.arrays = [], {}
+        self.variables_after_call = None
         self._original = None
 
     def install(self) -> None:
@@ -69,6 +74,9 @@ class SessionRecorder:
                 raise SessionRunLimit(recorder.max_runs)
             results = original(session, fetches, feed_dict, options, run_metadata)
             recorder.record(fetches, feed_dict, results)
+            if recorder.trace and recorder.variables_after_call is None:
+                recorder.keep_variables(lambda wanted: original(session, wanted), session.graph,
+                                        tf.errors.FailedPreconditionError)
             return results
         self._original = (session_class, original)
         session_class.run = run
@@ -96,6 +104,20 @@ class SessionRecorder:
                     self.arrays[key] = array
                     call["kept"].append(name)
 
+    def keep_variables(self, run, graph, uninitialized) -> None:
+        """Keep every trainable variable's value if all are initialized now
+        (fetching a TF1 variable creates no op: the graph is left as is)."""
+        variables = graph.get_collection("trainable_variables")
+        if not variables:
+            return
+        try:
+            values = run({variable.op.name: variable for variable in variables})
+        except uninitialized:
+            return
+        self.variables_after_call = len(self.calls) - 1
+        self.arrays.update({f"variables/{name}": np.asarray(value)
+                            for name, value in values.items()})
+
     def write(self, path: str, script: str, argv: list, ended: str) -> None:
         """The trace, all or nothing (common.files.atomic_path)."""
         import tensorflow as real_tf
@@ -106,6 +128,7 @@ class SessionRecorder:
                     "script": os.path.basename(script), "argv": argv,
                     "ended": ended, "tensorflow": tf.__version__,
                     "max_elements": self.max_elements,
+                    "variables_after_call": self.variables_after_call,
                     "calls": self.calls}
         with atomic_path(path) as temporary:
             with open(temporary, "wb") as stream:

@@ -37,7 +37,13 @@ class Trace:
         self.manifest = manifest
         self.calls = manifest["calls"]
         self._values = {}
+        # The trainable variables' values once all were initialized (None:
+        # the script never initialized them all), by TF1 variable name.
+        self.variables = {key[len("variables/"):]: value for key, value in arrays.items()
+                          if key.startswith("variables/")} or None
         for key, value in arrays.items():
+            if key.startswith("variables/"):
+                continue
             call, _, name = key.partition("/")
             self._values[(int(call[len("call-"):]), name)] = value
 
@@ -61,7 +67,8 @@ def load(path: str) -> Trace:
                 or headers[MANIFEST_KEY][1] != ():
             return "not a run_tf1 trace (no manifest string)"
         for key, (dtype, _) in headers.items():
-            if key != MANIFEST_KEY and (dtype.kind not in "biuf" or not key.startswith("call-")):
+            if key != MANIFEST_KEY and (dtype.kind not in "biuf" or not key.startswith(
+                    ("call-", "variables/"))):
                 return f"holds {key} ({dtype}), which no run_tf1 trace has"
         return None
     arrays = npz.read_arrays(path, check)
@@ -74,7 +81,8 @@ def load(path: str) -> Trace:
                             f"program reads version {FORMAT_VERSION}")
         manifest["calls"]
         for key in arrays:
-            int(key.partition("/")[0][len("call-"):])
+            if not key.startswith("variables/"):
+                int(key.partition("/")[0][len("call-"):])
     except DataError:
         raise
     except (ValueError, KeyError, TypeError) as error:

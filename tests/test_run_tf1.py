@@ -106,6 +106,10 @@ CASES = {
                      "data"),
     "broken": (["-m", "legacy.run_tf1", "broken.py"], "data"),
     "exits": (["-m", "legacy.run_tf1", "exits.py"], "data"),
+    # The README's end-to-end block, on generated data: 5,512 training images
+    # leave 512 after TF1's 5,000 for validation, 2 steps per epoch.
+    "original": (["-m", "legacy.run_tf1", "--seed", "0", "--trace", "original.npz",
+                  "--max-session-runs", "21", ORIGINAL_SCRIPT], "data5512"),
     "legacy_keras": (["-c", "import os, sys, legacy.training, legacy.input_data\n"
                             "print('tf_keras' in sys.modules, "
                             "os.environ.get('TF_USE_LEGACY_KERAS'))"], "data"),
@@ -119,8 +123,8 @@ def ran(tmp_path_factory):
     def run(name):
         argv, data = CASES[name]
         work = tmp_path_factory.mktemp(name)
-        if data == "data":
-            write_synthetic_idx(work / "MNIST_data", n_train=5300, n_test=200)
+        if data.startswith("data"):
+            write_synthetic_idx(work / "MNIST_data", n_train=int(data[4:] or 5300), n_test=200)
         else:
             (work / "MNIST_data").symlink_to(sources.SAMPLE_DIR)
         (work / "keras_version.py").write_text(KERAS_VERSION)
@@ -130,8 +134,9 @@ def ran(tmp_path_factory):
         result = subprocess.run([sys.executable, *argv], cwd=work, capture_output=True,
                                 text=True, timeout=300, env=subprocess_environment())
         return result, work
+    names = [name for name in CASES if name != "original" or os.path.isfile(ORIGINAL_SCRIPT)]
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
-        return dict(zip(CASES, pool.map(run, CASES)))
+        return dict(zip(names, pool.map(run, names)))
 
 
 def test_script_errors_show_the_scripts_traceback_and_status_1(ran):
@@ -226,7 +231,8 @@ def test_max_session_runs_stops_cleanly_and_two_traces_are_compared(ran):
     first = os.path.join(work, "first.npz")
     with np.load(first, allow_pickle=False) as stored:
         arrays = {key: stored[key] for key in stored.files}
-    assert sorted(arrays) == ["call-000001/Mean:0", "call-000002/Mean:0", "manifest"]
+    assert sorted(arrays) == ["call-000001/Mean:0", "call-000002/Mean:0", "manifest",
+                              "variables/Variable", "variables/Variable_1"]  # W and b
     loss = np.float32(arrays["call-000002/Mean:0"])
     arrays["call-000002/Mean:0"] = np.nextafter(loss, np.float32(np.inf))
     np.savez(os.path.join(work, "nudged.npz"), **arrays)
@@ -239,3 +245,33 @@ def test_max_session_runs_stops_cleanly_and_two_traces_are_compared(ran):
     refused = run_module(["parity.trace", first, os.path.join(REPO_ROOT, "golden", "sample",
                                                               "seed-0.npz")], cwd=work)
     assert refused.returncode == 2 and "not a run_tf1 trace" in refused.stderr
+
+
+@needs_seed
+def test_the_modern_model_reproduces_a_trace_of_the_unmodified_original(ran):
+    """The README's end-to-end block (CASES["original"]), on generated data."""
+    traced, tmp_path = ran["original"]
+    assert traced.returncode == 0, traced.stderr[-3000:]
+    assert "[run_tf1] stopped after 21 Session.run calls" in traced.stdout
+    import contextlib
+    import io
+
+    from tools import modern_vs_trace
+
+    def check(seed):  # the tool in this process (it trains the modern side only)
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            status = modern_vs_trace.main([str(tmp_path / "original.npz"), "--data",
+                                           str(tmp_path / "MNIST_data"), "--seed", str(seed)])
+        return status, printed.getvalue().strip()
+    assert check(0) == (0, "MATCH: the modern exact model's 20 per-step losses are the traced "
+                           "original's, bit for bit")
+    status, printed = check(1)  # another seed: another batch order
+    assert status == 1 and printed.startswith("MISMATCH: Mean:0 differs at step ")
+
+
+def test_the_readmes_contrib_table_is_what_the_shim_serves():
+    with open(os.path.join(REPO_ROOT, "README.md"), encoding="utf-8") as stream:
+        rows = re.findall(r"^\| `(tf\.contrib\.[^`]+)` \| (.+) \|$", stream.read(), re.M)
+    from legacy import contrib
+    assert [(name, target.strip("`")) for name, target in rows] == contrib.supported()

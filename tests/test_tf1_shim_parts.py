@@ -1,0 +1,111 @@
+"""The parts run_tf1 adds for real TF1 code, in this process (no Keras
+involved): contrib's re-implemented functions and its refusals, and the
+tutorial's `mnist` module. tests/test_run_tf1.py runs them from scripts."""
+
+import math
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from legacy import contrib, tutorial_mnist
+
+v1 = tf.compat.v1
+# A truncated normal cut at 2 standard deviations has a standard deviation
+# of 0.8796 times its parameter (the constant TF's own VarianceScaling uses).
+TRUNCATED_STD_RATIO = 0.87962566103423978
+# 100,352 draws estimate a standard deviation within about 0.5% (2 sigma).
+STD_RTOL = 0.01
+
+
+def draw(initializer, shape, seed=0):
+    with tf.Graph().as_default():
+        v1.set_random_seed(seed)
+        value = initializer(shape, dtype=tf.float32)
+        with v1.Session() as session:
+            return session.run(value)
+
+
+def test_xavier_uniform_is_tf2s_glorot_uniform_draw_for_draw():
+    ours = draw(contrib.xavier_initializer(seed=3), [784, 128])
+    theirs = draw(v1.glorot_uniform_initializer(seed=3), [784, 128])
+    limit = math.sqrt(6.0 / (784 + 128))
+    assert np.abs(ours).max() <= limit and np.abs(ours).max() > 0.99 * limit
+    # Same op, same seed; the limit is computed in another order (3 * f / n
+    # against 3 * (f / n)), which may move the last bit of a draw.
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=0)
+
+
+def test_contrib_truncated_normal_uses_its_own_1_3_factor():
+    values = draw(contrib.variance_scaling_initializer(2.0, "FAN_IN", uniform=False, seed=1),
+                  [784, 128])
+    parameter = math.sqrt(1.3 * 2.0 / 784)
+    assert np.abs(values).max() <= 2 * parameter
+    assert values.std() == pytest.approx(TRUNCATED_STD_RATIO * parameter, rel=STD_RTOL)
+    tf2 = draw(v1.variance_scaling_initializer(2.0, "fan_in", "truncated_normal", seed=1),
+               [784, 128])
+    assert tf2.std() == pytest.approx(math.sqrt(2.0 / 784), rel=STD_RTOL)  # not contrib's
+
+
+def test_contrib_regularizers_are_scale_times_the_penalty_op():
+    weights = np.linspace(-1, 1, 12, dtype=np.float32).reshape(3, 4)
+    with tf.Graph().as_default():
+        w = tf.constant(weights)
+        l2, l1 = contrib.l2_regularizer(0.25)(w), contrib.l1_regularizer(0.5)(w)
+        with v1.Session() as session:
+            l2_value, l1_value, l2_loss = session.run([l2, l1, tf.nn.l2_loss(w)])
+    assert l2_value == np.float32(0.25) * l2_loss
+    assert l1_value == np.float32(0.5) * np.abs(weights).sum(dtype=np.float32)
+    assert contrib.l2_regularizer(0.0)(weights) is None
+    with pytest.raises(ValueError, match="scale cannot be an integer"):
+        contrib.l2_regularizer(1)
+    with pytest.raises(ValueError, match="less than 0"):
+        contrib.l1_regularizer(-0.1)
+
+
+def test_contrib_refuses_symbols_without_an_exact_form_by_name():
+    namespace = contrib.Namespace()
+    with pytest.raises(AttributeError, match=r"^tf\.contrib\.slim was removed with tf\.contrib "
+                                             r".*the closest TF2 form is tf_slim"):
+        namespace.slim
+    with pytest.raises(AttributeError, match=r"tf\.contrib\.framework\.arg_scope was removed"):
+        namespace.framework.arg_scope
+    assert namespace.layers.xavier_initializer is contrib.xavier_initializer
+    assert namespace.framework.nest.flatten is tf.nest.flatten
+    assert ("tf.contrib.rnn.LSTMCell", "tf.compat.v1.nn.rnn_cell.LSTMCell") in contrib.supported()
+
+
+def test_the_tutorials_mnist_module_builds_the_tutorials_graph():
+    with tf.Graph().as_default():
+        v1.set_random_seed(0)
+        images = v1.placeholder(tf.float32, [None, tutorial_mnist.IMAGE_PIXELS])
+        labels = v1.placeholder(tf.int32, [None])
+        logits = tutorial_mnist.inference(images, 32, 16)
+        loss = tutorial_mnist.loss(logits, labels)
+        train = tutorial_mnist.training(loss, 0.1)
+        correct = tutorial_mnist.evaluation(logits, labels)
+        variables = {v.op.name: v for v in v1.global_variables()}
+        shapes = {name: v.shape.as_list() for name, v in variables.items()}
+        assert shapes == {"hidden1/weights": [784, 32], "hidden1/biases": [32],
+                          "hidden2/weights": [32, 16], "hidden2/biases": [16],
+                          "softmax_linear/weights": [16, 10], "softmax_linear/biases": [10],
+                          "global_step": []}
+        assert [s.op.name for s in v1.get_collection(v1.GraphKeys.SUMMARIES)] == ["loss"]
+        rng = np.random.default_rng(0)
+        feed = {images: rng.random((64, 784), dtype=np.float32),
+                labels: rng.integers(0, 10, 64)}
+        with v1.Session() as session:
+            session.run(v1.global_variables_initializer())
+            weights = session.run(variables["hidden1/weights"])
+            logit_values, loss_value, count = session.run([logits, loss, correct], feed)
+            session.run(train, feed)
+            step = session.run(variables["global_step"])
+    # truncated normal, stddev 1/sqrt(784): within 2 stddevs, the truncated spread
+    assert np.abs(weights).max() <= 2 / 28
+    assert weights.std() == pytest.approx(TRUNCATED_STD_RATIO / 28, rel=STD_RTOL)
+    shifted = logit_values - logit_values.max(axis=1, keepdims=True)
+    expected = np.mean(np.log(np.exp(shifted).sum(axis=1)) -
+                       shifted[np.arange(64), feed[labels]])
+    assert loss_value == pytest.approx(expected, rel=1e-5)
+    assert count == int((logit_values.argmax(axis=1) == feed[labels]).sum())
+    assert step == 1
