@@ -42,7 +42,8 @@ PROGRAMS = {"compare": ("compare", "python compare.py"),
             "legacy": ("legacy", "python -m legacy"),
             "modern": ("modern", "python -m modern"),
             "benchmarks": ("benchmarks", "python -m benchmarks"),
-            "run_tf1": ("legacy.run_tf1", "python -m legacy.run_tf1")}
+            "run_tf1": ("legacy.run_tf1", "python -m legacy.run_tf1"),
+            "trace": ("parity.trace", "python -m parity.trace")}
 EXIT_USAGE = 2
 DEAD_MIRROR = "file:///nonexistent-mirror/"   # a download that fails at once, offline
 # Address-space cap for the cases whose header claims terabytes: allocating
@@ -410,6 +411,19 @@ CASES: list[Case] = [
     Case("`run_tf1 --figures-dir` that is not a folder", "run_tf1",
          ("--figures-dir", "figs", "script.py"), "--figures-dir figs is not a folder",
          _file("script.py", b"print('hi')\n")),
+    Case("`run_tf1 --trace` not ending in .npz", "run_tf1", ("--trace", "run.txt", "script.py"),
+         "--trace run.txt: the file name must end in .npz", _file("script.py", b"print('hi')\n")),
+    Case("`run_tf1 --trace` in a folder that does not exist", "run_tf1",
+         ("--trace", "traces/run.npz", "script.py"), "--trace traces/run.npz: its folder does "
+         "not exist", _file("script.py", b"print('hi')\n")),
+    Case("`run_tf1 --max-session-runs 0`", "run_tf1", ("--max-session-runs", "0", "script.py"),
+         "expected a positive integer, got '0'"),
+    Case("`run_tf1 --seed -1`", "run_tf1", ("--seed", "-1", "script.py"),
+         "expected a seed from 0 to 4294967295, got '-1'"),
+    Case("`parity.trace` on a file that is not a trace", "trace", ("mnist.npz", "mnist.npz"),
+         "not a run_tf1 trace (no manifest string)", lambda work: _npz(work)),
+    Case("`parity.trace` on a trace that does not exist", "trace", ("a.npz", "b.npz"),
+         "a.npz: file not found"),
 ]
 
 
