@@ -114,7 +114,8 @@ def difference(expected, actual) -> dict | None:
 def describe(found: dict) -> str:
     if "shape" in found:
         return f"shapes {found['shape'][0]} and {found['shape'][1]}"
-    text = f"{found['elements_differing']} element(s) differ, max |d| {found['max_abs_difference']:.3g}"
+    text = (f"{found['elements_differing']} element(s) differ, max |d| "
+            f"{found['max_abs_difference']:.3g}")
     if "max_ulp_distance" in found:
         text += f", max {found['max_ulp_distance']} ulp"
     return text

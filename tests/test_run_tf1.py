@@ -86,7 +86,8 @@ WITHOUT_TF_KERAS = (  # run_tf1 where tf_keras cannot be found
     "u.find_spec = lambda name, *a: None if name == 'tf_keras' else find(name, *a)\n"
     "from legacy import run_tf1\n"
     "sys.exit(run_tf1.main(sys.argv[1:]))\n")
-KERAS_VERSION = "import tensorflow as tf\nprint('keras', tf.layers.Dense.__module__.split('.')[0])\n"
+KERAS_VERSION = ("import tensorflow as tf\n"
+                 "print('keras', tf.layers.Dense.__module__.split('.')[0])\n")
 # name -> (argv after `python`, working folder: "data" = synthetic MNIST_data/)
 CASES = {
     "layers_cnn": (["-m", "legacy.run_tf1", os.path.join(FIXTURES, "layers_cnn.py"),
