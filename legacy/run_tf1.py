@@ -114,9 +114,10 @@ def main(argv=None) -> int:
         numpy.random.seed(args.seed)
     sys.argv = [args.script, *args.script_args]
     sys.path.insert(0, os.path.dirname(script))
+    trace_path = None if args.trace is None else os.path.abspath(args.trace)  # before any chdir
     status, ended = _run_script(script)
-    if args.trace is not None and ended != "interrupted":  # nothing partial
-        recorder.write(args.trace, script, sys.argv[1:], ended)
+    if trace_path is not None and ended != "interrupted":  # nothing partial
+        recorder.write(trace_path, script, sys.argv[1:], ended)
         print(f"[run_tf1] traced {len(recorder.calls)} Session.run calls to {args.trace}")
     return status
 

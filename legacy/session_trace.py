@@ -88,7 +88,12 @@ class SessionRecorder:
         self.calls.append(call)
         if not self.trace:
             return
-        for fetch, value in zip(_flatten(fetches), _flatten(results)):
+        leaves, values = _flatten(fetches), _flatten(results)
+        if len(leaves) != len(values):  # e.g. a SparseTensor: one fetch, a 3-field value
+            call["fetches"] = [_name(leaf) for leaf in leaves]
+            call["skipped"]["*"] = "a fetch whose value is a structure (not traced)"
+            return
+        for fetch, value in zip(leaves, values):
             name = _name(fetch)
             call["fetches"].append(name)
             if value is None:  # an op: nothing to keep

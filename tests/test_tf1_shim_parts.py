@@ -109,3 +109,23 @@ def test_the_tutorials_mnist_module_builds_the_tutorials_graph():
     assert loss_value == pytest.approx(expected, rel=1e-5)
     assert count == int((logit_values.argmax(axis=1) == feed[labels]).sum())
     assert step == 1
+
+
+def test_a_session_recorder_keeps_numbers_and_arrays_by_call_and_name():
+    from legacy.session_trace import SessionRecorder
+
+    class Fetch:
+        def __init__(self, name):
+            self.name = name
+    recorder = SessionRecorder(trace=True, max_elements=3)
+    recorder.record({"b": Fetch("loss:0"), "a": [Fetch("train"), Fetch("w:0")]}, None,
+                    {"b": np.float32(0.5), "a": [None, np.arange(4.0)]})
+    recorder.record(Fetch("sparse:0"), {Fetch("x:0"): 1}, (np.zeros(2), np.ones(2), [2]))
+    recorder.record([Fetch("name:0")], None, [np.array(["text"])])
+    first, second, third = recorder.calls
+    assert first["fetches"] == ["train", "w:0", "loss:0"]  # dict keys sorted, as results are
+    assert first["kept"] == ["loss:0"] and first["skipped"] == {"w:0": "4 elements > "
+                                                                         "--trace-max-elements"}
+    assert list(recorder.arrays) == ["call-000000/loss:0"]
+    assert second["feeds"] == ["x:0"] and "*" in second["skipped"]  # a structured value
+    assert third["skipped"] == {"name:0": "not numeric (<U4)"}
