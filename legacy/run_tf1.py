@@ -50,9 +50,9 @@ def _print_script_traceback(error: BaseException, script: str) -> None:
 
 
 def main(argv=None) -> int:
-    from common.cli import ArgumentParser  # one-line usage errors, as elsewhere
+    from common import cli  # one-line usage errors, as elsewhere
     from legacy import session_trace
-    parser = ArgumentParser(
+    parser = cli.ArgumentParser(
         prog="python -m legacy.run_tf1",
         description="Run an unmodified TF1-era script on TensorFlow 2.x: "
                     "`import tensorflow as tf` becomes tf.compat.v1 with v2 "
@@ -67,15 +67,15 @@ def main(argv=None) -> int:
     parser.add_argument("--trace", default=None, metavar="OUT.npz",
                         help="record every Session.run's fetched numbers and arrays to "
                              "OUT.npz (read it with parity/trace.py)")
-    parser.add_argument("--trace-max-elements", type=_positive, metavar="N",
+    parser.add_argument("--trace-max-elements", type=cli.positive_int, metavar="N",
                         default=session_trace.DEFAULT_MAX_ELEMENTS,
                         help="fetched arrays larger than this are named in the trace, not "
                              f"kept (default {session_trace.DEFAULT_MAX_ELEMENTS:,})")
-    parser.add_argument("--seed", type=_seed, default=None, metavar="N",
+    parser.add_argument("--seed", type=cli.seed_int, default=None, metavar="N",
                         help="seed an unseeded script: TF's graph-level seed (the default "
                              "graph's, tf.set_random_seed(N)) and numpy's global RNG, before "
                              "the script runs (a script that seeds itself overrides these)")
-    parser.add_argument("--max-session-runs", type=_positive, default=None, metavar="N",
+    parser.add_argument("--max-session-runs", type=cli.positive_int, default=None, metavar="N",
                         help="stop the script cleanly after N Session.run calls (exit 0)")
     parser.add_argument("script", help="the TF1 script to run")
     parser.add_argument("script_args", nargs=argparse.REMAINDER,
@@ -143,27 +143,6 @@ def _run_script(script: str) -> tuple[int, str]:
         _print_script_traceback(error, script)
         return 1, "script error"
     return 0, "completed"
-
-
-def _seed(text: str) -> int:
-    from common.cli import MAX_SEED
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if not 0 <= value <= MAX_SEED:
-        raise argparse.ArgumentTypeError(f"expected a seed from 0 to {MAX_SEED}, got {text!r}")
-    return value
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
 
 
 if __name__ == "__main__":

@@ -50,6 +50,16 @@ def main(argv=None) -> int:
         help="where to train: 'auto' lets TensorFlow choose (the GPU if one is "
              "visible), 'cpu' or 'gpu' force it ('gpu' fails if none is present)")
     parser.add_argument(
+        "--strategy", choices=("mirrored",), default=None,
+        help="train data-parallel with tf.distribute.MirroredStrategy over --replicas "
+             "devices (GPUs, else logical CPU devices): the global batch split in equal "
+             "slices, the loss scaled by the global batch (modern/distributed.py); the "
+             "custom loops and the deep variant only, for now")
+    parser.add_argument(
+        "--replicas", type=cli.integer_between(1, 64, "a number of replicas from 1 to 64"),
+        default=None,
+        help="replicas for --strategy (default 2)")
+    parser.add_argument(
         "--save-model", metavar="PATH.keras",
         help="also save the trained model in the native .keras format")
     parser.add_argument(
@@ -58,6 +68,21 @@ def main(argv=None) -> int:
              "tf.train.Saver (prefix path, e.g. model.ckpt) and plot its codes")
     args = parser.parse_args(argv)
     variant = cli.variant_from(args)
+    if args.replicas is not None and args.strategy is None:
+        parser.error("--replicas applies to --strategy mirrored only")
+    if args.strategy is not None:
+        args.replicas = args.replicas or 2
+        for refused, why in ((args.loop == "fit", "--loop fit"),
+                             (variant.name != "deep", f"--variant {variant.name}"),
+                             (args.device != "auto", f"--device {args.device}"),
+                             (bool(args.from_tf1_checkpoint), "--from-tf1-checkpoint")):
+            if refused:
+                parser.error(f"--strategy trains the deep variant with the custom loops on "
+                             f"the devices it picks: drop {why}")
+        if args.batch_size % args.replicas:
+            parser.error(f"--replicas {args.replicas} does not divide --batch-size "
+                         f"{args.batch_size}: each replica takes an equal slice of the "
+                         "global batch")
     cli.check_output_path(args.plot)
     if args.save_model:
         cli.check_output_path(args.save_model)
@@ -73,12 +98,18 @@ def main(argv=None) -> int:
     from common import files, plots
     from modern import autoencoder, checkpoints, input_data, options, training
     files.raise_if_interrupted()  # a Ctrl-C during the import stops here
+    strategy = None
+    if args.strategy is not None:  # its devices exist only if made before the runtime starts
+        from modern import distributed
+        strategy = distributed.mirrored(args.replicas)
+        print(f"tf.distribute.MirroredStrategy over {strategy.num_replicas_in_sync} "
+              f"replicas: {', '.join(strategy.extended.worker_devices)}")
 
     hyper = cli.hyperparameters_from(args)
     choices = options.preset(args.exact)
     data = input_data.arrays_from(loaded.raw, loaded.source.validation_size)
     loaded.raw.clear()  # the scaled copies are all that is needed from here on
-    with device_scope(args.device, args.exact):
+    with device_scope(args.device if strategy is None else "auto", args.exact):
         if args.from_tf1_checkpoint:
             model = autoencoder.build_model(hyper, args.seed, choices, variant)
             checkpoints.import_tf1_checkpoint(model, args.from_tf1_checkpoint)
@@ -97,7 +128,8 @@ def main(argv=None) -> int:
             steps = loaded.steps_per_epoch or int(len(data.train_images) / hyper.batch_size)
             run = training.train(data, hyper, choices, seed=args.seed, variant=variant,
                                  steps_per_epoch=steps,
-                                 steps_per_call=steps if args.loop == "in-graph" else 1)
+                                 steps_per_call=steps if args.loop == "in-graph" else 1,
+                                 strategy=strategy)
             model, codes = run.model, run.test_codes
             print(f"trained {len(run.step_losses)} steps in {run.seconds:.1f} s")
             for line in variants.report_lines(variant, run.variant_report):

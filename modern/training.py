@@ -8,6 +8,7 @@ stay numerically faithful, a comment says why.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import sys
 import time
@@ -96,7 +97,7 @@ def train(data: input_data.Arrays, hyper: Hyperparameters = Hyperparameters(),
           options: TrainingOptions = IDIOMATIC, *, seed: int = 0,
           variant: Variant = Variant(), initial_weights=None, batches=None,
           batch_indices=None, steps_per_epoch=None, steps_per_call=1, log=print,
-          show_progress=None) -> ModernRun:
+          show_progress=None, strategy=None) -> ModernRun:
     """Train with a custom loop; print the original's epoch lines.
 
     `options` (`modern/options.py`) chooses the bias layer, the optimizer,
@@ -118,24 +119,34 @@ def train(data: input_data.Arrays, hyper: Hyperparameters = Hyperparameters(),
     in-graph and the variant is not denoising: the same order). `initial_weights` (original
     names, e.g. legacy's `LegacyRun.initial_weights`) replace the seeded
     start. `show_progress` draws a Keras progress bar per epoch; by default
-    only when stdout is a terminal.
+    only when stdout is a terminal. `strategy` (a tf.distribute strategy,
+    modern/distributed.py) trains data-parallel, the in-graph loop on batch
+    indices only, the deep variant only.
     """
-    model = build_model(hyper, seed, options, variant)
-    if initial_weights is not None:
-        checkpoints.set_original_weights(model, initial_weights)
-    optimizer = make_optimizer(hyper, options)
+    if strategy is not None and (variant.name != "deep" or batches is not None):
+        raise ValueError("a strategy trains the deep variant on batch indices only")
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        model = build_model(hyper, seed, options, variant)
+        if initial_weights is not None:
+            checkpoints.set_original_weights(model, initial_weights)
+        optimizer = make_optimizer(hyper, options)
     loss_fn = loss_function(options)
     if batches is not None and batch_indices is not None:
         raise ValueError("give batches or batch_indices, not both")
     if batch_indices is not None and variant.denoising:
         raise ValueError("the denoising variant corrupts each batch: give batches")
-    if batches is None and batch_indices is None and steps_per_call > 1 and \
-            not variant.denoising:
+    if batches is None and batch_indices is None and \
+            (steps_per_call > 1 or strategy is not None) and not variant.denoising:
         batch_indices = (indices.numpy() for indices in input_data.make_index_dataset(
             len(data.train_images), hyper.batch_size, seed))
     if batch_indices is not None:
-        train_indexed = make_multi_step(model, optimizer, loss_fn, options.jit_compile,
-                                        images=data.train_images)
+        if strategy is not None:
+            from modern.distributed import make_distributed_multi_step
+            train_indexed = make_distributed_multi_step(model, optimizer, loss_fn, strategy,
+                                                        data.train_images, hyper.batch_size)
+        else:
+            train_indexed = make_multi_step(model, optimizer, loss_fn, options.jit_compile,
+                                            images=data.train_images)
         index_iterator = iter(batch_indices)
     elif steps_per_call > 1:
         train_steps = make_multi_step(model, optimizer, loss_fn, options.jit_compile)

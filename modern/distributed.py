@@ -1,0 +1,96 @@
+"""The modern model on `tf.distribute.MirroredStrategy`: TF2's answer to
+TF1's `replica_device_setter` / `SyncReplicasOptimizer` data parallelism
+(issue: beyond one machine). No counterpart in legacy/: the original ran on
+one device.
+
+One global step means what it meant in 2018: the global batch of 256 is
+TF1's `next_batch` batch, split in order into equal slices, one per
+replica; each replica's loss is its slice's mean scaled by its share of the
+global batch (slice / 256), so that the sum over replicas (the all-reduce
+of the gradients, and the reported loss) is the global batch's mean, as
+`tf.nn.compute_average_loss` scales a per-example loss. With one replica
+the scale is exactly 1.0 and, measured, training is bit-identical to no
+strategy (tests/test_distributed.py); with two, the loss is summed from two
+half-batch means and the gradients all-reduced, in another order: rounding
+differences from step 1.
+
+Without GPUs the replicas are logical CPU devices, which must be made
+before TensorFlow's runtime starts (`use_devices`).
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from common.errors import DataError
+from modern.autoencoder import total_loss
+
+
+def use_devices(replicas: int) -> list:
+    """The device names of `replicas` replicas: that many GPUs where there
+    are, else as many logical CPU devices made from the CPU (only before
+    the runtime starts: a DataError afterwards)."""
+    gpus = tf.config.list_physical_devices("GPU")
+    if len(gpus) >= replicas:
+        return [f"/gpu:{index}" for index in range(replicas)]
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    try:
+        if len(tf.config.get_logical_device_configuration(cpu) or []) < replicas:
+            tf.config.set_logical_device_configuration(
+                cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(replicas)])
+    except RuntimeError:
+        logical = tf.config.list_logical_devices("CPU")
+        if len(logical) < replicas:
+            raise DataError(f"--replicas {replicas}: TensorFlow already started with "
+                            f"{len(logical)} CPU device(s)") from None
+    return [f"/cpu:{index}" for index in range(replicas)]
+
+
+def mirrored(replicas: int):
+    """A MirroredStrategy over `replicas` devices (use_devices)."""
+    return tf.distribute.MirroredStrategy(use_devices(replicas))
+
+
+def check_split(batch_size: int, replicas: int) -> None:
+    """The global batch must split into equal slices (TF1's batch, unchanged)."""
+    if replicas < 1:
+        raise DataError(f"--replicas {replicas}: expected 1 or more")
+    if batch_size % replicas:
+        raise DataError(f"--replicas {replicas} does not divide --batch-size {batch_size}: "
+                        "each replica takes an equal slice of the global batch")
+
+
+def make_distributed_multi_step(model, optimizer, loss_fn, strategy, images, batch_size: int):
+    """training.make_multi_step(..., images=...) under `strategy`: indices
+    [k, batch] -> the global losses [k], k steps in one call. `model` and
+    `optimizer` must have been made in `strategy.scope()`."""
+    replicas = strategy.num_replicas_in_sync
+    check_split(batch_size, replicas)
+    share = batch_size // replicas
+    scale = share / batch_size  # exactly 1.0 for one replica
+    resident = tf.constant(images)
+    with strategy.scope():  # Adam's slots are mirrored variables too
+        optimizer.build(model.trainable_variables)
+
+    def replica_step(inputs):
+        with tf.GradientTape() as tape:
+            loss = total_loss(model, inputs, model(inputs, training=True), loss_fn) * scale
+        gradients = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+        return loss
+
+    def one_step(batch):
+        def slice_for(context):
+            first = context.replica_id_in_sync_group * share
+            return batch[first:first + share]
+        parts = strategy.experimental_distribute_values_from_function(slice_for)
+        return strategy.reduce(tf.distribute.ReduceOp.SUM,
+                               strategy.run(replica_step, args=(parts,)), axis=None)
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32)])
+    def train_steps_from_indices(indices):
+        losses = tf.TensorArray(tf.float32, size=tf.shape(indices)[0])
+        for i in tf.range(tf.shape(indices)[0]):
+            losses = losses.write(i, one_step(tf.gather(resident, indices[i])))
+        return losses.stack()
+    return train_steps_from_indices
