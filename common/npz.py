@@ -46,21 +46,22 @@ def _member_header(archive: zipfile.ZipFile, key: str, path: str):
     return dtype, shape
 
 
-def read_arrays(path: str, check) -> dict[str, np.ndarray]:
-    """Every array of the .npz at `path`, after `check(names, headers)`
-    ({key: (dtype, shape)} as the members declare them) has passed: it
-    returns None, or the reason the file is refused (a DataError naming
-    the file). Damaged, foreign, pickled or lying files are refused too."""
+def read_arrays(path: str, check, keys=None) -> dict[str, np.ndarray]:
+    """The arrays `keys` (default: all) of the .npz at `path`, after
+    `check(headers)` ({key: (dtype, shape)} as the members declare them)
+    has passed: it returns None, or the reason the file is refused (a
+    DataError naming the file). Damaged, foreign, pickled or lying files
+    are refused too."""
     try:
         with zipfile.ZipFile(path) as archive:
-            keys = [name[:-len(".npy")] for name in archive.namelist()
-                    if name.endswith(".npy")]
-            headers = {key: _member_header(archive, key, path) for key in keys}
+            members = [name[:-len(".npy")] for name in archive.namelist()
+                       if name.endswith(".npy")]
+            headers = {key: _member_header(archive, key, path) for key in members}
         problem = check(headers)
         if problem:
             raise DataError(f"{path}: {problem}")
         with np.load(path, allow_pickle=False) as archive:
-            return {key: archive[key] for key in keys}
+            return {key: archive[key] for key in (headers if keys is None else keys)}
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
     except DataError:
@@ -88,5 +89,4 @@ def read_uint8_arrays(path: str, dimensions: dict[str, int]) -> dict[str, np.nda
                 expected = {3: "[N, rows, cols]", 1: "[N]"}.get(rank, f"of rank {rank}")
                 return f"{key} must be uint8 {expected}, got {dtype} {shape}"
         return None
-    arrays = read_arrays(path, check)
-    return {key: arrays[key] for key in dimensions}
+    return read_arrays(path, check, keys=list(dimensions))

@@ -147,6 +147,17 @@ def judge(distances: dict | None) -> str | None:
     return f"{'modern' if modern > legacy else 'legacy'} drifted from exact arithmetic"
 
 
+def describe_tensors(record: dict, differing: list) -> None:
+    """A divergence record's `tensors` (every differing tensor of the step,
+    in dataflow order), `first` and `others` (the rest, counted per kind)."""
+    record["tensors"] = [{"kind": d["kind"], "tensor": d["tensor"],
+                          "max_ulp_distance": d["max_ulp_distance"]} for d in differing]
+    if differing:
+        record["first"] = differing[0]
+        counts = collections.Counter(d["kind"] for d in differing[1:])
+        record["others"] = {kind: counts[kind] for kind in KINDS if kind in counts}
+
+
 def localize(replay: Replay, loss_step: int) -> dict:
     """The `divergence` record of a mismatch whose losses differ from
     `loss_step` on (see the module docstring)."""
@@ -163,14 +174,10 @@ def localize(replay: Replay, loss_step: int) -> dict:
     traces = {"legacy": replay.legacy.traced_step(*replay.legacy_batches[at - 1]),
               "modern": replay.modern.traced_step(*replay.modern_batches[at - 1])}
     differing = compare_traces(traces["legacy"], traces["modern"])
-    record["tensors"] = [{"kind": d["kind"], "tensor": d["tensor"],
-                          "max_ulp_distance": d["max_ulp_distance"]} for d in differing]
+    describe_tensors(record, differing)
     if not differing:
         record["verdict"] = f"step {at} traced identically on both sides"
         return record
-    record["first"] = differing[0]
-    counts = collections.Counter(d["kind"] for d in differing[1:])
-    record["others"] = {kind: counts[kind] for kind in KINDS if kind in counts}
     by_key = {side: {(t.kind, t.name): t.value for t in trace} for side, trace in traces.items()}
     record["referee"] = referee_distances(differing, by_key, referees(
         replay, legacy_state if step else None, at, by_key))

@@ -8,7 +8,6 @@ legacy/ (tests/test_recording.py checks that `--against` never does).
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import os
 
@@ -16,7 +15,7 @@ import numpy as np
 
 from common.errors import DataError
 from common.results import TrainedRun
-from common.steps import KINDS, TracedTensor
+from common.steps import TracedTensor
 from parity import recording, step_traces
 from parity.sides import SideResult
 
@@ -211,11 +210,7 @@ def _explain(record, replay, recorded, step, previous, before, trace, differing)
                      "elements_differing": None, "max_abs_difference": None,
                      "max_ulp_distance": None}
         entries.append(found)
-    record["tensors"] = [{"kind": e["kind"], "tensor": e["tensor"],
-                          "max_ulp_distance": e["max_ulp_distance"]} for e in entries]
-    record["first"] = entries[0]
-    counts = collections.Counter(e["kind"] for e in entries[1:])
-    record["others"] = {kind: counts[kind] for kind in KINDS if kind in counts}
+    divergence.describe_tensors(record, entries)
     if starts_apart:  # no common state to referee from
         record["verdict"] = ("the two sides start from different weights" if step == 1 else
                              f"born in steps {previous + 1}-{step - 1}, between the steps "

@@ -72,14 +72,13 @@ def seed_arrays(run, order: list, traced: dict, value_steps=()) -> dict:
               "step_losses": np.asarray(run.step_losses, np.float32),
               "epoch_costs": np.asarray(run.epoch_costs, np.float32),
               "test_codes": np.asarray(run.test_codes, np.float32),
-              "test_cost": np.float32(run.test_cost)}
-    arrays["test_reconstructions"] = np.asarray(run.test_reconstructions, np.float32)
+              "test_cost": np.float32(run.test_cost),
+              "test_reconstructions": np.asarray(run.test_reconstructions, np.float32)}
     arrays.update({f"initial/{name}": value for name, value in run.initial_weights.items()})
     arrays.update({f"final/{name}": value for name, value in run.final_weights.items()})
     arrays.update({f"variant/{key}": value for key, value in run.variant_report.items()
                    if isinstance(value, np.ndarray)})
     return arrays
-
 
 
 def check_folder(folder: str, force: bool) -> None:

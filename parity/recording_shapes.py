@@ -4,6 +4,8 @@ from the members' headers before loading anything)."""
 
 from __future__ import annotations
 
+import types
+
 import numpy as np
 
 from common.errors import DataError
@@ -19,12 +21,11 @@ MAX_SEED_FILE_BYTES = 2 << 30
 def checker(config: dict):
     """check(headers) for npz.read_arrays: the arrays a seed file of
     `config` holds, each of its dtype and shape; None or the reason."""
-    class Shapes:
-        layer_sizes = config["layer_sizes"]
     fixed = {"step_losses": ("float32", (config["total_steps"],)),
              "epoch_costs": ("float32", (config["training_epochs"],)),
              "test_cost": ("float32", ())}
-    for name, shape in parameter_shapes(Shapes).items():
+    for name, shape in parameter_shapes(types.SimpleNamespace(
+            layer_sizes=config["layer_sizes"])).items():
         fixed[f"initial/{name}"] = fixed[f"final/{name}"] = ("float32", tuple(shape))
     code_size = config["layer_sizes"][-1]
 

@@ -137,10 +137,6 @@ class RecordedTraces:
             return None
         return np.zeros_like(weights) if slot else weights
 
-    def value_steps(self) -> list:
-        return sorted({int(k.split("/")[1]) for k in self._arrays
-                       if k.startswith("trace/") and k.split("/")[1].isdigit()})
-
 
 def legacy_traces(experiment, seed: int, run, order: list, steps: list, log=print) -> dict:
     """{step: legacy trace} for `steps`, from a step-by-step replay of the
@@ -153,13 +149,13 @@ def legacy_traces(experiment, seed: int, run, order: list, steps: list, log=prin
     if not steps:
         return {}
     stepper = LegacyStepper(experiment.hyper, experiment.variant, run.initial_weights)
-    traced = {}
+    traced, wanted = {}, set(steps)
     try:
         batches = tf1_batches(experiment.arrays.train_images, order[:max(steps)], seed,
                               experiment.variant)
         for step, batch in enumerate(batches, start=1):
             pair = batch if isinstance(batch, tuple) else (batch, None)
-            if step in steps:
+            if step in wanted:
                 trace = stepper.traced_step(*pair)
                 cost = next(t.value for t in trace if t.kind == "loss")
                 traced[step] = trace

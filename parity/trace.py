@@ -24,10 +24,7 @@ import numpy as np
 
 from common import npz
 from common.errors import DataError
-
-FORMAT = "run_tf1 session trace"  # legacy/session_trace.py writes it
-FORMAT_VERSION = 1
-MANIFEST_KEY = "manifest"
+from legacy.session_trace import FORMAT, FORMAT_VERSION, MANIFEST_KEY  # the writer's
 
 
 class Trace:
