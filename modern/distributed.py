@@ -9,8 +9,9 @@ replica; each replica's loss is its slice's mean scaled by its share of the
 global batch (slice / 256), so that the sum over replicas (the all-reduce
 of the gradients, and the reported loss) is the global batch's mean, as
 `tf.nn.compute_average_loss` scales a per-example loss. With one replica
-the scale is exactly 1.0 and, measured, training is bit-identical to no
-strategy (tests/test_distributed.py); with two, the loss is summed from two
+the scale is exactly 1.0 and, measured (a 2-core Intel Xeon VM, TF 2.21.0,
+Keras 3.15.1), training is bit-identical to no strategy
+(tests/test_distributed.py); with two, the loss is summed from two
 half-batch means and the gradients all-reduced, in another order: rounding
 differences from step 1.
 
