@@ -14,10 +14,11 @@ import sys
 from typing import NamedTuple
 
 from common.config import ORIGINAL_STEPS_PER_EPOCH, Hyperparameters
-from common.errors import DataError, NonFiniteLoss
+from common.errors import DataError, NonFiniteLoss, PeerLost
 
 EXIT_USAGE = 2      # bad flags or bad data: the user's to fix
 EXIT_TRAINING = 3   # training failed (NaN/Inf loss)
+EXIT_PEER_LOST = 4  # a multi-worker run lost another worker (modern/launcher.py)
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -258,6 +259,9 @@ def run_main(main, program: str, argv=None, safe_points: bool = True) -> int:
     except NonFiniteLoss as error:
         print(f"{program}: error: {error}", file=sys.stderr)
         return EXIT_TRAINING
+    except PeerLost as error:
+        print(f"{program}: error: {error}", file=sys.stderr)
+        return EXIT_PEER_LOST
     except KeyboardInterrupt as error:
         signum = getattr(error, "signum", signal.SIGINT)
         print(f"{program}: stopped by {signal.Signals(signum).name}; no partial output "

@@ -26,3 +26,8 @@ class NonFiniteLoss(ArithmeticError):
         super().__init__(
             f"loss became {loss} {where}; training stopped there. "
             "Try a smaller --learning-rate, or check the input data is scaled to [0, 1]")
+
+
+class PeerLost(RuntimeError):
+    """A worker of a multi-worker run lost contact with another (it died or
+    stopped answering) in the middle of a collective operation."""

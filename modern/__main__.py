@@ -10,9 +10,11 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import time
 
 from common import cli, collapse, variants
 from common.errors import DataError
+from modern import launcher
 
 
 def device_scope(name: str, exact: bool):
@@ -49,16 +51,7 @@ def main(argv=None) -> int:
         "--device", choices=("auto", "cpu", "gpu"), default="auto",
         help="where to train: 'auto' lets TensorFlow choose (the GPU if one is "
              "visible), 'cpu' or 'gpu' force it ('gpu' fails if none is present)")
-    parser.add_argument(
-        "--strategy", choices=("mirrored",), default=None,
-        help="train data-parallel with tf.distribute.MirroredStrategy over --replicas "
-             "devices (GPUs, else logical CPU devices): the global batch split in equal "
-             "slices, the loss scaled by the global batch (modern/distributed.py); the "
-             "custom loops and the deep variant only, for now")
-    parser.add_argument(
-        "--replicas", type=cli.integer_between(1, 64, "a number of replicas from 1 to 64"),
-        default=None,
-        help="replicas for --strategy (default 2)")
+    launcher.add_flags(parser)
     parser.add_argument(
         "--save-model", metavar="PATH.keras",
         help="also save the trained model in the native .keras format")
@@ -68,21 +61,7 @@ def main(argv=None) -> int:
              "tf.train.Saver (prefix path, e.g. model.ckpt) and plot its codes")
     args = parser.parse_args(argv)
     variant = cli.variant_from(args)
-    if args.replicas is not None and args.strategy is None:
-        parser.error("--replicas applies to --strategy mirrored only")
-    if args.strategy is not None:
-        args.replicas = args.replicas or 2
-        for refused, why in ((args.loop == "fit", "--loop fit"),
-                             (variant.name != "deep", f"--variant {variant.name}"),
-                             (args.device != "auto", f"--device {args.device}"),
-                             (bool(args.from_tf1_checkpoint), "--from-tf1-checkpoint")):
-            if refused:
-                parser.error(f"--strategy trains the deep variant with the custom loops on "
-                             f"the devices it picks: drop {why}")
-        if args.batch_size % args.replicas:
-            parser.error(f"--replicas {args.replicas} does not divide --batch-size "
-                         f"{args.batch_size}: each replica takes an equal slice of the "
-                         "global batch")
+    launcher.check_flags(parser, args, variant)
     cli.check_output_path(args.plot)
     if args.save_model:
         cli.check_output_path(args.save_model)
@@ -92,51 +71,71 @@ def main(argv=None) -> int:
     if checkpoint and not (os.path.isdir(checkpoint) or os.path.isfile(checkpoint + ".index")):
         raise DataError(f"{checkpoint}: not a readable TF checkpoint (no {checkpoint}.index); "
                         "give the prefix the TF1 Saver was given, e.g. out/model.ckpt")
+    if args.strategy == "multi-worker" and "TF_CONFIG" in os.environ:
+        cluster, _ = launcher.cluster_from_environment()
+        if args.workers not in (None, len(cluster)):
+            raise DataError(f"--workers {args.workers}: TF_CONFIG names {len(cluster)} "
+                            "workers (with TF_CONFIG set, this process is one of them)")
+    elif args.strategy == "multi-worker":
+        return launcher.launch(sys.argv[1:] if argv is None else list(argv),
+                               args.workers or 2, args.ports)
+    backup = None
+    if args.backup_dir:  # checked before the data and TensorFlow load
+        from modern.backup import EpochBackup
+        backup = EpochBackup(args.backup_dir, run_settings(args, variant), worker_index())
+        backup.check_settings()
     loaded = cli.load_data(args)
 
     cli.quiet_tensorflow_logs()
     from common import files, plots
     from modern import autoencoder, checkpoints, input_data, options, training
     files.raise_if_interrupted()  # a Ctrl-C during the import stops here
-    strategy = None
-    if args.strategy is not None:  # its devices exist only if made before the runtime starts
-        from modern import distributed
-        strategy = distributed.mirrored(args.replicas)
-        print(f"tf.distribute.MirroredStrategy over {strategy.num_replicas_in_sync} "
-              f"replicas: {', '.join(strategy.extended.worker_devices)}")
-
+    strategy, worker = distributed_setup(args) if args.strategy else (None, 0)
+    from modern.distributed import peers_watched
     hyper = cli.hyperparameters_from(args)
     choices = options.preset(args.exact)
     data = input_data.arrays_from(loaded.raw, loaded.source.validation_size)
     loaded.raw.clear()  # the scaled copies are all that is needed from here on
-    with device_scope(args.device if strategy is None else "auto", args.exact):
+    steps = loaded.steps_per_epoch or int(len(data.train_images) / hyper.batch_size)
+    with device_scope(args.device if strategy is None else "auto", args.exact), \
+            peers_watched(strategy):
         if args.from_tf1_checkpoint:
             model = autoencoder.build_model(hyper, args.seed, choices, variant)
             checkpoints.import_tf1_checkpoint(model, args.from_tf1_checkpoint)
             codes = model.encode(data.test_images).numpy()
             print(f"loaded TF1 checkpoint {args.from_tf1_checkpoint}")
         elif args.loop == "fit":
-            model = autoencoder.build_model(hyper, args.seed, choices, variant)
-            training.fit(model, data.train_images, hyper,
-                         verbose="auto" if sys.stdout.isatty() else 0, variant=variant,
-                         seed=args.seed)
+            with strategy.scope() if strategy is not None else contextlib.nullcontext():
+                model = autoencoder.build_model(hyper, args.seed, choices, variant)
+            started = time.perf_counter()
+            history = training.fit(model, data.train_images, hyper,
+                                   verbose="auto" if sys.stdout.isatty() else 0,
+                                   variant=variant, seed=args.seed, backup=backup)
+            seconds = time.perf_counter() - started
             print("Optimization Finished!")
+            print(f"trained {len(history.epoch)} epochs in {seconds:.1f} s")
             codes = model.encode(data.test_images).numpy()
         else:
             if loaded.explanation:
                 print(loaded.explanation)
-            steps = loaded.steps_per_epoch or int(len(data.train_images) / hyper.batch_size)
             run = training.train(data, hyper, choices, seed=args.seed, variant=variant,
                                  steps_per_epoch=steps,
                                  steps_per_call=steps if args.loop == "in-graph" else 1,
-                                 strategy=strategy)
+                                 strategy=strategy, backup=backup)
             model, codes = run.model, run.test_codes
-            print(f"trained {len(run.step_losses)} steps in {run.seconds:.1f} s")
+            print(f"trained {len(run.step_losses)} steps in {run.seconds:.1f} s "
+                  f"({len(run.step_losses) / max(run.seconds, 1e-9):.0f} steps/s)")
             for line in variants.report_lines(variant, run.variant_report):
                 print(line)
             print(collapse.describe(run.test_cost, collapse.mean_image_mse(
                 data.train_images, data.test_images)))
+    if strategy is not None:
+        from modern import distributed
+        print(f"final weights sha256 {distributed.weights_digest(model)}")
     files.raise_if_interrupted()
+    if worker != 0:
+        print(f"worker {worker} is done; the chief (worker 0) writes the outputs")
+        return 0
     configuration = "exact" if args.exact else "idiomatic"
     plots.save_code_scatter(codes, data.test_labels, args.plot,
                             title=f"modern (Keras 3, {configuration}, {variant.name}): "
@@ -145,7 +144,41 @@ def main(argv=None) -> int:
     if args.save_model:
         checkpoints.save_model(model, args.save_model)
         print(f"model saved to {args.save_model}")
+    if backup is not None:
+        backup.finish()  # after the outputs: a run killed before them can still resume
     return 0
+
+
+def distributed_setup(args):
+    """(the strategy --strategy asks for, this process's worker index), made
+    before TensorFlow's runtime starts (logical devices, collectives)."""
+    from modern import distributed
+    if args.strategy == "mirrored":
+        strategy = distributed.mirrored(args.replicas)
+        print(f"tf.distribute.MirroredStrategy over {strategy.num_replicas_in_sync} "
+              f"replicas: {', '.join(strategy.extended.worker_devices)}")
+        return strategy, 0
+    strategy, worker = distributed.multi_worker()
+    print(f"tf.distribute.MultiWorkerMirroredStrategy: worker {worker} of "
+          f"{strategy.num_replicas_in_sync} replicas")
+    return strategy, worker
+
+
+def worker_index() -> int:
+    """This process's index among TF_CONFIG's workers (0 without TF_CONFIG)."""
+    if "TF_CONFIG" not in os.environ:
+        return 0
+    return launcher.cluster_from_environment()[1]
+
+
+def run_settings(args, variant) -> dict:
+    """The flags a backup must share with the run resuming it (not --epochs:
+    a resumed run may train on for longer)."""
+    replicas = {"mirrored": args.replicas, "multi-worker": args.workers or 2}.get(args.strategy, 1)
+    return {"data": args.data, "seed": args.seed, "batch_size": args.batch_size,
+            "learning_rate": args.learning_rate, "steps_per_epoch": args.steps_per_epoch,
+            "variant": variant.name, "exact": args.exact, "loop": args.loop,
+            "strategy": args.strategy, "replicas": replicas}
 
 
 if __name__ == "__main__":

@@ -131,9 +131,18 @@ class Autoencoder(keras.Model):
         fit's epoch logs show the last batch's cost like the original. (Under
         the key "loss", Keras would report its built-in loss tracker instead,
         a running mean that this step never feeds.)
+
+        Under a tf.distribute strategy each replica holds a slice of the
+        global batch and the optimizer sums the replicas' gradients, so the
+        gradient is taken of the slice's loss / replicas (Keras's own
+        `compute_loss` scales so, `scale_loss_for_distribution`); the
+        reported cost stays the slice's own, which fit averages over the
+        replicas. Without a strategy nothing is scaled.
         """
         x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
-        return {"cost": optimizer_step(self, self.optimizer, x, x if y is None else y)}
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        return {"cost": optimizer_step(self, self.optimizer, x, x if y is None else y,
+                                       gradient_scale=1.0 / replicas)}
 
 
 def loss_terms(model, targets, outputs, loss_fn=reconstruction_loss):
@@ -177,11 +186,17 @@ def make_optimizer(hyper: Hyperparameters,
                                  beta_2=hyper.adam_beta2, epsilon=hyper.adam_epsilon)
 
 
-def optimizer_step(model, optimizer, inputs, targets, loss_fn=reconstruction_loss):
-    """One step: loss, gradients by tape, one optimizer update; returns the loss."""
+def optimizer_step(model, optimizer, inputs, targets, loss_fn=reconstruction_loss,
+                   gradient_scale=1.0):
+    """One step: loss, gradients by tape, one optimizer update; returns the loss.
+
+    `gradient_scale` (Python float) multiplies the loss the gradients are
+    taken of, not the returned loss: 1 / replicas under a strategy. At 1.0
+    no op is added."""
     with tf.GradientTape() as tape:
         loss = total_loss(model, targets, model(inputs, training=True), loss_fn)
-    gradients = tape.gradient(loss, model.trainable_variables)
+        scaled = loss if gradient_scale == 1.0 else loss * gradient_scale
+    gradients = tape.gradient(scaled, model.trainable_variables)
     optimizer.apply_gradients(zip(gradients, model.trainable_variables))
     return loss
 

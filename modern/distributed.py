@@ -1,7 +1,9 @@
-"""The modern model on `tf.distribute.MirroredStrategy`: TF2's answer to
-TF1's `replica_device_setter` / `SyncReplicasOptimizer` data parallelism
-(issue: beyond one machine). No counterpart in legacy/: the original ran on
-one device.
+"""The modern model on `tf.distribute`: MirroredStrategy (several devices
+of one machine) and MultiWorkerMirroredStrategy (several processes or
+hosts, described by TF_CONFIG), TF2's answer to TF1's
+`replica_device_setter` / `ClusterSpec` / `SyncReplicasOptimizer` data
+parallelism. No counterpart in legacy/: the original ran on one device.
+The loopback launcher that starts the workers is modern/launcher.py.
 
 One global step means what it meant in 2018: the global batch of 256 is
 TF1's `next_batch` batch, split in order into equal slices, one per
@@ -21,10 +23,15 @@ before TensorFlow's runtime starts (`use_devices`).
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+
 import tensorflow as tf
 
-from common.errors import DataError
+from common.errors import DataError, PeerLost
 from modern.autoencoder import total_loss
+from modern.checkpoints import get_original_weights
+from modern.launcher import cluster_from_environment
 
 
 def use_devices(replicas: int) -> list:
@@ -50,6 +57,43 @@ def use_devices(replicas: int) -> list:
 def mirrored(replicas: int):
     """A MirroredStrategy over `replicas` devices (use_devices)."""
     return tf.distribute.MirroredStrategy(use_devices(replicas))
+
+
+def multi_worker():
+    """MultiWorkerMirroredStrategy for this process, one of the workers
+    TF_CONFIG names (one replica per worker: its CPU, or its first GPU);
+    must be made before any other TensorFlow op. Returns (strategy,
+    worker index)."""
+    _, index = cluster_from_environment()
+    options = tf.distribute.experimental.CommunicationOptions(
+        implementation=tf.distribute.experimental.CommunicationImplementation.AUTO)
+    return tf.distribute.MultiWorkerMirroredStrategy(communication_options=options), index
+
+
+@contextlib.contextmanager
+def peers_watched(strategy):
+    """Turn the errors a collective raises when another worker dies
+    (Unavailable, Aborted, Cancelled) into one PeerLost line."""
+    try:
+        yield
+    except (tf.errors.UnavailableError, tf.errors.AbortedError,
+            tf.errors.CancelledError) as error:
+        if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+            raise
+        lines = [line.strip() for line in (error.message or "").splitlines()]
+        reason = next((line for line in lines if "aborted by" in line), None) or \
+            next((line for line in lines if line and not line.endswith(":")), "no details")
+        raise PeerLost(f"lost contact with another worker ({type(error).__name__}: "
+                       f"{reason[:200]}); the launcher names the worker that failed") from None
+
+
+def weights_digest(model) -> str:
+    """SHA-256 of the model's weights (original names, sorted): equal on two
+    workers exactly when their weights are bit for bit the same."""
+    digest = hashlib.sha256()
+    for name, value in sorted(get_original_weights(model).items()):
+        digest.update(name.encode() + value.tobytes())
+    return digest.hexdigest()
 
 
 def check_split(batch_size: int, replicas: int) -> None:

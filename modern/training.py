@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import sys
 import time
 
@@ -97,7 +98,7 @@ def train(data: input_data.Arrays, hyper: Hyperparameters = Hyperparameters(),
           options: TrainingOptions = IDIOMATIC, *, seed: int = 0,
           variant: Variant = Variant(), initial_weights=None, batches=None,
           batch_indices=None, steps_per_epoch=None, steps_per_call=1, log=print,
-          show_progress=None, strategy=None) -> ModernRun:
+          show_progress=None, strategy=None, backup=None) -> ModernRun:
     """Train with a custom loop; print the original's epoch lines.
 
     `options` (`modern/options.py`) chooses the bias layer, the optimizer,
@@ -121,7 +122,10 @@ def train(data: input_data.Arrays, hyper: Hyperparameters = Hyperparameters(),
     start. `show_progress` draws a Keras progress bar per epoch; by default
     only when stdout is a terminal. `strategy` (a tf.distribute strategy,
     modern/distributed.py) trains data-parallel, the in-graph loop on batch
-    indices only, the deep variant only.
+    indices only, the deep variant only. `backup` (modern/backup.py
+    EpochBackup) is written after every epoch and, if it holds epochs
+    already, training resumes after them, skipping their batches (batch
+    indices only): the same steps as a run never stopped.
     """
     if strategy is not None and (variant.name != "deep" or batches is not None):
         raise ValueError("a strategy trains the deep variant on batch indices only")
@@ -136,7 +140,8 @@ def train(data: input_data.Arrays, hyper: Hyperparameters = Hyperparameters(),
     if batch_indices is not None and variant.denoising:
         raise ValueError("the denoising variant corrupts each batch: give batches")
     if batches is None and batch_indices is None and \
-            (steps_per_call > 1 or strategy is not None) and not variant.denoising:
+            (steps_per_call > 1 or strategy is not None or backup is not None) and \
+            not variant.denoising:
         batch_indices = (indices.numpy() for indices in input_data.make_index_dataset(
             len(data.train_images), hyper.batch_size, seed))
     if batch_indices is not None:
@@ -163,6 +168,15 @@ def train(data: input_data.Arrays, hyper: Hyperparameters = Hyperparameters(),
         show_progress = sys.stdout.isatty()
     initial = checkpoints.get_original_weights(model)
     step_losses, epoch_costs = [], []
+    first_epoch = 0
+    if backup is not None:
+        if batch_indices is None:
+            raise ValueError("a backup resumes runs on batch indices only")
+        first_epoch = min(backup.attach(model, optimizer), hyper.training_epochs)
+        if first_epoch:
+            for _ in range(first_epoch * total_batch):  # the batches those epochs took
+                next(index_iterator)
+            log(f"resumed from {backup.directory} after epoch {first_epoch}")
 
     def next_from(iterator):
         try:
@@ -175,7 +189,7 @@ def train(data: input_data.Arrays, hyper: Hyperparameters = Hyperparameters(),
         return batch if isinstance(batch, tuple) else (batch, batch)
 
     started = time.perf_counter()
-    for epoch in range(hyper.training_epochs):
+    for epoch in range(first_epoch, hyper.training_epochs):
         progress = keras.utils.Progbar(total_batch) if show_progress else None
         done = 0
         while done < total_batch:
@@ -195,7 +209,7 @@ def train(data: input_data.Arrays, hyper: Hyperparameters = Hyperparameters(),
             for cost in costs:
                 step_losses.append(cost)
                 if not np.isfinite(cost):
-                    raise NonFiniteLoss(len(step_losses), float(cost))
+                    raise NonFiniteLoss(first_epoch * total_batch + len(step_losses), float(cost))
             files.raise_if_interrupted()  # Ctrl-C/SIGTERM stop here, between steps
             done += len(costs)
             if progress is not None:
@@ -204,6 +218,8 @@ def train(data: input_data.Arrays, hyper: Hyperparameters = Hyperparameters(),
         epoch_costs.append(cost)
         if epoch % hyper.display_step == 0:
             log(" ".join(["Epoch:", "%04d" % (epoch + 1), "cost=", "{:.9f}".format(cost)]))
+        if backup is not None:
+            backup.save(epoch + 1)
     log("Optimization Finished!")
     seconds = time.perf_counter() - started
     evaluation = evaluate(model, data.test_images, variant, seed)
@@ -230,9 +246,17 @@ def compile_for_fit(model: Autoencoder, hyper: Hyperparameters) -> None:
     benchmarks_fashion.md). Keras calls batch callbacks once per call.
     jit_compile=False: Keras's default "auto" turns XLA on whenever a GPU
     is present, which changes the numbers (trap T9).
+
+    A model built in a tf.distribute strategy's scope is compiled in that
+    scope (Adam's slots mirrored too) at ONE step per call: with more,
+    Keras 3.15.1's multi-step loop fails under MirroredStrategy, even for
+    a stock Sequential model ("You must feed a value for placeholder
+    tensor 'while/body/.../Placeholder_1'", measured with TF 2.21.0).
     """
-    model.compile(optimizer=make_optimizer(hyper, preset(model.exact)), jit_compile=False,
-                  steps_per_execution=FIT_STEPS_PER_EXECUTION)
+    with model.distribute_strategy.scope():
+        distributed = tf.distribute.has_strategy()  # False in the default strategy
+        model.compile(optimizer=make_optimizer(hyper, preset(model.exact)), jit_compile=False,
+                      steps_per_execution=1 if distributed else FIT_STEPS_PER_EXECUTION)
 
 
 # Larger than any epoch: Keras runs at most one epoch per call.
@@ -241,7 +265,7 @@ FIT_STEPS_PER_EXECUTION = 1_000_000
 
 def fit(model: Autoencoder, images: np.ndarray, hyper: Hyperparameters, *,
         shuffle: bool = True, verbose="auto", log=print, variant: Variant = Variant(),
-        seed: int = 0):
+        seed: int = 0, backup=None):
     """Train with Keras's standard loop (`model.fit`), via the model's
     `train_step`, with the optimizer of the preset the model was built for
     (`model.exact`: TF1Adam with the `tf.add` layers, else stock Adam).
@@ -256,6 +280,12 @@ def fit(model: Autoencoder, images: np.ndarray, hyper: Hyperparameters, *,
     `history["cost"]` holds each epoch's last-batch cost. A whole epoch runs
     per compiled call (`compile_for_fit`), so a NaN/Inf loss is found at
     the end of the epoch it happened in; the error names that epoch's steps.
+    `backup` (modern/backup.py EpochBackup: its folder and settings) adds
+    Keras's `BackupAndRestore`, which saves the model and optimizer after
+    every epoch and, on a rerun, restores them and starts at the next
+    epoch; the batch order of the epochs after a resume is a new shuffle
+    (Keras keeps no shuffle state), so a resumed `fit` continues the run,
+    not its exact numbers (the custom loop's backup resumes bit for bit).
     """
     compile_for_fit(model, hyper)
     steps_per_epoch = len(images) // hyper.batch_size if variant.denoising else \
@@ -286,6 +316,12 @@ def fit(model: Autoencoder, images: np.ndarray, hyper: Hyperparameters, *,
             files.raise_if_interrupted()
 
     callbacks = [keras.callbacks.LambdaCallback(on_epoch_end=epoch_line), StopOnNonFinite()]
+    if backup is not None:
+        backup.check_settings()
+        if os.path.exists(os.path.join(backup.write_directory, "training_metadata.json")):
+            log(f"resuming from the backup in {backup.directory}")
+        backup.write_settings()
+        callbacks.append(keras.callbacks.BackupAndRestore(backup.write_directory))
     if variant.denoising:
         dataset = input_data.make_dataset(images, hyper.batch_size, seed, variant, seed)
         return model.fit(dataset, epochs=hyper.training_epochs, verbose=verbose,

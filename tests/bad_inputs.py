@@ -18,10 +18,12 @@ import argparse
 import concurrent.futures
 import dataclasses
 import gzip
+import json
 import os
 import re
 import resource
 import shlex
+import socket
 import struct
 import subprocess
 import sys
@@ -171,6 +173,28 @@ def _folder_with_file(work: Path) -> None:
 
 
 # --- damaged recordings (copies of the shipped golden) -------------------
+
+TAKEN_PORT = 40000  # bound by the case's setup for the rest of the run
+_held_sockets = []
+
+
+def _hold_port(work: Path) -> None:
+    holder = socket.socket()
+    try:
+        holder.bind(("127.0.0.1", TAKEN_PORT))
+    except OSError:  # another program has it: taken all the same
+        holder.close()
+        return
+    _held_sockets.append(holder)
+
+
+def _other_runs_backup(work: Path) -> None:
+    (work / "bk").mkdir()
+    (work / "bk" / "run.json").write_text(json.dumps({
+        "batch_size": 256, "data": "sample", "exact": False, "learning_rate": 0.01,
+        "loop": "in-graph", "replicas": 1, "seed": 0, "steps_per_epoch": 1,
+        "strategy": None, "variant": "deep"}))
+
 
 GOLDEN = Path(REPO_ROOT) / "golden" / "sample"
 AGAINST = ("--against", "rec")
@@ -340,8 +364,25 @@ CASES: list[Case] = [
          "--replicas 3 does not divide --batch-size 256"),
     Case("`--replicas` without `--strategy`", "modern", ("--replicas", "2"),
          "--replicas applies to --strategy mirrored only"),
-    Case("`--strategy` with `--loop fit` (not yet)", "modern",
-         ("--strategy", "mirrored", "--loop", "fit"), "drop --loop fit"),
+    Case("`--strategy` with another variant than deep", "modern",
+         ("--strategy", "mirrored", "--variant", "sparse"), "drop --variant sparse"),
+    Case("`--workers 0`", "modern", ("--strategy", "multi-worker", "--workers", "0"),
+         "expected a number of workers from 1 to 16, got 0"),
+    Case("`--workers` that does not divide the batch", "modern",
+         ("--strategy", "multi-worker", "--workers", "3"),
+         "--workers 3 does not divide --batch-size 256"),
+    Case("`--workers` without `--strategy multi-worker`", "modern",
+         ("--strategy", "mirrored", "--workers", "2"),
+         "--workers and --ports apply to --strategy multi-worker only"),
+    Case("`--ports` for another number of workers", "modern",
+         ("--strategy", "multi-worker", "--workers", "2", "--ports", "40001"),
+         "--ports names 1 port(s) for 2 workers"),
+    Case("`--workers` with a port that is taken", "modern",
+         ("--strategy", "multi-worker", "--workers", "2", "--ports", f"{TAKEN_PORT},40002"),
+         f"--ports: 127.0.0.1:{TAKEN_PORT} is taken", _hold_port),
+    Case("`--backup-dir` holding another run's backup", "modern",
+         ("--backup-dir", "bk", "--seed", "1", "--epochs", "1", "--steps-per-epoch", "1"),
+         "holds a run with other settings (seed)", _other_runs_backup),
     Case("`--strategy` on legacy (one device, as in 2018)", "legacy", ("--strategy", "mirrored"),
          "unrecognized arguments: --strategy mirrored"),
     Case("`--batch-sizes 0` (benchmark)", "benchmarks", ("--batch-sizes", "0"),

@@ -15,12 +15,16 @@ from tests.helpers import REPO_ROOT, subprocess_environment
 pytestmark = pytest.mark.slow
 
 STEPS = 60
+FIT_STEPS = 15  # one epoch of fit over the first 15 x 256 sample images
 # Two replicas sum two half-batch means and all-reduce the gradients, in
 # another order than one device: rounding differences from step 1 that
 # grow slowly (measured: at most 4.5e-7 relative over 100 steps on the
 # sample). Far below any real change: the smallest negative control,
 # `epsilon`, moves the loss by 1e-3 relative within 30 steps (docs/traps.md).
 TWO_REPLICA_RTOL = 1e-4
+# Test codes after 15 steps on two replicas against one device: rounding
+# moves them by at most 5e-6 (measured, codes of magnitude ~1-10).
+CODES_ATOL = 1e-4
 
 SCRIPT = f"""
 import json, numpy as np
@@ -42,9 +46,27 @@ def train(strategy=None, start=None):
 runs = {{"none": train()}}
 for n, strategy in strategies.items():
     runs[str(n)] = train(strategy, runs["none"].initial_weights)
-print(json.dumps({{name: {{"losses": np.asarray(run.step_losses, np.float32).view(np.uint32).tolist(),
-                         "codes": run.test_codes.view(np.uint32).ravel().tolist()}}
-                  for name, run in runs.items()}}))
+found = {{name: {{"losses": np.asarray(run.step_losses, np.float32).view(np.uint32).tolist(),
+                 "codes": run.test_codes.view(np.uint32).ravel().tolist()}}
+         for name, run in runs.items()}}
+# fit on the same {FIT_STEPS} batches in their stored order, no strategy / 1 / 2
+# replicas, and the custom loop under 2 replicas on the same order.
+import contextlib
+from modern import autoencoder, checkpoints
+images = data.train_images[:256 * {FIT_STEPS}]
+for name, strategy in (("fit none", None), ("fit 1", strategies[1]), ("fit 2", strategies[2])):
+    with strategy.scope() if strategy else contextlib.nullcontext():
+        model = autoencoder.build_model(hyper, 0, EXACT)
+    history = training.fit(model, images, hyper, shuffle=False, verbose=0, log=lambda line: None)
+    found[name] = {{"losses": np.float32(history.history["cost"]).view(np.uint32).tolist(),
+                   "codes": autoencoder.evaluate(model, data.test_images).codes.view(
+                       np.uint32).ravel().tolist()}}  # in a graph, as train's codes
+loop = training.train(data, hyper, EXACT, seed=0, batch_indices=np.arange(256 * {FIT_STEPS}).reshape(
+    {FIT_STEPS}, 256), steps_per_epoch={FIT_STEPS}, steps_per_call={FIT_STEPS}, show_progress=False,
+    log=lambda line: None, strategy=strategies[2])
+found["loop 2 in order"] = {{"losses": loop.step_losses[-1:].view(np.uint32).tolist(),
+                            "codes": loop.test_codes.view(np.uint32).ravel().tolist()}}
+print(json.dumps(found))
 """
 
 
@@ -69,3 +91,23 @@ def test_two_replicas_differ_by_rounding_from_the_first_step(runs):
     differing = np.flatnonzero(two.view(np.uint32) != none.view(np.uint32))
     assert differing.size and differing[0] == 0  # step 1: the loss is two half-batch means
     np.testing.assert_allclose(two, none, rtol=TWO_REPLICA_RTOL)
+
+
+def test_fit_with_one_replica_trains_bit_identically_to_none(runs):
+    assert runs["fit 1"]["codes"].tobytes() == runs["fit none"]["codes"].tobytes()
+    assert runs["fit 1"]["losses"].tobytes() == runs["fit none"]["losses"].tobytes()
+
+
+def test_fit_with_two_replicas_differs_by_rounding_only(runs):
+    # Before the model's train_step scaled each replica's loss by 1 / replicas,
+    # two replicas summed two full gradients: the codes moved by 0.21 within
+    # 10 steps (measured), far beyond this tolerance.
+    two, none = runs["fit 2"]["codes"], runs["fit none"]["codes"]
+    assert two.tobytes() != none.tobytes()
+    np.testing.assert_allclose(two, none, rtol=0, atol=CODES_ATOL)
+
+
+def test_fit_and_the_custom_loop_train_the_same_numbers_under_two_replicas(runs):
+    """Keras's fit splits each global batch across replicas as our custom
+    loop does (first half to replica 0), and scales the loss the same way."""
+    assert runs["fit 2"]["codes"].tobytes() == runs["loop 2 in order"]["codes"].tobytes()
