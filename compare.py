@@ -79,6 +79,14 @@ def parse_args(argv):
         "--against", default=None, metavar="DIR",
         help="train only the modern side and compare it with the golden recording in DIR "
              "(made by --record), with the recording's configuration, seeds and data")
+    parser.add_argument(
+        "--strategy", choices=("mirrored",), default=None,
+        help="train the modern side under tf.distribute.MirroredStrategy over --replicas "
+             "devices (GPUs, else logical CPU devices), the global batch split in equal "
+             "slices (modern/distributed.py); deep variant, live comparisons only")
+    parser.add_argument(
+        "--replicas", type=cli.integer_between(1, 64, "a number of replicas from 1 to 64"),
+        default=None, help="replicas for --strategy mirrored (default 2)")
     parser.add_argument("--quiet", action="store_true",
                         help="print only the summary, not each side's epoch lines")
     args = parser.parse_args(argv)
@@ -93,6 +101,20 @@ def parse_args(argv):
         parser.error("--record makes a recording, --against uses one: give one of them")
     if args.trace_values is not None and args.record is None:
         parser.error("--trace-values says what --record keeps: give --record DIR")
+    if args.replicas is not None and args.strategy is None:
+        parser.error("--replicas applies to --strategy mirrored only")
+    if args.strategy is not None:
+        args.replicas = args.replicas or 2
+        for refused, why in ((args.record is not None, "--record"),
+                             (args.against is not None, "--against"),
+                             (args.variant != "deep", f"--variant {args.variant}")):
+            if refused:
+                parser.error(f"--strategy trains the modern side of a live comparison of "
+                             f"the deep variant: drop {why}")
+        if args.batch_size % args.replicas:
+            parser.error(f"--replicas {args.replicas} does not divide --batch-size "
+                         f"{args.batch_size}: each replica takes an equal slice of the "
+                         "global batch")
     if args.record is not None:
         for flag, value in (("--perturb", args.perturb), ("--out", args.out)):
             if value is not None:
@@ -128,6 +150,7 @@ def main(argv=None) -> int:
         golden_check.check_data(golden[0], loaded.source, args.against)
     environment = engine.configure_tensorflow(args.device,
                                               one_intra_op_thread=golden is not None)
+    strategy = engine.make_strategy(args.replicas) if args.strategy else None
     files.raise_if_interrupted()  # a Ctrl-C during the import stops here
     from parity import environment as machine, plots, summary, verdict
 
@@ -138,13 +161,17 @@ def main(argv=None) -> int:
     experiment = engine.make_experiment(loaded.raw, loaded.source.validation_size, hyper,
                                         variant, loaded.steps_per_epoch, data_seed=args.seed,
                                         legacy=golden is None)
+    experiment = dataclasses.replace(experiment, strategy=strategy)
     if loaded.explanation:
         log(loaded.explanation)
     perturbation = PERTURBATIONS[args.perturb] if args.perturb else NONE
     seeds = [args.seed + offset for offset in range(args.seeds)]
     config = {**dataclasses.asdict(hyper), "layer_sizes": list(hyper.layer_sizes),
               "steps_per_epoch": experiment.steps_per_epoch,
-              "total_steps": experiment.total_steps, "variant": variant.describe()}
+              "total_steps": experiment.total_steps, "variant": variant.describe(),
+              **({"strategy": {"name": args.strategy, "replicas": args.replicas,
+                               "devices": list(strategy.extended.worker_devices)}}
+                 if strategy is not None else {})}
     environment_record = {"versions": report.versions(), "machine": machine.fingerprint(),
                           **environment}
     if args.record is not None:

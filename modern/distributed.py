@@ -38,7 +38,7 @@ def use_devices(replicas: int) -> list:
     """The device names of `replicas` replicas: that many GPUs where there
     are, else as many logical CPU devices made from the CPU (only before
     the runtime starts: a DataError afterwards)."""
-    gpus = tf.config.list_physical_devices("GPU")
+    gpus = tf.config.get_visible_devices("GPU")  # compare.py --device cpu hides them
     if len(gpus) >= replicas:
         return [f"/gpu:{index}" for index in range(replicas)]
     cpu = tf.config.list_physical_devices("CPU")[0]
@@ -105,19 +105,30 @@ def check_split(batch_size: int, replicas: int) -> None:
                         "each replica takes an equal slice of the global batch")
 
 
-def make_distributed_multi_step(model, optimizer, loss_fn, strategy, images, batch_size: int):
-    """training.make_multi_step(..., images=...) under `strategy`: indices
-    [k, batch] -> the global losses [k], k steps in one call. `model` and
-    `optimizer` must have been made in `strategy.scope()`."""
+def run_on_slices(strategy, replica_fn, batch, batch_size: int):
+    """`replica_fn(slice, scale)` on every replica, each given its equal
+    slice of `batch` in order (replica 0 the first) and the scale of its
+    mean loss (slice / global batch); the per-replica results."""
     replicas = strategy.num_replicas_in_sync
     check_split(batch_size, replicas)
     share = batch_size // replicas
     scale = share / batch_size  # exactly 1.0 for one replica
-    resident = tf.constant(images)
+
+    def slice_for(context):
+        first = context.replica_id_in_sync_group * share
+        return batch[first:first + share]
+    parts = strategy.experimental_distribute_values_from_function(slice_for)
+    return strategy.run(replica_fn, args=(parts, scale))
+
+
+def make_distributed_step(model, optimizer, loss_fn, strategy, batch_size: int):
+    """One optimizer step under `strategy` on a global batch: returns the
+    global loss (the sum of the replicas' scaled slice losses). `model` and
+    `optimizer` must have been made in `strategy.scope()`."""
     with strategy.scope():  # Adam's slots are mirrored variables too
         optimizer.build(model.trainable_variables)
 
-    def replica_step(inputs):
+    def replica_step(inputs, scale):
         with tf.GradientTape() as tape:
             loss = total_loss(model, inputs, model(inputs, training=True), loss_fn) * scale
         gradients = tape.gradient(loss, model.trainable_variables)
@@ -125,12 +136,18 @@ def make_distributed_multi_step(model, optimizer, loss_fn, strategy, images, bat
         return loss
 
     def one_step(batch):
-        def slice_for(context):
-            first = context.replica_id_in_sync_group * share
-            return batch[first:first + share]
-        parts = strategy.experimental_distribute_values_from_function(slice_for)
         return strategy.reduce(tf.distribute.ReduceOp.SUM,
-                               strategy.run(replica_step, args=(parts,)), axis=None)
+                               run_on_slices(strategy, replica_step, batch, batch_size),
+                               axis=None)
+    return one_step
+
+
+def make_distributed_multi_step(model, optimizer, loss_fn, strategy, images, batch_size: int):
+    """training.make_multi_step(..., images=...) under `strategy`: indices
+    [k, batch] -> the global losses [k], k steps in one call. `model` and
+    `optimizer` must have been made in `strategy.scope()`."""
+    one_step = make_distributed_step(model, optimizer, loss_fn, strategy, batch_size)
+    resident = tf.constant(images)
 
     @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32)])
     def train_steps_from_indices(indices):

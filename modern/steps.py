@@ -12,6 +12,8 @@ both trained runs get); inside a `tf.function` it is identical.
 
 from __future__ import annotations
 
+import contextlib
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -21,6 +23,7 @@ from modern import checkpoints
 from modern.autoencoder import build_model, loss_function, loss_terms, make_optimizer
 from modern.layers import pre_activation
 from modern.optimizers import TF1Adam
+from modern.distributed import make_distributed_step, run_on_slices
 from modern.training import make_train_step
 
 
@@ -33,14 +36,20 @@ def dense_layers(model) -> list:
 class ModernStepper:
     """The Keras model and its optimizer, stepped by the caller."""
 
-    def __init__(self, hyper, variant, options, initial_weights=None, seed=0):
+    def __init__(self, hyper, variant, options, initial_weights=None, seed=0, strategy=None):
         self.variant, self.options = variant, options
-        self.model = model = build_model(hyper, seed, options, variant)
-        if initial_weights is not None:
-            checkpoints.set_original_weights(model, initial_weights)
-        self.optimizer = optimizer = make_optimizer(hyper, options)
+        with strategy.scope() if strategy is not None else contextlib.nullcontext():
+            self.model = model = build_model(hyper, seed, options, variant)
+            if initial_weights is not None:
+                checkpoints.set_original_weights(model, initial_weights)
+            self.optimizer = optimizer = make_optimizer(hyper, options)
         loss_fn = loss_function(options)
-        self._train_step = make_train_step(model, optimizer, loss_fn, options.jit_compile)
+        if strategy is None:
+            self._train_step = make_train_step(model, optimizer, loss_fn, options.jit_compile)
+        else:
+            one_step = make_distributed_step(model, optimizer, loss_fn, strategy,
+                                             hyper.batch_size)
+            self._train_step = tf.function(lambda inputs, targets: one_step(inputs))
         self._variables = checkpoints.original_variables(model)
         index = {id(variable): i for i, variable in enumerate(model.trainable_variables)}
         self._names = [None] * len(index)
@@ -51,8 +60,7 @@ class ModernStepper:
         self._v = {name: optimizer._velocities[slot(v)] for name, v in self._variables.items()}
         layers = dense_layers(model)
 
-        @tf.function(jit_compile=options.jit_compile)
-        def traced(inputs, targets):
+        def step_by_layer(inputs, targets, scale=1.0):
             # The step of modern.autoencoder.optimizer_step, with the model
             # called layer by layer so that each layer's output is returned.
             with tf.GradientTape() as tape:
@@ -63,9 +71,28 @@ class ModernStepper:
                         if isinstance(layer, keras.layers.Dense):
                             outputs.append(x)
                 total, reconstruction, penalties = loss_terms(model, targets, x, loss_fn)
+                if strategy is not None:  # as distributed.make_distributed_step
+                    total = total * scale
             gradients = tape.gradient(total, model.trainable_variables)
             optimizer.apply_gradients(zip(gradients, model.trainable_variables))
             return total, reconstruction, penalties, gradients, outputs
+
+        @tf.function(jit_compile=options.jit_compile)
+        def traced(inputs, targets):
+            if strategy is None:
+                return step_by_layer(inputs, targets)
+            # Under a strategy (deep variant): the global loss as training
+            # reports it, the gradients as the all-reduce sums them, each
+            # layer's output rows gathered from the replicas in batch order.
+            per_replica = run_on_slices(strategy, lambda part, scale: step_by_layer(
+                part, part, scale), inputs, hyper.batch_size)
+            total, _, _, gradients, outputs = per_replica
+            summed = [strategy.reduce(tf.distribute.ReduceOp.SUM, gradient, axis=None)
+                      for gradient in gradients]
+            gathered = [tf.concat(strategy.experimental_local_results(output), axis=0)
+                        for output in outputs]
+            total = strategy.reduce(tf.distribute.ReduceOp.SUM, total, axis=None)
+            return total, total, [], summed, gathered
 
         @tf.function
         def pre_activations(inputs, outputs):

@@ -80,6 +80,7 @@ class Experiment:
     #                          None against a recording (legacy/ is never imported then)
     arrays: object           # modern.input_data.Arrays: the very arrays TF1's loader made
     steps_per_epoch: int
+    strategy: object = None  # the modern side's tf.distribute strategy (--strategy), or None
 
     @property
     def total_steps(self) -> int:
@@ -109,6 +110,13 @@ def make_experiment(raw, validation_size, hyper, variant, steps_per_epoch=None,
         arrays = modern_input_data.arrays_from(raw, validation_size)
     steps = steps_per_epoch or int(len(arrays.train_images) / hyper.batch_size)  # >= 1
     return Experiment(hyper, variant, mnist, arrays, steps)
+
+
+def make_strategy(replicas: int):
+    """`--strategy mirrored --replicas N`: the modern side's MirroredStrategy
+    (modern/distributed.py), made before TensorFlow's runtime starts."""
+    from modern import distributed
+    return distributed.mirrored(replicas)
 
 
 def replay_batches(experiment: Experiment, seed: int, perturbation: Perturbation, setup,
@@ -149,7 +157,7 @@ def make_replay(experiment: Experiment, seed: int, mode: str, perturbation: Pert
         experiment, seed, perturbation, setup, tf1_order(experiment, seed, steps), steps)
     legacy = LegacyStepper(experiment.hyper, experiment.variant, legacy_run.initial_weights)
     modern = ModernStepper(setup.hyper, experiment.variant, setup.options, setup.initial,
-                           seed=seed)
+                           seed=seed, strategy=experiment.strategy)
     return Replay(legacy, modern, legacy_batches, modern_batches, experiment.hyper,
                   experiment.variant)
 

@@ -137,7 +137,7 @@ def run_modern(experiment, seed: int, mode: str, perturbation: Perturbation = NO
         variant=experiment.variant, initial_weights=setup.initial, batches=batches,
         batch_indices=indices, steps_per_epoch=experiment.steps_per_epoch,
         steps_per_call=experiment.steps_per_epoch, show_progress=False,
-        log=lambda line: log(f"[modern seed {seed}] {line}")))
+        log=lambda line: log(f"[modern seed {seed}] {line}"), strategy=experiment.strategy))
 
 
 def train_both(experiment, seed: int, mode: str, perturbation: Perturbation = NONE,

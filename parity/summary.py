@@ -122,6 +122,10 @@ def render(report: dict, out: str) -> str:
              f"legacy (tf.compat.v1 Session) vs modern (Keras 3, {report['mode']}"
              f"{perturb}) on {report['data']['source']}, {report['environment']['device']}, "
              f"{report['config']['total_steps']} steps per side"]
+    strategy = report["config"].get("strategy")
+    if strategy:
+        lines[0] = lines[0].replace(f"{report['mode']}", f"{report['mode']}, "
+                                    f"{strategy['name']} x{strategy['replicas']}", 1)
     golden = report.get("recording")
     if golden:
         lines[0] = lines[0].replace("legacy (tf.compat.v1 Session)",

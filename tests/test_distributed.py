@@ -70,12 +70,37 @@ print(json.dumps(found))
 """
 
 
+COMPARE_STEPS = 30
+
+
 @pytest.fixture(scope="module")
-def runs():
-    child = subprocess.run([sys.executable, "-c", SCRIPT], cwd=REPO_ROOT, capture_output=True,
-                           text=True, env=subprocess_environment(), timeout=600)
-    assert child.returncode == 0, child.stderr[-3000:]
-    found = json.loads(child.stdout.strip().splitlines()[-1])
+def children(tmp_path_factory):
+    """Both processes at once: the runs above, and compare.py with the
+    modern side on two replicas."""
+    out = tmp_path_factory.mktemp("compare") / "out"
+    start = {"cwd": REPO_ROOT, "stdout": subprocess.PIPE, "stderr": subprocess.PIPE,
+             "text": True, "env": subprocess_environment()}
+    script = subprocess.Popen([sys.executable, "-c", SCRIPT], **start)
+    compare = subprocess.Popen([sys.executable, "compare.py", "--strategy", "mirrored",
+                                "--replicas", "2", "--epochs", "1", "--steps-per-epoch",
+                                str(COMPARE_STEPS), "--quiet", "--out", str(out)], **start)
+    outputs = {name: (child, *child.communicate(timeout=600))
+               for name, child in (("script", script), ("compare", compare))}
+    return outputs, out
+
+
+@pytest.fixture(scope="module")
+def compare_report(children):
+    (child, stdout, stderr), out = children[0]["compare"], children[1]
+    assert child.returncode == 1, stdout[-3000:] + stderr[-3000:]  # a mismatch, as below
+    return json.loads((out / "report.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def runs(children):
+    child, stdout, stderr = children[0]["script"]
+    assert child.returncode == 0, stderr[-3000:]
+    found = json.loads(stdout.strip().splitlines()[-1])
     return {name: {key: np.asarray(bits, np.uint32).view(np.float32)
                    for key, bits in run.items()} for name, run in found.items()}
 
@@ -111,3 +136,18 @@ def test_fit_and_the_custom_loop_train_the_same_numbers_under_two_replicas(runs)
     """Keras's fit splits each global batch across replicas as our custom
     loop does (first half to replica 0), and scales the loss the same way."""
     assert runs["fit 2"]["codes"].tobytes() == runs["loop 2 in order"]["codes"].tobytes()
+
+
+def test_compare_localizes_the_two_replica_difference_at_the_first_step(compare_report):
+    """The microscope replays the modern side under the strategy (modern/
+    steps.py): measured, every layer's output on the replicas' half batches
+    equals legacy's on the whole batch; the first tensor to differ is the
+    loss (two half-batch means, each times 0.5, summed), by 1 ulp, and the
+    gradients follow."""
+    assert compare_report["config"]["strategy"]["replicas"] == 2
+    divergence = compare_report["runs"][0]["divergence"]
+    assert divergence["step"] == divergence["loss_step"] == 1
+    assert (divergence["first"]["kind"], divergence["first"]["tensor"]) == ("loss", "cost")
+    assert divergence["others"]["gradient"] == 16
+    losses = compare_report["runs"][0]["losses"]
+    assert losses["first_differing_step"] == 1 and losses["max_rel_difference"] < TWO_REPLICA_RTOL
