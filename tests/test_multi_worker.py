@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from modern import launcher
-from tests.helpers import REPO_ROOT, subprocess_environment
+from tests.helpers import subprocess_environment
 
 pytestmark = pytest.mark.slow
 
