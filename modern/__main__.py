@@ -107,6 +107,10 @@ def main(argv=None) -> int:
         elif args.loop == "fit":
             with strategy.scope() if strategy is not None else contextlib.nullcontext():
                 model = autoencoder.build_model(hyper, args.seed, choices, variant)
+            # fit shuffles with TensorFlow's global seed: --seed makes its order
+            # reproducible, and the same on every worker of a multi-worker run.
+            import keras
+            keras.utils.set_random_seed(args.seed)
             started = time.perf_counter()
             history = training.fit(model, data.train_images, hyper,
                                    verbose="auto" if sys.stdout.isatty() else 0,

@@ -140,9 +140,14 @@ class Autoencoder(keras.Model):
         replicas. Without a strategy nothing is scaled.
         """
         x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        return {"cost": optimizer_step(self, self.optimizer, x, x if y is None else y,
-                                       gradient_scale=1.0 / replicas)}
+        strategy = tf.distribute.get_strategy()
+        cost = optimizer_step(self, self.optimizer, x, x if y is None else y,
+                              gradient_scale=1.0 / strategy.num_replicas_in_sync)
+        if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+            # Keras 3.15.1 averages the workers' logs with reduce(MEAN,
+            # axis=0), which fails on a scalar: give it a vector of one.
+            cost = tf.reshape(cost, [1])
+        return {"cost": cost}
 
 
 def loss_terms(model, targets, outputs, loss_fn=reconstruction_loss):

@@ -24,7 +24,8 @@ pytestmark = pytest.mark.slow
 SHAPE = ("--epochs", "4", "--steps-per-epoch", "50")
 MULTI_WORKER = ("--exact", "--strategy", "multi-worker", "--workers", "2", *SHAPE)
 MIRRORED = ("--exact", "--strategy", "mirrored", "--replicas", "2", *SHAPE)
-FIT = ("--loop", "fit", "--strategy", "mirrored", "--replicas", "2", "--epochs", "20")
+FIT = ("--loop", "fit", "--strategy", "mirrored", "--replicas", "2", "--epochs", "12")
+FIT_SHORT = ("--exact", "--loop", "fit", "--epochs", "2")
 # The launcher polls every WATCH_INTERVAL_S and gives the survivors
 # STOP_GRACE_S; the rest is process start-up and teardown on a loaded
 # 2-core machine (measured: 1.5 s from the kill to the launcher's exit).
@@ -82,8 +83,8 @@ def kill_and_resume(work: Path, args, appears: str, victim) -> dict:
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory):
     folders = {name: tmp_path_factory.mktemp(name) for name in
-               ("uninterrupted", "mirrored", "killed", "fit")}
-    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+               ("uninterrupted", "mirrored", "killed", "fit", "fit workers", "fit mirrored")}
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
         futures = {
             "uninterrupted": pool.submit(run, folders["uninterrupted"], *MULTI_WORKER),
             "mirrored": pool.submit(run, folders["mirrored"], *MIRRORED),
@@ -92,6 +93,10 @@ def outcomes(tmp_path_factory):
                                   worker_pid(1)),
             "fit": pool.submit(kill_and_resume, folders["fit"], (*FIT, "--backup-dir", "bk"),
                                "bk/training_metadata.json", lambda pid, output: pid),
+            "fit workers": pool.submit(run, folders["fit workers"], *FIT_SHORT, "--strategy",
+                                       "multi-worker", "--workers", "2"),
+            "fit mirrored": pool.submit(run, folders["fit mirrored"], *FIT_SHORT, "--strategy",
+                                        "mirrored", "--replicas", "2"),
         }
         return {name: future.result() for name, future in futures.items()}
 
@@ -141,5 +146,16 @@ def test_fit_resumes_after_its_last_backed_up_epoch(outcomes):
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert "resuming from the backup in bk" in resumed.stdout
     first = int(re.search(r"^Epoch: (\d{4}) ", resumed.stdout, re.M).group(1))
-    assert 2 <= first <= 20  # starts after a backed-up epoch, not at 1
-    assert "Epoch: 0020 cost=" in resumed.stdout
+    assert 2 <= first <= 12  # starts after a backed-up epoch, not at 1
+    assert "Epoch: 0012 cost=" in resumed.stdout
+
+
+def test_fit_on_two_workers_trains_the_numbers_of_fit_on_two_mirrored_replicas(outcomes):
+    """fit under MultiWorkerMirroredStrategy: each worker shuffles with the
+    same seed (--seed) and takes its half of every global batch, as the two
+    replicas of one process do: the same bits."""
+    workers, mirrored = outcomes["fit workers"], outcomes["fit mirrored"]
+    assert workers.returncode == 0, workers.stdout[-3000:]
+    assert mirrored.returncode == 0, mirrored.stderr[-3000:]
+    found = digests(workers.stdout)
+    assert found[0] == found[1] == digests(mirrored.stdout)[None]
