@@ -83,10 +83,9 @@ def kill_and_resume(work: Path, args, appears: str, victim) -> dict:
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory):
     folders = {name: tmp_path_factory.mktemp(name) for name in
-               ("uninterrupted", "mirrored", "killed", "fit", "fit workers", "fit mirrored")}
-    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+               ("mirrored", "killed", "fit", "fit workers", "fit mirrored")}
+    with concurrent.futures.ThreadPoolExecutor(5) as pool:
         futures = {
-            "uninterrupted": pool.submit(run, folders["uninterrupted"], *MULTI_WORKER),
             "mirrored": pool.submit(run, folders["mirrored"], *MIRRORED),
             "killed": pool.submit(kill_and_resume, folders["killed"],
                                   (*MULTI_WORKER, "--backup-dir", "bk"), "bk/checkpoint",
@@ -102,21 +101,12 @@ def outcomes(tmp_path_factory):
 
 
 def test_two_loopback_workers_train_and_agree_on_the_weights(outcomes):
-    done = outcomes["uninterrupted"]
+    done = outcomes["fit workers"]
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     found = digests(done.stdout)
     assert set(found) == {0, 1} and found[0] == found[1]
     assert "[worker 0] scatter plot saved to modern_codes.png" in done.stdout
     assert "[worker 1] worker 1 is done; the chief (worker 0) writes the outputs" in done.stdout
-
-
-def test_two_workers_train_the_numbers_of_two_mirrored_replicas(outcomes):
-    """Measured (TF 2.21.0, CPU): an all-reduce of two values adds them
-    once, a + b = b + a exactly, so two processes and two logical devices
-    of one process give the same bits."""
-    mirrored = outcomes["mirrored"]
-    assert mirrored.returncode == 0, mirrored.stderr[-3000:]
-    assert digests(mirrored.stdout)[None] == digests(outcomes["uninterrupted"].stdout)[0]
 
 
 def test_a_killed_worker_is_named_the_others_stopped_and_nothing_half_written(outcomes):
@@ -131,11 +121,16 @@ def test_a_killed_worker_is_named_the_others_stopped_and_nothing_half_written(ou
 
 
 def test_a_resumed_run_ends_with_the_weights_of_a_run_never_stopped(outcomes):
-    resumed = outcomes["killed"]["resumed"]
+    """The run never stopped is two mirrored replicas in one process: two
+    workers give their bits (measured, TF 2.21.0, CPU: an all-reduce of two
+    values adds them once, a + b = b + a; the fit test below checks the
+    same relation without a resume in between)."""
+    resumed, mirrored = outcomes["killed"]["resumed"], outcomes["mirrored"]
     assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
+    assert mirrored.returncode == 0, mirrored.stderr[-3000:]
     assert re.search(r"\[worker 0\] resumed from bk after epoch [1-3]\n", resumed.stdout)
     found = digests(resumed.stdout)
-    assert found[0] == found[1] == digests(outcomes["uninterrupted"].stdout)[0]
+    assert found[0] == found[1] == digests(mirrored.stdout)[None]
     assert outcomes["killed"]["left"] == ["modern_codes.png"]  # the backup went at the end
 
 
