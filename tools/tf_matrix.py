@@ -23,6 +23,7 @@ it downloads ~600 MB per TensorFlow release.
 from __future__ import annotations
 
 import argparse
+import glob
 import json
 import os
 import re
@@ -92,13 +93,20 @@ def pick(requested: list, releases: list) -> list:
 
 
 def python_for(version: str | None) -> tuple[str, str]:
-    """(interpreter path, 'X.Y') for --pythons X.Y (None: this one)."""
+    """(interpreter path, 'X.Y') for --pythons X.Y (None: this one): the
+    first `pythonX.Y` on PATH, or of pyenv's versions, that runs and is
+    X.Y (a pyenv shim of a version not selected does not run); '' if none."""
     if version is None:
         return sys.executable, "%d.%d" % sys.version_info[:2]
-    path = shutil.which(f"python{version}")
-    if path is None:
-        return "", version
-    return path, version
+    candidates = [shutil.which(f"python{version}")] + sorted(glob.glob(os.path.join(
+        os.path.expanduser("~"), ".pyenv", "versions", f"{version}.*", "bin",
+        f"python{version}")))
+    for path in filter(None, candidates):
+        probe = subprocess.run([path, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                               capture_output=True, text=True)
+        if probe.returncode == 0 and probe.stdout.strip() == version:
+            return path, version
+    return "", version
 
 
 def run(command: list, timeout: int, cwd: str = ROOT) -> tuple[int, str, float]:

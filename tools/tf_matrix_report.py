@@ -130,7 +130,16 @@ def figure(table: dict, path: str) -> None:
     axes.set_yticks(range(len(rows)), [
         f"TF {(row.get('versions') or {}).get('tensorflow', row['tensorflow_requested'])}, "
         f"Python {row['python_requested']}" for row in rows])
-    axes.set_title("Green: passed / bit-identical; red: failed or differs; grey: not run")
+    for y, row in enumerate(values):
+        for x, value in enumerate(row):
+            axes.text(x, y, ("FAILS", "not run", "passes")[value], ha="center", va="center",
+                      fontsize=9, color="white" if value != 1 else "black")
+    axes.set_xticks([x + 0.5 for x in range(len(CHECKS) - 1)], minor=True)
+    axes.set_yticks([y + 0.5 for y in range(len(rows) - 1)], minor=True)
+    axes.grid(which="minor", color="white", linewidth=2)
+    axes.tick_params(which="minor", length=0)
+    axes.set_title(f"Same seed, another TensorFlow (golden: {table['golden'].split(',')[0]})\n"
+                   "green: passes / bit-identical, red: fails or differs", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
