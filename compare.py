@@ -107,7 +107,9 @@ def parse_args(argv):
         args.replicas = args.replicas or 2
         for refused, why in ((args.record is not None, "--record"),
                              (args.against is not None, "--against"),
-                             (args.variant != "deep", f"--variant {args.variant}")):
+                             (args.variant != "deep", f"--variant {args.variant}"),
+                             (args.perturb == "xla", "--perturb xla (the distributed step "
+                                                     "runs without XLA)")):
             if refused:
                 parser.error(f"--strategy trains the modern side of a live comparison of "
                              f"the deep variant: drop {why}")

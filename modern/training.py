@@ -129,6 +129,8 @@ def train(data: input_data.Arrays, hyper: Hyperparameters = Hyperparameters(),
     """
     if strategy is not None and (variant.name != "deep" or batches is not None):
         raise ValueError("a strategy trains the deep variant on batch indices only")
+    if strategy is not None and options.jit_compile:
+        raise ValueError("the distributed step runs without XLA: jit_compile is not applied")
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
         model = build_model(hyper, seed, options, variant)
         if initial_weights is not None:

@@ -383,6 +383,8 @@ CASES: list[Case] = [
     Case("`--backup-dir` holding another run's backup", "modern",
          ("--backup-dir", "bk", "--seed", "1", "--epochs", "1", "--steps-per-epoch", "1"),
          "holds a run with other settings (seed)", _other_runs_backup),
+    Case("`--strategy` with `--perturb xla` (compare)", "compare",
+         ("--strategy", "mirrored", "--perturb", "xla"), "drop --perturb xla"),
     Case("`--strategy` with `--record` (compare)", "compare",
          ("--strategy", "mirrored", "--record", "rec"), "drop --record"),
     Case("`--strategy` on legacy (one device, as in 2018)", "legacy", ("--strategy", "mirrored"),
