@@ -67,6 +67,34 @@ def run_killed(work: Path, args, appears: str, victim) -> dict:
             "output": log.read_text(), "left": sorted(os.listdir(work))}
 
 
+def interrupt_launcher(work: Path) -> dict:
+    """Start two workers on a long run, SIGINT the launcher (as Ctrl-C at
+    the terminal would: the workers are in their own sessions) once both
+    train; the outcome and whether the workers are still alive."""
+    log = work / "interrupted.log"
+    with open(log, "w") as out:
+        process = subprocess.Popen(command(*MULTI_WORKER[:-4], "--epochs", "50"), cwd=work,
+                                   stdout=out, stderr=subprocess.STDOUT, text=True,
+                                   env=subprocess_environment())
+    deadline = time.monotonic() + 300
+    while log.read_text().count("Epoch: 0001") < 2:
+        assert process.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+        time.sleep(0.05)
+    pids = [int(pid) for pid in re.findall(r"started worker \d \(pid (\d+)\)", log.read_text())]
+    process.send_signal(signal.SIGINT)
+    status = process.wait(timeout=120)
+    output = log.read_text()
+    alive = []
+    for pid in pids:
+        try:
+            os.kill(pid, 0)
+            alive.append(pid)
+        except ProcessLookupError:
+            pass
+    log.unlink()
+    return {"status": status, "output": output, "alive": alive, "left": sorted(os.listdir(work))}
+
+
 def worker_pid(index):
     def find(launcher_pid, output):
         return int(re.search(rf"started worker {index} \(pid (\d+)\)", output).group(1))
@@ -83,8 +111,8 @@ def kill_and_resume(work: Path, args, appears: str, victim) -> dict:
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory):
     folders = {name: tmp_path_factory.mktemp(name) for name in
-               ("mirrored", "killed", "fit", "fit workers", "fit mirrored")}
-    with concurrent.futures.ThreadPoolExecutor(5) as pool:
+               ("mirrored", "killed", "fit", "fit workers", "fit mirrored", "interrupted")}
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
         futures = {
             "mirrored": pool.submit(run, folders["mirrored"], *MIRRORED),
             "killed": pool.submit(kill_and_resume, folders["killed"],
@@ -92,6 +120,7 @@ def outcomes(tmp_path_factory):
                                   worker_pid(1)),
             "fit": pool.submit(kill_and_resume, folders["fit"], (*FIT, "--backup-dir", "bk"),
                                "bk/training_metadata.json", lambda pid, output: pid),
+            "interrupted": pool.submit(interrupt_launcher, folders["interrupted"]),
             "fit workers": pool.submit(run, folders["fit workers"], *FIT_SHORT, "--strategy",
                                        "multi-worker", "--workers", "2"),
             "fit mirrored": pool.submit(run, folders["fit mirrored"], *FIT_SHORT, "--strategy",
@@ -154,3 +183,12 @@ def test_fit_on_two_workers_trains_the_numbers_of_fit_on_two_mirrored_replicas(o
     assert mirrored.returncode == 0, mirrored.stderr[-3000:]
     found = digests(workers.stdout)
     assert found[0] == found[1] == digests(mirrored.stdout)[None]
+
+
+def test_ctrl_c_at_the_launcher_stops_every_worker_and_writes_nothing(outcomes):
+    interrupted = outcomes["interrupted"]
+    assert interrupted["status"] == 128 + signal.SIGINT, interrupted["output"][-3000:]
+    assert interrupted["output"].strip().splitlines()[-1] == \
+        "python -m modern: stopped by SIGINT; no partial output was left"
+    assert interrupted["alive"] == []
+    assert interrupted["left"] == []
