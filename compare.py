@@ -113,10 +113,11 @@ def parse_args(argv):
             if refused:
                 parser.error(f"--strategy trains the modern side of a live comparison of "
                              f"the deep variant: drop {why}")
-        if args.batch_size % args.replicas:
-            parser.error(f"--replicas {args.replicas} does not divide --batch-size "
-                         f"{args.batch_size}: each replica takes an equal slice of the "
-                         "global batch")
+        from modern.launcher import check_split  # no TensorFlow
+        try:
+            check_split(args.batch_size, args.replicas)
+        except ValueError as error:
+            parser.error(str(error))
     if args.record is not None:
         for flag, value in (("--perturb", args.perturb), ("--out", args.out)):
             if value is not None:

@@ -29,9 +29,9 @@ import hashlib
 import tensorflow as tf
 
 from common.errors import DataError, PeerLost
-from modern.autoencoder import total_loss
+from modern.autoencoder import optimizer_step
 from modern.checkpoints import get_original_weights
-from modern.launcher import cluster_from_environment
+from modern.launcher import check_split, cluster_from_environment
 
 
 def use_devices(replicas: int) -> list:
@@ -96,15 +96,6 @@ def weights_digest(model) -> str:
     return digest.hexdigest()
 
 
-def check_split(batch_size: int, replicas: int) -> None:
-    """The global batch must split into equal slices (TF1's batch, unchanged)."""
-    if replicas < 1:
-        raise DataError(f"--replicas {replicas}: expected 1 or more")
-    if batch_size % replicas:
-        raise DataError(f"--replicas {replicas} does not divide --batch-size {batch_size}: "
-                        "each replica takes an equal slice of the global batch")
-
-
 def run_on_slices(strategy, replica_fn, batch, batch_size: int):
     """`replica_fn(slice, scale)` on every replica, each given its equal
     slice of `batch` in order (replica 0 the first) and the scale of its
@@ -124,35 +115,18 @@ def run_on_slices(strategy, replica_fn, batch, batch_size: int):
 def make_distributed_step(model, optimizer, loss_fn, strategy, batch_size: int):
     """One optimizer step under `strategy` on a global batch: returns the
     global loss (the sum of the replicas' scaled slice losses). `model` and
-    `optimizer` must have been made in `strategy.scope()`."""
+    `optimizer` must have been made in `strategy.scope()`. Looped over
+    batch indices by training.gather_loop, as the one-device step is."""
     with strategy.scope():  # Adam's slots are mirrored variables too
         optimizer.build(model.trainable_variables)
 
     def replica_step(inputs, scale):
-        with tf.GradientTape() as tape:
-            loss = total_loss(model, inputs, model(inputs, training=True), loss_fn) * scale
-        gradients = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
-        return loss
+        # The slice's scaled loss: what the all-reduce and the reported sum add up.
+        return optimizer_step(model, optimizer, inputs, inputs, loss_fn,
+                              gradient_scale=scale) * scale
 
     def one_step(batch):
         return strategy.reduce(tf.distribute.ReduceOp.SUM,
                                run_on_slices(strategy, replica_step, batch, batch_size),
                                axis=None)
     return one_step
-
-
-def make_distributed_multi_step(model, optimizer, loss_fn, strategy, images, batch_size: int):
-    """training.make_multi_step(..., images=...) under `strategy`: indices
-    [k, batch] -> the global losses [k], k steps in one call. `model` and
-    `optimizer` must have been made in `strategy.scope()`."""
-    one_step = make_distributed_step(model, optimizer, loss_fn, strategy, batch_size)
-    resident = tf.constant(images)
-
-    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32)])
-    def train_steps_from_indices(indices):
-        losses = tf.TensorArray(tf.float32, size=tf.shape(indices)[0])
-        for i in tf.range(tf.shape(indices)[0]):
-            losses = losses.write(i, one_step(tf.gather(resident, indices[i])))
-        return losses.stack()
-    return train_steps_from_indices

@@ -99,9 +99,20 @@ def check_flags(parser, args, variant) -> None:
         flag, replicas = "--workers", args.workers or 2
         if args.ports is not None and len(args.ports) != replicas:
             parser.error(f"--ports names {len(args.ports)} port(s) for {replicas} workers")
-    if args.batch_size % replicas:
-        parser.error(f"{flag} {replicas} does not divide --batch-size {args.batch_size}: "
-                     "each replica takes an equal slice of the global batch")
+    try:
+        check_split(args.batch_size, replicas, flag)
+    except DataError as error:
+        parser.error(str(error))
+
+
+def check_split(batch_size: int, replicas: int, flag: str = "--replicas") -> None:
+    """The global batch must split into equal slices (TF1's batch,
+    unchanged): a DataError naming `flag` otherwise."""
+    if replicas < 1:
+        raise DataError(f"{flag} {replicas}: expected 1 or more")
+    if batch_size % replicas:
+        raise DataError(f"{flag} {replicas} does not divide --batch-size {batch_size}: "
+                        "each replica takes an equal slice of the global batch")
 
 
 def free_ports(count: int) -> list:

@@ -71,7 +71,7 @@ class ModernStepper:
                         if isinstance(layer, keras.layers.Dense):
                             outputs.append(x)
                 total, reconstruction, penalties = loss_terms(model, targets, x, loss_fn)
-                if strategy is not None:  # as distributed.make_distributed_step
+                if scale != 1.0:  # as optimizer_step's gradient_scale
                     total = total * scale
             gradients = tape.gradient(total, model.trainable_variables)
             optimizer.apply_gradients(zip(gradients, model.trainable_variables))

@@ -57,21 +57,12 @@ def make_multi_step(model, optimizer, loss_fn=reconstruction_loss, jit_compile=F
     are bit-identical; only the per-step round trips go.
     """
     optimizer.build(model.trainable_variables)
-    resident = None if images is None else tf.constant(images)
 
     def one_step(inputs, targets):
         return optimizer_step(model, optimizer, inputs, targets, loss_fn)
 
-    if resident is not None:
-        @tf.function(jit_compile=jit_compile,
-                     input_signature=[tf.TensorSpec([None, None], tf.int32)])
-        def train_steps_from_indices(indices):
-            losses = tf.TensorArray(tf.float32, size=tf.shape(indices)[0])
-            for i in tf.range(tf.shape(indices)[0]):
-                batch = tf.gather(resident, indices[i])
-                losses = losses.write(i, one_step(batch, batch))
-            return losses.stack()
-        return train_steps_from_indices
+    if images is not None:
+        return gather_loop(lambda batch: one_step(batch, batch), images, jit_compile)
 
     width = model.layer_sizes[0]
 
@@ -84,6 +75,22 @@ def make_multi_step(model, optimizer, loss_fn=reconstruction_loss, jit_compile=F
         return losses.stack()
 
     return train_steps
+
+
+def gather_loop(one_step, images, jit_compile=False):
+    """A tf.function: indices [k, batch] -> losses [k], running `one_step`
+    (batch -> loss) k times in a `tf.range` loop, each batch gathered in the
+    graph from `images`, kept resident as a tensor. Shared by
+    make_multi_step and the distributed loop (modern/distributed.py)."""
+    resident = tf.constant(images)
+
+    @tf.function(jit_compile=jit_compile, input_signature=[tf.TensorSpec([None, None], tf.int32)])
+    def train_steps_from_indices(indices):
+        losses = tf.TensorArray(tf.float32, size=tf.shape(indices)[0])
+        for i in tf.range(tf.shape(indices)[0]):
+            losses = losses.write(i, one_step(tf.gather(resident, indices[i])))
+        return losses.stack()
+    return train_steps_from_indices
 
 
 @dataclasses.dataclass
@@ -148,9 +155,9 @@ def train(data: input_data.Arrays, hyper: Hyperparameters = Hyperparameters(),
             len(data.train_images), hyper.batch_size, seed))
     if batch_indices is not None:
         if strategy is not None:
-            from modern.distributed import make_distributed_multi_step
-            train_indexed = make_distributed_multi_step(model, optimizer, loss_fn, strategy,
-                                                        data.train_images, hyper.batch_size)
+            from modern.distributed import make_distributed_step
+            train_indexed = gather_loop(make_distributed_step(
+                model, optimizer, loss_fn, strategy, hyper.batch_size), data.train_images)
         else:
             train_indexed = make_multi_step(model, optimizer, loss_fn, options.jit_compile,
                                             images=data.train_images)
