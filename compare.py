@@ -4,8 +4,10 @@
     python compare.py --mode idiomatic     # stock Keras; equivalence test over 5 seeds
     python compare.py --perturb epsilon    # a negative control: must report a mismatch
 
-Exit status: 0 match or equivalent, 1 mismatch or different, 2 usage or
-data error, 3 inconclusive (idiomatic mode: more seeds would decide). The command line
+Exit status: 0 match, equivalent or rounding (against a recording made in
+another environment: not bit-identical, born as float32 rounding), 1
+mismatch or different, 2 usage or data error, 3 inconclusive (idiomatic
+mode: more seeds would decide). The command line
 of the comparison engine, `parity/`, the only package that imports both
 implementations.
 """
@@ -25,7 +27,8 @@ from parity.engine import MODES
 from parity.perturbations import NONE, PERTURBATIONS
 
 DEFAULT_IDIOMATIC_SEEDS = 5
-EXIT_STATUS = {"match": 0, "equivalent": 0, "mismatch": 1, "different": 1, "inconclusive": 3}
+EXIT_STATUS = {"match": 0, "equivalent": 0, "rounding": 0, "mismatch": 1, "different": 1,
+               "inconclusive": 3}
 MAX_SEEDS = 100
 
 
@@ -87,6 +90,18 @@ def parse_args(argv):
     parser.add_argument(
         "--replicas", type=cli.integer_between(1, 64, "a number of replicas from 1 to 64"),
         default=None, help="replicas for --strategy mirrored (default 2)")
+    parser.add_argument(
+        "--intra-op-threads", type=cli.integer_between(1, 1024, "a thread count from 1 to 1024"),
+        default=None, metavar="N",
+        help="TensorFlow's threads within an op (default: one per CPU; with --against: the "
+             "recording's). On some CPUs it changes a matmul's bits (docs/bit_envelope.md): "
+             "against a recording, another count is another environment, whose difference "
+             "is judged (ROUNDING or MISMATCH)")
+    parser.add_argument(
+        "--inter-op-threads", type=cli.integer_between(1, 1024, "a thread count from 1 to 1024"),
+        default=None, metavar="N",
+        help="TensorFlow's threads between ops (default: one per CPU; with --against: the "
+             "recording's)")
     parser.add_argument("--quiet", action="store_true",
                         help="print only the summary, not each side's epoch lines")
     args = parser.parse_args(argv)
@@ -138,21 +153,28 @@ def _trace_values(text):
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
-    golden = None
+    golden = members = chosen_because = None
     if args.against is not None:  # checked and applied before anything else
         from parity import golden as golden_check
-        golden = recording.load(args.against)
-        golden_check.apply_config(args, golden[0], args.against, parse_args)
+        from parity.recording_set import RecordingSet
+        members = RecordingSet(args.against)
+        golden_check.apply_config(args, members.manifest, args.against, parse_args)
     variant = cli.variant_from(args)
     if args.record is not None:
         recording.check_folder(args.record, args.force)
     else:
         report.check_results_folder(args.out, args.force)
     loaded = cli.load_data(args)  # each file read once, checked before TensorFlow loads
-    if golden is not None:
-        golden_check.check_data(golden[0], loaded.source, args.against)
-    environment = engine.configure_tensorflow(args.device,
-                                              one_intra_op_thread=golden is not None)
+    threads = {key: value for key, value in (("intra_op", args.intra_op_threads),
+                                              ("inter_op", args.inter_op_threads)) if value}
+    if members is not None:
+        golden_check.check_data(members.manifest, loaded.source, args.against)
+        member, chosen_because = members.choose(engine.environment_before(args.device))
+        # The recording's thread counts, unless a flag says otherwise.
+        threads = {**(golden_check.threads_of(member.manifest["environment"]) or {}),
+                   **threads}
+        golden = recording.load(member.folder)
+    environment = engine.configure_tensorflow(args.device, threads)
     strategy = engine.make_strategy(args.replicas) if args.strategy else None
     files.raise_if_interrupted()  # a Ctrl-C during the import stops here
     from parity import environment as machine, plots, summary, verdict
@@ -190,6 +212,8 @@ def main(argv=None) -> int:
         recorded = golden_check.recorded_sides(*golden, experiment.arrays.test_labels)
         differences = golden_check.environment_differences(golden[0]["environment"],
                                                            environment_record)
+        bit_differences = golden_check.bit_compatibility(golden[0]["environment"],
+                                                         environment_record)
     # Explained: every mismatching seed in exact mode; in idiomatic mode,
     # where the losses part is expected, the first seed only.
     results = [engine.compare_seed(experiment, seed, args.mode, perturbation, log,
@@ -199,6 +223,9 @@ def main(argv=None) -> int:
                for seed in seeds]
     records = [result.record for result in results]
     overall, statistics = verdict.overall(args.mode, records)
+    if golden is not None and bit_differences and args.mode == "exact":
+        from parity import rounding  # another environment: a bit difference is judged
+        overall = rounding.overall(records, bit_differences)
     result = {
         "schema_version": report.SCHEMA_VERSION, "mode": args.mode, "perturb": args.perturb,
         "config": config,
@@ -209,7 +236,8 @@ def main(argv=None) -> int:
                  "baseline_test_cost": experiment.baseline_test_cost},
         "environment": environment_record,
         "seeds": seeds, "runs": records, "statistics": statistics, "verdict": overall,
-        **({"recording": golden_check.describe(args.against, golden[0], differences)}
+        **({"recording": golden_check.describe(member.folder, golden[0], differences,
+                                               bit_differences, chosen_because)}
            if golden is not None else {}),
         "timings": {"started": started_at, "per_seed": [r.timing for r in results],
                     "total_seconds": time.perf_counter() - started},

@@ -27,33 +27,30 @@ from parity.sides import SideResult
 MODES = ("exact", "idiomatic")  # the presets of modern/options.py
 
 
-def configure_tensorflow(device: str, one_intra_op_thread: bool = False) -> dict:
-    """Determinism on, XLA off, TF32 off; hide GPUs for --device cpu.
+def configure_tensorflow(device: str, threads: dict | None = None) -> dict:
+    """Determinism on, XLA off, TF32 off; hide GPUs for --device cpu; the
+    thread counts set explicitly, and the environment record returned.
 
-    The thread pools stay TensorFlow's defaults, shared by both sides,
-    which train at the same time (parity/sides.py). Measured on 2 cores,
-    3 interleaved rounds of the default comparison: giving each device its
-    own pool (TF_OVERRIDE_GLOBAL_THREADPOOL) with the modern side on one
-    intra-op thread took 22.5/23.0/25.7 s against 21.9/23.9/26.8 s: no
-    gain worth a second thread configuration.
-
-    `one_intra_op_thread` is for a run with one side only (`--against`):
-    this model's small matmuls run faster on one intra-op thread than
-    split over 2 cores (docs/benchmarks_fashion_one_thread.md: 286 against
-    239 steps/s for the in-graph loop) and, measured on a 2-core Intel Xeon
-    VM with TF 2.21.0, with the same bits (the golden check matches at all
-    2,140 steps either way). It
-    takes effect only before TensorFlow's runtime starts; the report
-    records the count that ran.
+    `threads` ({"intra_op": n, "inter_op": m}) is the recording's for
+    `--against`, the user's flags, or None for TensorFlow's defaults (one
+    per schedulable CPU). They are part of what decides the bits: on some
+    CPUs a matmul split over another number of threads sums in another
+    order (docs/bit_envelope.md), so a replay runs with the counts its
+    recording was made with. Both sides of a live comparison share one
+    setting: legacy's Session takes the process's (TF 2's Session reads the
+    eager context's configuration). The counts take effect only before
+    TensorFlow's runtime starts; the record holds the counts that ran.
     """
+    from parity import environment
     cli.quiet_tensorflow_logs()
     import tensorflow as tf
 
-    if one_intra_op_thread:
-        try:
-            tf.config.threading.set_intra_op_parallelism_threads(1)
-        except RuntimeError:  # the runtime already started (a test in one process)
-            pass
+    wanted = {**environment.default_threads(), **(threads or {})}
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(wanted["intra_op"])
+        tf.config.threading.set_inter_op_parallelism_threads(wanted["inter_op"])
+    except RuntimeError:  # the runtime already started (a test in one process)
+        pass
     gpus = tf.config.list_physical_devices("GPU")
     if device == "gpu" and not gpus:
         raise DataError("--device gpu: TensorFlow sees no GPU on this machine")
@@ -64,9 +61,21 @@ def configure_tensorflow(device: str, one_intra_op_thread: bool = False) -> dict
     tf.config.optimizer.set_jit(False)
     name = tf.config.experimental.get_device_details(gpus[0]).get("device_name", "GPU") \
         if device == "gpu" else "CPU"
+    defaults = environment.default_threads()
+    ran = {"intra_op": tf.config.threading.get_intra_op_parallelism_threads()
+           or defaults["intra_op"],
+           "inter_op": tf.config.threading.get_inter_op_parallelism_threads()
+           or defaults["inter_op"]}
     return {"device": device, "device_name": name, "op_determinism": True,
-            "tensor_float_32": False, "xla": False,
-            "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads()}
+            "tensor_float_32": False, "xla": False, "threads": ran}
+
+
+def environment_before(device: str) -> dict:
+    """What decides the bits here, known before TensorFlow's runtime starts
+    (it imports TensorFlow, for oneDNN's state): to choose a recording."""
+    from parity import environment, report
+    return {"versions": report.versions(), "machine": environment.fingerprint(),
+            "device": device}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,11 +1,11 @@
 """The machine a result was measured on, as far as it can change the numbers.
 
-The same program, seeds and TensorFlow give other bits on another CPU:
-the default comparison ended at 0.041107990 on a 2-core AMD EPYC and at
-0.040751502 on a 2-core Intel Xeon (README, "The comparison"), because
-oneDNN picks its kernels by instruction set. So every report names the
-CPU, the instruction-set extensions that decide those kernels, and whether
-oneDNN was on.
+The same program, seeds and TensorFlow give other bits on another CPU
+(oneDNN and Eigen pick their kernels by instruction set), and on some CPUs
+with another thread count (a matmul split over more threads sums in
+another order): docs/bit_envelope.md measures each factor. So every report
+names the CPU, the instruction-set extensions that decide those kernels,
+whether oneDNN was on, and the thread counts TensorFlow ran with.
 """
 
 from __future__ import annotations
@@ -52,6 +52,34 @@ def onednn() -> dict:
     from tensorflow.python.util import _pywrap_util_port  # loads TF, which reads the flag
     return {"enabled": bool(_pywrap_util_port.IsMklEnabled()),
             "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset (default)")}
+
+
+def default_threads() -> dict:
+    """The thread counts TensorFlow picks when none is set: the
+    TF_NUM_INTRAOP_THREADS / TF_NUM_INTEROP_THREADS variables, else one
+    per schedulable CPU (tensorflow/core/common_runtime/process_util.cc)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        cpus = os.cpu_count() or 1
+    counts = {}
+    for key, variable in (("intra_op", "TF_NUM_INTRAOP_THREADS"),
+                          ("inter_op", "TF_NUM_INTEROP_THREADS")):
+        value = os.environ.get(variable, "")
+        counts[key] = int(value) if value.strip().isdigit() and int(value) > 0 else cpus
+    return counts
+
+
+def kind_label(machine: dict) -> str:
+    """A folder name for recordings of this CPU kind, e.g. 'amd-epyc-avx512'
+    or 'intel-xeon-amx': the model's words and its widest kernel family."""
+    words = "".join(c if c.isalnum() else " " for c in machine.get("cpu", "").lower()).split()
+    words = [word for word in words if word not in ("r", "tm", "processor", "cpu")][:2]
+    flags = machine.get("cpu_flags", [])
+    widest = ("amx" if "amx_tile" in flags else "avx512" if "avx512f" in flags
+              else "avx2" if "avx2" in flags else "sse")
+    onednn = (machine.get("onednn") or {}).get("enabled")
+    return "-".join([*words, widest] + (["no-onednn"] if onednn is False else [])) or "cpu"
 
 
 def fingerprint() -> dict:

@@ -78,6 +78,9 @@ def environment_differences(recorded: dict, current: dict) -> list:
     for key in ("device", "device_name", "op_determinism", "tensor_float_32", "xla"):
         if recorded.get(key) != current.get(key):
             lines.append(f"{key}: {recorded.get(key)} -> {current.get(key)}")
+    then, now = threads_of(recorded), threads_of(current)
+    if then != now:
+        lines.append(f"threads: {then} -> {now}")
     return lines
 
 
@@ -94,23 +97,44 @@ def _part(stored: dict, prefix: str) -> dict:
     return {key[len(prefix):]: value for key, value in stored.items() if key.startswith(prefix)}
 
 
-# What decides a float32 run's bits on a CPU (measured: the same program and
-# seed end at other losses on an AMD EPYC and an Intel Xeon, whose
-# instruction sets differ; TensorFlow promises nothing across versions).
-# Where all of these are equal, a recording is expected to be reproduced
-# bit for bit; elsewhere it is a record of what the other machine gave.
+# What decides a float32 run's bits on a CPU (measured, docs/bit_envelope.md:
+# the same program and seed end at other losses on an AMD EPYC and an Intel
+# Xeon, whose instruction sets differ, with oneDNN on and off, and on some
+# CPUs with another intra-op thread count; TensorFlow promises nothing
+# across versions). Where all of these are equal, a recording is expected
+# to be reproduced bit for bit; elsewhere a difference is judged
+# (parity/rounding.py).
 BIT_DECIDING = (("versions", "tensorflow"), ("versions", "keras"), ("versions", "numpy"),
-                ("machine", "cpu_flags"), ("machine", "onednn"), (None, "device"))
+                ("machine", "cpu_flags"), ("machine", "onednn"), (None, "device"),
+                ("threads", "intra_op"), ("threads", "inter_op"))
 
 
-def bit_compatibility(recorded: dict, current: dict) -> list:
+def threads_of(environment: dict) -> dict | None:
+    """The thread counts an environment record ran with. Recordings made
+    before they were recorded ran with TensorFlow's defaults, one thread
+    per core of the machine they name (None where that is unknown)."""
+    if environment.get("threads"):
+        return dict(environment["threads"])
+    cores = environment.get("machine", {}).get("cores")
+    return {"intra_op": cores, "inter_op": cores} if cores else None
+
+
+def bit_compatibility(recorded: dict, current: dict, threads: bool = True) -> list:
     """What differs, of BIT_DECIDING, between a recording's environment
     and this one, as "what: then -> now" lines; [] where the recording is
-    expected to be reproduced bit for bit."""
+    expected to be reproduced bit for bit. `threads` False leaves the
+    thread counts out (a replay takes the recording's)."""
     lines = []
     for part, key in BIT_DECIDING:
-        then = (recorded.get(part, {}) if part else recorded).get(key)
-        now = (current.get(part, {}) if part else current).get(key)
+        if part == "threads":
+            if not threads:
+                continue
+            then, now = ((threads_of(environment) or {}).get(key)
+                         for environment in (recorded, current))
+            key = f"{key}_threads"
+        else:
+            then = (recorded.get(part, {}) if part else recorded).get(key)
+            now = (current.get(part, {}) if part else current).get(key)
         if key == "onednn":  # what the kernels are, not how it was decided
             then, now = (value.get("enabled") if isinstance(value, dict) else value
                          for value in (then, now))
@@ -257,8 +281,10 @@ def modern_distances(entries: list, values: dict, exact) -> dict:
     return result
 
 
-def describe(folder: str, manifest: dict, differences: list) -> dict:
+def describe(folder: str, manifest: dict, differences: list, bit_differences: list,
+             chosen_because: str | None = None) -> dict:
     """The report's `recording` record."""
     return {"folder": os.path.abspath(folder), "created": manifest["created"],
             "format_version": manifest["format_version"],
-            "environment_differences": differences}
+            "environment_differences": differences, "bit_deciding_differences": bit_differences,
+            "chosen_because": chosen_because}

@@ -158,7 +158,8 @@ def data_record(source) -> dict:
             "files": {os.path.basename(path): sha256_of(path) for path in data_files(source)}}
 
 
-def _read_manifest(folder: str) -> dict:
+def read_manifest(folder: str) -> dict:
+    """The manifest of the recording in `folder`, checked (format, seal, seeds)."""
     path = os.path.join(folder, MANIFEST)
     if not os.path.isfile(path):
         raise DataError(f"{folder}: not a recording (no {MANIFEST}); make one with "
@@ -194,7 +195,7 @@ def _read_manifest(folder: str) -> dict:
 def load(folder: str) -> tuple[dict, dict]:
     """(manifest, {seed: arrays or None for a seed that stopped}) of the
     recording in `folder`, verified (see the module docstring)."""
-    manifest = _read_manifest(folder)
+    manifest = read_manifest(folder)
     config, arrays = manifest["config"], {}
     for seed in config["seeds"]:
         entry = manifest["seeds"][str(seed)]

@@ -131,8 +131,14 @@ def render(report: dict, out: str) -> str:
         lines[0] = lines[0].replace("legacy (tf.compat.v1 Session)",
                                     f"legacy recorded {golden['created']} ({golden['folder']})")
         differences = golden["environment_differences"]
+        if golden.get("chosen_because"):
+            lines.append(f"recording chosen: {golden['chosen_because']}")
         lines.append("environment since the recording: " + ("; ".join(differences)
                                                             if differences else "unchanged"))
+        if golden.get("bit_deciding_differences"):
+            lines.append("  of which decide the bits: "
+                         + "; ".join(golden["bit_deciding_differences"])
+                         + " (a bit difference is judged: ROUNDING or MISMATCH)")
     for run, timing in zip(report["runs"], report["timings"]["per_seed"]):
         lines += _seed_block(run, timing, report["data"].get("baseline_test_cost"),
                              STEPS_ROW_RECORDED if golden else STEPS_ROW)

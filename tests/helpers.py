@@ -101,3 +101,19 @@ def edit_recording(folder, edit_manifest=None, seed_arrays=None) -> None:
     manifest["manifest_sha256"] = recording.seal(manifest)
     with open(path, "w", encoding="utf-8") as stream:
         json.dump(manifest, stream, indent=1)
+
+
+# Bit-level facts measured on one CPU kind (parity/environment.py
+# kind_label): a test that asserts one asserts it only where it was
+# measured, and a weaker machine-independent property everywhere.
+# docs/bit_envelope.md: Intel Xeon (AVX-512, AMX) and AMD EPYC (AVX-512,
+# oneDNN on) give the same bits; an AMD EPYC without AVX-512 (oneDNN off)
+# gives others, and there a matmul's bits depend on the thread count.
+TWO_REPLICA_FIRST_TENSOR = {"intel-xeon-amx": ("loss", "cost"),
+                            "amd-epyc-avx512": ("loss", "cost")}
+
+
+def machine_kind() -> str:
+    """This machine's CPU kind, as the tables of measured facts key it."""
+    from parity import environment
+    return environment.kind_label(environment.fingerprint())

@@ -140,14 +140,23 @@ def test_fit_and_the_custom_loop_train_the_same_numbers_under_two_replicas(runs)
 
 def test_compare_localizes_the_two_replica_difference_at_the_first_step(compare_report):
     """The microscope replays the modern side under the strategy (modern/
-    steps.py): measured, every layer's output on the replicas' half batches
-    equals legacy's on the whole batch; the first tensor to differ is the
-    loss (two half-batch means, each times 0.5, summed), by 1 ulp, and the
-    gradients follow."""
+    steps.py) and finds the difference born at step 1, as rounding. Which
+    tensor comes first is a bit-level fact of the CPU: where measured
+    (TWO_REPLICA_FIRST_TENSOR), every layer's output on the replicas' half
+    batches equals legacy's on the whole batch and the first tensor to
+    differ is the loss, by 1 ulp (two half-batch means, each times 0.5, summed); on
+    an AMD EPYC without AVX-512 a half batch's matmul already differs."""
+    from parity import rounding
+    from tests.helpers import TWO_REPLICA_FIRST_TENSOR, machine_kind
     assert compare_report["config"]["strategy"]["replicas"] == 2
     divergence = compare_report["runs"][0]["divergence"]
     assert divergence["step"] == divergence["loss_step"] == 1
-    assert (divergence["first"]["kind"], divergence["first"]["tensor"]) == ("loss", "cost")
+    first = (divergence["first"]["kind"], divergence["first"]["tensor"])
+    distances = divergence["referee"][" ".join(first)]  # within a float32 rounding's reach
+    assert rounding.drifted_side(distances["legacy_ulp"], distances["modern_ulp"]) is None
     assert divergence["others"]["gradient"] == 16
     losses = compare_report["runs"][0]["losses"]
     assert losses["first_differing_step"] == 1 and losses["max_rel_difference"] < TWO_REPLICA_RTOL
+    measured = TWO_REPLICA_FIRST_TENSOR.get(machine_kind())
+    if measured is not None:
+        assert first == measured

@@ -312,3 +312,29 @@ def test_against_takes_the_recordings_seeds_whatever_the_modes_default():
     with pytest.raises(DataError, match="--seeds 3 contradicts the recording in DIR, made "
                                         "with --seeds 2"):
         golden.apply_config(args, manifest, "DIR", compare.parse_args)
+
+
+def test_against_a_recording_made_with_other_threads_judges_instead_of_flagging(recorded,
+                                                                               tmp_path):
+    """A recording whose thread counts differ from this run's is another
+    bit-deciding environment: the replay is MATCH or ROUNDING (exit 0), on
+    any CPU; negative controls whose change is real stay MISMATCH: a changed
+    input (divide-255) and a changed Adam formula (epsilon)."""
+    folder = copy_of(recorded[0], tmp_path)
+    # This process's runtime runs with the defaults: the recorded counts
+    # cannot be applied, and the report says so.
+    edit_recording(folder, lambda manifest: manifest["environment"].update(
+        threads={"intra_op": 1, "inter_op": 1}))
+    status, printed, _ = run_compare(["--against", folder, "--quiet", "--out",
+                                      str(tmp_path / "same")])
+    result = json.loads((tmp_path / "same" / "report.json").read_text())
+    assert any(line.startswith("intra_op_threads: 1 -> ")
+               for line in result["recording"]["bit_deciding_differences"])
+    assert status == 0 and result["verdict"]["outcome"] in ("match", "rounding"), printed
+    assert "of which decide the bits: intra_op_threads: 1 -> " in printed
+    for perturbation, why in (("divide-255", "step 1's input differs (input inputs)"),
+                              ("epsilon", "modern drifted from exact arithmetic")):
+        status, printed, _ = run_compare(["--against", folder, "--quiet", "--perturb",
+                                          perturbation, "--out", str(tmp_path / perturbation)])
+        assert status == 1 and "verdict: MISMATCH (exact across environments" in printed
+        assert why in printed, printed

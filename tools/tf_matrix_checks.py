@@ -91,7 +91,8 @@ def legacy_against_golden(interpreter: str, work: str, run) -> dict:
     import numpy as np
 
     from parity import changes, recording
-    _, golden = recording.load(GOLDEN)
+    from parity.recording_set import member_for_this_machine
+    _, golden = recording.load(member_for_this_machine(GOLDEN).folder)
     _, mine = recording.load(folder)
     old, new = golden[0], mine[0]
     line = changes.seed_change(old, new)

@@ -23,10 +23,12 @@ def disk_usage(folder: str) -> int:
 
 
 def golden_environment() -> str:
-    """'TensorFlow 2.21.0, Keras ..., Python ... on <cpu>' from golden/sample's manifest."""
-    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                        "golden", "sample", "manifest.json")
-    environment = json.load(open(path, encoding="utf-8"))["environment"]
+    """'TensorFlow 2.21.0, Keras ..., Python ... on <cpu>' from the manifest of
+    the golden/sample recording this machine replays."""
+    from parity.recording_set import member_for_this_machine
+    golden = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                          "golden", "sample")
+    environment = member_for_this_machine(golden).manifest["environment"]
     versions = environment["versions"]
     return (f"TensorFlow {versions['tensorflow']}, Keras {versions['keras']}, NumPy "
             f"{versions['numpy']}, Python {versions['python']} on "
