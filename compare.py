@@ -173,7 +173,7 @@ def main(argv=None) -> int:
         # The recording's thread counts, unless a flag says otherwise.
         threads = {**(golden_check.threads_of(member.manifest["environment"]) or {}),
                    **threads}
-        golden = recording.load(member.folder)
+        golden = member.manifest, member.arrays
     environment = engine.configure_tensorflow(args.device, threads)
     strategy = engine.make_strategy(args.replicas) if args.strategy else None
     files.raise_if_interrupted()  # a Ctrl-C during the import stops here

@@ -74,6 +74,7 @@ def environment_before(device: str) -> dict:
     """What decides the bits here, known before TensorFlow's runtime starts
     (it imports TensorFlow, for oneDNN's state): to choose a recording."""
     from parity import environment, report
+    cli.quiet_tensorflow_logs()
     return {"versions": report.versions(), "machine": environment.fingerprint(),
             "device": device}
 

@@ -5,7 +5,8 @@ which of them a replay here uses (`compare.py --against FOLDER`).
 A folder that holds a manifest is a set of one. Otherwise each subfolder
 with a manifest is a member; all members must record the same
 configuration and data, so that the command line and the data are checked
-once, before TensorFlow loads. The member is chosen after TensorFlow is
+once. Every member is loaded and verified (recording.load) before
+TensorFlow loads, so that a damaged one is refused in one line first. The member is chosen after TensorFlow is
 imported (oneDNN's state is known only then) and before its runtime starts
 (the member's thread counts are set then).
 """
@@ -25,6 +26,7 @@ class Member:
 
     folder: str
     manifest: dict
+    arrays: dict             # {seed: arrays or None}, as recording.load returns them
 
     @property
     def label(self) -> str:
@@ -43,14 +45,14 @@ class RecordingSet:
     def __init__(self, folder: str):
         self.folder = folder
         if os.path.isfile(os.path.join(folder, recording.MANIFEST)) or not os.path.isdir(folder):
-            self.members = [Member(folder, recording.read_manifest(folder))]
+            self.members = [Member(folder, *recording.load(folder))]
             return
         found = sorted(entry for entry in os.listdir(folder)
                        if os.path.isfile(os.path.join(folder, entry, recording.MANIFEST)))
         if not found:
             recording.read_manifest(folder)  # its one-line "not a recording" error
         self.members = [Member(os.path.join(folder, entry),
-                               recording.read_manifest(os.path.join(folder, entry)))
+                               *recording.load(os.path.join(folder, entry)))
                         for entry in found]
         first = self.members[0]
         for member in self.members[1:]:

@@ -196,7 +196,7 @@ def _other_runs_backup(work: Path) -> None:
         "strategy": None, "variant": "deep"}))
 
 
-GOLDEN = Path(REPO_ROOT) / "golden" / "sample"
+GOLDEN = Path(REPO_ROOT) / "golden" / "sample" / "intel-xeon-amx"  # one recording of the set
 AGAINST = ("--against", "rec")
 
 
