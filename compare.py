@@ -169,7 +169,9 @@ def main(argv=None) -> int:
                                               ("inter_op", args.inter_op_threads)) if value}
     if members is not None:
         golden_check.check_data(members.manifest, loaded.source, args.against)
-        member, chosen_because = members.choose(engine.environment_before(args.device))
+    here = engine.environment_before(args.device)  # TensorFlow imported, not started
+    if members is not None:
+        member, chosen_because = members.choose(here)
         # The recording's thread counts, unless a flag says otherwise.
         threads = {**(golden_check.threads_of(member.manifest["environment"]) or {}),
                    **threads}
@@ -177,7 +179,7 @@ def main(argv=None) -> int:
     environment = engine.configure_tensorflow(args.device, threads)
     strategy = engine.make_strategy(args.replicas) if args.strategy else None
     files.raise_if_interrupted()  # a Ctrl-C during the import stops here
-    from parity import environment as machine, plots, summary, verdict
+    from parity import plots, summary, verdict
 
     log = (lambda line: None) if args.quiet else print
     started = time.perf_counter()
@@ -197,8 +199,7 @@ def main(argv=None) -> int:
               **({"strategy": {"name": args.strategy, "replicas": args.replicas,
                                "devices": list(strategy.extended.worker_devices)}}
                  if strategy is not None else {})}
-    environment_record = {"versions": report.versions(), "machine": machine.fingerprint(),
-                          **environment}
+    environment_record = {**here, **environment}
     if args.record is not None:
         value_steps = step_traces.DEFAULT_VALUE_STEPS if args.trace_values is None \
             else args.trace_values

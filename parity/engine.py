@@ -45,7 +45,8 @@ def configure_tensorflow(device: str, threads: dict | None = None) -> dict:
     cli.quiet_tensorflow_logs()
     import tensorflow as tf
 
-    wanted = {**environment.default_threads(), **(threads or {})}
+    defaults = environment.default_threads()
+    wanted = {**defaults, **(threads or {})}
     try:
         tf.config.threading.set_intra_op_parallelism_threads(wanted["intra_op"])
         tf.config.threading.set_inter_op_parallelism_threads(wanted["inter_op"])
@@ -61,7 +62,6 @@ def configure_tensorflow(device: str, threads: dict | None = None) -> dict:
     tf.config.optimizer.set_jit(False)
     name = tf.config.experimental.get_device_details(gpus[0]).get("device_name", "GPU") \
         if device == "gpu" else "CPU"
-    defaults = environment.default_threads()
     ran = {"intra_op": tf.config.threading.get_intra_op_parallelism_threads()
            or defaults["intra_op"],
            "inter_op": tf.config.threading.get_inter_op_parallelism_threads()

@@ -6,9 +6,10 @@ A folder that holds a manifest is a set of one. Otherwise each subfolder
 with a manifest is a member; all members must record the same
 configuration and data, so that the command line and the data are checked
 once. Every member is loaded and verified (recording.load) before
-TensorFlow loads, so that a damaged one is refused in one line first. The member is chosen after TensorFlow is
-imported (oneDNN's state is known only then) and before its runtime starts
-(the member's thread counts are set then).
+TensorFlow loads, so that a damaged one is refused in one line first. The
+member is chosen after TensorFlow is imported (oneDNN's state is known only
+then) and before its runtime starts (the member's thread counts are set
+then).
 """
 
 from __future__ import annotations

@@ -144,8 +144,9 @@ def test_compare_localizes_the_two_replica_difference_at_the_first_step(compare_
     tensor comes first is a bit-level fact of the CPU: where measured
     (TWO_REPLICA_FIRST_TENSOR), every layer's output on the replicas' half
     batches equals legacy's on the whole batch and the first tensor to
-    differ is the loss, by 1 ulp (two half-batch means, each times 0.5, summed); on
-    an AMD EPYC without AVX-512 a half batch's matmul already differs."""
+    differ is the loss, by 1 ulp (two half-batch means, each times 0.5,
+    summed); on an AMD EPYC without AVX-512 a half batch's matmul already
+    differs."""
     from parity import rounding
     from tests.helpers import TWO_REPLICA_FIRST_TENSOR, machine_kind
     assert compare_report["config"]["strategy"]["replicas"] == 2

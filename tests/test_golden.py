@@ -19,7 +19,7 @@ import pytest
 
 import compare
 from common import cli, sources
-from parity import golden, recording, report
+from parity import golden, recording
 from parity.recording_set import RecordingSet
 from tests.helpers import REPO_ROOT
 from tests.test_recording import run_compare
@@ -40,11 +40,11 @@ def shipped():
 
 def this_environment() -> dict:
     """The environment record a comparison here would write."""
-    from parity import engine, environment
+    from parity import engine
     from tests.helpers import op_determinism_restored
     with op_determinism_restored():
         configured = engine.configure_tensorflow("cpu")
-    return {"versions": report.versions(), "machine": environment.fingerprint(), **configured}
+    return {**engine.environment_before("cpu"), **configured}
 
 
 def test_the_golden_is_the_default_comparison_of_the_bundled_sample(shipped):

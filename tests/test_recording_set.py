@@ -31,7 +31,8 @@ def environment_of(member, **machine):
 def test_the_member_of_this_environment_is_chosen(two_kinds):
     for member in two_kinds.members:
         chosen, why = two_kinds.choose(environment_of(member))
-        assert chosen.label == member.label and why == f"{member.label}: recorded in this environment"
+        assert chosen.label == member.label
+        assert why == f"{member.label}: recorded in this environment"
 
 
 def test_elsewhere_the_closest_member_that_kept_values_is_chosen(two_kinds):

@@ -45,17 +45,17 @@ def compare(arguments: list, environment: dict | None = None) -> tuple[int, str]
     return child.returncode, child.stdout + child.stderr
 
 
-def legacy_row(baseline: str, folder: str, flags: list, environment: dict, steps: int) -> dict:
-    """The legacy side recorded under a change, against the baseline's bits."""
+def legacy_row(baseline: dict, folder: str, flags: list, environment: dict, steps: int) -> dict:
+    """The legacy side recorded under a change, against the baseline's bits
+    (`baseline`: its seed 0's arrays)."""
     from parity import changes, recording
     status, output = compare(["--record", folder, "--epochs", "1", "--steps-per-epoch",
                               str(steps), "--trace-values", "none", "--quiet", *flags],
                              environment)  # the digests decide bit for bit
     if status != 0:
         return {"identical": None, "line": f"no recording (exit {status}): {output[-300:]}"}
-    _, before = recording.load(baseline)
     _, after = recording.load(folder)
-    line = changes.seed_change(before[0], after[0])
+    line = changes.seed_change(baseline, after[0])
     return {"identical": line.startswith("unchanged: the same bits") and ", but" not in line,
             "line": line}
 
@@ -112,12 +112,14 @@ def measure(steps: int, log=print) -> dict:
         if status != 0:
             raise SystemExit(f"bit_envelope: the baseline recording failed: {output[-500:]}")
         log(f"baseline recorded ({time.perf_counter() - started:.0f} s)")
+        from parity import recording
+        baseline_arrays = recording.load(baseline)[1][0]
         against = ["--against", baseline]
         rows.append({"factor": "legacy vs modern", "value": "same environment", "legacy": None,
                      "modern": modern_row(against, {}, os.path.join(work, "same"))})
         for index, (factor, value, flags, variables) in enumerate(
                 changes_to_measure(threads, onednn)):
-            legacy = legacy_row(baseline, os.path.join(work, f"legacy-{index}"), flags,
+            legacy = legacy_row(baseline_arrays, os.path.join(work, f"legacy-{index}"), flags,
                                 variables, steps)
             modern = modern_row([*against, *flags], variables, os.path.join(work, f"m-{index}"))
             rows.append({"factor": factor, "value": value, "legacy": legacy, "modern": modern})

@@ -92,7 +92,7 @@ def legacy_against_golden(interpreter: str, work: str, run) -> dict:
 
     from parity import changes, recording
     from parity.recording_set import member_for_this_machine
-    _, golden = recording.load(member_for_this_machine(GOLDEN).folder)
+    golden = member_for_this_machine(GOLDEN).arrays
     _, mine = recording.load(folder)
     old, new = golden[0], mine[0]
     line = changes.seed_change(old, new)
