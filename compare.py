@@ -22,7 +22,8 @@ import sys
 import time
 
 from common import cli, files
-from parity import engine, recording, report, step_traces
+from parity import engine, report
+from parity.golden import recording, step_traces
 from parity.engine import MODES
 from parity.perturbations import NONE, PERTURBATIONS
 
@@ -142,7 +143,7 @@ def parse_args(argv):
 
 
 def _trace_values(text):
-    from parity.step_traces import parse_steps
+    from parity.golden.step_traces import parse_steps
     try:
         return parse_steps(text)
     except ValueError as error:
@@ -155,8 +156,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     golden = members = chosen_because = None
     if args.against is not None:  # checked and applied before anything else
-        from parity import golden as golden_check
-        from parity.recording_set import RecordingSet
+        from parity.golden import against as golden_check
+        from parity.golden.sets import RecordingSet
         members = RecordingSet(args.against)
         golden_check.apply_config(args, members.manifest, args.against, parse_args)
     variant = cli.variant_from(args)
@@ -225,7 +226,7 @@ def main(argv=None) -> int:
     records = [result.record for result in results]
     overall, statistics = verdict.overall(args.mode, records)
     if golden is not None and bit_differences and args.mode == "exact":
-        from parity import rounding  # another environment: a bit difference is judged
+        from parity.golden import rounding  # another environment: a bit difference is judged
         overall = rounding.overall(records, bit_differences)
     result = {
         "schema_version": report.SCHEMA_VERSION, "mode": args.mode, "perturb": args.perturb,

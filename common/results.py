@@ -23,7 +23,7 @@ class Evaluation(NamedTuple):
 class TrainedRun:
     """What one training run returns to its caller (and to compare.py):
     legacy.training.LegacyRun and modern.training.ModernRun are this, as
-    is a golden recording's run (parity/golden.py RecordedRun)."""
+    is a golden recording's run (parity/golden/against.py RecordedRun)."""
 
     step_losses: np.ndarray          # float32 [steps], the loss of every step
     epoch_costs: list                # the printed `cost=` values (last batch)

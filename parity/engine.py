@@ -220,7 +220,7 @@ def compare_seed(experiment: Experiment, seed: int, mode: str,
     """Train both sides for one seed and compare them under `mode`'s
     standard; when their losses differ and `explain_step`, find where the
     difference was born (the record's `divergence`, else None). With
-    `recorded` (a golden recording's legacy run, parity/golden.py), only
+    `recorded` (a golden recording's legacy run, parity/golden/against.py), only
     the modern side trains, from the recording's initial weights and on
     its batch order, and a mismatch is localized with its traces."""
     from parity import metrics, verdict
@@ -257,8 +257,8 @@ def compare_seed(experiment: Experiment, seed: int, mode: str,
         if recorded is None:
             divergence = explain(experiment, seed, mode, perturbation, legacy.run, loss_step)
         else:
-            from parity import golden
-            divergence = golden.localize(experiment, seed, mode, perturbation, legacy.run,
+            from parity.golden import against
+            divergence = against.localize(experiment, seed, mode, perturbation, legacy.run,
                                          loss_step)
     explain_seconds = time.perf_counter() - started
     baseline = experiment.baseline_test_cost

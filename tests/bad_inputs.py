@@ -246,7 +246,7 @@ def _resealed_bytes(folder: Path, content: bytes) -> None:
     (folder / "seed-0.npz").write_bytes(content)
 
     def rehash(manifest):
-        from parity import recording
+        from parity.golden import recording
         manifest["seeds"]["0"]["sha256"] = recording.sha256_of(str(folder / "seed-0.npz"))
     edit_recording(str(folder), rehash)
 

@@ -86,7 +86,7 @@ def edit_recording(folder, edit_manifest=None, seed_arrays=None) -> None:
     For tests that need a recording made elsewhere or damaged inside."""
     import json
 
-    from parity import recording
+    from parity.golden import recording
     path = os.path.join(folder, recording.MANIFEST)
     with open(path, encoding="utf-8") as stream:
         manifest = json.load(stream)

@@ -147,7 +147,7 @@ def test_compare_localizes_the_two_replica_difference_at_the_first_step(compare_
     differ is the loss, by 1 ulp (two half-batch means, each times 0.5,
     summed); on an AMD EPYC without AVX-512 a half batch's matmul already
     differs."""
-    from parity import rounding
+    from parity.golden import rounding
     from tests.helpers import TWO_REPLICA_FIRST_TENSOR, machine_kind
     assert compare_report["config"]["strategy"]["replicas"] == 2
     divergence = compare_report["runs"][0]["divergence"]

@@ -1,10 +1,10 @@
 """The golden recordings shipped in golden/sample: the original program's
 default run on the bundled sample, recorded once per CPU kind seen
-(parity/recording_set.py). The modern side is checked against them (the
+(parity/golden/sets.py). The modern side is checked against them (the
 fast regression check: no legacy/ run), and legacy is checked to still
 reproduce the one of this environment, which is what keeps them honest.
 
-Where a recording's bit-deciding environment (parity/golden.py
+Where a recording's bit-deciding environment (parity/golden/against.py
 BIT_DECIDING) is this one, both are bit-for-bit checks; elsewhere the
 bits are not expected to agree (TensorFlow promises no determinism across
 versions or CPUs): the modern side's difference must then be judged
@@ -19,8 +19,8 @@ import pytest
 
 import compare
 from common import cli, sources
-from parity import golden, recording
-from parity.recording_set import RecordingSet
+from parity.golden import against, recording
+from parity.golden.sets import RecordingSet
 from tests.helpers import REPO_ROOT
 from tests.test_recording import run_compare
 
@@ -92,10 +92,11 @@ def test_the_modern_side_matches_the_shipped_golden(shipped, tmp_path):
 
 @pytest.mark.slow
 def test_legacy_on_this_machine_still_reproduces_the_shipped_golden(shipped):
-    from parity import changes, engine, environment, sides, step_traces
+    from parity import engine, environment, sides
+    from parity.golden import changes, step_traces
     here = this_environment()
     matching = [member for member in shipped.members
-                if not golden.bit_compatibility(member.manifest["environment"], here)]
+                if not against.bit_compatibility(member.manifest["environment"], here)]
     if not matching:
         label = environment.kind_label(here["machine"])
         pytest.skip(f"no golden was recorded in this bit-deciding environment ({label}, "
@@ -131,24 +132,24 @@ def test_only_what_decides_the_bits_makes_a_recording_foreign(shipped):
     same["machine"]["cpu"] = "Another name for the same chip"
     same["machine"]["onednn"]["TF_ENABLE_ONEDNN_OPTS"] = "1"
     same["versions"]["platform"] = "Linux-7.0"
-    assert golden.bit_compatibility(recorded, same) == []
+    assert against.bit_compatibility(recorded, same) == []
     other = json.loads(json.dumps(recorded))
     other["machine"]["cpu_flags"] = ["sse4_2", "avx", "avx2", "fma"]
     other["versions"]["tensorflow"] = "2.16.2"
     other["threads"] = {"intra_op": 1, "inter_op": 2}
-    threads = golden.threads_of(recorded)
-    assert golden.bit_compatibility(recorded, other) == [
+    threads = against.threads_of(recorded)
+    assert against.bit_compatibility(recorded, other) == [
         f"tensorflow: {recorded['versions']['tensorflow']} -> 2.16.2",
         f"cpu_flags: {recorded['machine']['cpu_flags']} -> ['sse4_2', 'avx', 'avx2', 'fma']",
         f"intra_op_threads: {threads['intra_op']} -> 1"]
-    assert golden.bit_compatibility(recorded, other, threads=False)[2:] == []
+    assert against.bit_compatibility(recorded, other, threads=False)[2:] == []
 
 
 def test_a_recording_without_thread_counts_ran_with_one_per_core():
     """Recordings made before the counts were recorded ran with TensorFlow's
     defaults: one thread per core of the machine they name."""
-    assert golden.threads_of({"machine": {"cores": 4}}) == {"intra_op": 4, "inter_op": 4}
-    assert golden.threads_of({"machine": {"cores": 4}, "threads": {"intra_op": 1,
+    assert against.threads_of({"machine": {"cores": 4}}) == {"intra_op": 4, "inter_op": 4}
+    assert against.threads_of({"machine": {"cores": 4}, "threads": {"intra_op": 1,
                                                                   "inter_op": 2}}) == \
         {"intra_op": 1, "inter_op": 2}
-    assert golden.threads_of({"machine": {}}) is None
+    assert against.threads_of({"machine": {}}) is None

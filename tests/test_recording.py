@@ -12,7 +12,7 @@ import pytest
 import compare
 from common import cli, sources
 from common.errors import DataError
-from parity import recording
+from parity.golden import recording
 from tests.helpers import (REPO_ROOT, edit_recording, op_determinism_restored,
                            subprocess_environment)
 
@@ -76,7 +76,8 @@ def test_the_recorded_order_and_traces_are_legacys(recorded):
     """The batch order is TF1's next_batch order, and every recorded digest
     and value is that of the original graph's own step (a fresh replay)."""
     from legacy.steps import LegacyStepper
-    from parity import engine, sides, step_traces
+    from parity import engine, sides
+    from parity.golden import step_traces
     _, arrays = recording.load(recorded[0])
     stored, recorded_traces = arrays[0], step_traces.RecordedTraces(arrays[0])
     args = compare.parse_args(SHORT)
@@ -245,7 +246,8 @@ def test_against_finds_where_a_mismatch_is_born_without_legacy(recorded, tmp_pat
 def test_a_difference_born_between_traced_steps_is_bounded_by_them(recorded):
     """Steps 4-9 are not traced: a difference whose state before step 10
     already differs is said to be born in steps 4-9, not at step 10."""
-    from parity import engine, golden
+    from parity import engine
+    from parity.golden import against
     from parity.perturbations import NONE
     manifest, arrays = recording.load(recorded[0])
     stored = dict(arrays[0])
@@ -258,12 +260,12 @@ def test_a_difference_born_between_traced_steps_is_bounded_by_them(recorded):
     experiment = engine.make_experiment(loaded.raw, loaded.source.validation_size,
                                         cli.hyperparameters_from(args), cli.variant_from(args),
                                         loaded.steps_per_epoch, legacy=False)
-    side = golden.recorded_sides(manifest, {0: stored}, experiment.arrays.test_labels)[0]
-    original = golden.recorded_sides(manifest, arrays, experiment.arrays.test_labels)[0]
+    side = against.recorded_sides(manifest, {0: stored}, experiment.arrays.test_labels)[0]
+    original = against.recorded_sides(manifest, arrays, experiment.arrays.test_labels)[0]
     with op_determinism_restored():
         engine.configure_tensorflow("cpu")
-        record = golden.localize(experiment, 0, "exact", NONE, side.run, loss_step=12)
-        untouched = golden.localize(experiment, 0, "exact", NONE, original.run, loss_step=12)
+        record = against.localize(experiment, 0, "exact", NONE, side.run, loss_step=12)
+        untouched = against.localize(experiment, 0, "exact", NONE, original.run, loss_step=12)
     assert record["step"] is None and record["born_within"] == [4, 9]
     assert record["first"]["kind"] == "initial" and record["first"]["tensor"] == "m/decoder_b4"
     assert "born in steps 4-9, between the steps the recording traced" in record["verdict"]
@@ -301,17 +303,17 @@ def test_against_refuses_contradicting_flags_and_other_data(recorded, tmp_path):
 
 
 def test_against_takes_the_recordings_seeds_whatever_the_modes_default():
-    from parity import golden
+    from parity.golden import against
     manifest = {"config": {"learning_rate": 0.01, "training_epochs": 1, "batch_size": 256,
                            "steps_per_epoch": 20, "variant": {"name": "deep"}, "seeds": [3, 4]}}
     for mode in ("exact", "idiomatic"):  # default --seeds: 1 and 5
         args = compare.parse_args(["--against", "DIR", "--mode", mode])
-        golden.apply_config(args, manifest, "DIR", compare.parse_args)
+        against.apply_config(args, manifest, "DIR", compare.parse_args)
         assert (args.seed, args.seeds, args.epochs, args.steps_per_epoch) == (3, 2, 1, 20)
     args = compare.parse_args(["--against", "DIR", "--mode", "idiomatic", "--seeds", "3"])
     with pytest.raises(DataError, match="--seeds 3 contradicts the recording in DIR, made "
                                         "with --seeds 2"):
-        golden.apply_config(args, manifest, "DIR", compare.parse_args)
+        against.apply_config(args, manifest, "DIR", compare.parse_args)
 
 
 def test_against_a_recording_made_with_other_threads_judges_instead_of_flagging(recorded,

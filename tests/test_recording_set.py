@@ -1,4 +1,4 @@
-"""A folder of recordings, one per environment (parity/recording_set.py):
+"""A folder of recordings, one per environment (parity/golden/sets.py):
 which one a replay uses, and what a folder of several must share."""
 
 import json
@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from common.errors import DataError
-from parity.recording_set import RecordingSet
+from parity.golden.sets import RecordingSet
 from tests.helpers import REPO_ROOT, edit_recording
 
 GOLDEN = os.path.join(REPO_ROOT, "golden", "sample")

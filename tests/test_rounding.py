@@ -1,10 +1,10 @@
-"""The cross-environment verdict (parity/rounding.py) on constructed seed
+"""The cross-environment verdict (parity/golden/rounding.py) on constructed seed
 records: each rule that keeps a difference a MISMATCH, and ROUNDING when
 none applies. The real replays are in tests/test_recording.py."""
 
 import copy
 
-from parity import rounding
+from parity.golden import rounding
 
 ROUNDING_RECORD = {
     "seed": 0, "reasons": ["losses differ from step 14 (max |difference| 4.17e-07)"],

@@ -7,7 +7,7 @@ baseline on this machine.
 A baseline recording of the legacy side (the machine's default thread
 counts and oneDNN setting, step 1's values kept) is made first. Then each
 factor is changed alone: the legacy side is recorded again under it and
-compared with the baseline bit for bit (parity/changes.py), and the modern
+compared with the baseline bit for bit (parity/golden/changes.py), and the modern
 side is replayed under it against the baseline recording (`compare.py
 --against`), which gives the microscope's first differing tensor, the float64
 referee's verdict and the cross-environment verdict. Two replicas are a
@@ -48,7 +48,7 @@ def compare(arguments: list, environment: dict | None = None) -> tuple[int, str]
 def legacy_row(baseline: dict, folder: str, flags: list, environment: dict, steps: int) -> dict:
     """The legacy side recorded under a change, against the baseline's bits
     (`baseline`: its seed 0's arrays)."""
-    from parity import changes, recording
+    from parity.golden import changes, recording
     status, output = compare(["--record", folder, "--epochs", "1", "--steps-per-epoch",
                               str(steps), "--trace-values", "none", "--quiet", *flags],
                              environment)  # the digests decide bit for bit
@@ -98,7 +98,8 @@ def changes_to_measure(baseline_threads: dict, onednn: bool) -> list:
 
 def measure(steps: int, log=print) -> dict:
     """This machine's rows (see the module docstring)."""
-    from parity import engine, environment, golden
+    from parity import engine, environment
+    from parity.golden import against
     here = engine.environment_before("cpu")
     threads = environment.default_threads()
     onednn = here["machine"]["onednn"]["enabled"]
@@ -112,7 +113,7 @@ def measure(steps: int, log=print) -> dict:
         if status != 0:
             raise SystemExit(f"bit_envelope: the baseline recording failed: {output[-500:]}")
         log(f"baseline recorded ({time.perf_counter() - started:.0f} s)")
-        from parity import recording
+        from parity.golden import recording
         baseline_arrays = recording.load(baseline)[1][0]
         against = ["--against", baseline]
         rows.append({"factor": "legacy vs modern", "value": "same environment", "legacy": None,
@@ -136,13 +137,13 @@ def measure(steps: int, log=print) -> dict:
             "baseline_threads": threads, "versions": {key: here["versions"][key] for key in
                                                       ("tensorflow", "keras", "numpy")},
             "steps": steps, "measured": datetime.date.today().isoformat(), "rows": rows,
-            "bit_deciding": [list(part) for part in golden.BIT_DECIDING]}
+            "bit_deciding": [list(part) for part in against.BIT_DECIDING]}
 
 
 def cpu_rows() -> list:
     """Each pair of golden/sample recordings (one per CPU kind), compared."""
-    from parity import changes, recording
-    from parity.recording_set import RecordingSet
+    from parity.golden import changes, recording
+    from parity.golden.sets import RecordingSet
     members = RecordingSet(os.path.join(ROOT, "golden", "sample")).members
     rows = []
     for index, first in enumerate(members):

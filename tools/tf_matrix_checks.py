@@ -90,8 +90,8 @@ def legacy_against_golden(interpreter: str, work: str, run) -> dict:
         return {"status": status, "outcome": "error", "summary": f"no recording: {_tail(output)}"}
     import numpy as np
 
-    from parity import changes, recording
-    from parity.recording_set import member_for_this_machine
+    from parity.golden import changes, recording
+    from parity.golden.sets import member_for_this_machine
     golden = member_for_this_machine(GOLDEN).arrays
     _, mine = recording.load(folder)
     old, new = golden[0], mine[0]

@@ -25,7 +25,7 @@ def disk_usage(folder: str) -> int:
 def golden_environment() -> str:
     """'TensorFlow 2.21.0, Keras ..., Python ... on <cpu>' from the manifest of
     the golden/sample recording this machine replays."""
-    from parity.recording_set import member_for_this_machine
+    from parity.golden.sets import member_for_this_machine
     golden = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                           "golden", "sample")
     environment = member_for_this_machine(golden).manifest["environment"]

@@ -16,7 +16,7 @@ import numpy as np
 from common.errors import DataError
 from common.results import TrainedRun
 from common.steps import TracedTensor
-from parity import recording, step_traces
+from parity.golden import recording, step_traces
 from parity.sides import SideResult
 
 # Recorded configuration key -> (argument, flag) of compare.py.
@@ -103,7 +103,7 @@ def _part(stored: dict, prefix: str) -> dict:
 # CPUs with another intra-op thread count; TensorFlow promises nothing
 # across versions). Where all of these are equal, a recording is expected
 # to be reproduced bit for bit; elsewhere a difference is judged
-# (parity/rounding.py).
+# (parity/golden/rounding.py).
 BIT_DECIDING = (("versions", "tensorflow"), ("versions", "keras"), ("versions", "numpy"),
                 ("machine", "cpu_flags"), ("machine", "onednn"), (None, "device"),
                 ("threads", "intra_op"), ("threads", "inter_op"))

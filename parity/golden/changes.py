@@ -14,13 +14,13 @@ import numpy as np
 
 from common.errors import DataError
 from common.steps import TracedTensor
-from parity import step_traces
+from parity.golden import step_traces
 
 
 def against_previous(folder: str, manifest: dict, seed_files: dict) -> str | None:
     """The CHANGES text of a recording about to replace the one in
     `folder`, or None where `folder` holds none."""
-    from parity import recording
+    from parity.golden import recording
     if not os.path.isfile(os.path.join(folder, recording.MANIFEST)):
         return None
     lines = ["# What this recording changed", "",
@@ -33,7 +33,7 @@ def against_previous(folder: str, manifest: dict, seed_files: dict) -> str | Non
     lines += _section("Configuration", _dict_differences(old_manifest["config"],
                                                          manifest["config"]))
     lines += _section("Data", _dict_differences(old_manifest["data"], manifest["data"]))
-    from parity.golden import environment_differences
+    from parity.golden.against import environment_differences
     lines += _section("Environment", environment_differences(old_manifest["environment"],
                                                              manifest["environment"]))
     lines += ["## Seeds", ""]

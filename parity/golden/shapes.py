@@ -1,5 +1,5 @@
 """The arrays a recording's seed file must hold, each of the dtype and
-shape its configuration implies (parity/recording.py `load` checks them
+shape its configuration implies (parity/golden/recording.py `load` checks them
 from the members' headers before loading anything)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import numpy as np
 
 from common.errors import DataError
 from common.steps import KINDS, parameter_shapes
-from parity import step_traces
+from parity.golden import step_traces
 
 # A seed file's arrays may declare at most this many bytes in all (the
 # default run's file holds 20 MB with full traces of steps 1-3): a

@@ -13,7 +13,7 @@ per-step losses, the epoch costs, the initial and final weights under the
 original names, the test codes, test cost and reconstructions, the batch
 order legacy trained on (TF1's `next_batch` indices, so that the modern
 side needs nothing of legacy/ to train on the same batches), and the step
-traces of parity/step_traces.py.
+traces of parity/golden/step_traces.py.
 
 `load` verifies all of it before anything trains and refuses, with one
 line (a DataError, exit status 2), a recording that is incomplete, fails
@@ -33,7 +33,7 @@ import numpy as np
 
 from common import files, npz, sources
 from common.errors import DataError
-from parity import recording_shapes, step_traces
+from parity.golden import shapes, step_traces
 
 FORMAT_VERSION = 2  # 2: batch order, step traces, the manifest's own SHA-256
 MANIFEST = "manifest.json"
@@ -212,8 +212,8 @@ def load(folder: str) -> tuple[dict, dict]:
         if sha256_of(file_path) != entry.get("sha256"):
             raise DataError(f"{file_path}: SHA-256 differs from the manifest's: the "
                             "recording was changed after it was made")
-        stored = npz.read_arrays(file_path, recording_shapes.checker(config))
-        recording_shapes.check_traces(file_path, stored, config["total_steps"])
+        stored = npz.read_arrays(file_path, shapes.checker(config))
+        shapes.check_traces(file_path, stored, config["total_steps"])
         arrays[int(seed)] = stored
     return manifest, arrays
 
@@ -222,7 +222,8 @@ def record(folder: str, experiment, seeds, config: dict, data: dict, environment
            value_steps=step_traces.DEFAULT_VALUE_STEPS, log=print, command: str = "") -> str:
     """Train the legacy side for each seed, trace its steps, and write the
     recording (with CHANGES when it replaces one); returns a summary line."""
-    from parity import changes, sides
+    from parity import sides
+    from parity.golden import changes
     legacy, seed_files, entries = {}, {}, {}
     steps = step_traces.trace_steps(experiment.total_steps, value_steps)
     for seed in seeds:

@@ -18,7 +18,7 @@ import dataclasses
 import os
 
 from common.errors import DataError
-from parity import golden, recording
+from parity.golden import against, recording
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Member:
     @property
     def has_values(self) -> bool:
         """Whether it kept any step's values: what the float64 referee needs
-        to judge the legacy side of a difference (parity/rounding.py)."""
+        to judge the legacy side of a difference (parity/golden/rounding.py)."""
         return bool(self.manifest.get("traces", {}).get("value_steps"))
 
 
@@ -77,7 +77,7 @@ class RecordingSet:
         the closest that kept step values, so that a difference can be
         judged; else the closest."""
         def distance(member):
-            differences = golden.bit_compatibility(member.manifest["environment"], environment,
+            differences = against.bit_compatibility(member.manifest["environment"], environment,
                                                    threads=False)
             return len(differences), not member.has_values, member.label
         best = min(self.members, key=distance)

@@ -1,0 +1,1 @@
+"""Golden recordings (placeholder map, rewritten in the next commit)."""
