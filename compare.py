@@ -14,22 +14,20 @@ implementations.
 
 from __future__ import annotations
 
-import dataclasses
-import datetime
-import os
+import argparse
 import shlex
 import sys
-import time
 
-from common import cli, files
-from parity import engine, report
-from parity.golden import recording, step_traces
+from common import cli
+from modern.launcher import check_split  # no TensorFlow
+from parity import comparison
 from parity.engine import MODES
-from parity.perturbations import NONE, PERTURBATIONS
+from parity.golden.step_traces import parse_steps
+from parity.perturbations import PERTURBATIONS
 
 DEFAULT_IDIOMATIC_SEEDS = 5
-EXIT_STATUS = {"match": 0, "equivalent": 0, "rounding": 0, "mismatch": 1, "different": 1,
-               "inconclusive": 3}
+EXIT_STATUS = {"match": 0, "equivalent": 0, "rounding": 0, comparison.RECORDED: 0,
+               "mismatch": 1, "different": 1, "inconclusive": 3}
 MAX_SEEDS = 100
 
 
@@ -129,7 +127,6 @@ def parse_args(argv):
             if refused:
                 parser.error(f"--strategy trains the modern side of a live comparison of "
                              f"the deep variant: drop {why}")
-        from modern.launcher import check_split  # no TensorFlow
         try:
             check_split(args.batch_size, args.replicas)
         except ValueError as error:
@@ -143,115 +140,18 @@ def parse_args(argv):
 
 
 def _trace_values(text):
-    from parity.golden.step_traces import parse_steps
     try:
         return parse_steps(text)
     except ValueError as error:
-        import argparse
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
-    golden = members = chosen_because = None
-    if args.against is not None:  # checked and applied before anything else
-        from parity.golden import against as golden_check
-        from parity.golden.sets import RecordingSet
-        members = RecordingSet(args.against)
-        golden_check.apply_config(args, members.manifest, args.against, parse_args)
-    variant = cli.variant_from(args)
-    if args.record is not None:
-        recording.check_folder(args.record, args.force)
-    else:
-        report.check_results_folder(args.out, args.force)
-    loaded = cli.load_data(args)  # each file read once, checked before TensorFlow loads
-    threads = {key: value for key, value in (("intra_op", args.intra_op_threads),
-                                              ("inter_op", args.inter_op_threads)) if value}
-    if members is not None:
-        golden_check.check_data(members.manifest, loaded.source, args.against)
-    here = engine.environment_before(args.device)  # TensorFlow imported, not started
-    if members is not None:
-        member, chosen_because = members.choose(here)
-        # The recording's thread counts, unless a flag says otherwise.
-        threads = {**(golden_check.threads_of(member.manifest["environment"]) or {}),
-                   **threads}
-        golden = member.manifest, member.arrays
-    environment = engine.configure_tensorflow(args.device, threads)
-    strategy = engine.make_strategy(args.replicas) if args.strategy else None
-    files.raise_if_interrupted()  # a Ctrl-C during the import stops here
-    from parity import plots, summary, verdict
-
-    log = (lambda line: None) if args.quiet else print
-    started = time.perf_counter()
-    started_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-    hyper = cli.hyperparameters_from(args)
-    experiment = engine.make_experiment(loaded.raw, loaded.source.validation_size, hyper,
-                                        variant, loaded.steps_per_epoch, data_seed=args.seed,
-                                        legacy=golden is None)
-    experiment = dataclasses.replace(experiment, strategy=strategy)
-    if loaded.explanation:
-        log(loaded.explanation)
-    perturbation = PERTURBATIONS[args.perturb] if args.perturb else NONE
-    seeds = [args.seed + offset for offset in range(args.seeds)]
-    config = {**dataclasses.asdict(hyper), "layer_sizes": list(hyper.layer_sizes),
-              "steps_per_epoch": experiment.steps_per_epoch,
-              "total_steps": experiment.total_steps, "variant": variant.describe(),
-              **({"strategy": {"name": args.strategy, "replicas": args.replicas,
-                               "devices": list(strategy.extended.worker_devices)}}
-                 if strategy is not None else {})}
-    environment_record = {**here, **environment}
-    if args.record is not None:
-        value_steps = step_traces.DEFAULT_VALUE_STEPS if args.trace_values is None \
-            else args.trace_values
-        command = " ".join(["python compare.py", *map(shlex.quote, argv)])
-        print(recording.record(args.record, experiment, seeds, {**config, "seeds": seeds},
-                               recording.data_record(loaded.source), environment_record,
-                               value_steps, log, command))
-        return 0
-    recorded = {}
-    if golden is not None:
-        recorded = golden_check.recorded_sides(*golden, experiment.arrays.test_labels)
-        differences = golden_check.environment_differences(golden[0]["environment"],
-                                                           environment_record)
-        bit_differences = golden_check.bit_compatibility(golden[0]["environment"],
-                                                         environment_record)
-    # Explained: every mismatching seed in exact mode; in idiomatic mode,
-    # where the losses part is expected, the first seed only.
-    results = [engine.compare_seed(experiment, seed, args.mode, perturbation, log,
-                                   explain_step=not args.no_explain and (
-                                       args.mode == "exact" or seed == seeds[0]),
-                                   recorded=recorded.get(seed))
-               for seed in seeds]
-    records = [result.record for result in results]
-    overall, statistics = verdict.overall(args.mode, records)
-    if golden is not None and bit_differences and args.mode == "exact":
-        from parity.golden import rounding  # another environment: a bit difference is judged
-        overall = rounding.overall(records, bit_differences)
-    result = {
-        "schema_version": report.SCHEMA_VERSION, "mode": args.mode, "perturb": args.perturb,
-        "config": config,
-        "data": {"source": loaded.source.describe(),
-                 "train_examples": len(experiment.arrays.train_images),
-                 "test_examples": len(experiment.arrays.test_images),
-                 "validation_size": loaded.source.validation_size,
-                 "baseline_test_cost": experiment.baseline_test_cost},
-        "environment": environment_record,
-        "seeds": seeds, "runs": records, "statistics": statistics, "verdict": overall,
-        **({"recording": golden_check.describe(member.folder, golden[0], differences,
-                                               bit_differences, chosen_because)}
-           if golden is not None else {}),
-        "timings": {"started": started_at, "per_seed": [r.timing for r in results],
-                    "total_seconds": time.perf_counter() - started},
-    }
-
-    def write(folder):
-        plots.save_comparison(folder, records, results[0].runs, experiment.arrays, variant)
-        report.write_json(result, os.path.join(folder, "report.json"))
-    files.raise_if_interrupted()  # before any output, not half-way through it
-    out = report.publish_results(args.out, write)
-    print(summary.render(result, out))
-    return EXIT_STATUS[overall["outcome"]]
+    defaults = parse_args(["--mode", args.mode])  # to tell a given flag from a recording's
+    command = " ".join(["python compare.py", *map(shlex.quote, argv)])
+    return EXIT_STATUS[comparison.run(args, defaults, command)]
 
 
 if __name__ == "__main__":

@@ -77,6 +77,44 @@ def compare_traces(legacy_trace: list, modern_trace: list) -> list:
 
 
 @dataclasses.dataclass
+class Divergence:
+    """Where two runs part: a run record's `divergence` (its JSON form,
+    `as_record`, is described in parity/report_schema.json)."""
+
+    loss_step: int                 # the first step whose loss differs
+    step: int | None = None        # where it was born (0: the starts differ; None: not found)
+    first: dict | None = None      # the first differing tensor (compare_tensor's dict)
+    others: dict = dataclasses.field(default_factory=dict)   # kind -> how many more differ
+    referee: dict = dataclasses.field(default_factory=dict)  # 'kind tensor' -> ulps per side
+    verdict: str | None = None
+    tensors: list = dataclasses.field(default_factory=list)  # every differing tensor, in order
+    source: str | None = None      # "recording": found with a recording's traces
+    born_within: list | None = None  # [first, last] step, when born between traced steps
+
+    def describe_tensors(self, differing: list) -> None:
+        """Set `tensors` (every differing tensor of the step, in dataflow
+        order), `first` and `others` (the rest, counted per kind)."""
+        self.tensors = [{"kind": d["kind"], "tensor": d["tensor"],
+                         "max_ulp_distance": d["max_ulp_distance"]} for d in differing]
+        if differing:
+            self.first = differing[0]
+            counts = collections.Counter(d["kind"] for d in differing[1:])
+            self.others = {kind: counts[kind] for kind in KINDS if kind in counts}
+
+    @property
+    def first_key(self) -> str | None:
+        """'kind tensor' of the first differing tensor (the referee's key)."""
+        return f"{self.first['kind']} {self.first['tensor']}" if self.first else None
+
+    def as_record(self) -> dict:
+        record = dataclasses.asdict(self)
+        for optional in ("source", "born_within"):
+            if record[optional] is None:
+                del record[optional]
+        return record
+
+
+@dataclasses.dataclass
 class Replay:
     """Both sides, ready to step: steppers and each side's batches."""
 
@@ -147,43 +185,30 @@ def judge(distances: dict | None) -> str | None:
     return f"{'modern' if modern > legacy else 'legacy'} drifted from exact arithmetic"
 
 
-def describe_tensors(record: dict, differing: list) -> None:
-    """A divergence record's `tensors` (every differing tensor of the step,
-    in dataflow order), `first` and `others` (the rest, counted per kind)."""
-    record["tensors"] = [{"kind": d["kind"], "tensor": d["tensor"],
-                          "max_ulp_distance": d["max_ulp_distance"]} for d in differing]
-    if differing:
-        record["first"] = differing[0]
-        counts = collections.Counter(d["kind"] for d in differing[1:])
-        record["others"] = {kind: counts[kind] for kind in KINDS if kind in counts}
-
-
-def localize(replay: Replay, loss_step: int) -> dict:
-    """The `divergence` record of a mismatch whose losses differ from
-    `loss_step` on (see the module docstring)."""
+def localize(replay: Replay, loss_step: int) -> Divergence:
+    """Where a mismatch whose losses differ from `loss_step` on was born
+    (see the module docstring)."""
     step, legacy_state, modern_state = birth_step(replay, loss_step)
-    record = {"step": step, "loss_step": loss_step, "first": None, "others": {},
-              "referee": {}, "verdict": None, "tensors": []}
+    found = Divergence(loss_step, step)
     if step is None:
-        record["verdict"] = (f"the step-by-step replay of steps 1-{loss_step} did not "
-                             "reproduce the difference")
-        return record
+        found.verdict = (f"the step-by-step replay of steps 1-{loss_step} did not "
+                         "reproduce the difference")
+        return found
     at = max(step, 1)
     replay.legacy.load(legacy_state)
     replay.modern.load(modern_state)
     traces = {"legacy": replay.legacy.traced_step(*replay.legacy_batches[at - 1]),
               "modern": replay.modern.traced_step(*replay.modern_batches[at - 1])}
     differing = compare_traces(traces["legacy"], traces["modern"])
-    describe_tensors(record, differing)
+    found.describe_tensors(differing)
     if not differing:
-        record["verdict"] = f"step {at} traced identically on both sides"
-        return record
+        found.verdict = f"step {at} traced identically on both sides"
+        return found
     by_key = {side: {(t.kind, t.name): t.value for t in trace} for side, trace in traces.items()}
-    record["referee"] = referee_distances(differing, by_key, referees(
+    found.referee = referee_distances(differing, by_key, referees(
         replay, legacy_state if step else None, at, by_key))
-    first_key = f"{differing[0]['kind']} {differing[0]['tensor']}"
-    record["verdict"] = judge(record["referee"].get(first_key))
-    return record
+    found.verdict = judge(found.referee.get(found.first_key))
+    return found
 
 
 def referee_lookup(replay: Replay, side: str, state, at: int, values: dict):

@@ -16,67 +16,14 @@ from typing import NamedTuple
 
 import numpy as np
 
-from common import cli
+from common import collapse
 from common.config import Hyperparameters
-from common.errors import DataError
 from common.variants import Variant
-from parity import sides
+from parity import divergence, sides, verdict
 from parity.perturbations import NONE, Perturbation
 from parity.sides import SideResult
 
 MODES = ("exact", "idiomatic")  # the presets of modern/options.py
-
-
-def configure_tensorflow(device: str, threads: dict | None = None) -> dict:
-    """Determinism on, XLA off, TF32 off; hide GPUs for --device cpu; the
-    thread counts set explicitly, and the environment record returned.
-
-    `threads` ({"intra_op": n, "inter_op": m}) is the recording's for
-    `--against`, the user's flags, or None for TensorFlow's defaults (one
-    per schedulable CPU). They are part of what decides the bits: on some
-    CPUs a matmul split over another number of threads sums in another
-    order (docs/bit_envelope.md), so a replay runs with the counts its
-    recording was made with. Both sides of a live comparison share one
-    setting: legacy's Session takes the process's (TF 2's Session reads the
-    eager context's configuration). The counts take effect only before
-    TensorFlow's runtime starts; the record holds the counts that ran.
-    """
-    from parity import environment
-    cli.quiet_tensorflow_logs()
-    import tensorflow as tf
-
-    defaults = environment.default_threads()
-    wanted = {**defaults, **(threads or {})}
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(wanted["intra_op"])
-        tf.config.threading.set_inter_op_parallelism_threads(wanted["inter_op"])
-    except RuntimeError:  # the runtime already started (a test in one process)
-        pass
-    gpus = tf.config.list_physical_devices("GPU")
-    if device == "gpu" and not gpus:
-        raise DataError("--device gpu: TensorFlow sees no GPU on this machine")
-    if device == "cpu" and gpus:
-        tf.config.set_visible_devices([], "GPU")
-    tf.config.experimental.enable_op_determinism()
-    tf.config.experimental.enable_tensor_float_32_execution(False)
-    tf.config.optimizer.set_jit(False)
-    name = tf.config.experimental.get_device_details(gpus[0]).get("device_name", "GPU") \
-        if device == "gpu" else "CPU"
-    ran = {"intra_op": tf.config.threading.get_intra_op_parallelism_threads()
-           or defaults["intra_op"],
-           "inter_op": tf.config.threading.get_inter_op_parallelism_threads()
-           or defaults["inter_op"]}
-    return {"device": device, "device_name": name, "op_determinism": True,
-            "tensor_float_32": False, "xla": False, "threads": ran}
-
-
-def environment_before(device: str) -> dict:
-    """What decides the bits here, known before TensorFlow's runtime starts
-    (it imports TensorFlow, for oneDNN's state): to choose a recording."""
-    from parity import environment, report
-    cli.quiet_tensorflow_logs()
-    return {"versions": report.versions(), "machine": environment.fingerprint(),
-            "device": device}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,7 +46,6 @@ class Experiment:
     @functools.cached_property
     def baseline_test_cost(self) -> float:
         """The mean training image's test MSE: where a collapsed run ends."""
-        from common import collapse
         return collapse.mean_image_mse(self.arrays.train_images, self.arrays.test_images)
 
 
@@ -135,16 +81,15 @@ def replay_batches(experiment: Experiment, seed: int, perturbation: Perturbation
     targets or None) pairs: legacy's from `order` (tf1_order, or a
     recording's), the modern side's as `setup` (sides.modern_setup) and
     the perturbation make them."""
-    from modern import input_data
-    from parity.sides import tf1_batches
+    from modern import input_data  # imports TensorFlow
     variant, batch_size = experiment.variant, experiment.hyper.batch_size
 
     def pairs(batches):
         return [batch if isinstance(batch, tuple) else (batch, None) for batch in batches]
-    legacy_batches = pairs(tf1_batches(experiment.arrays.train_images, order[:steps], seed,
+    legacy_batches = pairs(sides.tf1_batches(experiment.arrays.train_images, order[:steps], seed,
                                        variant))
     if perturbation.order == "tf1":
-        modern_batches = pairs(tf1_batches(setup.arrays.train_images, order[:steps], seed,
+        modern_batches = pairs(sides.tf1_batches(setup.arrays.train_images, order[:steps], seed,
                                            variant))
     else:
         stream = input_data.make_dataset(setup.arrays.train_images, batch_size, seed, variant,
@@ -158,42 +103,31 @@ def make_replay(experiment: Experiment, seed: int, mode: str, perturbation: Pert
                 legacy_run, steps: int):
     """Both sides set up as `compare_seed` trained them, to be stepped one
     step at a time for `steps` steps (parity/divergence.py)."""
-    from legacy.steps import LegacyStepper
+    from legacy.steps import LegacyStepper  # both import TensorFlow
     from modern.steps import ModernStepper
-    from parity.divergence import Replay
-    from parity.sides import modern_setup, tf1_order
-    setup = modern_setup(experiment, seed, mode, perturbation, legacy_run.initial_weights)
+    setup = sides.modern_setup(experiment, seed, mode, perturbation, legacy_run.initial_weights)
     legacy_batches, modern_batches = replay_batches(
-        experiment, seed, perturbation, setup, tf1_order(experiment, seed, steps), steps)
+        experiment, seed, perturbation, setup, sides.tf1_order(experiment, seed, steps), steps)
     legacy = LegacyStepper(experiment.hyper, experiment.variant, legacy_run.initial_weights)
     modern = ModernStepper(setup.hyper, experiment.variant, setup.options, setup.initial,
                            seed=seed, strategy=experiment.strategy)
-    return Replay(legacy, modern, legacy_batches, modern_batches, experiment.hyper,
+    return divergence.Replay(legacy, modern, legacy_batches, modern_batches, experiment.hyper,
                   experiment.variant)
 
 
 def explain(experiment: Experiment, seed: int, mode: str, perturbation: Perturbation,
-            legacy_run, loss_step: int) -> dict:
-    """The `divergence` record of a seed whose losses differ from
-    `loss_step` on: where the difference was born, and the referee."""
-    from parity.divergence import localize
+            legacy_run, loss_step: int) -> divergence.Divergence:
+    """Where the difference of a seed whose losses differ from `loss_step`
+    on was born, and the referee's judgement."""
     replay = make_replay(experiment, seed, mode, perturbation, legacy_run, loss_step)
     try:
-        return localize(replay, loss_step)
+        return divergence.localize(replay, loss_step)
     finally:
         replay.legacy.close()
 
 
-def variant_numbers(variant_report: dict) -> dict:
-    """The JSON part of a variant report: its arrays (images) go to the
-    plots and to a recording's seed file, not to the JSON."""
-    return {key: value for key, value in variant_report.items()
-            if not isinstance(value, np.ndarray)}
-
-
 def side_summary(side: SideResult, labels, clusters, baseline: float) -> dict:
-    from common import collapse
-    from parity import metrics
+    from parity import metrics  # scikit-learn: loaded once a comparison runs
     if side.run is None:
         return {"step_losses": [], "epoch_costs": [], "test_cost": None,
                 "quality": {"finite": False}, "failure": side.failure, "variant_report": {},
@@ -202,7 +136,7 @@ def side_summary(side: SideResult, labels, clusters, baseline: float) -> dict:
     return {"step_losses": run.step_losses, "epoch_costs": run.epoch_costs,
             "test_cost": run.test_cost,
             "quality": metrics.code_quality(run.test_codes, labels, clusters),
-            "failure": None, "variant_report": variant_numbers(run.variant_report),
+            "failure": None, "variant_report": sides.variant_numbers(run.variant_report),
             "collapsed": collapse.is_collapsed(run.test_cost, baseline)}
 
 
@@ -216,14 +150,15 @@ class SeedResult(NamedTuple):
 
 def compare_seed(experiment: Experiment, seed: int, mode: str,
                  perturbation: Perturbation = NONE, log=print, explain_step=True,
-                 recorded: SideResult | None = None) -> SeedResult:
+                 recorded: SideResult | None = None, localize=None) -> SeedResult:
     """Train both sides for one seed and compare them under `mode`'s
     standard; when their losses differ and `explain_step`, find where the
     difference was born (the record's `divergence`, else None). With
-    `recorded` (a golden recording's legacy run, parity/golden/against.py), only
-    the modern side trains, from the recording's initial weights and on
-    its batch order, and a mismatch is localized with its traces."""
-    from parity import metrics, verdict
+    `recorded` (a golden recording's legacy run), only the modern side
+    trains, from the recording's initial weights and on its batch order,
+    and a mismatch is localized by `localize` (parity/golden/against.py,
+    with the recording's traces; same arguments as `explain`)."""
+    from parity import metrics  # scikit-learn: loaded once a comparison runs
     if recorded is None:
         legacy, modern = sides.train_both(experiment, seed, mode, perturbation, log)
     else:
@@ -248,23 +183,20 @@ def compare_seed(experiment: Experiment, seed: int, mode: str,
         reasons = verdict.exact_reasons(losses, codes.get("max_abs_difference"), failures)
     else:
         reasons = verdict.early_reasons(losses, failures)
-    divergence, started = None, time.perf_counter()
+    found, started = None, time.perf_counter()
     # The first step whose loss differs; a side that stopped on a NaN/Inf
     # loss differs there (its losses are not in the record).
     loss_steps = [losses["first_differing_step"], legacy.failed_at, modern.failed_at]
     loss_step = min((step for step in loss_steps if step is not None), default=None)
     if explain_step and legacy.run is not None and loss_step is not None:
-        if recorded is None:
-            divergence = explain(experiment, seed, mode, perturbation, legacy.run, loss_step)
-        else:
-            from parity.golden import against
-            divergence = against.localize(experiment, seed, mode, perturbation, legacy.run,
-                                         loss_step)
+        found = (localize or explain)(experiment, seed, mode, perturbation, legacy.run,
+                                      loss_step)
     explain_seconds = time.perf_counter() - started
     baseline = experiment.baseline_test_cost
     record = {"seed": seed, "legacy": side_summary(legacy, labels, clusters[0], baseline),
               "modern": side_summary(modern, labels, clusters[1], baseline),
-              "losses": losses, "codes": codes, "reasons": reasons, "divergence": divergence}
+              "losses": losses, "codes": codes, "reasons": reasons,
+              "divergence": found.as_record() if found is not None else None}
     timing = {"seed": seed, "legacy_seconds": legacy.seconds, "modern_seconds": modern.seconds,
               "explain_seconds": explain_seconds}
     for name, side in (("legacy", legacy), ("modern", modern)):

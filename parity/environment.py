@@ -1,4 +1,6 @@
-"""The machine a result was measured on, as far as it can change the numbers.
+"""The environment a result was computed in, as far as it can change the
+numbers: the machine, the versions, TensorFlow's settings (configured
+here), and which of them decide the bits (`BIT_DECIDING`).
 
 The same program, seeds and TensorFlow give other bits on another CPU
 (oneDNN and Eigen pick their kernels by instruction set), and on some CPUs
@@ -12,6 +14,11 @@ from __future__ import annotations
 
 import os
 import platform
+
+import numpy as np
+
+from common import cli
+from common.errors import DataError
 
 # The x86 extensions oneDNN's and Eigen's float32 kernels dispatch on.
 KERNEL_FLAGS = ("sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl",
@@ -86,3 +93,131 @@ def fingerprint() -> dict:
     """CPU model, cores, kernel-deciding flags and oneDNN."""
     return {"cpu": cpu_model(), "cores": os.cpu_count(), "cpu_flags": cpu_flags(),
             "onednn": onednn()}
+
+
+def versions() -> dict:
+    """Versions of everything that can change the numbers."""
+    import keras
+    import matplotlib
+    import scipy
+    import sklearn
+    import tensorflow as tf
+
+    return {"python": platform.python_version(), "tensorflow": tf.__version__,
+            "keras": keras.__version__, "numpy": np.__version__, "scipy": scipy.__version__,
+            "scikit_learn": sklearn.__version__, "matplotlib": matplotlib.__version__,
+            "platform": platform.platform(terse=True), "machine": platform.machine()}
+
+
+def configure_tensorflow(device: str, threads: dict | None = None) -> dict:
+    """Determinism on, XLA off, TF32 off; hide GPUs for --device cpu; the
+    thread counts set explicitly, and the environment record returned.
+
+    `threads` ({"intra_op": n, "inter_op": m}) is the recording's for
+    `--against`, the user's flags, or None for TensorFlow's defaults (one
+    per schedulable CPU). They are part of what decides the bits: on some
+    CPUs a matmul split over another number of threads sums in another
+    order (docs/bit_envelope.md), so a replay runs with the counts its
+    recording was made with. Both sides of a live comparison share one
+    setting: legacy's Session takes the process's (TF 2's Session reads the
+    eager context's configuration). The counts take effect only before
+    TensorFlow's runtime starts; the record holds the counts that ran.
+    """
+    cli.quiet_tensorflow_logs()
+    import tensorflow as tf
+
+    defaults = default_threads()
+    wanted = {**defaults, **(threads or {})}
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(wanted["intra_op"])
+        tf.config.threading.set_inter_op_parallelism_threads(wanted["inter_op"])
+    except RuntimeError:  # the runtime already started (a test in one process)
+        pass
+    gpus = tf.config.list_physical_devices("GPU")
+    if device == "gpu" and not gpus:
+        raise DataError("--device gpu: TensorFlow sees no GPU on this machine")
+    if device == "cpu" and gpus:
+        tf.config.set_visible_devices([], "GPU")
+    tf.config.experimental.enable_op_determinism()
+    tf.config.experimental.enable_tensor_float_32_execution(False)
+    tf.config.optimizer.set_jit(False)
+    name = tf.config.experimental.get_device_details(gpus[0]).get("device_name", "GPU") \
+        if device == "gpu" else "CPU"
+    ran = {"intra_op": tf.config.threading.get_intra_op_parallelism_threads()
+           or defaults["intra_op"],
+           "inter_op": tf.config.threading.get_inter_op_parallelism_threads()
+           or defaults["inter_op"]}
+    return {"device": device, "device_name": name, "op_determinism": True,
+            "tensor_float_32": False, "xla": False, "threads": ran}
+
+
+def environment_before(device: str) -> dict:
+    """What decides the bits here, known before TensorFlow's runtime starts
+    (it imports TensorFlow, for oneDNN's state): to choose a recording."""
+    cli.quiet_tensorflow_logs()
+    return {"versions": versions(), "machine": fingerprint(),
+            "device": device}
+
+
+# What decides a float32 run's bits on a CPU (measured, docs/bit_envelope.md:
+# the same program and seed end at other losses on an AMD EPYC and an Intel
+# Xeon, whose instruction sets differ, with oneDNN on and off, and on some
+# CPUs with another intra-op thread count; TensorFlow promises nothing
+# across versions). Where all of these are equal, a recording is expected
+# to be reproduced bit for bit; elsewhere a difference is judged
+# (parity/golden/rounding.py).
+BIT_DECIDING = (("versions", "tensorflow"), ("versions", "keras"), ("versions", "numpy"),
+                ("machine", "cpu_flags"), ("machine", "onednn"), (None, "device"),
+                ("threads", "intra_op"), ("threads", "inter_op"))
+
+
+def threads_of(environment: dict) -> dict | None:
+    """The thread counts an environment record ran with. Recordings made
+    before they were recorded ran with TensorFlow's defaults, one thread
+    per core of the machine they name (None where that is unknown)."""
+    if environment.get("threads"):
+        return dict(environment["threads"])
+    cores = environment.get("machine", {}).get("cores")
+    return {"intra_op": cores, "inter_op": cores} if cores else None
+
+
+def bit_compatibility(recorded: dict, current: dict, threads: bool = True) -> list:
+    """What differs, of BIT_DECIDING, between a recording's environment
+    and this one, as "what: then -> now" lines; [] where the recording is
+    expected to be reproduced bit for bit. `threads` False leaves the
+    thread counts out (a replay takes the recording's)."""
+    lines = []
+    for part, key in BIT_DECIDING:
+        if part == "threads":
+            if not threads:
+                continue
+            then, now = ((threads_of(environment) or {}).get(key)
+                         for environment in (recorded, current))
+            key = f"{key}_threads"
+        else:
+            then = (recorded.get(part, {}) if part else recorded).get(key)
+            now = (current.get(part, {}) if part else current).get(key)
+        if key == "onednn":  # what the kernels are, not how it was decided
+            then, now = (value.get("enabled") if isinstance(value, dict) else value
+                         for value in (then, now))
+        if then != now:
+            lines.append(f"{key}: {then} -> {now}")
+    return lines
+
+
+def environment_differences(recorded: dict, current: dict) -> list:
+    """What differs between the recording's environment and this one:
+    the versions and the machine, as "what: then -> now" lines."""
+    lines = []
+    for part in ("versions", "machine"):
+        then, now = recorded.get(part, {}), current.get(part, {})
+        for key in sorted(set(then) | set(now)):
+            if then.get(key) != now.get(key):
+                lines.append(f"{key}: {then.get(key)} -> {now.get(key)}")
+    for key in ("device", "device_name", "op_determinism", "tensor_float_32", "xla"):
+        if recorded.get(key) != current.get(key):
+            lines.append(f"{key}: {recorded.get(key)} -> {current.get(key)}")
+    then, now = threads_of(recorded), threads_of(current)
+    if then != now:
+        lines.append(f"threads: {then} -> {now}")
+    return lines

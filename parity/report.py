@@ -9,33 +9,20 @@ of the report is reproducible byte for byte.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
-import platform
 
 import numpy as np
 
 from common import cli, files
 from common.errors import DataError
 from common.files import atomic_path
+from parity import environment
 
 SCHEMA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "report_schema.json")
 SCHEMA_VERSION = 5  # 2: each run's `divergence`; 3: TOST statistics, the verdict's outcome; 4: environment.machine; 5: a divergence found against a recording (source, born_within)
 RESULTS_ROOT = "comparisons"  # default home of run-NNN folders, in the working folder
-
-
-def versions() -> dict:
-    """Versions of everything that can change the numbers."""
-    import keras
-    import matplotlib
-    import scipy
-    import sklearn
-    import tensorflow as tf
-
-    return {"python": platform.python_version(), "tensorflow": tf.__version__,
-            "keras": keras.__version__, "numpy": np.__version__, "scipy": scipy.__version__,
-            "scikit_learn": sklearn.__version__, "matplotlib": matplotlib.__version__,
-            "platform": platform.platform(terse=True), "machine": platform.machine()}
 
 
 def _plain(value):
@@ -100,3 +87,67 @@ def publish_results(out: str | None, write) -> str:
     except OSError as error:
         raise DataError(f"cannot write the results to {out or parent}: "
                         f"{error.strerror or error}") from None
+
+
+def config_record(experiment, strategy_name: str | None = None, replicas=None) -> dict:
+    """The report's (and a recording's) `config`: the hyperparameters, the
+    step budget, the variant and any tf.distribute strategy."""
+    hyper, strategy = experiment.hyper, experiment.strategy
+    config = {**dataclasses.asdict(hyper), "layer_sizes": list(hyper.layer_sizes),
+              "steps_per_epoch": experiment.steps_per_epoch,
+              "total_steps": experiment.total_steps, "variant": experiment.variant.describe()}
+    if strategy is not None:
+        config["strategy"] = {"name": strategy_name, "replicas": replicas,
+                              "devices": list(strategy.extended.worker_devices)}
+    return config
+
+
+def data_summary(source, experiment) -> dict:
+    """The report's `data`: where it came from and how much of it."""
+    return {"source": source.describe(), "train_examples": len(experiment.arrays.train_images),
+            "test_examples": len(experiment.arrays.test_images),
+            "validation_size": source.validation_size,
+            "baseline_test_cost": experiment.baseline_test_cost}
+
+
+def recording_record(member, current: dict, chosen_because: str | None = None) -> dict:
+    """The report's `recording`: which recording (parity/golden/sets.py
+    Member) the modern side was checked against, and how its environment
+    differs from `current` (all that differs, and what of it decides bits)."""
+    recorded = member.manifest["environment"]
+    return {"folder": os.path.abspath(member.folder), "created": member.manifest["created"],
+            "format_version": member.manifest["format_version"],
+            "environment_differences": environment.environment_differences(recorded, current),
+            "bit_deciding_differences": environment.bit_compatibility(recorded, current),
+            "chosen_because": chosen_because}
+
+
+def assemble(args, *, config: dict, data: dict, environment: dict, results: list,
+             judged: tuple, recording: dict | None, timings: dict) -> dict:
+    """The report (report_schema.json) of a comparison: `args` are
+    compare.py's flags, `results` each seed's engine.SeedResult, `judged`
+    the (verdict, statistics) of parity/verdict.py or parity/golden/rounding.py."""
+    overall, statistics = judged
+    report = {"schema_version": SCHEMA_VERSION, "mode": args.mode, "perturb": args.perturb,
+              "config": config, "data": data, "environment": environment,
+              "seeds": [result.record["seed"] for result in results],
+              "runs": [result.record for result in results], "statistics": statistics,
+              "verdict": overall, "timings": timings}
+    if recording is not None:
+        report["recording"] = recording
+    return report
+
+
+def publish(report: dict, results: list, experiment, out: str | None) -> str:
+    """Write report.json and the plots (all or nothing: publish_results),
+    print the summary; returns the folder."""
+    from parity import plots, summary  # matplotlib: loaded once there is something to plot
+
+    def write(folder):
+        plots.save_comparison(folder, report["runs"], results[0].runs, experiment.arrays,
+                              experiment.variant)
+        write_json(report, os.path.join(folder, "report.json"))
+    files.raise_if_interrupted()  # before any output, not half-way through it
+    folder = publish_results(out, write)
+    print(summary.render(report, folder))
+    return folder

@@ -119,7 +119,7 @@ def run_modern(experiment, seed: int, mode: str, perturbation: Perturbation = NO
     """The modern side in `mode`'s preset, changed as `perturbation` says,
     from `legacy_initial` (legacy's initial weights; None: its own seeded
     ones) on legacy's batches, `order` (tf1_order; drawn here if None)."""
-    from modern import training
+    from modern import training  # imports TensorFlow
     setup = modern_setup(experiment, seed, mode, perturbation, legacy_initial)
     hyper, arrays = setup.hyper, setup.arrays
     batches = indices = None  # modern's own tf.data order
@@ -157,3 +157,10 @@ def train_both(experiment, seed: int, mode: str, perturbation: Perturbation = NO
         legacy = run_legacy(experiment, seed, log, on_initialized=start_modern)
         modern = workers[0].join()
     return legacy, modern
+
+
+def variant_numbers(variant_report: dict) -> dict:
+    """The JSON part of a variant report: its arrays (images) go to the
+    plots and to a recording's seed file, not to the JSON."""
+    return {key: value for key, value in variant_report.items()
+            if not isinstance(value, np.ndarray)}

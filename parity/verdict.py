@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
 
 # Codes come from the same graph arithmetic on both sides; the only allowed
 # difference is eager-vs-graph rounding, at most 1 float32 ulp for |code| < 16.
@@ -111,6 +110,7 @@ def seeds_to_decide(difference, spread, margin) -> int | None:
     gap = abs(abs(difference) - margin)
     if gap == 0 or not math.isfinite(spread):
         return None
+    from scipy import stats  # 0.7 s to import: only where a test is run
     z = stats.norm.ppf(1 - TOST_ALPHA)
     return max(2, math.ceil((z * spread / gap) ** 2))
 
@@ -127,6 +127,7 @@ def tost(name, legacy_values, modern_values) -> dict:
         df = math.inf
     else:
         df = (var_a + var_b) ** 2 / (var_a ** 2 / (len(a) - 1) + var_b ** 2 / (len(b) - 1))
+        from scipy import stats  # 0.7 s to import: only where a test is run
         half = stats.t.ppf(1 - TOST_ALPHA, df) * se
         low, high = difference - half, difference + half
     margin = margin_for(name, a.mean())

@@ -12,7 +12,7 @@ import pytest
 from common import files, sources
 from common.config import Hyperparameters
 from common.variants import Variant
-from parity import concurrency, engine, sides
+from parity import concurrency, engine, environment, sides
 from tests.helpers import op_determinism_restored
 
 
@@ -70,7 +70,7 @@ def test_training_both_sides_at_once_is_bit_identical_to_one_after_the_other(var
     experiment = engine.make_experiment(raw, 0, Hyperparameters(training_epochs=2), variant,
                                         steps_per_epoch=25)
     with op_determinism_restored():
-        engine.configure_tensorflow("cpu")
+        environment.configure_tensorflow("cpu")
         together = sides.train_both(experiment, 3, "exact", log=lambda line: None)
         apart = serial(experiment, 3, "exact")
     for concurrent, alone in zip(together, apart):

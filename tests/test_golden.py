@@ -4,7 +4,7 @@ default run on the bundled sample, recorded once per CPU kind seen
 fast regression check: no legacy/ run), and legacy is checked to still
 reproduce the one of this environment, which is what keeps them honest.
 
-Where a recording's bit-deciding environment (parity/golden/against.py
+Where a recording's bit-deciding environment (parity/environment.py
 BIT_DECIDING) is this one, both are bit-for-bit checks; elsewhere the
 bits are not expected to agree (TensorFlow promises no determinism across
 versions or CPUs): the modern side's difference must then be judged
@@ -19,7 +19,8 @@ import pytest
 
 import compare
 from common import cli, sources
-from parity.golden import against, recording
+from parity import environment
+from parity.golden import recording
 from parity.golden.sets import RecordingSet
 from tests.helpers import REPO_ROOT
 from tests.test_recording import run_compare
@@ -40,11 +41,10 @@ def shipped():
 
 def this_environment() -> dict:
     """The environment record a comparison here would write."""
-    from parity import engine
     from tests.helpers import op_determinism_restored
     with op_determinism_restored():
-        configured = engine.configure_tensorflow("cpu")
-    return {**engine.environment_before("cpu"), **configured}
+        configured = environment.configure_tensorflow("cpu")
+    return {**environment.environment_before("cpu"), **configured}
 
 
 def test_the_golden_is_the_default_comparison_of_the_bundled_sample(shipped):
@@ -93,10 +93,10 @@ def test_the_modern_side_matches_the_shipped_golden(shipped, tmp_path):
 @pytest.mark.slow
 def test_legacy_on_this_machine_still_reproduces_the_shipped_golden(shipped):
     from parity import engine, environment, sides
-    from parity.golden import changes, step_traces
+    from parity.golden import changes, record
     here = this_environment()
     matching = [member for member in shipped.members
-                if not against.bit_compatibility(member.manifest["environment"], here)]
+                if not environment.bit_compatibility(member.manifest["environment"], here)]
     if not matching:
         label = environment.kind_label(here["machine"])
         pytest.skip(f"no golden was recorded in this bit-deciding environment ({label}, "
@@ -114,8 +114,8 @@ def test_legacy_on_this_machine_still_reproduces_the_shipped_golden(shipped):
     assert side.run is not None, side.failure
     # The traces of steps 1-3 (those of every 100th step need a replay of
     # the whole run; the losses and final state below cover those steps).
-    traced = step_traces.legacy_traces(experiment, 0, side.run, order, [1, 2, 3])
-    fresh = recording.seed_arrays(side.run, order, traced)
+    traced = record.legacy_traces(experiment, 0, side.run, order, [1, 2, 3])
+    fresh = record.seed_arrays(side.run, order, traced)
     change = changes.seed_change(arrays[0], fresh)
     regenerate = REGENERATE.format(label=member.label)
     assert change == "unchanged: the same bits at all 2140 steps", (
@@ -132,24 +132,24 @@ def test_only_what_decides_the_bits_makes_a_recording_foreign(shipped):
     same["machine"]["cpu"] = "Another name for the same chip"
     same["machine"]["onednn"]["TF_ENABLE_ONEDNN_OPTS"] = "1"
     same["versions"]["platform"] = "Linux-7.0"
-    assert against.bit_compatibility(recorded, same) == []
+    assert environment.bit_compatibility(recorded, same) == []
     other = json.loads(json.dumps(recorded))
     other["machine"]["cpu_flags"] = ["sse4_2", "avx", "avx2", "fma"]
     other["versions"]["tensorflow"] = "2.16.2"
     other["threads"] = {"intra_op": 1, "inter_op": 2}
-    threads = against.threads_of(recorded)
-    assert against.bit_compatibility(recorded, other) == [
+    threads = environment.threads_of(recorded)
+    assert environment.bit_compatibility(recorded, other) == [
         f"tensorflow: {recorded['versions']['tensorflow']} -> 2.16.2",
         f"cpu_flags: {recorded['machine']['cpu_flags']} -> ['sse4_2', 'avx', 'avx2', 'fma']",
         f"intra_op_threads: {threads['intra_op']} -> 1"]
-    assert against.bit_compatibility(recorded, other, threads=False)[2:] == []
+    assert environment.bit_compatibility(recorded, other, threads=False)[2:] == []
 
 
 def test_a_recording_without_thread_counts_ran_with_one_per_core():
     """Recordings made before the counts were recorded ran with TensorFlow's
     defaults: one thread per core of the machine they name."""
-    assert against.threads_of({"machine": {"cores": 4}}) == {"intra_op": 4, "inter_op": 4}
-    assert against.threads_of({"machine": {"cores": 4}, "threads": {"intra_op": 1,
+    assert environment.threads_of({"machine": {"cores": 4}}) == {"intra_op": 4, "inter_op": 4}
+    assert environment.threads_of({"machine": {"cores": 4}, "threads": {"intra_op": 1,
                                                                   "inter_op": 2}}) == \
         {"intra_op": 1, "inter_op": 2}
-    assert against.threads_of({"machine": {}}) is None
+    assert environment.threads_of({"machine": {}}) is None

@@ -12,17 +12,22 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from parity import engine, sides
 from common import sources
-from parity import verdict
 from common.config import Hyperparameters
-from parity.perturbations import NONE, PERTURBATIONS
 from common.variants import Variant
 from legacy import autoencoder as legacy_autoencoder
 from legacy import input_data as legacy_input_data
+from parity import engine, environment, sides, verdict
+from parity.perturbations import NONE, PERTURBATIONS
+from tests.helpers import (
+    ORIGINAL_SCRIPT,
+    REPO_ROOT,
+    op_determinism_restored,
+    run_module,
+    subprocess_environment,
+    write_synthetic_idx,
+)
 from tools import localize_traps
-from tests.helpers import (REPO_ROOT, ORIGINAL_SCRIPT, op_determinism_restored, run_module,
-                           subprocess_environment, write_synthetic_idx)
 
 GUIDE = os.path.join(REPO_ROOT, "MIGRATION.md")
 LINK = re.compile(r'\[[^\]]*\]\(([^)#\s]+)#L(\d+)(?:-L(\d+))? "([^"]+)"\)')
@@ -63,7 +68,7 @@ def configured_as_compare():
     """TensorFlow set up as compare.py sets it up, for one block only (op
     determinism would make the unseeded random ops of other tests raise)."""
     with op_determinism_restored():
-        engine.configure_tensorflow("cpu")
+        environment.configure_tensorflow("cpu")
         yield
 
 

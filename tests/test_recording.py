@@ -12,9 +12,14 @@ import pytest
 import compare
 from common import cli, sources
 from common.errors import DataError
+from parity import environment
 from parity.golden import recording
-from tests.helpers import (REPO_ROOT, edit_recording, op_determinism_restored,
-                           subprocess_environment)
+from tests.helpers import (
+    REPO_ROOT,
+    edit_recording,
+    op_determinism_restored,
+    subprocess_environment,
+)
 
 SHORT = ["--epochs", "1", "--steps-per-epoch", "20", "--quiet"]
 # Traced steps 1-3 (always) and 10: a gap (4-9) without traces, values at 1 and 10.
@@ -263,9 +268,11 @@ def test_a_difference_born_between_traced_steps_is_bounded_by_them(recorded):
     side = against.recorded_sides(manifest, {0: stored}, experiment.arrays.test_labels)[0]
     original = against.recorded_sides(manifest, arrays, experiment.arrays.test_labels)[0]
     with op_determinism_restored():
-        engine.configure_tensorflow("cpu")
-        record = against.localize(experiment, 0, "exact", NONE, side.run, loss_step=12)
-        untouched = against.localize(experiment, 0, "exact", NONE, original.run, loss_step=12)
+        environment.configure_tensorflow("cpu")
+        record = against.localize(experiment, 0, "exact", NONE, side.run,
+                                  loss_step=12).as_record()
+        untouched = against.localize(experiment, 0, "exact", NONE, original.run,
+                                     loss_step=12).as_record()
     assert record["step"] is None and record["born_within"] == [4, 9]
     assert record["first"]["kind"] == "initial" and record["first"]["tensor"] == "m/decoder_b4"
     assert "born in steps 4-9, between the steps the recording traced" in record["verdict"]
@@ -308,12 +315,13 @@ def test_against_takes_the_recordings_seeds_whatever_the_modes_default():
                            "steps_per_epoch": 20, "variant": {"name": "deep"}, "seeds": [3, 4]}}
     for mode in ("exact", "idiomatic"):  # default --seeds: 1 and 5
         args = compare.parse_args(["--against", "DIR", "--mode", mode])
-        against.apply_config(args, manifest, "DIR", compare.parse_args)
+        against.apply_config(args, manifest, "DIR", compare.parse_args(["--mode", mode]))
         assert (args.seed, args.seeds, args.epochs, args.steps_per_epoch) == (3, 2, 1, 20)
     args = compare.parse_args(["--against", "DIR", "--mode", "idiomatic", "--seeds", "3"])
     with pytest.raises(DataError, match="--seeds 3 contradicts the recording in DIR, made "
                                         "with --seeds 2"):
-        against.apply_config(args, manifest, "DIR", compare.parse_args)
+        against.apply_config(args, manifest, "DIR",
+                             compare.parse_args(["--mode", "idiomatic"]))
 
 
 def test_against_a_recording_made_with_other_threads_judges_instead_of_flagging(recorded,

@@ -98,9 +98,9 @@ def changes_to_measure(baseline_threads: dict, onednn: bool) -> list:
 
 def measure(steps: int, log=print) -> dict:
     """This machine's rows (see the module docstring)."""
-    from parity import engine, environment
+    from parity import environment
     from parity.golden import against
-    here = engine.environment_before("cpu")
+    here = environment.environment_before("cpu")
     threads = environment.default_threads()
     onednn = here["machine"]["onednn"]["enabled"]
     rows = []
@@ -137,7 +137,7 @@ def measure(steps: int, log=print) -> dict:
             "baseline_threads": threads, "versions": {key: here["versions"][key] for key in
                                                       ("tensorflow", "keras", "numpy")},
             "steps": steps, "measured": datetime.date.today().isoformat(), "rows": rows,
-            "bit_deciding": [list(part) for part in against.BIT_DECIDING]}
+            "bit_deciding": [list(part) for part in environment.BIT_DECIDING]}
 
 
 def cpu_rows() -> list:

@@ -23,7 +23,7 @@ from common import sources  # noqa: E402
 from common.config import Hyperparameters  # noqa: E402
 from common.files import atomic_path  # noqa: E402
 from common.variants import Variant  # noqa: E402
-from parity import engine, sides, verdict  # noqa: E402
+from parity import engine, environment, sides, verdict  # noqa: E402
 from parity.perturbations import PERTURBATIONS  # noqa: E402
 
 MIGRATION = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
@@ -49,7 +49,8 @@ def localize(experiment, legacy_run, name) -> dict:
                                        modern.run.step_losses)["first_differing_step"]
     if loss_step is None:
         return None
-    return engine.explain(experiment, SEED, "exact", PERTURBATIONS[name], legacy_run, loss_step)
+    return engine.explain(experiment, SEED, "exact", PERTURBATIONS[name], legacy_run,
+                          loss_step).as_record()
 
 
 def row(name, divergence) -> str:
@@ -94,7 +95,7 @@ def main(argv=None) -> int:
     from tests.helpers import op_determinism_restored
     experiment = trap_experiment()
     with op_determinism_restored():
-        engine.configure_tensorflow("cpu")
+        environment.configure_tensorflow("cpu")
         legacy_run = sides.run_legacy(experiment, SEED, log=lambda line: None).run
         rows = {}
         for name in PERTURBATIONS:

@@ -13,25 +13,28 @@ the kNN(5) accuracy of both sides' test codes.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import json
 import os
+import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import compare  # noqa: E402
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
 from common.files import atomic_path  # noqa: E402
+from parity.perturbations import PERTURBATIONS  # noqa: E402
 
 
 def measure(name, data, seed):
-    """One comparison; returns its row of the table."""
+    """One comparison (`python compare.py`, in its own process); returns
+    its row of the table."""
     with tempfile.TemporaryDirectory() as folder:
         argv = ["--data", data, "--seed", str(seed), "--quiet", "--out",
                 os.path.join(folder, "run")] + (["--perturb", name] if name else [])
-        with contextlib.redirect_stdout(io.StringIO()):
-            compare.main(argv)
+        done = subprocess.run([sys.executable, os.path.join(ROOT, "compare.py"), *argv],
+                              capture_output=True, text=True, check=False)
+        if done.returncode not in (0, 1):  # match or mismatch: anything else is an error
+            raise SystemExit(f"compare.py {' '.join(argv)} failed: {done.stderr.strip()}")
         with open(os.path.join(folder, "run", "report.json"), encoding="utf-8") as stream:
             run = json.load(stream)["runs"][0]
     legacy, modern, losses = run["legacy"], run["modern"], run["losses"]
@@ -68,7 +71,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", default=None, metavar="NAME",
                         help="measure only these perturbations (default: all, and none)")
     args = parser.parse_args()
-    names = args.only if args.only is not None else [None, *compare.PERTURBATIONS]
+    names = args.only if args.only is not None else [None, *PERTURBATIONS]
     rows = []
     for name in names:
         rows.append(measure(name, args.data, args.seed))

@@ -9,13 +9,14 @@ legacy/ (tests/test_recording.py checks that `--against` never does).
 from __future__ import annotations
 
 import dataclasses
-import os
 
 import numpy as np
 
 from common.errors import DataError
 from common.results import TrainedRun
 from common.steps import TracedTensor
+from parity import divergence, engine, referee, sides
+from parity.divergence import Divergence
 from parity.golden import recording, step_traces
 from parity.sides import SideResult
 
@@ -31,12 +32,12 @@ VARIANT_FLAGS = {"name": ("variant", "--variant"),
                  "noise": ("noise", "--noise"), "noise_level": ("noise_level", "--noise-level")}
 
 
-def apply_config(args, manifest: dict, folder: str, parse_args) -> None:
+def apply_config(args, manifest: dict, folder: str, defaults) -> None:
     """Give `args` the recording's configuration. A flag the user set to
     something else than the recording's value is refused, naming both.
-    `parse_args` is compare.py's: a flag counts as set when it differs from
-    its default in the same --mode (idiomatic's --seeds defaults to 5)."""
-    defaults = parse_args(["--mode", args.mode])
+    `defaults` are the flags' values when not given, in the same --mode
+    (idiomatic's --seeds defaults to 5): a flag that differs from its
+    default counts as set."""
     config = manifest["config"]
     wanted = [(config[key], attribute, flag) for key, (attribute, flag) in FLAGS.items()]
     wanted += [(value, *VARIANT_FLAGS[key]) for key, value in config["variant"].items()]
@@ -66,24 +67,6 @@ def check_data(manifest: dict, source, folder: str) -> None:
                 f"{source.describe()} now)")
 
 
-def environment_differences(recorded: dict, current: dict) -> list:
-    """What differs between the recording's environment and this one:
-    the versions and the machine, as "what: then -> now" lines."""
-    lines = []
-    for part in ("versions", "machine"):
-        then, now = recorded.get(part, {}), current.get(part, {})
-        for key in sorted(set(then) | set(now)):
-            if then.get(key) != now.get(key):
-                lines.append(f"{key}: {then.get(key)} -> {now.get(key)}")
-    for key in ("device", "device_name", "op_determinism", "tensor_float_32", "xla"):
-        if recorded.get(key) != current.get(key):
-            lines.append(f"{key}: {recorded.get(key)} -> {current.get(key)}")
-    then, now = threads_of(recorded), threads_of(current)
-    if then != now:
-        lines.append(f"threads: {then} -> {now}")
-    return lines
-
-
 @dataclasses.dataclass
 class RecordedRun(TrainedRun):
     """A recorded legacy run (seconds 0: not timed here), plus the batch
@@ -95,52 +78,6 @@ class RecordedRun(TrainedRun):
 
 def _part(stored: dict, prefix: str) -> dict:
     return {key[len(prefix):]: value for key, value in stored.items() if key.startswith(prefix)}
-
-
-# What decides a float32 run's bits on a CPU (measured, docs/bit_envelope.md:
-# the same program and seed end at other losses on an AMD EPYC and an Intel
-# Xeon, whose instruction sets differ, with oneDNN on and off, and on some
-# CPUs with another intra-op thread count; TensorFlow promises nothing
-# across versions). Where all of these are equal, a recording is expected
-# to be reproduced bit for bit; elsewhere a difference is judged
-# (parity/golden/rounding.py).
-BIT_DECIDING = (("versions", "tensorflow"), ("versions", "keras"), ("versions", "numpy"),
-                ("machine", "cpu_flags"), ("machine", "onednn"), (None, "device"),
-                ("threads", "intra_op"), ("threads", "inter_op"))
-
-
-def threads_of(environment: dict) -> dict | None:
-    """The thread counts an environment record ran with. Recordings made
-    before they were recorded ran with TensorFlow's defaults, one thread
-    per core of the machine they name (None where that is unknown)."""
-    if environment.get("threads"):
-        return dict(environment["threads"])
-    cores = environment.get("machine", {}).get("cores")
-    return {"intra_op": cores, "inter_op": cores} if cores else None
-
-
-def bit_compatibility(recorded: dict, current: dict, threads: bool = True) -> list:
-    """What differs, of BIT_DECIDING, between a recording's environment
-    and this one, as "what: then -> now" lines; [] where the recording is
-    expected to be reproduced bit for bit. `threads` False leaves the
-    thread counts out (a replay takes the recording's)."""
-    lines = []
-    for part, key in BIT_DECIDING:
-        if part == "threads":
-            if not threads:
-                continue
-            then, now = ((threads_of(environment) or {}).get(key)
-                         for environment in (recorded, current))
-            key = f"{key}_threads"
-        else:
-            then = (recorded.get(part, {}) if part else recorded).get(key)
-            now = (current.get(part, {}) if part else current).get(key)
-        if key == "onednn":  # what the kernels are, not how it was decided
-            then, now = (value.get("enabled") if isinstance(value, dict) else value
-                         for value in (then, now))
-        if then != now:
-            lines.append(f"{key}: {then} -> {now}")
-    return lines
 
 
 def recorded_sides(manifest: dict, arrays: dict, test_labels) -> dict:
@@ -166,8 +103,8 @@ def recorded_sides(manifest: dict, arrays: dict, test_labels) -> dict:
 
 
 def localize(experiment, seed: int, mode: str, perturbation, run: RecordedRun,
-             loss_step: int) -> dict:
-    """The `divergence` record of a seed whose losses differ from the
+             loss_step: int) -> Divergence:
+    """Where a seed whose losses differ from the
     recording's from `loss_step` on, found with the recorded traces alone.
 
     The modern side is replayed one step at a time from its start; at each
@@ -179,19 +116,16 @@ def localize(experiment, seed: int, mode: str, perturbation, run: RecordedRun,
     Where the recording kept the step's values, each differing tensor gets
     its size in ulps and both sides their distance from the float64
     referee; elsewhere only the modern side's."""
-    from modern.steps import ModernStepper
-    from parity import divergence, engine
-    from parity.sides import modern_setup
+    from modern.steps import ModernStepper  # imports TensorFlow
     recorded = step_traces.RecordedTraces(run.arrays)
-    setup = modern_setup(experiment, seed, mode, perturbation, run.initial_weights)
+    setup = sides.modern_setup(experiment, seed, mode, perturbation, run.initial_weights)
     legacy_batches, modern_batches = engine.replay_batches(
         experiment, seed, perturbation, setup, run.order, loss_step)
     replay = divergence.Replay(None, ModernStepper(setup.hyper, experiment.variant,
                                                    setup.options, setup.initial, seed=seed),
                                legacy_batches, modern_batches, experiment.hyper,
                                experiment.variant)
-    record = {"step": None, "loss_step": loss_step, "first": None, "others": {},
-              "referee": {}, "verdict": None, "tensors": [], "source": "recording"}
+    found = Divergence(loss_step, source="recording")
     checked = [step for step in recorded.steps if step <= loss_step]
     done = previous = 0
     for step in checked:
@@ -203,44 +137,44 @@ def localize(experiment, seed: int, mode: str, perturbation, run: RecordedRun,
         current = {step_traces.key(t.kind, t.name): step_traces.digest(t.value) for t in trace}
         differing = step_traces.compare_digests(recorded.digests(step), current)
         if differing:
-            return _explain(record, replay, recorded, step, previous, before, trace, differing)
+            return _explain(found, replay, recorded, step, previous, before, trace, differing)
         previous = step
-    record["verdict"] = (f"the recorded traces of steps {step_traces.describe_steps(checked)} are "
+    found.verdict = (f"the recorded traces of steps {step_traces.describe_steps(checked)} are "
                          f"identical: the difference was born in steps {previous + 1}-"
                          f"{loss_step}, between the steps the recording traced")
-    record["born_within"] = [previous + 1, loss_step]
-    return record
+    found.born_within = [previous + 1, loss_step]
+    return found
 
 
-def _explain(record, replay, recorded, step, previous, before, trace, differing) -> dict:
-    """Fill `record` from the first traced step whose digests differ."""
-    from parity import divergence
+def _explain(found: Divergence, replay, recorded, step, previous, before, trace,
+             differing) -> Divergence:
+    """Fill `found` from the first traced step whose digests differ."""
     modern = {step_traces.key(t.kind, t.name): t for t in trace}
     starts_apart = any(name.startswith("initial ") for name in differing)
     if starts_apart and step > 1:
-        record["born_within"] = [previous + 1, max(previous + 1, step - 1)]
+        found.born_within = [previous + 1, max(previous + 1, step - 1)]
     else:
-        record["step"] = 0 if starts_apart else step
+        found.step = 0 if starts_apart else step
     entries = []
     for name in differing:
         kind, _, tensor = name.partition(" ")
         value = recorded.value(step, kind, tensor)
         ours = modern.get(name)
         if value is not None and ours is not None:
-            found = divergence.compare_tensor(TracedTensor(kind, tensor, value), ours)
+            entry = divergence.compare_tensor(TracedTensor(kind, tensor, value), ours)
         else:
-            found = {"kind": kind, "tensor": tensor,
+            entry = {"kind": kind, "tensor": tensor,
                      "shape": list(np.shape(ours.value if ours is not None else value)),
                      "elements_differing": None, "max_abs_difference": None,
                      "max_ulp_distance": None}
-        entries.append(found)
-    divergence.describe_tensors(record, entries)
+        entries.append(entry)
+    found.describe_tensors(entries)
     if starts_apart:  # no common state to referee from
-        record["verdict"] = ("the two sides start from different weights" if step == 1 else
-                             f"born in steps {previous + 1}-{step - 1}, between the steps "
-                             "the recording traced: the state step "
-                             f"{step} starts from already differs")
-        return record
+        found.verdict = ("the two sides start from different weights" if step == 1 else
+                         f"born in steps {previous + 1}-{step - 1}, between the steps "
+                         "the recording traced: the state step "
+                         f"{step} starts from already differs")
+        return found
     modern_values = {(t.kind, t.name): t.value for t in trace}
     legacy_values = {(kind, tensor): recorded.value(step, kind, tensor)
                      for kind, tensor in (name.partition(" ")[::2] for name in recorded.names)}
@@ -248,26 +182,24 @@ def _explain(record, replay, recorded, step, previous, before, trace, differing)
     modern_exact = divergence.referee_lookup(replay, "modern", before, step, modern_values)
     if kept:
         legacy_exact = divergence.referee_lookup(replay, "legacy", before, step, legacy_values)
-        record["referee"] = divergence.referee_distances(
+        found.referee = divergence.referee_distances(
             entries, {"legacy": legacy_values, "modern": modern_values},
             {"legacy": legacy_exact, "modern": modern_exact})
-        first = f"{entries[0]['kind']} {entries[0]['tensor']}"
-        record["verdict"] = divergence.judge(record["referee"].get(first))
-        return record
-    record["referee"] = modern_distances(entries, modern_values, modern_exact)
-    first = record["referee"].get(f"{entries[0]['kind']} {entries[0]['tensor']}")
-    record["verdict"] = (
+        found.verdict = divergence.judge(found.referee.get(found.first_key))
+        return found
+    found.referee = modern_distances(entries, modern_values, modern_exact)
+    first = found.referee.get(found.first_key)
+    found.verdict = (
         f"legacy's values of step {step} were not recorded (record with --trace-values "
         f"{step}); modern lies {first['modern_ulp']:.3g} ulp from exact arithmetic"
         if first else f"legacy's values of step {step} were not recorded")
-    return record
+    return found
 
 
 def modern_distances(entries: list, values: dict, exact) -> dict:
     """{tensor: {legacy_ulp: 'not recorded', modern_ulp}}: the modern
     side's mean distance from the float64 value over all its elements,
     where legacy's values (and so the elements that differ) are unknown."""
-    from parity import referee
     result = {}
     for entry in entries:
         key = (entry["kind"], entry["tensor"])
@@ -279,12 +211,3 @@ def modern_distances(entries: list, values: dict, exact) -> dict:
         result[f"{key[0]} {key[1]}"] = {"legacy_ulp": "not recorded",
                                         "modern_ulp": float(np.mean(distance))}
     return result
-
-
-def describe(folder: str, manifest: dict, differences: list, bit_differences: list,
-             chosen_because: str | None = None) -> dict:
-    """The report's `recording` record."""
-    return {"folder": os.path.abspath(folder), "created": manifest["created"],
-            "format_version": manifest["format_version"],
-            "environment_differences": differences, "bit_deciding_differences": bit_differences,
-            "chosen_because": chosen_because}

@@ -14,13 +14,14 @@ import numpy as np
 
 from common.errors import DataError
 from common.steps import TracedTensor
-from parity.golden import step_traces
+from parity.divergence import compare_tensor
+from parity.environment import environment_differences
+from parity.golden import recording, step_traces
 
 
 def against_previous(folder: str, manifest: dict, seed_files: dict) -> str | None:
     """The CHANGES text of a recording about to replace the one in
     `folder`, or None where `folder` holds none."""
-    from parity.golden import recording
     if not os.path.isfile(os.path.join(folder, recording.MANIFEST)):
         return None
     lines = ["# What this recording changed", "",
@@ -33,7 +34,6 @@ def against_previous(folder: str, manifest: dict, seed_files: dict) -> str | Non
     lines += _section("Configuration", _dict_differences(old_manifest["config"],
                                                          manifest["config"]))
     lines += _section("Data", _dict_differences(old_manifest["data"], manifest["data"]))
-    from parity.golden.against import environment_differences
     lines += _section("Environment", environment_differences(old_manifest["environment"],
                                                              manifest["environment"]))
     lines += ["## Seeds", ""]
@@ -80,7 +80,6 @@ def seed_change(old: dict | None, new: dict | None) -> str:
 
 def first_tensor_change(old: dict, new: dict) -> str:
     """'; first changed tensor: ...' from the traces both recordings hold."""
-    from parity.divergence import compare_tensor
     before, after = step_traces.RecordedTraces(old), step_traces.RecordedTraces(new)
     for step in [step for step in after.steps if step in before.steps]:
         differing = step_traces.compare_digests(before.digests(step), after.digests(step))

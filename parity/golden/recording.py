@@ -23,7 +23,6 @@ or has another format version. Nothing is ever unpickled.
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import json
 import os
@@ -31,9 +30,9 @@ import re
 
 import numpy as np
 
-from common import files, npz, sources
+from common import cli, files, npz, sources
 from common.errors import DataError
-from parity.golden import shapes, step_traces
+from parity.golden import shapes
 
 FORMAT_VERSION = 2  # 2: batch order, step traces, the manifest's own SHA-256
 MANIFEST = "manifest.json"
@@ -65,27 +64,10 @@ def order_array(order: list) -> np.ndarray:
     return stacked.astype(np.uint16 if fits else np.int32)
 
 
-def seed_arrays(run, order: list, traced: dict, value_steps=()) -> dict:
-    """A LegacyRun, its batch order and its traces as the arrays of its
-    seed file."""
-    arrays = {"order": order_array(order), **step_traces.trace_arrays(traced, value_steps),
-              "step_losses": np.asarray(run.step_losses, np.float32),
-              "epoch_costs": np.asarray(run.epoch_costs, np.float32),
-              "test_codes": np.asarray(run.test_codes, np.float32),
-              "test_cost": np.float32(run.test_cost),
-              "test_reconstructions": np.asarray(run.test_reconstructions, np.float32)}
-    arrays.update({f"initial/{name}": value for name, value in run.initial_weights.items()})
-    arrays.update({f"final/{name}": value for name, value in run.final_weights.items()})
-    arrays.update({f"variant/{key}": value for key, value in run.variant_report.items()
-                   if isinstance(value, np.ndarray)})
-    return arrays
-
-
 def check_folder(folder: str, force: bool) -> None:
     """Refuse, before any training, a --record folder that already holds a
     recording (unless --force) or anything else."""
     if not os.path.exists(folder):
-        from common import cli
         cli.check_creatable(folder, "--record")
         return
     if not os.path.isdir(folder):
@@ -135,17 +117,6 @@ def write(folder: str, manifest: dict, seed_files: dict, changes: str | None = N
                 if _OWN_FILE.match(entry) and entry not in written:
                     os.remove(os.path.join(folder, entry))
     return folder
-
-
-def seed_entry(side, traced_steps=()) -> dict:
-    """A seed's manifest entry before `write` adds its file and hash: the
-    variant's numbers (its arrays go to the seed file) and its traced
-    steps, or how it stopped."""
-    from parity.engine import variant_numbers
-    if side.run is None:
-        return {"failure": side.failure, "failed_at": side.failed_at}
-    return {"failure": None, "variant_report": variant_numbers(side.run.variant_report),
-            "traced_steps": list(traced_steps)}
 
 
 def data_record(source) -> dict:
@@ -216,44 +187,3 @@ def load(folder: str) -> tuple[dict, dict]:
         shapes.check_traces(file_path, stored, config["total_steps"])
         arrays[int(seed)] = stored
     return manifest, arrays
-
-
-def record(folder: str, experiment, seeds, config: dict, data: dict, environment: dict,
-           value_steps=step_traces.DEFAULT_VALUE_STEPS, log=print, command: str = "") -> str:
-    """Train the legacy side for each seed, trace its steps, and write the
-    recording (with CHANGES when it replaces one); returns a summary line."""
-    from parity import sides
-    from parity.golden import changes
-    legacy, seed_files, entries = {}, {}, {}
-    steps = step_traces.trace_steps(experiment.total_steps, value_steps)
-    for seed in seeds:
-        order = sides.tf1_order(experiment, seed)  # before the run: both draw numpy's RNG
-        side = legacy[seed] = sides.run_legacy(experiment, seed, log)
-        files.raise_if_interrupted()  # before anything is written
-        traced = {}
-        if side.run is not None:
-            log(f"[legacy seed {seed}] tracing steps {step_traces.describe_steps(steps)} "
-                "(a step-by-step replay)")
-            traced = step_traces.legacy_traces(experiment, seed, side.run, order, steps, log)
-            files.raise_if_interrupted()
-            seed_files[seed] = seed_arrays(side.run, order, traced, value_steps)
-        else:
-            seed_files[seed] = None
-        entries[str(seed)] = seed_entry(side, sorted(traced))
-    failures = [seed for seed, side in legacy.items() if side.run is None]
-    manifest = {"format_version": FORMAT_VERSION,
-                "created": datetime.datetime.now(datetime.timezone.utc).isoformat(
-                    timespec="seconds"),
-                "command": command, "config": config, "data": data, "environment": environment,
-                "traces": {"steps": steps, "value_steps": [step for step in steps
-                                                           if step in value_steps]},
-                "seeds": entries}
-    diff = changes.against_previous(folder, manifest, seed_files)
-    write(folder, manifest, seed_files, diff)
-    size = sum(os.path.getsize(os.path.join(folder, name)) for name in os.listdir(folder)
-               if name != CHANGES)
-    return (f"recorded legacy, {len(seeds)} seed(s) of {experiment.total_steps} steps, to "
-            f"{folder} ({size / 1e6:.1f} MB)" + (f"; {len(failures)} seed(s) stopped on a "
-                                                  "NaN/Inf loss" if failures else "")
-            + (f"; what changed since the recording it replaces: {os.path.join(folder, CHANGES)}"
-               if diff is not None else ""))

@@ -18,7 +18,8 @@ import dataclasses
 import os
 
 from common.errors import DataError
-from parity.golden import against, recording
+from parity import environment
+from parity.golden import recording
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,8 +69,8 @@ class RecordingSet:
         """A member's manifest, for what all members share (config, data)."""
         return self.members[0].manifest
 
-    def choose(self, environment: dict) -> tuple[Member, str | None]:
-        """The member to replay in `environment` (versions, machine,
+    def choose(self, current: dict) -> tuple[Member, str | None]:
+        """The member to replay in the `current` environment (versions, machine,
         device), and, for a set of several, why it was chosen.
 
         The member recorded in the same bit-deciding environment (its
@@ -77,8 +78,8 @@ class RecordingSet:
         the closest that kept step values, so that a difference can be
         judged; else the closest."""
         def distance(member):
-            differences = against.bit_compatibility(member.manifest["environment"], environment,
-                                                   threads=False)
+            differences = environment.bit_compatibility(member.manifest["environment"],
+                                                        current, threads=False)
             return len(differences), not member.has_values, member.label
         best = min(self.members, key=distance)
         if len(self.members) == 1:
@@ -95,5 +96,4 @@ class RecordingSet:
 def member_for_this_machine(folder: str, device: str = "cpu") -> Member:
     """The member of the set in `folder` a replay on this machine uses
     (imports TensorFlow, without starting its runtime)."""
-    from parity import engine
-    return RecordingSet(folder).choose(engine.environment_before(device))[0]
+    return RecordingSet(folder).choose(environment.environment_before(device))[0]

@@ -138,39 +138,6 @@ class RecordedTraces:
         return np.zeros_like(weights) if slot else weights
 
 
-def legacy_traces(experiment, seed: int, run, order: list, steps: list, log=print) -> dict:
-    """{step: legacy trace} for `steps`, from a step-by-step replay of the
-    original graph from `run`'s initial weights on `order` (the run's own
-    batches). Each step's cost is checked against the loss the training
-    loop printed: the replay stops, and tracing with it, at the first that
-    differs (logged), so every recorded trace is of the recorded run."""
-    from legacy.steps import LegacyStepper
-    from parity.sides import tf1_batches
-    if not steps:
-        return {}
-    stepper = LegacyStepper(experiment.hyper, experiment.variant, run.initial_weights)
-    traced, wanted = {}, set(steps)
-    try:
-        batches = tf1_batches(experiment.arrays.train_images, order[:max(steps)], seed,
-                              experiment.variant)
-        for step, batch in enumerate(batches, start=1):
-            pair = batch if isinstance(batch, tuple) else (batch, None)
-            if step in wanted:
-                trace = stepper.traced_step(*pair)
-                cost = next(t.value for t in trace if t.kind == "loss")
-                traced[step] = trace
-            else:
-                cost = stepper.step(*pair)
-            if np.float32(cost).tobytes() != np.float32(run.step_losses[step - 1]).tobytes():
-                traced.pop(step, None)
-                log(f"[legacy seed {seed}] the step-by-step replay differs from the training "
-                    f"loop at step {step}: traces recorded for steps before it only")
-                break
-    finally:
-        stepper.close()
-    return traced
-
-
 def compare_digests(recorded: dict, current: dict) -> list:
     """The 'kind name' keys whose digests differ (or are missing on one
     side), in the recorded (dataflow) order, then any the recording lacks."""
