@@ -5,7 +5,7 @@ parity/divergence.py compares them).
 A trace records every tensor of one step under a name both sides use, in
 dataflow order: the batch, the state the step starts from, each layer's
 pre-activation `z` and output `a`, the loss terms, the gradient of each of
-the 16 variables, Adam's slots after the update, the change applied to
+the 16 variables (common/architecture.py names them), Adam's slots after the update, the change applied to
 each variable and each variable after the step.
 """
 
@@ -15,34 +15,10 @@ import dataclasses
 
 import numpy as np
 
+from common.architecture import PARAMETER_NAMES
+
 # The kinds of tensor in a step, in dataflow order.
 KINDS = ("input", "initial", "activation", "loss", "gradient", "slot", "update", "weight")
-
-# The original's parameter names: the weights dict, then the biases dict.
-WEIGHT_NAMES = ("encoder_h1", "encoder_h2", "encoder_h3", "encoder_h4",
-                "decoder_h1", "decoder_h2", "decoder_h3", "decoder_h4")
-BIAS_NAMES = ("encoder_b1", "encoder_b2", "encoder_b3", "encoder_b4",
-              "decoder_b1", "decoder_b2", "decoder_b3", "decoder_b4")
-# In network order: each layer's weight, then its bias (the order of the
-# gradients and updates in a trace).
-PARAMETER_NAMES = tuple(name for pair in zip(WEIGHT_NAMES, BIAS_NAMES) for name in pair)
-LAYER_NAMES = ("encoder_1", "encoder_2", "encoder_3", "encoder_4",
-               "decoder_1", "decoder_2", "decoder_3", "decoder_4")
-
-
-def parameter_shapes(hyper) -> dict:
-    """Shape of every original parameter, keyed by its original name
-    (`hyper`: common.config.Hyperparameters, or anything with its
-    `layer_sizes`)."""
-    n = hyper.layer_sizes  # n_input, n_hidden_1, ..., n_hidden_4
-    shapes = {}
-    for i in range(4):
-        shapes[WEIGHT_NAMES[i]] = (n[i], n[i + 1])
-        shapes[WEIGHT_NAMES[4 + i]] = (n[4 - i], n[3 - i])
-        shapes[BIAS_NAMES[i]] = (n[i + 1],)
-        shapes[BIAS_NAMES[4 + i]] = (n[3 - i],)
-    return shapes
-
 
 @dataclasses.dataclass
 class TrainingState:

@@ -18,8 +18,8 @@ import tensorflow as tf
 from common import variants as common_variants
 from common.config import RECONSTRUCTION_EXAMPLES, Hyperparameters
 from common.results import Evaluation
-from common.steps import BIAS_NAMES, WEIGHT_NAMES  # the original's dict keys, in order
-from common.steps import parameter_shapes
+from common.architecture import BIAS_NAMES, WEIGHT_NAMES  # the original's dict keys, in order
+from common.architecture import parameter_shapes
 from common.variants import Variant
 from legacy import variants
 

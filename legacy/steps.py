@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from common.steps import LAYER_NAMES, PARAMETER_NAMES, TrainingState, build_trace
+from common.architecture import LAYER_NAMES, LINEAR_LAYER, PARAMETER_NAMES
+from common.steps import TrainingState, build_trace
 from legacy.autoencoder import build_graph
 
 
@@ -34,7 +35,7 @@ class LegacyStepper:
         # layer is linear (z is a), the others' z is their sigmoid's input.
         outputs = [tensor for _, tensor in parts.hidden[:3]] + [parts.encoder_op] + \
                   [tensor for _, tensor in parts.hidden[3:]] + [parts.decoder_op]
-        self._activations = [(layer, a if layer == "encoder_4" else a.op.inputs[0], a)
+        self._activations = [(layer, a if layer == LINEAR_LAYER else a.op.inputs[0], a)
                              for layer, a in zip(LAYER_NAMES, outputs)]
         self._losses = [("cost", parts.cost)]
         if parts.penalties:

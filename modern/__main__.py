@@ -11,9 +11,11 @@ import contextlib
 import os
 import sys
 import time
+from typing import NamedTuple
 
 from common import cli, collapse, variants
 from common.errors import DataError
+from modern import backup as backups
 from modern import launcher
 
 
@@ -29,7 +31,7 @@ def device_scope(name: str, exact: bool):
     return contextlib.nullcontext() if name == "auto" else tf.device(f"/{name.upper()}:0")
 
 
-def main(argv=None) -> int:
+def build_parser():
     parser = cli.ArgumentParser(
         prog="python -m modern",
         description="Run the original autoencoder (784-128-64-10-2) rewritten with "
@@ -59,8 +61,11 @@ def main(argv=None) -> int:
         "--from-tf1-checkpoint", metavar="CKPT",
         help="skip training: load a checkpoint the original TF1 program saved with "
              "tf.train.Saver (prefix path, e.g. model.ckpt) and plot its codes")
-    args = parser.parse_args(argv)
-    variant = cli.variant_from(args)
+    return parser
+
+
+def check_args(parser, args, variant) -> None:
+    """Refuse bad flags in one line, before the data and TensorFlow load."""
     launcher.check_flags(parser, args, variant)
     cli.check_output_path(args.plot)
     if args.save_model:
@@ -76,65 +81,38 @@ def main(argv=None) -> int:
         if args.workers not in (None, len(cluster)):
             raise DataError(f"--workers {args.workers}: TF_CONFIG names {len(cluster)} "
                             "workers (with TF_CONFIG set, this process is one of them)")
-    elif args.strategy == "multi-worker":
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    variant = cli.variant_from(args)
+    check_args(parser, args, variant)
+    if args.strategy == "multi-worker" and "TF_CONFIG" not in os.environ:
+        # This process only starts the workers (modern/launcher.py), each a `python -m modern`.
         return launcher.launch(sys.argv[1:] if argv is None else list(argv),
                                args.workers or 2, args.ports)
-    backup = None
-    if args.backup_dir:  # checked before the data and TensorFlow load
-        from modern.backup import EpochBackup
-        backup = EpochBackup(args.backup_dir, run_settings(args, variant), worker_index())
-        backup.check_settings()
+    backup = backups.from_flags(args, variant)
     loaded = cli.load_data(args)
 
     cli.quiet_tensorflow_logs()
     from common import files, plots
-    from modern import autoencoder, checkpoints, input_data, options, training
+    from modern import checkpoints, distributed, input_data, options
     files.raise_if_interrupted()  # a Ctrl-C during the import stops here
     strategy, worker = distributed_setup(args) if args.strategy else (None, 0)
-    from modern.distributed import peers_watched
     hyper = cli.hyperparameters_from(args)
-    choices = options.preset(args.exact)
     data = input_data.arrays_from(loaded.raw, loaded.source.validation_size)
     loaded.raw.clear()  # the scaled copies are all that is needed from here on
-    steps = loaded.steps_per_epoch or int(len(data.train_images) / hyper.batch_size)
+    run = Run(hyper, options.preset(args.exact), variant, data, strategy, backup)
     with device_scope(args.device if strategy is None else "auto", args.exact), \
-            peers_watched(strategy):
+            distributed.peers_watched(strategy):
         if args.from_tf1_checkpoint:
-            model = autoencoder.build_model(hyper, args.seed, choices, variant)
-            checkpoints.import_tf1_checkpoint(model, args.from_tf1_checkpoint)
-            codes = model.encode(data.test_images).numpy()
-            print(f"loaded TF1 checkpoint {args.from_tf1_checkpoint}")
+            model, codes = from_checkpoint(args, run)
         elif args.loop == "fit":
-            with strategy.scope() if strategy is not None else contextlib.nullcontext():
-                model = autoencoder.build_model(hyper, args.seed, choices, variant)
-            # fit shuffles with TensorFlow's global seed: --seed makes its order
-            # reproducible, and the same on every worker of a multi-worker run.
-            import keras
-            keras.utils.set_random_seed(args.seed)
-            started = time.perf_counter()
-            history = training.fit(model, data.train_images, hyper,
-                                   verbose="auto" if sys.stdout.isatty() else 0,
-                                   variant=variant, seed=args.seed, backup=backup)
-            seconds = time.perf_counter() - started
-            print("Optimization Finished!")
-            print(f"trained {len(history.epoch)} epochs in {seconds:.1f} s")
-            codes = model.encode(data.test_images).numpy()
+            model, codes = train_with_fit(args, run)
         else:
-            if loaded.explanation:
-                print(loaded.explanation)
-            run = training.train(data, hyper, choices, seed=args.seed, variant=variant,
-                                 steps_per_epoch=steps,
-                                 steps_per_call=steps if args.loop == "in-graph" else 1,
-                                 strategy=strategy, backup=backup)
-            model, codes = run.model, run.test_codes
-            print(f"trained {len(run.step_losses)} steps in {run.seconds:.1f} s "
-                  f"({len(run.step_losses) / max(run.seconds, 1e-9):.0f} steps/s)")
-            for line in variants.report_lines(variant, run.variant_report):
-                print(line)
-            print(collapse.describe(run.test_cost, collapse.mean_image_mse(
-                data.train_images, data.test_images)))
+            model, codes = train_with_loop(args, run, loaded)
     if strategy is not None:
-        from modern import distributed
         print(f"final weights sha256 {distributed.weights_digest(model)}")
     files.raise_if_interrupted()
     if worker != 0:
@@ -153,6 +131,67 @@ def main(argv=None) -> int:
     return 0
 
 
+class Run(NamedTuple):
+    """What every way of getting the trained model shares."""
+
+    hyper: object            # common.config.Hyperparameters
+    choices: object          # modern.options.TrainingOptions
+    variant: object
+    data: object             # modern.input_data.Arrays
+    strategy: object         # a tf.distribute strategy, or None
+    backup: object           # a modern.backup.EpochBackup, or None
+
+
+def from_checkpoint(args, run: Run):
+    """(model, test codes) of a checkpoint the TF1 program saved."""
+    from modern import autoencoder, checkpoints
+    model = autoencoder.build_model(run.hyper, args.seed, run.choices, run.variant)
+    checkpoints.import_tf1_checkpoint(model, args.from_tf1_checkpoint)
+    print(f"loaded TF1 checkpoint {args.from_tf1_checkpoint}")
+    return model, model.encode(run.data.test_images).numpy()
+
+
+def train_with_fit(args, run: Run):
+    """(model, test codes) trained by Keras's model.fit."""
+    import keras
+
+    from modern import autoencoder, training
+    with run.strategy.scope() if run.strategy is not None else contextlib.nullcontext():
+        model = autoencoder.build_model(run.hyper, args.seed, run.choices, run.variant)
+    # fit shuffles with TensorFlow's global seed: --seed makes its order
+    # reproducible, and the same on every worker of a multi-worker run.
+    keras.utils.set_random_seed(args.seed)
+    started = time.perf_counter()
+    history = training.fit(model, run.data.train_images, run.hyper,
+                           verbose="auto" if sys.stdout.isatty() else 0,
+                           variant=run.variant, seed=args.seed, backup=run.backup)
+    seconds = time.perf_counter() - started
+    print("Optimization Finished!")
+    print(f"trained {len(history.epoch)} epochs in {seconds:.1f} s")
+    return model, model.encode(run.data.test_images).numpy()
+
+
+def train_with_loop(args, run: Run, loaded):
+    """(model, test codes) trained by the custom loop (modern/training.py)."""
+    from modern import training
+    from modern.batches import Loop
+    if loaded.explanation:
+        print(loaded.explanation)
+    steps = loaded.steps_per_epoch or int(len(run.data.train_images) / run.hyper.batch_size)
+    trained = training.train(run.data, run.hyper, run.choices, seed=args.seed,
+                             variant=run.variant, loop=Loop(
+                                 steps_per_epoch=steps,
+                                 steps_per_call=steps if args.loop == "in-graph" else 1,
+                                 strategy=run.strategy, backup=run.backup))
+    print(f"trained {len(trained.step_losses)} steps in {trained.seconds:.1f} s "
+          f"({len(trained.step_losses) / max(trained.seconds, 1e-9):.0f} steps/s)")
+    for line in variants.report_lines(run.variant, trained.variant_report):
+        print(line)
+    print(collapse.describe(trained.test_cost, collapse.mean_image_mse(
+        run.data.train_images, run.data.test_images)))
+    return trained.model, trained.test_codes
+
+
 def distributed_setup(args):
     """(the strategy --strategy asks for, this process's worker index), made
     before TensorFlow's runtime starts (logical devices, collectives)."""
@@ -166,23 +205,6 @@ def distributed_setup(args):
     print(f"tf.distribute.MultiWorkerMirroredStrategy: worker {worker} of "
           f"{strategy.num_replicas_in_sync} replicas")
     return strategy, worker
-
-
-def worker_index() -> int:
-    """This process's index among TF_CONFIG's workers (0 without TF_CONFIG)."""
-    if "TF_CONFIG" not in os.environ:
-        return 0
-    return launcher.cluster_from_environment()[1]
-
-
-def run_settings(args, variant) -> dict:
-    """The flags a backup must share with the run resuming it (not --epochs:
-    a resumed run may train on for longer)."""
-    replicas = {"mirrored": args.replicas, "multi-worker": args.workers or 2}.get(args.strategy, 1)
-    return {"data": args.data, "seed": args.seed, "batch_size": args.batch_size,
-            "learning_rate": args.learning_rate, "steps_per_epoch": args.steps_per_epoch,
-            "variant": variant.name, "exact": args.exact, "loop": args.loop,
-            "strategy": args.strategy, "replicas": replicas}
 
 
 if __name__ == "__main__":

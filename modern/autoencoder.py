@@ -17,6 +17,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from common import architecture
 from common import variants as common_variants
 from common.config import RECONSTRUCTION_EXAMPLES, Hyperparameters
 from common.results import Evaluation
@@ -68,7 +69,7 @@ class Autoencoder(keras.Model):
         self.sparsity_target, self.sparsity_weight = sparsity_target, sparsity_weight
         self.weight_decay = weight_decay
         dense = AddBiasDense if exact else keras.layers.Dense
-        seeds = iter(layer_seeds(seed, 4 * (len(layer_sizes) - 1)))
+        seeds = iter(layer_seeds(seed, 2 * len(architecture.LAYER_NAMES)))
         # Sparse variant: lambda/2 * sum W^2 on every kernel (Keras's L2(l) is
         # l * sum W^2), and a KL penalty after every sigmoid hidden layer.
         decay = keras.regularizers.L2(weight_decay / 2) if weight_decay else None
@@ -90,12 +91,13 @@ class Autoencoder(keras.Model):
                          bias_initializer=keras.initializers.RandomNormal(
                              stddev=init_stddev, seed=next(seeds)))
 
-        depth = len(layer_sizes) - 1
-        # The code layer has no activation, to make its output easy to use.
-        encoder_layers = [make(units, "sigmoid" if i < depth else None, f"encoder_{i}")
-                          for i, units in enumerate(layer_sizes[1:], start=1)]
-        decoder_layers = [make(units, "sigmoid", f"decoder_{i}")
-                          for i, units in enumerate(reversed(layer_sizes[:-1]), start=1)]
+        # common/architecture.py: the layers' names, sizes and activations
+        # (the code layer has none, to make its output easy to use).
+        shapes = architecture.layer_shapes(self)
+        encoder_layers = [make(shapes[name][1], architecture.activation(name), name)
+                          for name in architecture.ENCODER_LAYERS]
+        decoder_layers = [make(shapes[name][1], architecture.activation(name), name)
+                          for name in architecture.DECODER_LAYERS]
         self.encoder = keras.Sequential(
             [keras.Input((layer_sizes[0],))]
             + [x for layer in encoder_layers[:-1] for x in hidden(layer)] + encoder_layers[-1:],

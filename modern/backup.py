@@ -27,6 +27,7 @@ import shutil
 
 from common.errors import DataError
 from common.files import atomic_path
+from modern import launcher
 
 SETTINGS_FILE = "run.json"
 
@@ -78,6 +79,15 @@ class EpochBackup:
         checkpoint.restore(latest).assert_existing_objects_matched()
         return int(self.epochs_done.numpy())
 
+    def resume(self, model, optimizer, feed, epochs: int, log=print) -> int:
+        """`attach`, then pass over the batches of the epochs the backup
+        holds in `feed` (modern/batches.py); returns the first epoch to train."""
+        first_epoch = min(self.attach(model, optimizer), epochs)
+        if first_epoch:
+            feed.skip(first_epoch * feed.steps_per_epoch)
+            log(f"resumed from {self.directory} after epoch {first_epoch}")
+        return first_epoch
+
     def write_settings(self) -> None:
         """The chief writes run.json once (fit's BackupAndRestore writes the rest)."""
         if self.chief:
@@ -99,3 +109,30 @@ class EpochBackup:
         """Training ended normally: the chief deletes the backup."""
         if self.chief:
             shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def from_flags(args, variant) -> EpochBackup | None:
+    """The backup `python -m modern --backup-dir` asks for (None without
+    it), its settings checked before the data and TensorFlow load."""
+    if not args.backup_dir:
+        return None
+    backup = EpochBackup(args.backup_dir, run_settings(args, variant), worker_index())
+    backup.check_settings()
+    return backup
+
+
+def worker_index() -> int:
+    """This process's index among TF_CONFIG's workers (0 without TF_CONFIG)."""
+    if "TF_CONFIG" not in os.environ:
+        return 0
+    return launcher.cluster_from_environment()[1]
+
+
+def run_settings(args, variant) -> dict:
+    """The flags a backup must share with the run resuming it (not --epochs:
+    a resumed run may train on for longer)."""
+    replicas = {"mirrored": args.replicas, "multi-worker": args.workers or 2}.get(args.strategy, 1)
+    return {"data": args.data, "seed": args.seed, "batch_size": args.batch_size,
+            "learning_rate": args.learning_rate, "steps_per_epoch": args.steps_per_epoch,
+            "variant": variant.name, "exact": args.exact, "loop": args.loop,
+            "strategy": args.strategy, "replicas": replicas}

@@ -16,24 +16,21 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from common.architecture import BIAS_NAMES, LAYER_NAMES, WEIGHT_NAMES, bias_name, weight_name
 from common.errors import DataError
 from common.files import atomic_path
 
-_LAYERS = ("encoder_1", "encoder_2", "encoder_3", "encoder_4",
-           "decoder_1", "decoder_2", "decoder_3", "decoder_4")
 # original key -> (Keras layer name, variable): h = kernel, b = bias.
 ORIGINAL_NAME_MAP = {
-    **{f"{layer[:7]}_h{layer[-1]}": (layer, "kernel") for layer in _LAYERS},
-    **{f"{layer[:7]}_b{layer[-1]}": (layer, "bias") for layer in _LAYERS},
+    **{weight_name(layer): (layer, "kernel") for layer in LAYER_NAMES},
+    **{bias_name(layer): (layer, "bias") for layer in LAYER_NAMES},
 }
 
 # The original created its 16 tf.Variables without names: weights first, in
 # dict order, then biases. A Saver therefore stored them as "Variable",
 # "Variable_1", ..., "Variable_15". This maps original keys to those names.
-_CREATION_ORDER = [f"{layer[:7]}_h{layer[-1]}" for layer in _LAYERS] + \
-                  [f"{layer[:7]}_b{layer[-1]}" for layer in _LAYERS]
 TF1_CHECKPOINT_NAMES = {key: "Variable" if i == 0 else f"Variable_{i}"
-                        for i, key in enumerate(_CREATION_ORDER)}
+                        for i, key in enumerate(WEIGHT_NAMES + BIAS_NAMES)}
 
 
 class CheckpointError(DataError):

@@ -18,7 +18,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from common.steps import LAYER_NAMES, PARAMETER_NAMES, TrainingState, build_trace
+from common.architecture import LAYER_NAMES, PARAMETER_NAMES
+from common.steps import TrainingState, build_trace
 from modern import checkpoints
 from modern.autoencoder import build_model, loss_function, loss_terms, make_optimizer
 from modern.layers import pre_activation

@@ -24,6 +24,8 @@ from common.errors import NonFiniteLoss
 from common.results import TrainedRun
 from common.variants import Variant
 from modern import checkpoints, input_data
+from modern.batches import Feed, Loop
+from modern.distributed import make_distributed_step
 from modern.autoencoder import (Autoencoder, build_model, evaluate, loss_function,
                                 make_optimizer, optimizer_step, reconstruction_loss)
 from modern.options import IDIOMATIC, TrainingOptions, preset
@@ -102,134 +104,55 @@ class ModernRun(TrainedRun):
 
 
 def train(data: input_data.Arrays, hyper: Hyperparameters = Hyperparameters(),
-          options: TrainingOptions = IDIOMATIC, *, seed: int = 0,
-          variant: Variant = Variant(), initial_weights=None, batches=None,
-          batch_indices=None, steps_per_epoch=None, steps_per_call=1, log=print,
-          show_progress=None, strategy=None, backup=None) -> ModernRun:
+          options: TrainingOptions = IDIOMATIC, *, seed: int = 0, variant: Variant = Variant(),
+          initial_weights=None, loop: Loop = Loop()) -> ModernRun:
     """Train with a custom loop; print the original's epoch lines.
 
-    `options` (`modern/options.py`) chooses the bias layer, the optimizer,
-    the loss and XLA: `EXACT` reproduces legacy/ bit for bit, `IDIOMATIC`
-    is stock Keras. `seed` seeds the initial weights, the tf.data order and
-    the denoising variant's noise. `variant` picks deep, sparse or
-    denoising. `steps_per_call` > 1 runs that many steps per call of an
-    in-graph loop (`make_multi_step`): the same numbers, less per-step
-    overhead; a NaN/Inf loss is then detected at the end of the call that
-    produced it.
-
-    `batches`, if given, is the exact sequence of float32 batches to use,
-    each a clean batch or an (inputs, targets) pair (denoising: corrupted,
-    clean); `batch_indices` the same as index arrays into
-    `data.train_images` (not for denoising), which the in-graph loop
-    gathers from a resident copy of the training set (the fast path;
-    compare.py passes TF1's `next_batch` order this way); otherwise a seeded
-    tf.data pipeline over `data.train_images` (as indices when the loop is
-    in-graph and the variant is not denoising: the same order). `initial_weights` (original
-    names, e.g. legacy's `LegacyRun.initial_weights`) replace the seeded
-    start. `show_progress` draws a Keras progress bar per epoch; by default
-    only when stdout is a terminal. `strategy` (a tf.distribute strategy,
-    modern/distributed.py) trains data-parallel, the in-graph loop on batch
-    indices only, the deep variant only. `backup` (modern/backup.py
-    EpochBackup) is written after every epoch and, if it holds epochs
-    already, training resumes after them, skipping their batches (batch
-    indices only): the same steps as a run never stopped.
+    `options` (modern/options.py) chooses the bias layer, the optimizer, the
+    loss and XLA: EXACT reproduces legacy/ bit for bit, IDIOMATIC is stock
+    Keras. `seed` seeds the initial weights, the tf.data order and the
+    denoising variant's noise; `variant` picks deep, sparse or denoising;
+    `initial_weights` (original names, e.g. legacy's) replace the seeded
+    start. `loop` (modern/batches.py) says what the loop is fed and how
+    many steps each compiled call runs, and holds the thin layers around
+    it: a tf.distribute strategy and an epoch backup.
     """
-    if strategy is not None and (variant.name != "deep" or batches is not None):
-        raise ValueError("a strategy trains the deep variant on batch indices only")
-    if strategy is not None and options.jit_compile:
-        raise ValueError("the distributed step runs without XLA: jit_compile is not applied")
-    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+    loop.check(variant, options)
+    with loop.strategy.scope() if loop.strategy is not None else contextlib.nullcontext():
         model = build_model(hyper, seed, options, variant)
         if initial_weights is not None:
             checkpoints.set_original_weights(model, initial_weights)
         optimizer = make_optimizer(hyper, options)
-    loss_fn = loss_function(options)
-    if batches is not None and batch_indices is not None:
-        raise ValueError("give batches or batch_indices, not both")
-    if batch_indices is not None and variant.denoising:
-        raise ValueError("the denoising variant corrupts each batch: give batches")
-    if batches is None and batch_indices is None and \
-            (steps_per_call > 1 or strategy is not None or backup is not None) and \
-            not variant.denoising:
-        batch_indices = (indices.numpy() for indices in input_data.make_index_dataset(
-            len(data.train_images), hyper.batch_size, seed))
-    if batch_indices is not None:
-        if strategy is not None:
-            from modern.distributed import make_distributed_step
-            train_indexed = gather_loop(make_distributed_step(
-                model, optimizer, loss_fn, strategy, hyper.batch_size), data.train_images)
-        else:
-            train_indexed = make_multi_step(model, optimizer, loss_fn, options.jit_compile,
-                                            images=data.train_images)
-        index_iterator = iter(batch_indices)
-    elif steps_per_call > 1:
-        train_steps = make_multi_step(model, optimizer, loss_fn, options.jit_compile)
-    else:
-        train_step = make_train_step(model, optimizer, loss_fn, options.jit_compile)
-    total_batch = steps_per_epoch or int(len(data.train_images) / hyper.batch_size)
-    if total_batch < 1:
-        raise ValueError(f"{len(data.train_images)} training images make no batch of {hyper.batch_size}")
-    if batches is None and batch_indices is None:
-        batches = input_data.make_dataset(data.train_images, hyper.batch_size, seed,
-                                          variant, seed)
-    batch_iterator = iter(batches) if batches is not None else None
-    if show_progress is None:
-        show_progress = sys.stdout.isatty()
+    feed = Feed(data, hyper, variant, seed, loop)
+    run_steps = compiled_steps(model, optimizer, options, feed, loop.strategy)
     initial = checkpoints.get_original_weights(model)
+    steps = feed.steps_per_epoch
+    first_epoch = 0 if loop.backup is None else \
+        loop.backup.resume(model, optimizer, feed, hyper.training_epochs, loop.log)
+    show_progress = sys.stdout.isatty() if loop.show_progress is None else loop.show_progress
     step_losses, epoch_costs = [], []
-    first_epoch = 0
-    if backup is not None:
-        if batch_indices is None:
-            raise ValueError("a backup resumes runs on batch indices only")
-        first_epoch = min(backup.attach(model, optimizer), hyper.training_epochs)
-        if first_epoch:
-            for _ in range(first_epoch * total_batch):  # the batches those epochs took
-                next(index_iterator)
-            log(f"resumed from {backup.directory} after epoch {first_epoch}")
-
-    def next_from(iterator):
-        try:
-            return next(iterator)
-        except StopIteration:
-            raise ValueError(f"batches ran out after {len(step_losses)} steps") from None
-
-    def next_pair():
-        batch = next_from(batch_iterator)
-        return batch if isinstance(batch, tuple) else (batch, batch)
-
     started = time.perf_counter()
     for epoch in range(first_epoch, hyper.training_epochs):
-        progress = keras.utils.Progbar(total_batch) if show_progress else None
+        progress = keras.utils.Progbar(steps) if show_progress else None
         done = 0
-        while done < total_batch:
-            count = min(steps_per_call, total_batch - done)  # a chunk ends with its epoch
-            if batch_indices is not None:
-                chunk = np.stack([next_from(index_iterator) for _ in range(count)])
-                costs = train_indexed(chunk.astype(np.int32)).numpy()
-            elif steps_per_call > 1:
-                pairs = [next_pair() for _ in range(count)]
-                inputs = tf.constant(np.stack([np.asarray(p[0]) for p in pairs]))
-                targets = inputs if all(p[0] is p[1] for p in pairs) else \
-                    tf.constant(np.stack([np.asarray(p[1]) for p in pairs]))
-                costs = train_steps(inputs, targets).numpy()
-            else:
-                inputs, targets = next_pair()
-                costs = [float(train_step(inputs, targets))]
+        while done < steps:
+            count = min(loop.steps_per_call, steps - done)  # a chunk ends with its epoch
+            costs = run_steps(*feed.next_chunk(count))
             for cost in costs:
                 step_losses.append(cost)
                 if not np.isfinite(cost):
-                    raise NonFiniteLoss(first_epoch * total_batch + len(step_losses), float(cost))
+                    raise NonFiniteLoss(first_epoch * steps + len(step_losses), float(cost))
             files.raise_if_interrupted()  # Ctrl-C/SIGTERM stop here, between steps
             done += len(costs)
             if progress is not None:
                 progress.update(done, [("cost", float(costs[-1]))])
-        cost = float(step_losses[-1])
-        epoch_costs.append(cost)
+        epoch_costs.append(float(step_losses[-1]))
         if epoch % hyper.display_step == 0:
-            log(" ".join(["Epoch:", "%04d" % (epoch + 1), "cost=", "{:.9f}".format(cost)]))
-        if backup is not None:
-            backup.save(epoch + 1)
-    log("Optimization Finished!")
+            loop.log(" ".join(["Epoch:", "%04d" % (epoch + 1), "cost=",
+                               "{:.9f}".format(epoch_costs[-1])]))
+        if loop.backup is not None:
+            loop.backup.save(epoch + 1)
+    loop.log("Optimization Finished!")
     seconds = time.perf_counter() - started
     evaluation = evaluate(model, data.test_images, variant, seed)
     return ModernRun(step_losses=np.asarray(step_losses, dtype=np.float32),
@@ -239,7 +162,26 @@ def train(data: input_data.Arrays, hyper: Hyperparameters = Hyperparameters(),
                      test_reconstructions=evaluation.reconstructions,
                      variant_report=evaluation.variant_report,
                      test_labels=np.asarray(data.test_labels),
-                     steps_per_epoch=total_batch, seconds=seconds, model=model)
+                     steps_per_epoch=steps, seconds=seconds, model=model)
+
+
+def compiled_steps(model, optimizer, options: TrainingOptions, feed: Feed, strategy=None):
+    """The compiled call the loop makes: a chunk of `feed` -> its steps'
+    losses (a NumPy array). Batch indices go to the in-graph loop over the
+    resident training set (under `strategy`, its distributed step); stacked
+    batches to the in-graph loop; single batches to the per-step function."""
+    loss_fn = loss_function(options)
+    if feed.kind == "indices" and strategy is not None:
+        function = gather_loop(make_distributed_step(model, optimizer, loss_fn, strategy,
+                                                     feed.batch_size), feed.images)
+    elif feed.kind == "indices":
+        function = make_multi_step(model, optimizer, loss_fn, options.jit_compile,
+                                   images=feed.images)
+    elif feed.kind == "stacked":
+        function = make_multi_step(model, optimizer, loss_fn, options.jit_compile)
+    else:
+        function = make_train_step(model, optimizer, loss_fn, options.jit_compile)
+    return lambda *chunk: np.atleast_1d(function(*chunk).numpy())
 
 
 def compile_for_fit(model: Autoencoder, hyper: Hyperparameters) -> None:

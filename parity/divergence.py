@@ -19,7 +19,8 @@ import dataclasses
 
 import numpy as np
 
-from common.steps import KINDS, PARAMETER_NAMES
+from common.architecture import PARAMETER_NAMES
+from common.steps import KINDS
 from parity import referee
 
 # A tensor whose two sides are each within this many float32 ulps (on

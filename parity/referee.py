@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from common.steps import BIAS_NAMES, LAYER_NAMES, PARAMETER_NAMES, WEIGHT_NAMES
+from common.architecture import (BIAS_NAMES, HALF_OUTPUTS, LAYER_NAMES, LINEAR_LAYER,
+                                 PARAMETER_NAMES, WEIGHT_NAMES)
 from common.variants import RHO_HAT_EPSILON
 
-# The code layer (encoder_4) is linear; every other layer is a sigmoid.
-LINEAR_LAYER = "encoder_4"
 
 
 def _sigmoid(z):
@@ -47,7 +46,7 @@ def reference_step(state, inputs, targets, hyper, variant) -> dict:
         for i, (layer, weight) in enumerate(zip(LAYER_NAMES, WEIGHT_NAMES)):
             if variant.weight_decay:
                 penalties.append(variant.weight_decay / 2 * np.sum(W[weight] ** 2))
-            if layer in ("encoder_4", "decoder_4"):
+            if layer in HALF_OUTPUTS:
                 continue  # the KL term is on the sigmoid hidden layers only
             a = outputs[i + 1]
             raw = a.mean(axis=0)

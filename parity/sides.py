@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from common.architecture import parameter_shapes
 from common.config import Hyperparameters
 from common.errors import NonFiniteLoss
 from parity import concurrency
@@ -57,7 +58,6 @@ def keras_default_start(hyper, seed):
     """Initial weights as stock Dense layers draw them: glorot_uniform, zeros."""
     import keras
 
-    from common.steps import parameter_shapes
     glorot = keras.initializers.GlorotUniform(seed=seed)
     return {name: glorot(shape).numpy() if len(shape) == 2 else np.zeros(shape, np.float32)
             for name, shape in parameter_shapes(hyper).items()}
@@ -120,6 +120,7 @@ def run_modern(experiment, seed: int, mode: str, perturbation: Perturbation = NO
     from `legacy_initial` (legacy's initial weights; None: its own seeded
     ones) on legacy's batches, `order` (tf1_order; drawn here if None)."""
     from modern import training  # imports TensorFlow
+    from modern.batches import Loop
     setup = modern_setup(experiment, seed, mode, perturbation, legacy_initial)
     hyper, arrays = setup.hyper, setup.arrays
     batches = indices = None  # modern's own tf.data order
@@ -132,12 +133,14 @@ def run_modern(experiment, seed: int, mode: str, perturbation: Perturbation = NO
             indices = order
     # The in-graph loop, an epoch per call: bit-identical to the per-step
     # loop (tests/test_modern_ladder.py), without a Python round trip per step.
-    return run_side(lambda: training.train(
-        arrays, hyper, setup.options, seed=seed,
-        variant=experiment.variant, initial_weights=setup.initial, batches=batches,
-        batch_indices=indices, steps_per_epoch=experiment.steps_per_epoch,
-        steps_per_call=experiment.steps_per_epoch, show_progress=False,
-        log=lambda line: log(f"[modern seed {seed}] {line}"), strategy=experiment.strategy))
+    loop = Loop(batches=batches, batch_indices=indices,
+                steps_per_epoch=experiment.steps_per_epoch,
+                steps_per_call=experiment.steps_per_epoch, show_progress=False,
+                log=lambda line: log(f"[modern seed {seed}] {line}"),
+                strategy=experiment.strategy)
+    return run_side(lambda: training.train(arrays, hyper, setup.options, seed=seed,
+                                           variant=experiment.variant,
+                                           initial_weights=setup.initial, loop=loop))
 
 
 def train_both(experiment, seed: int, mode: str, perturbation: Perturbation = NONE,

@@ -9,7 +9,7 @@ import pytest
 from benchmarks import paths, references, report, throughput
 from benchmarks.paths import Setup
 from common.config import Hyperparameters
-from legacy.autoencoder import WEIGHT_NAMES, parameter_shapes
+from common.architecture import WEIGHT_NAMES, parameter_shapes
 
 
 def test_flop_count_matches_the_matmuls_of_the_layer_shapes():

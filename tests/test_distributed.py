@@ -35,14 +35,15 @@ from common import sources
 from common.config import Hyperparameters
 from legacy.input_data import tf1_batch_indices
 from modern import input_data, training
+from modern.batches import Loop
 from modern.options import EXACT
 data = input_data.load(sources.DataSource("sample"))
 hyper = Hyperparameters(training_epochs=1)
 order = tf1_batch_indices(len(data.train_images), 256, {STEPS}, 0)
 def train(strategy=None, start=None):
-    return training.train(data, hyper, EXACT, seed=0, initial_weights=start, batch_indices=order,
-                          steps_per_epoch={STEPS}, steps_per_call={STEPS}, show_progress=False,
-                          log=lambda line: None, strategy=strategy)
+    return training.train(data, hyper, EXACT, seed=0, initial_weights=start, loop=Loop(
+        batch_indices=order, steps_per_epoch={STEPS}, steps_per_call={STEPS}, show_progress=False,
+        log=lambda line: None, strategy=strategy))
 runs = {{"none": train()}}
 for n, strategy in strategies.items():
     runs[str(n)] = train(strategy, runs["none"].initial_weights)
@@ -61,9 +62,9 @@ for name, strategy in (("fit none", None), ("fit 1", strategies[1]), ("fit 2", s
     found[name] = {{"losses": np.float32(history.history["cost"]).view(np.uint32).tolist(),
                    "codes": autoencoder.evaluate(model, data.test_images).codes.view(
                        np.uint32).ravel().tolist()}}  # in a graph, as train's codes
-loop = training.train(data, hyper, EXACT, seed=0, batch_indices=np.arange(256 * {FIT_STEPS}).reshape(
-    {FIT_STEPS}, 256), steps_per_epoch={FIT_STEPS}, steps_per_call={FIT_STEPS}, show_progress=False,
-    log=lambda line: None, strategy=strategies[2])
+loop = training.train(data, hyper, EXACT, seed=0, loop=Loop(
+    batch_indices=np.arange(256 * {FIT_STEPS}).reshape({FIT_STEPS}, 256), steps_per_epoch={FIT_STEPS},
+    steps_per_call={FIT_STEPS}, show_progress=False, log=lambda line: None, strategy=strategies[2]))
 found["loop 2 in order"] = {{"losses": loop.step_losses[-1:].view(np.uint32).tolist(),
                             "codes": loop.test_codes.view(np.uint32).ravel().tolist()}}
 print(json.dumps(found))

@@ -28,6 +28,7 @@ from modern import autoencoder as modern_autoencoder
 from modern import checkpoints
 from modern import input_data as modern_input_data
 from modern import training as modern_training
+from modern.batches import Loop
 from modern.options import EXACT
 from tests.helpers import REPO_ROOT, op_determinism_restored, subprocess_environment
 
@@ -67,9 +68,9 @@ def test_modern_stops_at_the_first_nan_loss_naming_the_step(loop):
     expected = "loss became nan within steps 1-4" if loop == "fit" else "loss became nan at step 1"
     with pytest.raises(NonFiniteLoss, match=expected):
         if loop != "fit":  # in-graph: the NaN is found in the chunk's losses
-            modern_training.train(data, SHORT, EXACT, seed=0, initial_weights=start,
-                                  steps_per_epoch=5, steps_per_call=5 if loop == "in-graph"
-                                  else 1, log=lambda line: None, show_progress=False)
+            modern_training.train(data, SHORT, EXACT, seed=0, initial_weights=start, loop=Loop(
+                steps_per_epoch=5, steps_per_call=5 if loop == "in-graph" else 1,
+                log=lambda line: None, show_progress=False))
         else:
             checkpoints.set_original_weights(model, start)
             modern_training.fit(model, data.train_images[:1024], SHORT, verbose=0,

@@ -11,6 +11,7 @@ from common.config import Hyperparameters
 from legacy import input_data as legacy_input_data
 from legacy import training as legacy_training
 from modern import autoencoder, checkpoints, input_data, training
+from modern.batches import Loop
 from modern.options import EXACT, IDIOMATIC, preset
 
 # Idiomatic layers add the bias with BiasAdd instead of AddV2: same forward
@@ -46,9 +47,9 @@ def legacy_50():
 
 def modern_run(arrays, legacy, exact, steps):
     return training.train(arrays, Hyperparameters(training_epochs=1), preset(exact), seed=SEED,
-                             initial_weights=legacy.initial_weights,
-                             batches=tf1_batches(steps), steps_per_epoch=steps,
-                             log=lambda line: None, show_progress=False)
+                          initial_weights=legacy.initial_weights,
+                          loop=Loop(batches=tf1_batches(steps), steps_per_epoch=steps,
+                                    log=lambda line: None, show_progress=False))
 
 
 def test_variables_match_legacy_in_count_names_and_shapes(legacy_50):
@@ -149,8 +150,9 @@ def test_the_in_graph_default_trains_exactly_as_the_per_step_loop(arrays, option
     # In-graph: batches gathered from the resident training set by index, in
     # the tf.data order; per step: the tf.data pipeline's own batches.
     hyper = Hyperparameters(training_epochs=2)
-    runs = [training.train(arrays, hyper, options, seed=SEED, steps_per_epoch=25,
-                           steps_per_call=calls, log=lambda line: None, show_progress=False)
+    runs = [training.train(arrays, hyper, options, seed=SEED,
+                           loop=Loop(steps_per_epoch=25, steps_per_call=calls,
+                                     log=lambda line: None, show_progress=False))
             for calls in (25, 1)]
     assert runs[0].step_losses.tobytes() == runs[1].step_losses.tobytes()
     assert all(runs[0].final_weights[k].tobytes() == runs[1].final_weights[k].tobytes()
@@ -193,9 +195,10 @@ def test_in_graph_loop_is_bit_identical_to_legacy(arrays, variant_name):
                                       steps_per_epoch=25, variant=variant, log=lambda line: None)
     # 25 steps per epoch in calls of 10: chunks of 10, 10, 5 that stop at the epoch's end.
     modern = training.train(arrays, hyper, EXACT, seed=SEED, variant=variant,
-                               initial_weights=legacy.initial_weights, batches=tf1_batches(50),
-                               steps_per_epoch=25, steps_per_call=10, log=lambda line: None,
-                               show_progress=False)
+                            initial_weights=legacy.initial_weights,
+                            loop=Loop(batches=tf1_batches(50), steps_per_epoch=25,
+                                      steps_per_call=10, log=lambda line: None,
+                                      show_progress=False))
     assert modern.step_losses.tobytes() == legacy.step_losses.tobytes()
     assert modern.epoch_costs == legacy.epoch_costs
 

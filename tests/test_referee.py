@@ -6,8 +6,9 @@ import pytest
 import tensorflow as tf
 
 from common.config import Hyperparameters
-from common.steps import (BIAS_NAMES, LAYER_NAMES, PARAMETER_NAMES, WEIGHT_NAMES,
-                          TrainingState, TracedTensor)
+from common.architecture import (BIAS_NAMES, HALF_OUTPUTS, LAYER_NAMES, LINEAR_LAYER,
+                                 PARAMETER_NAMES, WEIGHT_NAMES)
+from common.steps import TrainingState, TracedTensor
 from common.variants import Variant
 from parity import divergence, referee
 
@@ -37,8 +38,8 @@ def tf_float64_loss_and_gradients(state, inputs, targets, variant):
         x, hidden = tf.constant(inputs, tf.float64), []
         for layer, weight, bias in zip(LAYER_NAMES, WEIGHT_NAMES, BIAS_NAMES):
             z = tf.matmul(x, variables[weight]) + variables[bias]
-            x = z if layer == "encoder_4" else tf.sigmoid(z)
-            if layer not in ("encoder_4", "decoder_4"):
+            x = z if layer == LINEAR_LAYER else tf.sigmoid(z)
+            if layer not in HALF_OUTPUTS:
                 hidden.append((weight, x))
         loss = tf.reduce_mean((tf.constant(targets, tf.float64) - x) ** 2)
         if variant.sparse:

@@ -7,7 +7,8 @@ import pytest
 
 from common import sources
 from common.config import Hyperparameters
-from common.steps import KINDS, PARAMETER_NAMES
+from common.architecture import PARAMETER_NAMES
+from common.steps import KINDS
 from common.variants import Variant, corrupt
 from legacy import input_data
 from legacy.steps import LegacyStepper

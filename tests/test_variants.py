@@ -13,6 +13,7 @@ from legacy import variants as legacy_variants
 from modern import autoencoder as modern_autoencoder
 from modern import input_data
 from modern import training as modern_training
+from modern.batches import Loop
 from modern import variants as modern_variants
 from modern.options import EXACT
 from tests.helpers import run_module
@@ -150,8 +151,9 @@ def arrays():
 
 def modern_run(arrays, variant):
     return modern_training.train(arrays, Hyperparameters(training_epochs=2), EXACT, seed=1,
-                                 steps_per_epoch=BEHAVIOUR_STEPS // 2, variant=variant,
-                                 log=lambda line: None, show_progress=False)
+                                 variant=variant, loop=Loop(
+                                     steps_per_epoch=BEHAVIOUR_STEPS // 2,
+                                     log=lambda line: None, show_progress=False))
 
 
 @pytest.fixture(scope="module")

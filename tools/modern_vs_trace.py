@@ -55,6 +55,7 @@ def main(argv=None) -> int:
         from common.config import Hyperparameters
         from legacy.input_data import tf1_batch_indices  # TF1's next_batch order, numpy only
         from modern import checkpoints, input_data, training
+        from modern.batches import Loop
         from modern.options import EXACT
         try:
             start = {key: recorded.variables[name]
@@ -66,9 +67,9 @@ def main(argv=None) -> int:
         hyper = Hyperparameters(training_epochs=1)
         order = tf1_batch_indices(len(data.train_images), hyper.batch_size, steps, args.seed)
         result = training.train(data, hyper, EXACT, seed=args.seed, initial_weights=start,
-                                batch_indices=order, steps_per_epoch=steps,
-                                steps_per_call=steps, show_progress=False,
-                                log=lambda line: None)
+                                loop=Loop(batch_indices=order, steps_per_epoch=steps,
+                                          steps_per_call=steps, show_progress=False,
+                                          log=lambda line: None))
         try:
             trace.assert_matches(recorded, args.fetch, result.step_losses)
         except AssertionError as difference:

@@ -9,7 +9,8 @@ import types
 import numpy as np
 
 from common.errors import DataError
-from common.steps import KINDS, parameter_shapes
+from common.architecture import parameter_shapes
+from common.steps import KINDS
 from parity.golden import step_traces
 
 # A seed file's arrays may declare at most this many bytes in all (the
