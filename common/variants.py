@@ -23,7 +23,7 @@ DEFAULT_NOISE_LEVEL = {"masking": 0.25, "gaussian": 0.2, "salt-pepper": 0.25}
 # (1/2) * sum over the 784 pixels. The original's cost is the MEAN over
 # pixels, 392 times smaller, so Ng's balance needs beta = 3 / 392 here.
 # (Measured on the bundled sample, beta = 3 itself drives every hidden unit
-# to rho and the codes collapse: see the README's sparse section.)
+# to rho and the codes collapse: see docs/variants.md.)
 DEFAULT_SPARSITY_TARGET = 0.05
 DEFAULT_SPARSITY_WEIGHT = 3.0 / 392.0
 # rho_hat is clipped into [EPSILON, 1 - EPSILON] so that log() stays finite

@@ -172,13 +172,12 @@ class Namespace(types.ModuleType):
         hint = HINTS.get(full) or HINTS.get(full.split(".")[0])
         raise AttributeError(
             f"tf.contrib.{full} was removed with tf.contrib in TensorFlow 2.0 and has no exact "
-            "equivalent this shim can run (README: 'Running the original script "
-            "unmodified' lists those it can)" + (f"; the closest TF2 form is {hint}"
+            "equivalent this shim can run (docs/run_tf1.md lists those it can)" + (f"; the closest TF2 form is {hint}"
                                                   if hint else "") + ": port it by hand")
 
 
 def supported() -> list:
-    """(contrib symbol, what runs it) for the README's table."""
+    """(contrib symbol, what runs it) for docs/run_tf1.md's table."""
     rows = [(f"tf.contrib.{name}", f"tf.compat.v1.{target}" if not target.startswith("tf.")
              else target) for name, target in RENAMES.items()]
     rows += [(f"tf.contrib.{name}", "re-implemented op for op (legacy/contrib.py)")

@@ -10,7 +10,7 @@ fails or is killed, the launcher stops the others (SIGTERM, then SIGKILL
 after STOP_GRACE_S: a worker blocked in an all-reduce with a dead peer
 never reaches a safe point) and exits non-zero with one line naming it.
 With TF_CONFIG set, the same command is one worker: on real hosts, set
-TF_CONFIG on each and run the command there (README, "Scaling out").
+TF_CONFIG on each and run the command there (docs/distributed.md).
 """
 
 from __future__ import annotations

@@ -56,7 +56,7 @@ class TrainingOptions:
         return dataclasses.asdict(self)
 
 
-# Bit-identical to legacy/ on CPU (measured: README, "The comparison").
+# Bit-identical to legacy/ on CPU (measured: docs/comparison.md).
 EXACT = TrainingOptions()
 # What a Keras expert writes: stock Dense and Adam. The loss stays the
 # original expression (trap T6 changes only the printed loss at batch 256).

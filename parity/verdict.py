@@ -28,7 +28,7 @@ EARLY_LOSS_ATOL = 1e-5
 # Equivalence margins: the largest difference of means between the two
 # implementations that a user would still call "the same result". Each is
 # about twice the seed-to-seed standard deviation measured on the bundled
-# sample (README, "The comparison": 5 seeds of each side, 2,140 steps).
+# sample (docs/comparison.md: 5 seeds of each side, 2,140 steps).
 EQUIVALENCE_MARGINS = {
     # test MSE: sd 0.0011-0.0012 around 0.047 (2.5%); 5% of legacy's mean
     # is also well below the 0.006 that separates a trained model (0.047)

@@ -14,7 +14,7 @@ from common import idx, sources
 
 REPO_ROOT = sources.REPO_ROOT
 # The post's copy of the original script, which this repository does not
-# include (README: "Running the original script unmodified"): the file
+# include (docs/run_tf1.md): the file
 # ORIGINAL_AUTOENCODER names, else the copy beside the checkout in this
 # project's CI. Tests that need it are skipped without it.
 ORIGINAL_SCRIPT = os.environ.get("ORIGINAL_AUTOENCODER") or os.path.join(

@@ -1,6 +1,6 @@
-"""Every row of the README's bad-input table, through the real command line:
+"""Every row of docs/errors.md's bad-input table, through the real command line:
 exit status 2, one line on stderr naming the problem, no traceback, nothing
-written, and the README showing that very line (tests/bad_inputs.py)."""
+written, and docs/errors.md showing that very line (tests/bad_inputs.py)."""
 
 import pytest
 
@@ -21,7 +21,7 @@ def readme_rows():
 
 def test_readme_table_lists_exactly_the_tested_inputs(readme_rows):
     assert list(readme_rows) == [case.input for case in CASES], (
-        "README.md's bad-input table is stale: run `python -m tests.bad_inputs --write`")
+        "docs/errors.md's bad-input table is stale: run `python -m tests.bad_inputs --write`")
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
@@ -35,4 +35,4 @@ def test_bad_input_gets_one_line_status_2_and_writes_nothing(case, outcomes, rea
     assert case.expect in outcome.line
     assert outcome.changes == [], f"the run created or changed {outcome.changes}"
     assert readme_rows.get(case.input) == bad_inputs.render_row(case, outcome.line), (
-        "README.md shows another message: run `python -m tests.bad_inputs --write`")
+        "docs/errors.md shows another message: run `python -m tests.bad_inputs --write`")

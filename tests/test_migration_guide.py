@@ -196,7 +196,7 @@ def test_removed_modules_are_gone():
         __import__("tensorflow.examples.tutorials.mnist")
     assert not hasattr(tf, "contrib") and not hasattr(tf.compat.v1, "contrib")
     # Under Keras 3 (this process), TF1's Keras-based layers are gone too:
-    # run_tf1 serves them from tf-keras (README, "Real TF1 code").
+    # run_tf1 serves them from tf-keras (docs/run_tf1.md, "Real TF1 code").
     with pytest.raises(AttributeError, match="`dense` is not available with Keras 3"):
         tf.compat.v1.layers.dense  # noqa: B018
 

@@ -26,14 +26,14 @@ def run_tf1(script, cwd, *script_args):
 
 
 def readme_block(containing: str) -> str:
-    """The README's bash block that holds `containing`."""
-    with open(os.path.join(REPO_ROOT, "README.md"), encoding="utf-8") as stream:
+    """The bash block of docs/run_tf1.md that holds `containing`."""
+    with open(os.path.join(REPO_ROOT, "docs", "run_tf1.md"), encoding="utf-8") as stream:
         blocks = re.findall(r"```bash\n(.*?)```", stream.read(), re.S)
     return next(block for block in blocks if containing in block)
 
 
-def test_readme_walkthrough_runs_our_tf1_script_in_graph_mode_on_the_sample(tmp_path):
-    # The README's commands as written, from a folder that looks like the
+def test_the_docs_walkthrough_runs_our_tf1_script_in_graph_mode_on_the_sample(tmp_path):
+    # docs/run_tf1.md's commands as written, from a folder that looks like the
     # checkout (its data/ and tests/), so that nothing lands in the repository.
     for name in ("data", "tests"):
         (tmp_path / name).symlink_to(os.path.join(REPO_ROOT, name))
@@ -107,7 +107,7 @@ CASES = {
                      "data"),
     "broken": (["-m", "legacy.run_tf1", "broken.py"], "data"),
     "exits": (["-m", "legacy.run_tf1", "exits.py"], "data"),
-    # The README's end-to-end block, on generated data: 5,512 training images
+    # docs/run_tf1.md's end-to-end block, on generated data: 5,512 training images
     # leave 512 after TF1's 5,000 for validation, 2 steps per epoch.
     "original": (["-m", "legacy.run_tf1", "--seed", "0", "--trace", "original.npz",
                   "--max-session-runs", "21", ORIGINAL_SCRIPT], "data5512"),
@@ -181,8 +181,8 @@ def test_a_contrib_symbol_without_an_exact_form_is_refused_by_name(ran):
     assert result.returncode == 1
     assert result.stderr.rstrip().splitlines()[-1] == (
         "AttributeError: tf.contrib.layers.fully_connected was removed with tf.contrib in "
-        "TensorFlow 2.0 and has no exact equivalent this shim can run (README: 'Running the "
-        "original script unmodified' lists those it can); the closest TF2 form is "
+        "TensorFlow 2.0 and has no exact equivalent this shim can run (docs/run_tf1.md lists "
+        "those it can); the closest TF2 form is "
         "tf.compat.v1.layers.dense (other variable names and defaults): port it by hand")
 
 
@@ -250,7 +250,7 @@ def test_max_session_runs_stops_cleanly_and_two_traces_are_compared(ran):
 
 @needs_seed
 def test_the_modern_model_reproduces_a_trace_of_the_unmodified_original(ran):
-    """The README's end-to-end block (CASES["original"]), on generated data."""
+    """docs/run_tf1.md's end-to-end block (CASES["original"]), on generated data."""
     traced, tmp_path = ran["original"]
     assert traced.returncode == 0, traced.stderr[-3000:]
     assert "[run_tf1] stopped after 21 Session.run calls" in traced.stdout
@@ -271,8 +271,8 @@ def test_the_modern_model_reproduces_a_trace_of_the_unmodified_original(ran):
     assert status == 1 and printed.startswith("MISMATCH: Mean:0 differs at step ")
 
 
-def test_the_readmes_contrib_table_is_what_the_shim_serves():
-    with open(os.path.join(REPO_ROOT, "README.md"), encoding="utf-8") as stream:
+def test_the_docs_contrib_table_is_what_the_shim_serves():
+    with open(os.path.join(REPO_ROOT, "docs", "run_tf1.md"), encoding="utf-8") as stream:
         rows = re.findall(r"^\| `(tf\.contrib\.[^`]+)` \| (.+) \|$", stream.read(), re.M)
     from legacy import contrib
     assert [(name, target.strip("`")) for name, target in rows] == contrib.supported()
