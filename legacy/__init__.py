@@ -1,8 +1,15 @@
 """The original TF 1.x autoencoder, run faithfully on TF 2.x via tf.compat.v1.
 
-`input_data` re-implements the removed `tensorflow.examples.tutorials.mnist`
-loader, `autoencoder` builds the ported script's graph, `training` runs its
-Session loop, `variants` adds the sparse and denoising terms, `run_tf1` runs
-unmodified TF1-era scripts. Importing this package imports no TensorFlow;
-the modules do.
+Importing this package imports no TensorFlow; the modules do.
+
+- `autoencoder`: the ported script's graph, in the original's names
+- `training`: its Session + feed_dict loop, printed lines, TF1 Saver
+- `input_data`: TF1's removed `read_data_sets` / `DataSet.next_batch`
+- `variants`: the sparse and denoising terms, in TF1 style
+- `steps`: the graph one optimizer step at a time (for parity/divergence.py)
+- `__main__`: `python -m legacy`
+- `run_tf1`: `python -m legacy.run_tf1 SCRIPT.py`, for unmodified TF1 scripts;
+  the environment it gives them (`tf1_shim`), `tf.contrib`'s exact remnants
+  (`contrib`), the tutorial's `mnist` module (`tutorial_mnist`), and every
+  `Session.run` counted and traced (`session_trace`)
 """

@@ -1,11 +1,18 @@
 """The original autoencoder, rewritten the way a Keras 3 user would today.
 
-`autoencoder` (the model, its loss, optimizer, one training step and the
-evaluation), `training` (the tf.function loop, the in-graph loop, `fit`),
-`options` (the `TrainingOptions` object and its EXACT / IDIOMATIC presets),
-`input_data` (arrays and tf.data), `variants` (sparse and denoising),
-`checkpoints` (weights from legacy/, TF1 Saver checkpoints, .keras files).
-`optimizers.TF1Adam` and `layers.AddBiasDense` are the two deliberate
-deviations from idiom that make the exact configuration match the TF1
-program bit for bit. Importing this package imports no TensorFlow.
+Importing this package imports no TensorFlow; most modules do.
+
+- `autoencoder`: the model, its loss, optimizer, one training step, the evaluation
+- `training`: the reference loop (`train`) and Keras's `fit`
+- `batches`: what the loop is fed and how it is paced (`Loop`, `Feed`)
+- `options`: `TrainingOptions` and the `EXACT` / `IDIOMATIC` presets
+- `optimizers`, `layers`: the two faithful deviations, `TF1Adam` and `AddBiasDense`
+- `input_data`: the arrays and the seeded tf.data pipeline
+- `variants`: the sparse and denoising layers
+- `checkpoints`: weights from legacy/, TF1 Saver checkpoints, `.keras` files
+- `steps`: the model one optimizer step at a time (for parity/divergence.py)
+- `distributed`, `launcher`: `tf.distribute` around the loop, and the
+  loopback launcher of multi-worker runs
+- `backup`: per-epoch backups that a killed run resumes from
+- `__main__`: `python -m modern`
 """

@@ -191,10 +191,8 @@ def compile_for_fit(model: Autoencoder, hyper: Hyperparameters) -> None:
 
     steps_per_execution: a whole epoch per compiled call (Keras caps it at
     the epoch), the same numbers as one step per call (tests/
-    test_modern_ladder.py). Measured interleaved with legacy's Session loop
-    on full-size Fashion-MNIST, 2 cores: fit at 1 step per call ran 0.82x
-    legacy's steps/s, at 32 1.32x, at a whole epoch 1.49x (docs/
-    benchmarks_fashion.md). Keras calls batch callbacks once per call.
+    test_modern_ladder.py), and much faster than Keras's default of one
+    (docs/speed.md). Keras calls batch callbacks once per call.
     jit_compile=False: Keras's default "auto" turns XLA on whenever a GPU
     is present, which changes the numbers (trap T9).
 

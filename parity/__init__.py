@@ -1,10 +1,21 @@
 """The comparison engine: legacy/ against modern/, trained from the same
-seeds, starts and batches, and judged.
+seeds, starts and batches, and judged. `compare.py` is its command line;
+this is the only package that imports both implementations. Importing it
+imports no TensorFlow.
 
-`engine` trains both sides for one seed (and applies a negative control
-from `perturbations`), `verdict` decides match or mismatch, `metrics`
-compares the learned codes, `report` writes report.json (its schema beside
-it), `summary` the terminal table, `plots` the two-sided figures.
-`compare.py` is its command line. The only package that imports both
-implementations; importing it imports no TensorFlow.
+- `comparison`: one comparison, from the parsed flags to the summary
+- `engine`: the experiment and one seed's comparison
+- `sides`, `concurrency`: each side trained as a comparison needs, both at once
+- `environment`: TensorFlow's settings, the machine, what decides the bits
+- `perturbations`: the negative controls
+- `divergence`, `referee`: where a difference is born, and the float64 step
+- `verdict`, `metrics`: match, equivalence (TOST), latent metrics
+- `report`, `summary`, `plots`: report.json (schema beside it), the table, figures
+- `trace`: checking a rewrite against a `run_tf1 --trace` of a TF1 script
+- `golden`: golden recordings (its own map)
+
+Dependencies point one way: `golden/` uses the engine, never the reverse.
+Modules that load TensorFlow (legacy/, modern/) or scikit-learn, SciPy and
+matplotlib are imported inside the functions that need them, so that a
+bad flag or file is refused before those loads.
 """

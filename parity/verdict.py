@@ -110,7 +110,7 @@ def seeds_to_decide(difference, spread, margin) -> int | None:
     gap = abs(abs(difference) - margin)
     if gap == 0 or not math.isfinite(spread):
         return None
-    from scipy import stats  # 0.7 s to import: only where a test is run
+    from scipy import stats  # slow to import: loaded only where a test runs
     z = stats.norm.ppf(1 - TOST_ALPHA)
     return max(2, math.ceil((z * spread / gap) ** 2))
 
@@ -127,7 +127,7 @@ def tost(name, legacy_values, modern_values) -> dict:
         df = math.inf
     else:
         df = (var_a + var_b) ** 2 / (var_a ** 2 / (len(a) - 1) + var_b ** 2 / (len(b) - 1))
-        from scipy import stats  # 0.7 s to import: only where a test is run
+        from scipy import stats  # slow to import: loaded only where a test runs
         half = stats.t.ppf(1 - TOST_ALPHA, df) * se
         low, high = difference - half, difference + half
     margin = margin_for(name, a.mean())
