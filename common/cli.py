@@ -13,6 +13,7 @@ import signal
 import sys
 from typing import NamedTuple
 
+from common import files, sources, variants
 from common.config import ORIGINAL_STEPS_PER_EPOCH, Hyperparameters
 from common.errors import DataError, NonFiniteLoss, PeerLost
 
@@ -123,7 +124,6 @@ def _float_flag(low, high, description):
 
 def add_variant_flags(parser: argparse.ArgumentParser) -> None:
     """--variant and its own flags, shared by all three entry points."""
-    from common import variants
     group = parser.add_argument_group(
         "variant", "the post's three autoencoders; without --variant: the original (deep)")
     group.add_argument("--variant", choices=variants.VARIANTS, default="deep",
@@ -154,7 +154,6 @@ def add_variant_flags(parser: argparse.ArgumentParser) -> None:
 
 def variant_from(args):
     """The Variant the flags describe; a flag of another variant is an error."""
-    from common import variants
     own = {"sparse": ("sparsity_target", "sparsity_weight", "weight_decay"),
            "denoising": ("noise", "noise_level")}
     for name, flags in own.items():
@@ -187,7 +186,6 @@ def load_data(args) -> LoadedData:
     """Resolve `--data`, then fetch and check it before TensorFlow loads (so
     every data problem answers in about a second), and settle the steps per
     epoch. Each file is read here once; both sides build on these arrays."""
-    from common import sources
     source = sources.DataSource(args.data)
     raw = sources.load_raw(source, args.source_url or sources.DEFAULT_SOURCE_URL)
     steps, explanation = steps_per_epoch_for(
@@ -247,7 +245,6 @@ def run_main(main, program: str, argv=None, safe_points: bool = True) -> int:
     the way out. The status is then 128 + the signal number (130, 143), as a
     shell reports a killed program.
     """
-    from common import files
     files.install_signal_handlers()
     deferral = files.signals_deferred() if safe_points else contextlib.nullcontext()
     try:

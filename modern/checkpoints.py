@@ -16,9 +16,16 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from common.architecture import BIAS_NAMES, LAYER_NAMES, WEIGHT_NAMES, bias_name, weight_name
+from common.architecture import (
+    BIAS_NAMES,
+    LAYER_NAMES,
+    WEIGHT_NAMES,
+    bias_name,
+    weight_name,
+)
 from common.errors import DataError
 from common.files import atomic_path
+from modern import autoencoder, layers, optimizers  # noqa: F401  registers the classes
 
 # original key -> (Keras layer name, variable): h = kernel, b = bias.
 ORIGINAL_NAME_MAP = {
@@ -103,8 +110,8 @@ def save_model(model, path: str) -> None:
 
 
 def load_model(path: str):
-    """Load a model saved by `save_model` (custom classes are registered)."""
-    from modern import autoencoder, layers, optimizers  # noqa: F401  registers classes
+    """Load a model saved by `save_model` (its custom classes are registered
+    by importing modern.autoencoder, above)."""
     return keras.models.load_model(path)
 
 

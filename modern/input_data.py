@@ -13,6 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from common import sources
+from modern.variants import corrupting_map
 
 
 @dataclasses.dataclass
@@ -77,7 +78,6 @@ def make_dataset(images: np.ndarray, batch_size: int, seed: int, variant=None,
     dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.repeat().batch(batch_size, drop_remainder=True)
     if variant is not None and variant.denoising:
-        from modern.variants import corrupting_map
         dataset = dataset.enumerate().map(corrupting_map(variant, noise_seed))
     else:
         dataset = dataset.map(lambda batch: (batch, batch))

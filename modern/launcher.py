@@ -15,6 +15,7 @@ TF_CONFIG on each and run the command there (docs/distributed.md).
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -64,7 +65,6 @@ def add_flags(parser) -> None:
 
 def port_list(text: str) -> list:
     """argparse type: distinct TCP ports from 1024 to 65535, comma-separated."""
-    import argparse
     try:
         ports = [int(part) for part in text.split(",")]
     except ValueError:

@@ -11,6 +11,7 @@ perturbation says otherwise.
 
 from __future__ import annotations
 
+import copy
 import time
 from typing import NamedTuple
 
@@ -19,6 +20,8 @@ import numpy as np
 from common.architecture import parameter_shapes
 from common.config import Hyperparameters
 from common.errors import NonFiniteLoss
+from common.variants import corrupt
+from modern import options
 from parity import concurrency
 from parity.perturbations import NONE, Perturbation
 
@@ -44,7 +47,6 @@ def run_side(train) -> SideResult:
 def run_legacy(experiment, seed: int, log=print, on_initialized=None) -> SideResult:
     """The original loop, numpy's RNG and the graph seeded with `seed`;
     `on_initialized(initial weights)` is called before the first step."""
-    import copy
 
     from legacy import training
     fresh = experiment.mnist._replace(train=copy.copy(experiment.mnist.train))  # unread
@@ -78,7 +80,6 @@ def tf1_order(experiment, seed: int, steps: int | None = None) -> list:
 def tf1_batches(images, order, seed, variant):
     """The batches of `order` (tf1_order); for the denoising variant
     (corrupted, clean) pairs with legacy's noise (keyed by seed, step)."""
-    from common.variants import corrupt
     for step, index in enumerate(order):
         batch = images[index]
         yield (corrupt(batch, variant.noise, variant.level, seed, step), batch) \
@@ -107,7 +108,6 @@ def modern_setup(experiment, seed: int, mode: str, perturbation: Perturbation,
                  legacy_initial) -> ModernSetup:
     """One definition for training (`run_modern`) and the replay
     (`engine.make_replay`), which must set the modern side up alike."""
-    from modern import options
     hyper = perturbation.apply_hyperparameters(experiment.hyper)
     return ModernSetup(hyper, perturbation.apply_data(experiment.arrays),
                        perturbation.apply_options(options.PRESETS[mode]),

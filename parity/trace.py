@@ -23,8 +23,10 @@ import sys
 import numpy as np
 
 from common import npz
+from common.cli import ArgumentParser, run_main
 from common.errors import DataError
 from legacy.session_trace import FORMAT, FORMAT_VERSION, MANIFEST_KEY  # the writer's
+from parity.divergence import ulp_distance
 
 
 class Trace:
@@ -89,7 +91,6 @@ def load(path: str) -> Trace:
 
 def difference(expected, actual) -> dict | None:
     """How `actual` differs from `expected` (None: the same bits)."""
-    from parity.divergence import ulp_distance
     a, b = np.asarray(expected), np.asarray(actual)
     if a.shape != b.shape:
         return {"shape": [list(a.shape), list(b.shape)]}
@@ -157,7 +158,6 @@ def compare(first: Trace, second: Trace) -> str | None:
 
 
 def main(argv=None) -> int:
-    from common.cli import ArgumentParser, run_main
     parser = ArgumentParser(prog="python -m parity.trace",
                             description="Compare two run_tf1 traces: the first Session.run "
                                         "call and fetched value that differ.")
