@@ -13,6 +13,7 @@ holds no TensorFlow graph or model code. Importing it imports no TensorFlow.
 - `sources`, `idx`, `npz`: where data comes from and its checked readers
 - `cli`: the experiment's flags and one-line errors for every entry point
 - `errors`: the project's error types
+- `machine`: the CPU's fingerprint (model, kernel-deciding flags, oneDNN), thread counts
 - `files`: atomic outputs, Ctrl-C and SIGTERM at safe points
 - `plots`: the original's scatter of the codes, image grids
 """
