@@ -19,10 +19,10 @@ import shlex
 import sys
 
 from common import cli
+from common.run_trace import parse_steps
 from modern.launcher import check_split  # no TensorFlow
 from parity import comparison
 from parity.engine import MODES
-from parity.golden.step_traces import parse_steps
 from parity.perturbations import PERTURBATIONS
 
 DEFAULT_IDIOMATIC_SEEDS = 5

@@ -7,6 +7,7 @@ holds no TensorFlow graph or model code. Importing it imports no TensorFlow.
   layer, the original's parameter names
 - `config`: the original's hyperparameters (`Hyperparameters`)
 - `steps`: the vocabulary of a training step's state and trace
+- `run_trace`: the step-trace format a TF1 script's trace and a Keras rewrite's share
 - `results`: what each side's training and evaluation return
 - `variants`: the sparse and denoising variants' settings and noise
 - `collapse`: whether a run collapsed to the mean image, in words

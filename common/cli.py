@@ -122,6 +122,12 @@ def _float_flag(low, high, description):
     return parse
 
 
+def program_name(command: str, module_form: str) -> str:
+    """How the user called the program: its console command (`pip install
+    -e` made it) or `python -m ...`."""
+    return command if os.path.basename(sys.argv[0]) == command else module_form
+
+
 def add_variant_flags(parser: argparse.ArgumentParser) -> None:
     """--variant and its own flags, shared by all three entry points."""
     group = parser.add_argument_group(

@@ -23,6 +23,9 @@ TEST_LABELS = "t10k-labels-idx1-ubyte.gz"
 IDX_FILES = (TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS)
 
 # TF1's default mirror (CVDF's copy of yann.lecun.com/exdb/mnist/).
+# How the entry points with --data say where else data can come from
+# (run_tf1, which has no --data, says it its own way).
+DATA_FLAGS_HINT = "or use --data sample (bundled) or --data ~/.keras/datasets/mnist.npz"
 DEFAULT_SOURCE_URL = "https://storage.googleapis.com/cvdf-datasets/mnist/"
 
 # SHA-256 of the published MNIST files, identical on the CVDF mirror and on
@@ -106,8 +109,7 @@ def download(url: str, path: str, expected_sha256: str | None) -> None:
                 raise DataError(
                     f"{name} is missing from {folder} and could not be downloaded "
                     f"from {url} ({reason}); copy the four MNIST .gz files into "
-                    f"{folder}, or use --data sample (bundled) or --data "
-                    "~/.keras/datasets/mnist.npz") from None
+                    f"{folder}, {DATA_FLAGS_HINT}") from None
             out.flush()
             os.fsync(out.fileno())
         actual = digest.hexdigest()

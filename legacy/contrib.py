@@ -167,13 +167,22 @@ class Namespace(types.ModuleType):
             return REIMPLEMENTED[full]
         if full in RENAMES:
             return _target(RENAMES[full])
-        if any(key.startswith(full + ".") for key in (*RENAMES, *REIMPLEMENTED)):
+        if is_namespace(full):
             return Namespace(full)
-        hint = HINTS.get(full) or HINTS.get(full.split(".")[0])
-        raise AttributeError(
-            f"tf.contrib.{full} was removed with tf.contrib in TensorFlow 2.0 and has no exact "
-            "equivalent this shim can run (docs/run_tf1.md lists those it can)" + (f"; the closest TF2 form is {hint}"
-                                                  if hint else "") + ": port it by hand")
+        raise AttributeError(refusal(full))
+
+
+def is_namespace(path: str) -> bool:
+    """Whether `tf.contrib.<path>` is a module this shim serves (rnn, layers, ...)."""
+    return any(key.startswith(path + ".") for key in (*RENAMES, *REIMPLEMENTED))
+
+
+def refusal(full: str) -> str:
+    """The one line a contrib symbol without an exact TF2 form gets."""
+    hint = HINTS.get(full) or HINTS.get(full.split(".")[0])
+    return (f"tf.contrib.{full} was removed with tf.contrib in TensorFlow 2.0 and has no exact "
+            "equivalent this shim can run (docs/run_tf1.md lists those it can)"
+            + (f"; the closest TF2 form is {hint}" if hint else "") + ": port it by hand")
 
 
 def supported() -> list:

@@ -11,7 +11,12 @@ wrap-around batch. Departures, each an addition, never a change of numbers:
   atomically (TF1 wrote straight to the final name and checked nothing);
 - a malformed file raises `DataError` (a ValueError) naming the file,
   where TF1 could fail in `reshape` or read garbage;
-- `train_dir` may also be Keras's `mnist.npz`, split the TF1 way.
+- `train_dir` may also be Keras's `mnist.npz`, split the TF1 way;
+- with `log_batches(True)` (what `run_tf1 --trace` sets) each DataSet
+  also keeps which examples every `next_batch` served (`served`), and the
+  files `read_data_sets` read are listed in `files_read`: a trace then
+  holds the batch order and the data's SHA-256. The permutations, and so
+  the RNG draws, are unchanged.
 """
 
 from __future__ import annotations
@@ -28,6 +33,26 @@ from common.errors import DataError
 Datasets = collections.namedtuple("Datasets", ["train", "validation", "test"])
 
 DEFAULT_SOURCE_URL = sources.DEFAULT_SOURCE_URL
+# DEPARTURE (bookkeeping only): see the module docstring.
+_LOGGING = {"batches": False, "data_dir": None}
+files_read = []  # every data file read_data_sets read, in order
+_logged = []     # the DataSets that record what they serve
+
+
+def log_batches(enabled: bool) -> None:
+    """Whether DataSets made from now on record the examples they serve."""
+    _LOGGING["batches"] = enabled
+
+
+def served_by_role() -> list:
+    """The logging DataSets that read_data_sets named (train, validation, test)."""
+    return [data_set for data_set in _logged if data_set.role and data_set.served]
+
+
+def redirect_data(folder: str | None) -> None:
+    """DEPARTURE, for `run_tf1 --data-dir`: read_data_sets reads `folder`
+    whatever folder the script names."""
+    _LOGGING["data_dir"] = folder
 
 
 def dense_to_one_hot(labels_dense, num_classes):
@@ -77,6 +102,12 @@ class DataSet:
         self._labels = labels
         self._epochs_completed = 0
         self._index_in_epoch = 0
+        # DEPARTURE: which original example each row now is, and each batch's.
+        self.served = [] if _LOGGING["batches"] else None
+        self._order = numpy.arange(self._num_examples) if self.served is not None else None
+        self.role = None  # "train", "validation" or "test", from read_data_sets
+        if self.served is not None:
+            _logged.append(self)
 
     @property
     def images(self):
@@ -113,26 +144,36 @@ class DataSet:
             numpy.random.shuffle(perm0)
             self._images = self.images[perm0]
             self._labels = self.labels[perm0]
+            if self._order is not None:
+                self._order = self._order[perm0]
         # Go to the next epoch
         if start + batch_size > self._num_examples:
             self._epochs_completed += 1
             rest_num_examples = self._num_examples - start
             images_rest_part = self._images[start:self._num_examples]
             labels_rest_part = self._labels[start:self._num_examples]
+            order_rest_part = None if self._order is None else \
+                self._order[start:self._num_examples]
             if shuffle:
                 perm = numpy.arange(self._num_examples)
                 numpy.random.shuffle(perm)
                 self._images = self.images[perm]
                 self._labels = self.labels[perm]
+                if self._order is not None:
+                    self._order = self._order[perm]
             start = 0
             self._index_in_epoch = batch_size - rest_num_examples
             end = self._index_in_epoch
             images_new_part = self._images[start:end]
             labels_new_part = self._labels[start:end]
+            if self.served is not None:
+                self.served.append(numpy.concatenate((order_rest_part, self._order[start:end])))
             return (numpy.concatenate((images_rest_part, images_new_part), axis=0),
                     numpy.concatenate((labels_rest_part, labels_new_part), axis=0))
         self._index_in_epoch += batch_size
         end = self._index_in_epoch
+        if self.served is not None:
+            self.served.append(self._order[start:end])
         return self._images[start:end], self._labels[start:end]
 
 
@@ -148,11 +189,13 @@ def maybe_download(filename, work_directory, source_url, expected_sha256=None):
 def _read_arrays(train_dir, source_url, checksums):
     if str(train_dir).endswith(".npz") and os.path.isfile(train_dir):
         print("Extracting", train_dir)
+        files_read.append(train_dir)
         return sources.read_keras_npz(train_dir)
     for filename in sources.IDX_FILES:
         expected = checksums.get(filename) if checksums else None
         maybe_download(filename, train_dir, source_url + filename, expected)
         print("Extracting", os.path.join(train_dir, filename))
+        files_read.append(os.path.join(train_dir, filename))
     return sources.read_idx_folder(train_dir)
 
 
@@ -175,6 +218,9 @@ def read_data_sets(train_dir, fake_data=False, one_hot=False, dtype=tf.float32,
 
     if not source_url:  # empty string check, as TF1
         source_url = DEFAULT_SOURCE_URL
+    if _LOGGING["data_dir"] is not None and os.fspath(train_dir) != _LOGGING["data_dir"]:
+        print(f"[run_tf1] --data-dir: reading {_LOGGING['data_dir']} instead of {train_dir}")
+        train_dir = _LOGGING["data_dir"]
     arrays = _read_arrays(os.fspath(train_dir), source_url, checksums)
     return data_sets_from_arrays(arrays, one_hot=one_hot, dtype=dtype, reshape=reshape,
                                  validation_size=validation_size, seed=seed)
@@ -210,6 +256,7 @@ def data_sets_from_arrays(arrays, one_hot=False, dtype=tf.float32, reshape=True,
     train = DataSet(train_images, train_labels, **options)
     validation = DataSet(validation_images, validation_labels, **options)
     test = DataSet(test_images, test_labels, **options)
+    train.role, validation.role, test.role = "train", "validation", "test"
     return Datasets(train=train, validation=validation, test=test)
 
 

@@ -1,6 +1,7 @@
 """Run an unmodified TF1-era script on TensorFlow 2.x.
 
-    python -m legacy.run_tf1 [--trace OUT.npz] [--max-session-runs N] SCRIPT.py [args...]
+    python -m legacy.run_tf1 [--trace OUT.npz] [--trace-steps 1-3] [--seed N]
+                             [--data-dir DIR] [--max-session-runs N] SCRIPT.py [args...]
 
 Inside the script:
 - `import tensorflow as tf` gives `tf.compat.v1` with v2 behaviour disabled
@@ -16,7 +17,10 @@ Inside the script:
   (`legacy/contrib.py`) and refuses every other, naming it;
 - every `Session.run` is counted: `--max-session-runs N` stops the script
   cleanly before call N + 1 (exit 0), `--trace OUT.npz` records the fetched
-  values (`legacy/session_trace.py`; read back with parity/trace.py);
+  values and every training step's inputs, gradients, slots and weights
+  (`legacy/session_trace.py`; compared with a rewrite by parity/trace.py);
+- `--data-dir DIR` makes the tutorial loader read DIR whatever folder the
+  script names (a hard-coded "/tmp/data/");
 - without a display, `plt.show()` saves each open figure to a PNG instead.
 The script's own errors show the script's traceback (not this runner's
 frames) and exit with status 1, as `python SCRIPT.py` would; `sys.exit(n)`
@@ -49,11 +53,34 @@ def _print_script_traceback(error: BaseException, script: str) -> None:
     traceback.print_exception(type(error), error, tb or error.__traceback__)
 
 
+# Libraries whose API changed since the TF1 era: (what the error says,
+# the library and the change), added under the script's traceback.
+API_CHANGES = (
+    ("TSNE.__init__() got an unexpected keyword argument 'n_iter'",
+     "scikit-learn 1.7 renamed TSNE's n_iter to max_iter: TSNE(max_iter=...)"),
+    ("reshape() got an unexpected keyword argument 'newshape'",
+     "NumPy 2.1 renamed reshape's newshape to shape (removed in 2.4): "
+     "numpy.reshape(a, shape=...) or a.reshape(...)"),
+    ("module 'numpy' has no attribute 'float'",
+     "NumPy 1.24 removed the alias numpy.float: use float or numpy.float64"),
+    ("module 'numpy' has no attribute 'int'",
+     "NumPy 1.24 removed the alias numpy.int: use int or numpy.int64"),
+    ("module 'scipy.misc' has no attribute 'imread'",
+     "SciPy 1.2 removed scipy.misc.imread: use imageio.v3.imread"),
+)
+
+
+# run_tf1's own flags: given after the script's name they would reach the
+# script instead, so they are refused there.
+OWN_FLAGS = ("--trace", "--trace-steps", "--trace-max-elements", "--seed", "--data-dir",
+             "--max-session-runs", "--figures-dir", "--save-figures")
+
+
 def main(argv=None) -> int:
-    from common import cli  # one-line usage errors, as elsewhere
+    from common import cli, run_trace  # one-line usage errors, as elsewhere
     from legacy import session_trace
     parser = cli.ArgumentParser(
-        prog="python -m legacy.run_tf1",
+        prog=cli.program_name("tf1-run", "python -m legacy.run_tf1"),
         description="Run an unmodified TF1-era script on TensorFlow 2.x: "
                     "`import tensorflow as tf` becomes tf.compat.v1 with v2 "
                     "behaviour disabled, tf.layers and RNN cells come from tf_keras, "
@@ -67,6 +94,14 @@ def main(argv=None) -> int:
     parser.add_argument("--trace", default=None, metavar="OUT.npz",
                         help="record every Session.run's fetched numbers and arrays to "
                              "OUT.npz (read it with parity/trace.py)")
+    parser.add_argument("--trace-steps", default=run_trace.DEFAULT_TRACE_STEPS, metavar="STEPS",
+                        help="the training steps whose every tensor (inputs, gradients, "
+                             "optimizer slots, weights) the trace keeps in full, e.g. 1-3,100, "
+                             "or none; every other step keeps each tensor's SHA-256 "
+                             f"(default {run_trace.DEFAULT_TRACE_STEPS})")
+    parser.add_argument("--data-dir", default=None, metavar="DIR",
+                        help="read MNIST from DIR (the four IDX .gz files, or mnist.npz) "
+                             "whatever folder the script's read_data_sets names")
     parser.add_argument("--trace-max-elements", type=cli.positive_int, metavar="N",
                         default=session_trace.DEFAULT_MAX_ELEMENTS,
                         help="fetched arrays larger than this are named in the trace, not "
@@ -83,7 +118,20 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     script = os.path.abspath(args.script)
     problem = None
-    if not os.path.isfile(script):
+    misplaced = [word for word in args.script_args if word.split("=")[0] in OWN_FLAGS]
+    try:
+        trace_steps = run_trace.parse_steps(args.trace_steps)
+    except ValueError as error:
+        trace_steps, problem = (), f"--trace-steps: {error}"
+    if misplaced:
+        problem = (f"{misplaced[0]} comes after the script's name, so it would go to the "
+                   f"script: give run_tf1's flags before {args.script}")
+    elif problem is not None:
+        pass
+    elif args.data_dir is not None and not _holds_data(args.data_dir):
+        problem = (f"--data-dir {args.data_dir}: no MNIST there (the four IDX .gz files "
+                   "train-images-idx3-ubyte.gz ... or an .npz)")
+    elif not os.path.isfile(script):
         problem = f"script not found: {args.script}"
     elif not os.path.isdir(args.figures_dir):
         problem = f"--figures-dir {args.figures_dir} is not a folder; create it first"
@@ -106,8 +154,15 @@ def main(argv=None) -> int:
     files.install_signal_handlers()
     tf1_shim.install_tf1_environment(args.figures_dir, args.save_figures or not _has_display())
     recorder = session_trace.SessionRecorder(args.max_session_runs, args.trace is not None,
-                                             args.trace_max_elements)
+                                             args.trace_max_elements, trace_steps)
     recorder.install()
+    from legacy import input_data
+    input_data.log_batches(args.trace is not None)
+    input_data.redirect_data(args.data_dir)
+    if args.trace is not None and args.seed is None:
+        print("[run_tf1] warning: --trace without --seed: if the script seeds nothing, its "
+              "starting weights and batch order are new on every run (the trace still "
+              "holds both)", file=sys.stderr)
     if args.seed is not None:
         import numpy
         sys.modules["tensorflow"].set_random_seed(args.seed)  # compat.v1: the default graph
@@ -117,20 +172,35 @@ def main(argv=None) -> int:
     trace_path = None if args.trace is None else os.path.abspath(args.trace)  # before any chdir
     status, ended = _run_script(script)
     if trace_path is not None and ended != "interrupted":  # nothing partial
-        recorder.write(trace_path, script, sys.argv[1:], ended)
-        print(f"[run_tf1] traced {len(recorder.calls)} Session.run calls to {args.trace}")
+        recorder.write(trace_path, script, sys.argv[1:], ended, args.seed)
+        print(f"[run_tf1] traced {len(recorder.calls)} Session.run calls, "
+              f"{len(recorder.steps.steps)} training steps, to {args.trace}")
     return status
+
+
+def _holds_data(folder: str) -> bool:
+    from common import sources
+    if os.path.isfile(folder):
+        return folder.endswith(".npz")
+    return all(os.path.isfile(os.path.join(folder, name)) for name in sources.IDX_FILES)
 
 
 def _run_script(script: str) -> tuple[int, str]:
     """Run the script as __main__: (its exit status as Python would give
     it, how it ended)."""
+    from common import cli, sources
     from legacy.session_trace import SessionRunLimit
     try:
         runpy.run_path(script, run_name="__main__")
     except SessionRunLimit as stop:
         print(f"[run_tf1] {stop}")
         return 0, "max-session-runs"
+    except DataError as error:  # the tutorial loader's: one line, in run_tf1's words
+        message = str(error).replace(sources.DATA_FLAGS_HINT,
+                                     "or give run_tf1 --data-dir DIR, a folder that has them")
+        print(f"{cli.program_name('tf1-run', 'python -m legacy.run_tf1')}: error: {message}",
+              file=sys.stderr)
+        return 2, "data error"
     except SystemExit as exit_:  # sys.exit(n), tf.app.run(): n, as Python would
         if exit_.code is None or isinstance(exit_.code, int):
             return exit_.code or 0, "exit"
@@ -141,6 +211,9 @@ def _run_script(script: str) -> tuple[int, str]:
         return 128 + getattr(error, "signum", signal.SIGINT), "interrupted"
     except BaseException as error:  # the script's own failure, shown as Python would
         _print_script_traceback(error, script)
+        for said, change in API_CHANGES:
+            if said in str(error):
+                print(f"[run_tf1] not a TensorFlow change: {change}", file=sys.stderr)
         return 1, "script error"
     return 0, "completed"
 

@@ -1,30 +1,41 @@
 """Every `Session.run` of a script run by `run_tf1`, counted and, with
-`--trace OUT.npz`, recorded: how a user makes a golden of their own TF1
-script (parity/trace.py reads it back and compares a rewrite with it).
+`--trace OUT.npz`, recorded in the step-trace format of common/run_trace.py:
+how a user makes a golden of their own TF1 script, and what
+`python -m parity.trace ORIGINAL REWRITE` compares a rewrite with.
 
-For each call, each fetched value that is a number or a numeric array of
-at most `max_elements` elements is kept, keyed by the call's index and the
-fetched tensor's or op's name (`call-000042/loss/xentropy_mean:0`); the
-manifest (JSON, stored in the same .npz as a string: nothing is pickled)
-lists per call every fetch name, which were kept or why not, and the
-names of the tensors fed. The trainable variables' values are kept once,
-as `variables/<name>`, right after the first call at whose end they are
-all initialized (usually the initializer's): a rewrite can start from the
-very weights the traced run started from, even where the script is
-unseeded.
+Per call: each fetched number or numeric array of at most `max_elements`
+elements (`call-000042/loss/xentropy_mean:0`) and the SHA-256 of every
+array fed. The trainable variables' values once, right after the first
+call at whose end they are all initialized (`variables/<name>`): a rewrite
+starts from the very weights the traced run started from, even where the
+script is unseeded.
+
+Per training step, without the script changing: the shim sees each
+`Optimizer.apply_gradients` (which `minimize` calls), so a call that runs
+its update op is a training step. Its gradients are fetched in the same
+`Session.run` (no second run: a second run would draw the script's random
+ops again), and the state after it (variables, the optimizer's slots and
+non-slot variables such as Adam's beta powers) is read after it, which
+changes nothing. The step's inputs, starting state, loss, gradients and
+new state are logged as common/run_trace.StepLog says. The batch order
+(which examples each `next_batch` served), the data files' SHA-256, the
+seed and the machine go into the manifest.
 """
 
 from __future__ import annotations
 
-import json
 import os
 
 import numpy as np
 
-FORMAT = "run_tf1 session trace"
-FORMAT_VERSION = 1
-MANIFEST_KEY = "manifest"
+from common import machine, run_trace, sources
+
 DEFAULT_MAX_ELEMENTS = 1_000_000
+# TF1 optimizers' hyperparameters, by their private attribute names.
+HYPERPARAMETERS = {"_lr": "learning_rate", "_learning_rate": "learning_rate",
+                   "_beta1": "beta1", "_beta2": "beta2", "_epsilon": "epsilon",
+                   "_momentum": "momentum", "_use_nesterov": "use_nesterov",
+                   "_decay": "decay", "_centered": "centered"}
 
 
 class SessionRunLimit(BaseException):
@@ -52,15 +63,24 @@ def _flatten(structure) -> list:
     return [structure]
 
 
+def _scalar(value):
+    """A hyperparameter as a JSON number, or None when it is a tensor."""
+    return value if isinstance(value, (int, float, bool)) else None
+
+
 class SessionRecorder:
-    """Wraps `tf.compat.v1.Session.run` (every session of the process)."""
+    """Wraps `tf.compat.v1.Session.run` (every session of the process) and
+    `Optimizer.apply_gradients` (to know the training steps)."""
 
     def __init__(self, max_runs: int | None = None, trace: bool = False,
-                 max_elements: int = DEFAULT_MAX_ELEMENTS):
+                 max_elements: int = DEFAULT_MAX_ELEMENTS, trace_steps=(),
+                 max_value_bytes: int = run_trace.DEFAULT_MAX_VALUE_BYTES):
         self.max_runs, self.trace, self.max_elements = max_runs, trace, max_elements
         self.calls, self.arrays = [], {}
         self.variables_after_call = None
-        self._original = None
+        self.optimizers = []   # {"op": train op, "optimizer", "pairs": [(gradient, variable)]}
+        self.steps = run_trace.StepLog(trace_steps, max_value_bytes)
+        self._state = None     # the state after the last step: {(kind, name): value}
 
     def install(self) -> None:
         import tensorflow as real_tf
@@ -72,14 +92,82 @@ class SessionRecorder:
         def run(session, fetches, feed_dict=None, options=None, run_metadata=None):
             if recorder.max_runs is not None and len(recorder.calls) >= recorder.max_runs:
                 raise SessionRunLimit(recorder.max_runs)
-            results = original(session, fetches, feed_dict, options, run_metadata)
-            recorder.record(fetches, feed_dict, results)
+            training = recorder.trace and recorder.training_ops(fetches, session.graph)
+            if not training:
+                results = original(session, fetches, feed_dict, options, run_metadata)
+                recorder.record(fetches, feed_dict, results)
+            else:
+                def read(wanted):
+                    return original(session, wanted)
+                before = recorder._state or recorder.read_state(read, training)
+                pairs = [(g, v) for entry in training for g, v in entry["pairs"]]
+                results, gradients = original(session, (fetches, [g for g, _ in pairs]),
+                                              feed_dict, options, run_metadata)
+                recorder.record(fetches, feed_dict, results)
+                recorder.log_step(feed_dict, before, fetches, results,
+                                  {v.op.name: g for (_, v), g in zip(pairs, gradients)},
+                                  recorder.read_state(read, training))
             if recorder.trace and recorder.variables_after_call is None:
                 recorder.keep_variables(lambda wanted: original(session, wanted), session.graph,
                                         tf.errors.FailedPreconditionError)
             return results
-        self._original = (session_class, original)
         session_class.run = run
+        if self.trace:
+            self._watch_optimizers(tf)
+
+    def _watch_optimizers(self, tf) -> None:
+        optimizer_class = tf.compat.v1.train.Optimizer
+        apply_gradients = optimizer_class.apply_gradients
+        recorder = self
+
+        def watched(optimizer, grads_and_vars, global_step=None, name=None):
+            grads_and_vars = list(grads_and_vars)
+            op = apply_gradients(optimizer, grads_and_vars, global_step, name)
+            pairs = [(g, v) for g, v in grads_and_vars
+                     if g is not None and isinstance(g, tf.Tensor)]
+            recorder.optimizers.append({"op": op, "optimizer": optimizer, "pairs": pairs})
+            return op
+        optimizer_class.apply_gradients = watched
+
+    def training_ops(self, fetches, graph) -> list:
+        """The watched optimizers whose update op this call runs."""
+        names = {_name(leaf) for leaf in _flatten(fetches)}
+        return [entry for entry in self.optimizers
+                if entry["op"].graph is graph and entry["op"].name in names]
+
+    def read_state(self, read, training) -> dict:
+        """{(kind, name): value}: every trainable variable, then the slots
+        and non-slot variables of the optimizers that train."""
+        graph = training[0]["op"].graph
+        wanted = {("weight", v.op.name): v for v in graph.get_collection("trainable_variables")}
+        for entry in training:
+            optimizer = entry["optimizer"]
+            for _, variable in entry["pairs"]:
+                for slot in optimizer.get_slot_names():
+                    found = optimizer.get_slot(variable, slot)
+                    if found is not None:
+                        wanted[("slot", f"{variable.op.name}/{slot}")] = found
+            for key, variable in sorted(getattr(optimizer, "_non_slot_dict", {}).items(),
+                                        key=lambda item: str(item[0])):
+                if variable.graph is graph:
+                    wanted[("slot", key[0] if isinstance(key, tuple) else str(key))] = variable
+        values = read(list(wanted.values()))
+        return dict(zip(wanted, (np.asarray(value) for value in values)))
+
+    def log_step(self, feed_dict, before, fetches, results, gradients, after) -> None:
+        tensors = {("input", _name(key)): np.asarray(value)
+                   for key, value in (feed_dict or {}).items()}
+        tensors.update({("initial", name): value for (_, name), value in before.items()})
+        for fetch, value in zip(_flatten(fetches), _flatten(results)):
+            array = np.asarray(value) if value is not None else None
+            if array is not None and array.shape == () and array.dtype.kind == "f":
+                tensors[("loss", _name(fetch))] = array
+        tensors.update({("gradient", name): np.asarray(value)
+                        for name, value in gradients.items()})
+        tensors.update({key: value for key, value in after.items() if key[0] == "slot"})
+        tensors.update({key: value for key, value in after.items() if key[0] == "weight"})
+        self.steps.add(len(self.calls) - 1, tensors)
+        self._state = after
 
     def record(self, fetches, feed_dict, results) -> None:
         index = len(self.calls)
@@ -88,6 +176,9 @@ class SessionRecorder:
         self.calls.append(call)
         if not self.trace:
             return
+        call["feed_digests"] = {_name(key): run_trace.digest(value)
+                                for key, value in (feed_dict or {}).items()
+                                if np.asarray(value).dtype.kind in "biuf"}
         leaves, values = _flatten(fetches), _flatten(results)
         if len(leaves) != len(values):  # e.g. a SparseTensor: one fetch, a 3-field value
             call["fetches"] = [_name(leaf) for leaf in leaves]
@@ -122,20 +213,45 @@ class SessionRecorder:
         self.variables_after_call = len(self.calls) - 1
         self.arrays.update({f"variables/{name}": np.asarray(value)
                             for name, value in values.items()})
+        self.variable_shapes = [{"name": v.op.name, "shape": [int(size) for size in v.shape]}
+                                for v in variables]
 
-    def write(self, path: str, script: str, argv: list, ended: str) -> None:
-        """The trace, all or nothing (common.files.atomic_path)."""
+    def describe_optimizers(self) -> list:
+        return [{"train_op": entry["op"].name, "class": type(entry["optimizer"]).__name__,
+                 "hyperparameters": {name: _scalar(getattr(entry["optimizer"], attribute))
+                                     for attribute, name in HYPERPARAMETERS.items()
+                                     if hasattr(entry["optimizer"], attribute)},
+                 "variables": [v.op.name for _, v in entry["pairs"]],
+                 "slots": list(entry["optimizer"].get_slot_names())}
+                for entry in self.optimizers]
+
+    def write(self, path: str, script: str, argv: list, ended: str, seed=None) -> None:
+        """The trace, all or nothing."""
         import tensorflow as real_tf
 
-        from common.files import atomic_path
+        from legacy import input_data
         tf = getattr(real_tf, "_real", real_tf)  # the run_tf1 shim, or TensorFlow
-        manifest = {"format": FORMAT, "format_version": FORMAT_VERSION,
-                    "script": os.path.basename(script), "argv": argv,
-                    "ended": ended, "tensorflow": tf.__version__,
+        batches = {}
+        for data_set in input_data.served_by_role():
+            served = data_set.served
+            if served and len({len(batch) for batch in served}) == 1:
+                batches[data_set.role] = np.stack(served).astype(np.int32)
+        manifest = {"format": run_trace.FORMAT, "format_version": run_trace.FORMAT_VERSION,
+                    "side": "tf1", "script": os.path.basename(script), "argv": argv,
+                    "ended": ended, "seed": seed, "tensorflow": tf.__version__,
+                    "environment": {"machine": machine.fingerprint(),
+                                    "versions": {"tensorflow": tf.__version__,
+                                                 "numpy": np.__version__}},
+                    "data_files": {os.path.basename(path): sources.sha256_of(path)
+                                   for path in input_data.files_read if os.path.isfile(path)},
                     "max_elements": self.max_elements,
                     "variables_after_call": self.variables_after_call,
+                    "variables": getattr(self, "variable_shapes", []),
+                    "optimizers": self.describe_optimizers(),
+                    "batch_order": sorted(batches),
+                    "steps": self.steps.steps,
+                    "values_dropped": self.steps.values_dropped,
                     "calls": self.calls}
-        with atomic_path(path) as temporary:
-            with open(temporary, "wb") as stream:
-                np.savez_compressed(stream, **{MANIFEST_KEY: np.asarray(json.dumps(manifest))},
-                                    **self.arrays)
+        arrays = {**self.arrays, **self.steps.arrays,
+                  **{f"batches/{role}": order for role, order in batches.items()}}
+        run_trace.write(path, manifest, arrays)

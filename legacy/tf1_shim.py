@@ -6,6 +6,7 @@ cells, the removed tutorial modules, `tf.contrib`'s exact remnants, and
 
 from __future__ import annotations
 
+import importlib.abc
 import importlib.metadata
 import importlib.util
 import os
@@ -80,8 +81,37 @@ def install_tf1_environment(figures_dir: str, save_figures: bool) -> None:
     sys.modules["tensorflow.examples.tutorials.mnist.input_data"] = input_data
     sys.modules["tensorflow.examples.tutorials.mnist.mnist"] = tutorial_mnist
     parent.input_data, parent.mnist = input_data, tutorial_mnist
+    sys.meta_path.insert(0, _ContribImporter(contrib))
     if save_figures:
         _save_figures_on_show(figures_dir)
+
+
+class _ContribImporter(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """`import tensorflow.contrib.layers as layers` and `from
+    tensorflow.contrib import rnn` resolve as `tf.contrib.layers` does: the
+    same served symbols, the same one-line refusal for the rest."""
+
+    PREFIX = "tensorflow.contrib"
+
+    def __init__(self, contrib):
+        self.contrib = contrib
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname == self.PREFIX or fullname.startswith(self.PREFIX + "."):
+            return importlib.util.spec_from_loader(fullname, self)
+        return None
+
+    def create_module(self, spec):
+        path = spec.name[len(self.PREFIX):].lstrip(".")
+        if path and not self.contrib.is_namespace(path):
+            raise ImportError(self.contrib.refusal(path))
+        module = self.contrib.Namespace(path)
+        module.__path__ = []  # a package: `import tensorflow.contrib.layers` looks inside
+        module.__name__ = spec.name  # where `from ... import name` looks for a submodule
+        return module
+
+    def exec_module(self, module):
+        pass
 
 
 def _save_figures_on_show(figures_dir: str) -> None:

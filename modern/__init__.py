@@ -14,5 +14,6 @@ Importing this package imports no TensorFlow; most modules do.
 - `distributed`, `launcher`: `tf.distribute` around the loop, and the
   loopback launcher of multi-worker runs
 - `backup`: per-epoch backups that a killed run resumes from
+- `tracing`: a Keras rewrite's steps recorded as a step trace (`StepRecorder`)
 - `__main__`: `python -m modern`
 """

@@ -1,11 +1,18 @@
 """Reading a trace of a TF1 script (`python -m legacy.run_tf1 --trace
-OUT.npz SCRIPT.py`) and checking a rewrite against it.
+OUT.npz SCRIPT.py`) or of a Keras rewrite (`modern.tracing`), and checking
+a rewrite against it.
 
     from parity import trace
     recorded = trace.load("original.npz")
+    recorded.variables, recorded.batch_order()                # a rewrite's start and batches
     trace.assert_matches(recorded, "Mean:0", my_tf2_losses)   # bit for bit, per call
 
-    python -m parity.trace A.npz B.npz   # two traces: the first differing call and value
+    python -m parity.trace ORIGINAL.npz REWRITE.npz [--map MAP.json]
+
+Two traces with training steps are compared step by step
+(parity/trace_diff.py: the variable map, the start, the batches, the first
+differing tensor and the optimizer's float64 check); traces without them
+by their fetched values: the first differing call and value.
 
 A trace holds, per `Session.run` call, each fetched number or array (up to
 a size limit) under the fetched tensor's name; `values(name)` gives the
@@ -23,10 +30,12 @@ import sys
 import numpy as np
 
 from common import npz
-from common.cli import ArgumentParser, run_main
+from common.cli import ArgumentParser, program_name, run_main
 from common.errors import DataError
-from legacy.session_trace import FORMAT, FORMAT_VERSION, MANIFEST_KEY  # the writer's
+from common.run_trace import FORMAT, MANIFEST_KEY, READABLE_VERSIONS, value_key
 from parity.divergence import ulp_distance
+
+PREFIXES = ("call-", "variables/", "step-", "batches/")
 
 
 class Trace:
@@ -40,11 +49,26 @@ class Trace:
         # the script never initialized them all), by TF1 variable name.
         self.variables = {key[len("variables/"):]: value for key, value in arrays.items()
                           if key.startswith("variables/")} or None
+        self.steps = manifest.get("steps", [])
+        self._step_values = {key: value for key, value in arrays.items()
+                             if key.startswith("step-")}
+        self._batches = {key[len("batches/"):]: value for key, value in arrays.items()
+                         if key.startswith("batches/")}
         for key, value in arrays.items():
-            if key.startswith("variables/"):
+            if not key.startswith("call-"):
                 continue
             call, _, name = key.partition("/")
             self._values[(int(call[len("call-"):]), name)] = value
+
+    def step_value(self, step: int, kind: str, name: str):
+        """A training step's tensor (step 1 = the first), or None where only
+        its digest was kept."""
+        return self._step_values.get(value_key(step, kind, name))
+
+    def batch_order(self, role: str = "train"):
+        """[steps, batch size] indices of the examples each `next_batch` of
+        the script's `mnist.<role>` served, in order (None if not traced)."""
+        return self._batches.get(role)
 
     def names(self) -> list:
         """Every fetch name that has a kept value, in order of first use."""
@@ -67,7 +91,7 @@ def load(path: str) -> Trace:
             return "not a run_tf1 trace (no manifest string)"
         for key, (dtype, _) in headers.items():
             if key != MANIFEST_KEY and (dtype.kind not in "biuf" or not key.startswith(
-                    ("call-", "variables/"))):
+                    PREFIXES)):
                 return f"holds {key} ({dtype}), which no run_tf1 trace has"
         return None
     arrays = npz.read_arrays(path, check)
@@ -75,12 +99,12 @@ def load(path: str) -> Trace:
         manifest = json.loads(str(arrays.pop(MANIFEST_KEY)))
         if manifest["format"] != FORMAT:
             raise ValueError(f"format {manifest['format']!r}")
-        if manifest["format_version"] != FORMAT_VERSION:
+        if manifest["format_version"] not in READABLE_VERSIONS:
             raise DataError(f"{path}: trace format version {manifest['format_version']}; this "
-                            f"program reads version {FORMAT_VERSION}")
+                            f"program reads versions {READABLE_VERSIONS}")
         manifest["calls"]
         for key in arrays:
-            if not key.startswith("variables/"):
+            if key.startswith("call-"):
                 int(key.partition("/")[0][len("call-"):])
     except DataError:
         raise
@@ -123,12 +147,16 @@ def assert_matches(recorded: Trace, name: str, values, first: int = 0) -> None:
     """Assert that `values` (one per step: what the rewrite computed for the
     fetch `name`, e.g. its per-step losses) are, bit for bit, the values the
     traced script fetched for `name`, call after call, from its `first`-th
-    such call on. Fewer values than calls compares the first ones."""
+    such call on. Fewer values than calls compares the first ones. Both are
+    compared as float32 (after a cast), as a float32 graph computed them."""
+    values = list(values)
+    if not values:
+        raise AssertionError(f"no values given to compare with the trace's {name!r}: "
+                             "an empty list matches nothing")
     recorded_values = recorded.values(name)[first:]
     if not recorded_values:
         raise AssertionError(f"the trace keeps no values of {name!r}; it has "
                              f"{recorded.names()[:10]}")
-    values = list(values)
     if len(values) > len(recorded_values):
         raise AssertionError(f"{len(values)} values given, the trace has {len(recorded_values)} "
                              f"of {name!r}")
@@ -137,13 +165,22 @@ def assert_matches(recorded: Trace, name: str, values, first: int = 0) -> None:
         if found is not None:
             raise AssertionError(
                 f"{name} differs at step {step} (Session.run call {call}): traced "
-                f"{np.asarray(expected)!r}, given {np.asarray(actual)!r}: {describe(found)}")
+                f"{np.asarray(expected)!r}, given {np.asarray(actual)!r}: {describe(found)} "
+                "(compared as float32)")
 
 
 def compare(first: Trace, second: Trace) -> str | None:
     """The first call and fetch whose values differ between two traces, in
     words; None when every kept value is the same."""
-    keys = sorted(set(first._values) | set(second._values))
+    common = min(len(first.calls), len(second.calls))
+    for name in sorted(set(first.variables or {}) | set(second.variables or {})):
+        a, b = ((trace.variables or {}).get(name) for trace in (first, second))
+        if a is None or b is None:
+            return f"variable {name} is in {'the second' if a is None else 'the first'} trace only"
+        found = difference(a, b)
+        if found is not None:
+            return f"starting value of {name}: {describe(found)}"
+    keys = sorted(key for key in set(first._values) | set(second._values) if key[0] < common)
     for call, name in keys:
         a, b = first.value(call, name), second.value(call, name)
         if a is None or b is None:
@@ -152,26 +189,49 @@ def compare(first: Trace, second: Trace) -> str | None:
         found = difference(a, b)
         if found is not None:
             return f"call {call}: {name}: {describe(found)}"
-    if len(first.calls) != len(second.calls):
-        return f"{len(first.calls)} Session.run calls against {len(second.calls)}"
     return None
 
 
 def main(argv=None) -> int:
-    parser = ArgumentParser(prog="python -m parity.trace",
-                            description="Compare two run_tf1 traces: the first Session.run "
-                                        "call and fetched value that differ.")
-    parser.add_argument("first")
-    parser.add_argument("second")
+    parser = ArgumentParser(prog=program_name("tf1-trace-compare", "python -m parity.trace"),
+                            description="Compare a rewrite's trace with the original's: "
+                                        "matched variables, the start, the batches, then the "
+                                        "first step and tensor that differ, with the "
+                                        "optimizer checked in float64. Traces without "
+                                        "training steps: the first differing fetched value.")
+    parser.add_argument("first", metavar="ORIGINAL.npz")
+    parser.add_argument("second", metavar="REWRITE.npz")
+    parser.add_argument("--map", default=None, metavar="MAP.json",
+                        help='which rewrite variable is which original one: {"variables": '
+                             '{"Variable_3": "dense/bias", ...}, "inputs": {"Placeholder:0": '
+                             '"x"}, "loss": "Mean:0"}')
+    parser.add_argument("--propose-map", default=None, metavar="OUT.json",
+                        help="write the variables paired by shape in creation order, to edit "
+                             "into a --map, and stop")
     args = parser.parse_args(argv)
 
     def run():
+        from parity import trace_diff
         first, second = load(args.first), load(args.second)
+        if args.propose_map:
+            with open(args.propose_map, "w", encoding="utf-8") as stream:
+                json.dump({"variables": trace_diff.propose_map(first, second)}, stream,
+                          indent=1)
+            print(f"wrote {args.propose_map}: check each pair, then pass it as --map")
+            return 0
+        if first.steps and second.steps:
+            finding = trace_diff.compare(first, second, trace_diff.read_map(args.map)
+                                         if args.map else None)
+            print("\n".join(finding.lines))
+            return 0 if finding.match else 1
         found = compare(first, second)
         kept = sum(len(call["kept"]) for call in first.calls)
         if found is None:
-            print(f"identical: {len(first.calls)} Session.run calls, {kept} kept values, "
-                  "the same bits")
+            calls = min(len(first.calls), len(second.calls))
+            print(f"identical: {calls} Session.run calls, {kept} kept values, the same bits"
+                  + ("" if len(first.calls) == len(second.calls) else
+                     f" (the traces hold {len(first.calls)} and {len(second.calls)} calls: "
+                     "compared the calls both hold)"))
             return 0
         print(f"differ: {found}")
         return 1

@@ -161,6 +161,18 @@ def _lying_npz(work: Path) -> None:
         archive.writestr("x_train.npy", npy_header((4_000_000_000, 28, 28)) + bytes(100))
 
 
+def _two_traces_and_a_bad_map(work: Path) -> None:
+    """Two small step traces (common/run_trace.py) and a map that is not JSON."""
+    from common import run_trace
+    for name in ("a.npz", "b.npz"):
+        log = run_trace.StepLog()
+        log.add(0, {("loss", "loss"): np.float32(1.0)})
+        run_trace.write(str(work / name), {"format": run_trace.FORMAT,
+                                           "format_version": run_trace.FORMAT_VERSION,
+                                           "calls": [], "steps": log.steps}, {})
+    (work / "map.json").write_text("{not json")
+
+
 def _file(name: str, content: bytes = b"x"):
     def setup(work):
         (work / name).write_bytes(content)
@@ -476,6 +488,19 @@ CASES: list[Case] = [
          "expected a positive integer, got 0"),
     Case("`run_tf1 --seed -1`", "run_tf1", ("--seed", "-1", "script.py"),
          "expected a seed from 0 to 4294967295, got -1"),
+    Case("`run_tf1` with its own flag after the script's name", "run_tf1",
+         ("script.py", "--trace", "x.npz"), "--trace comes after the script's name, so it "
+         "would go to the script: give run_tf1's flags before script.py",
+         _file("script.py", b"print('hi')\n")),
+    Case("`run_tf1 --data-dir` without MNIST in it", "run_tf1",
+         ("--data-dir", "empty", "script.py"), "--data-dir empty: no MNIST there",
+         lambda work: (_file("script.py", b"print('hi')\n")(work), (work / "empty").mkdir())),
+    Case("`run_tf1 --trace-steps` that is not steps", "run_tf1",
+         ("--trace-steps", "3-1", "script.py"), "--trace-steps: expected 'none' or steps like "
+         "1-3,100, got '3-1'", _file("script.py", b"print('hi')\n")),
+    Case("`parity.trace --map` that is not JSON", "trace",
+         ("a.npz", "b.npz", "--map", "map.json"), "--map map.json: not a readable JSON map",
+         lambda work: _two_traces_and_a_bad_map(work)),
     Case("`parity.trace` on a file that is not a trace", "trace", ("mnist.npz", "mnist.npz"),
          "not a run_tf1 trace (no manifest string)", lambda work: _npz(work)),
     Case("`parity.trace` on a trace that does not exist", "trace", ("a.npz", "b.npz"),

@@ -4,6 +4,7 @@ TensorFlow subprocess: all are in the slow tier; the fixture corpus
 missing script is a row of the bad-input table, tests/bad_inputs.py.)"""
 
 import concurrent.futures
+import json
 import os
 import re
 import shutil
@@ -88,6 +89,19 @@ WITHOUT_TF_KERAS = (  # run_tf1 where tf_keras cannot be found
     "sys.exit(run_tf1.main(sys.argv[1:]))\n")
 KERAS_VERSION = ("import tensorflow as tf\n"
                  "print('keras', tf.layers.Dense.__module__.split('.')[0])\n")
+# tf.contrib in its import forms, then a NumPy 2 change the script trips on.
+CONTRIB_IMPORTS = (
+    "from tensorflow.contrib import rnn\n"
+    "import tensorflow.contrib.layers as layers\n"
+    "import tensorflow as tf\n"
+    "print('served', rnn.BasicLSTMCell is tf.nn.rnn_cell.BasicLSTMCell,\n"
+    "      callable(layers.l2_regularizer))\n"
+    "try:\n"
+    "    from tensorflow.contrib import slim\n"
+    "except ImportError as error:\n"
+    "    print('refused:', error)\n"
+    "import numpy\n"
+    "numpy.reshape(numpy.zeros(4), newshape=(2, 2))\n")
 # name -> (argv after `python`, working folder: "data" = synthetic MNIST_data/)
 CASES = {
     "layers_cnn": (["-m", "legacy.run_tf1", os.path.join(FIXTURES, "layers_cnn.py"),
@@ -106,6 +120,7 @@ CASES = {
                             "print(keras.__version__, os.environ.get('TF_USE_LEGACY_KERAS'))"],
                      "data"),
     "broken": (["-m", "legacy.run_tf1", "broken.py"], "data"),
+    "contrib_imports": (["-m", "legacy.run_tf1", "contrib_imports.py"], "data"),
     "exits": (["-m", "legacy.run_tf1", "exits.py"], "data"),
     # docs/run_tf1.md's end-to-end block, on generated data: 5,512 training images
     # leave 512 after TF1's 5,000 for validation, 2 steps per epoch.
@@ -132,6 +147,7 @@ def ran(tmp_path_factory):
         (work / "broken.py").write_text("import tensorflow as tf\n\ndef f():\n    raise "
                                         "RuntimeError('boom from script')\n\nf()\n")
         (work / "exits.py").write_text("import sys\nsys.exit(7)\n")
+        (work / "contrib_imports.py").write_text(CONTRIB_IMPORTS)
         result = subprocess.run([sys.executable, *argv], cwd=work, capture_output=True,
                                 text=True, timeout=300, env=subprocess_environment())
         return result, work
@@ -146,6 +162,16 @@ def test_script_errors_show_the_scripts_traceback_and_status_1(ran):
     assert "RuntimeError: boom from script" in result.stderr
     assert 'broken.py", line 6' in result.stderr
     assert "runpy" not in result.stderr and "run_tf1.py" not in result.stderr
+
+
+def test_contrib_import_forms_resolve_and_library_changes_are_named(ran):
+    result, _ = ran["contrib_imports"]
+    assert "served True True" in result.stdout
+    assert "refused: tf.contrib.slim was removed with tf.contrib" in result.stdout
+    assert result.returncode == 1  # the script's own error, then the line naming the change
+    assert result.stderr.rstrip().splitlines()[-1] == (
+        "[run_tf1] not a TensorFlow change: NumPy 2.1 renamed reshape's newshape to shape "
+        "(removed in 2.4): numpy.reshape(a, shape=...) or a.reshape(...)")
 
 
 def test_script_exit_status_passes_through(ran):
@@ -208,7 +234,7 @@ def test_a_trace_holds_every_session_run_and_a_rewrite_is_checked_against_it(ran
     from parity import trace
     result, work = ran["trace"]
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "[run_tf1] traced 6 Session.run calls to full.npz" in result.stdout
+    assert "[run_tf1] traced 6 Session.run calls, 5 training steps, to full.npz" in result.stdout
     recorded = trace.load(str(work / "full.npz"))
     assert recorded.manifest["ended"] == "completed" and len(recorded.calls) == 6
     assert recorded.calls[0]["fetches"] == ["init"] and recorded.calls[0]["kept"] == []
@@ -232,17 +258,24 @@ def test_max_session_runs_stops_cleanly_and_two_traces_are_compared(ran):
     first = os.path.join(work, "first.npz")
     with np.load(first, allow_pickle=False) as stored:
         arrays = {key: stored[key] for key in stored.files}
-    assert sorted(arrays) == ["call-000001/Mean:0", "call-000002/Mean:0", "manifest",
-                              "variables/Variable", "variables/Variable_1"]  # W and b
+    assert sorted(key for key in arrays if not key.startswith(("step-", "batches/"))) == [
+        "call-000001/Mean:0", "call-000002/Mean:0", "manifest", "variables/Variable",
+        "variables/Variable_1"]  # W and b
+    manifest = json.loads(str(arrays["manifest"]))
+    assert [step["call"] for step in manifest["steps"]] == [1, 2]
+    # next_batch(50) served three batches: the third just before the stop.
+    assert arrays["batches/train"].shape == (3, 50)
+    # Without its steps, a trace is compared by its fetched values.
     loss = np.float32(arrays["call-000002/Mean:0"])
     arrays["call-000002/Mean:0"] = np.nextafter(loss, np.float32(np.inf))
+    arrays["manifest"] = np.asarray(json.dumps({**manifest, "steps": []}))
     np.savez(os.path.join(work, "nudged.npz"), **arrays)
     compared = run_module(["parity.trace", first, "nudged.npz"], cwd=work)
     assert compared.returncode == 1
     assert re.fullmatch(r"differ: call 2: Mean:0: 1 element\(s\) differ, max \|d\| \S+, "
                         r"max 1 ulp", compared.stdout.strip()), compared.stdout
-    assert run_module(["parity.trace", first, first], cwd=work).stdout.startswith(
-        "identical: 3 Session.run calls, 2 kept values, the same bits")
+    assert run_module(["parity.trace", first, first], cwd=work).stdout.splitlines()[-1] == (
+        "MATCH: 2 steps, every tensor both traces hold is the same, bit for bit")
     refused = run_module(["parity.trace", first, os.path.join(
         REPO_ROOT, "golden", "sample", "intel-xeon-amx", "seed-0.npz")], cwd=work)
     assert refused.returncode == 2 and "not a run_tf1 trace" in refused.stderr

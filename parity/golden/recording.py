@@ -32,6 +32,7 @@ import numpy as np
 
 from common import cli, files, npz, sources
 from common.errors import DataError
+from common.sources import sha256_of  # noqa: F401  (recording.sha256_of, for the tests too)
 from parity.golden import shapes
 
 FORMAT_VERSION = 2  # 2: batch order, step traces, the manifest's own SHA-256
@@ -39,14 +40,6 @@ MANIFEST = "manifest.json"
 SEED_FILE = "seed-{seed}.npz"
 CHANGES = "changes.md"  # written by --record --force: what the new recording changed
 _OWN_FILE = re.compile(r"^(manifest\.json|seed-\d+\.npz|changes\.md)$")
-
-
-def sha256_of(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def data_files(source) -> list:

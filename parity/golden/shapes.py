@@ -8,8 +8,8 @@ import types
 
 import numpy as np
 
-from common.errors import DataError
 from common.architecture import parameter_shapes
+from common.errors import DataError
 from common.steps import KINDS
 from parity.golden import step_traces
 

@@ -19,7 +19,6 @@ import hashlib
 
 import numpy as np
 
-
 FIRST_TRACED = 3      # steps 1..FIRST_TRACED: where systematic differences are born
 TRACE_EVERY = 100     # and every 100th step: a late difference is found within 100 steps
 DEFAULT_VALUE_STEPS = (1, 2, 3)
@@ -37,23 +36,6 @@ def trace_steps(total_steps: int, value_steps=()) -> list:
     steps = set(range(1, min(FIRST_TRACED, total_steps) + 1))
     steps |= set(range(TRACE_EVERY, total_steps + 1, TRACE_EVERY))
     return sorted(steps | {step for step in value_steps if step <= total_steps})
-
-
-def parse_steps(text: str) -> tuple:
-    """`--trace-values`: 'none', or steps and ranges such as '1-3,100'."""
-    if text.strip().lower() == "none":
-        return ()
-    steps = set()
-    try:
-        for part in text.split(","):
-            first, _, last = part.strip().partition("-")
-            first, last = int(first), int(last or first)
-            if first < 1 or last < first or last - first > 100_000:
-                raise ValueError
-            steps |= set(range(first, last + 1))
-    except ValueError:
-        raise ValueError(f"expected 'none' or steps like 1-3,100, got {text!r}") from None
-    return tuple(sorted(steps))
 
 
 def describe_steps(steps) -> str:

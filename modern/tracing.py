@@ -1,0 +1,152 @@
+"""Recording a Keras 3 rewrite's training steps in the step-trace format
+of common/run_trace.py, so that `python -m parity.trace ORIGINAL REWRITE`
+can find where the rewrite parts from the TF1 script it replaces.
+
+    recorder = StepRecorder(model, optimizer, trace_steps="1-3")  # after the weights are set
+    for batch_x, batch_y in batches:
+        loss = train_step(batch_x, batch_y)          # your tf.function step
+        recorder.record(loss, x=batch_x, y=batch_y)  # the step's inputs, by name
+    recorder.write("rewrite.npz")
+
+    model.fit(..., callbacks=[TraceCallback(recorder)])  # fit: one step per call
+
+The recorder watches `optimizer.apply` (which `apply_gradients` and Keras's
+`fit` call) and copies each gradient into a variable of its own before the
+update, inside the same compiled step: nothing is computed twice. After
+each step it reads the variables and the optimizer's slots (Adam's `m`
+and `v`, SGD's `momentum`, RMSprop's `rms` and `momentum`, named as TF1's
+optimizers name them; TF1Adam's `beta1_power` and `beta2_power`). Create
+it before the step function is first traced, and after the model's
+starting weights are set: they are the trace's starting state.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from common import machine, run_trace
+
+# Keras optimizer slot lists -> the name TF1's optimizer gives that slot.
+SLOT_LISTS = {"Adam": (("_momentums", "m"), ("_velocities", "v")),
+              "TF1Adam": (("_momentums", "m"), ("_velocities", "v")),
+              "SGD": (("momentums", "momentum"),),
+              "RMSprop": (("_velocities", "rms"), ("_momentums", "momentum"))}
+NON_SLOTS = (("_beta_1_power", "beta1_power"), ("_beta_2_power", "beta2_power"))
+HYPERPARAMETERS = (("learning_rate", "learning_rate"), ("beta_1", "beta1"),
+                   ("beta_2", "beta2"), ("epsilon", "epsilon"), ("momentum", "momentum"),
+                   ("nesterov", "use_nesterov"), ("rho", "decay"), ("centered", "centered"))
+
+
+def _value(x):
+    return np.asarray(x.numpy() if hasattr(x, "numpy") else keras.ops.convert_to_numpy(x))
+
+
+class StepRecorder:
+    """The trace of one Keras training run (see the module docstring)."""
+
+    def __init__(self, model, optimizer, trace_steps: str = run_trace.DEFAULT_TRACE_STEPS,
+                 seed: int | None = None, data_files: dict | None = None):
+        self.model, self.optimizer, self.seed = model, optimizer, seed
+        self.data_files = data_files or {}
+        self.variables = list(model.trainable_variables)
+        optimizer.build(self.variables)
+        self.log = run_trace.StepLog(run_trace.parse_steps(trace_steps))
+        self._gradients = {v.path: tf.Variable(tf.zeros(v.shape, v.dtype), trainable=False)
+                           for v in self.variables}
+        self._state = self.read_state()
+        self._initial = {name: value for (_, name), value in self._state.items()}
+        self.losses = []
+        self._watch()
+
+    def _watch(self) -> None:
+        original, shadows = self.optimizer.apply, self._gradients
+
+        def apply(grads, trainable_variables=None):
+            grads = list(grads)
+            variables = list(trainable_variables) if trainable_variables is not None \
+                else self.optimizer._trainable_variables
+            for gradient, variable in zip(grads, variables):
+                if gradient is not None and variable.path in shadows:
+                    shadows[variable.path].assign(gradient)
+            return original(grads, trainable_variables)
+        self.optimizer.apply = apply
+
+    def slots(self) -> dict:
+        """{(kind, name): the optimizer's variable} for the slots and non-slots."""
+        found = {}
+        lists = SLOT_LISTS.get(type(self.optimizer).__name__, ())
+        for attribute, slot in lists:
+            values = getattr(self.optimizer, attribute, None) or []
+            for variable, value in zip(self.optimizer._trainable_variables, values):
+                found[("slot", f"{variable.path}/{slot}")] = value
+        for attribute, name in NON_SLOTS:
+            if hasattr(self.optimizer, attribute):
+                found[("slot", name)] = getattr(self.optimizer, attribute)
+        return found
+
+    def read_state(self) -> dict:
+        state = {("weight", v.path): _value(v) for v in self.variables}
+        state.update({key: _value(value) for key, value in self.slots().items()})
+        return state
+
+    def record(self, loss, **inputs) -> None:
+        """Log the step just taken: its loss and the arrays it was fed."""
+        after = self.read_state()
+        tensors = {("input", name): np.asarray(value) for name, value in inputs.items()}
+        tensors.update({("initial", name): value for (_, name), value in self._state.items()})
+        tensors[("loss", "loss")] = np.asarray(_value(loss), np.float32).reshape(())
+        tensors.update({("gradient", name): _value(shadow)
+                        for name, shadow in self._gradients.items()})
+        tensors.update({key: value for key, value in after.items() if key[0] == "slot"})
+        tensors.update({key: value for key, value in after.items() if key[0] == "weight"})
+        self.losses.append(tensors[("loss", "loss")])
+        self.log.add(len(self.losses) - 1, tensors)
+        self._state = after
+
+    def describe_optimizer(self) -> dict:
+        config = self.optimizer.get_config()
+        return {"class": type(self.optimizer).__name__,
+                "hyperparameters": {tf1: float(config[keras_name])
+                                    if isinstance(config.get(keras_name), (int, float)) else None
+                                    for keras_name, tf1 in HYPERPARAMETERS if keras_name in config},
+                "variables": [v.path for v in self.variables],
+                "slots": [slot for _, slot in SLOT_LISTS.get(type(self.optimizer).__name__, ())]}
+
+    def write(self, path: str) -> None:
+        """The trace, all or nothing."""
+        calls = [{"index": index, "fetches": ["loss"], "kept": ["loss"], "skipped": {},
+                  "feeds": []} for index in range(len(self.losses))]
+        manifest = {"format": run_trace.FORMAT, "format_version": run_trace.FORMAT_VERSION,
+                    "side": "keras", "script": None, "ended": "completed", "seed": self.seed,
+                    "tensorflow": tf.__version__,
+                    "environment": {"machine": machine.fingerprint(),
+                                    "versions": {"tensorflow": tf.__version__,
+                                                 "keras": keras.__version__,
+                                                 "numpy": np.__version__}},
+                    "data_files": self.data_files, "variables_after_call": None,
+                    "variables": [{"name": v.path, "shape": list(v.shape)}
+                                  for v in self.variables],
+                    "optimizers": [self.describe_optimizer()], "batch_order": [],
+                    "steps": self.log.steps, "values_dropped": self.log.values_dropped,
+                    "calls": calls}
+        arrays = {**{f"call-{index:06d}/loss": loss for index, loss in enumerate(self.losses)},
+                  **{f"variables/{v.path}": self._initial[v.path] for v in self.variables},
+                  **self.log.arrays}
+        run_trace.write(path, manifest, arrays)
+
+
+class TraceCallback(keras.callbacks.Callback):
+    """`model.fit(..., callbacks=[TraceCallback(recorder)])`: one record per
+    batch (compile with steps_per_execution=1). fit's inputs are not seen,
+    so the trace has no `input` tensors; `loss_key` names the log holding
+    the batch's own loss (Keras's "loss" is a running mean over the epoch,
+    which a TF1 script's per-step loss is not)."""
+
+    def __init__(self, recorder: StepRecorder, loss_key: str = "loss"):
+        super().__init__()
+        self.recorder, self.loss_key = recorder, loss_key
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.recorder.record((logs or {})[self.loss_key])

@@ -1,0 +1,299 @@
+"""Where a rewrite parts from the TF1 script it replaces, from two step
+traces (common/run_trace.py): `python -m parity.trace ORIGINAL REWRITE`.
+
+1. Variables are matched: by a map file, else by shape, a shape held by
+   several variables resolved by their starting values (a faithful rewrite
+   starts from the original's); what stays ambiguous is stated and refused
+   until mapped (`--propose-map` writes the creation-order guess to edit).
+2. The starting states are compared ("another starting state for X").
+3. Step by step, over the steps both traces hold, every tensor's digest in
+   dataflow order: inputs (another batch order, or the same examples in
+   other arithmetic), loss, gradients, optimizer slots, weights. The first
+   that differs is the birth: its size in ulps where both traces kept the
+   step's values, and the optimizer checked in float64 from each side's own
+   gradients (parity/optimizer_referee.py): which side's optimizer drifted.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import json
+
+import numpy as np
+
+from common.errors import DataError
+from parity import optimizer_referee, referee
+from parity.divergence import DRIFT_RATIO, ROUNDING_NOISE_ULPS, ulp_distance
+
+ORDER = ("input", "loss", "gradient", "slot", "weight")
+# Inputs that differ by at most this many float32 ulps in every element are
+# the same examples computed another way (x / 255 against TF1's x * (1/255)
+# differs by one ulp on some pixels); farther apart, they are other examples.
+INPUT_ROUNDING_ULPS = 4
+
+
+@dataclasses.dataclass
+class Mapping:
+    """Original name -> rewrite name, for variables and inputs, and the
+    original's loss fetch."""
+
+    variables: dict
+    inputs: dict
+    loss: str | None
+
+
+@dataclasses.dataclass
+class Finding:
+    """The outcome: MATCH or MISMATCH, and the lines that say why."""
+
+    match: bool
+    lines: list
+
+
+def _shape(trace, name: str):
+    for entry in trace.manifest.get("variables", []):
+        if entry["name"] == name:
+            return tuple(entry["shape"])
+    value = (trace.variables or {}).get(name)
+    return None if value is None else tuple(np.shape(value))
+
+
+def _names(trace) -> list:
+    return [entry["name"] for entry in trace.manifest.get("variables", [])] or \
+        list(trace.variables or {})
+
+
+def propose_map(original, rewrite) -> dict:
+    """Variables paired by shape in creation order: a guess to edit."""
+    by_shape = collections.defaultdict(list)
+    for name in _names(rewrite):
+        by_shape[_shape(rewrite, name)].append(name)
+    proposal = {}
+    for name in _names(original):
+        candidates = by_shape.get(_shape(original, name))
+        if candidates:
+            proposal[name] = candidates.pop(0)
+    return proposal
+
+
+def match_variables(original, rewrite, given: dict | None) -> dict:
+    """{original variable: rewrite variable} (see the module docstring)."""
+    if given:
+        missing = [name for name in given if name not in _names(original)] + \
+            [name for name in given.values() if name not in _names(rewrite)]
+        if missing:
+            raise DataError(f"the map names {missing[0]}, which neither trace has as a "
+                            f"variable (original: {_names(original)[:6]}, rewrite: "
+                            f"{_names(rewrite)[:6]})")
+        return dict(given)
+    groups = collections.defaultdict(lambda: ([], []))
+    for name in _names(original):
+        groups[_shape(original, name)][0].append(name)
+    for name in _names(rewrite):
+        groups[_shape(rewrite, name)][1].append(name)
+    found = {}
+    for shape, (ours, theirs) in groups.items():
+        if len(ours) != len(theirs):
+            raise DataError(f"shape {shape}: {len(ours)} variable(s) in the original "
+                            f"({', '.join(ours) or 'none'}), {len(theirs)} in the rewrite "
+                            f"({', '.join(theirs) or 'none'}): the models differ, or give "
+                            "--map MAP.json")
+        if len(ours) == 1:
+            found[ours[0]] = theirs[0]
+            continue
+        by_value = {}
+        for name in ours:
+            same = [other for other in theirs if _same_start(original, name, rewrite, other)]
+            if len(same) == 1:
+                by_value[name] = same[0]
+        if len(by_value) == len(ours) and len(set(by_value.values())) == len(ours):
+            found.update(by_value)
+            continue
+        raise DataError(f"ambiguous: shape {shape} is held by {', '.join(ours)} in the original "
+                        f"and {', '.join(theirs)} in the rewrite, and their starting values "
+                        "do not pair them: map them in a file (--map MAP.json; "
+                        "--propose-map OUT.json writes the creation-order guess to edit)")
+    return found
+
+
+def _same_start(original, name, rewrite, other) -> bool:
+    a, b = ((trace.variables or {}).get(key) for trace, key in ((original, name), (rewrite, other)))
+    return a is not None and b is not None and np.asarray(a, np.float32).tobytes() == \
+        np.asarray(b, np.float32).tobytes()
+
+
+def _inputs_and_loss(original, rewrite, given: dict) -> tuple[dict, str | None]:
+    first = [set(trace.steps[0]["digests"]) if trace.steps else set()
+             for trace in (original, rewrite)]
+    feeds = [[key[len("input "):] for key in keys if key.startswith("input ")] for keys in first]
+    losses = [[key[len("loss "):] for key in keys if key.startswith("loss ")] for keys in first]
+    inputs = given.get("inputs")
+    if inputs is None:
+        ours, theirs = sorted(feeds[0]), list(dict.fromkeys(
+            key[len("input "):] for key in rewrite.steps[0]["digests"] if key.startswith(
+                "input "))) if rewrite.steps else []
+        inputs = dict(zip(ours, theirs)) if len(ours) == len(theirs) else {}
+    loss = given.get("loss") or (losses[0][0] if len(losses[0]) == 1 else None)
+    return inputs, loss
+
+
+def _rename(kind: str, name: str, mapping: Mapping) -> str | None:
+    """The rewrite's name of the original's tensor (None: no counterpart)."""
+    if kind == "input":
+        return mapping.inputs.get(name)
+    if kind == "loss":
+        return "loss" if name == mapping.loss else None
+    variable, _, slot = name.partition("/")
+    if variable in mapping.variables:
+        return mapping.variables[variable] + (f"/{slot}" if slot else "")
+    return name if kind == "slot" else None  # non-slot variables: the same name
+
+
+def _size(a, b) -> str:
+    a32, b32 = np.asarray(a, np.float32), np.asarray(b, np.float32)
+    if a32.shape != b32.shape:
+        return f"shapes {list(a32.shape)} and {list(b32.shape)}"
+    differs = a32.view(np.uint32) != b32.view(np.uint32)
+    return (f"{int(differs.sum()):,} of {a32.size:,} elements differ, max "
+            f"{int(ulp_distance(a32, b32).max())} ulp")
+
+
+def compare(original, rewrite, given: dict | None = None) -> Finding:
+    """The finding for two traces with steps (see the module docstring)."""
+    given = given or {}
+    variables = match_variables(original, rewrite, given.get("variables"))
+    inputs, loss = _inputs_and_loss(original, rewrite, given)
+    mapping = Mapping(variables, inputs, loss)
+    lines = [f"variables: {len(variables)} matched"
+             + (" (by the map)" if given.get("variables") else " (by shape and starting value)")
+             + "; inputs: " + (", ".join(f"{a} <-> {b}" for a, b in inputs.items()) or "none")
+             + f"; loss: {loss or 'not matched (name it in the map)'}"]
+    for name, other in variables.items():
+        a, b = (original.variables or {}).get(name), (rewrite.variables or {}).get(other)
+        if a is not None and b is not None and \
+                np.asarray(a, np.float32).tobytes() != np.asarray(b, np.float32).tobytes():
+            return Finding(False, lines + [f"MISMATCH: another starting state for {name} <-> "
+                                           f"{other}: {_size(a, b)}; start the rewrite from "
+                                           "the trace's `variables`"])
+    common = min(len(original.steps), len(rewrite.steps))
+    if common == 0:
+        raise DataError("a trace holds no training steps: record with run_tf1 --trace, and "
+                        "the rewrite with modern.tracing.StepRecorder")
+    for index in range(common):
+        step = index + 1
+        ours, theirs = original.steps[index]["digests"], rewrite.steps[index]["digests"]
+        differing = []
+        for key, value in ours.items():
+            kind, _, name = key.partition(" ")
+            if kind not in ORDER:
+                continue
+            other = _rename(kind, name, mapping)
+            if other is not None and f"{kind} {other}" in theirs and \
+                    theirs[f"{kind} {other}"] != value:
+                differing.append((kind, name, other))
+        if differing:
+            differing.sort(key=lambda item: ORDER.index(item[0]))
+            found = explain(original, rewrite, mapping, step, differing)
+            loss_step = first_loss_difference(original, rewrite, mapping, common)
+            found[0] += "" if loss_step is None else f" (losses differ from step {loss_step})"
+            return Finding(False, lines + found)
+    note = "" if len(original.steps) == len(rewrite.steps) else \
+        f" (the traces hold {len(original.steps)} and {len(rewrite.steps)} steps: compared " \
+        "the steps both hold)"
+    return Finding(True, lines + [f"MATCH: {common} steps, every tensor both traces hold is "
+                                  f"the same, bit for bit{note}"])
+
+
+def first_loss_difference(original, rewrite, mapping: Mapping, steps: int) -> int | None:
+    """The first of `steps` steps whose loss differs (None: none does)."""
+    if mapping.loss is None:
+        return None
+    for index in range(steps):
+        ours = original.steps[index]["digests"].get(f"loss {mapping.loss}")
+        theirs = rewrite.steps[index]["digests"].get("loss loss")
+        if ours is not None and theirs is not None and ours != theirs:
+            return index + 1
+    return None
+
+
+def explain(original, rewrite, mapping: Mapping, step: int, differing: list) -> list:
+    """The lines for the first step whose tensors differ."""
+    kind, name, other = differing[0]
+    counts = collections.Counter(item[0] for item in differing[1:])
+    rest = ", ".join(f"{counts[k]} {k}" for k in ORDER if counts[k])
+    a, b = original.step_value(step, kind, name), rewrite.step_value(step, kind, other)
+    where = f"step {step}: {kind} {name} <-> {other}"
+    if a is None or b is None:
+        return [f"MISMATCH: first difference at {where} (digests only: record both with "
+                f"--trace-steps {step} for its size and the optimizer check)"
+                + (f"; then {rest}" if rest else "")]
+    if kind == "input":
+        a32, b32 = np.asarray(a, np.float32), np.asarray(b, np.float32)
+        if a32.shape == b32.shape and ulp_distance(a32, b32).max() <= INPUT_ROUNDING_ULPS:
+            return [f"MISMATCH: first difference at {where}: {_size(a, b)}: the same examples "
+                    "in other arithmetic (for example x / 255 against TF1's x * (1 / 255))"]
+        rows = int(np.any(a32 != b32, axis=tuple(range(1, a32.ndim))).sum()) \
+            if a32.shape == b32.shape and a32.ndim > 1 else None
+        return [f"MISMATCH: another batch order at step {step}: input {name} <-> {other}"
+                + (f" differs in {rows} of {len(a32)} rows" if rows is not None else "")
+                + "; feed the rewrite the trace's batch_order()"]
+    line = f"MISMATCH: first difference at {where}: {_size(a, b)}" + \
+        (f"; then {rest}" if rest else "")
+    return [line, optimizer_check(original, rewrite, mapping, step, differing)]
+
+
+def optimizer_check(original, rewrite, mapping: Mapping, step: int, differing: list) -> str:
+    """Each side's optimizer against float64 from its own gradients, at the
+    first differing slot or weight of `step`."""
+    optimizers = original.manifest.get("optimizers") or [{}]
+    record = optimizers[0]
+    target = next(((kind, name, other) for kind, name, other in differing
+                   if kind == "weight" or (kind == "slot" and "/" in name)), None)
+    if target is None:
+        return "optimizer check: no slot or weight differs at this step"
+    kind, name, other = target
+    variable, _, slot = name.partition("/")
+    slot_names = optimizer_referee.SUPPORTED.get(record.get("class"))
+    if slot_names is None:
+        return f"optimizer check: {record.get('class', 'this optimizer')} is not refereed"
+    distances = {}
+    for side, trace in (("original", original), ("rewrite", rewrite)):
+        own = variable if side == "original" else mapping.variables[variable]
+        gradient = trace.step_value(step, "gradient", own)
+        weight = original.step_value(step, "initial", variable)
+        slots = {s: original.step_value(step, "initial", f"{variable}/{s}") for s in slot_names}
+        value = trace.step_value(step, kind, name if side == "original" else other)
+        if gradient is None or weight is None or value is None or \
+                any(v is None for v in slots.values()):
+            return "optimizer check: the step's values are incomplete on one side"
+        exact = optimizer_referee.step(record, step, weight, slots, gradient)
+        if exact is None:
+            return f"optimizer check: {record.get('class')} with these settings is not refereed"
+        distances[side] = (value, exact["weight" if kind == "weight" else slot])
+    a, b = distances["original"][0], distances["rewrite"][0]
+    mask = np.asarray(a, np.float32).view(np.uint32) != np.asarray(b, np.float32).view(np.uint32)
+    ulps = {side: float(np.mean(referee.ulps_from(value, exact)[mask]))
+            for side, (value, exact) in distances.items()}
+    if max(ulps.values()) <= ROUNDING_NOISE_ULPS:
+        verdict = "both within rounding of exact arithmetic"
+    elif max(ulps.values()) < DRIFT_RATIO * min(ulps.values()):
+        verdict = "both equally far from exact arithmetic: float32 rounding, not a bug"
+    else:
+        verdict = f"the {max(ulps, key=ulps.get)}'s optimizer drifted from exact arithmetic"
+    return (f"optimizer check ({record.get('class')} in float64 from each side's own gradients, "
+            f"{kind} {name}): original {ulps['original']:.3g} ulp, rewrite "
+            f"{ulps['rewrite']:.3g} ulp: {verdict}")
+
+
+def read_map(path: str) -> dict:
+    """A --map file: {"variables": {...}, "inputs": {...}, "loss": name}, or
+    a plain {original variable: rewrite variable}."""
+    try:
+        with open(path, encoding="utf-8") as stream:
+            found = json.load(stream)
+    except (OSError, ValueError) as error:
+        raise DataError(f"--map {path}: not a readable JSON map ({error})") from None
+    if not isinstance(found, dict):
+        raise DataError(f"--map {path}: expected a JSON object")
+    return found if {"variables", "inputs", "loss"} & set(found) else {"variables": found}

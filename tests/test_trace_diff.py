@@ -1,0 +1,151 @@
+"""The localizer over step traces (parity/trace_diff.py) on constructed
+traces: each kind of first difference is named as what it is, the start
+and the batches are checked first, ambiguous variables are refused until
+mapped, and the optimizer's float64 formulas are TF1's kernels'."""
+
+import json
+
+import numpy as np
+import pytest
+
+from common import run_trace
+from common.errors import DataError
+from parity import optimizer_referee, trace, trace_diff
+
+SHAPES = {"W": (3, 2), "b1": (2,), "b2": (2,)}
+ADAM = {"class": "AdamOptimizer", "hyperparameters": {"learning_rate": 0.001, "beta1": 0.9,
+                                                      "beta2": 0.999, "epsilon": 1e-8}}
+
+
+def start(seed=0):
+    rng = np.random.default_rng(seed)
+    return {name: rng.standard_normal(shape).astype(np.float32) for name, shape in SHAPES.items()}
+
+
+def run(weights, inputs, names=None, gradient_bump=None, steps=3):
+    """A toy run's steps: {(kind, name): value} per step (plain SGD)."""
+    names = names or {name: name for name in SHAPES}
+    state, logged = dict(weights), []
+    for step in range(steps):
+        x = inputs[step]
+        tensors = {("input", "x"): x}
+        tensors.update({("initial", names[k]): v for k, v in state.items()})
+        tensors[("loss", "loss")] = np.float32(x.sum() + sum(v.sum() for v in state.values()))
+        gradients = {k: np.full_like(v, 0.5) for k, v in state.items()}
+        if gradient_bump and step + 1 == gradient_bump[0]:
+            gradients[gradient_bump[1]] = np.nextafter(gradients[gradient_bump[1]],
+                                                       np.float32(1))
+        tensors.update({("gradient", names[k]): g for k, g in gradients.items()})
+        state = {k: (v - np.float32(0.01) * gradients[k]).astype(np.float32)
+                 for k, v in state.items()}
+        tensors.update({("weight", names[k]): v for k, v in state.items()})
+        logged.append(tensors)
+    return logged
+
+
+def write(path, weights, logged, names=None, optimizer=None):
+    names = names or {name: name for name in SHAPES}
+    log = run_trace.StepLog(range(1, 10))
+    for index, tensors in enumerate(logged):
+        log.add(index, tensors)
+    manifest = {"format": run_trace.FORMAT, "format_version": run_trace.FORMAT_VERSION,
+                "calls": [{"index": i, "fetches": [], "kept": [], "skipped": {}, "feeds": []}
+                          for i in range(len(logged))],
+                "variables": [{"name": names[k], "shape": list(v.shape)}
+                              for k, v in weights.items()],
+                "optimizers": [optimizer or {"class": "GradientDescentOptimizer",
+                                             "hyperparameters": {"learning_rate": 0.01}}],
+                "steps": log.steps}
+    run_trace.write(str(path), manifest, {**{f"variables/{names[k]}": v
+                                              for k, v in weights.items()}, **log.arrays})
+    return trace.load(str(path))
+
+
+@pytest.fixture
+def inputs():
+    rng = np.random.default_rng(1)
+    return [rng.random((4, 3)).astype(np.float32) for _ in range(3)]
+
+
+KERAS_NAMES = {"W": "dense/kernel", "b1": "dense/bias", "b2": "dense_1/bias"}
+
+
+def test_a_faithful_rewrite_matches(tmp_path, inputs):
+    weights = start()
+    original = write(tmp_path / "a.npz", weights, run(weights, inputs))
+    rewrite = write(tmp_path / "b.npz", weights, run(weights, inputs, KERAS_NAMES), KERAS_NAMES)
+    finding = trace_diff.compare(original, rewrite)
+    assert finding.match, finding.lines
+    assert "3 matched (by shape and starting value)" in finding.lines[0]
+
+
+def test_the_first_differing_gradient_is_named_with_its_ulps(tmp_path, inputs):
+    weights = start()
+    original = write(tmp_path / "a.npz", weights, run(weights, inputs))
+    rewrite = write(tmp_path / "b.npz", weights,
+                    run(weights, inputs, KERAS_NAMES, gradient_bump=(2, "b2")), KERAS_NAMES)
+    finding = trace_diff.compare(original, rewrite)
+    assert not finding.match
+    assert finding.lines[1].startswith("MISMATCH: first difference at step 2: gradient b2 <-> "
+                                       "dense_1/bias: 2 of 2 elements differ, max 1 ulp")
+
+
+def test_inputs_one_ulp_apart_are_other_arithmetic_and_others_another_order(tmp_path, inputs):
+    weights = start()
+    original = write(tmp_path / "a.npz", weights, run(weights, inputs))
+    nudged = [np.nextafter(x, np.float32(2)) for x in inputs]
+    shuffled = [inputs[1], inputs[0], inputs[2]]
+    for name, fed, expected in (("n", nudged, "the same examples in other arithmetic"),
+                                ("s", shuffled, "another batch order at step 1")):
+        rewrite = write(tmp_path / f"{name}.npz", weights, run(weights, fed))
+        assert expected in trace_diff.compare(original, rewrite).lines[1]
+
+
+def test_another_start_is_said_before_anything_else(tmp_path, inputs):
+    weights, other = start(), start()
+    other["W"] = np.nextafter(other["W"], np.float32(9))
+    original = write(tmp_path / "a.npz", weights, run(weights, inputs))
+    rewrite = write(tmp_path / "b.npz", other, run(other, inputs))
+    assert "another starting state for W <-> W" in trace_diff.compare(original, rewrite).lines[1]
+
+
+def test_variables_of_one_shape_are_refused_until_mapped(tmp_path, inputs):
+    weights, rewritten = start(), start(5)  # other starting values: no pairing by value
+    original = write(tmp_path / "a.npz", weights, run(weights, inputs))
+    rewrite = write(tmp_path / "b.npz", rewritten, run(rewritten, inputs, KERAS_NAMES),
+                    KERAS_NAMES)
+    with pytest.raises(DataError, match=r"ambiguous: shape \(2,\) is held by b1, b2 in the "
+                                        r"original and dense/bias, dense_1/bias"):
+        trace_diff.compare(original, rewrite)
+    proposal = trace_diff.propose_map(original, rewrite)
+    assert proposal == {"W": "dense/kernel", "b1": "dense/bias", "b2": "dense_1/bias"}
+    (tmp_path / "map.json").write_text(json.dumps({"variables": proposal}))
+    finding = trace_diff.compare(original, rewrite, trace_diff.read_map(str(tmp_path / "map.json")))
+    assert "(by the map)" in finding.lines[0] and "another starting state" in finding.lines[1]
+
+
+def test_the_float64_adam_is_tf1s_kernel():
+    tf = pytest.importorskip("tensorflow")
+    rng = np.random.default_rng(3)
+    w, m, v, g = (rng.standard_normal(5) for _ in range(4))
+    v = np.abs(v)
+    step = 4
+    h = ADAM["hyperparameters"]
+    variables = [tf.Variable(x, dtype=tf.float64) for x in (w, m, v)]
+    tf.raw_ops.ResourceApplyAdam(
+        var=variables[0].handle, m=variables[1].handle, v=variables[2].handle,
+        beta1_power=tf.constant(h["beta1"] ** step, tf.float64),
+        beta2_power=tf.constant(h["beta2"] ** step, tf.float64),
+        lr=tf.constant(h["learning_rate"], tf.float64), beta1=tf.constant(h["beta1"], tf.float64),
+        beta2=tf.constant(h["beta2"], tf.float64), epsilon=tf.constant(h["epsilon"], tf.float64),
+        grad=tf.constant(g, tf.float64))
+    exact = optimizer_referee.step(ADAM, step, w, {"m": m, "v": v}, g)
+    for key, variable in zip(("weight", "m", "v"), variables):
+        np.testing.assert_allclose(exact[key], variable.numpy(), rtol=1e-13, atol=0)
+
+
+def test_assert_matches_refuses_nothing_to_compare(tmp_path, inputs):
+    weights = start()
+    recorded = write(tmp_path / "a.npz", weights, run(weights, inputs))
+    with pytest.raises(AssertionError, match="an empty list matches nothing"):
+        trace.assert_matches(recorded, "loss", [])
