@@ -20,6 +20,7 @@ import sys
 
 from common import cli
 from common.run_trace import parse_steps
+from modern.backend import BACKENDS, DEFAULT
 from modern.launcher import check_split  # no TensorFlow
 from parity import comparison
 from parity.engine import MODES
@@ -101,6 +102,13 @@ def parse_args(argv):
         default=None, metavar="N",
         help="TensorFlow's threads between ops (default: one per CPU; with --against: the "
              "recording's)")
+    parser.add_argument(
+        "--backend", choices=BACKENDS, default=DEFAULT,
+        help="the Keras backend the modern side runs on (default tensorflow). On jax or "
+             "torch it is the portable rewrite (modern/portable.py); no backend is "
+             "bit-identical to TensorFlow's kernels, so exact mode judges the difference "
+             "(ROUNDING or MISMATCH). With --against, a run on jax or torch loads no "
+             "TensorFlow at all")
     parser.add_argument("--quiet", action="store_true",
                         help="print only the summary, not each side's epoch lines")
     args = parser.parse_args(argv)
@@ -131,6 +139,14 @@ def parse_args(argv):
             check_split(args.batch_size, args.replicas)
         except ValueError as error:
             parser.error(str(error))
+    if args.backend != DEFAULT:
+        for refused, flag in ((args.record is not None, "--record (legacy alone: TensorFlow)"),
+                              (args.strategy is not None, "--strategy"),
+                              (args.perturb is not None, "--perturb"),
+                              (args.variant != "deep", f"--variant {args.variant}")):
+            if refused:
+                parser.error(f"--backend {args.backend} trains the deep variant's rewrite, "
+                             f"without tf.distribute or negative controls: drop {flag}")
     if args.record is not None:
         for flag, value in (("--perturb", args.perturb), ("--out", args.out)):
             if value is not None:

@@ -81,7 +81,9 @@ def kind_label(machine: dict) -> str:
     return "-".join([*words, widest] + (["no-onednn"] if onednn is False else [])) or "cpu"
 
 
-def fingerprint() -> dict:
-    """CPU model, cores, kernel-deciding flags and oneDNN."""
+def fingerprint(tensorflow: bool = True) -> dict:
+    """CPU model, cores, kernel-deciding flags and oneDNN (TensorFlow's
+    kernels: unknown, None, in a run that loads no TensorFlow)."""
     return {"cpu": cpu_model(), "cores": os.cpu_count(), "cpu_flags": cpu_flags(),
-            "onednn": onednn()}
+            "onednn": onednn() if tensorflow else {"enabled": None, "TF_ENABLE_ONEDNN_OPTS":
+                                                   "TensorFlow not loaded"}}

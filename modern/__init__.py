@@ -1,6 +1,7 @@
 """The original autoencoder, rewritten the way a Keras 3 user would today.
 
-Importing this package imports no TensorFlow; most modules do.
+Importing this package imports no TensorFlow; most modules do (`portable`,
+`backend`, `options`, `input_data` and `launcher` do not).
 
 - `autoencoder`: the model, its loss, optimizer, one training step, the evaluation
 - `training`: the reference loop (`train`) and Keras's `fit`
@@ -15,5 +16,7 @@ Importing this package imports no TensorFlow; most modules do.
   loopback launcher of multi-worker runs
 - `backup`: per-epoch backups that a killed run resumes from
 - `tracing`: a Keras rewrite's steps recorded as a step trace (`StepRecorder`)
+- `backend`, `portable`: `--backend jax|torch`, and the rewrite in `keras.ops` that
+  runs there (the deep variant, one compiled step)
 - `__main__`: `python -m modern`
 """

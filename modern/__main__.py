@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 from common import cli, collapse, variants
 from common.errors import DataError
+from modern import backend as backends
 from modern import backup as backups
 from modern import launcher
 
@@ -53,6 +54,10 @@ def build_parser():
         "--device", choices=("auto", "cpu", "gpu"), default="auto",
         help="where to train: 'auto' lets TensorFlow choose (the GPU if one is "
              "visible), 'cpu' or 'gpu' force it ('gpu' fails if none is present)")
+    parser.add_argument(
+        "--backend", choices=backends.BACKENDS, default=backends.DEFAULT,
+        help="the Keras backend: tensorflow (default), or jax / torch for the portable "
+             "rewrite (modern/portable.py: the deep variant, its own compiled step)")
     launcher.add_flags(parser)
     parser.add_argument(
         "--save-model", metavar="PATH.keras",
@@ -67,6 +72,16 @@ def build_parser():
 def check_args(parser, args, variant) -> None:
     """Refuse bad flags in one line, before the data and TensorFlow load."""
     launcher.check_flags(parser, args, variant)
+    if args.backend != backends.DEFAULT:
+        for given, flag in ((args.strategy, "--strategy"), (args.backup_dir, "--backup-dir"),
+                            (args.save_model, "--save-model"),
+                            (args.from_tf1_checkpoint, "--from-tf1-checkpoint"),
+                            (args.loop != "in-graph", f"--loop {args.loop}"),
+                            (variant.name != "deep", f"--variant {variant.name}")):
+            if given:
+                raise DataError(f"--backend {args.backend} runs the portable rewrite (the deep "
+                                f"variant, its own compiled step): drop {flag}")
+        backends.select(args.backend)
     cli.check_output_path(args.plot)
     if args.save_model:
         cli.check_output_path(args.save_model)
@@ -94,6 +109,8 @@ def main(argv=None) -> int:
                                args.workers or 2, args.ports)
     backup = backups.from_flags(args, variant)
     loaded = cli.load_data(args)
+    if args.backend != backends.DEFAULT:
+        return train_portable(args, variant, loaded)
 
     cli.quiet_tensorflow_logs()
     from common import files, plots
@@ -190,6 +207,32 @@ def train_with_loop(args, run: Run, loaded):
     print(collapse.describe(trained.test_cost, collapse.mean_image_mse(
         run.data.train_images, run.data.test_images)))
     return trained.model, trained.test_codes
+
+
+def train_portable(args, variant, loaded) -> int:
+    """`--backend jax|torch`: the portable rewrite, trained and plotted."""
+    from common import files, plots
+    from modern import input_data, options, portable
+    hyper = cli.hyperparameters_from(args)
+    data = input_data.arrays_from(loaded.raw, loaded.source.validation_size)
+    if loaded.explanation:
+        print(loaded.explanation)
+    if args.backend == "jax":
+        from parity import environment  # JAX's settings; loads no TensorFlow
+        environment.configure_jax("gpu" if args.device == "gpu" else "cpu")
+    run = portable.train(data, hyper, options.preset(args.exact), seed=args.seed,
+                         steps_per_epoch=loaded.steps_per_epoch)
+    print(f"trained {len(run.step_losses)} steps on {args.backend} in {run.seconds:.1f} s "
+          f"({len(run.step_losses) / max(run.seconds, 1e-9):.0f} steps/s)")
+    print(collapse.describe(run.test_cost, collapse.mean_image_mse(data.train_images,
+                                                                  data.test_images)))
+    files.raise_if_interrupted()
+    configuration = "exact" if args.exact else "idiomatic"
+    plots.save_code_scatter(run.test_codes, data.test_labels, args.plot,
+                            title=f"modern (Keras 3 on {args.backend}, {configuration}): "
+                                  "test-set codes")
+    print(f"scatter plot saved to {args.plot}")
+    return 0
 
 
 def distributed_setup(args):

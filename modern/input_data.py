@@ -8,12 +8,16 @@ same pixel scaling, so both implementations train on identical arrays.
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 import numpy as np
-import tensorflow as tf
 
 from common import sources
-from modern.variants import corrupting_map
+
+# tf.data is TensorFlow's: the functions that build pipelines import it, so
+# that the arrays serve every Keras backend (modern/portable.py) without it.
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 
 @dataclasses.dataclass
@@ -57,6 +61,7 @@ def make_index_dataset(num_examples: int, batch_size: int, seed: int) -> tf.data
     seeded shuffle of the same count gives the same permutation; tested),
     for the in-graph loop that gathers its batches from a resident copy of
     the training set."""
+    import tensorflow as tf
     dataset = tf.data.Dataset.range(num_examples)
     dataset = dataset.shuffle(num_examples, seed=seed, reshuffle_each_iteration=True)
     return dataset.repeat().batch(batch_size, drop_remainder=True)
@@ -74,6 +79,9 @@ def make_dataset(images: np.ndarray, batch_size: int, seed: int, variant=None,
     for the denoising variant, whose inputs are corrupted per step by
     `common.variants.corrupt`, keyed by (noise_seed, step).
     """
+    import tensorflow as tf
+
+    from modern.variants import corrupting_map
     dataset = tf.data.Dataset.from_tensor_slices(images)
     dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.repeat().batch(batch_size, drop_remainder=True)

@@ -15,6 +15,7 @@ import datetime
 import time
 
 from common import cli, files
+from modern import backend as backends
 from parity import engine, environment, report, verdict
 from parity.golden import against, recording, rounding, step_traces
 from parity.golden.record import record
@@ -29,6 +30,7 @@ def run(args, defaults, command: str) -> str:
     returns the verdict's outcome (RECORDED for --record). `defaults` are
     the flags' values when not given, to tell a flag the user set from one
     a recording sets; `command` is written into a recording."""
+    backend = backends.select(args.backend)  # before anything loads Keras
     recordings = None
     if args.against is not None:  # checked and applied before anything else
         recordings = RecordingSet(args.against)
@@ -41,7 +43,9 @@ def run(args, defaults, command: str) -> str:
     loaded = cli.load_data(args)  # each file read once, checked before TensorFlow loads
     if recordings is not None:
         against.check_data(recordings.manifest, loaded.source, args.against)
-    here = environment.environment_before(args.device)  # TensorFlow imported, not started
+    # TensorFlow runs here unless the modern side alone runs on another backend.
+    tensorflow = backend == "tensorflow" or recordings is None
+    here = environment.environment_before(args.device, backend, tensorflow)
     threads = {key: value for key, value in (("intra_op", args.intra_op_threads),
                                               ("inter_op", args.inter_op_threads)) if value}
     member = chosen_because = None
@@ -49,7 +53,11 @@ def run(args, defaults, command: str) -> str:
         member, chosen_because = recordings.choose(here)
         # The recording's thread counts, unless a flag says otherwise.
         threads = {**(environment.threads_of(member.manifest["environment"]) or {}), **threads}
-    configured = {**here, **environment.configure_tensorflow(args.device, threads)}
+    configured = {**here, "threads": environment.default_threads()}
+    if tensorflow:  # TensorFlow imported, its runtime not started
+        configured.update(environment.configure_tensorflow(args.device, threads))
+    if backend == "jax":  # the modern side's settings are the record's
+        configured.update(environment.configure_jax(args.device))
     strategy = engine.make_strategy(args.replicas) if args.strategy else None
     files.raise_if_interrupted()  # a Ctrl-C during the import stops here
 
@@ -60,7 +68,7 @@ def run(args, defaults, command: str) -> str:
                                         cli.hyperparameters_from(args), variant,
                                         loaded.steps_per_epoch, data_seed=args.seed,
                                         legacy=member is None)
-    experiment = dataclasses.replace(experiment, strategy=strategy)
+    experiment = dataclasses.replace(experiment, strategy=strategy, backend=backend)
     if loaded.explanation:
         log(loaded.explanation)
     seeds = [args.seed + offset for offset in range(args.seeds)]
@@ -74,12 +82,15 @@ def run(args, defaults, command: str) -> str:
     results = compare_seeds(args, experiment, seeds, member, log)
     records = [result.record for result in results]
     overall, statistics = verdict.overall(args.mode, records)
-    replayed = None
+    replayed, differences = None, []
     if member is not None:
         replayed = report.recording_record(member, configured, chosen_because)
-        if replayed["bit_deciding_differences"] and args.mode == "exact":
-            # Another bit-deciding environment: a bit difference is judged.
-            overall = rounding.overall(records, replayed["bit_deciding_differences"])
+        differences = replayed["bit_deciding_differences"]
+    elif backend != "tensorflow":
+        differences = [f"backend: tensorflow -> {backend}"]
+    if differences and args.mode == "exact":
+        # Another bit-deciding environment: a bit difference is judged.
+        overall = rounding.overall(records, differences)
     result = report.assemble(args, config=config,
                              data=report.data_summary(loaded.source, experiment),
                              environment=configured, results=results,

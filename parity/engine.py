@@ -38,6 +38,7 @@ class Experiment:
     arrays: object           # modern.input_data.Arrays: the very arrays TF1's loader made
     steps_per_epoch: int
     strategy: object = None  # the modern side's tf.distribute strategy (--strategy), or None
+    backend: str = "tensorflow"  # the modern side's Keras backend (modern/backend.py)
 
     @property
     def total_steps(self) -> int:
@@ -103,14 +104,12 @@ def make_replay(experiment: Experiment, seed: int, mode: str, perturbation: Pert
                 legacy_run, steps: int):
     """Both sides set up as `compare_seed` trained them, to be stepped one
     step at a time for `steps` steps (parity/divergence.py)."""
-    from legacy.steps import LegacyStepper  # both import TensorFlow
-    from modern.steps import ModernStepper
+    from legacy.steps import LegacyStepper  # imports TensorFlow
     setup = sides.modern_setup(experiment, seed, mode, perturbation, legacy_run.initial_weights)
     legacy_batches, modern_batches = replay_batches(
         experiment, seed, perturbation, setup, sides.tf1_order(experiment, seed, steps), steps)
     legacy = LegacyStepper(experiment.hyper, experiment.variant, legacy_run.initial_weights)
-    modern = ModernStepper(setup.hyper, experiment.variant, setup.options, setup.initial,
-                           seed=seed, strategy=experiment.strategy)
+    modern = sides.modern_stepper(experiment, setup, seed)
     return divergence.Replay(legacy, modern, legacy_batches, modern_batches, experiment.hyper,
                   experiment.variant)
 

@@ -12,6 +12,7 @@ whether oneDNN was on, and the thread counts TensorFlow ran with.
 
 from __future__ import annotations
 
+import importlib.metadata
 import platform
 
 import numpy as np
@@ -24,18 +25,27 @@ from common.machine import (KERNEL_FLAGS, cpu_flags, cpu_model, default_threads,
                             fingerprint, kind_label, onednn)
 
 
-def versions() -> dict:
-    """Versions of everything that can change the numbers."""
+def versions(tensorflow: bool = True) -> dict:
+    """Versions of everything that can change the numbers (TensorFlow's
+    only where it runs: `tensorflow` False in a run that loads none)."""
     import keras
     import matplotlib
     import scipy
     import sklearn
-    import tensorflow as tf
 
-    return {"python": platform.python_version(), "tensorflow": tf.__version__,
-            "keras": keras.__version__, "numpy": np.__version__, "scipy": scipy.__version__,
-            "scikit_learn": sklearn.__version__, "matplotlib": matplotlib.__version__,
-            "platform": platform.platform(terse=True), "machine": platform.machine()}
+    found = {"python": platform.python_version(), "keras": keras.__version__,
+             "numpy": np.__version__, "scipy": scipy.__version__,
+             "scikit_learn": sklearn.__version__, "matplotlib": matplotlib.__version__,
+             "platform": platform.platform(terse=True), "machine": platform.machine()}
+    if tensorflow:
+        import tensorflow as tf
+        found["tensorflow"] = tf.__version__
+    backend = keras.backend.backend()
+    if backend != "tensorflow":
+        found[backend] = importlib.metadata.version(backend)
+        if backend == "jax":
+            found["jaxlib"] = importlib.metadata.version("jaxlib")
+    return found
 
 
 def configure_tensorflow(device: str, threads: dict | None = None) -> dict:
@@ -80,12 +90,36 @@ def configure_tensorflow(device: str, threads: dict | None = None) -> dict:
             "tensor_float_32": False, "xla": False, "threads": ran}
 
 
-def environment_before(device: str) -> dict:
+def environment_before(device: str, backend: str = "tensorflow",
+                       tensorflow: bool = True) -> dict:
     """What decides the bits here, known before TensorFlow's runtime starts
-    (it imports TensorFlow, for oneDNN's state): to choose a recording."""
+    (it imports TensorFlow, for oneDNN's state, unless `tensorflow` is
+    False: a run on another Keras backend against a recording), to choose a
+    recording. `backend` is the modern side's Keras backend."""
     cli.quiet_tensorflow_logs()
-    return {"versions": versions(), "machine": fingerprint(),
-            "device": device}
+    return {"versions": versions(tensorflow), "machine": fingerprint(tensorflow),
+            "device": device, "backend": backend}
+
+
+def configure_jax(device: str) -> dict:
+    """JAX for the modern side: float32 (x64 off), matmuls at full float32
+    precision (no TF32 on a GPU), deterministic GPU reductions; --device
+    cpu hides any GPU. Returns the part of the environment record it
+    decides."""
+    import os
+    if device == "cpu":
+        os.environ.setdefault("JAX_PLATFORMS", "cpu")
+    else:
+        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
+                                   + " --xla_gpu_deterministic_ops=true").strip()
+    import jax
+    jax.config.update("jax_enable_x64", False)
+    jax.config.update("jax_default_matmul_precision", "highest")
+    devices = jax.devices()
+    if device == "gpu" and devices[0].platform != "gpu":
+        raise DataError("--device gpu: JAX sees no GPU on this machine")
+    return {"device": device, "device_name": "CPU" if device == "cpu" else devices[0].device_kind,
+            "op_determinism": True, "tensor_float_32": False, "xla": True}
 
 
 # What decides a float32 run's bits on a CPU (measured, docs/bit_envelope.md:
@@ -97,7 +131,7 @@ def environment_before(device: str) -> dict:
 # (parity/golden/rounding.py).
 BIT_DECIDING = (("versions", "tensorflow"), ("versions", "keras"), ("versions", "numpy"),
                 ("machine", "cpu_flags"), ("machine", "onednn"), (None, "device"),
-                ("threads", "intra_op"), ("threads", "inter_op"))
+                (None, "backend"), ("threads", "intra_op"), ("threads", "inter_op"))
 
 
 def threads_of(environment: dict) -> dict | None:
@@ -129,6 +163,8 @@ def bit_compatibility(recorded: dict, current: dict, threads: bool = True) -> li
         if key == "onednn":  # what the kernels are, not how it was decided
             then, now = (value.get("enabled") if isinstance(value, dict) else value
                          for value in (then, now))
+        if key == "backend":  # records made before the choice existed ran TensorFlow
+            then, now = then or "tensorflow", now or "tensorflow"
         if then != now:
             lines.append(f"{key}: {then} -> {now}")
     return lines
@@ -143,9 +179,12 @@ def environment_differences(recorded: dict, current: dict) -> list:
         for key in sorted(set(then) | set(now)):
             if then.get(key) != now.get(key):
                 lines.append(f"{key}: {then.get(key)} -> {now.get(key)}")
-    for key in ("device", "device_name", "op_determinism", "tensor_float_32", "xla"):
-        if recorded.get(key) != current.get(key):
-            lines.append(f"{key}: {recorded.get(key)} -> {current.get(key)}")
+    for key in ("device", "device_name", "backend", "op_determinism", "tensor_float_32", "xla"):
+        then, now = recorded.get(key), current.get(key)
+        if key == "backend":  # records made before the choice existed ran TensorFlow
+            then, now = then or "tensorflow", now or "tensorflow"
+        if then != now:
+            lines.append(f"{key}: {then} -> {now}")
     then, now = threads_of(recorded), threads_of(current)
     if then != now:
         lines.append(f"threads: {then} -> {now}")

@@ -119,8 +119,6 @@ def run_modern(experiment, seed: int, mode: str, perturbation: Perturbation = NO
     """The modern side in `mode`'s preset, changed as `perturbation` says,
     from `legacy_initial` (legacy's initial weights; None: its own seeded
     ones) on legacy's batches, `order` (tf1_order; drawn here if None)."""
-    from modern import training  # imports TensorFlow
-    from modern.batches import Loop
     setup = modern_setup(experiment, seed, mode, perturbation, legacy_initial)
     hyper, arrays = setup.hyper, setup.arrays
     batches = indices = None  # modern's own tf.data order
@@ -131,6 +129,15 @@ def run_modern(experiment, seed: int, mode: str, perturbation: Perturbation = NO
             batches = tf1_batches(arrays.train_images, order, seed, experiment.variant)
         else:
             indices = order
+    if experiment.backend != "tensorflow":  # the rewrite on another Keras backend
+        from modern import portable
+        portable.check_supported(experiment.variant, setup.options)
+        return run_side(lambda: portable.train(
+            arrays, hyper, setup.options, seed=seed, initial=setup.initial,
+            batch_indices=indices, steps_per_epoch=experiment.steps_per_epoch,
+            log=lambda line: log(f"[modern seed {seed}] {line}")))
+    from modern import training  # imports TensorFlow
+    from modern.batches import Loop
     # The in-graph loop, an epoch per call: bit-identical to the per-step
     # loop (tests/test_modern_ladder.py), without a Python round trip per step.
     loop = Loop(batches=batches, batch_indices=indices,
@@ -167,3 +174,15 @@ def variant_numbers(variant_report: dict) -> dict:
     plots and to a recording's seed file, not to the JSON."""
     return {key: value for key, value in variant_report.items()
             if not isinstance(value, np.ndarray)}
+
+
+def modern_stepper(experiment, setup: ModernSetup, seed: int):
+    """The modern side, stepped one step at a time as it trained (for the
+    microscope): modern.steps.ModernStepper on TensorFlow, else
+    modern.portable.PortableStepper on the experiment's backend."""
+    if experiment.backend != "tensorflow":
+        from modern.portable import PortableStepper
+        return PortableStepper(setup.hyper, setup.options, setup.initial, seed)
+    from modern.steps import ModernStepper  # imports TensorFlow
+    return ModernStepper(setup.hyper, experiment.variant, setup.options, setup.initial,
+                         seed=seed, strategy=experiment.strategy)

@@ -116,13 +116,11 @@ def localize(experiment, seed: int, mode: str, perturbation, run: RecordedRun,
     Where the recording kept the step's values, each differing tensor gets
     its size in ulps and both sides their distance from the float64
     referee; elsewhere only the modern side's."""
-    from modern.steps import ModernStepper  # imports TensorFlow
     recorded = step_traces.RecordedTraces(run.arrays)
     setup = sides.modern_setup(experiment, seed, mode, perturbation, run.initial_weights)
     legacy_batches, modern_batches = engine.replay_batches(
         experiment, seed, perturbation, setup, run.order, loss_step)
-    replay = divergence.Replay(None, ModernStepper(setup.hyper, experiment.variant,
-                                                   setup.options, setup.initial, seed=seed),
+    replay = divergence.Replay(None, sides.modern_stepper(experiment, setup, seed),
                                legacy_batches, modern_batches, experiment.hyper,
                                experiment.variant)
     found = Divergence(loss_step, source="recording")
