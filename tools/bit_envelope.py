@@ -11,7 +11,8 @@ compared with the baseline bit for bit (parity/golden/changes.py), and the moder
 side is replayed under it against the baseline recording (`compare.py
 --against`), which gives the microscope's first differing tensor, the float64
 referee's verdict and the cross-environment verdict. Two replicas are a
-live comparison (`--strategy mirrored`). The TensorFlow version rows come
+live comparison (`--strategy mirrored`); the Keras backend row replays the
+modern side on JAX (`--backend jax`). The TensorFlow version rows come
 from the version matrix (docs/tf_matrix.json), the CPU rows from the
 golden recordings of each CPU kind (golden/sample/), compared with each
 other. Each machine's rows are kept under its CPU kind in
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib.util
 import json
 import os
 import subprocess
@@ -125,6 +127,11 @@ def measure(steps: int, log=print) -> dict:
             modern = modern_row([*against, *flags], variables, os.path.join(work, f"m-{index}"))
             rows.append({"factor": factor, "value": value, "legacy": legacy, "modern": modern})
             log(f"{factor} {value}: legacy {legacy['line'][:60]}; modern {modern['outcome']}")
+        if importlib.util.find_spec("jax") is not None:  # the rewrite on another backend
+            rows.append({"factor": "Keras backend", "value": "jax (modern side only)",
+                         "legacy": None, "modern": modern_row(
+                             [*against, "--backend", "jax"], {}, os.path.join(work, "jax"))})
+            log(f"jax backend: modern {rows[-1]['modern']['outcome']}")
         live = ["--epochs", "1", "--steps-per-epoch", str(steps)]
         rows.append({"factor": "batch split across replicas", "value": "2 (mirrored)",
                      "legacy": None, "modern": modern_row(
