@@ -218,8 +218,7 @@ def train_portable(args, variant, loaded) -> int:
     if loaded.explanation:
         print(loaded.explanation)
     if args.backend == "jax":
-        from parity import environment  # JAX's settings; loads no TensorFlow
-        environment.configure_jax("gpu" if args.device == "gpu" else "cpu")
+        backends.configure_jax("gpu" if args.device == "gpu" else "cpu")
     run = portable.train(data, hyper, options.preset(args.exact), seed=args.seed,
                          steps_per_epoch=loaded.steps_per_epoch)
     print(f"trained {len(run.step_losses)} steps on {args.backend} in {run.seconds:.1f} s "

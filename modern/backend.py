@@ -1,8 +1,10 @@
 """Which Keras 3 backend the modern side runs on: `--backend
 {tensorflow,jax,torch}`. Keras reads KERAS_BACKEND once, when it is first
 imported, so the choice is made before anything imports Keras; a backend
-whose package is missing is refused in one line with its install command.
-Importing this module imports no Keras and no TensorFlow.
+whose package is missing is refused in one line with its install command;
+`configure_jax` sets JAX up as a comparison needs it (float32, full matmul
+precision, deterministic GPU reductions). Importing this module imports no
+Keras, JAX or TensorFlow.
 """
 
 from __future__ import annotations
@@ -43,3 +45,23 @@ def current() -> str:
         import keras
         return keras.backend.backend()
     return os.environ.get("KERAS_BACKEND", DEFAULT)
+
+
+def configure_jax(device: str) -> dict:
+    """JAX for the modern side: float32 (x64 off), matmuls at full float32
+    precision (no TF32 on a GPU), deterministic GPU reductions; --device
+    cpu hides any GPU. Returns the part of the environment record it
+    decides."""
+    if device == "cpu":
+        os.environ.setdefault("JAX_PLATFORMS", "cpu")
+    else:
+        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
+                                   + " --xla_gpu_deterministic_ops=true").strip()
+    import jax
+    jax.config.update("jax_enable_x64", False)
+    jax.config.update("jax_default_matmul_precision", "highest")
+    devices = jax.devices()
+    if device == "gpu" and devices[0].platform != "gpu":
+        raise DataError("--device gpu: JAX sees no GPU on this machine")
+    return {"device": device, "device_name": "CPU" if device == "cpu" else devices[0].device_kind,
+            "op_determinism": True, "tensor_float_32": False, "xla": True}

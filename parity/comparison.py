@@ -57,7 +57,7 @@ def run(args, defaults, command: str) -> str:
     if tensorflow:  # TensorFlow imported, its runtime not started
         configured.update(environment.configure_tensorflow(args.device, threads))
     if backend == "jax":  # the modern side's settings are the record's
-        configured.update(environment.configure_jax(args.device))
+        configured.update(backends.configure_jax(args.device))
     strategy = engine.make_strategy(args.replicas) if args.strategy else None
     files.raise_if_interrupted()  # a Ctrl-C during the import stops here
 

@@ -101,27 +101,6 @@ def environment_before(device: str, backend: str = "tensorflow",
             "device": device, "backend": backend}
 
 
-def configure_jax(device: str) -> dict:
-    """JAX for the modern side: float32 (x64 off), matmuls at full float32
-    precision (no TF32 on a GPU), deterministic GPU reductions; --device
-    cpu hides any GPU. Returns the part of the environment record it
-    decides."""
-    import os
-    if device == "cpu":
-        os.environ.setdefault("JAX_PLATFORMS", "cpu")
-    else:
-        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
-                                   + " --xla_gpu_deterministic_ops=true").strip()
-    import jax
-    jax.config.update("jax_enable_x64", False)
-    jax.config.update("jax_default_matmul_precision", "highest")
-    devices = jax.devices()
-    if device == "gpu" and devices[0].platform != "gpu":
-        raise DataError("--device gpu: JAX sees no GPU on this machine")
-    return {"device": device, "device_name": "CPU" if device == "cpu" else devices[0].device_kind,
-            "op_determinism": True, "tensor_float_32": False, "xla": True}
-
-
 # What decides a float32 run's bits on a CPU (measured, docs/bit_envelope.md:
 # the same program and seed end at other losses on an AMD EPYC and an Intel
 # Xeon, whose instruction sets differ, with oneDNN on and off, and on some
