@@ -30,6 +30,8 @@ import json
 
 import numpy as np
 
+from common.files import atomic_path
+
 FORMAT = "run_tf1 session trace"  # the name version 1 had; version 2 adds steps
 FORMAT_VERSION = 2
 READABLE_VERSIONS = (1, 2)
@@ -103,7 +105,6 @@ class StepLog:
 
 def write(path: str, manifest: dict, arrays: dict) -> None:
     """The trace file, all or nothing (common.files.atomic_path)."""
-    from common.files import atomic_path
     with atomic_path(path) as temporary:
         with open(temporary, "wb") as stream:
             np.savez_compressed(stream, **{MANIFEST_KEY: np.asarray(json.dumps(manifest))},

@@ -80,6 +80,7 @@ class SessionRecorder:
         self.variables_after_call = None
         self.optimizers = []   # {"op": train op, "optimizer", "pairs": [(gradient, variable)]}
         self.steps = run_trace.StepLog(trace_steps, max_value_bytes)
+        self.variable_shapes = []  # [{name, shape}] in creation order, with `variables`
         self._state = None     # the state after the last step: {(kind, name): value}
 
     def install(self) -> None:
@@ -246,7 +247,7 @@ class SessionRecorder:
                                    for path in input_data.files_read if os.path.isfile(path)},
                     "max_elements": self.max_elements,
                     "variables_after_call": self.variables_after_call,
-                    "variables": getattr(self, "variable_shapes", []),
+                    "variables": self.variable_shapes,
                     "optimizers": self.describe_optimizers(),
                     "batch_order": sorted(batches),
                     "steps": self.steps.steps,

@@ -33,6 +33,7 @@ from common import npz
 from common.cli import ArgumentParser, program_name, run_main
 from common.errors import DataError
 from common.run_trace import FORMAT, MANIFEST_KEY, READABLE_VERSIONS, value_key
+from parity import trace_diff
 from parity.divergence import ulp_distance
 
 PREFIXES = ("call-", "variables/", "step-", "batches/")
@@ -211,7 +212,6 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     def run():
-        from parity import trace_diff
         first, second = load(args.first), load(args.second)
         if args.propose_map:
             with open(args.propose_map, "w", encoding="utf-8") as stream:

@@ -117,25 +117,33 @@ def match_variables(original, rewrite, given: dict | None) -> dict:
     return found
 
 
+def _same_bits(a, b) -> bool:
+    """Whether two values are the same float32 bits (None is no value)."""
+    return a is not None and b is not None and \
+        np.asarray(a, np.float32).tobytes() == np.asarray(b, np.float32).tobytes()
+
+
 def _same_start(original, name, rewrite, other) -> bool:
-    a, b = ((trace.variables or {}).get(key) for trace, key in ((original, name), (rewrite, other)))
-    return a is not None and b is not None and np.asarray(a, np.float32).tobytes() == \
-        np.asarray(b, np.float32).tobytes()
+    return _same_bits((original.variables or {}).get(name), (rewrite.variables or {}).get(other))
+
+
+def _first_step_names(trace, kind: str) -> list:
+    """The names of `kind` in a trace's first step, in its order."""
+    digests = trace.steps[0]["digests"] if trace.steps else {}
+    return [key.partition(" ")[2] for key in digests if key.startswith(kind + " ")]
 
 
 def _inputs_and_loss(original, rewrite, given: dict) -> tuple[dict, str | None]:
-    first = [set(trace.steps[0]["digests"]) if trace.steps else set()
-             for trace in (original, rewrite)]
-    feeds = [[key[len("input "):] for key in keys if key.startswith("input ")] for keys in first]
-    losses = [[key[len("loss "):] for key in keys if key.startswith("loss ")] for keys in first]
+    """The inputs paired (the map's, else the original's feeds by name with
+    the rewrite's in the order it recorded them) and the original's loss
+    (the map's, else the one scalar its training call fetched)."""
     inputs = given.get("inputs")
     if inputs is None:
-        ours, theirs = sorted(feeds[0]), list(dict.fromkeys(
-            key[len("input "):] for key in rewrite.steps[0]["digests"] if key.startswith(
-                "input "))) if rewrite.steps else []
+        ours = sorted(_first_step_names(original, "input"))
+        theirs = _first_step_names(rewrite, "input")
         inputs = dict(zip(ours, theirs)) if len(ours) == len(theirs) else {}
-    loss = given.get("loss") or (losses[0][0] if len(losses[0]) == 1 else None)
-    return inputs, loss
+    losses = _first_step_names(original, "loss")
+    return inputs, given.get("loss") or (losses[0] if len(losses) == 1 else None)
 
 
 def _rename(kind: str, name: str, mapping: Mapping) -> str | None:
@@ -171,8 +179,7 @@ def compare(original, rewrite, given: dict | None = None) -> Finding:
              + f"; loss: {loss or 'not matched (name it in the map)'}"]
     for name, other in variables.items():
         a, b = (original.variables or {}).get(name), (rewrite.variables or {}).get(other)
-        if a is not None and b is not None and \
-                np.asarray(a, np.float32).tobytes() != np.asarray(b, np.float32).tobytes():
+        if a is not None and b is not None and not _same_bits(a, b):
             return Finding(False, lines + [f"MISMATCH: another starting state for {name} <-> "
                                            f"{other}: {_size(a, b)}; start the rewrite from "
                                            "the trace's `variables`"])
