@@ -133,7 +133,8 @@ def make_step(hyper, formula: str):
                     "has its own, modern/training.py)")
 
 
-def _numpy(x) -> np.ndarray:
+def to_numpy(x) -> np.ndarray:
+    """A backend tensor or variable (or a Python number) as a NumPy array."""
     return np.asarray(ops.convert_to_numpy(x))
 
 
@@ -164,13 +165,13 @@ class PortableStepper:
         s = self._state
         step = int(s["step"])
         if self.formula == "tf1_adam":
-            powers = tuple(np.float32(_numpy(p)) for p in s["powers"])
+            powers = tuple(np.float32(to_numpy(p)) for p in s["powers"])
         else:  # as ModernStepper exports stock Adam's: beta ** (step + 1) in float32
             powers = tuple(np.power(np.float32(beta), np.float32(step + 1))
                            for beta in (self.hyper.adam_beta1, self.hyper.adam_beta2))
-        return TrainingState({k: _numpy(v) for k, v in s["weights"].items()},
-                             {k: _numpy(v) for k, v in s["m"].items()},
-                             {k: _numpy(v) for k, v in s["v"].items()}, step, *powers)
+        return TrainingState({k: to_numpy(v) for k, v in s["weights"].items()},
+                             {k: to_numpy(v) for k, v in s["m"].items()},
+                             {k: to_numpy(v) for k, v in s["v"].items()}, step, *powers)
 
     def _run(self, inputs, targets):
         inputs = ops.convert_to_tensor(np.asarray(inputs, np.float32))
@@ -180,16 +181,16 @@ class PortableStepper:
         return loss, gradients, activations
 
     def step(self, inputs, targets=None) -> np.float32:
-        return np.float32(_numpy(self._run(inputs, targets)[0]))
+        return np.float32(to_numpy(self._run(inputs, targets)[0]))
 
     def traced_step(self, inputs, targets=None) -> list:
         before = self.state()
         loss, gradients, activations = self._run(inputs, targets)
         return build_trace(inputs, None, before,
-                           [(name, _numpy(z), _numpy(a))
+                           [(name, to_numpy(z), to_numpy(a))
                             for name, (z, a) in zip(LAYER_NAMES, activations)],
-                           [("cost", np.float32(_numpy(loss)))],
-                           {k: _numpy(g) for k, g in gradients.items()}, self.state())
+                           [("cost", np.float32(to_numpy(loss)))],
+                           {k: to_numpy(g) for k, g in gradients.items()}, self.state())
 
     def close(self) -> None:
         pass
@@ -202,8 +203,8 @@ def evaluate(weights: dict, test_images) -> tuple:
     code = next(a for name, _, a in activations if name == LINEAR_LAYER)
     outputs = activations[-1][2]
     cost = reconstruction_loss(ops.convert_to_tensor(test_images), outputs)
-    return (_numpy(code).astype(np.float32), float(_numpy(cost)),
-            _numpy(outputs)[:RECONSTRUCTION_EXAMPLES].astype(np.float32))
+    return (to_numpy(code).astype(np.float32), float(to_numpy(cost)),
+            to_numpy(outputs)[:RECONSTRUCTION_EXAMPLES].astype(np.float32))
 
 
 def train(arrays, hyper, options, *, seed: int, initial=None, batch_indices=None,

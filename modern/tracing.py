@@ -27,6 +27,7 @@ import numpy as np
 import tensorflow as tf
 
 from common import machine, run_trace
+from modern.portable import to_numpy
 
 # Keras optimizer slot lists -> the name TF1's optimizer gives that slot.
 SLOT_LISTS = {"Adam": (("_momentums", "m"), ("_velocities", "v")),
@@ -37,10 +38,6 @@ NON_SLOTS = (("_beta_1_power", "beta1_power"), ("_beta_2_power", "beta2_power"))
 HYPERPARAMETERS = (("learning_rate", "learning_rate"), ("beta_1", "beta1"),
                    ("beta_2", "beta2"), ("epsilon", "epsilon"), ("momentum", "momentum"),
                    ("nesterov", "use_nesterov"), ("rho", "decay"), ("centered", "centered"))
-
-
-def _value(x):
-    return np.asarray(x.numpy() if hasattr(x, "numpy") else keras.ops.convert_to_numpy(x))
 
 
 class StepRecorder:
@@ -87,8 +84,8 @@ class StepRecorder:
         return found
 
     def read_state(self) -> dict:
-        state = {("weight", v.path): _value(v) for v in self.variables}
-        state.update({key: _value(value) for key, value in self.slots().items()})
+        state = {("weight", v.path): to_numpy(v) for v in self.variables}
+        state.update({key: to_numpy(value) for key, value in self.slots().items()})
         return state
 
     def record(self, loss, **inputs) -> None:
@@ -96,8 +93,8 @@ class StepRecorder:
         after = self.read_state()
         tensors = {("input", name): np.asarray(value) for name, value in inputs.items()}
         tensors.update({("initial", name): value for (_, name), value in self._state.items()})
-        tensors[("loss", "loss")] = np.asarray(_value(loss), np.float32).reshape(())
-        tensors.update({("gradient", name): _value(shadow)
+        tensors[("loss", "loss")] = np.asarray(to_numpy(loss), np.float32).reshape(())
+        tensors.update({("gradient", name): to_numpy(shadow)
                         for name, shadow in self._gradients.items()})
         tensors.update({key: value for key, value in after.items() if key[0] == "slot"})
         tensors.update({key: value for key, value in after.items() if key[0] == "weight"})
