@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import os
 import sys
 import time
@@ -212,6 +213,23 @@ def compile_for_fit(model: Autoencoder, hyper: Hyperparameters) -> None:
 FIT_STEPS_PER_EXECUTION = 1_000_000
 
 
+class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
+    """Keras's `BackupAndRestore` with its two files written under temporary
+    names and renamed into place, the weights first and then the metadata
+    that names their epoch. Keras 3.15.1 writes both in place: a worker
+    killed (SIGKILL) while `training_metadata.json` was being written left
+    it empty, and the rerun failed reading it (tests/test_multi_worker.py)."""
+
+    def _save_model(self):
+        os.makedirs(self.backup_dir, exist_ok=True)
+        staged = os.path.join(self.backup_dir, ".staged.weights.h5")  # Keras wants .weights.h5
+        self.model.save_weights(filepath=staged, overwrite=True)
+        os.replace(staged, self._weights_path)
+        with files.atomic_path(self._training_metadata_path) as temporary:
+            with open(temporary, "w", encoding="utf-8") as stream:
+                json.dump({"epoch": self._current_epoch, "batch": self._last_batch_seen}, stream)
+
+
 def fit(model: Autoencoder, images: np.ndarray, hyper: Hyperparameters, *,
         shuffle: bool = True, verbose="auto", log=print, variant: Variant = Variant(),
         seed: int = 0, backup=None):
@@ -270,7 +288,7 @@ def fit(model: Autoencoder, images: np.ndarray, hyper: Hyperparameters, *,
         if os.path.exists(os.path.join(backup.write_directory, "training_metadata.json")):
             log(f"resuming from the backup in {backup.directory}")
         backup.write_settings()
-        callbacks.append(keras.callbacks.BackupAndRestore(backup.write_directory))
+        callbacks.append(AtomicBackupAndRestore(backup.write_directory))
     if variant.denoising:
         dataset = input_data.make_dataset(images, hyper.batch_size, seed, variant, seed)
         return model.fit(dataset, epochs=hyper.training_epochs, verbose=verbose,
