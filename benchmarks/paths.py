@@ -19,8 +19,9 @@ DESCRIPTIONS = {
     "modern_in_graph": "modern exact: the loop inside one tf.function call per round, "
                        "training set resident, batches gathered in the graph",
     "idiomatic_in_graph": "idiomatic model (stock Dense, Keras Adam), the same in-graph loop",
-    "keras_fit": "idiomatic model, model.fit over whole epochs (shuffle on, an epoch per "
-                 "compiled call as modern.training.fit compiles it), one fit call for all rounds",
+    "keras_fit": "idiomatic model, model.fit over whole epochs as modern.training.fit runs "
+                 "it (an epoch per compiled call, its shuffled dataset), one fit call for all "
+                 "rounds",
 }
 PATH_NAMES = tuple(DESCRIPTIONS)
 
@@ -95,18 +96,28 @@ RUNNERS = {"legacy": legacy, "modern_step": modern_step, "modern_in_graph": mode
            "idiomatic_in_graph": idiomatic_in_graph}
 
 
+FIT_INPUTS = {"dataset": "modern.training.fit's dataset (tf.data autotuning off)",
+              "arrays": "the array itself, as Keras's own pipeline serves it (trap T18)"}
+
+
 class FitPath:
     """`model.fit` on the idiomatic model over one round's worth of images
-    (`steps` full batches) per epoch; `fit(epochs, before, after)` runs all
-    epochs in one call, calling `before(epoch)` and `after(epoch)` outside
-    the timed part of each epoch (the other paths' turns in that round)."""
+    (`steps` full batches) per epoch, fed as `fit_input` says (FIT_INPUTS);
+    `fit(epochs, before, after)` runs all epochs in one call, calling
+    `before(epoch)` and `after(epoch)` outside the timed part of each epoch
+    (the other paths' turns in that round)."""
 
-    def __init__(self, setup: Setup):
-        from modern import training
+    def __init__(self, setup: Setup, fit_input: str = "dataset"):
+        from modern import input_data, training
         self.model, _ = _modern_model(setup, exact=False)
         training.compile_for_fit(self.model, setup.hyper)  # as `python -m modern --loop fit`
-        self.images = setup.images[setup.indices[0].reshape(-1)]
-        self.batch_size = setup.hyper.batch_size
+        images = setup.images[setup.indices[0].reshape(-1)]
+        if fit_input == "arrays":
+            self.inputs = {"x": images, "batch_size": setup.hyper.batch_size, "shuffle": True}
+        else:
+            self.inputs = {"x": input_data.make_fit_dataset(images, setup.hyper.batch_size,
+                                                            shuffle=True, seed=0),
+                           "shuffle": False}
         self.seconds: list[float] = []
 
     def fit(self, epochs: int, before, after) -> list[float]:
@@ -123,6 +134,5 @@ class FitPath:
             def on_epoch_end(self, epoch, logs=None):
                 path.seconds.append(time.perf_counter() - self.started)
                 after(epoch)
-        self.model.fit(self.images, batch_size=self.batch_size, epochs=epochs, shuffle=True,
-                       verbose=0, callbacks=[Turns()])
+        self.model.fit(**self.inputs, epochs=epochs, verbose=0, callbacks=[Turns()])
         return self.seconds

@@ -1,9 +1,47 @@
-"""The benchmark's Markdown table, plot, and agreement with a previous run."""
+"""The benchmark's results file: one entry per machine fingerprint, so a run
+on another kind of CPU adds its table instead of overwriting one; its
+Markdown page, its plot, and agreement with the same machine's previous run."""
 
 from __future__ import annotations
 
 import json
 import os
+
+from benchmarks.paths import FIT_INPUTS
+from common.errors import DataError
+from common.machine import kind_label
+
+FORMAT = 2  # {"format": 2, "machines": {key: report}}; format 1 was one bare report
+
+
+def machine_key(machine: dict) -> str:
+    """The results file's key for a machine: its CPU kind and core count,
+    e.g. 'amd-epyc-avx512-2-cores'."""
+    return f"{kind_label(machine)}-{machine.get('cores')}-cores"
+
+
+def load_document(path: str) -> dict:
+    """The results at `path` (an empty document if there are none yet)."""
+    try:
+        with open(path, encoding="utf-8") as stream:
+            document = json.load(stream)
+    except (OSError, ValueError):
+        return {"format": FORMAT, "machines": {}}
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise DataError(f"{path} is not a benchmark results file of format {FORMAT}: "
+                        "move it away, or choose another --out, to start a new one")
+    return document
+
+
+def merge(document: dict, report: dict) -> dict:
+    """`document` with this machine's entry replaced by `report`."""
+    machines = {**document["machines"], machine_key(report["machine"]): report}
+    return {"format": FORMAT, "machines": dict(sorted(machines.items()))}
+
+
+def spread(entry: dict) -> float:
+    """How far a path's rounds scatter: (max - min) / median of steps/s."""
+    return (entry["max"] - entry["min"]) / entry["median"]
 
 
 def _range(entry, scale=1.0, digits=1) -> str:
@@ -13,19 +51,63 @@ def _range(entry, scale=1.0, digits=1) -> str:
 
 def table(report: dict) -> str:
     """One row per batch size and path: steps/s and ratio to legacy as
-    median (min-max) over rounds, the two fractions of peak, peak memory."""
-    lines = ["| batch | path | steps/s, median (range) | vs legacy per round, median (range) "
-             "| % of large-matmul peak | % of own-matmul rate | peak RSS (MiB) |",
-             "|---|---|---|---|---|---|---|"]
+    median (min-max) over rounds, the rounds' spread, the two fractions of
+    peak, peak memory."""
+    lines = ["| batch | path | steps/s, median (range) | spread | vs legacy per round, "
+             "median (range) | % of large-matmul peak | % of own-matmul rate | peak RSS (MiB) |",
+             "|---|---|---|---|---|---|---|---|"]
     for batch in report["batches"]:
         large, own = batch["references"]["large"]["name"], batch["references"]["own"]["name"]
         for name, entry in batch["paths"].items():
             ratio = _range(entry["vs_legacy"], digits=2) + "x" if "vs_legacy" in entry else "-"
             rss = batch.get("peak_rss_mib", {}).get(name)
-            lines.append(f"| {batch['batch_size']} | {name} | {_range(entry)} | {ratio} | "
+            lines.append(f"| {batch['batch_size']} | {name} | {_range(entry)} | "
+                         f"{spread(entry):.0%} | {ratio} | "
                          f"{entry['fraction_of'][large]:.0%} | {entry['fraction_of'][own]:.0%} | "
                          f"{'-' if rss is None else f'{rss:.0f}'} |")
     return "\n".join(lines)
+
+
+def describe_machine(machine: dict) -> str:
+    """'AMD EPYC, 2 cores, AVX-512, oneDNN on'-style words for a heading."""
+    flags = machine.get("cpu_flags", [])
+    widest = ("AMX" if "amx_tile" in flags else "AVX-512" if "avx512f" in flags
+              else "AVX2" if "avx2" in flags else "no AVX2")
+    enabled = (machine.get("onednn") or {}).get("enabled")
+    onednn = {True: "oneDNN on", False: "oneDNN off"}.get(enabled, "oneDNN unknown")
+    return f"{machine.get('cpu')}, {machine.get('cores')} cores, {widest}, {onednn}"
+
+
+def section(report: dict) -> str:
+    """One machine's part of the page: heading, when and how, table, headline."""
+    machine = report["machine"]
+    headline_batch = report["headline"]["batch_size"]
+    ratios = ", ".join(f"{name} {value:.2f}x"
+                       for name, value in report["headline"]["vs_legacy"].items())
+    return "\n".join([
+        f"## {describe_machine(machine)}",
+        "",
+        f"Measured {report.get('date', 'on an unrecorded date')} with "
+        f"`{report.get('command', 'python -m benchmarks')}` on {report['data']}; "
+        f"TensorFlow {machine.get('tensorflow')}, Keras {machine.get('keras')}, "
+        f"Python {machine.get('python')}, intra-op threads: {machine.get('intra_op_threads')}; "
+        f"{report['settings']['rounds']} rounds after a warm-up round; keras_fit given "
+        f"{FIT_INPUTS[report['settings'].get('fit_input', 'arrays')]}. Spread: "
+        "(max - min) / median of the rounds' steps/s.",
+        "",
+        table(report),
+        "",
+        f"Headline on this machine (batch {headline_batch}, median per-round ratio to legacy): "
+        f"{ratios}.",
+    ])
+
+
+def markdown(document: dict, title: str) -> str:
+    """The whole page: one section per machine fingerprint."""
+    return "\n\n".join([f"# {title}\n\nGenerated by `python -m benchmarks`: one table per "
+                        "machine fingerprint (CPU kind and cores); a run on another machine "
+                        "adds its own. Figures from one machine do not carry to another."]
+                       + [section(report) for report in document["machines"].values()]) + "\n"
 
 
 def headline(report: dict, batch_size: int) -> dict:
@@ -37,43 +119,46 @@ def headline(report: dict, batch_size: int) -> dict:
     return {}
 
 
-def agreement(previous_path: str, current: dict, batch_size: int) -> dict | None:
-    """Relative change of each headline ratio against the report at
-    `previous_path` (None if there is none, or it is from another machine)."""
-    try:
-        with open(previous_path, encoding="utf-8") as stream:
-            previous = json.load(stream)
-        old = headline(previous, batch_size)
-    except (OSError, ValueError, KeyError, TypeError):
+def agreement(previous: dict | None, current: dict, batch_size: int) -> dict | None:
+    """Relative change of each headline ratio against `previous`, this
+    machine's entry in the results file (None where there is none)."""
+    if not previous:
         return None
-    if previous.get("machine", {}).get("cpu") != current["machine"]["cpu"] or not old:
+    try:
+        old = headline(previous, batch_size)
+    except (KeyError, TypeError):
         return None
     new = headline(current, batch_size)
-    return {name: new[name] / old[name] - 1 for name in new if name in old}
+    return {name: new[name] / old[name] - 1 for name in new if name in old} or None
 
 
-def save_plot(report: dict, path: str) -> None:
-    """Ratio to legacy per path (median, range as error bars), per batch size."""
+def save_plot(document: dict, path: str) -> None:
+    """Ratio to legacy per path (median, range as error bars), per batch
+    size, one panel per machine."""
     from common.plots import new_figure, save_figure
-    figure = new_figure(7, 4.5)
-    axes = figure.add_subplot()
-    batches = report["batches"]
-    names = [name for name in batches[0]["paths"] if "vs_legacy" in batches[0]["paths"][name]]
-    width = 0.8 / max(len(batches), 1)
-    for offset, batch in enumerate(batches):
-        entries = [batch["paths"][name]["vs_legacy"] for name in names if name in batch["paths"]]
-        positions = [i + offset * width for i in range(len(entries))]
-        medians = [entry["median"] for entry in entries]
-        errors = [[m - entry["min"] for m, entry in zip(medians, entries)],
-                  [entry["max"] - m for m, entry in zip(medians, entries)]]
-        axes.bar(positions, medians, width, yerr=errors, capsize=3,
-                 label=f"batch {batch['batch_size']}")
-    axes.axhline(1.0, color="grey", linewidth=0.8)
-    axes.set_xticks([i + width * (len(batches) - 1) / 2 for i in range(len(names))], names,
-                    rotation=15)
-    axes.set_ylabel("steps/s relative to legacy, same round")
-    axes.set_title(f"{report['machine']['cpu']}, {report['machine']['cores']} cores, "
-                   f"TF {report['machine']['tensorflow']}", fontsize=9)
-    axes.legend()
+    reports = list(document["machines"].values())
+    figure = new_figure(7, 4.5 * len(reports))
+    for index, report in enumerate(reports):
+        axes = figure.add_subplot(len(reports), 1, index + 1)
+        batches = report["batches"]
+        names = [name for name in batches[0]["paths"] if "vs_legacy" in batches[0]["paths"][name]]
+        width = 0.8 / max(len(batches), 1)
+        for offset, batch in enumerate(batches):
+            entries = [batch["paths"][name]["vs_legacy"] for name in names
+                       if name in batch["paths"]]
+            positions = [i + offset * width for i in range(len(entries))]
+            medians = [entry["median"] for entry in entries]
+            errors = [[m - entry["min"] for m, entry in zip(medians, entries)],
+                      [entry["max"] - m for m, entry in zip(medians, entries)]]
+            axes.bar(positions, medians, width, yerr=errors, capsize=3,
+                     label=f"batch {batch['batch_size']}")
+        axes.axhline(1.0, color="grey", linewidth=0.8)
+        axes.set_xticks([i + width * (len(batches) - 1) / 2 for i in range(len(names))], names,
+                        rotation=15)
+        axes.set_ylabel("steps/s relative to legacy, same round")
+        axes.set_title(f"{describe_machine(report['machine'])}, TF "
+                       f"{report['machine'].get('tensorflow')}, {report.get('date', '')}",
+                       fontsize=9)
+        axes.legend()
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     save_figure(figure, path)

@@ -12,13 +12,15 @@ timed epochs. Per path: median and range of steps/s; per round, each
 path's ratio to legacy in that same round (median and range); two
 "fraction of peak" references (benchmarks/references.py). Peak memory is
 measured per path in a child process of its own (`--no-memory` skips it).
-Results: a JSON file, a Markdown table, a plot; the headline ratios are
-also compared with the previous results at the same --out.
+Results: a JSON file, a Markdown page and a plot holding one entry per
+machine fingerprint (a run replaces only its own machine's); the headline
+ratios are also compared with this machine's previous results at --out.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import platform
@@ -66,7 +68,7 @@ def prepare(data: str, batch_size: int, rounds: int, steps: int | None):
                  initial)
 
 
-def run_rounds(setup, names, warmup: int, references, log) -> dict:
+def run_rounds(setup, names, warmup: int, references, log, fit_input="dataset") -> dict:
     """Seconds per round per path (warm-up rounds dropped), interleaved."""
     import time
 
@@ -107,7 +109,7 @@ def run_rounds(setup, names, warmup: int, references, log) -> dict:
             for name in turns[turns.index("keras_fit") + 1:]:
                 turn(name, number)
             end_of_round(number)
-        fit = paths.FitPath(setup)
+        fit = paths.FitPath(setup, fit_input)
         seconds["keras_fit"] = fit.seconds
         fit.fit(rounds, before, after)
     return {name: values[warmup:] for name, values in seconds.items()}
@@ -152,7 +154,8 @@ def measure_memory(path: str, args, batch_size: int) -> float:
     """Peak resident memory (MiB) of one path alone, two rounds, in a child."""
     command = [sys.executable, "-m", "benchmarks", "--child", path, "--data", args.data,
                "--batch-sizes", str(batch_size), "--rounds", "1", "--no-memory",
-               "--intra-op-threads", str(args.intra_op_threads)]
+               "--intra-op-threads", str(args.intra_op_threads),
+               "--fit-input", args.fit_input]
     if args.steps:
         command += ["--steps", str(args.steps)]
     result = subprocess.run(command, capture_output=True, text=True,
@@ -168,13 +171,13 @@ def benchmark_batch(args, batch_size: int, log) -> dict:
     setup = prepare(args.data, batch_size, 1 + args.rounds, args.steps)
     layer_sizes = setup.hyper.layer_sizes
     if args.child:  # its memory only: no references, which allocate their own
-        run_rounds(setup, list(args.paths), 1, [], log)
+        run_rounds(setup, list(args.paths), 1, [], log, args.fit_input)
         return {}
     large = references.large_matmul()
     own = references.own_matmuls(layer_sizes, batch_size)
     log(f"batch {batch_size}: {args.rounds} rounds of {setup.steps} steps per path, "
         "after one warm-up round")
-    seconds = run_rounds(setup, list(args.paths), 1, [large, own], log)
+    seconds = run_rounds(setup, list(args.paths), 1, [large, own], log, args.fit_input)
     flops = references.flops_per_step(layer_sizes, batch_size)
     result = {"batch_size": batch_size, "steps_per_round": setup.steps,
               "flops_per_step": flops,
@@ -192,7 +195,7 @@ def benchmark_batch(args, batch_size: int, log) -> dict:
 
 
 def parse_args(argv):
-    from benchmarks.paths import DESCRIPTIONS, PATH_NAMES
+    from benchmarks.paths import DESCRIPTIONS, FIT_INPUTS, PATH_NAMES
     parser = cli.ArgumentParser(prog="python -m benchmarks", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default="sample", help="data source, as compare.py --data")
@@ -212,6 +215,10 @@ def parse_args(argv):
                             0, 1024, "a number of threads from 0 (TensorFlow's default) to 1024"),
                         default=0, help="TensorFlow's intra-op pool size, for every path "
                         "alike (default 0: TensorFlow's default, one per core)")
+    parser.add_argument("--fit-input", choices=tuple(FIT_INPUTS), default="dataset",
+                        help="what keras_fit is given: " + "; ".join(
+                            f"{name}: {text}" for name, text in FIT_INPUTS.items())
+                        + " (default dataset)")
     parser.add_argument("--no-memory", dest="memory", action="store_false",
                         help="skip the per-path peak memory (a child process per path)")
     parser.add_argument("--out", default="docs/benchmarks",
@@ -220,6 +227,34 @@ def parse_args(argv):
     args = parser.parse_args(argv)
     args.paths = list(dict.fromkeys(args.paths))
     return args
+
+
+def write_results(document: dict, out: str) -> None:
+    """The results file, its Markdown page and its plot, each written whole."""
+    from benchmarks import report as outputs
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    with atomic_path(out + ".json") as temporary, open(temporary, "w") as stream:
+        json.dump(document, stream, indent=1)
+    title = "Benchmarks: " + os.path.basename(out)
+    with atomic_path(out + ".md") as temporary, open(temporary, "w") as stream:
+        stream.write(outputs.markdown(document, title))
+    outputs.save_plot(document, out + ".png")
+
+
+def print_spreads(entries: dict) -> None:
+    """Each path's round spread, and whether fit's holds within the
+    in-graph paths' (fit's input pipeline once made it the widest)."""
+    from benchmarks import report as outputs
+    spreads = {name: outputs.spread(entry) for name, entry in entries.items()}
+    print("round spread, (max - min) / median: " + ", ".join(
+        f"{name} {value:.0%}" for name, value in spreads.items()))
+    in_graph = [spreads[name] for name in ("modern_in_graph", "idiomatic_in_graph")
+                if name in spreads]
+    if "keras_fit" in spreads and in_graph:
+        held = spreads["keras_fit"] <= max(in_graph)
+        print(f"keras_fit's spread {spreads['keras_fit']:.0%} is "
+              + ("within" if held else "WIDER than") + " the in-graph paths' "
+              f"({max(in_graph):.0%} at most)")
 
 
 def main(argv=None) -> int:
@@ -235,35 +270,34 @@ def main(argv=None) -> int:
         return 0
     # Every input problem answers here, before the first round starts.
     cli.check_creatable(args.out + ".json", "--out")
+    document = outputs.load_document(args.out + ".json")
     source = sources.DataSource(args.data)
     available = len(sources.load_raw(source)["train_images"]) - source.validation_size
     if max(args.batch_sizes) > available:
         raise DataError(f"--batch-sizes {max(args.batch_sizes)} is larger than the {available} "
                         f"training images of {source.describe()}")
     report = {"machine": machine(), "data": source.describe(),
+              "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"),
+              "command": " ".join(["python -m benchmarks",
+                                   *(sys.argv[1:] if argv is None else argv)]),
               "settings": {"rounds": args.rounds, "warmup_rounds": 1, "steps": args.steps,
                            "intra_op_threads": args.intra_op_threads,
-                           "paths": args.paths, "interleaved": True, "memory": args.memory},
+                           "fit_input": args.fit_input, "paths": args.paths,
+                           "interleaved": True, "memory": args.memory},
               "batches": [benchmark_batch(args, batch, lambda line: print(line, flush=True))
                           for batch in args.batch_sizes]}
     headline_batch = HEADLINE_BATCH if HEADLINE_BATCH in args.batch_sizes else args.batch_sizes[0]
     report["headline"] = {"batch_size": headline_batch,
                           "vs_legacy": outputs.headline(report, headline_batch)}
-    report["change_from_previous"] = outputs.agreement(args.out + ".json", report, headline_batch)
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with atomic_path(args.out + ".json") as temporary, open(temporary, "w") as stream:
-        json.dump(report, stream, indent=1)
-    markdown = outputs.table(report)
-    with atomic_path(args.out + ".md") as temporary, open(temporary, "w") as stream:
-        stream.write(markdown + "\n")
-    outputs.save_plot(report, args.out + ".png")
-    print(markdown)
-    print(f"headline at batch {headline_batch}, median per-round ratio to legacy: " + ", ".join(
-        f"{name} {value:.2f}x" for name, value in report["headline"]["vs_legacy"].items()))
+    previous = document["machines"].get(outputs.machine_key(report["machine"]))
+    report["change_from_previous"] = outputs.agreement(previous, report, headline_batch)
+    write_results(outputs.merge(document, report), args.out)
+    print(outputs.section(report))
+    print_spreads(report["batches"][0]["paths"])
     change = report["change_from_previous"]
     if change:
         worst = max(change, key=lambda name: abs(change[name]))
-        print("against the previous results at this --out: " + ", ".join(
+        print("against this machine's previous results at this --out: " + ", ".join(
             f"{name} {value:+.1%}" for name, value in change.items())
             + ("" if abs(change[worst]) <= AGREEMENT else
                f"; {worst} moved more than {AGREEMENT:.0%}: this machine was not quiet"))

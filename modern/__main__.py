@@ -175,8 +175,8 @@ def train_with_fit(args, run: Run):
     from modern import autoencoder, training
     with run.strategy.scope() if run.strategy is not None else contextlib.nullcontext():
         model = autoencoder.build_model(run.hyper, args.seed, run.choices, run.variant)
-    # fit shuffles with TensorFlow's global seed: --seed makes its order
-    # reproducible, and the same on every worker of a multi-worker run.
+    # fit's shuffle is seeded by --seed (training.fit), and so are Keras's
+    # own random ops: the same order on every worker of a multi-worker run.
     keras.utils.set_random_seed(args.seed)
     started = time.perf_counter()
     history = training.fit(model, run.data.train_images, run.hyper,

@@ -67,6 +67,53 @@ def make_index_dataset(num_examples: int, batch_size: int, seed: int) -> tf.data
     return dataset.repeat().batch(batch_size, drop_remainder=True)
 
 
+def make_fit_dataset(images: np.ndarray, batch_size: int, shuffle: bool,
+                     seed: int) -> tf.data.Dataset:
+    """What `modern.training.fit` hands `model.fit`: one pass of batches of
+    `images` as inputs (the last batch may be smaller, as when fit is given
+    the array), in a new seeded order each pass when `shuffle`, gathered
+    from a resident copy. The order is one permutation per pass, cut into
+    batches, as Keras's own pipeline for arrays does (a per-example
+    `Dataset.shuffle` took twice its time).
+
+    MIGRATION TRAP (T18): tf.data's autotuning is off. With it on (any
+    pipeline's default, and the one Keras builds for arrays), deleting the
+    finished epoch's iterator, which `fit` does when the next epoch starts,
+    waits for the autotuning thread: about a third of the epochs then sat
+    0.2-0.5 s idle (docs/speed.md). A fixed one-batch prefetch serves this
+    model as fast.
+    """
+    import tensorflow as tf
+    count = len(images)
+    full = count // batch_size * batch_size
+    resident = tf.constant(images)
+
+    def permutation(pass_seed):
+        indices = tf.range(count, dtype=tf.int64)
+        if not shuffle:
+            return indices
+        return tf.random.experimental.stateless_shuffle(indices, tf.stack([pass_seed, 0]))
+
+    def batches(order):
+        cut = tf.data.Dataset.from_tensor_slices(tf.reshape(order[:full], [-1, batch_size]))
+        return cut.concatenate(tf.data.Dataset.from_tensors(order[full:])) if full < count \
+            else cut
+
+    # One draw per pass: a new seed for each iteration of the dataset.
+    passes = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
+    dataset = passes.map(permutation).flat_map(batches)
+    # flat_map hides the count, which fit's progress and epochs want.
+    dataset = dataset.apply(tf.data.experimental.assert_cardinality(-(-count // batch_size)))
+    dataset = dataset.map(lambda indices: tf.gather(resident, indices))
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    # As Keras's own pipeline for arrays: each worker of a multi-worker run
+    # keeps its share of every batch.
+    options.experimental_distribute.auto_shard_policy = \
+        tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.prefetch(1).with_options(options)
+
+
 def make_dataset(images: np.ndarray, batch_size: int, seed: int, variant=None,
                  noise_seed: int = 0) -> tf.data.Dataset:
     """An endless, seeded, shuffled stream of full (inputs, targets) batches.

@@ -238,9 +238,12 @@ def fit(model: Autoencoder, images: np.ndarray, hyper: Hyperparameters, *,
     (`model.exact`: TF1Adam with the `tf.add` layers, else stock Adam).
 
     `shuffle=False` keeps the array's order (needed when order matters, as
-    in a comparison). fit batches per pass over the data (the last batch of a
-    pass may be smaller), unlike TF1's `next_batch`. The denoising variant
-    trains on the seeded (corrupted, clean) tf.data pipeline instead, for
+    in a comparison); `shuffle=True` reshuffles every epoch, seeded by
+    `seed`. fit batches per pass over the data (the last batch of a pass may
+    be smaller), unlike TF1's `next_batch`. The batches come from
+    `input_data.make_fit_dataset`, not from the array handed to fit: the
+    same batches, without Keras's autotuned pipeline (trap T18). The
+    denoising variant trains on the seeded (corrupted, clean) tf.data pipeline instead, for
     int(examples / batch size) steps per epoch. jit_compile=False: Keras's
     default "auto" turns XLA on whenever a GPU is present. Prints the
     original's epoch lines through `log`; returns the History, whose
@@ -250,9 +253,10 @@ def fit(model: Autoencoder, images: np.ndarray, hyper: Hyperparameters, *,
     `backup` (modern/backup.py EpochBackup: its folder and settings) adds
     Keras's `BackupAndRestore`, which saves the model and optimizer after
     every epoch and, on a rerun, restores them and starts at the next
-    epoch; the batch order of the epochs after a resume is a new shuffle
-    (Keras keeps no shuffle state), so a resumed `fit` continues the run,
-    not its exact numbers (the custom loop's backup resumes bit for bit).
+    epoch; the batch order of the epochs after a resume starts the seeded
+    shuffle's sequence again (fit keeps no shuffle state), so a resumed
+    `fit` continues the run, not its exact numbers (the custom loop's backup
+    resumes bit for bit).
     """
     compile_for_fit(model, hyper)
     steps_per_epoch = len(images) // hyper.batch_size if variant.denoising else \
@@ -293,5 +297,6 @@ def fit(model: Autoencoder, images: np.ndarray, hyper: Hyperparameters, *,
         dataset = input_data.make_dataset(images, hyper.batch_size, seed, variant, seed)
         return model.fit(dataset, epochs=hyper.training_epochs, verbose=verbose,
                          steps_per_epoch=len(images) // hyper.batch_size, callbacks=callbacks)
-    return model.fit(images, batch_size=hyper.batch_size, epochs=hyper.training_epochs,
-                     shuffle=shuffle, verbose=verbose, callbacks=callbacks)
+    dataset = input_data.make_fit_dataset(images, hyper.batch_size, shuffle, seed)
+    return model.fit(dataset, epochs=hyper.training_epochs, verbose=verbose,
+                     shuffle=False, callbacks=callbacks)  # the dataset shuffles itself

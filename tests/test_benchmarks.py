@@ -9,6 +9,7 @@ import pytest
 from benchmarks import paths, references, report, throughput
 from benchmarks.paths import Setup
 from common.config import Hyperparameters
+from common.errors import DataError
 from common.architecture import WEIGHT_NAMES, parameter_shapes
 
 
@@ -38,19 +39,42 @@ def test_rounds_rotate_the_order_and_drop_the_warm_up(monkeypatch):
     assert {name: len(values) for name, values in seconds.items()} == {"a": 3, "b": 3, "c": 3}
 
 
-def fake_report(cpu, ratio):
-    return {"machine": {"cpu": cpu}, "batches": [{"batch_size": 256, "paths": {
-        "legacy": {"vs_legacy": {"median": 1.0}},
-        "modern_in_graph": {"vs_legacy": {"median": ratio}}}}]}
+def fake_report(cpu, ratio, flags=("avx2",)):
+    return {"machine": {"cpu": cpu, "cores": 2, "cpu_flags": list(flags)},
+            "batches": [{"batch_size": 256, "paths": {
+                "legacy": {"vs_legacy": {"median": 1.0}},
+                "modern_in_graph": {"vs_legacy": {"median": ratio}}}}]}
 
 
-def test_agreement_with_the_previous_run_is_relative_and_same_machine_only(tmp_path):
-    previous = tmp_path / "old.json"
-    previous.write_text(json.dumps(fake_report("cpu A", 1.6)))
-    change = report.agreement(str(previous), fake_report("cpu A", 1.76), 256)
+def test_agreement_with_the_previous_run_is_relative():
+    change = report.agreement(fake_report("cpu A", 1.6), fake_report("cpu A", 1.76), 256)
     assert change == {"modern_in_graph": pytest.approx(0.10)}
-    assert report.agreement(str(previous), fake_report("cpu B", 1.76), 256) is None
-    assert report.agreement(str(tmp_path / "missing.json"), fake_report("cpu A", 1), 256) is None
+    assert report.agreement(None, fake_report("cpu A", 1), 256) is None
+
+
+def test_a_run_on_another_machine_adds_its_entry_and_replaces_only_its_own(tmp_path):
+    document = report.load_document(str(tmp_path / "missing.json"))
+    assert document == {"format": report.FORMAT, "machines": {}}
+    document = report.merge(document, fake_report("AMD EPYC", 1.6, ("avx2", "avx512f")))
+    document = report.merge(document, fake_report("Intel(R) Xeon(R) Processor", 1.5,
+                                                  ("avx512f", "amx_tile")))
+    document = report.merge(document, fake_report("AMD EPYC", 1.7, ("avx2", "avx512f")))
+    assert list(document["machines"]) == ["amd-epyc-avx512-2-cores", "intel-xeon-amx-2-cores"]
+    assert report.headline(document["machines"]["amd-epyc-avx512-2-cores"], 256) == \
+        {"modern_in_graph": 1.7}
+    assert report.headline(document["machines"]["intel-xeon-amx-2-cores"], 256) == \
+        {"modern_in_graph": 1.5}
+
+
+def test_a_results_file_of_another_format_is_refused_in_one_line(tmp_path):
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(fake_report("cpu A", 1.6)))
+    with pytest.raises(DataError, match="not a benchmark results file of format 2"):
+        report.load_document(str(old))
+
+
+def test_spread_is_the_range_over_the_median():
+    assert report.spread({"min": 90.0, "median": 100.0, "max": 130.0}) == pytest.approx(0.4)
 
 
 @pytest.mark.slow
@@ -59,7 +83,10 @@ def test_benchmark_runs_end_to_end_on_the_sample(tmp_path, capsys):
     status = throughput.main(["--batch-sizes", "32", "--steps", "3", "--rounds", "2",
                               "--no-memory", "--out", out])
     assert status == 0
-    result = json.loads((tmp_path / "results.json").read_text())
+    document = json.loads((tmp_path / "results.json").read_text())
+    [key] = document["machines"]
+    result = document["machines"][key]
+    assert key == report.machine_key(throughput.machine())
     batch = result["batches"][0]
     assert list(batch["paths"]) == list(paths.PATH_NAMES)
     for name, entry in batch["paths"].items():
@@ -75,9 +102,9 @@ def test_benchmark_runs_end_to_end_on_the_sample(tmp_path, capsys):
     assert result["change_from_previous"] is None
     throughput.main(["--batch-sizes", "32", "--steps", "3", "--rounds", "1",
                      "--paths", "legacy", "modern_in_graph", "--no-memory", "--out", out])
-    again = json.loads((tmp_path / "results.json").read_text())
+    again = json.loads((tmp_path / "results.json").read_text())["machines"][key]
     assert set(again["change_from_previous"]) == {"modern_in_graph"}
-    assert "against the previous results at this --out" in capsys.readouterr().out
+    assert "against this machine's previous results at this --out" in capsys.readouterr().out
 
 
 def test_peak_memory_is_this_programs_own_not_its_parents():
