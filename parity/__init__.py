@@ -11,6 +11,7 @@ imports no TensorFlow.
 - `divergence`, `referee`: where a difference is born, and the float64 step
 - `verdict`, `metrics`: match, equivalence (TOST), latent metrics
 - `report`, `summary`, `plots`: report.json (schema beside it), the table, figures
+- `floor`: the run's time beside what it cannot avoid
 - `trace`: reading a `run_tf1 --trace` of a TF1 script or a rewrite's trace
 - `trace_diff`, `optimizer_referee`: where a rewrite parts from the original, and
   the optimizer in float64 by TF1's formulas

@@ -14,9 +14,9 @@ import dataclasses
 import datetime
 import time
 
-from common import cli, files
+from common import cli, files, machine
 from modern import backend as backends
-from parity import engine, environment, report, verdict
+from parity import engine, environment, floor, report, verdict
 from parity.golden import against, recording, rounding, step_traces
 from parity.golden.record import record
 from parity.golden.sets import RecordingSet
@@ -49,6 +49,9 @@ def run(args, defaults, command: str) -> str:
     threads = {key: value for key, value in (("intra_op", args.intra_op_threads),
                                               ("inter_op", args.inter_op_threads)) if value}
     member = chosen_because = None
+    if recordings is None and args.record is None and backend == "tensorflow":
+        # Both sides train at once, each on its share of the CPUs.
+        threads = {**machine.threads_for_two_sides(), **threads}
     if recordings is not None:
         member, chosen_because = recordings.choose(here)
         # The recording's thread counts, unless a flag says otherwise.
@@ -62,6 +65,7 @@ def run(args, defaults, command: str) -> str:
     files.raise_if_interrupted()  # a Ctrl-C during the import stops here
 
     log = (lambda line: None) if args.quiet else print
+    setup_seconds = floor.process_seconds()
     started = time.perf_counter()
     started_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     experiment = engine.make_experiment(loaded.raw, loaded.source.validation_size,
@@ -95,7 +99,7 @@ def run(args, defaults, command: str) -> str:
                              data=report.data_summary(loaded.source, experiment),
                              environment=configured, results=results,
                              judged=(overall, statistics), recording=replayed,
-                             timings={"started": started_at,
+                             timings={"started": started_at, "setup_seconds": setup_seconds,
                                       "per_seed": [r.timing for r in results],
                                       "total_seconds": time.perf_counter() - started})
     report.publish(result, results, experiment, args.out)

@@ -165,6 +165,7 @@ def compare_seed(experiment: Experiment, seed: int, mode: str,
         modern = sides.run_modern(experiment, seed, mode, perturbation,
                                   recorded.run.initial_weights if recorded.run else None, log,
                                   order=recorded.run.order if recorded.run else None)
+    trained = time.perf_counter()
     empty = np.zeros(0, np.float32)
     losses = verdict.compare_losses(legacy.run.step_losses if legacy.run else empty,
                                     modern.run.step_losses if modern.run else empty)
@@ -197,7 +198,10 @@ def compare_seed(experiment: Experiment, seed: int, mode: str,
               "losses": losses, "codes": codes, "reasons": reasons,
               "divergence": found.as_record() if found is not None else None}
     timing = {"seed": seed, "legacy_seconds": legacy.seconds, "modern_seconds": modern.seconds,
-              "explain_seconds": explain_seconds}
+              "explain_seconds": explain_seconds,
+              "metrics_seconds": time.perf_counter() - trained - explain_seconds,
+              "legacy_epoch_seconds": list(legacy.epoch_seconds),
+              "modern_epoch_seconds": list(modern.epoch_seconds)}
     for name, side in (("legacy", legacy), ("modern", modern)):
         timing[f"{name}_steps_per_second"] = \
             len(side.run.step_losses) / side.run.seconds if side.run and side.run.seconds \

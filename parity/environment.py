@@ -53,8 +53,9 @@ def configure_tensorflow(device: str, threads: dict | None = None) -> dict:
     thread counts set explicitly, and the environment record returned.
 
     `threads` ({"intra_op": n, "inter_op": m}) is the recording's for
-    `--against`, the user's flags, or None for TensorFlow's defaults (one
-    per schedulable CPU). They are part of what decides the bits: on some
+    `--against`, the user's flags, half the CPUs each for a live comparison
+    (common/machine.py threads_for_two_sides), or None for TensorFlow's
+    defaults (one per schedulable CPU). They are part of what decides the bits: on some
     CPUs a matmul split over another number of threads sums in another
     order (docs/bit_envelope.md), so a replay runs with the counts its
     recording was made with. Both sides of a live comparison share one

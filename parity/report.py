@@ -12,13 +12,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import time
 
 import numpy as np
 
 from common import cli, files
 from common.errors import DataError
 from common.files import atomic_path
-from parity import environment
+from parity import environment, floor
 
 SCHEMA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "report_schema.json")
 SCHEMA_VERSION = 5  # 2: each run's `divergence`; 3: TOST statistics, the verdict's outcome; 4: environment.machine; 5: a divergence found against a recording (source, born_within)
@@ -144,8 +145,13 @@ def publish(report: dict, results: list, experiment, out: str | None) -> str:
     from parity import plots, summary  # matplotlib: loaded once there is something to plot
 
     def write(folder):
+        started = time.perf_counter()
         plots.save_comparison(folder, report["runs"], results[0].runs, experiment.arrays,
                               experiment.variant)
+        timings = report["timings"]
+        timings["plots_seconds"] = time.perf_counter() - started
+        timings["wall_seconds"] = floor.process_seconds()  # the summary prints just after
+        timings["floor"] = floor.floor(timings)
         write_json(report, os.path.join(folder, "report.json"))
     files.raise_if_interrupted()  # before any output, not half-way through it
     folder = publish_results(out, write)

@@ -33,13 +33,37 @@ class SideResult(NamedTuple):
     failure: str | None      # the NaN/Inf message
     seconds: float
     failed_at: int | None = None  # the step whose loss was NaN/Inf
+    epoch_seconds: tuple = ()     # from the start to each epoch line, then between them
 
 
-def run_side(train) -> SideResult:
-    """Call a side's train(); a NaN/Inf loss becomes a recorded failure."""
+class EpochClock:
+    """A side's `log`, prefixing its lines, that also notes when each
+    "Epoch:" line (the original's, one per display_step epochs) came."""
+
+    def __init__(self, log, prefix: str):
+        self.log, self.prefix = log, prefix
+        self.started, self.ends = time.perf_counter(), []
+
+    def __call__(self, line: str) -> None:
+        if line.startswith("Epoch:"):
+            self.ends.append(time.perf_counter())
+        self.log(self.prefix + line)
+
+    def seconds(self) -> tuple:
+        marks = [self.started, *self.ends]
+        return tuple(later - earlier for earlier, later in zip(marks, marks[1:]))
+
+
+def run_side(train, clock: EpochClock | None = None) -> SideResult:
+    """Call a side's train(); a NaN/Inf loss becomes a recorded failure.
+    `clock`, the log train() writes to, times its epochs from now."""
     started = time.perf_counter()
+    if clock is not None:
+        clock.started = started
     try:
-        return SideResult(train(), None, time.perf_counter() - started)
+        run = train()
+        return SideResult(run, None, time.perf_counter() - started,
+                          epoch_seconds=clock.seconds() if clock is not None else ())
     except NonFiniteLoss as error:
         return SideResult(None, str(error), time.perf_counter() - started, error.step)
 
@@ -50,10 +74,11 @@ def run_legacy(experiment, seed: int, log=print, on_initialized=None) -> SideRes
 
     from legacy import training
     fresh = experiment.mnist._replace(train=copy.copy(experiment.mnist.train))  # unread
+    clock = EpochClock(log, f"[legacy seed {seed}] ")
     return run_side(lambda: training.train(
         fresh, experiment.hyper, graph_seed=seed, data_seed=seed, noise_seed=seed,
         steps_per_epoch=experiment.steps_per_epoch, variant=experiment.variant,
-        log=lambda line: log(f"[legacy seed {seed}] {line}"), on_initialized=on_initialized))
+        log=clock, on_initialized=on_initialized), clock)
 
 
 def keras_default_start(hyper, seed):
@@ -129,13 +154,14 @@ def run_modern(experiment, seed: int, mode: str, perturbation: Perturbation = NO
             batches = tf1_batches(arrays.train_images, order, seed, experiment.variant)
         else:
             indices = order
+    clock = EpochClock(log, f"[modern seed {seed}] ")
     if experiment.backend != "tensorflow":  # the rewrite on another Keras backend
         from modern import portable
         portable.check_supported(experiment.variant, setup.options)
         return run_side(lambda: portable.train(
             arrays, hyper, setup.options, seed=seed, initial=setup.initial,
             batch_indices=indices, steps_per_epoch=experiment.steps_per_epoch,
-            log=lambda line: log(f"[modern seed {seed}] {line}")))
+            log=clock), clock)
     from modern import training  # imports TensorFlow
     from modern.batches import Loop
     # The in-graph loop, an epoch per call: bit-identical to the per-step
@@ -143,11 +169,10 @@ def run_modern(experiment, seed: int, mode: str, perturbation: Perturbation = NO
     loop = Loop(batches=batches, batch_indices=indices,
                 steps_per_epoch=experiment.steps_per_epoch,
                 steps_per_call=experiment.steps_per_epoch, show_progress=False,
-                log=lambda line: log(f"[modern seed {seed}] {line}"),
-                strategy=experiment.strategy)
+                log=clock, strategy=experiment.strategy)
     return run_side(lambda: training.train(arrays, hyper, setup.options, seed=seed,
                                            variant=experiment.variant,
-                                           initial_weights=setup.initial, loop=loop))
+                                           initial_weights=setup.initial, loop=loop), clock)
 
 
 def train_both(experiment, seed: int, mode: str, perturbation: Perturbation = NONE,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from common import collapse
+from parity import floor
 
 
 def _number(value, digits=9):
@@ -154,6 +155,8 @@ def render(report: dict, out: str) -> str:
     verdict = report["verdict"]
     lines.append(f"verdict: {verdict['outcome'].upper()} ({verdict['standard']})")
     lines += [f"  - {reason}" for reason in verdict["reasons"]]
+    if "floor" in report["timings"]:
+        lines.append(floor.describe(report["timings"]["floor"]))
     pictures = ", ".join(sorted(name for name in os.listdir(out) if name.endswith(".png")))
     lines.append(f"report: {os.path.join(out, 'report.json')}; plots in {out}: {pictures}")
     return "\n".join(lines)

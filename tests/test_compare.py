@@ -72,6 +72,22 @@ def test_report_validates_against_its_schema_and_plots_exist(exact_report):
 
 
 @pytest.mark.slow  # shares a 300-step comparison (8 s); the fast tier's budget is 90 s
+def test_the_report_states_its_floor_beside_its_wall_time(exact_report):
+    _, _, result, _ = exact_report
+    timings = result["timings"]
+    seed = timings["per_seed"][0]
+    assert len(seed["legacy_epoch_seconds"]) == len(seed["modern_epoch_seconds"]) == 2
+    part = timings["floor"]
+    assert part["seconds"] == pytest.approx(part["setup_seconds"]
+                                            + part["slower_side_alone_seconds"]
+                                            + part["metrics_and_plots_seconds"])
+    assert 0 < part["slower_side_alone_seconds"] <= max(seed["legacy_seconds"],
+                                                       seed["modern_seconds"])
+    assert part["setup_seconds"] > 0 and part["metrics_and_plots_seconds"] > 0
+    assert part["ratio"] == pytest.approx(timings["wall_seconds"] / part["seconds"])
+
+
+@pytest.mark.slow  # shares a 300-step comparison (8 s); the fast tier's budget is 90 s
 def test_schema_rejects_a_report_without_verdict(exact_report):
     _, _, result, _ = exact_report
     broken = {key: value for key, value in result.items() if key != "verdict"}
