@@ -76,18 +76,6 @@ def default_threads() -> dict:
     return {key: _variable_threads(key) or schedulable_cpus() for key in THREAD_VARIABLES}
 
 
-def threads_for_two_sides() -> dict:
-    """The thread counts for two sides that train at once in one process
-    (a live comparison), where no flag sets them: half the schedulable CPUs
-    each, at least one; a TF_NUM_*_THREADS variable still wins. Both sides
-    share the counts, as they must (on some CPUs the intra-op count decides
-    a matmul's bits), and with half the CPUs each they stop contending for
-    them: on a 2-core AMD EPYC one thread each took the comparison from
-    19.5-21.6 s to 18.2-20.8 s (docs/speed.md)."""
-    half = max(1, schedulable_cpus() // 2)
-    return {key: _variable_threads(key) or half for key in THREAD_VARIABLES}
-
-
 def kind_label(machine: dict) -> str:
     """A folder name for recordings of this CPU kind, e.g. 'amd-epyc-avx512'
     or 'intel-xeon-amx': the model's words and its widest kernel family."""

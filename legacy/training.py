@@ -52,7 +52,7 @@ def save_checkpoint(saver, sess, checkpoint_path: str) -> None:
 def train(mnist, hyper: Hyperparameters = Hyperparameters(), *, graph_seed=None,
           data_seed=None, initial_weights=None, steps_per_epoch=None,
           checkpoint_path=None, variant: Variant = Variant(), noise_seed=None,
-          log=print, on_initialized=None) -> LegacyRun:
+          log=print, on_initialized=None, session_config=None) -> LegacyRun:
     """Run the original training loop and return what a comparison needs.
 
     `mnist` is `read_data_sets(...)`'s result with an unused `train` set.
@@ -66,6 +66,8 @@ def train(mnist, hyper: Hyperparameters = Hyperparameters(), *, graph_seed=None,
     `noise_seed` keys the denoising corruption (default: data_seed, else 0).
     `log` receives the printed lines. `on_initialized`, if given, is called
     with the initial weights (original names) before the first step.
+    `session_config`, if given, is the Session's tf.compat.v1.ConfigProto
+    (a comparison's numerically free Grappler setting, parity/environment.py).
     """
     parts = build_graph(hyper, graph_seed, initial_weights, variant)
     cost, optimizer = parts.cost, parts.optimizer
@@ -83,7 +85,8 @@ def train(mnist, hyper: Hyperparameters = Hyperparameters(), *, graph_seed=None,
         raise ValueError(f"{mnist.train.num_examples} training images make no batch of {batch_size}")
     step_losses, epoch_costs = [], []
     started = time.perf_counter()
-    with tf.compat.v1.Session(graph=parts.graph) as sess:
+    # DEPARTURE: the Session's config may be given (the original's had none).
+    with tf.compat.v1.Session(graph=parts.graph, config=session_config) as sess:
         sess.run(parts.init)
         initial = sess.run({**parts.weights, **parts.biases})
         if on_initialized is not None:

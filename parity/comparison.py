@@ -14,7 +14,7 @@ import dataclasses
 import datetime
 import time
 
-from common import cli, files, machine
+from common import cli, files
 from modern import backend as backends
 from parity import engine, environment, floor, report, verdict
 from parity.golden import against, recording, rounding, step_traces
@@ -49,9 +49,6 @@ def run(args, defaults, command: str) -> str:
     threads = {key: value for key, value in (("intra_op", args.intra_op_threads),
                                               ("inter_op", args.inter_op_threads)) if value}
     member = chosen_because = None
-    if recordings is None and args.record is None and backend == "tensorflow":
-        # Both sides train at once, each on its share of the CPUs.
-        threads = {**machine.threads_for_two_sides(), **threads}
     if recordings is not None:
         member, chosen_because = recordings.choose(here)
         # The recording's thread counts, unless a flag says otherwise.
@@ -59,6 +56,8 @@ def run(args, defaults, command: str) -> str:
     configured = {**here, "threads": environment.default_threads()}
     if tensorflow:  # TensorFlow imported, its runtime not started
         configured.update(environment.configure_tensorflow(args.device, threads))
+    if recordings is None and args.record is None:  # legacy trains beside the modern side
+        configured["legacy_session"] = environment.LEGACY_SESSION
     if backend == "jax":  # the modern side's settings are the record's
         configured.update(backends.configure_jax(args.device))
     strategy = engine.make_strategy(args.replicas) if args.strategy else None

@@ -53,9 +53,9 @@ def configure_tensorflow(device: str, threads: dict | None = None) -> dict:
     thread counts set explicitly, and the environment record returned.
 
     `threads` ({"intra_op": n, "inter_op": m}) is the recording's for
-    `--against`, the user's flags, half the CPUs each for a live comparison
-    (common/machine.py threads_for_two_sides), or None for TensorFlow's
-    defaults (one per schedulable CPU). They are part of what decides the bits: on some
+    `--against`, the user's flags, or None for TensorFlow's defaults (one
+    per schedulable CPU; half the CPUs per side was no faster with
+    legacy_session_config: docs/compare_floor.md). They are part of what decides the bits: on some
     CPUs a matmul split over another number of threads sums in another
     order (docs/bit_envelope.md), so a replay runs with the counts its
     recording was made with. Both sides of a live comparison share one
@@ -89,6 +89,24 @@ def configure_tensorflow(device: str, threads: dict | None = None) -> dict:
            or defaults["inter_op"]}
     return {"device": device, "device_name": name, "op_determinism": True,
             "tensor_float_32": False, "xla": False, "threads": ran}
+
+
+LEGACY_SESSION = "Grappler arithmetic optimization AGGRESSIVE"
+
+
+def legacy_session_config():
+    """The live comparison's Session config for the legacy side: Grappler's
+    arithmetic optimizer at AGGRESSIVE, which rids the loss gradient of the
+    generic `Pow(x, 1)` kernel the original's default leaves in (trap T17).
+    pow(x, 1) = x exactly, so the numbers stay (tests/test_legacy_session.py:
+    the same bits, every variant); the legacy loop took about half the time
+    (docs/speed.md). `--record` keeps the original's Session untouched."""
+    import tensorflow as tf
+    from tensorflow.core.protobuf import rewriter_config_pb2
+    config = tf.compat.v1.ConfigProto()
+    config.graph_options.rewrite_options.arithmetic_optimization = \
+        rewriter_config_pb2.RewriterConfig.AGGRESSIVE
+    return config
 
 
 def environment_before(device: str, backend: str = "tensorflow",

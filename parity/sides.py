@@ -22,7 +22,7 @@ from common.config import Hyperparameters
 from common.errors import NonFiniteLoss
 from common.variants import corrupt
 from modern import options
-from parity import concurrency
+from parity import concurrency, environment
 from parity.perturbations import NONE, Perturbation
 
 
@@ -68,9 +68,11 @@ def run_side(train, clock: EpochClock | None = None) -> SideResult:
         return SideResult(None, str(error), time.perf_counter() - started, error.step)
 
 
-def run_legacy(experiment, seed: int, log=print, on_initialized=None) -> SideResult:
+def run_legacy(experiment, seed: int, log=print, on_initialized=None,
+               session_config=None) -> SideResult:
     """The original loop, numpy's RNG and the graph seeded with `seed`;
-    `on_initialized(initial weights)` is called before the first step."""
+    `on_initialized(initial weights)` is called before the first step;
+    `session_config`: the Session's ConfigProto (None: the original's)."""
 
     from legacy import training
     fresh = experiment.mnist._replace(train=copy.copy(experiment.mnist.train))  # unread
@@ -78,7 +80,7 @@ def run_legacy(experiment, seed: int, log=print, on_initialized=None) -> SideRes
     return run_side(lambda: training.train(
         fresh, experiment.hyper, graph_seed=seed, data_seed=seed, noise_seed=seed,
         steps_per_epoch=experiment.steps_per_epoch, variant=experiment.variant,
-        log=clock, on_initialized=on_initialized), clock)
+        log=clock, on_initialized=on_initialized, session_config=session_config), clock)
 
 
 def keras_default_start(hyper, seed):
@@ -180,7 +182,8 @@ def train_both(experiment, seed: int, mode: str, perturbation: Perturbation = NO
     """(legacy, modern): legacy in this thread, the modern side in a worker
     thread from the moment legacy's initial weights exist (on 2 cores the
     two loops overlap; the results are those of running them one after the
-    other, bit for bit: tests/test_concurrency.py)."""
+    other, bit for bit: tests/test_concurrency.py). Legacy's Session runs
+    with environment.legacy_session_config(), which moves no bit."""
     order = None
     if perturbation.order == "tf1":  # drawn now: legacy's loop reseeds numpy's RNG
         order = tf1_order(experiment, seed)
@@ -189,7 +192,8 @@ def train_both(experiment, seed: int, mode: str, perturbation: Perturbation = NO
             workers.append(concurrency.Worker(lambda: run_modern(
                 experiment, seed, mode, perturbation, initial, log, order),
                 name=f"modern seed {seed}").start())
-        legacy = run_legacy(experiment, seed, log, on_initialized=start_modern)
+        legacy = run_legacy(experiment, seed, log, on_initialized=start_modern,
+                            session_config=environment.legacy_session_config())
         modern = workers[0].join()
     return legacy, modern
 

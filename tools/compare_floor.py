@@ -1,0 +1,148 @@
+"""compare.py's wall time beside its floor, per thread setting, on this
+machine: the measurement behind a live comparison's thread counts.
+
+    python -m tools.compare_floor                         # sample, ~2 min on 2 cores
+    python -m tools.compare_floor --data /usr/share/datasets/fashion-mnist
+
+Runs `python compare.py` (each run a process of its own, as users run it)
+`--rounds` times per setting, the settings alternating: "default" (no
+flag: TensorFlow's thread counts, one per CPU), "half" (half the CPUs'
+threads, both pools: each side its share of the CPUs) and "one-inter-op"
+(one inter-op thread). Each run's report
+gives its wall time and its floor (parity/floor.py); "best floor" is the
+lowest floor any run measured, usually one with every CPU for the legacy
+side, so a setting cannot look good by slowing the side that sets its own
+floor. Results are kept per machine fingerprint in docs/compare_floor.json
+(a run replaces only its own machine's entry, per data set) and shown in
+docs/compare_floor.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+JSON_PATH = os.path.join(ROOT, "docs", "compare_floor.json")
+TIMEOUT_S = 600
+
+
+def settings() -> dict:
+    """Each setting's compare.py flags."""
+    from common import machine
+    half = str(max(1, machine.schedulable_cpus() // 2))
+    return {"default": [], "half": ["--intra-op-threads", half, "--inter-op-threads", half],
+            "one-inter-op": ["--inter-op-threads", "1"]}
+
+
+def one_run(data: str, flags: list) -> dict:
+    """One compare.py process: its wall time, floor, verdict and threads."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = os.path.join(folder, "report")
+        started = time.perf_counter()
+        result = subprocess.run([sys.executable, "compare.py", "--data", data, "--out", out,
+                                 "--quiet", *flags], cwd=ROOT, capture_output=True, text=True,
+                                timeout=TIMEOUT_S)
+        wall = time.perf_counter() - started
+        if result.returncode != 0:
+            raise RuntimeError(f"compare.py {' '.join(flags)} failed:\n{result.stderr[-2000:]}")
+        with open(os.path.join(out, "report.json"), encoding="utf-8") as stream:
+            report = json.load(stream)
+    return {"process_seconds": wall, "wall_seconds": report["timings"]["wall_seconds"],
+            "floor": report["timings"]["floor"],
+            "outcome": report["verdict"]["outcome"], "threads": report["environment"]["threads"]}
+
+
+def summarise(runs: list, best_floor: float) -> dict:
+    walls = np.array([run["wall_seconds"] for run in runs])
+    own = np.array([run["floor"]["ratio"] for run in runs])
+    return {"threads": runs[0]["threads"], "outcomes": sorted({run["outcome"] for run in runs}),
+            "wall": [float(walls.min()), float(np.median(walls)), float(walls.max())],
+            "process_median": float(np.median([run["process_seconds"] for run in runs])),
+            "floor_median": float(np.median([run["floor"]["seconds"] for run in runs])),
+            "own_floor_ratio": [float(own.min()), float(np.median(own)), float(own.max())],
+            "best_floor_ratio": float(np.median(walls)) / best_floor}
+
+
+def section(entry: dict) -> str:
+    from benchmarks.report import describe_machine
+    lines = [f"## {describe_machine(entry['machine'])}: {entry['data']}", "",
+             f"Measured {entry['date']} with `{entry['command']}`, {entry['rounds']} runs per "
+             f"setting, alternating. Wall: from the process's start to the report written, as the "
+             "floor counts it (the process itself ends about a second later, TensorFlow's exit). "
+             f"Best floor: {entry['best_floor']:.1f} s, the lowest any run measured.", "",
+             "| setting | threads (intra, inter) | wall s, median (range) | whole process s, "
+             "median | its floor s, median | wall / its own floor, median (range) "
+             "| median wall / best floor | verdict |",
+             "|---|---|---|---|---|---|---|---|"]
+    for name, row in entry["settings"].items():
+        low, middle, high = row["wall"]
+        own_low, own_middle, own_high = row["own_floor_ratio"]
+        lines.append(f"| {name} | {row['threads']['intra_op']}, {row['threads']['inter_op']} | "
+                     f"{middle:.1f} ({low:.1f}-{high:.1f}) | {row['process_median']:.1f} | "
+                     f"{row['floor_median']:.1f} | "
+                     f"{own_middle:.2f}x ({own_low:.2f}-{own_high:.2f}) | "
+                     f"{row['best_floor_ratio']:.2f}x | {', '.join(row['outcomes'])} |")
+    return "\n".join(lines)
+
+
+def page(document: dict) -> str:
+    return "\n\n".join(
+        ["# compare.py beside its floor\n\nGenerated by `python -m tools.compare_floor`: one "
+         "table per machine fingerprint and data set. The floor (parity/floor.py) is what a "
+         "comparison cannot avoid: setup (imports, data), the slower side alone, metrics and "
+         "plots. The goal, on every CPU kind: at most 1.25x."]
+        + [section(entry) for entry in document.values()]) + "\n"
+
+
+def main(argv=None) -> int:
+    from benchmarks.report import machine_key
+    from common import cli, files, machine, sources
+    parser = cli.ArgumentParser(prog="python -m tools.compare_floor", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default="sample", help="data source, as compare.py --data")
+    parser.add_argument("--settings", nargs="+", choices=tuple(settings()),
+                        default=list(settings()), help="the settings to run (default all)")
+    parser.add_argument("--rounds", type=cli.integer_between(1, 20, "1 to 20 runs"), default=3,
+                        help="runs per setting (default 3)")
+    args = parser.parse_args(argv)
+    source = sources.DataSource(args.data)
+    runs = {name: [] for name in dict.fromkeys(args.settings)}
+    for number in range(args.rounds):
+        for name in runs:
+            runs[name].append(one_run(args.data, settings()[name]))
+            run = runs[name][-1]
+            print(f"round {number + 1}, {name}: {run['process_seconds']:.1f} s, "
+                  f"{run['floor']['ratio']:.2f}x its floor, {run['outcome']}", flush=True)
+    best = min(run["floor"]["seconds"] for group in runs.values() for run in group)
+    here = {**machine.fingerprint(), "cpu_threads": machine.schedulable_cpus()}
+    entry = {"machine": here, "data": source.describe(), "rounds": args.rounds, "best_floor": best,
+             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"),
+             "command": " ".join(["python -m tools.compare_floor", *(argv or sys.argv[1:])]),
+             "settings": {name: summarise(group, best) for name, group in runs.items()}}
+    try:
+        with open(JSON_PATH, encoding="utf-8") as stream:
+            document = json.load(stream)
+    except (OSError, ValueError):
+        document = {}
+    document[f"{machine_key(here)} {os.path.basename(os.path.normpath(args.data))}"] = entry
+    document = dict(sorted(document.items()))
+    with files.atomic_path(JSON_PATH) as temporary, open(temporary, "w") as stream:
+        json.dump(document, stream, indent=1)
+    with files.atomic_path(JSON_PATH[:-5] + ".md") as temporary, \
+            open(temporary, "w") as stream:
+        stream.write(page(document))
+    print(section(entry))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
