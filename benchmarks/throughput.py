@@ -81,9 +81,10 @@ def run_rounds(setup, names, warmup: int, references, log, fit_input="dataset") 
         return names[number % len(names):] + names[:number % len(names)]
 
     def turn(name, number):
-        started = time.perf_counter()
-        runners[name](number)
-        seconds[name].append(time.perf_counter() - started)
+        with paths.collector_paused():
+            started = time.perf_counter()
+            runners[name](number)
+            seconds[name].append(time.perf_counter() - started)
 
     def end_of_round(number):
         for reference in references:

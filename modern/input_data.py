@@ -80,8 +80,9 @@ def make_fit_dataset(images: np.ndarray, batch_size: int, shuffle: bool,
     pipeline's default, and the one Keras builds for arrays), deleting the
     finished epoch's iterator, which `fit` does when the next epoch starts,
     waits for the autotuning thread: about a third of the epochs then sat
-    0.2-0.5 s idle (docs/speed.md). A fixed one-batch prefetch serves this
-    model as fast.
+    0.2-0.5 s idle (docs/speed.md). Nor is there a prefetch: gathering a
+    batch takes a few percent of a step, and with no thread of its own the
+    pipeline leaves the 2 cores to the step (fit ran as fast).
     """
     import tensorflow as tf
     count = len(images)
@@ -111,7 +112,7 @@ def make_fit_dataset(images: np.ndarray, batch_size: int, shuffle: bool,
     # keeps its share of every batch.
     options.experimental_distribute.auto_shard_policy = \
         tf.data.experimental.AutoShardPolicy.DATA
-    return dataset.prefetch(1).with_options(options)
+    return dataset.with_options(options)
 
 
 def make_dataset(images: np.ndarray, batch_size: int, seed: int, variant=None,
