@@ -248,14 +248,14 @@ def print_spreads(entries: dict) -> None:
     from benchmarks import report as outputs
     spreads = {name: outputs.spread(entry) for name, entry in entries.items()}
     print("round spread, (max - min) / median: " + ", ".join(
-        f"{name} {value:.0%}" for name, value in spreads.items()))
+        f"{name} {value:.1%}" for name, value in spreads.items()))
     in_graph = [spreads[name] for name in ("modern_in_graph", "idiomatic_in_graph")
                 if name in spreads]
     if "keras_fit" in spreads and in_graph:
         held = spreads["keras_fit"] <= max(in_graph)
-        print(f"keras_fit's spread {spreads['keras_fit']:.0%} is "
+        print(f"keras_fit's spread {spreads['keras_fit']:.1%} is "
               + ("within" if held else "WIDER than") + " the in-graph paths' "
-              f"({max(in_graph):.0%} at most)")
+              f"({max(in_graph):.1%} at most)")
 
 
 def main(argv=None) -> int:
