@@ -82,7 +82,7 @@ def make_fit_dataset(images: np.ndarray, batch_size: int, shuffle: bool,
     waits for the autotuning thread: about a third of the epochs then sat
     0.2-0.5 s idle (docs/speed.md). Nor is there a prefetch: gathering a
     batch takes a few percent of a step, and with no thread of its own the
-    pipeline leaves the 2 cores to the step (fit ran as fast).
+    pipeline leaves the cores to the step (fit ran as fast on 2 cores).
     """
     import tensorflow as tf
     count = len(images)
