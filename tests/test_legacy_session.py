@@ -24,6 +24,7 @@ def legacy_run(variant, session_config):
                             session_config=session_config).run
 
 
+@pytest.mark.slow  # two legacy runs of 80 steps per variant, about 5 s each
 @pytest.mark.parametrize("variant", [Variant(), Variant("sparse"),
                                      Variant("denoising", noise="gaussian")],
                          ids=lambda variant: variant.name)
