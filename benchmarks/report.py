@@ -9,7 +9,7 @@ import os
 
 from benchmarks.paths import FIT_INPUTS
 from common.errors import DataError
-from common.machine import kind_label
+from common.machine import kernel_family, kind_label
 
 FORMAT = 2  # {"format": 2, "machines": {key: report}}; format 1 was one bare report
 
@@ -70,9 +70,8 @@ def table(report: dict) -> str:
 
 def describe_machine(machine: dict) -> str:
     """'AMD EPYC, 2 cores, AVX-512, oneDNN on'-style words for a heading."""
-    flags = machine.get("cpu_flags", [])
-    widest = ("AMX" if "amx_tile" in flags else "AVX-512" if "avx512f" in flags
-              else "AVX2" if "avx2" in flags else "no AVX2")
+    widest = {"amx": "AMX", "avx512": "AVX-512", "avx2": "AVX2",
+              "sse": "no AVX2"}[kernel_family(machine.get("cpu_flags", []))]
     enabled = (machine.get("onednn") or {}).get("enabled")
     onednn = {True: "oneDNN on", False: "oneDNN off"}.get(enabled, "oneDNN unknown")
     return f"{machine.get('cpu')}, {machine.get('cores')} cores, {widest}, {onednn}"

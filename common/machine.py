@@ -76,14 +76,19 @@ def default_threads() -> dict:
     return {key: _variable_threads(key) or schedulable_cpus() for key in THREAD_VARIABLES}
 
 
+def kernel_family(flags: list) -> str:
+    """The widest kernel family of these CPU flags: 'amx', 'avx512', 'avx2'
+    or 'sse'."""
+    return ("amx" if "amx_tile" in flags else "avx512" if "avx512f" in flags
+            else "avx2" if "avx2" in flags else "sse")
+
+
 def kind_label(machine: dict) -> str:
     """A folder name for recordings of this CPU kind, e.g. 'amd-epyc-avx512'
     or 'intel-xeon-amx': the model's words and its widest kernel family."""
     words = "".join(c if c.isalnum() else " " for c in machine.get("cpu", "").lower()).split()
     words = [word for word in words if word not in ("r", "tm", "processor", "cpu")][:2]
-    flags = machine.get("cpu_flags", [])
-    widest = ("amx" if "amx_tile" in flags else "avx512" if "avx512f" in flags
-              else "avx2" if "avx2" in flags else "sse")
+    widest = kernel_family(machine.get("cpu_flags", []))
     onednn = (machine.get("onednn") or {}).get("enabled")
     return "-".join([*words, widest] + (["no-onednn"] if onednn is False else [])) or "cpu"
 

@@ -243,8 +243,8 @@ def fit(model: Autoencoder, images: np.ndarray, hyper: Hyperparameters, *,
     be smaller), unlike TF1's `next_batch`. The batches come from
     `input_data.make_fit_dataset`, not from the array handed to fit: the
     same batches, without Keras's autotuned pipeline (trap T18). The
-    denoising variant trains on the seeded (corrupted, clean) tf.data pipeline instead, for
-    int(examples / batch size) steps per epoch. jit_compile=False: Keras's
+    denoising variant trains on the seeded (corrupted, clean) tf.data
+    pipeline instead, for int(examples / batch size) steps per epoch. jit_compile=False: Keras's
     default "auto" turns XLA on whenever a GPU is present. Prints the
     original's epoch lines through `log`; returns the History, whose
     `history["cost"]` holds each epoch's last-batch cost. A whole epoch runs

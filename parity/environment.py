@@ -55,9 +55,9 @@ def configure_tensorflow(device: str, threads: dict | None = None) -> dict:
     `threads` ({"intra_op": n, "inter_op": m}) is the recording's for
     `--against`, the user's flags, or None for TensorFlow's defaults (one
     per schedulable CPU; half the CPUs per side was no faster with
-    legacy_session_config: docs/compare_floor.md). They are part of what decides the bits: on some
-    CPUs a matmul split over another number of threads sums in another
-    order (docs/bit_envelope.md), so a replay runs with the counts its
+    legacy_session_config: docs/compare_floor.md). They are part of what
+    decides the bits: on some CPUs a matmul split over another number of
+    threads sums in another order (docs/bit_envelope.md), so a replay runs with the counts its
     recording was made with. Both sides of a live comparison share one
     setting: legacy's Session takes the process's (TF 2's Session reads the
     eager context's configuration). The counts take effect only before

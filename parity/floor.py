@@ -46,11 +46,11 @@ def alone_seconds(seconds: float, epoch_seconds: list) -> float:
 def floor(timings: dict) -> dict:
     """The floor of the run `timings` (the report's) describe, its parts,
     and the wall time over it."""
-    sides = sum(max(alone_seconds(seed[f"{side}_seconds"], seed.get(f"{side}_epoch_seconds", []))
+    sides = sum(max(alone_seconds(seed[f"{side}_seconds"], seed[f"{side}_epoch_seconds"])
                     for side in ("legacy", "modern"))
                 for seed in timings["per_seed"])
-    after = sum(seed.get("metrics_seconds", 0.0) + seed["explain_seconds"]
-                for seed in timings["per_seed"]) + timings.get("plots_seconds", 0.0)
+    after = sum(seed["metrics_seconds"] + seed["explain_seconds"]
+                for seed in timings["per_seed"]) + timings["plots_seconds"]
     total = timings["setup_seconds"] + sides + after
     return {"setup_seconds": timings["setup_seconds"], "slower_side_alone_seconds": sides,
             "metrics_and_plots_seconds": after, "seconds": total,

@@ -41,16 +41,16 @@ class EpochClock:
     "Epoch:" line (the original's, one per display_step epochs) came."""
 
     def __init__(self, log, prefix: str):
-        self.log, self.prefix = log, prefix
-        self.started, self.ends = time.perf_counter(), []
+        self.log, self.prefix, self.ends = log, prefix, []
 
     def __call__(self, line: str) -> None:
         if line.startswith("Epoch:"):
             self.ends.append(time.perf_counter())
         self.log(self.prefix + line)
 
-    def seconds(self) -> tuple:
-        marks = [self.started, *self.ends]
+    def seconds(self, started: float) -> tuple:
+        """From `started` to the first epoch line, then between them."""
+        marks = [started, *self.ends]
         return tuple(later - earlier for earlier, later in zip(marks, marks[1:]))
 
 
@@ -58,12 +58,10 @@ def run_side(train, clock: EpochClock | None = None) -> SideResult:
     """Call a side's train(); a NaN/Inf loss becomes a recorded failure.
     `clock`, the log train() writes to, times its epochs from now."""
     started = time.perf_counter()
-    if clock is not None:
-        clock.started = started
     try:
         run = train()
         return SideResult(run, None, time.perf_counter() - started,
-                          epoch_seconds=clock.seconds() if clock is not None else ())
+                          epoch_seconds=clock.seconds(started) if clock is not None else ())
     except NonFiniteLoss as error:
         return SideResult(None, str(error), time.perf_counter() - started, error.step)
 

@@ -109,8 +109,9 @@ def main(argv=None) -> int:
     parser = cli.ArgumentParser(prog="python -m tools.compare_floor", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default="sample", help="data source, as compare.py --data")
-    parser.add_argument("--settings", nargs="+", choices=tuple(settings()),
-                        default=list(settings()), help="the settings to run (default all)")
+    flags = settings()
+    parser.add_argument("--settings", nargs="+", choices=tuple(flags),
+                        default=list(flags), help="the settings to run (default all)")
     parser.add_argument("--rounds", type=cli.integer_between(1, 20, "1 to 20 runs"), default=3,
                         help="runs per setting (default 3)")
     args = parser.parse_args(argv)
@@ -118,7 +119,7 @@ def main(argv=None) -> int:
     runs = {name: [] for name in dict.fromkeys(args.settings)}
     for number in range(args.rounds):
         for name in runs:
-            runs[name].append(one_run(args.data, settings()[name]))
+            runs[name].append(one_run(args.data, flags[name]))
             run = runs[name][-1]
             print(f"round {number + 1}, {name}: {run['process_seconds']:.1f} s, "
                   f"{run['floor']['ratio']:.2f}x its floor, {run['outcome']}", flush=True)
