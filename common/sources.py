@@ -296,6 +296,18 @@ class DataSource:
         return 0 if self.is_sample else 5000
 
     def describe(self) -> str:
+        """What the data are, a path inside this checkout named relative to
+        it: reports and generated pages name no folder of the machine that
+        made them."""
         if self.is_sample:
-            return f"bundled MNIST sample ({SAMPLE_DIR})"
-        return f"{'Keras npz' if self.kind == 'npz' else 'IDX folder'} {self.path}"
+            return f"bundled MNIST sample ({checkout_relative(SAMPLE_DIR)})"
+        kind = "Keras npz" if self.kind == "npz" else "IDX folder"
+        return f"{kind} {checkout_relative(self.path)}"
+
+
+def checkout_relative(path: str) -> str:
+    """`path` relative to this checkout when it lies inside it, else as given."""
+    absolute = os.path.abspath(path)
+    if os.path.commonpath([absolute, REPO_ROOT]) != REPO_ROOT:
+        return path
+    return os.path.relpath(absolute, REPO_ROOT)

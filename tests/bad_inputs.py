@@ -222,6 +222,23 @@ def _recording(damage: Callable[[Path], None] | None = None):
     return setup
 
 
+def _recording_set(damage: Callable[[Path], None]):
+    """A copy of the shipped set golden/sample as `set`, then `damage(set)`."""
+    def setup(work):
+        import shutil
+        shutil.copytree(GOLDEN.parent, work / "set")
+        damage(work / "set")
+    return setup
+
+
+def _other_experiment(folder: Path) -> None:
+    """One member recorded with another learning rate (hashes and seal updated)."""
+    from tests.helpers import edit_recording
+    member = sorted(path for path in folder.iterdir() if path.is_dir())[-1]
+    edit_recording(str(member), lambda manifest: manifest["config"].update(
+        learning_rate=0.02))
+
+
 def _resealed(edit_manifest=None, arrays=None):
     """The golden, changed as its own tool would have written it (hashes
     and seal updated): only the reader's own checks can refuse it."""
@@ -439,6 +456,12 @@ CASES: list[Case] = [
     Case("`--against` a recording holding pickled objects (hashes updated)", "compare",
          AGAINST, "step_losses holds pickled Python objects, which are never loaded",
          _resealed(arrays=_pickled_losses)),
+    Case("`--against` a set of recordings with an empty subfolder", "compare",
+         ("--against", "set"), "set: extra/ is not a recording (no manifest.json)",
+         _recording_set(lambda folder: (folder / "extra").mkdir())),
+    Case("`--against` a set of recordings with a member of another experiment", "compare",
+         ("--against", "set"), "differ in their config; a set of recordings must record one "
+                               "experiment", _recording_set(_other_experiment)),
     Case("`--against` a recording with a flag that contradicts it", "compare",
          (*AGAINST, "--learning-rate", "0.02"),
          "--learning-rate 0.02 contradicts the recording in rec, made with --learning-rate 0.01",

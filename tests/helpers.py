@@ -40,8 +40,12 @@ def write_synthetic_idx(folder, n_train, n_test, seed=0):
 
 def subprocess_environment(**extra) -> dict:
     """os.environ for a child `python`: the repository importable, TF's C++
-    start-up logs quiet, no display (plots go to files), plus `extra`."""
+    start-up logs quiet, no display (plots go to files), plus `extra`. The
+    running interpreter's folder leads PATH, so that a `python` in a shell
+    block is this one even from a virtual environment that was not activated
+    (`.venv/bin/python -m pytest`), where PATH's `python` lacks TensorFlow."""
     env = dict(os.environ)
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
     env["PYTHONPATH"] = REPO_ROOT + os.pathsep + env.get("PYTHONPATH", "")
     env["TF_CPP_MIN_LOG_LEVEL"] = "2"
     env.pop("DISPLAY", None)

@@ -6,6 +6,7 @@ package's module map names every module it holds."""
 import glob
 import os
 import re
+import subprocess
 
 import pytest
 
@@ -66,7 +67,11 @@ def test_readme_quick_start_is_the_two_commands():
     block = re.search(r"## Quick start\n.*?```bash\n(.*?)```", read("README.md"), re.S).group(1)
     assert block.splitlines() == ["pip install -r requirements.txt && python compare.py",
                                   "pip install -r requirements.txt && python -m pytest -q"]
-    assert "python -m pytest -q" in read(".ci/run")
+    # CI runs the line the README gives, read from the README by .ci/run itself.
+    reads = re.search(r"^command=\$\((.*)\)$", read(".ci/run"), re.M).group(1)
+    found = subprocess.run(["bash", "-c", reads], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert found.stdout.strip() == block.splitlines()[1]
+    assert re.search(r'^\. "\$venv/bin/activate"$', read(".ci/run"), re.M)
 
 
 def broken_links(text: str, folder: str) -> list:
@@ -137,3 +142,43 @@ def test_every_trap_cited_is_in_the_guides_table():
         ranges = re.findall(r"\bT1-T(\d+)\b", text)
         assert all(int(high) == len(table) for high in ranges), \
             f"{page} speaks of T1-T{ranges}, the guide has {len(table)} traps"
+
+
+# A generated page: docs/*.json with its .md sibling, docs/errors.md and the
+# golden recordings' manifests.
+RESULTS = glob.glob(os.path.join(REPO_ROOT, "docs", "*.json"))
+GENERATED = sorted(
+    [os.path.relpath(path, REPO_ROOT) for path in RESULTS]
+    + [os.path.relpath(path[:-5] + ".md", REPO_ROOT) for path in RESULTS
+       if os.path.exists(path[:-5] + ".md")]
+    + ["docs/errors.md"]
+    + [os.path.relpath(path, REPO_ROOT)
+       for path in glob.glob(os.path.join(REPO_ROOT, "golden", "*", "*", "manifest.json"))])
+ABSOLUTE_PATH = re.compile(r"(?<![\w.~<>/-])(/[\w.-]+(?:/[\w.-]+)+)")
+
+
+def machine_folders(text: str) -> list:
+    """Absolute paths in `text` that end in a path of this checkout (two or
+    more folders deep, such as .../data/mnist_sample): a checkout's folder on
+    the machine that wrote the text, whatever that machine called it."""
+    found = []
+    for path in ABSOLUTE_PATH.findall(text):
+        parts = path.strip("/").split("/")
+        tails = ("/".join(parts[start:]) for start in range(1, len(parts) - 1))
+        if REPO_ROOT in path or any(os.path.exists(os.path.join(REPO_ROOT, tail))
+                                    for tail in tails):
+            found.append(path)
+    return found
+
+
+@pytest.mark.parametrize("page", GENERATED)
+def test_generated_pages_name_no_folder_of_the_machine_that_made_them(page):
+    assert machine_folders(read(page)) == []
+
+
+def test_a_checkout_folder_in_a_generated_page_is_caught():
+    # Negative control: the line docs/benchmarks.md held before issue 33.
+    assert machine_folders("on bundled MNIST sample (/work/main/data/mnist_sample); ") == [
+        "/work/main/data/mnist_sample"]
+    assert machine_folders(f"IDX folder {REPO_ROOT}/data") == [f"{REPO_ROOT}/data"]
+    assert machine_folders("IDX folder /usr/share/datasets/fashion-mnist") == []

@@ -114,11 +114,9 @@ def write(folder: str, manifest: dict, seed_files: dict, changes: str | None = N
 
 def data_record(source) -> dict:
     """The data part of a manifest: what it was and each file's SHA-256."""
-    # The bundled sample without this checkout's path: a recording of it
-    # is the same recording wherever the repository lies.
-    described = "bundled MNIST sample (data/mnist_sample)" if source.is_sample \
-        else source.describe()
-    return {"source": described,
+    # describe() names the bundled sample without this checkout's path: a
+    # recording of it is the same recording wherever the repository lies.
+    return {"source": source.describe(),
             "files": {os.path.basename(path): sha256_of(path) for path in data_files(source)}}
 
 

@@ -3,7 +3,7 @@ that decides the bits (`golden/sample/` holds one per CPU kind seen), and
 which of them a replay here uses (`compare.py --against FOLDER`).
 
 A folder that holds a manifest is a set of one. Otherwise each subfolder
-with a manifest is a member; all members must record the same
+is a member and must be a sealed recording; all members must record the same
 configuration and data, so that the command line and the data are checked
 once. Every member is loaded and verified (recording.load) before
 TensorFlow loads, so that a damaged one is refused in one line first. The
@@ -49,10 +49,18 @@ class RecordingSet:
         if os.path.isfile(os.path.join(folder, recording.MANIFEST)) or not os.path.isdir(folder):
             self.members = [Member(folder, *recording.load(folder))]
             return
-        found = sorted(entry for entry in os.listdir(folder)
-                       if os.path.isfile(os.path.join(folder, entry, recording.MANIFEST)))
+        # Every subfolder is a member: one that is not a recording (empty, a
+        # manifest lost, something else put there) is refused, not skipped,
+        # since a set that silently shrinks can replay the wrong member.
+        found = sorted(entry for entry in os.listdir(folder) if not entry.startswith(".")
+                       and os.path.isdir(os.path.join(folder, entry)))
         if not found:
             recording.read_manifest(folder)  # its one-line "not a recording" error
+        for entry in found:
+            if not os.path.isfile(os.path.join(folder, entry, recording.MANIFEST)):
+                raise DataError(f"{folder}: {entry}/ is not a recording (no "
+                                f"{recording.MANIFEST}): a set of recordings holds one "
+                                "sealed recording per subfolder; move it out of the set")
         self.members = [Member(os.path.join(folder, entry),
                                *recording.load(os.path.join(folder, entry)))
                         for entry in found]
