@@ -140,13 +140,19 @@ def parse_args(argv):
         except ValueError as error:
             parser.error(str(error))
     if args.backend != DEFAULT:
+        row = PERTURBATIONS.get(args.perturb)
+        # The rows the portable rewrite honours: other hyperparameters, data
+        # or starting weights, not the TensorFlow model's options or order.
+        portable = row is None or (not row.options and row.start == "legacy"
+                                   and row.order == "tf1")
         for refused, flag in ((args.record is not None, "--record (legacy alone: TensorFlow)"),
                               (args.strategy is not None, "--strategy"),
-                              (args.perturb is not None, "--perturb"),
+                              (not portable, f"--perturb {args.perturb}"),
                               (args.variant != "deep", f"--variant {args.variant}")):
             if refused:
                 parser.error(f"--backend {args.backend} trains the deep variant's rewrite, "
-                             f"without tf.distribute or negative controls: drop {flag}")
+                             "without tf.distribute or the negative controls that change "
+                             f"TensorFlow's model: drop {flag}")
     if args.record is not None:
         for flag, value in (("--perturb", args.perturb), ("--out", args.out)):
             if value is not None:

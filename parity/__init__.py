@@ -9,12 +9,13 @@ imports no TensorFlow.
 - `environment`: TensorFlow's settings, the machine, what decides the bits
 - `perturbations`: the negative controls
 - `divergence`, `referee`: where a difference is born, and the float64 step
+- `judge`, `optimizer_judge`: every tensor of a step, on each side, held to its
+  float32 error bound from that side's own inputs (the verdict's one rule)
 - `verdict`, `metrics`: match, equivalence (TOST), latent metrics
 - `report`, `summary`, `plots`: report.json (schema beside it), the table, figures
 - `floor`: the run's time beside what it cannot avoid
 - `trace`: reading a `run_tf1 --trace` of a TF1 script or a rewrite's trace
-- `trace_diff`, `optimizer_referee`: where a rewrite parts from the original, and
-  the optimizer in float64 by TF1's formulas
+- `trace_diff`: where a rewrite parts from the original, its optimizer judged
 - `golden`: golden recordings (its own map)
 
 Dependencies point one way: `golden/` uses the engine, never the reverse.

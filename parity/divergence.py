@@ -21,17 +21,7 @@ import numpy as np
 
 from common.architecture import PARAMETER_NAMES
 from common.steps import KINDS
-from parity import referee
-
-# A tensor whose two sides are each within this many float32 ulps (on
-# average over the elements where they differ) of the float64 value is
-# rounding noise: both are as exact as float32 arithmetic can be.
-ROUNDING_NOISE_ULPS = 1.0
-# Farther than that, one side "drifted" only if it is at least this many
-# times farther from exact than the other; closer ratios are the rounding
-# error that float32 accumulates through a step (measured: both sides'
-# bias gradients lie 10-12 ulps from float64 under `bias-add`, at step 1).
-DRIFT_RATIO = 2.0
+from parity import judge, referee
 
 
 def ulp_distance(first, second) -> np.ndarray:
@@ -91,6 +81,7 @@ class Divergence:
     tensors: list = dataclasses.field(default_factory=list)  # every differing tensor, in order
     source: str | None = None      # "recording": found with a recording's traces
     born_within: list | None = None  # [first, last] step, when born between traced steps
+    judge: dict | None = None      # parity/judge.py's record of the steps judged
 
     def describe_tensors(self, differing: list) -> None:
         """Set `tensors` (every differing tensor of the step, in dataflow
@@ -109,7 +100,7 @@ class Divergence:
 
     def as_record(self) -> dict:
         record = dataclasses.asdict(self)
-        for optional in ("source", "born_within"):
+        for optional in ("source", "born_within", "judge"):
             if record[optional] is None:
                 del record[optional]
         return record
@@ -170,22 +161,6 @@ def referee_distances(differing: list, traces: dict, reference: dict) -> dict:
     return result
 
 
-def judge(distances: dict | None) -> str | None:
-    """Which side drifted from exact arithmetic, in words."""
-    if not distances:
-        return None
-    legacy, modern = distances["legacy_ulp"], distances["modern_ulp"]
-    broken = [side for side, value in (("legacy", legacy), ("modern", modern))
-              if not np.isfinite(value)]
-    if broken:
-        return f"{' and '.join(broken)} not finite"
-    if max(legacy, modern) <= ROUNDING_NOISE_ULPS:
-        return "both within rounding of exact arithmetic"
-    if max(legacy, modern) < DRIFT_RATIO * min(legacy, modern):
-        return "both equally far from exact arithmetic: float32 rounding, not a bug"
-    return f"{'modern' if modern > legacy else 'legacy'} drifted from exact arithmetic"
-
-
 def localize(replay: Replay, loss_step: int) -> Divergence:
     """Where a mismatch whose losses differ from `loss_step` on was born
     (see the module docstring)."""
@@ -208,7 +183,8 @@ def localize(replay: Replay, loss_step: int) -> Divergence:
     by_key = {side: {(t.kind, t.name): t.value for t in trace} for side, trace in traces.items()}
     found.referee = referee_distances(differing, by_key, referees(
         replay, legacy_state if step else None, at, by_key))
-    found.verdict = judge(found.referee.get(found.first_key))
+    found.judge = judge.judge_steps({at: by_key}, replay.hyper, replay.variant)
+    found.verdict = judge.describe(found.judge)
     return found
 
 

@@ -44,6 +44,7 @@ class Perturbation:
     data: Callable | None = None   # modern.input_data.Arrays -> Arrays, the data it trains on
     start: str = "legacy"
     order: str = "tf1"
+    initial: Callable | None = None  # {name: initial weight} -> the same, changed (legacy start)
 
     def __post_init__(self) -> None:
         if self.start not in STARTS:
@@ -58,6 +59,10 @@ class Perturbation:
     def apply_hyperparameters(self, hyper):
         """The modern side's Hyperparameters with this row's changes."""
         return dataclasses.replace(hyper, **self.hyperparameters)
+
+    def apply_initial(self, weights):
+        """Legacy's initial weights as this row starts the modern side from them."""
+        return weights if self.initial is None or weights is None else self.initial(weights)
 
     def apply_data(self, arrays):
         """The modern side's arrays with this row's changes."""

@@ -22,7 +22,7 @@ from common.files import atomic_path
 from parity import environment, floor
 
 SCHEMA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "report_schema.json")
-SCHEMA_VERSION = 6  # 2: each run's `divergence`; 3: TOST statistics, the verdict's outcome; 4: environment.machine; 5: a divergence found against a recording (source, born_within); 6: timings.floor and its parts, environment.legacy_session
+SCHEMA_VERSION = 7  # 2: each run's `divergence`; 3: TOST statistics, the verdict's outcome; 4: environment.machine; 5: a divergence found against a recording (source, born_within); 6: timings.floor and its parts, environment.legacy_session; 7: divergence.judge
 RESULTS_ROOT = "comparisons"  # default home of run-NNN folders, in the working folder
 
 

@@ -116,7 +116,7 @@ def modern_start(perturbation: Perturbation, hyper, seed: int, legacy_initial):
     if perturbation.start == "keras-default":
         return keras_default_start(hyper, seed)
     if perturbation.start == "legacy":
-        return legacy_initial
+        return perturbation.apply_initial(legacy_initial)
     return None
 
 

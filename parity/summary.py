@@ -27,14 +27,8 @@ def _variant_lines(report) -> list:
     return []
 
 
-def _ulps(value) -> str:
-    if isinstance(value, str):  # "nan", "inf" in a written report
-        return value
-    return f"{value:.1f}" if value >= 0.05 else f"{value:.2g}"
-
-
 def divergence_line(divergence) -> str | None:
-    """One line: where the difference was born, the first tensor, the referee."""
+    """One line: where the difference was born, the first tensor, the judge."""
     if divergence is None:
         return None
     loss_step = divergence["loss_step"]
@@ -54,15 +48,11 @@ def divergence_line(divergence) -> str | None:
     others = ", ".join(f"{count} {kind}" for kind, count in divergence["others"].items())
     if others:
         line += f"; then {others}"
-    exact = divergence["referee"].get(f"{first['kind']} {first['tensor']}")
-    if exact and isinstance(exact["legacy_ulp"], str) and divergence.get("source"):
-        line += f"; float64 referee: {divergence['verdict']}"
-    elif exact:
-        line += (f"; float64 referee: legacy {_ulps(exact['legacy_ulp'])} ulp, modern "
-                 f"{_ulps(exact['modern_ulp'])} ulp: {divergence['verdict']}")
+    if divergence.get("judge") and divergence["step"]:
+        line += f"; judge: {divergence['verdict']}"
     elif divergence["step"] == 0:
-        line += "; the two sides start from different weights (no common state to referee)"
-    elif divergence.get("born_within"):
+        line += "; the two sides start from different weights (no common state to judge from)"
+    elif divergence.get("verdict"):
         line += f"; {divergence['verdict']}"
     return line
 

@@ -10,8 +10,9 @@ traces (common/run_trace.py): `python -m parity.trace ORIGINAL REWRITE`.
    dataflow order: inputs (another batch order, or the same examples in
    other arithmetic), loss, gradients, optimizer slots, weights. The first
    that differs is the birth: its size in ulps where both traces kept the
-   step's values, and the optimizer checked in float64 from each side's own
-   gradients (parity/optimizer_referee.py): which side's optimizer drifted.
+   step's values, and every slot and weight of that step judged on both sides
+   (parity/optimizer_judge.py: TF1's kernel in float64 from the side's own
+   gradient and state, against its float32 error bound).
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ import json
 import numpy as np
 
 from common.errors import DataError
-from parity import optimizer_referee, referee
-from parity.divergence import DRIFT_RATIO, ROUNDING_NOISE_ULPS, ulp_distance
+from parity import judge, optimizer_judge
+from parity.divergence import ulp_distance
 
 ORDER = ("input", "loss", "gradient", "slot", "weight")
 # Inputs that differ by at most this many float32 ulps in every element are
@@ -251,46 +252,49 @@ def explain(original, rewrite, mapping: Mapping, step: int, differing: list) -> 
 
 
 def optimizer_check(original, rewrite, mapping: Mapping, step: int, differing: list) -> str:
-    """Each side's optimizer against float64 from its own gradients, at the
-    first differing slot or weight of `step`."""
-    optimizers = original.manifest.get("optimizers") or [{}]
-    record = optimizers[0]
-    target = next(((kind, name, other) for kind, name, other in differing
-                   if kind == "weight" or (kind == "slot" and "/" in name)), None)
-    if target is None:
-        return "optimizer check: no slot or weight differs at this step"
-    kind, name, other = target
-    variable, _, slot = name.partition("/")
-    slot_names = optimizer_referee.SUPPORTED.get(record.get("class"))
+    """The judge on the optimizer's tensors of `step` (parity/judge.py's
+    rule): every slot and new weight of each side recomputed in float64 by
+    TF1's kernel from that side's own gradient and state before the step,
+    and held to its float32 error bound."""
+    record = (original.manifest.get("optimizers") or [{}])[0]
+    kind = record.get("class", "this optimizer")
+    slot_names = optimizer_judge.SLOTS.get(record.get("class"))
     if slot_names is None:
-        return f"optimizer check: {record.get('class', 'this optimizer')} is not refereed"
-    distances = {}
-    for side, trace in (("original", original), ("rewrite", rewrite)):
-        own = variable if side == "original" else mapping.variables[variable]
-        gradient = trace.step_value(step, "gradient", own)
-        weight = original.step_value(step, "initial", variable)
-        slots = {s: original.step_value(step, "initial", f"{variable}/{s}") for s in slot_names}
-        value = trace.step_value(step, kind, name if side == "original" else other)
-        if gradient is None or weight is None or value is None or \
-                any(v is None for v in slots.values()):
-            return "optimizer check: the step's values are incomplete on one side"
-        exact = optimizer_referee.step(record, step, weight, slots, gradient)
-        if exact is None:
-            return f"optimizer check: {record.get('class')} with these settings is not refereed"
-        distances[side] = (value, exact["weight" if kind == "weight" else slot])
-    a, b = distances["original"][0], distances["rewrite"][0]
-    mask = np.asarray(a, np.float32).view(np.uint32) != np.asarray(b, np.float32).view(np.uint32)
-    ulps = {side: float(np.mean(referee.ulps_from(value, exact)[mask]))
-            for side, (value, exact) in distances.items()}
-    if max(ulps.values()) <= ROUNDING_NOISE_ULPS:
-        verdict = "both within rounding of exact arithmetic"
-    elif max(ulps.values()) < DRIFT_RATIO * min(ulps.values()):
-        verdict = "both equally far from exact arithmetic: float32 rounding, not a bug"
-    else:
-        verdict = f"the {max(ulps, key=ulps.get)}'s optimizer drifted from exact arithmetic"
-    return (f"optimizer check ({record.get('class')} in float64 from each side's own gradients, "
-            f"{kind} {name}): original {ulps['original']:.3g} ulp, rewrite "
-            f"{ulps['rewrite']:.3g} ulp: {verdict}")
+        return f"judge: {kind} is not judged (it knows {', '.join(optimizer_judge.SLOTS)})"
+    checks = []
+    for variable, renamed in mapping.variables.items():
+        for side, trace, own in (("original", original, variable), ("rewrite", rewrite, renamed)):
+            def value(kind_of, name):
+                return trace.step_value(step, kind_of, name)
+            before = {slot: value("initial", f"{own}/{slot}") for slot in slot_names}
+            after = {slot: value("slot", f"{own}/{slot}") for slot in slot_names}
+            inputs = [value("initial", own), value("gradient", own), value("weight", own),
+                      *before.values(), *after.values()]
+            if any(item is None for item in inputs):
+                return (f"judge: step {step}'s values are incomplete on the {side}'s side "
+                        f"(record with --trace-steps {step})")
+            exact = optimizer_judge.judged(record, step, inputs[0], before, inputs[1], after)
+            if exact is None:
+                return f"judge: {kind} with these settings is not judged"
+            recorded = {"weight": inputs[2], **after}
+            checks += [{"side": side, **judge.check(
+                "weight" if part == "weight" else "slot",
+                own if part == "weight" else f"{own}/{part}", recorded[part], *exact[part])}
+                for part in exact]
+    beyond = [check for check in checks if not check["ratio"] <= 1.0]
+    scope = (f"judge ({kind} by TF1's kernel from each side's own gradients and state, every "
+             f"slot and weight of step {step})")
+    if beyond:
+        first = beyond[0]
+        return (f"{scope}: the {first['side']}'s {first['kind']} {first['tensor']} is "
+                f"{first['ratio']:.3g}x its float32 error bound (error {first['error']:.3g}, "
+                f"bound {first['bound']:.3g}): not what float32 evaluation of {kind} with the "
+                "original's hyperparameters can produce")
+    closest = max(checks, key=lambda check: check["ratio"])
+    return (f"{scope}: every one on both sides within its float32 error bound (closest: the "
+            f"{closest['side']}'s {closest['kind']} {closest['tensor']}, "
+            f"{closest['ratio']:.2f} of its bound): the optimizers agree; the difference "
+            "comes from before them")
 
 
 def read_map(path: str) -> dict:

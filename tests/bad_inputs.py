@@ -412,6 +412,8 @@ CASES: list[Case] = [
     Case("`--backup-dir` holding another run's backup", "modern",
          ("--backup-dir", "bk", "--seed", "1", "--epochs", "1", "--steps-per-epoch", "1"),
          "holds a run with other settings (seed)", _other_runs_backup),
+    Case("`--backend jax` with a negative control of TensorFlow's model (compare)", "compare",
+         ("--backend", "jax", "--perturb", "bias-add"), "drop --perturb bias-add"),
     Case("`--strategy` with `--perturb xla` (compare)", "compare",
          ("--strategy", "mirrored", "--perturb", "xla"), "drop --perturb xla"),
     Case("`--strategy` with `--record` (compare)", "compare",

@@ -240,6 +240,11 @@ def test_against_finds_where_a_mismatch_is_born_without_legacy(recorded, tmp_pat
     status, _, _ = run_compare([*SHORT, "--perturb", "epsilon", "--out", str(tmp_path / "live")])
     live = json.loads((tmp_path / "live" / "report.json").read_text())["runs"][0]["divergence"]
     assert status == 1 and against.pop("source") == "recording"
+    # The recording's value steps (1 and 10) are judged against it, the birth
+    # step alone live: the same first tensor beyond its bound.
+    against_judge, live_judge = against.pop("judge"), live.pop("judge")
+    assert against_judge["steps"] == [1, 10] and live_judge["steps"] == [1]
+    assert against_judge["first"] == live_judge["first"] is not None
     assert against == live  # step, first tensor, its ulps, the others, the referee, the verdict
     _, arrays = recording.load(recorded[0])  # and the live legacy run is the recorded one
     live_losses = json.loads((tmp_path / "live" / "report.json").read_text())["runs"][0][
@@ -343,7 +348,7 @@ def test_against_a_recording_made_with_other_threads_judges_instead_of_flagging(
     assert status == 0 and result["verdict"]["outcome"] in ("match", "rounding"), printed
     assert "of which decide the bits: intra_op_threads: 1 -> " in printed
     for perturbation, why in (("divide-255", "step 1's input differs (input inputs)"),
-                              ("epsilon", "modern drifted from exact arithmetic")):
+                              ("epsilon", "float32 error bound")):
         status, printed, _ = run_compare(["--against", folder, "--quiet", "--perturb",
                                           perturbation, "--out", str(tmp_path / perturbation)])
         assert status == 1 and "verdict: MISMATCH (exact across environments" in printed

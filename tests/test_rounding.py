@@ -18,11 +18,12 @@ ROUNDING_RECORD = {
         "tensors": [{"kind": "activation", "tensor": "encoder_1/z"},
                     {"kind": "gradient", "tensor": "decoder_b4"},
                     {"kind": "weight", "tensor": "encoder_h1"}],
-        "referee": {"activation encoder_1/z": {"legacy_ulp": 20.9, "modern_ulp": 33.6},
-                    # inherited rounding of a near-zero gradient: not judged
-                    "gradient decoder_b4": {"legacy_ulp": 3450.0, "modern_ulp": 26900.0},
-                    "weight encoder_h1": {"legacy_ulp": 2.0, "modern_ulp": 3.0}}}}
-
+        "referee": {"activation encoder_1/z": {"legacy_ulp": 20.9, "modern_ulp": 33.6}},
+        "judge": {"steps": [1], "first": None, "not_judged": [], "closest": {
+            "modern": {"side": "modern", "step": 1, "kind": "weight", "tensor": "encoder_h1",
+                       "ratio": 0.98}}}}}
+BEYOND = {"side": "modern", "step": 1, "kind": "weight", "tensor": "encoder_h1", "ratio": 3.1,
+          "error": 2e-9, "bound": 6.5e-10, "element": 5}
 
 def changed(edit):
     record = copy.deepcopy(ROUNDING_RECORD)
@@ -51,24 +52,24 @@ def test_a_changed_input_or_start_is_never_rounding():
     assert verdict["outcome"] == "mismatch" and "different weights" in verdict["reasons"][0]
 
 
-def test_new_weights_far_from_exact_adam_are_a_mismatch():
-    def epsilon(record):  # measured under --perturb epsilon: 1.16 million ulps against 2
-        record["divergence"]["referee"]["weight encoder_h1"] = {"legacy_ulp": 2.0,
-                                                                "modern_ulp": 1.16e6}
-    verdict = changed(epsilon)
+def test_a_tensor_beyond_its_bound_on_either_side_is_a_mismatch():
+    verdict = changed(lambda record: record["divergence"]["judge"].update(first=BEYOND))
     assert verdict["outcome"] == "mismatch"
-    assert "weight encoder_h1: modern drifted" in verdict["reasons"][0]
-    # Just inside either bound: rounding.
-    for legacy, modern in ((2.0, rounding.DRIFT_FLOOR_ULPS),
-                           (200.0, rounding.DRIFT_RATIO * 200.0)):
-        assert changed(lambda record: record["divergence"]["referee"].update(
-            {"weight encoder_h1": {"legacy_ulp": legacy, "modern_ulp": modern}}))[
-            "outcome"] == "rounding"
+    assert verdict["reasons"][0].startswith(
+        "seed 0: modern's weight encoder_h1 at step 1 is 3.1x its float32 error bound")
+    verdict = changed(lambda record: record["divergence"]["judge"].update(
+        first=dict(BEYOND, side="legacy")))
+    assert verdict["outcome"] == "mismatch" and "legacy's weight" in verdict["reasons"][0]
+
+
+def test_a_tensor_not_judged_keeps_it_a_mismatch():
+    verdict = changed(lambda record: record["divergence"]["judge"]["not_judged"].append(
+        "modern's loss penalty_1 of step 1 (no bound)"))
+    assert verdict["outcome"] == "mismatch" and "could be judged" in verdict["reasons"][0]
 
 
 def test_a_birth_that_cannot_be_refereed_is_not_judged_rounding():
-    verdict = changed(lambda record: record["divergence"]["referee"].update(
-        {"activation encoder_1/z": {"legacy_ulp": "not recorded", "modern_ulp": 30.0}}))
+    verdict = changed(lambda record: record["divergence"].update(judge=None))
     assert verdict["outcome"] == "mismatch" and "--trace-values 1" in verdict["reasons"][0]
     verdict = changed(lambda record: record["divergence"].update(step=None, born_within=[4, 99]))
     assert verdict["outcome"] == "mismatch" and "steps 4-99" in verdict["reasons"][0]

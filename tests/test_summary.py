@@ -114,33 +114,40 @@ def test_statistics_table_has_a_row_per_metric(out):
 
 
 def divergence(**changes):
-    record = {"step": 1, "loss_step": 2, "verdict": "modern drifted from exact arithmetic",
+    verdict = ("modern's update decoder_b4 at step 1 is 3.1x its float32 error bound (error "
+               "2e-09, bound 6.5e-10, at element 5): not what float32 evaluation of the "
+               "original's arithmetic (TF1's kernels, its hyperparameters) can produce")
+    record = {"step": 1, "loss_step": 2, "verdict": verdict,
               "first": {"kind": "gradient", "tensor": "decoder_b4", "shape": [784],
                         "elements_differing": 3, "max_abs_difference": 1e-9,
                         "max_ulp_distance": 1},
               "others": {"slot": 2, "update": 1},
               "referee": {"gradient decoder_b4": {"legacy_ulp": 0.4, "modern_ulp": 0.7}},
+              "judge": {"steps": [1], "first": {"side": "modern"}, "closest": {},
+                        "not_judged": []},
               "tensors": []}
     record.update(changes)
     return record
 
 
-def test_the_divergence_line_names_step_tensor_and_referee():
+def test_the_divergence_line_names_step_tensor_and_the_judges_sentence():
     assert summary.divergence_line(divergence()) == (
         "first difference: step 1 (losses differ from step 2), gradient decoder_b4 (784): "
-        "3 elements differ, max 1 ulp; then 2 slot, 1 update; float64 referee: legacy 0.4 "
-        "ulp, modern 0.7 ulp: modern drifted from exact arithmetic")
+        "3 elements differ, max 1 ulp; then 2 slot, 1 update; judge: modern's update "
+        "decoder_b4 at step 1 is 3.1x its float32 error bound (error 2e-09, bound 6.5e-10, at "
+        "element 5): not what float32 evaluation of the original's arithmetic (TF1's kernels, "
+        "its hyperparameters) can produce")
 
 
 def test_the_divergence_line_for_different_starts_and_no_divergence():
-    start = divergence(step=0, referee={}, verdict=None, others={},
+    start = divergence(step=0, referee={}, verdict=None, others={}, judge=None,
                        first={"kind": "initial", "tensor": "encoder_h1", "shape": [784, 128],
                               "elements_differing": 1, "max_abs_difference": 2.0,
                               "max_ulp_distance": 9})
     assert summary.divergence_line(start) == (
         "first difference: step 0 (losses differ from step 2), initial encoder_h1 (784x128): "
         "1 element differs, max 9 ulp; the two sides start from different weights (no "
-        "common state to referee)")
+        "common state to judge from)")
     assert summary.divergence_line(None) is None
     unexplained = divergence(step=None, first=None, verdict="the replay did not reproduce it")
     assert summary.divergence_line(unexplained) == (

@@ -10,7 +10,7 @@ import pytest
 
 from common import run_trace
 from common.errors import DataError
-from parity import optimizer_referee, trace, trace_diff
+from parity import trace, trace_diff
 
 SHAPES = {"W": (3, 2), "b1": (2,), "b2": (2,)}
 ADAM = {"class": "AdamOptimizer", "hyperparameters": {"learning_rate": 0.001, "beta1": 0.9,
@@ -122,26 +122,6 @@ def test_variables_of_one_shape_are_refused_until_mapped(tmp_path, inputs):
     (tmp_path / "map.json").write_text(json.dumps({"variables": proposal}))
     finding = trace_diff.compare(original, rewrite, trace_diff.read_map(str(tmp_path / "map.json")))
     assert "(by the map)" in finding.lines[0] and "another starting state" in finding.lines[1]
-
-
-def test_the_float64_adam_is_tf1s_kernel():
-    tf = pytest.importorskip("tensorflow")
-    rng = np.random.default_rng(3)
-    w, m, v, g = (rng.standard_normal(5) for _ in range(4))
-    v = np.abs(v)
-    step = 4
-    h = ADAM["hyperparameters"]
-    variables = [tf.Variable(x, dtype=tf.float64) for x in (w, m, v)]
-    tf.raw_ops.ResourceApplyAdam(
-        var=variables[0].handle, m=variables[1].handle, v=variables[2].handle,
-        beta1_power=tf.constant(h["beta1"] ** step, tf.float64),
-        beta2_power=tf.constant(h["beta2"] ** step, tf.float64),
-        lr=tf.constant(h["learning_rate"], tf.float64), beta1=tf.constant(h["beta1"], tf.float64),
-        beta2=tf.constant(h["beta2"], tf.float64), epsilon=tf.constant(h["epsilon"], tf.float64),
-        grad=tf.constant(g, tf.float64))
-    exact = optimizer_referee.step(ADAM, step, w, {"m": m, "v": v}, g)
-    for key, variable in zip(("weight", "m", "v"), variables):
-        np.testing.assert_allclose(exact[key], variable.numpy(), rtol=1e-13, atol=0)
 
 
 def test_assert_matches_refuses_nothing_to_compare(tmp_path, inputs):

@@ -1,5 +1,7 @@
-"""Localize every negative control: where each migration trap is born, and
-which side the float64 referee finds closer to exact arithmetic.
+"""Localize every negative control: where each migration trap is born, how
+far each side lies from the float64 referee there, and the judge's call
+(parity/judge.py: is each tensor of the step, on both sides, within its
+float32 error bound from that side's own inputs).
 
     python tools/localize_traps.py            # print the table
     python tools/localize_traps.py --write    # ... and put it into MIGRATION.md
@@ -53,6 +55,20 @@ def localize(experiment, legacy_run, name) -> dict:
                           loss_step).as_record()
 
 
+def judged(divergence) -> str:
+    """The judge's call in a cell: the first tensor beyond its bound, or
+    the closest call when every tensor is within."""
+    record = divergence.get("judge")
+    if not record:
+        return "-"
+    first = record["first"]
+    if first is not None:
+        return (f"{first['side']}'s `{first['kind']}` `{first['tensor']}` at "
+                f"{first['ratio']:.3g}x its bound")
+    closest = max(record["closest"].values(), key=lambda check: check["ratio"])
+    return f"all within (closest: {closest['ratio']:.2f} of its bound)"
+
+
 def row(name, divergence) -> str:
     if divergence is None or divergence["first"] is None:
         return f"| `{name}` | - | - | - | - | not localized |"
@@ -64,12 +80,13 @@ def row(name, divergence) -> str:
     return (f"| `{name}` | {divergence['step']} ({divergence['loss_step']}) | "
             f"`{first['kind']}` `{first['tensor']}` ({shape}, {first['elements_differing']} "
             f"differ, max {first['max_ulp_distance']} ulp) | {others or '-'} | {referee} | "
-            f"{divergence['verdict'] or '-'} |")
+            f"{judged(divergence)} |")
 
 
 def table(rows: dict) -> str:
     lines = ["| `--perturb` | born at step (loss differs from) | first differing tensor | "
-             "then | referee: legacy / modern ulp | referee's verdict |",
+             "then | referee: legacy / modern ulp | judge: each tensor of the step against "
+             "its float32 error bound |",
              "|---|---|---|---|---|---|"]
     return "\n".join(lines + [row(name, rows[name]) for name in PERTURBATIONS])
 

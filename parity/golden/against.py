@@ -15,7 +15,7 @@ import numpy as np
 from common.errors import DataError
 from common.results import TrainedRun
 from common.steps import TracedTensor
-from parity import divergence, engine, referee, sides
+from parity import divergence, engine, judge, referee, sides
 from parity.divergence import Divergence
 from parity.golden import recording, step_traces
 from parity.sides import SideResult
@@ -105,7 +105,8 @@ def recorded_sides(manifest: dict, arrays: dict, test_labels) -> dict:
 def localize(experiment, seed: int, mode: str, perturbation, run: RecordedRun,
              loss_step: int) -> Divergence:
     """Where a seed whose losses differ from the
-    recording's from `loss_step` on, found with the recorded traces alone.
+    recording's from `loss_step` on, found with the recorded traces alone,
+    and every step whose values the recording kept, judged.
 
     The modern side is replayed one step at a time from its start; at each
     recorded trace step up to `loss_step` its traced step is compared,
@@ -113,39 +114,54 @@ def localize(experiment, seed: int, mode: str, perturbation, run: RecordedRun,
     if the state the step starts from is the recorded one, the difference
     was born in that step (step 0: the starting states differ); if not, it
     was born between the previous traced step and this one (`born_within`).
-    Where the recording kept the step's values, each differing tensor gets
-    its size in ulps and both sides their distance from the float64
-    referee; elsewhere only the modern side's."""
+    Each differing tensor gets its size in ulps. At every step whose values
+    the recording kept (the birth step or not), both sides' tensors are
+    judged from their own inputs (parity/judge.py): the verdict's ground."""
     recorded = step_traces.RecordedTraces(run.arrays)
     setup = sides.modern_setup(experiment, seed, mode, perturbation, run.initial_weights)
+    value_steps = [step for step in recorded.steps if recorded.has_values(step)]
+    last = max([loss_step, *value_steps])
     legacy_batches, modern_batches = engine.replay_batches(
-        experiment, seed, perturbation, setup, run.order, loss_step)
+        experiment, seed, perturbation, setup, run.order, last)
     replay = divergence.Replay(None, sides.modern_stepper(experiment, setup, seed),
                                legacy_batches, modern_batches, experiment.hyper,
                                experiment.variant)
     found = Divergence(loss_step, source="recording")
-    checked = [step for step in recorded.steps if step <= loss_step]
+    checked = [step for step in recorded.steps if step <= last]
     done = previous = 0
+    explained, judged = False, {}
     for step in checked:
         for earlier in range(done + 1, step):
             replay.modern.step(*modern_batches[earlier - 1])
         before = replay.modern.state()
         trace = replay.modern.traced_step(*modern_batches[step - 1])
         done = step
+        if step in value_steps:
+            judged[step] = {"legacy": recorded.step_values(step),
+                            "modern": {(t.kind, t.name): t.value for t in trace}}
+        if explained or step > loss_step:
+            continue
         current = {step_traces.key(t.kind, t.name): step_traces.digest(t.value) for t in trace}
         differing = step_traces.compare_digests(recorded.digests(step), current)
         if differing:
-            return _explain(found, replay, recorded, step, previous, before, trace, differing)
-        previous = step
-    found.verdict = (f"the recorded traces of steps {step_traces.describe_steps(checked)} are "
-                         f"identical: the difference was born in steps {previous + 1}-"
+            _explain(found, replay, recorded, step, previous, before, trace, differing)
+            explained = True
+        else:
+            previous = step
+    if not explained:
+        found.verdict = (f"the recorded traces of steps {step_traces.describe_steps(checked)} "
+                         f"are identical: the difference was born in steps {previous + 1}-"
                          f"{loss_step}, between the steps the recording traced")
-    found.born_within = [previous + 1, loss_step]
+        found.born_within = [previous + 1, loss_step]
+    if judged:
+        found.judge = judge.judge_steps(judged, experiment.hyper, experiment.variant)
+        if found.step and found.step in judged:
+            found.verdict = judge.describe(found.judge)
     return found
 
 
 def _explain(found: Divergence, replay, recorded, step, previous, before, trace,
-             differing) -> Divergence:
+             differing) -> None:
     """Fill `found` from the first traced step whose digests differ."""
     modern = {step_traces.key(t.kind, t.name): t for t in trace}
     starts_apart = any(name.startswith("initial ") for name in differing)
@@ -172,26 +188,19 @@ def _explain(found: Divergence, replay, recorded, step, previous, before, trace,
                          f"born in steps {previous + 1}-{step - 1}, between the steps "
                          "the recording traced: the state step "
                          f"{step} starts from already differs")
-        return found
+        return
     modern_values = {(t.kind, t.name): t.value for t in trace}
-    legacy_values = {(kind, tensor): recorded.value(step, kind, tensor)
-                     for kind, tensor in (name.partition(" ")[::2] for name in recorded.names)}
-    kept = all(value is not None for value in legacy_values.values())
+    legacy_values = recorded.step_values(step)
     modern_exact = divergence.referee_lookup(replay, "modern", before, step, modern_values)
-    if kept:
+    if legacy_values is not None:
         legacy_exact = divergence.referee_lookup(replay, "legacy", before, step, legacy_values)
         found.referee = divergence.referee_distances(
             entries, {"legacy": legacy_values, "modern": modern_values},
             {"legacy": legacy_exact, "modern": modern_exact})
-        found.verdict = divergence.judge(found.referee.get(found.first_key))
-        return found
+        return
     found.referee = modern_distances(entries, modern_values, modern_exact)
-    first = found.referee.get(found.first_key)
-    found.verdict = (
-        f"legacy's values of step {step} were not recorded (record with --trace-values "
-        f"{step}); modern lies {first['modern_ulp']:.3g} ulp from exact arithmetic"
-        if first else f"legacy's values of step {step} were not recorded")
-    return found
+    found.verdict = (f"legacy's values of step {step} were not recorded (record with "
+                     f"--trace-values {step}): its side cannot be judged")
 
 
 def modern_distances(entries: list, values: dict, exact) -> dict:

@@ -4,20 +4,14 @@ parity/environment.py BIT_DECIDING), a bit difference is judged, not flagged.
 
 A seed's difference is ROUNDING when all of these hold, else it stays a
 MISMATCH:
-1. it was localized to the step where it was born (the recording traced
-   that step; it keeps that step's values, so the float64 referee can
-   measure both sides);
+1. it was localized to the step where it was born, and the recording kept
+   that step's values (so that both sides can be judged there);
 2. nothing differs in the step's input or its starting state (a changed
    batch, pixel scaling or initial weight is never rounding);
-3. at that step, neither side drifted from exact arithmetic (farther than
-   DRIFT_FLOOR_ULPS and DRIFT_RATIO times the other side's distance) in
-   the tensor where the difference is born, the loss, or the new weights.
-   The weights are refereed from each side's own gradients, so they judge
-   the optimizer's arithmetic alone: a changed Adam formula or
-   hyperparameter shows there (Adam's epsilon 1e-7 for 1e-8 puts them a
-   million ulps from the referee's). The tensors between are not judged
-   one by one: each inherits the rounding of those before it, and
-   near-zero values count it in thousands of ulps;
+3. at every step whose values the recording kept, every tensor of both
+   sides is within its float32 error bound, recomputed in float64 from
+   that side's own inputs (parity/judge.py): one rule, whose sentence the
+   report prints;
 4. the trajectory stays within the idiomatic standard's tolerances: the
    first EARLY_STEPS losses within EARLY_LOSS_ATOL (the TF migration
    guide's) and each final metric within its equivalence margin.
@@ -28,33 +22,13 @@ from __future__ import annotations
 
 import math
 
-from parity import verdict
+from parity import judge, verdict
 
 # Kinds whose difference at the birth step is a change of what the step
 # starts from, not of how it computes.
 NEVER_ROUNDING = ("input", "initial")
 # The final metrics checked against verdict.EQUIVALENCE_MARGINS.
 FINAL_METRICS = ("test_cost", "knn_accuracy", "silhouette", "kmeans_ari_vs_labels")
-# Rounding across environments, measured at step 1 on a 2-core AMD EPYC
-# (docs/bit_envelope.md): the first tensor (encoder_1/z) 20.9 against 33.6
-# ulps (intra-op threads 2 -> 1, oneDNN off) and 48.4 against 20.6 (oneDNN
-# on -> off): a ratio up to 2.4, so the live microscope's 2 is too tight;
-# the new weights at most 33 ulps on either side. Adam's epsilon changed
-# (--perturb epsilon): the weights 1.16 million ulps against 2.
-DRIFT_FLOOR_ULPS = 1000.0
-DRIFT_RATIO = 10.0
-# The tensors judged besides the first: the loss and the new weights.
-JUDGED_KINDS = ("loss", "weight")
-
-
-def drifted_side(legacy_ulp: float, modern_ulp: float) -> str | None:
-    """'legacy', 'modern' or None: which side lies farther from exact
-    arithmetic than rounding across environments explains."""
-    for side, own, other in (("legacy", legacy_ulp, modern_ulp),
-                             ("modern", modern_ulp, legacy_ulp)):
-        if not math.isfinite(own) or (own > DRIFT_FLOOR_ULPS and own > DRIFT_RATIO * other):
-            return side
-    return None
 
 
 def birth_reasons(divergence_record: dict | None) -> list:
@@ -74,25 +48,14 @@ def birth_reasons(divergence_record: dict | None) -> list:
     if changed:
         return [f"step {step}'s {'input' if changed[0].startswith('input') else 'starting state'}"
                 f" differs ({', '.join(changed[:3])}{', ...' if len(changed) > 3 else ''})"]
-    referee = divergence_record.get("referee") or {}
-    first = divergence_record.get("first") or {}
-    first_key = f"{first.get('kind')} {first.get('tensor')}"
-    judged = referee.get(first_key)
-    if judged is None or not isinstance(judged.get("legacy_ulp"), (int, float)):
+    record = divergence_record.get("judge")
+    if not record or step not in record["steps"]:
         return [f"legacy's values of step {step} were not recorded (record with "
-                f"--trace-values {step}): its side of {first_key} cannot be refereed"]
-    drifted = []
-    for name, distances in referee.items():
-        if not isinstance(distances.get("legacy_ulp"), (int, float)) or (
-                name != first_key and name.split(" ")[0] not in JUDGED_KINDS):
-            continue
-        side = drifted_side(distances["legacy_ulp"], distances["modern_ulp"])
-        if side:
-            drifted.append(f"{name}: {side} drifted from exact arithmetic (legacy "
-                           f"{distances['legacy_ulp']:.3g} ulp, modern "
-                           f"{distances['modern_ulp']:.3g} ulp)")
-    return [f"step {step}: {line}" for line in drifted[:3]] + (
-        [f"... and {len(drifted) - 3} more"] if len(drifted) > 3 else [])
+                f"--trace-values {step}): the step where the difference is born cannot be "
+                "judged"]
+    if judge.all_within(record):
+        return []
+    return [judge.describe(record)]
 
 
 def trajectory_reasons(record: dict) -> list:
@@ -129,8 +92,8 @@ def overall(records: list, bit_differences: list) -> dict:
     judged = {record["seed"]: judge_seed(record) for record in records if record["reasons"]}
     standard = ("exact across environments (" + "; ".join(bit_differences) + "): "
                 "bit-identical, or born as float32 rounding (no input or starting-state "
-                "difference, neither side drifted from the float64 referee at the birth "
-                f"step) with the first {verdict.EARLY_STEPS} losses within "
+                "difference, every tensor of both sides within its float32 error bound at "
+                f"each step whose values were recorded) with the first {verdict.EARLY_STEPS} losses within "
                 f"{verdict.EARLY_LOSS_ATOL:g} and each final metric within its equivalence "
                 "margin")
     reasons = [f"seed {seed}: {reason}" for seed, lines in judged.items() for reason in lines]
@@ -148,9 +111,7 @@ def overall(records: list, bit_differences: list) -> dict:
 
 
 def describe_birth(divergence_record: dict) -> str:
-    """'born as float32 rounding at step s, tensor T (...)'."""
+    """'born as float32 rounding at step s, tensor T (the judge's sentence)'."""
     first = divergence_record["first"]
-    distances = divergence_record["referee"].get(f"{first['kind']} {first['tensor']}", {})
     return (f"born as float32 rounding at step {divergence_record['step']}, "
-            f"{first['kind']} {first['tensor']} (legacy {distances.get('legacy_ulp', 0):.3g} "
-            f"ulp, modern {distances.get('modern_ulp', 0):.3g} ulp from exact arithmetic)")
+            f"{first['kind']} {first['tensor']}; {judge.describe(divergence_record['judge'])}")

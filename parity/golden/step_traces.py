@@ -103,6 +103,22 @@ class RecordedTraces:
         expected = self.digests(step).get(key(kind, name))
         return value if value is not None and digest(value) == expected else None
 
+    def has_values(self, step: int) -> bool:
+        """Whether the recording kept `step`'s values (not only digests)."""
+        prefix = f"trace/{step}/"
+        return any(key.startswith(prefix) for key in self._arrays)
+
+    def step_values(self, step: int) -> dict | None:
+        """{(kind, name): value} of every tensor of `step`, or None where
+        any is not recorded (the step a side is judged on needs them all)."""
+        values = {}
+        for name in self.names:
+            kind, _, tensor = name.partition(" ")
+            values[(kind, tensor)] = self.value(step, kind, tensor)
+            if values[(kind, tensor)] is None:
+                return None
+        return values
+
     def _derived(self, step: int, kind: str, name: str):
         if kind == "update":
             after, before = self.value(step, "weight", name), self.value(step, "initial", name)
