@@ -286,7 +286,7 @@ def describe(record: dict | None) -> str:
     closest = max(record["closest"].values(), key=lambda result: result["ratio"],
                   default=None)
     tail = (f" (closest: {_named(closest)} at step {closest['step']}, "
-            f"{closest['ratio']:.2f} of its bound)") if closest else ""
+            f"{closest['ratio']:.3g} of its bound)") if closest else ""
     return (f"every tensor of step {steps} on both sides within its float32 error bound"
             f"{tail}")
 

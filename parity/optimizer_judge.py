@@ -48,7 +48,10 @@ def adam_alpha(lr: float, power1: float, power2: float) -> tuple[float, float]:
     """(alpha, its relative bound in units of u) from float32 powers:
     lr * sqrt(1 - beta2_power) / (1 - beta1_power); each subtraction is exact
     while its power is at least 0.5 (Sterbenz)."""
-    alpha = lr * math.sqrt(1 - power2) / (1 - power1)
+    # A power of 1 or more (a beta past 1) has no real alpha: NaN, judged
+    # beyond every bound.
+    alpha = lr * math.sqrt(1 - power2) / (1 - power1) if power2 < 1 and power1 != 1 \
+        else math.nan
     return alpha, 2 + DIVISION_ROUNDINGS + (power1 < 0.5) + (power2 < 0.5)
 
 

@@ -293,7 +293,7 @@ def optimizer_check(original, rewrite, mapping: Mapping, step: int, differing: l
     closest = max(checks, key=lambda check: check["ratio"])
     return (f"{scope}: every one on both sides within its float32 error bound (closest: the "
             f"{closest['side']}'s {closest['kind']} {closest['tensor']}, "
-            f"{closest['ratio']:.2f} of its bound): the optimizers agree; the difference "
+            f"{closest['ratio']:.3g} of its bound): the optimizers agree; the difference "
             "comes from before them")
 
 

@@ -149,3 +149,47 @@ def test_the_first_failure_is_named_in_dataflow_order_across_both_sides(recorded
     missing = judge.judge_steps({1: {"legacy": None, "modern": recorded_step}},
                                 Hyperparameters(), Variant())
     assert not judge.all_within(missing) and "not recorded" in judge.describe(missing)
+
+
+def test_the_sensitivity_tool_changes_exactly_what_it_names():
+    from tools import judge_sensitivity
+    weights = {"encoder_h1": np.ones((784, 2), np.float32), "decoder_b4": np.ones(4, np.float32)}
+    one = judge_sensitivity.perturbation("weight-element", 1 + 1e-3).apply_initial(weights)
+    assert np.argwhere(one["encoder_h1"] != 1).tolist() == [[406, 0]]
+    assert (one["decoder_b4"] == 1).all()
+    scaled = judge_sensitivity.perturbation("init-scale", 2.0).apply_initial(weights)
+    assert all((value == 2).all() for value in scaled.values())
+    assert (weights["encoder_h1"] == 1).all()  # the recording's weights untouched
+    rate = judge_sensitivity.perturbation("learning-rate", 1 + 1e-5)
+    assert rate.apply_hyperparameters(Hyperparameters()).learning_rate == 0.01 * (1 + 1e-5)
+
+
+def test_the_sensitivity_summary_keeps_the_smallest_change_caught_and_counts_false_alarms():
+    from tools import judge_sensitivity
+    runs = [{"change": None, "k": None, "outcome": "rounding"}] + [
+        {"change": "beta1", "k": k, "outcome": "mismatch" if k < 6 else "rounding"}
+        for k in range(1, 7)]
+    summary = judge_sensitivity.summarise(runs, ["beta1", "epsilon"])
+    assert summary["smallest_k"] == {"beta1": 5, "epsilon": None}
+    assert not summary["false_alarm"]
+    runs[0]["outcome"] = "mismatch"
+    assert judge_sensitivity.summarise(runs, ["beta1"])["false_alarm"]
+
+
+def test_a_later_sensitivity_run_adds_to_its_machines_table_without_losing_the_earlier():
+    from tools import judge_sensitivity_report as report
+    first = {"machine": {"cpu": "CPU", "cores": 2, "cpu_flags": []}, "date": "d",
+             "command": "a", "changes": {"beta1": "Adam's beta1"}, "environments": {"same": {
+                 "unchanged": "match", "false_alarm": False, "smallest_k": {"beta1": 7},
+                 "runs": [{"change": None, "k": None, "outcome": "match"}]}}}
+    later = {**first, "command": "b", "changes": {}, "environments": {"same": {
+        "unchanged": "mismatch", "false_alarm": True, "smallest_k": {},
+        "rows": {"epsilon": "mismatch"},
+        "runs": [{"change": None, "k": None, "outcome": "mismatch"}]}}}
+    merged = report.merge(first, later)
+    same = merged["environments"]["same"]
+    assert same["smallest_k"] == {"beta1": 7} and same["rows"] == {"epsilon": "mismatch"}
+    assert same["false_alarm"] and merged["changes"] == {"beta1": "Adam's beta1"}
+    page = report.section(merged)
+    assert "| Adam's beta1 | 1e-7 |" in page and "| `epsilon` | MISMATCH |" in page
+    assert "False alarms: 1 of 2 unchanged runs called MISMATCH." in page

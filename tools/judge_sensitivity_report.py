@@ -13,8 +13,8 @@ INTRO = (
     "configuration the comparison checks keeps the original's values; the modern side then "
     "runs `compare.py --against` a recording, in the recording's own environment and in each "
     "other environment this machine can produce. A cell gives the smallest change caught "
-    "(MISMATCH): `1e-6` means a factor 1 + 10^-6 was caught (k runs from 1 up and stops at "
-    "the first change not caught); `-` none. The judge is parity/judge.py: every tensor of "
+    "(MISMATCH): `1e-6` means a factor 1 + 10^-6 was caught (k runs from 7 down to the first "
+    "change caught, and the largest change is run too); `-` none. The judge is parity/judge.py: every tensor of "
     "the recorded value steps (1-3), on both sides, recomputed in float64 from that side's own "
     "inputs and held to its float32 error bound. A false alarm is an unchanged run called "
     "MISMATCH.")
@@ -24,37 +24,79 @@ def cell(k) -> str:
     return "-" if k is None else f"1e-{k}"
 
 
+def unchanged_runs(result: dict) -> list:
+    """The outcomes of an environment's unchanged runs (one per invocation)."""
+    return [run["outcome"] for run in result["runs"]
+            if run["change"] is None and not run.get("row")]
+
+
 def section(entry: dict) -> str:
-    """One machine's table."""
+    """One machine's tables: the smallest change caught, each --perturb row."""
     machine = entry["machine"]
     environments = entry["environments"]
+    header = ["| change | " + " | ".join(environments) + " |",
+              "|---|" + "---|" * len(environments)]
     lines = [f"## {machine.get('cpu', 'CPU')} ({machine.get('cores')} cores)", "",
              f"Measured {entry['date']} with `{entry['command']}`; CPU flags: "
-             f"{', '.join(machine.get('cpu_flags', []))}.", "",
-             "| change | " + " | ".join(environments) + " |",
-             "|---|" + "---|" * len(environments)]
+             f"{', '.join(machine.get('cpu_flags', []))}.", "", *header]
     for change, description in entry["changes"].items():
         lines.append(f"| {description} | " + " | ".join(
-            cell(result["smallest_k"].get(change)) for result in environments.values()) + " |")
-    alarms = [name for name, result in environments.items() if result["false_alarm"]]
+            cell(result["smallest_k"].get(change)) if change in result["smallest_k"] else "not run"
+            for result in environments.values()) + " |")
     lines.append("| unchanged run | " + " | ".join(
-        result["unchanged"].upper() for result in environments.values()) + " |")
-    lines += ["", f"False alarms: {len(alarms)} of {len(environments)} unchanged runs"
-              + (f" ({', '.join(alarms)})" if alarms else "") + "."]
+        ", ".join(outcome.upper() for outcome in unchanged_runs(result))
+        for result in environments.values()) + " |")
+    rows = list(dict.fromkeys(row for result in environments.values()
+                              for row in result.get("rows", {})))
+    if rows:
+        lines += ["", "Each `--perturb` row as it is (a negative control: MISMATCH expected "
+                  "where it changes what the original computes; refused: the jax backend "
+                  "does not take rows that change TensorFlow's model):", "",
+                  "| `--perturb` | " + " | ".join(environments) + " |", header[1]]
+        lines += [f"| `{row}` | " + " | ".join(
+            result.get("rows", {}).get(row, "not run").upper()
+            for result in environments.values()) + " |" for row in rows]
+    alarms = sum(outcome == "mismatch" for result in environments.values()
+                 for outcome in unchanged_runs(result))
+    total = sum(len(unchanged_runs(result)) for result in environments.values())
+    lines += ["", f"False alarms: {alarms} of {total} unchanged runs called MISMATCH."]
     return "\n".join(lines)
 
 
-def write(path: str, key: str, entry: dict, files) -> None:
-    """Merge `entry` under `key` into the JSON at `path`; write it and its page."""
+def merge(old: dict | None, entry: dict) -> dict:
+    """A machine's entry with a new run's: per environment, the changes and
+    rows run now replace their earlier results, the rest stay."""
+    if not old:
+        return entry
+    environments = dict(old["environments"])
+    for label, result in entry["environments"].items():
+        previous = environments.get(label)
+        if previous:
+            result = {**result,
+                      "smallest_k": {**previous["smallest_k"], **result["smallest_k"]},
+                      "rows": {**previous.get("rows", {}), **result.get("rows", {})},
+                      "runs": previous["runs"] + result["runs"]}
+            result["false_alarm"] = "mismatch" in unchanged_runs(result)
+        environments[label] = result
+    command = old["command"] if entry["command"] in old["command"].split("; then ") else \
+        f"{old['command']}; then {entry['command']}"
+    return {**entry, "command": command,
+            "changes": {**old["changes"], **entry["changes"]}, "environments": environments}
+
+
+def write(path: str, key: str, entry: dict, files) -> dict:
+    """Merge `entry` under `key` into the JSON at `path`; write it and its
+    page; return the machine's merged entry."""
     try:
         with open(path, encoding="utf-8") as stream:
             document = json.load(stream)
     except (OSError, ValueError):
         document = {}
-    document[key] = entry
+    document[key] = merge(document.get(key), entry)
     document = dict(sorted(document.items()))
     with files.atomic_path(path) as temporary, open(temporary, "w") as stream:
         json.dump(document, stream, indent=1)
     with files.atomic_path(path[:-5] + ".md") as temporary, open(temporary, "w") as stream:
         stream.write("\n\n".join([f"{TITLE}\n\n{INTRO}"]
                                  + [section(value) for value in document.values()]) + "\n")
+    return document[key]

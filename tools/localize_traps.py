@@ -66,7 +66,7 @@ def judged(divergence) -> str:
         return (f"{first['side']}'s `{first['kind']}` `{first['tensor']}` at "
                 f"{first['ratio']:.3g}x its bound")
     closest = max(record["closest"].values(), key=lambda check: check["ratio"])
-    return f"all within (closest: {closest['ratio']:.2f} of its bound)"
+    return f"all within (closest: {closest['ratio']:.3g} of its bound)"
 
 
 def row(name, divergence) -> str:
