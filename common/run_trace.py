@@ -103,6 +103,20 @@ class StepLog:
         self.steps.append(entry)
 
 
+def dropped_line(path: str, log: StepLog) -> str | None:
+    """The line a trace prints when some traced steps' values did not fit
+    its bound (their digests are kept), or None: no value is dropped
+    silently."""
+    if not log.values_dropped:
+        return None
+    steps = ", ".join(str(step) for step in log.values_dropped)
+    bound = f"{log.max_value_bytes / 2**20:.0f} MB" if log.max_value_bytes >= 2**20 else \
+        f"{log.max_value_bytes:,} bytes"
+    return (f"{path}: the values of step{'s' if len(log.values_dropped) > 1 else ''} {steps} "
+            f"did not fit the trace's {bound} bound for values and are kept as digests only "
+            "(trace fewer steps' values)")
+
+
 def write(path: str, manifest: dict, arrays: dict) -> None:
     """The trace file, all or nothing (common.files.atomic_path)."""
     with atomic_path(path) as temporary:

@@ -25,6 +25,7 @@ seed and the machine go into the manifest.
 from __future__ import annotations
 
 import os
+import sys
 
 import numpy as np
 
@@ -256,3 +257,6 @@ class SessionRecorder:
         arrays = {**self.arrays, **self.steps.arrays,
                   **{f"batches/{role}": order for role, order in batches.items()}}
         run_trace.write(path, manifest, arrays)
+        dropped = run_trace.dropped_line(path, self.steps)
+        if dropped:
+            print(dropped, file=sys.stderr)

@@ -22,6 +22,8 @@ starting weights are set: they are the trace's starting state.
 
 from __future__ import annotations
 
+import sys
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -132,6 +134,9 @@ class StepRecorder:
                   **{f"variables/{v.path}": self._initial[v.path] for v in self.variables},
                   **self.log.arrays}
         run_trace.write(path, manifest, arrays)
+        dropped = run_trace.dropped_line(path, self.log)
+        if dropped:
+            print(dropped, file=sys.stderr)
 
 
 class TraceCallback(keras.callbacks.Callback):

@@ -22,10 +22,12 @@ def model_and_data(seed=0):
     return model, x, y
 
 
-def custom_loop(record: bool, path=None):
+def custom_loop(record: bool, path=None, max_value_bytes=None):
     model, x, y = model_and_data()
     optimizer = keras.optimizers.Adam(0.01)
     recorder = StepRecorder(model, optimizer, trace_steps="1-3") if record else None
+    if max_value_bytes is not None:
+        recorder.log.max_value_bytes = max_value_bytes
 
     @tf.function
     def train_step(inputs, targets):
@@ -82,3 +84,16 @@ def test_fit_is_recorded_batch_by_batch(tmp_path):
     assert not any(key.startswith("input ") for key in digests)  # fit does not show them
     assert f"slot {model.trainable_variables[0].path}/momentum" in digests
     assert recorded.manifest["optimizers"][0]["hyperparameters"]["momentum"] == 0.9
+
+
+def test_values_past_the_bound_are_dropped_aloud(tmp_path, capsys):
+    # One step's tensors of the toy model are under 1 kB: a 1.5 kB bound
+    # keeps step 1's values and drops those of steps 2 and 3.
+    _, recorder = custom_loop(True, tmp_path / "rewrite.npz", max_value_bytes=1500)
+    recorded = trace.load(str(tmp_path / "rewrite.npz"))
+    assert recorded.manifest["values_dropped"] == [2, 3]
+    assert [step["values"] for step in recorded.steps] == [True, False, False]
+    line = capsys.readouterr().err.strip()
+    assert line == (f"{tmp_path / 'rewrite.npz'}: the values of steps 2, 3 did not fit the "
+                    "trace's 1,500 bytes bound for values and are kept as digests only (trace "
+                    "fewer steps' values)")
