@@ -11,6 +11,12 @@ fed or produced, in dataflow order, under "kind name" keys:
                           float32 placeholder takes it)
     initial <tensor>      the state the step starts from: each variable,
                           each optimizer slot (`<variable>/<slot>`)
+    random <op>           each stateful random op's draw in the step (the
+                          manifest's "random_ops" has its seeds, script
+                          line and stream position per step)
+    activation <tensor>   at the steps that keep values: each tensor of
+                          the forward pass, from the inputs to the loss
+                          (a rewrite: each layer's output)
     loss <fetch>          the loss the step returned
     gradient <variable>   where the optimizer exposes it
     slot <variable>/<slot>, weight <variable>: the state after the step
@@ -36,7 +42,11 @@ FORMAT = "run_tf1 session trace"  # the name version 1 had; version 2 adds steps
 FORMAT_VERSION = 2
 READABLE_VERSIONS = (1, 2)
 MANIFEST_KEY = "manifest"
-KINDS = ("input", "initial", "loss", "gradient", "slot", "weight")
+KINDS = ("input", "initial", "random", "activation", "loss", "gradient", "slot", "weight")
+# The 128-bit Philox blocks a stateful TF1 random op (RandomUniform,
+# RandomStandardNormal, TruncatedNormal) reserves per element it outputs, on
+# every run (TensorFlow's random_op.cc: ReserveRandomOutputs(count, 256)).
+PHILOX_BLOCKS_PER_ELEMENT = 256
 DEFAULT_TRACE_STEPS = "1-3"
 # A traced step's values are kept only while the trace stays under this
 # size; later steps keep their digests (the manifest says so).

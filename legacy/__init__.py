@@ -11,5 +11,7 @@ Importing this package imports no TensorFlow; the modules do.
 - `run_tf1`: `python -m legacy.run_tf1 SCRIPT.py`, for unmodified TF1 scripts;
   the environment it gives them (`tf1_shim`), `tf.contrib`'s exact remnants
   (`contrib`), the tutorial's `mnist` module (`tutorial_mnist`), and every
-  `Session.run` counted and traced (`session_trace`)
+  `Session.run` counted and traced (`session_trace`): its random ops and
+  their streams (`random_trace`), its forward activations (`activations`),
+  its optimizers and losses (`optimizer_watch`), `--feed` overrides (`feeds`)
 """

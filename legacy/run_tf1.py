@@ -1,7 +1,8 @@
 """Run an unmodified TF1-era script on TensorFlow 2.x.
 
     python -m legacy.run_tf1 [--trace OUT.npz] [--trace-steps 1-3] [--seed N]
-                             [--data-dir DIR] [--max-session-runs N] SCRIPT.py [args...]
+                             [--data-dir DIR] [--max-session-runs N]
+                             [--feed NAME=VALUE] SCRIPT.py [args...]
 
 Inside the script:
 - `import tensorflow as tf` gives `tf.compat.v1` with v2 behaviour disabled
@@ -19,6 +20,8 @@ Inside the script:
   cleanly before call N + 1 (exit 0), `--trace OUT.npz` records the fetched
   values and every training step's inputs, gradients, slots and weights
   (`legacy/session_trace.py`; compared with a rewrite by parity/trace.py);
+- `--feed keep_prob=1.0` feeds another value in every training call
+  (legacy/feeds.py), recorded in the trace;
 - `--data-dir DIR` makes the tutorial loader read DIR whatever folder the
   script names (a hard-coded "/tmp/data/");
 - without a display, `plt.show()` saves each open figure to a PNG instead.
@@ -73,12 +76,12 @@ API_CHANGES = (
 # run_tf1's own flags: given after the script's name they would reach the
 # script instead, so they are refused there.
 OWN_FLAGS = ("--trace", "--trace-steps", "--trace-max-elements", "--seed", "--data-dir",
-             "--max-session-runs", "--figures-dir", "--save-figures")
+             "--max-session-runs", "--figures-dir", "--save-figures", "--feed")
 
 
 def main(argv=None) -> int:
     from common import cli, run_trace  # one-line usage errors, as elsewhere
-    from legacy import session_trace
+    from legacy import feeds, session_trace
     parser = cli.ArgumentParser(
         prog=cli.program_name("tf1-run", "python -m legacy.run_tf1"),
         description="Run an unmodified TF1-era script on TensorFlow 2.x: "
@@ -112,6 +115,11 @@ def main(argv=None) -> int:
                              "the script runs (a script that seeds itself overrides these)")
     parser.add_argument("--max-session-runs", type=cli.positive_int, default=None, metavar="N",
                         help="stop the script cleanly after N Session.run calls (exit 0)")
+    parser.add_argument("--feed", action="append", default=[], metavar="NAME=VALUE",
+                        help="feed VALUE instead of what the script feeds NAME in every "
+                             "training call (a placeholder's name, its tensor's, or the "
+                             "script's variable for it), e.g. keep_prob=1.0; recorded in "
+                             "the trace; repeatable")
     parser.add_argument("script", help="the TF1 script to run")
     parser.add_argument("script_args", nargs=argparse.REMAINDER,
                         help="arguments passed to the script as sys.argv[1:]")
@@ -123,6 +131,10 @@ def main(argv=None) -> int:
         trace_steps = run_trace.parse_steps(args.trace_steps)
     except ValueError as error:
         trace_steps, problem = (), f"--trace-steps: {error}"
+    try:
+        overrides = feeds.FeedOverrides(feeds.parse(args.feed)) if args.feed else None
+    except ValueError as error:
+        problem = str(error)
     if misplaced:
         problem = (f"{misplaced[0]} comes after the script's name, so it would go to the "
                    f"script: give run_tf1's flags before {args.script}")
@@ -154,7 +166,8 @@ def main(argv=None) -> int:
     files.install_signal_handlers()
     tf1_shim.install_tf1_environment(args.figures_dir, args.save_figures or not _has_display())
     recorder = session_trace.SessionRecorder(args.max_session_runs, args.trace is not None,
-                                             args.trace_max_elements, trace_steps)
+                                             args.trace_max_elements, trace_steps,
+                                             script=script, feeds=overrides)
     recorder.install()
     from legacy import input_data
     input_data.log_batches(args.trace is not None)
@@ -171,7 +184,7 @@ def main(argv=None) -> int:
     sys.path.insert(0, os.path.dirname(script))
     trace_path = None if args.trace is None else os.path.abspath(args.trace)  # before any chdir
     status, ended = _run_script(script)
-    if trace_path is not None and ended != "interrupted":  # nothing partial
+    if trace_path is not None and ended not in ("interrupted", "feed error"):  # nothing partial
         recorder.write(trace_path, script, sys.argv[1:], ended, args.seed)
         print(f"[run_tf1] traced {len(recorder.calls)} Session.run calls, "
               f"{len(recorder.steps.steps)} training steps, to {args.trace}")
@@ -189,17 +202,21 @@ def _run_script(script: str) -> tuple[int, str]:
     """Run the script as __main__: (its exit status as Python would give
     it, how it ended)."""
     from common import cli, sources
+    from legacy.feeds import FeedError
     from legacy.session_trace import SessionRunLimit
+    program = cli.program_name('tf1-run', 'python -m legacy.run_tf1')
     try:
         runpy.run_path(script, run_name="__main__")
     except SessionRunLimit as stop:
         print(f"[run_tf1] {stop}")
         return 0, "max-session-runs"
+    except FeedError as error:  # the user's --feed, not the script: one line
+        print(f"{program}: error: {error}", file=sys.stderr)
+        return 2, "feed error"
     except DataError as error:  # the tutorial loader's: one line, in run_tf1's words
         message = str(error).replace(sources.DATA_FLAGS_HINT,
                                      "or give run_tf1 --data-dir DIR, a folder that has them")
-        print(f"{cli.program_name('tf1-run', 'python -m legacy.run_tf1')}: error: {message}",
-              file=sys.stderr)
+        print(f"{program}: error: {message}", file=sys.stderr)
         return 2, "data error"
     except SystemExit as exit_:  # sys.exit(n), tf.app.run(): n, as Python would
         if exit_.code is None or isinstance(exit_.code, int):

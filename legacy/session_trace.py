@@ -30,13 +30,9 @@ import sys
 import numpy as np
 
 from common import machine, run_trace, sources
+from legacy import activations, optimizer_watch, random_trace
 
 DEFAULT_MAX_ELEMENTS = 1_000_000
-# TF1 optimizers' hyperparameters, by their private attribute names.
-HYPERPARAMETERS = {"_lr": "learning_rate", "_learning_rate": "learning_rate",
-                   "_beta1": "beta1", "_beta2": "beta2", "_epsilon": "epsilon",
-                   "_momentum": "momentum", "_use_nesterov": "use_nesterov",
-                   "_decay": "decay", "_centered": "centered"}
 
 
 class SessionRunLimit(BaseException):
@@ -64,19 +60,18 @@ def _flatten(structure) -> list:
     return [structure]
 
 
-def _scalar(value):
-    """A hyperparameter as a JSON number, or None when it is a tensor."""
-    return value if isinstance(value, (int, float, bool)) else None
-
-
 class SessionRecorder:
     """Wraps `tf.compat.v1.Session.run` (every session of the process) and
     `Optimizer.apply_gradients` (to know the training steps)."""
 
     def __init__(self, max_runs: int | None = None, trace: bool = False,
                  max_elements: int = DEFAULT_MAX_ELEMENTS, trace_steps=(),
-                 max_value_bytes: int = run_trace.DEFAULT_MAX_VALUE_BYTES):
+                 max_value_bytes: int = run_trace.DEFAULT_MAX_VALUE_BYTES,
+                 script: str = "", feeds=None):
+        """`feeds`: a legacy.feeds.FeedOverrides applied to every training call."""
         self.max_runs, self.trace, self.max_elements = max_runs, trace, max_elements
+        self.random, self.feeds = random_trace.RandomOps(script), feeds
+        self._forward, self.activation_lines = {}, {}  # activations.forward_tensors, lines
         self.calls, self.arrays = [], {}
         self.variables_after_call = None
         self.optimizers = []   # {"op": train op, "optimizer", "pairs": [(gradient, variable)]}
@@ -94,42 +89,46 @@ class SessionRecorder:
         def run(session, fetches, feed_dict=None, options=None, run_metadata=None):
             if recorder.max_runs is not None and len(recorder.calls) >= recorder.max_runs:
                 raise SessionRunLimit(recorder.max_runs)
-            training = recorder.trace and recorder.training_ops(fetches, session.graph)
-            if not training:
+            training = recorder.optimizers and recorder.training_ops(fetches, session.graph)
+            if training and recorder.feeds is not None:
+                feed_dict = recorder.feeds.apply(feed_dict, len(recorder.calls))
+            if not recorder.trace:
                 results = original(session, fetches, feed_dict, options, run_metadata)
+                recorder.record(fetches, feed_dict, results)
+                return results
+            randoms = recorder.random.run_by(session.graph, _flatten(fetches),
+                                             {_name(key) for key in feed_dict or {}})
+            draws = [op.outputs[0] for op in randoms]
+            if not training:
+                results, drawn = original(session, (fetches, draws), feed_dict, options,
+                                          run_metadata)
+                recorder.random.drew(randoms, drawn, None)
                 recorder.record(fetches, feed_dict, results)
             else:
                 def read(wanted):
                     return original(session, wanted)
-                before = recorder._state or recorder.read_state(read, training)
+                before = recorder._state or optimizer_watch.read_state(read, training)
                 pairs = [(g, v) for entry in training for g, v in entry["pairs"]]
-                results, gradients = original(session, (fetches, [g for g, _ in pairs]),
-                                              feed_dict, options, run_metadata)
+                minimized = [entry["loss"] for entry in training if entry["loss"] is not None]
+                step = len(recorder.steps.steps) + 1
+                forward = recorder.activations(minimized, feed_dict, step)
+                results, gradients, drawn, losses, activations = original(
+                    session, (fetches, [g for g, _ in pairs], draws, minimized, forward),
+                    feed_dict, options, run_metadata)
                 recorder.record(fetches, feed_dict, results)
-                recorder.log_step(feed_dict, before, fetches, results,
+                recorder.log_step(feed_dict, before, recorder.random.drew(randoms, drawn, step),
+                                  ({t.name: a for t, a in zip(forward, activations)},
+                                   dict(zip((tensor.name for tensor in minimized), losses))),
+                                  (fetches, results),
                                   {v.op.name: g for (_, v), g in zip(pairs, gradients)},
-                                  recorder.read_state(read, training))
-            if recorder.trace and recorder.variables_after_call is None:
+                                  optimizer_watch.read_state(read, training))
+            if recorder.variables_after_call is None:
                 recorder.keep_variables(lambda wanted: original(session, wanted), session.graph,
                                         tf.errors.FailedPreconditionError)
             return results
         session_class.run = run
-        if self.trace:
-            self._watch_optimizers(tf)
-
-    def _watch_optimizers(self, tf) -> None:
-        optimizer_class = tf.compat.v1.train.Optimizer
-        apply_gradients = optimizer_class.apply_gradients
-        recorder = self
-
-        def watched(optimizer, grads_and_vars, global_step=None, name=None):
-            grads_and_vars = list(grads_and_vars)
-            op = apply_gradients(optimizer, grads_and_vars, global_step, name)
-            pairs = [(g, v) for g, v in grads_and_vars
-                     if g is not None and isinstance(g, tf.Tensor)]
-            recorder.optimizers.append({"op": op, "optimizer": optimizer, "pairs": pairs})
-            return op
-        optimizer_class.apply_gradients = watched
+        if self.trace or self.feeds is not None:
+            optimizer_watch.watch(tf, self.optimizers)
 
     def training_ops(self, fetches, graph) -> list:
         """The watched optimizers whose update op this call runs."""
@@ -137,29 +136,38 @@ class SessionRecorder:
         return [entry for entry in self.optimizers
                 if entry["op"].graph is graph and entry["op"].name in names]
 
-    def read_state(self, read, training) -> dict:
-        """{(kind, name): value}: every trainable variable, then the slots
-        and non-slot variables of the optimizers that train."""
-        graph = training[0]["op"].graph
-        wanted = {("weight", v.op.name): v for v in graph.get_collection("trainable_variables")}
-        for entry in training:
-            optimizer = entry["optimizer"]
-            for _, variable in entry["pairs"]:
-                for slot in optimizer.get_slot_names():
-                    found = optimizer.get_slot(variable, slot)
-                    if found is not None:
-                        wanted[("slot", f"{variable.op.name}/{slot}")] = found
-            for key, variable in sorted(getattr(optimizer, "_non_slot_dict", {}).items(),
-                                        key=lambda item: str(item[0])):
-                if variable.graph is graph:
-                    wanted[("slot", key[0] if isinstance(key, tuple) else str(key))] = variable
-        values = read(list(wanted.values()))
-        return dict(zip(wanted, (np.asarray(value) for value in values)))
+    def activations(self, minimized: list, feed_dict, step: int) -> list:
+        """The forward tensors to fetch in training step `step`: those
+        between its fed tensors and the losses, at the steps whose values
+        the trace keeps (legacy/activations.py), else none."""
+        if step not in self.steps.value_steps or not minimized:
+            return []
+        fed = [key for key in feed_dict or {} if hasattr(key, "op")]
+        key = (tuple(t.name for t in minimized), tuple(sorted(t.name for t in fed)))
+        if key not in self._forward:
+            found = {}
+            for loss in minimized:
+                found.update((t.name, t) for t in activations.forward_tensors(loss, fed))
+            self._forward[key] = list(found.values())
+            for tensor in self._forward[key]:
+                self.activation_lines[tensor.name] = " ".join(
+                    random_trace.script_line(tensor.op, self.random.script)).strip()
+        return self._forward[key]
 
-    def log_step(self, feed_dict, before, fetches, results, gradients, after) -> None:
+    def log_step(self, feed_dict, before, drawn, computed, fetched, gradients, after) -> None:
+        """Log a training step: its feeds, starting state, random draws, the
+        forward activations and the loss its optimizer minimizes
+        (`computed`: ({tensor name: value}, {tensor name: loss})), the
+        scalar floats it fetched (also losses), gradients and new state."""
         tensors = {("input", _name(key)): np.asarray(value)
                    for key, value in (feed_dict or {}).items()}
         tensors.update({("initial", name): value for (_, name), value in before.items()})
+        tensors.update({("random", name): value for name, value in drawn.items()})
+        forward, minimized = computed
+        tensors.update({("activation", name): np.asarray(value)
+                        for name, value in forward.items() if np.ndim(value)})
+        tensors.update({("loss", name): np.asarray(value) for name, value in minimized.items()})
+        fetches, results = fetched
         for fetch, value in zip(_flatten(fetches), _flatten(results)):
             array = np.asarray(value) if value is not None else None
             if array is not None and array.shape == () and array.dtype.kind == "f":
@@ -218,15 +226,6 @@ class SessionRecorder:
         self.variable_shapes = [{"name": v.op.name, "shape": [int(size) for size in v.shape]}
                                 for v in variables]
 
-    def describe_optimizers(self) -> list:
-        return [{"train_op": entry["op"].name, "class": type(entry["optimizer"]).__name__,
-                 "hyperparameters": {name: _scalar(getattr(entry["optimizer"], attribute))
-                                     for attribute, name in HYPERPARAMETERS.items()
-                                     if hasattr(entry["optimizer"], attribute)},
-                 "variables": [v.op.name for _, v in entry["pairs"]],
-                 "slots": list(entry["optimizer"].get_slot_names())}
-                for entry in self.optimizers]
-
     def write(self, path: str, script: str, argv: list, ended: str, seed=None) -> None:
         """The trace, all or nothing."""
         import tensorflow as real_tf
@@ -249,8 +248,11 @@ class SessionRecorder:
                     "max_elements": self.max_elements,
                     "variables_after_call": self.variables_after_call,
                     "variables": self.variable_shapes,
-                    "optimizers": self.describe_optimizers(),
+                    "optimizers": optimizer_watch.describe(self.optimizers),
                     "batch_order": sorted(batches),
+                    "random_ops": self.random.describe(),
+                    "activations": self.activation_lines,
+                    "feed_overrides": {} if self.feeds is None else self.feeds.describe(),
                     "steps": self.steps.steps,
                     "values_dropped": self.steps.values_dropped,
                     "calls": self.calls}

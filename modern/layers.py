@@ -37,3 +37,4 @@ def pre_activation(layer, inputs):
     if isinstance(layer, AddBiasDense):
         return layer.pre_activation(inputs)
     return keras.ops.add(keras.ops.matmul(inputs, layer.kernel), layer.bias)
+

@@ -22,6 +22,7 @@ starting weights are set: they are the trace's starting state.
 
 from __future__ import annotations
 
+import functools
 import sys
 
 import keras
@@ -30,6 +31,7 @@ import tensorflow as tf
 
 from common import machine, run_trace
 from modern.portable import to_numpy
+from modern.tf1_random import TF1Dropout
 
 # Keras optimizer slot lists -> the name TF1's optimizer gives that slot.
 SLOT_LISTS = {"Adam": (("_momentums", "m"), ("_velocities", "v")),
@@ -58,6 +60,9 @@ class StepRecorder:
         self._initial = {name: value for (_, name), value in self._state.items()}
         self.losses = []
         self._watch()
+        self._draws = self._watch_draws(model)
+        self._outputs = self._watch_outputs(model)
+        self._counts = {}  # (kind, watched layer) -> its count at the last record
 
     def _watch(self) -> None:
         original, shadows = self.optimizer.apply, self._gradients
@@ -71,6 +76,52 @@ class StepRecorder:
                     shadows[variable.path].assign(gradient)
             return original(grads, trainable_variables)
         self.optimizer.apply = apply
+
+    @staticmethod
+    def _watch_draws(model) -> dict:
+        """{layer: (shadow variable, draw count)} for each TF1Dropout of the
+        model: its `draw` also copies the values into the shadow and counts,
+        inside the step."""
+        shadows = {}
+        for layer in model._flatten_layers(include_self=False):
+            if not isinstance(layer, TF1Dropout):
+                continue
+            shadow = tf.Variable(tf.zeros([0]), shape=tf.TensorShape(None), trainable=False)
+            count = tf.Variable(0, dtype=tf.int64, trainable=False)
+            original = layer.draw
+
+            def draw(shape, original=original, shadow=shadow, count=count):
+                values = original(shape)
+                shadow.assign(values)
+                count.assign_add(1)
+                return values
+            layer.draw, shadows[layer] = draw, (shadow, count)
+        return shadows
+
+    def _watch_outputs(self, model) -> dict:
+        """{layer: (shadow variable, call count)} for each layer of the model:
+        its output is copied into the shadow inside the step (the forward
+        activations), in the order the layers are called."""
+        shadows, self._call_order = {}, []
+        for layer in model._flatten_layers(include_self=False):
+            if list(layer._flatten_layers(include_self=False)):
+                continue  # a container: its layers are watched
+            shadow = tf.Variable(tf.zeros([0]), shape=tf.TensorShape(None), trainable=False)
+            count = tf.Variable(0, dtype=tf.int64, trainable=False)
+            original = layer.call
+
+            @functools.wraps(original)
+            def call(*args, original=original, shadow=shadow, count=count, layer=layer,
+                     **kwargs):
+                if layer not in self._call_order:  # at tracing: the order of the calls
+                    self._call_order.append(layer)
+                outputs = original(*args, **kwargs)
+                if isinstance(outputs, tf.Tensor) and outputs.dtype.is_floating:
+                    shadow.assign(tf.cast(outputs, tf.float32))
+                    count.assign_add(1)
+                return outputs
+            layer.call, shadows[layer] = call, (shadow, count)
+        return shadows
 
     def slots(self) -> dict:
         """{(kind, name): the optimizer's variable} for the slots and non-slots."""
@@ -91,10 +142,20 @@ class StepRecorder:
         return state
 
     def record(self, loss, **inputs) -> None:
-        """Log the step just taken: its loss and the arrays it was fed."""
+        """Log the step just taken: its loss and the arrays it was fed (and
+        each TF1Dropout's draw, under the TF1 op name it reproduces)."""
         after = self.read_state()
         tensors = {("input", name): np.asarray(value) for name, value in inputs.items()}
         tensors.update({("initial", name): value for (_, name), value in self._state.items()})
+        outputs = {layer: self._outputs[layer] for layer in self._call_order}
+        for kind, watched in (("random", self._draws), ("activation", outputs)):
+            for layer, (shadow, count) in watched.items():
+                calls = int(to_numpy(count))
+                if calls != self._counts.get((kind, layer), 0):  # it ran in this step
+                    name = layer.op_name if kind == "random" else layer.name
+                    if kind == "random" or len(self.losses) + 1 in self.log.value_steps:
+                        tensors[(kind, name or layer.name)] = to_numpy(shadow)
+                self._counts[(kind, layer)] = calls
         tensors[("loss", "loss")] = np.asarray(to_numpy(loss), np.float32).reshape(())
         tensors.update({("gradient", name): to_numpy(shadow)
                         for name, shadow in self._gradients.items()})

@@ -15,7 +15,8 @@ imports no TensorFlow.
 - `report`, `summary`, `plots`: report.json (schema beside it), the table, figures
 - `floor`: the run's time beside what it cannot avoid
 - `trace`: reading a `run_tf1 --trace` of a TF1 script or a rewrite's trace
-- `trace_diff`: where a rewrite parts from the original, its optimizer judged
+- `trace_diff`: where a rewrite parts from the original, its optimizer judged;
+  `trace_forward`: its layers' outputs and random draws against the original's
 - `golden`: golden recordings (its own map)
 
 Dependencies point one way: `golden/` uses the engine, never the reverse.

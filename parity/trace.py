@@ -51,6 +51,9 @@ class Trace:
         self.variables = {key[len("variables/"):]: value for key, value in arrays.items()
                           if key.startswith("variables/")} or None
         self.steps = manifest.get("steps", [])
+        # The stateful random ops the script ran, by op name: type, seeds,
+        # script line, stream position before each training step.
+        self.random_ops = {entry["name"]: entry for entry in manifest.get("random_ops", [])}
         self._step_values = {key: value for key, value in arrays.items()
                              if key.startswith("step-")}
         self._batches = {key[len("batches/"):]: value for key, value in arrays.items()
@@ -65,6 +68,15 @@ class Trace:
         """A training step's tensor (step 1 = the first), or None where only
         its digest was kept."""
         return self._step_values.get(value_key(step, kind, name))
+
+    def random_position(self, op_name: str, step: int) -> int:
+        """The Philox blocks random op `op_name` had consumed before training
+        step `step` (1 = the first): where a rewrite's draw starts
+        (modern.tf1_random)."""
+        positions = self.random_ops[op_name]["positions"]
+        if str(step) not in positions:
+            raise KeyError(f"random op {op_name} did not run in training step {step}")
+        return positions[str(step)]
 
     def batch_order(self, role: str = "train"):
         """[steps, batch size] indices of the examples each `next_batch` of

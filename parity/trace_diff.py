@@ -24,10 +24,10 @@ import json
 import numpy as np
 
 from common.errors import DataError
-from parity import judge, optimizer_judge
+from parity import judge, optimizer_judge, trace_forward
 from parity.divergence import ulp_distance
 
-ORDER = ("input", "loss", "gradient", "slot", "weight")
+ORDER = ("input", "random", "loss", "gradient", "slot", "weight")
 # Inputs that differ by at most this many float32 ulps in every element are
 # the same examples computed another way (x / 255 against TF1's x * (1/255)
 # differs by one ulp on some pixels); farther apart, they are other examples.
@@ -153,6 +153,8 @@ def _rename(kind: str, name: str, mapping: Mapping) -> str | None:
         return mapping.inputs.get(name)
     if kind == "loss":
         return "loss" if name == mapping.loss else None
+    if kind == "random":
+        return name  # a TF1Dropout records under the TF1 op name it reproduces
     variable, _, slot = name.partition("/")
     if variable in mapping.variables:
         return mapping.variables[variable] + (f"/{slot}" if slot else "")
@@ -163,9 +165,7 @@ def _size(a, b) -> str:
     a32, b32 = np.asarray(a, np.float32), np.asarray(b, np.float32)
     if a32.shape != b32.shape:
         return f"shapes {list(a32.shape)} and {list(b32.shape)}"
-    differs = a32.view(np.uint32) != b32.view(np.uint32)
-    return (f"{int(differs.sum()):,} of {a32.size:,} elements differ, max "
-            f"{int(ulp_distance(a32, b32).max())} ulp")
+    return trace_forward.size(a32, b32)
 
 
 def compare(original, rewrite, given: dict | None = None) -> Finding:
@@ -200,9 +200,10 @@ def compare(original, rewrite, given: dict | None = None) -> Finding:
             if other is not None and f"{kind} {other}" in theirs and \
                     theirs[f"{kind} {other}"] != value:
                 differing.append((kind, name, other))
-        if differing:
+        forward = trace_forward.first_layer_difference(original, rewrite, step)
+        if differing or forward:
             differing.sort(key=lambda item: ORDER.index(item[0]))
-            found = explain(original, rewrite, mapping, step, differing)
+            found = explain(original, rewrite, mapping, step, differing, forward)
             loss_step = first_loss_difference(original, rewrite, mapping, common)
             found[0] += "" if loss_step is None else f" (losses differ from step {loss_step})"
             return Finding(False, lines + found)
@@ -225,13 +226,47 @@ def first_loss_difference(original, rewrite, mapping: Mapping, steps: int) -> in
     return None
 
 
-def explain(original, rewrite, mapping: Mapping, step: int, differing: list) -> list:
-    """The lines for the first step whose tensors differ."""
+def _forward_line(original, rewrite, step: int, forward: dict, rest: str) -> str:
+    """The first line when a layer's output is where the passes part: a
+    random op's other draws when one on the same script line drew in the
+    original and not in the rewrite, else the layer itself."""
+    line = trace_forward.line_of(original, forward["tensor"])
+    same = "" if forward["after"] is None else \
+        f"; the layer before it, {forward['after'][0]} <-> {forward['after'][1]}, is the same"
+    told = f"the rewrite's layer {forward['layer']} <-> {forward['tensor']}" + \
+        (f" ({line})" if line else "") + f": {forward['size']}{same}"
+    undrawn = [op for op in trace_forward.undrawn_random_ops(original, rewrite, step)
+               if line and original.random_ops.get(op, {}).get("line") == line.split(" ")[0]]
+    then = f"; then {rest}" if rest else ""
+    if undrawn:
+        return (f"MISMATCH: random op {trace_forward.describe_random(original, undrawn[0])} "
+                f"draws other values at step {step}: the rewrite records no draw of TF1's "
+                f"stream for it, and {told}: a dropout with its own seeds (stock "
+                "keras.layers.Dropout) draws other masks; modern.tf1_random.TF1Dropout draws "
+                f"TF1's{then}")
+    return f"MISMATCH: first difference at step {step}: activation: {told}{then}"
+
+
+def explain(original, rewrite, mapping: Mapping, step: int, differing: list,
+            forward: dict | None = None) -> list:
+    """The lines for the first step whose tensors differ (`forward`: the
+    first layer whose output differs, trace_forward's finding)."""
+    counts = collections.Counter(item[0] for item in differing)
+    early = bool(differing) and differing[0][0] in ("input", "random")
+    if forward is not None and not early:
+        rest = ", ".join(f"{counts[k]} {k}" for k in ORDER if counts[k])
+        return [_forward_line(original, rewrite, step, forward, rest),
+                optimizer_check(original, rewrite, mapping, step, differing)]
     kind, name, other = differing[0]
-    counts = collections.Counter(item[0] for item in differing[1:])
+    counts[kind] -= 1
     rest = ", ".join(f"{counts[k]} {k}" for k in ORDER if counts[k])
     a, b = original.step_value(step, kind, name), rewrite.step_value(step, kind, other)
     where = f"step {step}: {kind} {name} <-> {other}"
+    undrawn = trace_forward.undrawn_random_ops(original, rewrite, step)
+    if undrawn and kind != "input":
+        where = (f"step {step} (random op {trace_forward.describe_random(original, undrawn[0])} "
+                 "drew in the original, and the rewrite records no draw of TF1's stream for "
+                 f"it: other draws are likely): {kind} {name} <-> {other}")
     if a is None or b is None:
         return [f"MISMATCH: first difference at {where} (digests only: record both with "
                 f"--trace-steps {step} for its size and the optimizer check)"
@@ -246,6 +281,13 @@ def explain(original, rewrite, mapping: Mapping, step: int, differing: list) -> 
         return [f"MISMATCH: another batch order at step {step}: input {name} <-> {other}"
                 + (f" differs in {rows} of {len(a32)} rows" if rows is not None else "")
                 + "; feed the rewrite the trace's batch_order()"]
+    if kind == "random":
+        entry = original.random_ops.get(name, {})
+        return [f"MISMATCH: random op {trace_forward.describe_random(original, name)} draws "
+                f"other values at step {step}: {_size(a, b)}; TF1's stream there: seeds "
+                f"({entry.get('seed')}, {entry.get('seed2')}), position "
+                f"{entry.get('positions', {}).get(str(step))} (modern.tf1_random)"
+                + (f"; then {rest}" if rest else "")]
     line = f"MISMATCH: first difference at {where}: {_size(a, b)}" + \
         (f"; then {rest}" if rest else "")
     return [line, optimizer_check(original, rewrite, mapping, step, differing)]

@@ -53,7 +53,7 @@ def test_a_custom_step_is_recorded_with_its_gradients_slots_and_weights(tmp_path
     names = [v.path for v in model.trainable_variables]
     assert sorted(recorded.variables) == sorted(names)
     kinds = {key.partition(" ")[0] for key in recorded.steps[0]["digests"]}
-    assert kinds == {"input", "initial", "loss", "gradient", "slot", "weight"}
+    assert kinds == {"input", "initial", "activation", "loss", "gradient", "slot", "weight"}
     # The gradients the recorder copied are those the step computed.
     for name, seen in zip(names, recorder.gradients_seen):
         assert recorded.step_value(STEPS, "gradient", name).tobytes() == seen.tobytes()
@@ -87,13 +87,14 @@ def test_fit_is_recorded_batch_by_batch(tmp_path):
 
 
 def test_values_past_the_bound_are_dropped_aloud(tmp_path, capsys):
-    # One step's tensors of the toy model are under 1 kB: a 1.5 kB bound
-    # keeps step 1's values and drops those of steps 2 and 3.
-    _, recorder = custom_loop(True, tmp_path / "rewrite.npz", max_value_bytes=1500)
+    # One step's tensors of the toy model (its layers' outputs included) are
+    # about 1.6 kB: a 2.5 kB bound keeps step 1's values and drops those of
+    # steps 2 and 3.
+    _, recorder = custom_loop(True, tmp_path / "rewrite.npz", max_value_bytes=2500)
     recorded = trace.load(str(tmp_path / "rewrite.npz"))
     assert recorded.manifest["values_dropped"] == [2, 3]
     assert [step["values"] for step in recorded.steps] == [True, False, False]
     line = capsys.readouterr().err.strip()
     assert line == (f"{tmp_path / 'rewrite.npz'}: the values of steps 2, 3 did not fit the "
-                    "trace's 1,500 bytes bound for values and are kept as digests only (trace "
+                    "trace's 2,500 bytes bound for values and are kept as digests only (trace "
                     "fewer steps' values)")

@@ -1,0 +1,69 @@
+"""The forward activations of a TF1 training step: the floating-point
+tensors on the path from the fed inputs to the loss the optimizer
+minimizes that end a chain Grappler may fuse (a layer's output, not its
+matmul before the bias), in the graph's creation order, each named by its
+tensor and the script line that made it. legacy/session_trace.py fetches them in the
+training call itself at the steps whose values it keeps, so that a
+comparison can name the first layer whose output differs.
+
+Shape arithmetic, variable reads and constants are not activations: a
+tensor counts when it depends on a fed input and the loss depends on it.
+"""
+
+from __future__ import annotations
+
+from legacy.random_trace import RANDOM_TYPES  # their draws are the "random" kind
+
+# Ops whose outputs are bookkeeping, not values of the forward pass.
+NOT_ACTIVATIONS = ("Shape", "ShapeN", "Size", "Rank", "Identity", "Const", "Placeholder",
+                   "PlaceholderWithDefault", "StopGradient", "NoOp")
+# Ops that Grappler's remapper can fold into the op before them (a matmul
+# or convolution with its bias and activation becomes one fused kernel,
+# with oneDNN other bits: measured for MatMul + Add on a 2-core AMD EPYC,
+# docs/numerics.md). A tensor whose only consumer is one of these is the
+# inside of such a chain: fetching it would stop the fusion and change the
+# training's bits, so only the chain's end is an activation.
+FUSABLE_CONSUMERS = ("BiasAdd", "Add", "AddV2", "Relu", "Relu6", "Elu", "LeakyRelu", "Tanh",
+                     "Sigmoid", "Selu", "Softplus", "Mish", "FusedBatchNorm",
+                     "FusedBatchNormV3", "Mul")
+
+
+def _ancestors(tensor) -> set:
+    stack, seen = [tensor.op], set()
+    while stack:
+        op = stack.pop()
+        if op in seen:
+            continue
+        seen.add(op)
+        stack.extend(t.op for t in op.inputs)
+    return seen
+
+
+def forward_tensors(loss, fed: list) -> list:
+    """The activations (Tensors) between the `fed` tensors and `loss`, in
+    the graph's creation order (scalars, such as the loss itself, left out)."""
+    upstream = _ancestors(loss)
+    fed_ops = {tensor.op for tensor in fed}
+    downstream, stack = set(), [op for op in fed_ops if op in upstream]
+    while stack:
+        op = stack.pop()
+        if op in downstream:
+            continue
+        downstream.add(op)
+        stack.extend(consumer for tensor in op.outputs for consumer in tensor.consumers()
+                     if consumer in upstream)
+    found = []
+    for op in sorted(downstream - fed_ops, key=lambda op: op._id):
+        if op.type in NOT_ACTIVATIONS or op.type in RANDOM_TYPES \
+                or getattr(op, "_control_flow_context", None) is not None:
+            continue
+        found += [tensor for tensor in op.outputs
+                  if tensor.dtype.is_floating and tensor.shape.rank != 0
+                  and not _inside_a_chain(tensor, upstream)]
+    return found
+
+
+def _inside_a_chain(tensor, upstream: set) -> bool:
+    """Whether the tensor's one consumer on the way to the loss can fuse it away."""
+    consumers = [op for op in tensor.consumers() if op in upstream]
+    return len(consumers) == 1 and consumers[0].type in FUSABLE_CONSUMERS
