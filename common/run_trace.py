@@ -124,7 +124,23 @@ def dropped_line(path: str, log: StepLog) -> str | None:
         f"{log.max_value_bytes:,} bytes"
     return (f"{path}: the values of step{'s' if len(log.values_dropped) > 1 else ''} {steps} "
             f"did not fit the trace's {bound} bound for values and are kept as digests only "
-            "(trace fewer steps' values)")
+            "(trace fewer steps' values: --trace-steps, or StepRecorder's trace_steps)")
+
+
+def size_line(log: StepLog, step_bytes: int) -> str:
+    """What a trace will hold, said after its first step: the values of the
+    steps it keeps and whether they fit its bound (no surprise at the end)."""
+    kept = sorted(log.value_steps)
+    fit = log.max_value_bytes // max(step_bytes, 1)
+    line = (f"one training step's tensors take {step_bytes / 2**20:.1f} MB: the trace keeps "
+            f"the values of up to {len(kept)} step{'s' if len(kept) != 1 else ''}, about "
+            f"{min(len(kept), fit) * step_bytes / 2**20:.0f} MB before compression, and every "
+            "step's digests")
+    if fit < len(kept):
+        line += (f"; the values of steps past step {kept[fit - 1] if fit else 0} will not fit "
+                 f"the {log.max_value_bytes / 2**20:.0f} MB bound and are kept as digests only "
+                 "(trace fewer steps' values: --trace-steps)")
+    return line
 
 
 def write(path: str, manifest: dict, arrays: dict) -> None:

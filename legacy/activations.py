@@ -67,3 +67,59 @@ def _inside_a_chain(tensor, upstream: set) -> bool:
     """Whether the tensor's one consumer on the way to the loss can fuse it away."""
     consumers = [op for op in tensor.consumers() if op in upstream]
     return len(consumers) == 1 and consumers[0].type in FUSABLE_CONSUMERS
+
+
+# The attributes a float64 re-evaluation of an op needs (parity/graph_judge.py).
+ATTRIBUTES = ("strides", "padding", "ksize", "data_format", "dilations", "transpose_a",
+              "transpose_b", "adj_x", "adj_y", "keep_dims", "axis", "explicit_paddings")
+# A Const is kept in the description when at most this many elements.
+CONSTANT_ELEMENTS = 64
+
+
+def _attribute(value):
+    value = value.decode() if isinstance(value, bytes) else value
+    return [int(item) if isinstance(item, int) else item for item in value] \
+        if isinstance(value, (list, tuple)) else value
+
+
+def _variable_read(op) -> str | None:
+    """The variable an op reads (a RefVariable's `read` Identity, a resource
+    variable's ReadVariableOp), or None."""
+    if op.type == "Identity" and op.inputs and op.inputs[0].op.type in ("VariableV2", "Variable"):
+        return op.inputs[0].op.name
+    if op.type == "ReadVariableOp" and op.inputs[0].op.type == "VarHandleOp":
+        return op.inputs[0].op.name
+    return None
+
+
+def describe_graph(losses: list) -> list:
+    """The forward graph of the losses, for the trace's manifest: each op
+    (creation order) with its type, inputs, output shapes, the attributes
+    of ATTRIBUTES it has, a small Const's value, and a variable read as
+    {"type": "VariableRead", "variable": name}: what a float64 check of an
+    activation re-evaluates it from."""
+    stack, seen = [loss.op for loss in losses], set()
+    while stack:
+        op = stack.pop()
+        if op in seen:
+            continue
+        seen.add(op)
+        if _variable_read(op) is None and op.type not in ("Placeholder",) + RANDOM_TYPES:
+            stack.extend(tensor.op for tensor in op.inputs)
+    described = []
+    for op in sorted(seen, key=lambda op: op._id):
+        entry = {"name": op.name, "type": op.type, "inputs": [t.name for t in op.inputs],
+                 "shapes": [[-1 if size is None else int(size) for size in t.shape.as_list()]
+                            if t.shape.rank is not None else None for t in op.outputs]}
+        if _variable_read(op) is not None:
+            entry.update(type="VariableRead", variable=_variable_read(op), inputs=[])
+        entry["attributes"] = {name: _attribute(op.get_attr(name)) for name in ATTRIBUTES
+                               if name in op.node_def.attr}
+        if op.type == "Const":
+            value = op.get_attr("value")
+            from tensorflow.python.framework import tensor_util
+            array = tensor_util.MakeNdarray(value)
+            if array.size <= CONSTANT_ELEMENTS and array.dtype.kind in "biuf":
+                entry["value"] = array.tolist()
+        described.append(entry)
+    return described

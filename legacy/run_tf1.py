@@ -186,8 +186,12 @@ def main(argv=None) -> int:
     status, ended = _run_script(script)
     if trace_path is not None and ended not in ("interrupted", "feed error"):  # nothing partial
         recorder.write(trace_path, script, sys.argv[1:], ended, args.seed)
+        dropped = recorder.steps.values_dropped
         print(f"[run_tf1] traced {len(recorder.calls)} Session.run calls, "
-              f"{len(recorder.steps.steps)} training steps, to {args.trace}")
+              f"{len(recorder.steps.steps)} training steps, to {args.trace}"
+              + (f"; the values of step{'s' if len(dropped) > 1 else ''} "
+                 f"{', '.join(map(str, dropped))} did not fit and are digests only "
+                 "(--trace-steps)" if dropped else ""))
     return status
 
 

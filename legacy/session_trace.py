@@ -72,6 +72,7 @@ class SessionRecorder:
         self.max_runs, self.trace, self.max_elements = max_runs, trace, max_elements
         self.random, self.feeds = random_trace.RandomOps(script), feeds
         self._forward, self.activation_lines = {}, {}  # activations.forward_tensors, lines
+        self.forward_graph = []  # activations.describe_graph of the losses
         self.calls, self.arrays = [], {}
         self.variables_after_call = None
         self.optimizers = []   # {"op": train op, "optimizer", "pairs": [(gradient, variable)]}
@@ -152,6 +153,7 @@ class SessionRecorder:
             for tensor in self._forward[key]:
                 self.activation_lines[tensor.name] = " ".join(
                     random_trace.script_line(tensor.op, self.random.script)).strip()
+            self.forward_graph = activations.describe_graph(minimized)
         return self._forward[key]
 
     def log_step(self, feed_dict, before, drawn, computed, fetched, gradients, after) -> None:
@@ -177,6 +179,9 @@ class SessionRecorder:
         tensors.update({key: value for key, value in after.items() if key[0] == "slot"})
         tensors.update({key: value for key, value in after.items() if key[0] == "weight"})
         self.steps.add(len(self.calls) - 1, tensors)
+        if len(self.steps.steps) == 1:
+            print("[run_tf1] " + run_trace.size_line(
+                self.steps, sum(np.asarray(value).nbytes for value in tensors.values())))
         self._state = after
 
     def record(self, fetches, feed_dict, results) -> None:
@@ -242,7 +247,10 @@ class SessionRecorder:
                     "ended": ended, "seed": seed, "tensorflow": tf.__version__,
                     "environment": {"machine": machine.fingerprint(),
                                     "versions": {"tensorflow": tf.__version__,
-                                                 "numpy": np.__version__}},
+                                                 "numpy": np.__version__},
+                                    # a Session's defaults (a script's ConfigProto may differ)
+                                    "threads": machine.default_threads(),
+                                    "backend": "tensorflow"},
                     "data_files": {os.path.basename(path): sources.sha256_of(path)
                                    for path in input_data.files_read if os.path.isfile(path)},
                     "max_elements": self.max_elements,
@@ -252,6 +260,7 @@ class SessionRecorder:
                     "batch_order": sorted(batches),
                     "random_ops": self.random.describe(),
                     "activations": self.activation_lines,
+                    "forward_graph": self.forward_graph,
                     "feed_overrides": {} if self.feeds is None else self.feeds.describe(),
                     "steps": self.steps.steps,
                     "values_dropped": self.steps.values_dropped,

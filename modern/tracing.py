@@ -184,7 +184,8 @@ class StepRecorder:
                     "environment": {"machine": machine.fingerprint(),
                                     "versions": {"tensorflow": tf.__version__,
                                                  "keras": keras.__version__,
-                                                 "numpy": np.__version__}},
+                                                 "numpy": np.__version__},
+                                    "threads": _threads(), "backend": keras.backend.backend()},
                     "data_files": self.data_files, "variables_after_call": None,
                     "variables": [{"name": v.path, "shape": list(v.shape)}
                                   for v in self.variables],
@@ -198,6 +199,15 @@ class StepRecorder:
         dropped = run_trace.dropped_line(path, self.log)
         if dropped:
             print(dropped, file=sys.stderr)
+
+
+def _threads() -> dict:
+    """The thread counts TensorFlow runs with (set, else its defaults)."""
+    default = machine.default_threads()
+    return {"intra_op": tf.config.threading.get_intra_op_parallelism_threads()
+            or default["intra_op"],
+            "inter_op": tf.config.threading.get_inter_op_parallelism_threads()
+            or default["inter_op"]}
 
 
 class TraceCallback(keras.callbacks.Callback):

@@ -16,7 +16,9 @@ imports no TensorFlow.
 - `floor`: the run's time beside what it cannot avoid
 - `trace`: reading a `run_tf1 --trace` of a TF1 script or a rewrite's trace
 - `trace_diff`: where a rewrite parts from the original, its optimizer judged;
-  `trace_forward`: its layers' outputs and random draws against the original's
+  `trace_forward`: its layers' outputs and random draws against the original's;
+  `trace_explain`: the words for where they part; `trace_verdict`: the
+  environments judged; `graph_judge`: a traced forward pass checked in float64
 - `golden`: golden recordings (its own map)
 
 Dependencies point one way: `golden/` uses the engine, never the reverse.

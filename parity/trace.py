@@ -33,7 +33,7 @@ from common import npz
 from common.cli import ArgumentParser, program_name, run_main
 from common.errors import DataError
 from common.run_trace import FORMAT, MANIFEST_KEY, READABLE_VERSIONS, value_key
-from parity import trace_diff
+from parity import trace_diff, trace_verdict
 from parity.divergence import ulp_distance
 
 PREFIXES = ("call-", "variables/", "step-", "batches/")
@@ -205,6 +205,29 @@ def compare(first: Trace, second: Trace) -> str | None:
     return None
 
 
+def _verdict(first: Trace, second: Trace, finding) -> int:
+    """Print the finding with the environments judged (parity/trace_verdict.py);
+    the exit status: 0 MATCH or ROUNDING, 1 MISMATCH."""
+    differences = trace_verdict.factors(first, second)
+    lines = list(finding.lines)
+    lines.insert(1, "environment: " + ("the same (what decides the bits: CPU kernel flags, "
+                                       "oneDNN, threads, versions, backend)" if not differences
+                                       else "differs: " + "; ".join(differences)))
+    if finding.match or not differences:
+        print("\n".join(lines))
+        return 0 if finding.match else 1
+    within, sentence = trace_verdict.across(first, second, finding.mapping, finding.step,
+                                            finding.birth)
+    verdict = lines.index(next(line for line in lines if line.startswith("MISMATCH")))
+    if within:
+        lines[verdict] = "ROUNDING" + lines[verdict][len("MISMATCH"):]
+    lines.insert(verdict + 1, f"across environments ({'; '.join(differences)}): {sentence}: "
+                 + ("float32 rounding of another environment" if within else
+                    "not float32 rounding"))
+    print("\n".join(lines))
+    return 0 if within else 1
+
+
 def main(argv=None) -> int:
     parser = ArgumentParser(prog=program_name("tf1-trace-compare", "python -m parity.trace"),
                             description="Compare a rewrite's trace with the original's: "
@@ -234,8 +257,7 @@ def main(argv=None) -> int:
         if first.steps and second.steps:
             finding = trace_diff.compare(first, second, trace_diff.read_map(args.map)
                                          if args.map else None)
-            print("\n".join(finding.lines))
-            return 0 if finding.match else 1
+            return _verdict(first, second, finding)
         found = compare(first, second)
         kept = sum(len(call["kept"]) for call in first.calls)
         if found is None:

@@ -34,33 +34,45 @@ def _differing(a, b) -> int:
 def size(a, b) -> str:
     """`N of M elements differ, max K ulp` for two same-shaped arrays."""
     a, b = np.asarray(a, np.float32), np.asarray(b, np.float32)
+    if a.shape != b.shape:
+        return f"shapes {list(a.shape)} and {list(b.shape)}"
     return (f"{_differing(a, b):,} of {a.size:,} elements differ, max "
             f"{int(ulp_distance(a, b).max())} ulp")
 
 
-def first_layer_difference(original, rewrite, step: int) -> dict | None:
-    """{"layer", "tensor", "size", "after"} for the first rewrite layer whose
-    output no later TF1 activation equals bit for bit (`after`: the layer
-    before it, paired, or None), or None when every layer is paired or
-    either trace kept no activations at `step`."""
+def pair_layers(original, rewrite, step: int) -> list:
+    """[(rewrite layer, original tensor, same bits)] for every layer of the
+    rewrite that has a TF1 tensor of its shape later than the last paired
+    (see the module docstring; where none has its bits, the nearest)."""
     ours, theirs = _values(original, step, "activation"), _values(rewrite, step, "activation")
-    if not ours or not theirs:
-        return None
-    cursor, previous, names = 0, None, {name for name, _ in ours}
+    cursor, pairs, names = 0, [], {name for name, _ in ours}
     for layer, output in theirs:
         candidates = [(index, name, value) for index, (name, value) in enumerate(ours)
                       if index >= cursor and value.shape == output.shape]
-        if not candidates:
-            continue  # no TF1 tensor of its shape: a layer TF1 had no output for
         if layer in names:  # two TF1 traces: the same tensor by its name
             candidates = [item for item in candidates if item[1] == layer] or candidates
-        equal = [index for index, _, value in candidates if _differing(value, output) == 0]
-        if equal:
-            cursor, previous = equal[0] + 1, (layer, ours[equal[0]][0])
-            continue
-        _, name, value = min(candidates, key=lambda item: (_differing(item[2], output),
-                                                          -item[0]))
-        return {"layer": layer, "tensor": name, "size": size(value, output), "after": previous}
+        if not candidates:
+            continue  # no TF1 tensor of its shape: a layer TF1 had no output for
+        equal = [item for item in candidates if _differing(item[2], output) == 0]
+        index, name, _ = equal[0] if equal else min(
+            candidates, key=lambda item: (_differing(item[2], output), -item[0]))
+        pairs.append((layer, name, bool(equal)))
+        cursor = index + 1
+    return pairs
+
+
+def first_layer_difference(original, rewrite, step: int) -> dict | None:
+    """{"layer", "tensor", "size", "after"} for the first rewrite layer whose
+    output no later TF1 activation equals bit for bit (`after`: the pair
+    before it, or None), or None when every layer is paired or either
+    trace kept no activations at `step`."""
+    previous = None
+    for layer, tensor, same in pair_layers(original, rewrite, step):
+        if not same:
+            return {"layer": layer, "tensor": tensor, "after": previous,
+                    "size": size(original.step_value(step, "activation", tensor),
+                                 rewrite.step_value(step, "activation", layer))}
+        previous = (layer, tensor)
     return None
 
 

@@ -526,6 +526,14 @@ CASES: list[Case] = [
     Case("`run_tf1 --trace-steps` that is not steps", "run_tf1",
          ("--trace-steps", "3-1", "script.py"), "--trace-steps: expected 'none' or steps like "
          "1-3,100, got '3-1'", _file("script.py", b"print('hi')\n")),
+    Case("`run_tf1 --feed` without a value", "run_tf1", ("--feed", "keep_prob", "script.py"),
+         "--feed keep_prob: expected NAME=VALUE, for example keep_prob=1.0",
+         _file("script.py", b"print('hi')\n")),
+    Case("`parity.trace --map` naming a loss the steps do not hold", "trace",
+         ("a.npz", "b.npz", "--map", "map.json"), "the map's loss Mean:0 is not a loss the "
+         "original's steps hold (they hold: loss)",
+         lambda work: (_two_traces_and_a_bad_map(work),
+                       (work / "map.json").write_text('{"loss": "Mean:0"}'))),
     Case("`parity.trace --map` that is not JSON", "trace",
          ("a.npz", "b.npz", "--map", "map.json"), "--map map.json: not a readable JSON map",
          lambda work: _two_traces_and_a_bad_map(work)),

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from common import sources
+from parity import trace
 from tests.helpers import (ORIGINAL_SCRIPT, REPO_ROOT, run_module, subprocess_environment,
                            write_synthetic_idx)
 
@@ -115,6 +116,10 @@ CASES = {
     "trace": (["-m", "legacy.run_tf1", "--trace", "full.npz", SOFTMAX, "0"], "sample"),
     "trace_limited": (["-m", "legacy.run_tf1", "--trace", "first.npz", "--max-session-runs",
                        "3", SOFTMAX, "0"], "sample"),
+    "fed": (["-m", "legacy.run_tf1", "--trace", "fed.npz", "--max-session-runs", "3",
+             "--feed", "Placeholder:0=0.5", SOFTMAX, "0"], "sample"),
+    "fed_nothing": (["-m", "legacy.run_tf1", "--feed", "keep_prob=1.0", "--max-session-runs",
+                     "3", SOFTMAX, "0"], "sample"),
     "no_tf_keras": (["-c", WITHOUT_TF_KERAS, "keras_version.py"], "data"),
     "modern_keras": (["-c", "import os, keras, modern.training\n"
                             "print(keras.__version__, os.environ.get('TF_USE_LEGACY_KERAS'))"],
@@ -231,7 +236,6 @@ def test_without_tf_keras_one_line_says_what_to_install(ran):
 
 
 def test_a_trace_holds_every_session_run_and_a_rewrite_is_checked_against_it(ran):
-    from parity import trace
     result, work = ran["trace"]
     assert result.returncode == 0, result.stderr[-3000:]
     assert "[run_tf1] traced 6 Session.run calls, 5 training steps, to full.npz" in result.stdout
@@ -248,6 +252,29 @@ def test_a_trace_holds_every_session_run_and_a_rewrite_is_checked_against_it(ran
     with pytest.raises(AssertionError, match=r"Mean:0 differs at step 3 \(Session.run call 3\)"
                                              r".*1 element\(s\) differ.*max 1 ulp"):
         trace.assert_matches(recorded, "Mean:0", changed)  # ... one ulp does not
+
+
+def test_feed_overrides_a_fed_value_in_every_training_call_and_is_recorded(ran):
+    result, work = ran["fed"]
+    assert result.returncode == 0, result.stderr[-3000:]
+    recorded = trace.load(os.path.join(work, "fed.npz"))
+    assert recorded.manifest["feed_overrides"] == {
+        "Placeholder:0": {"value": 0.5, "tensor": "Placeholder:0"}}
+    for step in (1, 2):
+        fed = recorded.step_value(step, "input", "Placeholder:0")
+        assert fed.shape[0] == 50 and np.all(fed == np.float32(0.5))
+    # The loss its optimizer minimizes, named in the trace.
+    assert recorded.manifest["optimizers"][0]["loss"] == "Mean:0"
+
+
+def test_a_feed_naming_nothing_fed_stops_with_one_line(ran):
+    result, _ = ran["fed_nothing"]
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        "python -m legacy.run_tf1: error: --feed keep_prob: no fed value of training call 1 is "
+        "named so (it feeds: Placeholder:0, Placeholder_1:0); name a placeholder, its tensor "
+        "or the script's variable for it")
+    assert "Traceback" not in result.stderr
 
 
 def test_max_session_runs_stops_cleanly_and_two_traces_are_compared(ran):

@@ -97,4 +97,17 @@ def test_values_past_the_bound_are_dropped_aloud(tmp_path, capsys):
     line = capsys.readouterr().err.strip()
     assert line == (f"{tmp_path / 'rewrite.npz'}: the values of steps 2, 3 did not fit the "
                     "trace's 2,500 bytes bound for values and are kept as digests only (trace "
-                    "fewer steps' values)")
+                    "fewer steps' values: --trace-steps, or StepRecorder's trace_steps)")
+
+
+def test_the_size_is_said_after_the_first_step_with_what_will_not_fit():
+    from common import run_trace
+    roomy = run_trace.StepLog(run_trace.parse_steps("1-3"), max_value_bytes=200 << 20)
+    assert run_trace.size_line(roomy, 6 << 20) == (
+        "one training step's tensors take 6.0 MB: the trace keeps the values of up to 3 "
+        "steps, about 18 MB before compression, and every step's digests")
+    tight = run_trace.StepLog(run_trace.parse_steps("1-3,100"), max_value_bytes=10 << 20)
+    assert run_trace.size_line(tight, 4 << 20).endswith(
+        "about 8 MB before compression, and every step's digests; the values of steps past "
+        "step 2 will not fit the 10 MB bound and are kept as digests only (trace fewer "
+        "steps' values: --trace-steps)")

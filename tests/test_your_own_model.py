@@ -69,8 +69,12 @@ def user(tmp_path_factory):
     work.mkdir()
     write_synthetic_idx(root / "data", n_train=TRAIN_IMAGES, n_test=100)
     results = {}
-    for name, marker, strict in (("faithful", "tf1-run --seed 0", True),
-                                 ("traps", "--trap stock-dense", False)):
+    for name, marker, strict in (("faithful", "tf1-run --seed 0 --data-dir $DATA --trace "
+                                              "original.npz", True),
+                                 ("traps", "--trap stock-dense stock-adam divide-255", False),
+                                 ("cnn", "--out cnn-rewrite.npz", True),
+                                 ("cnn_traps", "--trap stock-dropout", False),
+                                 ("cnn_environment", "TF_ENABLE_ONEDNN_OPTS=0", False)):
         shell = ["bash", "-euo", "pipefail", "-c"] if strict else ["bash", "-uo", "pipefail",
                                                                     "-c"]
         results[name] = subprocess.run(shell + [block(marker)], cwd=work, env=env,
@@ -102,6 +106,47 @@ def test_each_trap_is_found_where_it_is_born(user):
     assert divide.startswith("MISMATCH: first difference at step 1: input Placeholder:0 <-> x")
     assert "the same examples in other arithmetic" in divide
     assert order.startswith("MISMATCH: another batch order at step 1")
+
+
+def test_the_cnn_rewrite_with_dropout_matches_in_the_default_environment(user):
+    result = user[2]["cnn"]
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "[run_tf1] one training step's tensors take" in result.stdout
+    assert "environment: the same" in result.stdout
+    assert "MATCH: 100 steps, every tensor both traces hold is the same, bit for bit" \
+        in result.stdout
+
+
+def test_each_cnn_trap_is_reported_at_its_kind(user):
+    result = user[2]["cnn_traps"]
+    lines = [line for line in result.stdout.splitlines() if line.startswith("MISMATCH")]
+    assert len(lines) == 4, result.stdout + result.stderr[-3000:]
+    dropout, keep_prob, dense, adam = lines
+    assert dropout.startswith("MISMATCH: random op dropout/random_uniform/RandomUniform "
+                              "(cnn.py:70 `fc1 = tf.nn.dropout(fc1, dropout)`) draws other "
+                              "values at step 1"), dropout
+    assert re.match(r"MISMATCH: first difference at step 1: activation: the rewrite's layer "
+                    r"dropout <-> dropout/SelectV2:0 \(cnn.py:70 .*max 1 ulp; the layer before "
+                    r"it, fc1 <-> Relu_2:0, is the same", keep_prob), keep_prob
+    assert re.match(r"MISMATCH: first difference at step 1: gradient Variable_6 <-> "
+                    r"cnn/fc1/bias", dense), dense
+    assert re.match(r"MISMATCH: first difference at step 1: slot Variable(_\d)?/m <-> ", adam)
+
+
+def test_a_trace_with_onednn_off_is_judged_across_environments(user):
+    """Keyed to the machine: where oneDNN is on by default, turning it off
+    is another environment whose first difference is float32 rounding by
+    the float64 check; where it is off already, the same environment."""
+    from common import machine
+    result = user[2]["cnn_environment"]
+    if machine.onednn()["enabled"]:
+        assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+        assert "environment: differs: onednn: True -> False" in result.stdout
+        assert re.search(r"^ROUNDING: first difference at step \d+: ", result.stdout, re.M)
+        assert "float32 rounding of another environment" in result.stdout
+    else:
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert "environment: the same" in result.stdout and "MATCH: 100 steps" in result.stdout
 
 
 def test_the_kit_and_its_commands_work_from_the_users_folder(user):
