@@ -12,7 +12,7 @@ tensor counts when it depends on a fed input and the loss depends on it.
 
 from __future__ import annotations
 
-from legacy.random_trace import RANDOM_TYPES  # their draws are the "random" kind
+from legacy.random_trace import RANDOM_TYPES, script_frames  # RANDOM_TYPES: the "random" kind
 
 # Ops whose outputs are bookkeeping, not values of the forward pass.
 NOT_ACTIVATIONS = ("Shape", "ShapeN", "Size", "Rank", "Identity", "Const", "Placeholder",
@@ -92,12 +92,14 @@ def _variable_read(op) -> str | None:
     return None
 
 
-def describe_graph(losses: list) -> list:
+def describe_graph(losses: list, script: str = "") -> list:
     """The forward graph of the losses, for the trace's manifest: each op
     (creation order) with its type, inputs, output shapes, the attributes
-    of ATTRIBUTES it has, a small Const's value, and a variable read as
-    {"type": "VariableRead", "variable": name}: what a float64 check of an
-    activation re-evaluates it from."""
+    of ATTRIBUTES it has, a small Const's value, a variable read as
+    {"type": "VariableRead", "variable": name}, and the script line that
+    made it (a variable read: the line that made the variable): what a
+    float64 check of an activation re-evaluates it from, and what
+    tf1-convert writes a rewrite from."""
     stack, seen = [loss.op for loss in losses], set()
     while stack:
         op = stack.pop()
@@ -111,8 +113,14 @@ def describe_graph(losses: list) -> list:
         entry = {"name": op.name, "type": op.type, "inputs": [t.name for t in op.inputs],
                  "shapes": [[-1 if size is None else int(size) for size in t.shape.as_list()]
                             if t.shape.rank is not None else None for t in op.outputs]}
+        made_by = op
         if _variable_read(op) is not None:
             entry.update(type="VariableRead", variable=_variable_read(op), inputs=[])
+            made_by = op.inputs[0].op
+        frames = script_frames(made_by, script)
+        if frames:  # the innermost, and the lines that called it
+            entry.update(line=frames[-1][0], function=frames[-1][1],
+                         callers=[line for line, _ in frames[:-1]])
         entry["attributes"] = {name: _attribute(op.get_attr(name)) for name in ATTRIBUTES
                                if name in op.node_def.attr}
         if op.type == "Const":

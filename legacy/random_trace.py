@@ -42,6 +42,14 @@ def script_line(op, script: str) -> tuple[str, str]:
     return f"{os.path.basename(filename)}:{line}", linecache.getline(filename, line).strip()
 
 
+def script_frames(op, script: str) -> list:
+    """[(`file.py:LINE`, the function)] of the script's frames that created
+    `op`, outermost first (a module-level line's function: "<module>")."""
+    return [(f"{os.path.basename(frame[0])}:{frame[1]}", frame[2])
+            for frame in (op.traceback or ())
+            if script and os.path.abspath(frame[0]) == script]
+
+
 def _element(graph, leaf):
     try:
         return graph.as_graph_element(leaf, allow_tensor=True, allow_operation=True)

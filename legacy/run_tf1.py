@@ -1,7 +1,7 @@
 """Run an unmodified TF1-era script on TensorFlow 2.x.
 
     python -m legacy.run_tf1 [--trace OUT.npz] [--trace-steps 1-3] [--seed N]
-                             [--data-dir DIR] [--max-session-runs N]
+                             [--data-dir DIR] [--max-session-runs N] [--max-steps N]
                              [--feed NAME=VALUE] SCRIPT.py [args...]
 
 Inside the script:
@@ -76,7 +76,7 @@ API_CHANGES = (
 # run_tf1's own flags: given after the script's name they would reach the
 # script instead, so they are refused there.
 OWN_FLAGS = ("--trace", "--trace-steps", "--trace-max-elements", "--seed", "--data-dir",
-             "--max-session-runs", "--figures-dir", "--save-figures", "--feed")
+             "--max-session-runs", "--max-steps", "--figures-dir", "--save-figures", "--feed")
 
 
 def main(argv=None) -> int:
@@ -115,6 +115,9 @@ def main(argv=None) -> int:
                              "the script runs (a script that seeds itself overrides these)")
     parser.add_argument("--max-session-runs", type=cli.positive_int, default=None, metavar="N",
                         help="stop the script cleanly after N Session.run calls (exit 0)")
+    parser.add_argument("--max-steps", type=cli.positive_int, default=None, metavar="N",
+                        help="stop the script cleanly after N training steps (Session.run "
+                             "calls that run an optimizer's update; exit 0)")
     parser.add_argument("--feed", action="append", default=[], metavar="NAME=VALUE",
                         help="feed VALUE instead of what the script feeds NAME in every "
                              "training call (a placeholder's name, its tensor's, or the "
@@ -167,7 +170,8 @@ def main(argv=None) -> int:
     tf1_shim.install_tf1_environment(args.figures_dir, args.save_figures or not _has_display())
     recorder = session_trace.SessionRecorder(args.max_session_runs, args.trace is not None,
                                              args.trace_max_elements, trace_steps,
-                                             script=script, feeds=overrides)
+                                             script=script, feeds=overrides,
+                                             max_steps=args.max_steps)
     recorder.install()
     from legacy import input_data
     input_data.log_batches(args.trace is not None)
@@ -213,7 +217,7 @@ def _run_script(script: str) -> tuple[int, str]:
         runpy.run_path(script, run_name="__main__")
     except SessionRunLimit as stop:
         print(f"[run_tf1] {stop}")
-        return 0, "max-session-runs"
+        return 0, "max-session-runs" if "--max-session-runs" in str(stop) else "max-steps"
     except FeedError as error:  # the user's --feed, not the script: one line
         print(f"{program}: error: {error}", file=sys.stderr)
         return 2, "feed error"

@@ -40,8 +40,8 @@ class SessionRunLimit(BaseException):
     A BaseException, so that a script's `except Exception` does not keep
     it from stopping."""
 
-    def __init__(self, limit: int):
-        super().__init__(f"stopped after {limit} Session.run calls (--max-session-runs)")
+    def __init__(self, limit: int, what: str = "Session.run calls (--max-session-runs)"):
+        super().__init__(f"stopped after {limit} {what}")
         self.limit = limit
 
 
@@ -67,9 +67,11 @@ class SessionRecorder:
     def __init__(self, max_runs: int | None = None, trace: bool = False,
                  max_elements: int = DEFAULT_MAX_ELEMENTS, trace_steps=(),
                  max_value_bytes: int = run_trace.DEFAULT_MAX_VALUE_BYTES,
-                 script: str = "", feeds=None):
-        """`feeds`: a legacy.feeds.FeedOverrides applied to every training call."""
+                 script: str = "", feeds=None, max_steps: int | None = None):
+        """`feeds`: a legacy.feeds.FeedOverrides applied to every training
+        call; `max_steps`: stop before the training call after that many."""
         self.max_runs, self.trace, self.max_elements = max_runs, trace, max_elements
+        self.max_steps, self.steps_run = max_steps, 0
         self.random, self.feeds = random_trace.RandomOps(script), feeds
         self._forward, self.activation_lines = {}, {}  # activations.forward_tensors, lines
         self.forward_graph = []  # activations.describe_graph of the losses
@@ -91,6 +93,11 @@ class SessionRecorder:
             if recorder.max_runs is not None and len(recorder.calls) >= recorder.max_runs:
                 raise SessionRunLimit(recorder.max_runs)
             training = recorder.optimizers and recorder.training_ops(fetches, session.graph)
+            if training and recorder.max_steps is not None \
+                    and recorder.steps_run >= recorder.max_steps:
+                raise SessionRunLimit(recorder.max_steps, "training steps (--max-steps)")
+            if training:
+                recorder.steps_run += 1
             if training and recorder.feeds is not None:
                 feed_dict = recorder.feeds.apply(feed_dict, len(recorder.calls))
             if not recorder.trace:
@@ -128,7 +135,7 @@ class SessionRecorder:
                                         tf.errors.FailedPreconditionError)
             return results
         session_class.run = run
-        if self.trace or self.feeds is not None:
+        if self.trace or self.feeds is not None or self.max_steps is not None:
             optimizer_watch.watch(tf, self.optimizers)
 
     def training_ops(self, fetches, graph) -> list:
@@ -153,7 +160,7 @@ class SessionRecorder:
             for tensor in self._forward[key]:
                 self.activation_lines[tensor.name] = " ".join(
                     random_trace.script_line(tensor.op, self.random.script)).strip()
-            self.forward_graph = activations.describe_graph(minimized)
+            self.forward_graph = activations.describe_graph(minimized, self.random.script)
         return self._forward[key]
 
     def log_step(self, feed_dict, before, drawn, computed, fetched, gradients, after) -> None:

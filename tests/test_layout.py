@@ -9,7 +9,7 @@ import os
 
 from tests.helpers import REPO_ROOT
 
-PACKAGES = ("common", "legacy", "modern", "parity", "benchmarks", "tools")
+PACKAGES = ("common", "convert", "legacy", "modern", "parity", "benchmarks", "tools")
 # Outside golden/, only the command line's one call may use the recordings.
 GOLDEN_USERS = {"parity.comparison"}
 

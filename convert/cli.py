@@ -1,0 +1,165 @@
+"""tf1-convert: write the Keras 3 rewrite of an unmodified TF1 script, and
+prove it against the script's own trace.
+
+    tf1-convert SCRIPT.py -o REWRITE.py --data-dir DIR [--seed N]
+                [--mode exact|idiomatic] [--steps N] [--no-proof]
+
+It runs the script under tf1-run for --steps training steps with a trace
+(its graph with each op's script line, feeds, loss, optimizer, variables,
+random ops), writes the rewrite from that (convert/program.py, emit.py),
+then runs `python REWRITE.py --against` the trace and prints the verdict:
+exit 0 (MATCH or ROUNDING), 1 (MISMATCH), 2 (refused: one line per op or
+optimizer it cannot write, nothing written)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+from common import cli, files
+from common.errors import DataError
+from convert import emit, program, runtime, source_facts
+from convert.expressions import Unsupported
+from convert.graph import Graph
+
+REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def main(argv=None) -> int:
+    parser = cli.ArgumentParser(
+        prog=cli.program_name("tf1-convert", "python -m convert"),
+        description="Write the Keras 3 rewrite of an unmodified TF1 script and prove it "
+                    "against the script's trace.")
+    parser.add_argument("script", help="the TF1 script")
+    parser.add_argument("-o", "--output", required=True, metavar="REWRITE.py",
+                        help="the rewrite to write")
+    parser.add_argument("--data-dir", required=True, metavar="DIR",
+                        help="the MNIST folder (the four IDX .gz files) the script reads")
+    parser.add_argument("--seed", type=cli.seed_int, default=0,
+                        help="tf1-run's seed for an unseeded script (default 0)")
+    parser.add_argument("--mode", choices=("exact", "idiomatic"), default="exact",
+                        help="exact: TF1's arithmetic where stock Keras differs (default); "
+                             "idiomatic: stock Keras throughout")
+    parser.add_argument("--steps", type=cli.positive_int, default=100,
+                        help="training steps traced and proven (default 100)")
+    parser.add_argument("--no-proof", action="store_true",
+                        help="write the rewrite and stop (no proof run)")
+    args = parser.parse_args(argv)
+    problem = _check(args)
+    if problem:
+        print(f"{parser.prog}: error: {problem}", file=sys.stderr)
+        return 2
+    base = os.path.splitext(os.path.abspath(args.output))[0]
+    original, rewritten = f"{base}.original.npz", f"{base}.rewrite.npz"
+    print(f"[tf1-convert] tracing {args.script} for {args.steps} training steps (tf1-run)",
+          flush=True)
+    traced = _run([sys.executable, "-m", "legacy.run_tf1", "--seed", str(args.seed),
+                   "--data-dir", args.data_dir, "--trace", original, "--max-steps",
+                   str(args.steps), args.script])
+    if traced != 0:
+        print(f"{parser.prog}: error: tf1-run could not trace {args.script} (exit {traced})",
+              file=sys.stderr)
+        return 2
+    try:
+        text = write(args.script, original, args.data_dir, args.mode)
+    except (Unsupported, DataError) as error:
+        print(f"{parser.prog}: cannot convert {args.script}: {error}", file=sys.stderr)
+        return 2
+    with files.atomic_path(args.output) as temporary:
+        with open(temporary, "w") as handle:
+            handle.write(text)
+    print(f"[tf1-convert] wrote {args.output} ({args.mode} mode)", flush=True)
+    if args.no_proof:
+        return 0
+    print(f"[tf1-convert] proving it: {args.steps} steps against {original}", flush=True)
+    return _run([sys.executable, args.output, "--data-dir", args.data_dir,
+                 "--against", original, "--out", rewritten])
+
+
+def write(script: str, trace_path: str, data_dir: str, mode: str) -> str:
+    """The rewrite's source for a traced script; raises Unsupported or DataError."""
+    from parity import trace
+    recorded = trace.load(trace_path)
+    manifest = recorded.manifest
+    if not recorded.steps or not manifest.get("forward_graph") or not manifest["optimizers"]:
+        raise DataError("the trace holds no training step with its graph (does the script "
+                        "train through a tf.train optimizer?)")
+    with open(script) as handle:
+        source = handle.read()
+    graph = Graph(manifest["forward_graph"], source)
+    exact = mode == "exact"
+    built = program.build(graph, manifest, script, exact)
+    facts = source_facts.SourceFacts(source, os.path.basename(script))
+    order = recorded.batch_order("train")
+    if order is None:
+        raise DataError("the script's batches were not traced (it does not read MNIST "
+                        "through read_data_sets' next_batch)")
+    roles, one_hot = _roles(recorded, built.placeholders, order[0], data_dir)
+    used = set(built.inputs.values()) | set(built.loss_arguments)
+    constants = {name: role for name, role in roles.items() if not isinstance(role, str)}
+    feeds = {name: (role if isinstance(role, str) else name.upper())
+             for name, role in roles.items() if name in used}
+    optimizer = {**manifest["optimizers"][0], "line": facts.optimizer_tag()}
+    setting = emit.Setting(os.path.basename(script), mode, int(order.shape[1]),
+                           facts.loop(len(recorded.steps)), optimizer, facts.data_tag(),
+                           one_hot, feeds, constants,
+                           {built.placeholders[tensor]: tensor for tensor in
+                            _fed(recorded) if built.placeholders.get(tensor) in feeds})
+    return emit.source(built, setting)
+
+
+def _fed(recorded) -> list:
+    return [key.partition(" ")[2] for key in recorded.steps[0]["digests"]
+            if key.startswith("input ")]
+
+
+def _roles(recorded, placeholders: dict, indices, data_dir: str) -> tuple:
+    """Each fed placeholder's role in the first training call: "images",
+    "labels" (and whether one-hot) or the number fed; refused otherwise."""
+    images, digits = runtime.read_data_sets(data_dir, one_hot=False)
+    roles, one_hot = {}, True
+    for tensor in _fed(recorded):
+        name = placeholders.get(tensor, tensor)
+        value = recorded.step_value(1, "input", tensor)
+        if value is None:
+            raise DataError(f"the trace kept no value of {tensor} at step 1")
+        if value.ndim == 0:
+            roles[name] = float(value) if value.dtype.kind == "f" else int(value)
+        elif value.shape == images[indices].shape and np.array_equal(value, images[indices]):
+            roles[name] = "images"
+        elif np.array_equal(value, np.eye(10, dtype=value.dtype)[digits[indices]]):
+            roles[name] = "labels"
+        elif np.array_equal(value, digits[indices]):
+            roles[name], one_hot = "labels", False
+        else:
+            raise DataError(f"the script feeds {name} ({tensor}) an array tf1-convert cannot "
+                            "trace to MNIST's training images or labels")
+    return roles, one_hot
+
+
+def _check(args) -> str | None:
+    if not os.path.isfile(args.script):
+        return f"script not found: {args.script}"
+    if not args.output.endswith(".py"):
+        return f"-o {args.output}: the rewrite's name must end in .py"
+    if not os.path.isdir(os.path.dirname(os.path.abspath(args.output))):
+        return f"-o {args.output}: its folder does not exist"
+    from common import sources
+    if not all(os.path.isfile(os.path.join(args.data_dir, name)) for name in sources.IDX_FILES):
+        return (f"--data-dir {args.data_dir}: no MNIST there (the four IDX .gz files "
+                "train-images-idx3-ubyte.gz ...)")
+    return None
+
+
+def _run(command: list) -> int:
+    environment = dict(os.environ)
+    environment["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [REPOSITORY, environment.get("PYTHONPATH")]))
+    return subprocess.run(command, env=environment).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""The traced script's forward graph as tf1-convert reads it: the ops of a
+trace's manifest ("forward_graph", legacy/activations.describe_graph) with
+their consumers, and names for them from the script's own source (the
+name a line assigns, the dict key a variable was made under)."""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+
+# `'h1': tf.Variable(...)` in a dict literal: the key names the variable.
+DICT_KEY = re.compile(r"""^\s*['"]([A-Za-z_]\w*)['"]\s*:""")
+
+
+@dataclass
+class Op:
+    """One op of the forward graph (its fields as describe_graph wrote them)."""
+    name: str
+    type: str
+    inputs: list
+    shapes: list
+    attributes: dict = field(default_factory=dict)
+    value: object = None
+    variable: str | None = None
+    line: str = ""
+    function: str = ""
+    callers: list = field(default_factory=list)
+
+    def rank(self, output: int = 0) -> int | None:
+        shape = self.shapes[output] if output < len(self.shapes) else None
+        return None if shape is None else len(shape)
+
+
+class Graph:
+    """The ops in creation order, each tensor's consumers, and the script's source."""
+
+    def __init__(self, described: list, source: str):
+        self.ops = [Op(**{key: entry.get(key) for key in (
+            "name", "type", "inputs", "shapes")},
+            attributes=entry.get("attributes") or {}, value=entry.get("value"),
+            variable=entry.get("variable"), line=entry.get("line", ""),
+            function=entry.get("function", ""), callers=entry.get("callers") or [])
+            for entry in described]
+        self.by_name = {op.name: op for op in self.ops}
+        self.consumers = {}
+        for op in self.ops:
+            for tensor in op.inputs:
+                self.consumers.setdefault(tensor, []).append(op)
+        self.lines = source.splitlines()
+        self._statements = _statements(source)
+        self._functions = [(node.name, node.lineno, node.end_lineno)
+                           for node in ast.walk(ast.parse(source))
+                           if isinstance(node, ast.FunctionDef)]
+
+    def op(self, tensor: str) -> Op:
+        """The op that outputs `tensor` ("name:0")."""
+        return self.by_name[tensor.rsplit(":", 1)[0]]
+
+    def consumers_of(self, tensor: str) -> list:
+        return self.consumers.get(tensor, [])
+
+    def sole_consumer(self, tensor: str) -> Op | None:
+        consumers = self.consumers_of(tensor)
+        return consumers[0] if len(consumers) == 1 else None
+
+    def constant(self, tensor: str):
+        """A Const tensor's value (a number or nested list), else None."""
+        op = self.op(tensor)
+        return op.value if op.type == "Const" else None
+
+    def variable(self, tensor: str) -> str | None:
+        """The TF1 variable a tensor reads, else None."""
+        op = self.op(tensor)
+        return op.variable if op.type == "VariableRead" else None
+
+    def source(self, line: str) -> str:
+        """The text of a script line ("file.py:N"), stripped."""
+        number = _number(line)
+        return self.lines[number - 1].strip() if 0 < number <= len(self.lines) else ""
+
+    def statement(self, line: str) -> ast.stmt | None:
+        return self._statements.get(_number(line))
+
+    def statement_text(self, line: str) -> str:
+        """The statement at a line, on one line (a call over several lines joined)."""
+        node = self.statement(line)
+        if node is None:
+            return self.source(line)
+        text = " ".join(part.strip() for part in
+                        self.lines[node.lineno - 1:node.end_lineno])
+        return re.sub(r"\(\s+", "(", text)
+
+    def assigned_name(self, line: str) -> str | None:
+        """The one name the statement at `line` assigns, else None."""
+        node = self.statement(line)
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if len(targets) == 1 and isinstance(targets[0], ast.Name):
+                return targets[0].id
+        return None
+
+    def returns(self, line: str) -> bool:
+        return isinstance(self.statement(line), ast.Return)
+
+    def variable_name(self, op: Op) -> str | None:
+        """What the script calls a variable: its dict key, or the name it assigns."""
+        found = DICT_KEY.match(self.source(op.line)) if op.line else None
+        return found.group(1) if found else self.assigned_name(op.line) if op.line else None
+
+    def function_at(self, line: str) -> str | None:
+        """The innermost function the line is in, else None (the module)."""
+        number, found = _number(line), None
+        for name, start, end in self._functions:
+            if start <= number <= end and (found is None or start > found[1]):
+                found = (name, start)
+        return found[0] if found else None
+
+
+def _number(line: str) -> int:
+    try:
+        return int(line.rsplit(":", 1)[1])
+    except (IndexError, ValueError):
+        return 0
+
+
+def _statements(source: str) -> dict:
+    """Line number -> the innermost simple statement that spans it."""
+    found = {}
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.stmt) and not hasattr(node, "body"):
+            for number in range(node.lineno, (node.end_lineno or node.lineno) + 1):
+                current = found.get(number)
+                if current is None or node.end_lineno - node.lineno < \
+                        current.end_lineno - current.lineno:
+                    found[number] = node
+    return found
+

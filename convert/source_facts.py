@@ -1,0 +1,51 @@
+"""What the script's source says that its graph does not: how long it
+trains (its epochs or steps constant), and the lines that read the data and
+make the optimizer, for the rewrite's tags."""
+
+from __future__ import annotations
+
+import ast
+
+# Module-level names TF1-era scripts give their loop counts.
+EPOCH_NAMES = ("training_epochs", "epochs", "num_epochs", "n_epochs", "EPOCHS", "NUM_EPOCHS")
+STEP_NAMES = ("num_steps", "training_steps", "steps", "max_steps", "n_steps", "NUM_STEPS",
+              "MAX_STEPS", "iterations")
+
+
+class SourceFacts:
+    def __init__(self, source: str, script: str):
+        self.tree, self.lines, self.script = ast.parse(source), source.splitlines(), script
+
+    def _tag(self, node) -> str:
+        text = " ".join(line.strip() for line in self.lines[node.lineno - 1:node.end_lineno])
+        return f"{self.script}:{node.lineno}  {text}"
+
+    def loop(self, traced_steps: int) -> tuple:
+        """("EPOCHS" | "STEPS", count, tag) from the script's constant, else
+        the steps traced."""
+        for node in self.tree.body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 \
+                    and isinstance(node.targets[0], ast.Name) \
+                    and isinstance(node.value, ast.Constant) \
+                    and isinstance(node.value.value, int):
+                name = node.targets[0].id
+                if name in EPOCH_NAMES or name in STEP_NAMES:
+                    return ("EPOCHS" if name in EPOCH_NAMES else "STEPS", node.value.value,
+                            self._tag(node))
+        return ("STEPS", traced_steps, "no epochs or steps constant found in the script: "
+                                       "the steps traced")
+
+    def _call(self, ending: str):
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and node.func.attr.endswith(ending):
+                return node
+        return None
+
+    def optimizer_tag(self) -> str:
+        node = self._call("Optimizer")
+        return self._tag(node) if node is not None else f"{self.script}: its optimizer"
+
+    def data_tag(self) -> str:
+        node = self._call("read_data_sets")
+        return self._tag(node) if node is not None else f"{self.script}: its data"
