@@ -60,12 +60,14 @@ def main(argv=None) -> int:
                    "--data-dir", args.data_dir, "--trace", original, "--max-steps",
                    str(args.steps), args.script])
     if traced != 0:
+        _remove(original)
         print(f"{parser.prog}: error: tf1-run could not trace {args.script} (exit {traced})",
               file=sys.stderr)
         return 2
     try:
         text = write(args.script, original, args.data_dir, args.mode)
-    except (Unsupported, DataError) as error:
+    except (Unsupported, DataError) as error:  # nothing written, the trace removed
+        _remove(original)
         print(f"{parser.prog}: cannot convert {args.script}: {error}", file=sys.stderr)
         return 2
     with files.atomic_path(args.output) as temporary:
@@ -152,6 +154,11 @@ def _check(args) -> str | None:
         return (f"--data-dir {args.data_dir}: no MNIST there (the four IDX .gz files "
                 "train-images-idx3-ubyte.gz ...)")
     return None
+
+
+def _remove(path: str) -> None:
+    if os.path.exists(path):
+        os.remove(path)
 
 
 def _run(command: list) -> int:

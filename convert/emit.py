@@ -29,12 +29,11 @@ class Setting:
 
 def source(program: Program, setting: Setting) -> str:
     """The rewrite, as text."""
-    exact = setting.mode == "exact"
     stem = os.path.splitext(setting.script)[0]
     constants = setting.constants
     imports = _imports(program, setting)
     parts = [_docstring(stem, setting), imports, _constants(program, setting, constants),
-             _model(program, exact, constants), _loss(program), _train_step(program, setting),
+             _model(program, setting, constants), _loss(program), _train_step(program, setting),
              _feeds(setting, constants), _main(program, setting)]
     return "\n\n\n".join(part for part in parts[1:] if part).join(
         [parts[0] + "\n\n", "\n"])
@@ -123,11 +122,15 @@ def _layer(layer, exact: bool, constants: dict) -> str:
     return f'keras.layers.Activation("{config["activation"]}", {name})'
 
 
-def _model(program: Program, exact: bool, constants: dict) -> str:
+def _model(program: Program, setting: Setting, constants: dict) -> str:
+    exact = setting.mode == "exact"
     arguments = list(program.inputs.values())
     signature = ", ".join([arguments[0]] + [f"{name}=None" for name in arguments[1:]])
+    built_by = f"The network {setting.script} builds" \
+        if f"{program.model_name}.py" == setting.script else \
+        f"The script's `{program.model_name}`"
     lines = [f"class {program.model_class}(keras.Model):",
-             f'    """{program.model_name} of the script, layer for layer."""', "",
+             f'    """{built_by}, layer for layer."""', "",
              "    def __init__(self):",
              f'        super().__init__(name="{program.model_name}")']
     lines += [f"        self.{layer.name} = {_layer(layer, exact, constants)}"

@@ -45,7 +45,8 @@ PROGRAMS = {"compare": ("compare", "python compare.py"),
             "modern": ("modern", "python -m modern"),
             "benchmarks": ("benchmarks", "python -m benchmarks"),
             "run_tf1": ("legacy.run_tf1", "python -m legacy.run_tf1"),
-            "trace": ("parity.trace", "python -m parity.trace")}
+            "trace": ("parity.trace", "python -m parity.trace"),
+            "convert": ("convert", "python -m convert")}
 EXIT_USAGE = 2
 DEAD_MIRROR = "file:///nonexistent-mirror/"   # a download that fails at once, offline
 # Address-space cap for the cases whose header claims terabytes: allocating
@@ -541,6 +542,17 @@ CASES: list[Case] = [
          "not a run_tf1 trace (no manifest string)", lambda work: _npz(work)),
     Case("`parity.trace` on a trace that does not exist", "trace", ("a.npz", "b.npz"),
          "a.npz: file not found"),
+    Case("`convert` (tf1-convert) of a script that does not exist", "convert",
+         ("missing.py", "-o", "rewrite.py", "--data-dir", "data"),
+         "script not found: missing.py", lambda work: valid_idx(work)),
+    Case("`convert -o` that is not a .py file", "convert",
+         ("script.py", "-o", "rewrite.txt", "--data-dir", "data"),
+         "-o rewrite.txt: the rewrite's name must end in .py",
+         lambda work: (_file("script.py", b"print('hi')\n")(work), valid_idx(work))),
+    Case("`convert --data-dir` without MNIST in it", "convert",
+         ("script.py", "-o", "rewrite.py", "--data-dir", "empty"),
+         "--data-dir empty: no MNIST there",
+         lambda work: (_file("script.py", b"print('hi')\n")(work), (work / "empty").mkdir())),
 ]
 
 

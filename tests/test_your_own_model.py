@@ -74,7 +74,8 @@ def user(tmp_path_factory):
                                  ("traps", "--trap stock-dense stock-adam divide-255", False),
                                  ("cnn", "--out cnn-rewrite.npz", True),
                                  ("cnn_traps", "--trap stock-dropout", False),
-                                 ("cnn_environment", "TF_ENABLE_ONEDNN_OPTS=0", False)):
+                                 ("cnn_environment", "TF_ENABLE_ONEDNN_OPTS=0", False),
+                                 ("converted", "tf1-convert cnn.py", True)):
         shell = ["bash", "-euo", "pipefail", "-c"] if strict else ["bash", "-uo", "pipefail",
                                                                     "-c"]
         results[name] = subprocess.run(shell + [block(marker)], cwd=work, env=env,
@@ -147,6 +148,25 @@ def test_a_trace_with_onednn_off_is_judged_across_environments(user):
     else:
         assert result.returncode == 0, result.stderr[-3000:]
         assert "environment: the same" in result.stdout and "MATCH: 100 steps" in result.stdout
+
+
+def test_tf1_convert_writes_a_rewrite_that_proves_itself_and_trains(user):
+    """Section 5: tf1-convert's exact rewrite of the CNN (conv2d, pooling,
+    dropout through a fed keep_prob, Adam) is MATCH against the script's
+    trace, reads with the script's names and lines, and trains on its own."""
+    work, _, results = user
+    result = results["converted"]
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "MATCH: 20 steps, every tensor both traces hold is the same, bit for bit" \
+        in result.stdout
+    assert "Optimization Finished!" in result.stdout  # the standalone run, after the proof
+    text = (work / "converted" / "cnn_keras.py").read_text()
+    for written in ("class ConvNet(keras.Model):",
+                    "# cnn.py:55  conv1 = conv2d(x, weights['wc1'], biases['bc1'])",
+                    "conv1 = self.wc1(x)", "self.dropout = TF1Dropout(0, 11",
+                    "fc1 = self.dropout(fc1, keep_prob=keep_prob, training=training)",
+                    "def loss_op(logits, Y):", "optimizer = TF1Adam(learning_rate=0.001)"):
+        assert written in text, written
 
 
 def test_the_kit_and_its_commands_work_from_the_users_folder(user):

@@ -1,0 +1,126 @@
+"""tf1-convert's reading of a traced graph, without TensorFlow: the forward
+graph as legacy/activations.describe_graph writes it into a trace's
+manifest (here written out for small scripts), lifted to layers, named
+from the script's source, and emitted as Python that compiles. The whole
+command, traced and proven, runs in tests/test_your_own_model.py."""
+
+import ast
+
+import pytest
+
+from convert import emit, program
+from convert.expressions import Unsupported
+from convert.graph import Graph
+from convert.optimizers import OptimizerUnsupported, optimizer_source
+
+SCRIPT = """\
+import tensorflow as tf
+X = tf.placeholder("float", [None, 3])
+weights = {
+    'encoder_h1': tf.Variable(tf.random_normal([3, 3])),
+}
+biases = {
+    'encoder_b1': tf.Variable(tf.random_normal([3])),
+}
+def encoder(x):
+    layer_1 = tf.nn.sigmoid(tf.add(tf.matmul(x, weights['encoder_h1']),
+                                   biases['encoder_b1']))
+    return layer_1
+code = encoder(X)
+cost = tf.reduce_mean(tf.pow(X - code, 2))
+"""
+
+
+def op(name, type_, inputs=(), shape=(-1, 3), line="s.py:10", **extra):
+    return {"name": name, "type": type_, "inputs": list(inputs), "shapes": [list(shape)],
+            "line": line, "function": "encoder" if line == "s.py:10" else "<module>",
+            "callers": ["s.py:13"] if line == "s.py:10" else [], **extra}
+
+
+def described(loss_op="Pow"):
+    """The autoencoder-like graph of SCRIPT (its loss's op replaceable)."""
+    return [op("Placeholder", "Placeholder", line="s.py:2"),
+            op("Variable/read", "VariableRead", shape=(3, 3), line="s.py:4",
+               variable="Variable"),
+            op("Variable_1/read", "VariableRead", shape=(3,), line="s.py:7",
+               variable="Variable_1"),
+            op("MatMul", "MatMul", ["Placeholder:0", "Variable/read:0"],
+               attributes={"transpose_a": False, "transpose_b": False}),
+            op("Add", "AddV2", ["MatMul:0", "Variable_1/read:0"]),
+            op("Sigmoid", "Sigmoid", ["Add:0"]),
+            op("sub", "Sub", ["Placeholder:0", "Sigmoid:0"], line="s.py:14"),
+            op("Pow/y", "Const", shape=(), line="s.py:14", value=2.0),
+            op("Pow", loss_op, ["sub:0", "Pow/y:0"], line="s.py:14"),
+            op("Const", "Const", shape=(2,), line="s.py:14", value=[0, 1]),
+            op("Mean", "Mean", ["Pow:0", "Const:0"], shape=(), line="s.py:14",
+               attributes={"keep_dims": False})]
+
+
+MANIFEST = {"optimizers": [{"class": "AdamOptimizer", "loss": "Mean:0",
+                            "hyperparameters": {"learning_rate": 0.01, "beta1": 0.9,
+                                                "beta2": 0.999, "epsilon": 1e-08}}],
+            "random_ops": []}
+
+
+def built(loss_op="Pow", exact=True):
+    return program.build(Graph(described(loss_op), SCRIPT), MANIFEST, "s.py", exact)
+
+
+def test_matmul_add_sigmoid_is_one_dense_layer_named_by_its_kernel():
+    result = built()
+    [layer] = result.layers
+    assert (layer.kind, layer.name) == ("dense", "encoder_h1")
+    assert layer.config == {"units": 3, "bias_op": "AddV2", "activation": "sigmoid"}
+    assert layer.variables == {"kernel": "Variable", "bias": "Variable_1"}
+    assert layer.ops == ["MatMul", "Add", "Sigmoid"]
+
+
+def test_names_come_from_the_script_lines_that_made_the_tensors():
+    result = built()
+    assert result.model_class == "Encoder"           # the function that built the layers
+    assert result.body[0].target == "layer_1"         # what its line assigns
+    assert result.output_names == ["code"]            # what the caller's line assigns
+    assert result.loss_name == "cost"
+    assert result.body[0].tags[0].startswith("s.py:10  layer_1 = tf.nn.sigmoid(tf.add(")
+
+
+def test_the_loss_is_written_as_the_calls_that_build_its_ops():
+    # Mean over every axis is tf.reduce_mean with no axis, as the script wrote it.
+    assert built().loss.text == "tf.reduce_mean(tf.pow(X - code, 2.0))"
+
+
+def test_an_op_with_no_layer_or_expression_is_refused_by_type_and_line():
+    with pytest.raises(Unsupported, match=r"^Erfinv Pow \(s\.py:14\): no Keras layer"):
+        built(loss_op="Erfinv")
+
+
+def test_exact_mode_refuses_an_optimizer_with_no_faithful_twin():
+    momentum = {"class": "MomentumOptimizer", "line": "s.py:20",
+                "hyperparameters": {"learning_rate": 0.1, "momentum": 0.9}}
+    with pytest.raises(OptimizerUnsupported, match="no faithful Keras 3 optimizer"):
+        optimizer_source(momentum, exact=True)
+    assert optimizer_source(momentum, exact=False)[0] == \
+        "keras.optimizers.SGD(learning_rate=0.1, momentum=0.9)"
+
+
+def test_adam_keeps_tf1s_epsilon_in_both_modes():
+    entry = MANIFEST["optimizers"][0]
+    assert optimizer_source(entry, exact=True) == (
+        "TF1Adam(learning_rate=0.01)", "from modern.optimizers import TF1Adam")
+    assert optimizer_source(entry, exact=False)[0] == \
+        "keras.optimizers.Adam(learning_rate=0.01, epsilon=1e-08)"
+
+
+@pytest.mark.parametrize("mode", ["exact", "idiomatic"])
+def test_the_rewrite_is_python_with_a_tag_per_layer_and_nothing_unused(mode):
+    setting = emit.Setting("s.py", mode, 2, ("EPOCHS", 3, "s.py:1  epochs = 3"),
+                           {**MANIFEST["optimizers"][0], "line": "s.py:15"}, "s.py:1",
+                           False, {"X": "images"}, {}, {"X": "Placeholder:0"})
+    text = emit.source(built(exact=mode == "exact"), setting)
+    tree = ast.parse(text)
+    assert "# s.py:10  layer_1 = tf.nn.sigmoid(" in text
+    assert ("AddBiasDense(3" in text) == (mode == "exact")
+    imported = {alias.asname or alias.name.split(".")[0] for node in ast.walk(tree)
+                if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names}
+    used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    assert imported <= used, f"imported and never used: {imported - used}"
