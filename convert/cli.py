@@ -68,7 +68,8 @@ def main(argv=None) -> int:
         text = write(args.script, original, args.data_dir, args.mode)
     except (Unsupported, DataError) as error:  # nothing written, the trace removed
         _remove(original)
-        print(f"{parser.prog}: cannot convert {args.script}: {error}", file=sys.stderr)
+        for line in error.lines() if isinstance(error, Unsupported) else [str(error)]:
+            print(f"{parser.prog}: cannot convert {args.script}: {line}", file=sys.stderr)
         return 2
     with files.atomic_path(args.output) as temporary:
         with open(temporary, "w") as handle:

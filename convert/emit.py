@@ -64,14 +64,18 @@ def _imports(program: Program, setting: Setting) -> str:
     exact = setting.mode == "exact"
     lines = ["import argparse", "", "import keras", "import tensorflow as tf", "",
              "from convert import runtime"]
-    if exact and any(layer.kind == "dense" and layer.config.get("bias_op") in ("Add", "AddV2")
-                     for layer in program.layers):
-        lines.append("from modern.layers import AddBiasDense")
+    faithful = sorted({"AddBiasDense" if layer.kind == "dense" else "AddBiasConv2D"
+                       for layer in program.layers if exact and layer.kind in ("dense", "conv2d")
+                       and layer.config.get("bias_op") in ("Add", "AddV2")})
+    if faithful:
+        lines.append(f"from modern.layers import {', '.join(faithful)}")
     optimizer_import = optimizer_source(setting.optimizer, exact)[1]
     if optimizer_import:
         lines.append(optimizer_import)
-    if exact and "dropout" in kinds:
-        lines.append("from modern.tf1_random import TF1Dropout")
+    randoms = sorted(({"TF1Dropout"} if exact and "dropout" in kinds else set())
+                     | ({"TF1RandomNormal"} if "noise" in kinds else set()))
+    if randoms:
+        lines.append(f"from modern.tf1_random import {', '.join(randoms)}")
     return "\n".join(lines)
 
 
@@ -103,7 +107,9 @@ def _layer(layer, exact: bool, constants: dict) -> str:
         extra = "".join(f", {key}={config[key]!r}" for key, default in (
             ("strides", (1, 1)), ("dilation_rate", (1, 1))) if config[key] != default)
         bias = ", use_bias=False" if config.get("use_bias") is False else ""
-        return (f"keras.layers.Conv2D({config['filters']}, {config['kernel_size']!r}{extra}, "
+        kind = "AddBiasConv2D" if exact and config.get("bias_op") in ("Add", "AddV2") \
+            else "keras.layers.Conv2D"
+        return (f"{kind}({config['filters']}, {config['kernel_size']!r}{extra}, "
                 f'padding="{config["padding"]}"{activation}{bias}, {name})')
     if layer.kind in ("max_pool", "average_pool"):
         kind = "MaxPooling2D" if layer.kind == "max_pool" else "AveragePooling2D"
@@ -119,6 +125,10 @@ def _layer(layer, exact: bool, constants: dict) -> str:
                     f'op_name="{config["op_name"]}", {name})')
         keep = next((argument.upper() for argument in constants), "1.0")
         return f"keras.layers.Dropout(1 - {keep}, seed={config['seed2']}, {name})"
+    if layer.kind == "noise":  # no stock layer draws noise of an input's shape
+        return (f"TF1RandomNormal({config['seed']}, {config['seed2']}, "
+                f'"{config["op_type"]}", mean={config["mean"]}, stddev={config["stddev"]}, '
+                f'op_name="{config["op_name"]}", {name})')
     return f'keras.layers.Activation("{config["activation"]}", {name})'
 
 
@@ -146,9 +156,12 @@ def _model(program: Program, setting: Setting, constants: dict) -> str:
 
 
 def _loss(program: Program) -> str:
-    return "\n".join([f"def {program.loss_name}({', '.join(program.loss_arguments)}):",
-                      *[f"    # {tag}" for tag in program.loss.tags],
-                      f"    return {program.loss.text}"])
+    lines = [f"def {program.loss_name}({', '.join(program.loss_arguments)}):"]
+    for statement in program.loss_body:
+        lines += [f"    # {tag}" for tag in statement.tags]
+        lines.append(f"    {statement.target} = {statement.text}")
+    return "\n".join(lines + [f"    # {tag}" for tag in program.loss.tags]
+                     + [f"    return {program.loss.text}"])
 
 
 def _train_step(program: Program, setting: Setting) -> str:
@@ -156,11 +169,18 @@ def _train_step(program: Program, setting: Setting) -> str:
     model_arguments = list(program.inputs.values())
     call = ", ".join([model_arguments[0]] + [f"{name}={name}" for name in model_arguments[1:]])
     outputs = ", ".join(program.output_names)
+    # MNIST's digits are uint8; TF1 converted them to the placeholder's dtype.
+    casts = [f"        {name} = tf.cast({name}, tf.{program.dtypes[name]})  "
+             f"# fed to a {program.dtypes[name]} placeholder"
+             for name, role in setting.feeds.items()
+             if role == "labels" and not setting.one_hot
+             and program.dtypes.get(name) not in (None, "uint8")]
     return "\n".join([
         "def make_train_step(model, optimizer):",
         '    """One training call of the script (its Session.run of the train op)."""', "",
         "    @tf.function",
         f"    def train_step({', '.join(arguments)}):",
+        *casts,
         "        with tf.GradientTape() as tape:",
         f"            {outputs} = model({call}, training=True)",
         f"            loss = {program.loss_name}({', '.join(program.loss_arguments)})",

@@ -7,6 +7,8 @@ with no such call is refused (Unsupported), naming its type and line."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from convert.graph import Graph, Op
 
 BINARY = {"Sub": "-", "AddV2": "+", "Add": "+", "Mul": "*", "RealDiv": "/"}
@@ -14,7 +16,8 @@ FUNCTIONS = {"Pow": "tf.pow", "Square": "tf.square", "Sqrt": "tf.sqrt", "Log": "
              "Exp": "tf.exp", "Abs": "tf.abs", "Sigmoid": "tf.sigmoid", "Relu": "tf.nn.relu",
              "Tanh": "tf.tanh", "Softmax": "tf.nn.softmax", "Maximum": "tf.maximum",
              "Minimum": "tf.minimum", "L2Loss": "tf.nn.l2_loss", "Log1p": "tf.math.log1p",
-             "SquaredDifference": "tf.math.squared_difference"}
+             "SquaredDifference": "tf.math.squared_difference",
+             "Reciprocal": "tf.math.reciprocal"}
 REDUCTIONS = {"Mean": "tf.reduce_mean", "Sum": "tf.reduce_sum", "Max": "tf.reduce_max",
               "Min": "tf.reduce_min"}
 CROSS_ENTROPIES = {"SoftmaxCrossEntropyWithLogits": "tf.nn.softmax_cross_entropy_with_logits",
@@ -25,24 +28,81 @@ CROSS_ENTROPIES = {"SoftmaxCrossEntropyWithLogits": "tf.nn.softmax_cross_entropy
 WRAPPERS = ("Reshape", "StopGradient", "Identity")
 
 
-class Unsupported(Exception):
-    """An op tf1-convert cannot write: `.op`, `.why`."""
+# Ops compat.v1 builds around the ones written (a cross-entropy's reshapes,
+# shape arithmetic) or that name a tensor: never written themselves.
+SCAFFOLDING = ("Const", "Placeholder", "VariableRead", "Shape", "Rank", "Size", "ShapeN",
+               "Slice", "Pack", "ConcatV2", "StopGradient", "Reshape", "Identity")
+NO_EXPRESSION = "no Keras layer or TensorFlow expression for this op yet"
 
-    def __init__(self, op: Op, why: str):
+
+class Unsupported(Exception):
+    """An op tf1-convert cannot write: `.op`, `.why`; `.also`: the other
+    ops of the graph it cannot write either."""
+
+    def __init__(self, op: Op, why: str, also=()):
         super().__init__(f"{op.type} {op.name} ({op.line or 'no script line'}): {why}")
-        self.op, self.why = op, why
+        self.op, self.why, self.also = op, why, list(also)
+
+    def lines(self) -> list:
+        """One line per op refused."""
+        return [str(self)] + [str(Unsupported(op, NO_EXPRESSION)) for op in self.also]
+
+
+# The parts of tf.nn.sigmoid_cross_entropy_with_logits, written as that call.
+COMPOSITE_PARTS = ("Select", "SelectV2", "ZerosLike", "GreaterEqual")
+
+
+def unwritable(graph: Graph, claimed: set) -> list:
+    """The ops no layer took (`claimed`: those layers took) of a type with
+    no expression here, in the graph's order."""
+    known = set(BINARY) | set(FUNCTIONS) | set(REDUCTIONS) | set(CROSS_ENTROPIES) | {
+        "Neg"} | set(SCAFFOLDING) | set(COMPOSITE_PARTS)
+    return [op for op in graph.ops if op.name not in claimed and op.type not in known]
+
+
+# Consumers that read a tensor's shape, not its values: not a second use.
+SHAPE_READERS = ("Shape", "Rank", "Size", "ShapeN")
 
 
 class Writer:
     """Expressions for tensors, given names for some (layer outputs,
-    inputs, locals): a named tensor is written by its name."""
+    inputs, locals): a named tensor is written by its name. With `bind`, a
+    tensor that several ops read (written once, as the script computed it
+    once) or that ends a script line another line reads becomes a local:
+    `(name, expression, line)` in `.bound`, in the order they are needed."""
 
-    def __init__(self, graph: Graph, names: dict):
-        self.graph, self.names = graph, names
+    def __init__(self, graph: Graph, names: dict, bind: bool = False):
+        self.graph, self.names, self.bind, self.bound = graph, names, bind, []
 
     def expression(self, tensor: str, nested: bool = False) -> str:
         if tensor in self.names:
             return self.names[tensor]
+        name = self._local(tensor) if self.bind else None
+        if name is not None:
+            self.bound.append((name, self._write(tensor, False), self.graph.op(tensor).line))
+            self.names[tensor] = name
+            return name
+        return self._write(tensor, nested)
+
+    def _local(self, tensor: str) -> str | None:
+        """The name a tensor is bound to, or None to write it inline."""
+        op = self.graph.op(tensor)
+        if op.type in ("Const", "Placeholder", "VariableRead"):
+            return None
+        readers = [c for c in self.graph.consumers_of(tensor) if c.type not in SHAPE_READERS]
+        assigned = self.graph.assigned_name(op.line) if op.line else None
+        line_end = assigned is not None and readers and all(
+            reader.line != op.line for reader in readers)
+        if not (len(readers) > 1 or line_end):
+            return None
+        base = assigned if line_end else f"{op.type.lower()}"
+        taken, name, number = set(self.names.values()), base, 0
+        while name in taken:
+            number += 1
+            name = f"{base}_{number}"
+        return name
+
+    def _write(self, tensor: str, nested: bool) -> str:
         op = self.graph.op(tensor)
         if op.type == "Const":
             return _literal(op.value, op)
@@ -51,6 +111,11 @@ class Writer:
         if op.type in CROSS_ENTROPIES and tensor.endswith(":0"):
             logits, labels = (self._unwrap(name) for name in op.inputs)
             return (f"{CROSS_ENTROPIES[op.type]}(labels={self.expression(labels)}, "
+                    f"logits={self.expression(logits)})")
+        logistic = self._logistic_loss(op)
+        if logistic is not None:
+            logits, labels = logistic
+            return (f"tf.nn.sigmoid_cross_entropy_with_logits(labels={self.expression(labels)}, "
                     f"logits={self.expression(logits)})")
         if op.type in BINARY and len(op.inputs) == 2:
             text = (f"{self.expression(op.inputs[0], True)} {BINARY[op.type]} "
@@ -67,7 +132,22 @@ class Writer:
                     f"{self.graph.constant(op.inputs[1])})")
         if op.type in ("Placeholder", "VariableRead"):
             raise Unsupported(op, "a tensor the rewrite has no name for")
-        raise Unsupported(op, "no Keras layer or TensorFlow expression for this op yet")
+        raise Unsupported(op, NO_EXPRESSION)
+
+    def _logistic_loss(self, op: Op):
+        """(logits, labels) when `op` ends what tf.nn.sigmoid_cross_entropy_with_logits
+        builds: `(where(z >= 0, z, 0) - z * labels) + log1p(exp(where(z >= 0, -z, z)))`."""
+        if op.type not in ("Add", "AddV2") or len(op.inputs) != 2:
+            return None
+        difference, softplus = (self.graph.op(tensor) for tensor in op.inputs)
+        if difference.type != "Sub" or softplus.type != "Log1p":
+            return None
+        product = self.graph.op(difference.inputs[1])
+        exponential = self.graph.op(softplus.inputs[0])
+        if product.type != "Mul" or exponential.type != "Exp" or \
+                self.graph.op(difference.inputs[0]).type not in ("Select", "SelectV2"):
+            return None
+        return product.inputs[0], product.inputs[1]
 
     def _unwrap(self, tensor: str) -> str:
         while tensor not in self.names and self.graph.op(tensor).type in WRAPPERS:
@@ -89,7 +169,9 @@ class Writer:
 
 
 def _literal(value, op: Op) -> str:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    if isinstance(value, float):  # the shortest text that is the same float32
+        return str(np.float32(value))
+    if isinstance(value, int) and not isinstance(value, bool):
         return repr(value)
     if isinstance(value, list):
         return repr(value)

@@ -26,6 +26,7 @@ class Op:
     line: str = ""
     function: str = ""
     callers: list = field(default_factory=list)
+    dtype: str | None = None
 
     def rank(self, output: int = 0) -> int | None:
         shape = self.shapes[output] if output < len(self.shapes) else None
@@ -40,7 +41,8 @@ class Graph:
             "name", "type", "inputs", "shapes")},
             attributes=entry.get("attributes") or {}, value=entry.get("value"),
             variable=entry.get("variable"), line=entry.get("line", ""),
-            function=entry.get("function", ""), callers=entry.get("callers") or [])
+            function=entry.get("function", ""), callers=entry.get("callers") or [],
+            dtype=entry.get("dtype"))
             for entry in described]
         self.by_name = {op.name: op for op in self.ops}
         self.consumers = {}
@@ -104,7 +106,11 @@ class Graph:
         return isinstance(self.statement(line), ast.Return)
 
     def variable_name(self, op: Op) -> str | None:
-        """What the script calls a variable: its dict key, or the name it assigns."""
+        """What the script calls a variable: the scope it was made in
+        (tf.layers' `hidden1/kernel`, a name_scope's `hidden/weights`), its
+        dict key, or the name it assigns."""
+        if "/" in (op.variable or ""):
+            return op.variable.rsplit("/", 1)[0].replace("/", "_")
         found = DICT_KEY.match(self.source(op.line)) if op.line else None
         return found.group(1) if found else self.assigned_name(op.line) if op.line else None
 

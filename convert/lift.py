@@ -2,7 +2,8 @@
 | `bias_add`) (+ an activation) -> Dense, `conv2d` (+ `bias_add`) (+ an
 activation) -> Conv2D, max and average pooling, a reshape to a constant
 shape -> Reshape or Flatten, `tf.nn.dropout` with a fed keep probability ->
-TF1Dropout, a lone activation -> Activation. What no pattern takes stays an
+TF1Dropout, `tf.random_normal(tf.shape(x))` -> TF1RandomNormal, a lone
+activation -> Activation. What no pattern takes stays an
 op, written as an expression (convert/expressions.py)."""
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ POOLS = {"MaxPool": "max_pool", "AvgPool": "average_pool"}
 @dataclass
 class Layer:
     """A Keras layer standing for one or more TF1 ops."""
-    kind: str           # dense, conv2d, max_pool, average_pool, reshape, flatten, dropout, activation
+    kind: str           # dense, conv2d, max_pool, average_pool, reshape, flatten, dropout,
+    #                     noise, activation
     input: str          # the tensor it reads
     output: str         # the tensor it gives
     ops: list           # the TF1 ops it replaces, in order
@@ -39,7 +41,8 @@ def lift(graph: Graph, random_ops: dict) -> list:
         if op.name in claimed:
             continue
         layer = (_dense_or_conv(graph, op) or _pool(op) or _reshape(graph, op)
-                 or _dropout(graph, op, random_ops) or _activation(op))
+                 or _dropout(graph, op, random_ops) or _noise(graph, op, random_ops)
+                 or _activation(op))
         if layer is not None and not claimed.intersection(layer.ops):
             layers.append(layer)
             claimed.update(layer.ops)
@@ -137,6 +140,29 @@ def _dropout(graph: Graph, op: Op, random_ops: dict) -> Layer | None:
                  config={"seed": drawn["seed"], "seed2": drawn["seed2"],
                          "op_name": uniform.name},
                  keep_prob=f"{keep_prob.name}:0")
+
+
+def _noise(graph: Graph, op: Op, random_ops: dict) -> Layer | None:
+    """`tf.random_normal(tf.shape(x), mean, stddev)` (or truncated_normal):
+    draw * stddev + mean, the draw in the shape of a tensor x."""
+    if op.type not in ("Add", "AddV2") or len(op.inputs) != 2:
+        return None
+    product, mean = (graph.op(tensor) for tensor in op.inputs)
+    if product.type != "Mul" or mean.type != "Const" or len(product.inputs) != 2:
+        return None
+    drawn, stddev = (graph.op(tensor) for tensor in product.inputs)
+    if drawn.type not in ("RandomStandardNormal", "TruncatedNormal") or \
+            drawn.name not in random_ops or stddev.type != "Const" or not drawn.inputs:
+        return None
+    shape = graph.by_name.get(drawn.inputs[0].rsplit(":", 1)[0])
+    if shape is None or shape.type != "Shape":
+        return None  # a constant shape: not an input's
+    seeds = random_ops[drawn.name]
+    return Layer("noise", shape.inputs[0], f"{op.name}:0",
+                 [shape.name, drawn.name, stddev.name, product.name, mean.name, op.name],
+                 config={"op_type": drawn.type, "seed": seeds["seed"], "seed2": seeds["seed2"],
+                         "mean": float(mean.value), "stddev": float(stddev.value),
+                         "op_name": drawn.name})
 
 
 def _activation(op: Op) -> Layer | None:

@@ -1,13 +1,17 @@
 """TF1 optimizers as Keras 3 source: in exact mode the faithful optimizer
-where stock Keras computes other bits (TF1Adam: MIGRATION.md T5), stock
-Keras where it computes TF1's own update; in idiomatic mode stock Keras
-with the script's hyperparameters."""
+that runs TF1's own kernel (TF1Adam: MIGRATION.md T5; the others:
+modern/tf1_optimizers.py); in idiomatic mode stock Keras with the
+script's hyperparameters."""
 
 from __future__ import annotations
 
 from convert.expressions import Unsupported
 
-# TF1 class -> (exact: (class, import line) or None, idiomatic class,
+def _faithful(name: str) -> tuple:
+    return name, f"from modern.tf1_optimizers import {name}"
+
+
+# TF1 class -> (exact: (class, import line), idiomatic class,
 #               {TF1 hyperparameter: Keras argument}, Keras defaults)
 OPTIMIZERS = {
     "AdamOptimizer": (("TF1Adam", "from modern.optimizers import TF1Adam"),
@@ -16,22 +20,26 @@ OPTIMIZERS = {
                        "epsilon": "epsilon"},
                       {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999,
                        "epsilon": None}),
-    # ApplyGradientDescent's var - lr * grad is what Keras SGD computes.
-    "GradientDescentOptimizer": (("keras.optimizers.SGD", None), "keras.optimizers.SGD",
+    "GradientDescentOptimizer": (_faithful("TF1GradientDescent"), "keras.optimizers.SGD",
                                  {"learning_rate": "learning_rate"}, {}),
-    "MomentumOptimizer": (None, "keras.optimizers.SGD",
+    "MomentumOptimizer": (_faithful("TF1Momentum"), "keras.optimizers.SGD",
                           {"learning_rate": "learning_rate", "momentum": "momentum",
-                           "use_nesterov": "nesterov"}, {}),
-    "RMSPropOptimizer": (None, "keras.optimizers.RMSprop",
+                           "use_nesterov": "nesterov"}, {"nesterov": False}),
+    "RMSPropOptimizer": (_faithful("TF1RMSProp"), "keras.optimizers.RMSprop",
                          {"learning_rate": "learning_rate", "decay": "rho",
                           "momentum": "momentum", "epsilon": "epsilon",
-                          "centered": "centered"}, {}),
-    "AdagradOptimizer": (None, "keras.optimizers.Adagrad", {"learning_rate": "learning_rate"},
-                         {}),
+                          "centered": "centered"}, {"momentum": 0.0, "centered": False}),
+    "AdagradOptimizer": (_faithful("TF1Adagrad"), "keras.optimizers.Adagrad",
+                         {"learning_rate": "learning_rate",
+                          "initial_accumulator_value": "initial_accumulator_value"}, {}),
 }
-# TF1Adam's defaults are TF1's (epsilon 1e-8); stock Adam's epsilon is 1e-7.
-FAITHFUL_DEFAULTS = {"TF1Adam": {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999,
-                                 "epsilon": 1e-8}}
+# The faithful optimizers' defaults are TF1's (Adam's epsilon 1e-8 where
+# stock Adam has 1e-7): a hyperparameter equal to one is left out.
+FAITHFUL_DEFAULTS = {"TF1Adam": {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8},
+                     "TF1Momentum": {"nesterov": False},
+                     "TF1RMSProp": {"rho": 0.9, "momentum": 0.0, "epsilon": 1e-10,
+                                    "centered": False},
+                     "TF1Adagrad": {"initial_accumulator_value": 0.1}}
 
 
 class OptimizerUnsupported(Unsupported):
@@ -40,7 +48,7 @@ class OptimizerUnsupported(Unsupported):
     def __init__(self, entry: dict, why: str):
         Exception.__init__(self, f"{entry['class']} ({entry.get('line') or 'no script line'})"
                                  f": {why}")
-        self.op, self.why = None, why
+        self.op, self.why, self.also = None, why, []
 
 
 def optimizer_source(entry: dict, exact: bool) -> tuple:
@@ -50,9 +58,6 @@ def optimizer_source(entry: dict, exact: bool) -> tuple:
     if known is None:
         raise OptimizerUnsupported(entry, "no Keras 3 optimizer for it yet")
     faithful, stock, arguments, defaults = known
-    if exact and faithful is None:
-        raise OptimizerUnsupported(entry, "no faithful Keras 3 optimizer for it yet "
-                                          "(--mode idiomatic writes stock Keras)")
     kind, import_line = faithful if exact else (stock, None)
     defaults = FAITHFUL_DEFAULTS.get(kind, defaults)
     given = []

@@ -9,7 +9,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from convert.expressions import Unsupported, Writer
+from convert.expressions import NO_EXPRESSION, Unsupported, Writer, unwritable
 from convert.graph import Graph
 from convert.lift import Layer, lift
 
@@ -17,6 +17,12 @@ from convert.lift import Layer, lift
 MODEL_ATTRIBUTES = {"name", "layers", "input", "output", "inputs", "outputs", "weights",
                     "variables", "trainable", "losses", "metrics", "optimizer", "loss", "call",
                     "build", "dtype", "compile", "fit", "predict", "summary", "training"}
+
+
+# Names the rewrite's own code uses beside the script's (train_step's locals,
+# main's, the modules): a loss function is not given one.
+TAKEN_NAMES = {"loss", "model", "optimizer", "gradients", "tape", "train_step", "feeds",
+               "main", "runtime", "keras", "tf", "argparse", "images", "labels", "args"}
 
 
 @dataclass
@@ -38,13 +44,18 @@ class Program:
     loss_name: str
     loss_arguments: list  # the loss function's parameters, in order
     loss: Statement
+    loss_body: list    # Statements before the loss's return
     placeholders: dict = field(default_factory=dict)  # every fed placeholder -> name
+    dtypes: dict = field(default_factory=dict)        # placeholder name -> its dtype
 
 
 def build(graph: Graph, manifest: dict, script: str, exact: bool = True) -> Program:
     """The Program for a trace's manifest; raises Unsupported. Not `exact`:
     a dropout keeps its rate inside (stock Keras), not a fed keep_prob."""
     layers = lift(graph, {entry["name"]: entry for entry in manifest.get("random_ops", [])})
+    blocked = unwritable(graph, {name for layer in layers for name in layer.ops})
+    if blocked:  # every one of them named, not only the first met
+        raise Unsupported(blocked[0], NO_EXPRESSION, blocked[1:])
     if not layers:
         raise Unsupported(graph.ops[-1], "no layer found between the fed inputs and the loss")
     _name_layers(graph, layers)
@@ -63,13 +74,18 @@ def build(graph: Graph, manifest: dict, script: str, exact: bool = True) -> Prog
                 {layer.keep_prob} if layer.keep_prob and exact else set()):
             if tensor in placeholders:
                 model_inputs[tensor] = placeholders[tensor]
-    writer = Writer(graph, {**placeholders})
+    writer = Writer(graph, {**placeholders}, bind=True)
     for index, layer in enumerate(layers):
         later = {tensor for other in layers[index + 1:] for tensor in
                  _reached(graph, other.input, by_output, placeholders)} | set(outputs)
         name, line = _local_name(graph, layer)
         target = _unique(name, locals_, later)
         arguments = [writer.expression(layer.input)]
+        body += [Statement(local, text, [_tag(graph, at)] if at else [])
+                 for local, text, at in writer.bound]  # what the layer reads, first
+        locals_.update((local, tensor) for tensor, local in writer.names.items()
+                       if local in {bound[0] for bound in writer.bound})
+        writer.bound.clear()
         if layer.kind == "dropout":
             arguments += [f"keep_prob={placeholders[layer.keep_prob]}"] if exact else []
             arguments.append("training=training")
@@ -79,17 +95,30 @@ def build(graph: Graph, manifest: dict, script: str, exact: bool = True) -> Prog
         locals_[target] = layer.output
     output_names = [_local_name(graph, by_output[tensor], outermost=True)[0]
                     for tensor in outputs]
-    loss_writer = Writer(graph, {**placeholders, **dict(zip(outputs, output_names))})
+    # A weight the loss reads itself (an l2_loss of a kernel): the layer's.
+    weights = {f"{op.name}:0": f"model.{layer.name}.{part}" for layer in layers
+               for part, variable in layer.variables.items()
+               for op in graph.ops if op.variable == variable}
+    loss_writer = Writer(graph, {**placeholders, **weights,
+                                 **dict(zip(outputs, output_names))}, bind=True)
     loss_op = graph.op(loss_tensor)
-    loss_text = loss_writer.expression(loss_tensor)
-    arguments = list(dict.fromkeys(output_names + [
-        name for tensor, name in placeholders.items() if tensor in needed]))
+    loss_text = loss_writer._write(loss_tensor, False)  # the loss itself is returned
+    loss_body = [Statement(name, text, [_tag(graph, line)] if line else [])
+                 for name, text, line in loss_writer.bound]
+    every = loss_text + "".join(text for _, text, _ in loss_writer.bound)
+    arguments = list(dict.fromkeys((["model"] if "model." in every else []) + output_names
+                                   + [name for tensor, name in placeholders.items()
+                                      if tensor in needed]))
     model_name = _model_name(graph, layers, script)
+    loss_name = _python_name(graph.assigned_name(loss_op.line) or "loss")
+    if loss_name in TAKEN_NAMES or loss_name in arguments:
+        loss_name += "_fn"  # `loss = loss(...)` would not run
     return Program(_class_name(model_name), model_name, layers, model_inputs,
                    [writer.names[tensor] for tensor in outputs], body, output_names,
-                   _python_name(graph.assigned_name(loss_op.line) or "loss"), arguments,
-                   Statement("loss", loss_text, [_tag(graph, loss_op.line)]),
-                   placeholders)
+                   loss_name, arguments,
+                   Statement("loss", loss_text, [_tag(graph, loss_op.line)]), loss_body,
+                   placeholders, {name: graph.op(tensor).dtype
+                                  for tensor, name in placeholders.items()})
 
 
 def _reached(graph: Graph, tensor: str, layers: dict, placeholders: dict) -> set:
@@ -156,8 +185,9 @@ def _local_name(graph: Graph, layer: Layer, outermost: bool = False) -> tuple:
         if graph.returns(line) or helper:
             continue
         name = graph.assigned_name(line)
-        if name:
-            return _python_name(name), line
+        if name and not (line == op.line and any(
+                consumer.line == line for consumer in graph.consumers_of(layer.output))):
+            return _python_name(name), line  # (a line that goes on with it names another)
     return layer.name, None
 
 

@@ -63,7 +63,7 @@ def prove(against: str, rewrite: Rewrite, out: str) -> int:
     """Train the rewrite on the trace's batches from its starting weights
     and draws, record every step to `out`, print tf1-trace-compare's
     verdict and return its exit status."""
-    from modern.tf1_random import TF1Dropout
+    from modern.tf1_random import TF1RandomOp
     from modern.tracing import StepRecorder
     from parity import trace
 
@@ -81,11 +81,11 @@ def prove(against: str, rewrite: Rewrite, out: str) -> int:
     for layer in model.layers:
         for part, name in rewrite.variables.get(layer.name, {}).items():
             getattr(layer, part).assign(recorded.variables[name])
-    dropouts = [layer for layer in model.layers if isinstance(layer, TF1Dropout)]
+    streams = [layer for layer in model.layers if isinstance(layer, TF1RandomOp)]
     recorder = StepRecorder(model, rewrite.optimizer)
     report = max(1, len(order) // 10)
     for step, indices in enumerate(order, start=1):
-        for layer in dropouts:  # where the script's stream stood (evaluations draw too)
+        for layer in streams:  # where the script's stream stood (evaluations draw too)
             layer.position.assign(recorded.random_position(layer.op_name, step))
         fed = feeds(indices)
         loss = rewrite.train_step(**fed)

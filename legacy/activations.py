@@ -108,6 +108,8 @@ def describe_graph(losses: list, script: str = "") -> list:
         seen.add(op)
         if _variable_read(op) is None and op.type not in ("Placeholder",) + RANDOM_TYPES:
             stack.extend(tensor.op for tensor in op.inputs)
+        elif op.type in RANDOM_TYPES:  # the tensor whose shape it draws, if any
+            stack.extend(tensor.op for tensor in op.inputs if tensor.op.type == "Shape")
     described = []
     for op in sorted(seen, key=lambda op: op._id):
         entry = {"name": op.name, "type": op.type, "inputs": [t.name for t in op.inputs],
@@ -123,6 +125,8 @@ def describe_graph(losses: list, script: str = "") -> list:
                          callers=[line for line, _ in frames[:-1]])
         entry["attributes"] = {name: _attribute(op.get_attr(name)) for name in ATTRIBUTES
                                if name in op.node_def.attr}
+        if op.type == "Placeholder":
+            entry["dtype"] = op.outputs[0].dtype.name
         if op.type == "Const":
             value = op.get_attr("value")
             from tensorflow.python.framework import tensor_util

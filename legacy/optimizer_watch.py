@@ -12,7 +12,8 @@ import numpy as np
 HYPERPARAMETERS = {"_lr": "learning_rate", "_learning_rate": "learning_rate",
                    "_beta1": "beta1", "_beta2": "beta2", "_epsilon": "epsilon",
                    "_momentum": "momentum", "_use_nesterov": "use_nesterov",
-                   "_decay": "decay", "_centered": "centered"}
+                   "_decay": "decay", "_centered": "centered",
+                   "_initial_accumulator_value": "initial_accumulator_value"}
 
 
 def loss_of(gradients: list):

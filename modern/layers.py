@@ -31,6 +31,19 @@ class AddBiasDense(keras.layers.Dense):
         return tf.add(tf.matmul(inputs, self.kernel), self.bias)
 
 
+@keras.saving.register_keras_serializable(package="modern")
+class AddBiasConv2D(keras.layers.Conv2D):
+    """`keras.layers.Conv2D` computing `activation(tf.nn.conv2d(x, kernel) + bias)`:
+    the bias added by AddV2 of the rank-1 bias, as a TF1 script's `+ b`
+    did, so that its gradient is TF1's broadcast reduction (stock Conv2D
+    adds a reshaped bias: another reduction, other bits; measured on a
+    conv net with oneDNN on, docs/convert.md)."""
+
+    def call(self, inputs):
+        outputs = tf.add(self.convolution_op(inputs, self.kernel), self.bias)
+        return self.activation(outputs) if self.activation is not None else outputs
+
+
 def pre_activation(layer, inputs):
     """A Dense layer's output before its activation, computed with the ops
     its `call` uses (`AddBiasDense`: tf.add; stock Dense: keras.ops.add)."""

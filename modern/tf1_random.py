@@ -47,17 +47,16 @@ def philox_draw(op_type: str, shape, seed: int, seed2: int, position, dtype=tf.f
                               counter=counter, alg=PHILOX, dtype=dtype)
 
 
-@keras.saving.register_keras_serializable(package="modern")
-class TF1Dropout(keras.layers.Layer):
-    """`tf.nn.dropout(x, keep_prob)` as a TF1 graph computed it, drawing the
-    stream of the graph's `RandomUniform` op with attributes (seed, seed2).
+class TF1RandomOp(keras.layers.Layer):
+    """A layer that draws the stream of a TF1 graph's stateful random op
+    `op_type` with attributes (seed, seed2): `draw(shape)` at `position`
+    (the blocks consumed so far), which advances by `elements x 256` per
+    call as TF1's op did. Set `position` from a trace before a step
+    (`layer.position.assign(recorded.random_position(op_name, step))`)
+    where the script also ran the op outside training. `op_name` names the
+    TF1 op it reproduces, for traces."""
 
-    `call(inputs, keep_prob, training)`: `keep_prob` a float32 scalar
-    tensor. The layer's `position` (blocks consumed so far) advances by
-    `elements x 256` per training call, as TF1's op did; set it from a
-    trace before a step (`layer.position.assign(...)`) where the script
-    also ran the op outside training (an evaluation with keep_prob 1.0
-    draws too). `op_name` names the TF1 op it reproduces, for traces."""
+    op_type = "RandomUniform"
 
     def __init__(self, seed: int, seed2: int, op_name: str | None = None, **kwargs):
         super().__init__(**kwargs)
@@ -66,10 +65,25 @@ class TF1Dropout(keras.layers.Layer):
                                         initializer="zeros", name="position")
 
     def draw(self, shape):
-        """The uniform draw for `shape` at the current position, and advance it."""
-        uniform = philox_draw("RandomUniform", shape, *self.seed_pair, self.position)
-        self.position.assign_add(tf.cast(tf.size(uniform), tf.int64) * PHILOX_BLOCKS_PER_ELEMENT)
-        return uniform
+        """The draw for `shape` at the current position, and advance it."""
+        values = philox_draw(self.op_type, shape, *self.seed_pair, self.position)
+        self.position.assign_add(tf.cast(tf.size(values), tf.int64) * PHILOX_BLOCKS_PER_ELEMENT)
+        return values
+
+    def get_config(self):
+        return {**super().get_config(), "seed": self.seed_pair[0], "seed2": self.seed_pair[1],
+                "op_name": self.op_name}
+
+
+@keras.saving.register_keras_serializable(package="modern")
+class TF1Dropout(TF1RandomOp):
+    """`tf.nn.dropout(x, keep_prob)` as a TF1 graph computed it, drawing the
+    stream of the graph's `RandomUniform` op with attributes (seed, seed2)
+    (TF1RandomOp: `position`, `op_name`).
+
+    `call(inputs, keep_prob, training)`: `keep_prob` a float32 scalar
+    tensor. An evaluation with keep_prob 1.0 in the script draws too: set
+    `position` from the trace before each step."""
 
     def call(self, inputs, keep_prob=None, training=None):
         if not training or keep_prob is None:
@@ -83,6 +97,25 @@ class TF1Dropout(keras.layers.Layer):
         keep = self.draw(tf.shape(inputs)) >= tf.cast(rate, inputs.dtype)
         return tf.where(keep, scaled, tf.zeros((), inputs.dtype))
 
+
+@keras.saving.register_keras_serializable(package="modern")
+class TF1RandomNormal(TF1RandomOp):
+    """`tf.random_normal(tf.shape(x), mean, stddev)` (or `truncated_normal`)
+    as a TF1 graph drew it: `call(x)` gives the draw in x's shape, times
+    stddev plus mean in float32, the ops TF1 built (noise a denoising
+    autoencoder adds to its input)."""
+
+    def __init__(self, seed: int, seed2: int, op_type: str = "RandomStandardNormal",
+                 mean: float = 0.0, stddev: float = 1.0, op_name: str | None = None,
+                 **kwargs):
+        super().__init__(seed, seed2, op_name, **kwargs)
+        self.op_type, self.mean, self.stddev = op_type, mean, stddev
+
+    def call(self, inputs):
+        drawn = self.draw(tf.shape(inputs))
+        return tf.add(tf.multiply(drawn, tf.constant(self.stddev, drawn.dtype)),
+                      tf.constant(self.mean, drawn.dtype))
+
     def get_config(self):
-        return {**super().get_config(), "seed": self.seed_pair[0], "seed2": self.seed_pair[1],
-                "op_name": self.op_name}
+        return {**super().get_config(), "op_type": self.op_type, "mean": self.mean,
+                "stddev": self.stddev}

@@ -31,17 +31,23 @@ import tensorflow as tf
 
 from common import machine, run_trace
 from modern.portable import to_numpy
-from modern.tf1_random import TF1Dropout
+from modern.tf1_random import TF1RandomNormal, TF1RandomOp
 
 # Keras optimizer slot lists -> the name TF1's optimizer gives that slot.
 SLOT_LISTS = {"Adam": (("_momentums", "m"), ("_velocities", "v")),
               "TF1Adam": (("_momentums", "m"), ("_velocities", "v")),
               "SGD": (("momentums", "momentum"),),
-              "RMSprop": (("_velocities", "rms"), ("_momentums", "momentum"))}
+              "RMSprop": (("_velocities", "rms"), ("_momentums", "momentum")),
+              # modern/tf1_optimizers.py: TF1's own slot names
+              "TF1Momentum": (("_accumulators", "momentum"),),
+              "TF1RMSProp": (("_rms", "rms"), ("_moments", "momentum"),
+                             ("_mean_gradients", "mg")),
+              "TF1Adagrad": (("_accumulators", "accumulator"),)}
 NON_SLOTS = (("_beta_1_power", "beta1_power"), ("_beta_2_power", "beta2_power"))
 HYPERPARAMETERS = (("learning_rate", "learning_rate"), ("beta_1", "beta1"),
                    ("beta_2", "beta2"), ("epsilon", "epsilon"), ("momentum", "momentum"),
-                   ("nesterov", "use_nesterov"), ("rho", "decay"), ("centered", "centered"))
+                   ("nesterov", "use_nesterov"), ("rho", "decay"), ("centered", "centered"),
+                   ("initial_accumulator_value", "initial_accumulator_value"))
 
 
 class StepRecorder:
@@ -79,12 +85,12 @@ class StepRecorder:
 
     @staticmethod
     def _watch_draws(model) -> dict:
-        """{layer: (shadow variable, draw count)} for each TF1Dropout of the
-        model: its `draw` also copies the values into the shadow and counts,
-        inside the step."""
+        """{layer: (shadow variable, draw count)} for each TF1RandomOp of the
+        model (TF1Dropout, TF1RandomNormal): its `draw` also copies the
+        values into the shadow and counts, inside the step."""
         shadows = {}
         for layer in model._flatten_layers(include_self=False):
-            if not isinstance(layer, TF1Dropout):
+            if not isinstance(layer, TF1RandomOp):
                 continue
             shadow = tf.Variable(tf.zeros([0]), shape=tf.TensorShape(None), trainable=False)
             count = tf.Variable(0, dtype=tf.int64, trainable=False)
@@ -106,6 +112,8 @@ class StepRecorder:
         for layer in model._flatten_layers(include_self=False):
             if list(layer._flatten_layers(include_self=False)):
                 continue  # a container: its layers are watched
+            if isinstance(layer, TF1RandomNormal):
+                continue  # its draw is kept (kind random); TF1 keeps no activation there
             shadow = tf.Variable(tf.zeros([0]), shape=tf.TensorShape(None), trainable=False)
             count = tf.Variable(0, dtype=tf.int64, trainable=False)
             original = layer.call
@@ -143,7 +151,7 @@ class StepRecorder:
 
     def record(self, loss, **inputs) -> None:
         """Log the step just taken: its loss and the arrays it was fed (and
-        each TF1Dropout's draw, under the TF1 op name it reproduces)."""
+        each TF1RandomOp's draw, under the TF1 op name it reproduces)."""
         after = self.read_state()
         tensors = {("input", name): np.asarray(value) for name, value in inputs.items()}
         tensors.update({("initial", name): value for (_, name), value in self._state.items()})

@@ -89,18 +89,28 @@ def test_the_loss_is_written_as_the_calls_that_build_its_ops():
     assert built().loss.text == "tf.reduce_mean(tf.pow(X - code, 2.0))"
 
 
-def test_an_op_with_no_layer_or_expression_is_refused_by_type_and_line():
-    with pytest.raises(Unsupported, match=r"^Erfinv Pow \(s\.py:14\): no Keras layer"):
-        built(loss_op="Erfinv")
+def test_every_op_with_no_layer_or_expression_is_refused_by_type_and_line():
+    graph = described(loss_op="Erfinv")
+    graph[-1]["type"] = "Erfc"  # the Mean too: two ops refused, one line each
+    with pytest.raises(Unsupported) as refused:
+        program.build(Graph(graph, SCRIPT), MANIFEST, "s.py")
+    assert refused.value.lines() == [
+        "Erfinv Pow (s.py:14): no Keras layer or TensorFlow expression for this op yet",
+        "Erfc Mean (s.py:14): no Keras layer or TensorFlow expression for this op yet"]
 
 
-def test_exact_mode_refuses_an_optimizer_with_no_faithful_twin():
+def test_each_mode_writes_the_scripts_hyperparameters_and_refuses_the_unknown():
     momentum = {"class": "MomentumOptimizer", "line": "s.py:20",
-                "hyperparameters": {"learning_rate": 0.1, "momentum": 0.9}}
-    with pytest.raises(OptimizerUnsupported, match="no faithful Keras 3 optimizer"):
-        optimizer_source(momentum, exact=True)
+                "hyperparameters": {"learning_rate": 0.1, "momentum": 0.9,
+                                    "use_nesterov": True}}
+    assert optimizer_source(momentum, exact=True) == (
+        "TF1Momentum(learning_rate=0.1, momentum=0.9, nesterov=True)",
+        "from modern.tf1_optimizers import TF1Momentum")
     assert optimizer_source(momentum, exact=False)[0] == \
-        "keras.optimizers.SGD(learning_rate=0.1, momentum=0.9)"
+        "keras.optimizers.SGD(learning_rate=0.1, momentum=0.9, nesterov=True)"
+    with pytest.raises(OptimizerUnsupported, match=r"^FtrlOptimizer \(s.py:3\): no Keras 3"):
+        optimizer_source({"class": "FtrlOptimizer", "line": "s.py:3",
+                          "hyperparameters": {}}, exact=True)
 
 
 def test_adam_keeps_tf1s_epsilon_in_both_modes():

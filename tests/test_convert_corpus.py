@@ -1,0 +1,77 @@
+"""tf1-convert on every script of its corpus (tests/fixtures/tf1/corpus/):
+each traced unmodified, its exact rewrite written, and the rewrite's own
+`--against` proof run, which must say MATCH. The proofs of all scripts run
+in one process (each rewrite as `__main__`, as `python REWRITE.py` would):
+one TensorFlow start instead of one per script, the suite's time budget."""
+
+import glob
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from tests.helpers import REPO_ROOT, subprocess_environment, write_synthetic_idx
+
+pytestmark = pytest.mark.slow
+CORPUS = sorted(glob.glob(os.path.join(REPO_ROOT, "tests", "fixtures", "tf1", "corpus",
+                                       "*.py")))
+# The largest batch in the corpus is 256: three of them after TF1's 5,000
+# validation images.
+TRAIN_IMAGES = 5000 + 3 * 256
+STEPS = 3  # each kind of tensor differs at step 1 or 2 when a piece is not faithful
+PROVE_ALL = """
+import runpy, sys
+for rewrite in sys.argv[1:]:
+    base = rewrite[:-3]
+    sys.argv = [rewrite, "--data-dir", DATA, "--against", base + ".original.npz",
+                "--out", base + ".rewrite.npz"]
+    print("=== " + rewrite, flush=True)
+    try:
+        runpy.run_path(rewrite, run_name="__main__")
+    except SystemExit as status:
+        print("=== exit", status.code, flush=True)
+"""
+
+
+@pytest.fixture(scope="module")
+def converted(tmp_path_factory):
+    """{script name: (tf1-convert's result, the proof's output)}."""
+    root = tmp_path_factory.mktemp("corpus")
+    data = root / "data"
+    write_synthetic_idx(data, n_train=TRAIN_IMAGES, n_test=10)
+    env = subprocess_environment()
+    written, results = [], {}
+    for script in CORPUS:
+        name = os.path.splitext(os.path.basename(script))[0]
+        rewrite = root / f"{name}_keras.py"
+        results[name] = subprocess.run(
+            [sys.executable, "-m", "convert", script, "-o", str(rewrite), "--data-dir",
+             str(data), "--steps", str(STEPS), "--no-proof"], cwd=root, env=env,
+            capture_output=True, text=True, timeout=300)
+        if results[name].returncode == 0:
+            written.append(str(rewrite))
+    proof = subprocess.run([sys.executable, "-c", f"DATA = {str(data)!r}\n" + PROVE_ALL,
+                            *written], cwd=root, env=env, capture_output=True, text=True,
+                           timeout=600)
+    sections = re.split(r"^=== (?=/)", proof.stdout, flags=re.M)
+    proofs = {os.path.basename(section.split("\n", 1)[0])[:-len("_keras.py")]: section
+              for section in sections if section.startswith("/")}
+    return {name: (result, proofs.get(name, proof.stdout[-2000:] + proof.stderr[-3000:]))
+            for name, result in results.items()}
+
+
+@pytest.mark.parametrize("script", [os.path.basename(path)[:-3] for path in CORPUS])
+def test_each_corpus_script_converts_and_its_exact_rewrite_matches(converted, script):
+    result, proof = converted[script]
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    assert f"MATCH: {STEPS} steps, every tensor both traces hold is the same" in proof, proof
+    assert "=== exit 0" in proof, proof
+
+
+def test_the_corpus_names_each_script_with_its_kind():
+    with open(os.path.join(REPO_ROOT, "tests", "fixtures", "tf1", "corpus",
+                           "README.md")) as stream:
+        listed = set(re.findall(r"^\| `(\w+\.py)` \|", stream.read(), re.M))
+    assert listed == {os.path.basename(path) for path in CORPUS}
