@@ -90,6 +90,10 @@ def write(script: str, trace_path: str, data_dir: str, mode: str) -> str:
     if not recorded.steps or not manifest.get("forward_graph") or not manifest["optimizers"]:
         raise DataError("the trace holds no training step with its graph (does the script "
                         "train through a tf.train optimizer?)")
+    if len(manifest["optimizers"]) > 1:
+        raise DataError(f"the script trains through {len(manifest['optimizers'])} optimizers "
+                        f"({', '.join(entry['class'] for entry in manifest['optimizers'])}): "
+                        "tf1-convert writes one, yet")
     with open(script) as handle:
         source = handle.read()
     graph = Graph(manifest["forward_graph"], source)

@@ -123,7 +123,8 @@ def _layer(layer, exact: bool, constants: dict) -> str:
         if exact:
             return (f"TF1Dropout({config['seed']}, {config['seed2']}, "
                     f'op_name="{config["op_name"]}", {name})')
-        keep = next((argument.upper() for argument in constants), "1.0")
+        keep = config.get("keep") or next(
+            (argument.upper() for argument in constants), "1.0")
         return f"keras.layers.Dropout(1 - {keep}, seed={config['seed2']}, {name})"
     if layer.kind == "noise":  # no stock layer draws noise of an input's shape
         return (f"TF1RandomNormal({config['seed']}, {config['seed2']}, "
@@ -147,10 +148,8 @@ def _model(program: Program, setting: Setting, constants: dict) -> str:
               for layer in program.layers]
     lines += ["", f"    def call(self, {signature}, training=False):"]
     for statement in program.body:
-        text = statement.text if exact else statement.text.replace(
-            ", keep_prob=keep_prob", "")
         lines += [f"        # {tag}" for tag in statement.tags]
-        lines.append(f"        {statement.target} = {text}")
+        lines.append(f"        {statement.target} = {statement.text}")
     lines.append(f"        return {', '.join(program.outputs)}")
     return "\n".join(lines)
 

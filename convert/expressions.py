@@ -91,8 +91,8 @@ class Writer:
             return None
         readers = [c for c in self.graph.consumers_of(tensor) if c.type not in SHAPE_READERS]
         assigned = self.graph.assigned_name(op.line) if op.line else None
-        line_end = assigned is not None and readers and all(
-            reader.line != op.line for reader in readers)
+        line_end = assigned is not None and readers and not any(
+            self.graph.same_statement(reader.line, op.line) for reader in readers)
         if not (len(readers) > 1 or line_end):
             return None
         base = assigned if line_end else f"{op.type.lower()}"

@@ -84,6 +84,16 @@ class Graph:
     def statement(self, line: str) -> ast.stmt | None:
         return self._statements.get(_number(line))
 
+    def same_statement(self, line: str, other: str) -> bool:
+        """Whether two script lines are in one statement (a call over lines)."""
+        node = self.statement(line)
+        return line == other or (node is not None and node is self.statement(other))
+
+    def statement_line(self, line: str) -> str:
+        """`file.py:N` of the first line of the statement at `line`."""
+        node = self.statement(line)
+        return line if node is None else f"{line.rsplit(':', 1)[0]}:{node.lineno}"
+
     def statement_text(self, line: str) -> str:
         """The statement at a line, on one line (a call over several lines joined)."""
         node = self.statement(line)

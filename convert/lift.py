@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from convert.graph import Graph, Op
 
 # TF1 activation ops -> the name Keras knows them by.
@@ -118,28 +120,49 @@ def _reshape(graph: Graph, op: Op) -> Layer | None:
 
 
 def _dropout(graph: Graph, op: Op, random_ops: dict) -> Layer | None:
-    """TF 2.x compat.v1's `tf.nn.dropout(x, keep_prob)` with `keep_prob` fed:
-    rate = 1 - keep_prob; where(uniform >= rate, x / (1 - rate), 0)."""
+    """TF 2.x compat.v1's `tf.nn.dropout(x, keep_prob)`: with `keep_prob` fed,
+    rate = 1 - keep_prob; where(uniform >= rate, x / (1 - rate), 0); with a
+    Python number, where(uniform >= RATE, x * SCALE, 0), both constants."""
     if op.type != "SelectV2" or len(op.inputs) != 3:
         return None
     compare, scaled, zero = (graph.op(tensor) for tensor in op.inputs)
-    if compare.type != "GreaterEqual" or scaled.type != "RealDiv" or zero.type != "Const":
+    if compare.type != "GreaterEqual" or scaled.type not in ("RealDiv", "Mul") \
+            or zero.type != "Const":
         return None
     uniform, rate = graph.op(compare.inputs[0]), graph.op(compare.inputs[1])
-    if uniform.type != "RandomUniform" or uniform.name not in random_ops or rate.type != "Sub":
+    if uniform.type != "RandomUniform" or uniform.name not in random_ops:
+        return None
+    drawn = random_ops[uniform.name]
+    config = {"seed": drawn["seed"], "seed2": drawn["seed2"], "op_name": uniform.name}
+    divisor = graph.op(scaled.inputs[1])
+    if scaled.type == "Mul" and rate.type == "Const" and divisor.type == "Const":
+        keep = _keep_probability(rate.value, divisor.value)
+        if keep is None:
+            return None
+        return Layer("dropout", scaled.inputs[0], f"{op.name}:0",
+                     [rate.name, divisor.name, scaled.name, uniform.name, compare.name,
+                      zero.name, op.name], config={**config, "keep": keep})
+    if scaled.type != "RealDiv" or rate.type != "Sub":
         return None
     one, keep_prob = (graph.op(tensor) for tensor in rate.inputs)
     if one.type != "Const" or keep_prob.type != "Placeholder":
-        return None  # a constant keep probability: another graph (not lifted yet)
-    divisor = graph.op(scaled.inputs[1])
-    drawn = random_ops[uniform.name]
+        return None
     ops = [rate.name, *[graph.op(tensor).name for tensor in divisor.inputs
                         if graph.op(tensor).type == "Const"], divisor.name, scaled.name,
            uniform.name, compare.name, zero.name, op.name]
-    return Layer("dropout", scaled.inputs[0], f"{op.name}:0", ops,
-                 config={"seed": drawn["seed"], "seed2": drawn["seed2"],
-                         "op_name": uniform.name},
+    return Layer("dropout", scaled.inputs[0], f"{op.name}:0", ops, config=config,
                  keep_prob=f"{keep_prob.name}:0")
+
+
+def _keep_probability(rate: float, scale: float) -> float | None:
+    """The shortest Python number k for which compat.v1's float64 arithmetic
+    (rate = 1 - k, scale = 1 / (1 - rate)) gives the graph's float32 constants."""
+    for digits in range(1, 10):
+        keep = round(1.0 - rate, digits)
+        if np.float32(1.0 - keep) == np.float32(rate) and \
+                np.float32(1 / (1 - (1.0 - keep))) == np.float32(scale):
+            return keep
+    return None
 
 
 def _noise(graph: Graph, op: Op, random_ops: dict) -> Layer | None:

@@ -58,6 +58,12 @@ def optimizer_source(entry: dict, exact: bool) -> tuple:
     if known is None:
         raise OptimizerUnsupported(entry, "no Keras 3 optimizer for it yet")
     faithful, stock, arguments, defaults = known
+    computed = [name for name in ("learning_rate", *arguments)
+                if name in entry["hyperparameters"] and entry["hyperparameters"][name] is None]
+    if computed or "learning_rate" not in entry["hyperparameters"]:
+        raise OptimizerUnsupported(entry, f"its {(computed or ['learning_rate'])[0]} is a "
+                                          "tensor (a schedule or a placeholder): tf1-convert "
+                                          "writes constant hyperparameters only, yet")
     kind, import_line = faithful if exact else (stock, None)
     defaults = FAITHFUL_DEFAULTS.get(kind, defaults)
     given = []

@@ -87,7 +87,8 @@ def build(graph: Graph, manifest: dict, script: str, exact: bool = True) -> Prog
                        if local in {bound[0] for bound in writer.bound})
         writer.bound.clear()
         if layer.kind == "dropout":
-            arguments += [f"keep_prob={placeholders[layer.keep_prob]}"] if exact else []
+            keep = placeholders[layer.keep_prob] if layer.keep_prob else layer.config["keep"]
+            arguments += [f"keep_prob={keep}"] if exact else []
             arguments.append("training=training")
         body.append(Statement(target, f"self.{layer.name}({', '.join(arguments)})",
                               _tags(graph, layer, line)))
@@ -155,16 +156,16 @@ def _name_layers(graph: Graph, layers: list) -> None:
 
 
 def _tag(graph: Graph, line: str) -> str:
-    return f"{line}  {graph.statement_text(line)}"
+    return f"{graph.statement_line(line)}  {graph.statement_text(line)}"
 
 
 def _tags(graph: Graph, layer: Layer, named_at: str | None) -> list:
     """The script lines a layer stands for: the line its name came from
     when that is a call of a helper (and the helper's ops), else each line
     of its ops."""
-    lines = list(dict.fromkeys(graph.by_name[name].line for name in layer.ops
-                               if graph.by_name[name].type != "Const"))
-    if named_at and named_at not in lines:
+    lines = list(dict.fromkeys(graph.statement_line(graph.by_name[name].line)
+                               for name in layer.ops if graph.by_name[name].type != "Const"))
+    if named_at and graph.statement_line(named_at) not in lines:
         types = ", ".join(graph.by_name[name].type for name in layer.ops
                           if graph.by_name[name].type != "Const")
         return [f"{_tag(graph, named_at)}  ({graph.op(layer.output).function}: {types})"]
@@ -186,7 +187,8 @@ def _local_name(graph: Graph, layer: Layer, outermost: bool = False) -> tuple:
             continue
         name = graph.assigned_name(line)
         if name and not (line == op.line and any(
-                consumer.line == line for consumer in graph.consumers_of(layer.output))):
+                graph.same_statement(consumer.line, line)
+                for consumer in graph.consumers_of(layer.output))):
             return _python_name(name), line  # (a line that goes on with it names another)
     return layer.name, None
 

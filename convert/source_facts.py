@@ -32,6 +32,13 @@ class SourceFacts:
                 if name in EPOCH_NAMES or name in STEP_NAMES:
                     return ("EPOCHS" if name in EPOCH_NAMES else "STEPS", node.value.value,
                             self._tag(node))
+        for node in ast.walk(self.tree):  # `for i in range(300):` around next_batch
+            count = _range_length(node.iter) if isinstance(node, ast.For) else None
+            if count is not None and any(isinstance(inner, ast.Attribute)
+                                         and inner.attr == "next_batch"
+                                         for inner in ast.walk(node)):
+                return "STEPS", count, self._tag(node).split(":", 1)[0] + ":" + \
+                    f"{node.lineno}  for ... in {ast.unparse(node.iter)}"
         return ("STEPS", traced_steps, "no epochs or steps constant found in the script: "
                                        "the steps traced")
 
@@ -49,3 +56,17 @@ class SourceFacts:
     def data_tag(self) -> str:
         node = self._call("read_data_sets")
         return self._tag(node) if node is not None else f"{self.script}: its data"
+
+
+def _range_length(node) -> int | None:
+    """len(range(...)) of a `range` call with number arguments, else None."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id == "range" and 1 <= len(node.args) <= 2):
+        return None
+    try:
+        bounds = [ast.literal_eval(argument) for argument in node.args]
+    except ValueError:
+        return None
+    if not all(isinstance(bound, int) for bound in bounds):
+        return None
+    return len(range(*bounds))

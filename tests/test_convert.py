@@ -113,6 +113,13 @@ def test_each_mode_writes_the_scripts_hyperparameters_and_refuses_the_unknown():
                           "hyperparameters": {}}, exact=True)
 
 
+def test_a_learning_rate_computed_in_the_graph_is_refused_not_defaulted():
+    decayed = {"class": "AdamOptimizer", "line": "s.py:9",
+               "hyperparameters": {"learning_rate": None, "beta1": 0.9}}
+    with pytest.raises(OptimizerUnsupported, match="its learning_rate is a tensor"):
+        optimizer_source(decayed, exact=True)
+
+
 def test_adam_keeps_tf1s_epsilon_in_both_modes():
     entry = MANIFEST["optimizers"][0]
     assert optimizer_source(entry, exact=True) == (
