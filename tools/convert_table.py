@@ -3,6 +3,7 @@ corpus in exact and idiomatic mode, with its verdict, the ops of its
 training graph, the layers lifted, and the time of the whole command.
 
     python tools/convert_table.py --data-dir DIR [--steps 100] [--write] [SCRIPT ...]
+    python tools/convert_table.py --render     # the page's table again from docs/convert.json
 
 Without SCRIPT: tests/fixtures/tf1/mlp.py, cnn.py and every script in
 tests/fixtures/tf1/corpus/. `--write` puts the table into docs/convert.md
@@ -101,17 +102,36 @@ def table(records: list) -> str:
 
 
 def _short(verdict: str) -> str:
-    verdict = verdict.replace("|", "\\|")
-    return verdict if len(verdict) <= 160 else verdict[:157] + "..."
+    """A verdict for a table cell: MATCH's steps, a mismatch's first words."""
+    if verdict.startswith("MATCH: "):
+        return f"MATCH, {verdict.split(', ')[0][len('MATCH: '):]}, bit for bit"
+    verdict = verdict.replace("|", "\\|").replace("first difference at ", "")
+    return verdict if len(verdict) <= 110 else verdict[:107] + "..."
+
+
+def _write_table(text: str) -> None:
+    with open(PAGE) as handle:
+        page = handle.read()
+    start, end = page.index(TABLE_START) + len(TABLE_START), page.index(TABLE_END)
+    with atomic_path(PAGE) as temporary, open(temporary, "w") as handle:
+        handle.write(page[:start] + "\n" + text + "\n" + page[end:])
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", required=True, help="an MNIST folder (four IDX files)")
+    parser.add_argument("--data-dir", help="an MNIST folder (four IDX files)")
+    parser.add_argument("--render", action="store_true",
+                        help="write the page's table from docs/convert.json, running nothing")
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--write", action="store_true")
     parser.add_argument("scripts", nargs="*", help="the scripts (default: the corpus)")
     args = parser.parse_args(argv)
+    if args.render:
+        with open(RECORDS) as handle:
+            _write_table(table(json.load(handle)["records"]))
+        return 0
+    if not args.data_dir:
+        parser.error("--data-dir is needed to run the conversions")
     records = []
     with tempfile.TemporaryDirectory() as folder:
         for script in [os.path.abspath(path) for path in args.scripts] or corpus():
@@ -126,11 +146,7 @@ def main(argv=None) -> int:
     text = table(records)
     print(text)
     if args.write:
-        with open(PAGE) as handle:
-            page = handle.read()
-        start, end = page.index(TABLE_START) + len(TABLE_START), page.index(TABLE_END)
-        with atomic_path(PAGE) as temporary, open(temporary, "w") as handle:
-            handle.write(page[:start] + "\n" + text + "\n" + page[end:])
+        _write_table(text)
         document = {"command": "python tools/convert_table.py --data-dir DIR --steps "
                                f"{args.steps} --write",
                     "date": datetime.date.today().isoformat(),
