@@ -8,7 +8,11 @@ Importing this package imports no TensorFlow; most modules do (`portable`,
 - `batches`: what the loop is fed and how it is paced (`Loop`, `Feed`)
 - `options`: `TrainingOptions` and the `EXACT` / `IDIOMATIC` presets
 - `optimizers`, `layers`: the two faithful deviations, `TF1Adam` and `AddBiasDense`
-- `tf1_random`: TF1's random streams in a tf.function (`TF1Dropout`, `philox_draw`)
+  (and `AddBiasConv2D`, for other scripts' `conv2d(...) + b`)
+- `tf1_optimizers`: TF1's other optimizers on their own kernels (`TF1GradientDescent`,
+  `TF1Momentum`, `TF1RMSProp`, `TF1Adagrad`), for tf1-convert's rewrites
+- `tf1_random`: TF1's random streams in a tf.function (`TF1Dropout`, `TF1RandomNormal`,
+  `philox_draw`)
 - `input_data`: the arrays and the seeded tf.data pipeline
 - `variants`: the sparse and denoising layers
 - `checkpoints`: weights from legacy/, TF1 Saver checkpoints, `.keras` files

@@ -23,7 +23,7 @@ PAGES = ["README.md", "MIGRATION.md",
                  for path in glob.glob(os.path.join(REPO_ROOT, "docs", "*.md")))]
 # [text](target) or [text](target "quoted code"), and ![alt](image)
 LINK = re.compile(r'\]\(([^)\s]+)(?: "([^"]+)")?\)')
-PACKAGES = ("common", "legacy", "modern", "parity", "parity/golden", "benchmarks")
+PACKAGES = ("common", "convert", "legacy", "modern", "parity", "parity/golden", "benchmarks")
 
 
 def read(path: str) -> str:
