@@ -48,6 +48,27 @@ class Unsupported(Exception):
         return [str(self)] + [str(Unsupported(op, NO_EXPRESSION)) for op in self.also]
 
 
+# tf.losses.* (tf.compat.v1.losses), by the name scope of its ops: the
+# function, the op inside that takes the script's tensors, and the keyword
+# of each of that op's inputs (None: not one the script passed).
+TF_LOSSES = {"softmax_cross_entropy_loss": ("softmax_cross_entropy",
+                                            "SoftmaxCrossEntropyWithLogits",
+                                            ("logits", "onehot_labels")),
+             "sparse_softmax_cross_entropy_loss": ("sparse_softmax_cross_entropy",
+                                                   "SparseSoftmaxCrossEntropyWithLogits",
+                                                   ("logits", "labels")),
+             "mean_squared_error": ("mean_squared_error", "SquaredDifference",
+                                    ("predictions", "labels"))}
+
+
+def _losses_scope(name: str) -> tuple | None:
+    """(the tf.losses name scope an op is in, `softmax_cross_entropy_loss_1`,
+    and its function's key in TF_LOSSES), or None."""
+    scope = name.split("/", 1)[0]
+    base = scope.rsplit("_", 1)[0] if scope.rsplit("_", 1)[-1].isdigit() else scope
+    return (scope, base) if base in TF_LOSSES and "/" in name else None
+
+
 # The parts of tf.nn.sigmoid_cross_entropy_with_logits, written as that call.
 COMPOSITE_PARTS = ("Select", "SelectV2", "ZerosLike", "GreaterEqual")
 
@@ -57,7 +78,8 @@ def unwritable(graph: Graph, claimed: set) -> list:
     no expression here, in the graph's order."""
     known = set(BINARY) | set(FUNCTIONS) | set(REDUCTIONS) | set(CROSS_ENTROPIES) | {
         "Neg"} | set(SCAFFOLDING) | set(COMPOSITE_PARTS)
-    return [op for op in graph.ops if op.name not in claimed and op.type not in known]
+    return [op for op in graph.ops if op.name not in claimed and op.type not in known
+            and not _losses_scope(op.name)]
 
 
 # Consumers that read a tensor's shape, not its values: not a second use.
@@ -112,6 +134,8 @@ class Writer:
             logits, labels = (self._unwrap(name) for name in op.inputs)
             return (f"{CROSS_ENTROPIES[op.type]}(labels={self.expression(labels)}, "
                     f"logits={self.expression(logits)})")
+        if op.type == "DivNoNan" and _losses_scope(op.name):  # tf.losses.*, whole
+            return self._tf_losses(op)
         logistic = self._logistic_loss(op)
         if logistic is not None:
             logits, labels = logistic
@@ -133,6 +157,21 @@ class Writer:
         if op.type in ("Placeholder", "VariableRead"):
             raise Unsupported(op, "a tensor the rewrite has no name for")
         raise Unsupported(op, NO_EXPRESSION)
+
+    def _tf_losses(self, op: Op) -> str:
+        """`tf.compat.v1.losses.X(...)` for the ops it built (weights 1.0 and
+        the default reduction: the only form written yet)."""
+        scope, key = _losses_scope(op.name)
+        function, inner_type, names = TF_LOSSES[key]
+        inner = next((other for other in self.graph.ops if other.type == inner_type
+                      and other.name.startswith(scope + "/")), None)
+        weights = self.graph.by_name.get(f"{scope}/Cast/x") or \
+            self.graph.by_name.get(f"{scope}/ToFloat/x")
+        if inner is None or weights is None or weights.value != 1.0:
+            raise Unsupported(op, f"a tf.losses call with weights or another form: {scope}")
+        arguments = ", ".join(f"{keyword}={self.expression(self._unwrap(tensor))}"
+                              for keyword, tensor in zip(names, inner.inputs) if keyword)
+        return f"tf.compat.v1.losses.{function}({arguments})"
 
     def _logistic_loss(self, op: Op):
         """(logits, labels) when `op` ends what tf.nn.sigmoid_cross_entropy_with_logits

@@ -35,6 +35,10 @@ def batches(examples: int, batch_size: int, seed: int, epochs: int | None = None
     `epochs` full passes or `steps` batches."""
     rng = np.random.default_rng(seed)
     per_epoch, served, epoch = examples // batch_size, 0, 0
+    if per_epoch == 0:  # one line, not a loop that never trains
+        raise SystemExit(f"error: {examples} training examples, fewer than one batch of "
+                         f"{batch_size} (read_data_sets keeps the first {VALIDATION_SIZE:,} "
+                         "for validation)")
     while (epochs is None or epoch < epochs) and (steps is None or served < steps):
         order = rng.permutation(examples)
         for start in range(0, per_epoch * batch_size, batch_size):

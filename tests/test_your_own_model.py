@@ -150,16 +150,16 @@ def test_a_trace_with_onednn_off_is_judged_across_environments(user):
         assert "environment: the same" in result.stdout and "MATCH: 100 steps" in result.stdout
 
 
-def test_tf1_convert_writes_a_rewrite_that_proves_itself_and_trains(user):
+def test_tf1_convert_writes_a_rewrite_that_proves_itself(user):
     """Section 5: tf1-convert's exact rewrite of the CNN (conv2d, pooling,
     dropout through a fed keep_prob, Adam) is MATCH against the script's
-    trace, reads with the script's names and lines, and trains on its own."""
+    trace and reads with the script's names and lines (a rewrite training
+    on its own: tests/test_convert_corpus.py)."""
     work, _, results = user
     result = results["converted"]
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "MATCH: 20 steps, every tensor both traces hold is the same, bit for bit" \
+    assert "MATCH: 5 steps, every tensor both traces hold is the same, bit for bit" \
         in result.stdout
-    assert "Optimization Finished!" in result.stdout  # the standalone run, after the proof
     text = (work / "converted" / "cnn_keras.py").read_text()
     for written in ("class ConvNet(keras.Model):",
                     "# cnn.py:55  conv1 = conv2d(x, weights['wc1'], biases['bc1'])",

@@ -4,6 +4,7 @@ training graph, the layers lifted, and the time of the whole command.
 
     python tools/convert_table.py --data-dir DIR [--steps 100] [--write] [SCRIPT ...]
     python tools/convert_table.py --render     # the page's table again from docs/convert.json
+    python tools/convert_table.py --data-dir DIR --write --merge SCRIPT   # one row more
 
 Without SCRIPT: tests/fixtures/tf1/mlp.py, cnn.py and every script in
 tests/fixtures/tf1/corpus/. `--write` puts the table into docs/convert.md
@@ -124,6 +125,8 @@ def main(argv=None) -> int:
                         help="write the page's table from docs/convert.json, running nothing")
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--write", action="store_true")
+    parser.add_argument("--merge", action="store_true",
+                        help="with --write: keep docs/convert.json's other scripts' records")
     parser.add_argument("scripts", nargs="*", help="the scripts (default: the corpus)")
     args = parser.parse_args(argv)
     if args.render:
@@ -143,6 +146,13 @@ def main(argv=None) -> int:
                 records.append(record)
                 print(f"{record['script']} {mode}: {record['verdict'][:120]} "
                       f"({record['seconds']} s)", flush=True)
+    if args.merge:
+        with open(RECORDS) as handle:
+            kept = [record for record in json.load(handle)["records"]
+                    if (record["script"], record["mode"]) not in
+                    {(new["script"], new["mode"]) for new in records}]
+        records = sorted(kept + records, key=lambda record: (
+            not record["script"].startswith("tests/"), record["script"], record["mode"]))
     text = table(records)
     print(text)
     if args.write:
