@@ -114,24 +114,56 @@ class _ContribImporter(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         pass
 
 
+class _AfterImport(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Runs `patch(module)` once the module `name` is imported, whenever
+    that is: pyplot is patched only in a script that imports it (importing
+    it up front cost every run about half a second)."""
+
+    def __init__(self, name: str, patch):
+        self.name, self.patch, self._loader = name, patch, None
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname != self.name:
+            return None
+        sys.meta_path.remove(self)  # the real spec, found by the other finders
+        spec = importlib.util.find_spec(fullname)
+        if spec is None or spec.loader is None:
+            return spec
+        self._loader, spec.loader = spec.loader, self
+        return spec
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        self._loader.exec_module(module)
+        self.patch(module)
+
+
 def _save_figures_on_show(figures_dir: str) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    os.environ["MPLBACKEND"] = "Agg"  # what matplotlib.use("Agg") sets, without importing it
 
-    from common.files import atomic_path
+    def patch(plt):
+        from common.files import atomic_path
 
-    counter = {"saved": 0}
+        counter = {"saved": 0}
 
-    def show(*args, **kwargs):
-        for number in plt.get_fignums():
-            counter["saved"] += 1
-            path = os.path.join(figures_dir, f"figure_{counter['saved']}.png")
-            with atomic_path(path) as temporary:
-                plt.figure(number).savefig(temporary, format="png")
-            print(f"[run_tf1] no display: saved figure {number} to {path}")
-        plt.close("all")
+        def show(*args, **kwargs):
+            for number in plt.get_fignums():
+                counter["saved"] += 1
+                path = os.path.join(figures_dir, f"figure_{counter['saved']}.png")
+                with atomic_path(path) as temporary:
+                    plt.figure(number).savefig(temporary, format="png")
+                print(f"[run_tf1] no display: saved figure {number} to {path}")
+            plt.close("all")
 
-    plt.show = show
+        plt.show = show
+
+    if "matplotlib.pyplot" in sys.modules:
+        import matplotlib
+        matplotlib.use("Agg")
+        patch(sys.modules["matplotlib.pyplot"])
+    else:
+        sys.meta_path.insert(0, _AfterImport("matplotlib.pyplot", patch))
 
 
