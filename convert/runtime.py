@@ -14,8 +14,10 @@ from typing import Callable
 import numpy as np
 
 from common import sources
+from common.config import Hyperparameters
+from modern import input_data
 
-VALIDATION_SIZE = 5000  # read_data_sets' default: the first 5,000 training images
+VALIDATION_SIZE = Hyperparameters.validation_size  # read_data_sets' default: 5,000
 
 
 def read_data_sets(data_dir: str, one_hot: bool, exact: bool = True) -> tuple:
@@ -23,8 +25,9 @@ def read_data_sets(data_dir: str, one_hot: bool, exact: bool = True) -> tuple:
     images flattened to 784 floats in [0, 1] (`exact`: TF1's multiply by
     1/255, MIGRATION.md T11; else a division), labels one-hot or digits."""
     raw = sources.read_idx_folder(data_dir)
-    images = raw["train_images"][VALIDATION_SIZE:].reshape(-1, 784).astype(np.float32)
-    images = images * (1.0 / 255.0) if exact else images / 255.0
+    kept = raw["train_images"][VALIDATION_SIZE:]
+    images = input_data.scale_pixels(kept) if exact else \
+        kept.reshape(len(kept), -1).astype(np.float32) / 255.0
     labels = raw["train_labels"][VALIDATION_SIZE:]
     return images, np.eye(10, dtype=np.float32)[labels] if one_hot else labels
 
