@@ -19,7 +19,7 @@ import shlex
 import sys
 
 from common import cli
-from common.run_trace import parse_steps
+from tf1kit.trace.tracefile import parse_steps
 from modern.backend import BACKENDS, DEFAULT
 from modern.launcher import check_split  # no TensorFlow
 from parity import comparison

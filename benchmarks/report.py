@@ -8,8 +8,8 @@ import json
 import os
 
 from benchmarks.paths import FIT_INPUTS
-from common.errors import DataError
-from common.machine import kernel_family, kind_label
+from tf1kit.errors import DataError
+from tf1kit.machine import kernel_family, kind_label
 
 FORMAT = 2  # {"format": 2, "machines": {key: report}}; format 1 was one bare report
 

@@ -31,8 +31,8 @@ import sys
 import numpy as np
 
 from common import cli, sources
-from common.errors import DataError
-from common.files import atomic_path
+from tf1kit.errors import DataError
+from tf1kit.files import atomic_path
 
 HEADLINE_BATCH = 256
 MIN_STEPS_PER_ROUND = 214   # a full-size epoch; at 100, two runs on the sample disagreed by 20%
@@ -43,7 +43,7 @@ def machine() -> dict:
     import keras
     import tensorflow as tf
 
-    from parity import environment
+    from tf1kit import environment
     return {**environment.fingerprint(), "tensorflow": tf.__version__,
             "keras": keras.__version__, "python": platform.python_version(),
             "intra_op_threads": os.environ.get("TF_NUM_INTRAOP_THREADS", "default")}
@@ -54,7 +54,7 @@ def prepare(data: str, batch_size: int, rounds: int, steps: int | None):
     rounds of `steps` steps (default: one epoch, at least MIN_STEPS_PER_ROUND)."""
     from benchmarks.paths import Setup
     from common.config import Hyperparameters
-    from legacy import input_data
+    from tf1kit.data import input_data
     from modern import autoencoder, checkpoints, options
     source = sources.DataSource(data)
     mnist = input_data.data_sets_from_arrays(sources.load_raw(source),

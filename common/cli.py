@@ -6,54 +6,21 @@ user mistake ends in one line on stderr and exit status 2, never a traceback.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import math
 import os
-import signal
-import sys
 from typing import NamedTuple
 
-from common import files, sources, variants
+from common import sources, variants
+from tf1kit.data import mnist
 from common.config import ORIGINAL_STEPS_PER_EPOCH, Hyperparameters
-from common.errors import DataError, NonFiniteLoss, PeerLost
-
-EXIT_USAGE = 2      # bad flags or bad data: the user's to fix
-EXIT_TRAINING = 3   # training failed (NaN/Inf loss)
-EXIT_PEER_LOST = 4  # a multi-worker run lost another worker (modern/launcher.py)
-
-
-class ArgumentParser(argparse.ArgumentParser):
-    """argparse, with a usage error reported as ONE line (argparse prints the
-    whole usage block first, several lines for these many flags)."""
-
-    def error(self, message):
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
-
+from tf1kit.cli import (EXIT_PEER_LOST, EXIT_TRAINING, EXIT_USAGE, MAX_SEED,  # noqa: F401
+                        ArgumentParser, integer_between, non_negative_int, positive_int,
+                        program_name, quiet_tensorflow_logs, run_main, seed_int)
+from tf1kit.errors import DataError
 
 # Upper bounds that turn a typo into an error instead of a days-long run.
 MAX_EPOCHS = 10_000          # the original ran 10
 MAX_STEPS = 1_000_000        # per epoch, or per benchmark run
-# TF1's loader seeds numpy's global RNG with the seed, and numpy accepts
-# 0 <= seed < 2**32; a larger one would fail deep inside training.
-MAX_SEED = 2**32 - 1
-
-
-def integer_between(minimum: int, maximum: int | None, description: str):
-    """An argparse type: an integer in [minimum, maximum], else a one-line error."""
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {description}, got {text!r}") from None
-        if value < minimum or (maximum is not None and value > maximum):
-            raise argparse.ArgumentTypeError(f"expected {description}, got {value}")
-        return value
-    return parse
-
-
-positive_int = integer_between(1, None, "a positive integer")
-non_negative_int = integer_between(0, None, "an integer >= 0")
-seed_int = integer_between(0, MAX_SEED, f"a seed from 0 to {MAX_SEED}")
 epochs_int = integer_between(1, MAX_EPOCHS, f"a number of epochs from 1 to {MAX_EPOCHS}")
 steps_int = integer_between(1, MAX_STEPS, f"a number of steps from 1 to {MAX_STEPS}")
 
@@ -122,12 +89,6 @@ def _float_flag(low, high, description):
     return parse
 
 
-def program_name(command: str, module_form: str) -> str:
-    """How the user called the program: its console command (`pip install
-    -e` made it) or `python -m ...`."""
-    return command if os.path.basename(sys.argv[0]) == command else module_form
-
-
 def add_variant_flags(parser: argparse.ArgumentParser) -> None:
     """--variant and its own flags, shared by all three entry points."""
     group = parser.add_argument_group(
@@ -193,7 +154,7 @@ def load_data(args) -> LoadedData:
     every data problem answers in about a second), and settle the steps per
     epoch. Each file is read here once; both sides build on these arrays."""
     source = sources.DataSource(args.data)
-    raw = sources.load_raw(source, args.source_url or sources.DEFAULT_SOURCE_URL)
+    raw = sources.load_raw(source, args.source_url or mnist.DEFAULT_SOURCE_URL)
     steps, explanation = steps_per_epoch_for(
         args, source, len(raw["train_images"]) - source.validation_size)
     return LoadedData(source, raw, steps, explanation)
@@ -241,38 +202,3 @@ def check_creatable(path: str, flag: str) -> None:
         raise DataError(f"cannot create {flag} {path}: {ancestor} is not a writable folder")
 
 
-def run_main(main, program: str, argv=None, safe_points: bool = True) -> int:
-    """Call `main(argv)`, turning user-facing errors into one line + status.
-
-    SIGINT and SIGTERM become `files.Interrupted`, raised at the next safe
-    point (`files.raise_if_interrupted`: each training step, each download
-    chunk, before outputs are written) or, with `safe_points=False`, wherever
-    they land, as Python's Ctrl-C does; temporary files are cleaned up on
-    the way out. The status is then 128 + the signal number (130, 143), as a
-    shell reports a killed program.
-    """
-    files.install_signal_handlers()
-    deferral = files.signals_deferred() if safe_points else contextlib.nullcontext()
-    try:
-        with deferral:
-            return main(argv) or 0
-    except DataError as error:
-        print(f"{program}: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    except NonFiniteLoss as error:
-        print(f"{program}: error: {error}", file=sys.stderr)
-        return EXIT_TRAINING
-    except PeerLost as error:
-        print(f"{program}: error: {error}", file=sys.stderr)
-        return EXIT_PEER_LOST
-    except KeyboardInterrupt as error:
-        signum = getattr(error, "signum", signal.SIGINT)
-        print(f"{program}: stopped by {signal.Signals(signum).name}; no partial output "
-              "was left", file=sys.stderr)
-        return 128 + signum
-
-
-def quiet_tensorflow_logs() -> None:
-    """Hide TensorFlow's C++ INFO/WARNING start-up lines (CUDA probing, CPU
-    features) unless the user set TF_CPP_MIN_LOG_LEVEL. Call before TF loads."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -12,7 +12,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from common.files import atomic_path
+from tf1kit.files import atomic_path
 
 
 def save_code_scatter(codes, labels, path, title=None) -> None:

@@ -26,12 +26,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from common import sources
-from modern.layers import AddBiasDense
-from modern.optimizers import TF1Adam
-from modern.tf1_random import TF1Dropout
-from modern.tracing import StepRecorder
-from parity import trace
+from tf1kit.data import mnist
+from tf1kit.keras.layers import AddBiasDense
+from tf1kit.keras.optimizers import TF1Adam
+from tf1kit.keras.random_ops import TF1Dropout
+from tf1kit.keras.recorder import StepRecorder
+from tf1kit.trace import tracefile
 
 TRAPS = ("none", "stock-dropout", "constant-keep-prob", "stock-dense", "stock-adam",
          "divide-255", "own-order")
@@ -83,10 +83,10 @@ def main():
                         help="rewrite with these traps instead, each to TRAP.npz")
     parser.add_argument("--trace-steps", default="1-3")
     args = parser.parse_args()
-    recorded = trace.load(args.original)
+    recorded = tracefile.load(args.original)
     # The data as TF1's read_data_sets split it: the first 5,000 training
     # images are the validation set; labels one-hot.
-    raw = sources.read_idx_folder(args.data_dir)
+    raw = mnist.read_idx_folder(args.data_dir)
     images = raw["train_images"][5000:].reshape(-1, 784).astype(np.float32)
     labels = np.eye(10, dtype=np.float32)[raw["train_labels"][5000:]]
     for trap in args.trap:

@@ -8,7 +8,7 @@ Importing this package imports no TensorFlow; the modules do.
 - `variants`: the sparse and denoising terms, in TF1 style
 - `steps`: the graph one optimizer step at a time (for parity/divergence.py)
 - `__main__`: `python -m legacy`
-- `run_tf1`: `python -m legacy.run_tf1 SCRIPT.py`, for unmodified TF1 scripts;
+- `run_tf1`: `python -m tf1kit.run.cli SCRIPT.py`, for unmodified TF1 scripts;
   the environment it gives them (`tf1_shim`), `tf.contrib`'s exact remnants
   (`contrib`), the tutorial's `mnist` module (`tutorial_mnist`), and every
   `Session.run` counted and traced (`session_trace`): its random ops and

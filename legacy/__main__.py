@@ -33,8 +33,10 @@ def main(argv=None) -> int:
 
     # Imported here so that --help and input errors answer without loading TF.
     cli.quiet_tensorflow_logs()
-    from common import files, plots
-    from legacy import input_data, training
+    from common import plots
+    from tf1kit import files
+    from legacy import training
+    from tf1kit.data import input_data
     files.raise_if_interrupted()  # a Ctrl-C during the import stops here
 
     hyper = cli.hyperparameters_from(args)

@@ -15,9 +15,9 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from common import files
+from tf1kit import files
 from common.config import Hyperparameters
-from common.errors import NonFiniteLoss
+from tf1kit.errors import NonFiniteLoss
 from common.results import TrainedRun
 from common.variants import Variant
 from legacy.autoencoder import build_graph, evaluate, feed
@@ -67,7 +67,7 @@ def train(mnist, hyper: Hyperparameters = Hyperparameters(), *, graph_seed=None,
     `log` receives the printed lines. `on_initialized`, if given, is called
     with the initial weights (original names) before the first step.
     `session_config`, if given, is the Session's tf.compat.v1.ConfigProto
-    (a comparison's numerically free Grappler setting, parity/environment.py).
+    (a comparison's numerically free Grappler setting, tf1kit/environment.py).
     """
     parts = build_graph(hyper, graph_seed, initial_weights, variant)
     cost, optimizer = parts.cost, parts.optimizer

@@ -14,7 +14,7 @@ import time
 from typing import NamedTuple
 
 from common import cli, collapse, variants
-from common.errors import DataError
+from tf1kit.errors import DataError
 from modern import backend as backends
 from modern import backup as backups
 from modern import launcher
@@ -113,7 +113,8 @@ def main(argv=None) -> int:
         return train_portable(args, variant, loaded)
 
     cli.quiet_tensorflow_logs()
-    from common import files, plots
+    from common import plots
+    from tf1kit import files
     from modern import checkpoints, distributed, input_data, options
     files.raise_if_interrupted()  # a Ctrl-C during the import stops here
     strategy, worker = distributed_setup(args) if args.strategy else (None, 0)
@@ -211,7 +212,8 @@ def train_with_loop(args, run: Run, loaded):
 
 def train_portable(args, variant, loaded) -> int:
     """`--backend jax|torch`: the portable rewrite, trained and plotted."""
-    from common import files, plots
+    from common import plots
+    from tf1kit import files
     from modern import input_data, options, portable
     hyper = cli.hyperparameters_from(args)
     data = input_data.arrays_from(loaded.raw, loaded.source.validation_size)

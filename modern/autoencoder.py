@@ -23,8 +23,8 @@ from common.config import RECONSTRUCTION_EXAMPLES, Hyperparameters
 from common.results import Evaluation
 from common.variants import Variant
 from modern import variants
-from modern.layers import AddBiasDense
-from modern.optimizers import TF1Adam
+from tf1kit.keras.layers import AddBiasDense
+from tf1kit.keras.optimizers import TF1Adam
 from modern.options import IDIOMATIC, TrainingOptions
 
 

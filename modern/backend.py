@@ -13,7 +13,7 @@ import importlib.util
 import os
 import sys
 
-from common.errors import DataError
+from tf1kit.errors import DataError
 
 BACKENDS = ("tensorflow", "jax", "torch")
 DEFAULT = "tensorflow"

@@ -25,8 +25,8 @@ import json
 import os
 import shutil
 
-from common.errors import DataError
-from common.files import atomic_path
+from tf1kit.errors import DataError
+from tf1kit.files import atomic_path
 from modern import launcher
 
 SETTINGS_FILE = "run.json"

@@ -23,9 +23,10 @@ from common.architecture import (
     bias_name,
     weight_name,
 )
-from common.errors import DataError
-from common.files import atomic_path
-from modern import autoencoder, layers, optimizers  # noqa: F401  registers the classes
+from tf1kit.errors import DataError
+from tf1kit.files import atomic_path
+from modern import autoencoder  # noqa: F401  registers the classes
+from tf1kit.keras import layers, optimizers  # noqa: F401  registers the classes
 
 # original key -> (Keras layer name, variable): h = kernel, b = bias.
 ORIGINAL_NAME_MAP = {

@@ -1,6 +1,6 @@
 """Data for the modern side: the TF1 split as float32 arrays, and tf.data.
 
-Mirrors `legacy/input_data.py`: same sources (through `common.sources`), the
+Mirrors `tf1kit/data/input_data.py`: same sources (through `common.sources`), the
 same split (first `validation_size` training images are validation) and the
 same pixel scaling, so both implementations train on identical arrays.
 """
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from common import sources
+from tf1kit.data import mnist
 
 # tf.data is TensorFlow's: the functions that build pipelines import it, so
 # that the arrays serve every Keras backend (modern/portable.py) without it.
@@ -51,7 +52,7 @@ def arrays_from(raw: dict, validation_size: int) -> Arrays:
                   test_labels=raw["test_labels"])
 
 
-def load(source: sources.DataSource, source_url: str = sources.DEFAULT_SOURCE_URL) -> Arrays:
+def load(source: sources.DataSource, source_url: str = mnist.DEFAULT_SOURCE_URL) -> Arrays:
     """Read a `--data` source and split it the TF1 way (validation dropped)."""
     return arrays_from(sources.load_raw(source, source_url), source.validation_size)
 

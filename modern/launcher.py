@@ -26,8 +26,9 @@ import sys
 import threading
 import time
 
-from common import cli, files
-from common.errors import DataError
+from common import cli
+from tf1kit import files
+from tf1kit.errors import DataError
 
 # How often the launcher checks its workers: a failure is noticed within
 # this, and the others are stopped within STOP_GRACE_S more.

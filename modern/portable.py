@@ -23,11 +23,11 @@ import keras
 import numpy as np
 from keras import ops
 
-from common import files
+from tf1kit import files
 from common.architecture import (LAYER_NAMES, LINEAR_LAYER, PARAMETER_NAMES, bias_name,
                                  parameter_shapes, weight_name)
 from common.config import RECONSTRUCTION_EXAMPLES
-from common.errors import DataError, NonFiniteLoss
+from tf1kit.errors import DataError, NonFiniteLoss
 from common.results import TrainedRun
 from common.steps import TrainingState, build_trace
 

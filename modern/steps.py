@@ -22,8 +22,8 @@ from common.architecture import LAYER_NAMES, PARAMETER_NAMES
 from common.steps import TrainingState, build_trace
 from modern import checkpoints
 from modern.autoencoder import build_model, loss_function, loss_terms, make_optimizer
-from modern.layers import pre_activation
-from modern.optimizers import TF1Adam
+from tf1kit.keras.layers import pre_activation
+from tf1kit.keras.optimizers import TF1Adam
 from modern.distributed import make_distributed_step, run_on_slices
 from modern.training import make_train_step
 

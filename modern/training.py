@@ -19,9 +19,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from common import files
+from tf1kit import files
 from common.config import Hyperparameters
-from common.errors import NonFiniteLoss
+from tf1kit.errors import NonFiniteLoss
 from common.results import TrainedRun
 from common.variants import Variant
 from modern import checkpoints, input_data

@@ -14,9 +14,11 @@ import dataclasses
 import datetime
 import time
 
-from common import cli, files
+from common import cli
+from tf1kit import files
 from modern import backend as backends
-from parity import engine, environment, floor, report, verdict
+from parity import engine, floor, report, verdict
+from tf1kit import environment
 from parity.golden import against, recording, rounding, step_traces
 from parity.golden.record import record
 from parity.golden.sets import RecordingSet

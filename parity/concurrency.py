@@ -8,7 +8,7 @@ process's TensorFlow thread pools, whose sizes decide how kernels split
 their work; separate processes with one thread each would not.
 
 Stopping: a Ctrl-C or SIGTERM is taken by whichever thread reaches a safe
-point first (common/files.py); it hands the signal on, so the other thread
+point first (tf1kit/files.py); it hands the signal on, so the other thread
 stops at its own next safe point, and the main thread re-raises.
 """
 
@@ -18,7 +18,7 @@ import contextlib
 import signal
 import threading
 
-from common import files
+from tf1kit import files
 
 
 class Worker:

@@ -33,7 +33,7 @@ class Experiment:
 
     hyper: Hyperparameters
     variant: Variant
-    mnist: object            # legacy.input_data.Datasets, its train set never read;
+    mnist: object            # tf1kit.data.input_data.Datasets, its train set never read;
     #                          None against a recording (legacy/ is never imported then)
     arrays: object           # modern.input_data.Arrays: the very arrays TF1's loader made
     steps_per_epoch: int
@@ -58,7 +58,7 @@ def make_experiment(raw, validation_size, hyper, variant, steps_per_epoch=None,
     from modern import input_data as modern_input_data
     mnist = None
     if legacy:
-        from legacy import input_data as legacy_input_data
+        from tf1kit.data import input_data as legacy_input_data
         mnist = legacy_input_data.data_sets_from_arrays(raw, validation_size=validation_size,
                                                         seed=data_seed)
         arrays = modern_input_data.Arrays(mnist.train.images, mnist.train.labels,

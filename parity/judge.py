@@ -39,67 +39,14 @@ import numpy as np
 
 from common.architecture import (BIAS_NAMES, LAYER_NAMES, LINEAR_LAYER, PARAMETER_NAMES,
                                  WEIGHT_NAMES)
-from parity import optimizer_judge
-# float32's unit roundoff; a quotient may be a product by a reciprocal (XLA,
-# Eigen's packet ops): one rounding more than a correctly rounded one.
-from parity.optimizer_judge import DIVISION_ROUNDINGS, U
-
-# Higham and Mary (SIAM J. Sci. Comput. 41(5), 2019), theorem 2.4: a sum of
-# n terms is within lambda sqrt(n) u of the sum of absolute values with
-# probability at least 1 - 2n exp(-lambda^2 / 2) under independent rounding
-# errors: for lambda 8 and n = 200,704 (the loss's sum) below 2e-9.
-SUM_LAMBDA = 8.0
-# glibc's and Eigen's expf/logf/powf are within 1-3 ulps of the exact value
-# (2 ulps = 4u); a few more for a sigmoid built from them.
-TRANSCENDENTAL_ULPS = 8.0
-# Eigen's and XLA's vectorized logistic: a rational approximation added to
-# 0.5 in part of the range, exact to within half an ulp of values near 0.5
-# (u / 2) rather than relative to a small result; measured below 0.3u.
-SIGMOID_ABSOLUTE = 1.0
-
-
-# Below float32's smallest normal number a kernel may flush to zero
-# (denormals-are-zero in oneDNN and XLA): an absolute error that small is
-# allowed anywhere.
-FLUSHED = float(np.finfo(np.float32).tiny)
-
-
-# The bounds count each rounding once (first order): the products of two
-# or more roundings (u^2 = 3.6e-15 each) and the float64 evaluation's own
-# rounding (1e-16) are covered by widening every bound by this fraction.
-SECOND_ORDER = 1e-6
-
-
-def sum_gamma(n: int) -> float:
-    """The relative bound of an n-term dot product or sum (see SUM_LAMBDA):
-    never more than the worst case gamma_n = nu / (1 - nu)."""
-    worst = n * U / (1 - n * U) if n * U < 1 else math.inf
-    return min(worst, SUM_LAMBDA * math.sqrt(n) * U)
+from tf1kit.float32 import optimizers
+from tf1kit.float32.bounds import (DIVISION_ROUNDINGS, SIGMOID_ABSOLUTE,  # noqa: F401
+                                   TRANSCENDENTAL_ULPS, U, check, failures, not_judged,
+                                   sum_gamma)
 
 
 def _sigmoid(z):
     return 0.5 * (1.0 + np.tanh(0.5 * z))  # stable for large |z|
-
-
-def check(kind: str, name: str, value, exact, bound) -> dict:
-    """One tensor's judgement: its largest error against its bound."""
-    value = np.asarray(value, np.float64)
-    error = np.abs(value - exact)
-    bound = np.broadcast_to(np.asarray(bound, np.float64) * (1 + SECOND_ORDER) + FLUSHED,
-                            error.shape)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(error == 0, 0.0, error / bound)
-    ratio = np.where(np.isfinite(value), ratio, np.inf)
-    worst = int(np.argmax(ratio)) if ratio.size else 0
-    flat = (lambda a: a.reshape(-1)[worst] if a.size else 0.0)
-    return {"kind": kind, "tensor": name, "ratio": float(flat(ratio)),
-            "error": float(flat(error)), "bound": float(flat(bound)),
-            "value": float(flat(value)), "exact": float(flat(np.broadcast_to(exact, error.shape))),
-            "element": int(worst)}
-
-
-def not_judged(kind: str, name: str, why: str) -> dict:
-    return {"kind": kind, "tensor": name, "ratio": None, "why": why}
 
 
 def _forward(values: dict, layer_inputs: list) -> list:
@@ -180,7 +127,7 @@ def _adam(values: dict, hyper) -> list:
     powers = tuple(float(values[("initial", f"beta{i}_power")]) for i in (1, 2))
     slots, updates, weights = [], [], []
     for name in PARAMETER_NAMES:
-        exact = optimizer_judge.adam(
+        exact = optimizers.adam(
             claimed, powers, values[("initial", name)],
             {slot: values[("initial", f"{slot}/{name}")] for slot in ("m", "v")},
             values[("gradient", name)],
@@ -194,7 +141,7 @@ def _adam(values: dict, hyper) -> list:
         change = new - np.asarray(values[("initial", name)], np.float64)
         updates.append(check("update", name, values[("update", name)], change,
                              bound + U * np.abs(change)))
-    betas = (optimizer_judge.f32(hyper.adam_beta1), optimizer_judge.f32(hyper.adam_beta2))
+    betas = (optimizers.f32(hyper.adam_beta1), optimizers.f32(hyper.adam_beta2))
     # beta_power *= beta, once per step: one product.
     powers = [check("slot", f"beta{i}_power", values[("slot", f"beta{i}_power")],
                     power * beta, U * power * beta)
@@ -220,11 +167,6 @@ def judge_step(values: dict, hyper, variant) -> list:
     else:
         checks += _loss_and_gradients(values, layer_inputs, outputs, targets)
     return checks + _adam(values, hyper)
-
-
-def failures(checks: list) -> list:
-    """The checks beyond their bound (or not finite), in dataflow order."""
-    return [c for c in checks if c["ratio"] is not None and not c["ratio"] <= 1.0]
 
 
 SIDES = ("legacy", "modern")

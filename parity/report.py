@@ -16,10 +16,12 @@ import time
 
 import numpy as np
 
-from common import cli, files
-from common.errors import DataError
-from common.files import atomic_path
-from parity import environment, floor
+from common import cli
+from tf1kit import files
+from tf1kit.errors import DataError
+from tf1kit.files import atomic_path
+from parity import floor
+from tf1kit import environment
 
 SCHEMA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "report_schema.json")
 SCHEMA_VERSION = 7  # 2: each run's `divergence`; 3: TOST statistics, the verdict's outcome; 4: environment.machine; 5: a divergence found against a recording (source, born_within); 6: timings.floor and its parts, environment.legacy_session; 7: divergence.judge

@@ -19,10 +19,11 @@ import numpy as np
 
 from common.architecture import parameter_shapes
 from common.config import Hyperparameters
-from common.errors import NonFiniteLoss
+from tf1kit.errors import NonFiniteLoss
 from common.variants import corrupt
 from modern import options
-from parity import concurrency, environment
+from parity import concurrency
+from tf1kit import environment
 from parity.perturbations import NONE, Perturbation
 
 
@@ -97,7 +98,7 @@ def tf1_order(experiment, seed: int, steps: int | None = None) -> list:
     It draws from numpy's global RNG, as legacy's own loop does: call it
     before, never beside, a legacy run.
     """
-    from legacy.input_data import tf1_batch_indices
+    from tf1kit.data.input_data import tf1_batch_indices
     return tf1_batch_indices(len(experiment.arrays.train_images), experiment.hyper.batch_size,
                              experiment.total_steps if steps is None else steps, seed)
 

@@ -5,7 +5,7 @@ bad-input table, which is built from what these real runs print.
     python -m tests.bad_inputs --write    # ... and put it into docs/errors.md
 
 Each case runs one real command (`python compare.py`, `python -m legacy`,
-`python -m modern`, `python -m benchmarks`, `python -m legacy.run_tf1`) in a
+`python -m modern`, `python -m benchmarks`, `python -m tf1kit.run.cli`) in a
 fresh folder holding only what the case set up. tests/test_bad_inputs.py
 checks, per case: exit status 2, exactly one line on stderr, no traceback,
 the phrase the case expects, nothing created or changed in the folder, and
@@ -33,7 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
-from common import idx, sources
+from tf1kit.data import mnist
+from tf1kit.data import idx
 from tests.helpers import REPO_ROOT, npy_header, subprocess_environment, write_synthetic_idx
 
 ERRORS_PAGE = os.path.join(REPO_ROOT, "docs", "errors.md")
@@ -44,9 +45,9 @@ PROGRAMS = {"compare": ("compare", "python compare.py"),
             "legacy": ("legacy", "python -m legacy"),
             "modern": ("modern", "python -m modern"),
             "benchmarks": ("benchmarks", "python -m benchmarks"),
-            "run_tf1": ("legacy.run_tf1", "python -m legacy.run_tf1"),
-            "trace": ("parity.trace", "python -m parity.trace"),
-            "convert": ("convert", "python -m convert")}
+            "run_tf1": ("tf1kit.run.cli", "python -m tf1kit.run.cli"),
+            "trace": ("tf1kit.compare.cli", "python -m tf1kit.compare.cli"),
+            "convert": ("convert", "python -m tf1kit.convert")}
 EXIT_USAGE = 2
 DEAD_MIRROR = "file:///nonexistent-mirror/"   # a download that fails at once, offline
 # Address-space cap for the cases whose header claims terabytes: allocating
@@ -123,7 +124,7 @@ ROTATION = ("legacy", "modern", "compare", "benchmarks")
 def _file_cases() -> list[Case]:
     cases = []
     for f, (fault, (description, damage, expect)) in enumerate(FILE_FAULTS.items()):
-        for i, name in enumerate(sources.IDX_FILES):
+        for i, name in enumerate(mnist.IDX_FILES):
             program = ROTATION[(f + i) % (3 if fault == "missing" else 4)]
             args = ["--data", "data"]
             if program != "benchmarks":
@@ -163,13 +164,13 @@ def _lying_npz(work: Path) -> None:
 
 
 def _two_traces_and_a_bad_map(work: Path) -> None:
-    """Two small step traces (common/run_trace.py) and a map that is not JSON."""
-    from common import run_trace
+    """Two small step traces (tf1kit/trace/tracefile.py) and a map that is not JSON."""
+    from tf1kit.trace import tracefile
     for name in ("a.npz", "b.npz"):
-        log = run_trace.StepLog()
+        log = tracefile.StepLog()
         log.add(0, {("loss", "loss"): np.float32(1.0)})
-        run_trace.write(str(work / name), {"format": run_trace.FORMAT,
-                                           "format_version": run_trace.FORMAT_VERSION,
+        tracefile.write(str(work / name), {"format": tracefile.FORMAT,
+                                           "format_version": tracefile.FORMAT_VERSION,
                                            "calls": [], "steps": log.steps}, {})
     (work / "map.json").write_text("{not json")
 
@@ -308,32 +309,32 @@ CASES: list[Case] = [
     *_file_cases(),
     Case("`train-images-idx3-ubyte.gz` of 20x20 images", "modern", DATA,
          "images are 20x20 pixels",
-         _replace_idx(sources.TRAIN_IMAGES, lambda p: idx.write_images(
+         _replace_idx(mnist.TRAIN_IMAGES, lambda p: idx.write_images(
              p, np.zeros((N_TRAIN, 20, 20), np.uint8)))),
     Case("`t10k-images-idx3-ubyte.gz` of 28x29 images", "benchmarks", DATA,
          "images are 28x29 pixels",
-         _replace_idx(sources.TEST_IMAGES, lambda p: idx.write_images(
+         _replace_idx(mnist.TEST_IMAGES, lambda p: idx.write_images(
              p, np.zeros((N_TEST, 28, 29), np.uint8)))),
     Case("`train-labels-idx1-ubyte.gz` with one label fewer than images", "compare", DATA,
          f"{N_TRAIN} images but {N_TRAIN - 1} labels",
-         _replace_idx(sources.TRAIN_LABELS, lambda p: idx.write_labels(
+         _replace_idx(mnist.TRAIN_LABELS, lambda p: idx.write_labels(
              p, np.zeros(N_TRAIN - 1, np.uint8)))),
     Case("`t10k-labels-idx1-ubyte.gz` with one label more than images", "legacy", DATA,
          f"{N_TEST} images but {N_TEST + 1} labels",
-         _replace_idx(sources.TEST_LABELS, lambda p: idx.write_labels(
+         _replace_idx(mnist.TEST_LABELS, lambda p: idx.write_labels(
              p, np.zeros(N_TEST + 1, np.uint8)))),
     Case("`train-labels-idx1-ubyte.gz` holding a label 12", "modern", DATA,
          "labels must be digits 0-9, found 12",
-         _replace_idx(sources.TRAIN_LABELS, lambda p: idx.write_labels(
+         _replace_idx(mnist.TRAIN_LABELS, lambda p: idx.write_labels(
              p, np.full(N_TRAIN, 12, np.uint8)))),
     Case("`t10k-labels-idx1-ubyte.gz` holding a label 255", "benchmarks", DATA,
          "labels must be digits 0-9, found 255",
-         _replace_idx(sources.TEST_LABELS, lambda p: idx.write_labels(
+         _replace_idx(mnist.TEST_LABELS, lambda p: idx.write_labels(
              p, np.full(N_TEST, 255, np.uint8)))),
     Case("`train-images-idx3-ubyte.gz` whose header claims 4 billion images in 100 bytes "
          "(run with a 2 GiB memory cap)", "legacy", DATA,
          "truncated: the header promises 3136000000000 bytes",
-         _replace_idx(sources.TRAIN_IMAGES, lambda p: _gzip(
+         _replace_idx(mnist.TRAIN_IMAGES, lambda p: _gzip(
              p, struct.pack(">4I", idx.IMAGES_MAGIC, 4_000_000_000, 28, 28) + bytes(100))),
          memory_limit=True),
     # Keras-style .npz files
@@ -530,17 +531,17 @@ CASES: list[Case] = [
     Case("`run_tf1 --feed` without a value", "run_tf1", ("--feed", "keep_prob", "script.py"),
          "--feed keep_prob: expected NAME=VALUE, for example keep_prob=1.0",
          _file("script.py", b"print('hi')\n")),
-    Case("`parity.trace --map` naming a loss the steps do not hold", "trace",
+    Case("`tf1kit.compare.cli --map` naming a loss the steps do not hold", "trace",
          ("a.npz", "b.npz", "--map", "map.json"), "the map's loss Mean:0 is not a loss the "
          "original's steps hold (they hold: loss)",
          lambda work: (_two_traces_and_a_bad_map(work),
                        (work / "map.json").write_text('{"loss": "Mean:0"}'))),
-    Case("`parity.trace --map` that is not JSON", "trace",
+    Case("`tf1kit.compare.cli --map` that is not JSON", "trace",
          ("a.npz", "b.npz", "--map", "map.json"), "--map map.json: not a readable JSON map",
          lambda work: _two_traces_and_a_bad_map(work)),
-    Case("`parity.trace` on a file that is not a trace", "trace", ("mnist.npz", "mnist.npz"),
+    Case("`tf1kit.compare.cli` on a file that is not a trace", "trace", ("mnist.npz", "mnist.npz"),
          "not a run_tf1 trace (no manifest string)", lambda work: _npz(work)),
-    Case("`parity.trace` on a trace that does not exist", "trace", ("a.npz", "b.npz"),
+    Case("`tf1kit.compare.cli` on a trace that does not exist", "trace", ("a.npz", "b.npz"),
          "a.npz: file not found"),
     Case("`convert` (tf1-convert) of a script that does not exist", "convert",
          ("missing.py", "-o", "rewrite.py", "--data-dir", "data"),

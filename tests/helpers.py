@@ -10,7 +10,9 @@ import sys
 
 import numpy as np
 
-from common import idx, sources
+from common import sources
+from tf1kit.data import mnist
+from tf1kit.data import idx
 
 REPO_ROOT = sources.REPO_ROOT
 # The post's copy of the original script, which this repository does not
@@ -31,10 +33,10 @@ def write_synthetic_idx(folder, n_train, n_test, seed=0):
         "test_images": rng.randint(0, 256, size=(n_test, 28, 28), dtype=np.uint8),
         "test_labels": rng.randint(0, 10, size=n_test).astype(np.uint8),
     }
-    idx.write_images(os.path.join(folder, sources.TRAIN_IMAGES), arrays["train_images"])
-    idx.write_labels(os.path.join(folder, sources.TRAIN_LABELS), arrays["train_labels"])
-    idx.write_images(os.path.join(folder, sources.TEST_IMAGES), arrays["test_images"])
-    idx.write_labels(os.path.join(folder, sources.TEST_LABELS), arrays["test_labels"])
+    idx.write_images(os.path.join(folder, mnist.TRAIN_IMAGES), arrays["train_images"])
+    idx.write_labels(os.path.join(folder, mnist.TRAIN_LABELS), arrays["train_labels"])
+    idx.write_images(os.path.join(folder, mnist.TEST_IMAGES), arrays["test_images"])
+    idx.write_labels(os.path.join(folder, mnist.TEST_LABELS), arrays["test_labels"])
     return arrays
 
 
@@ -107,7 +109,7 @@ def edit_recording(folder, edit_manifest=None, seed_arrays=None) -> None:
         json.dump(manifest, stream, indent=1)
 
 
-# Bit-level facts measured on one CPU kind (parity/environment.py
+# Bit-level facts measured on one CPU kind (tf1kit/environment.py
 # kind_label): a test that asserts one asserts it only where it was
 # measured, and a weaker machine-independent property everywhere.
 # docs/bit_envelope.md: Intel Xeon (AVX-512, AMX) and AMD EPYC (AVX-512,
@@ -119,5 +121,5 @@ TWO_REPLICA_FIRST_TENSOR = {"intel-xeon-amx": ("loss", "cost"),
 
 def machine_kind() -> str:
     """This machine's CPU kind, as the tables of measured facts key it."""
-    from parity import environment
+    from tf1kit import environment
     return environment.kind_label(environment.fingerprint())

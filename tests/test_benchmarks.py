@@ -9,7 +9,7 @@ import pytest
 from benchmarks import paths, references, report, throughput
 from benchmarks.paths import Setup
 from common.config import Hyperparameters
-from common.errors import DataError
+from tf1kit.errors import DataError
 from common.architecture import WEIGHT_NAMES, parameter_shapes
 
 

@@ -12,7 +12,7 @@ import tensorflow as tf
 import compare
 from common import sources
 from parity import report
-from legacy import input_data as legacy_input_data
+from tf1kit.data import input_data as legacy_input_data
 from tests.helpers import op_determinism_restored, run_module
 
 SHORT = ["--epochs", "1", "--steps-per-epoch", "30", "--quiet"]

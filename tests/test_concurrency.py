@@ -9,10 +9,12 @@ import time
 import numpy as np
 import pytest
 
-from common import files, sources
+from common import sources
+from tf1kit import files
 from common.config import Hyperparameters
 from common.variants import Variant
-from parity import concurrency, engine, environment, sides
+from parity import concurrency, engine, sides
+from tf1kit import environment
 from tests.helpers import op_determinism_restored
 
 

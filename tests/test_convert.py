@@ -8,10 +8,10 @@ import ast
 
 import pytest
 
-from convert import emit, program
-from convert.expressions import Unsupported
-from convert.graph import Graph
-from convert.optimizers import OptimizerUnsupported, optimizer_source
+from tf1kit.convert import emit, program
+from tf1kit.convert.expressions import Unsupported
+from tf1kit.convert.graph import Graph
+from tf1kit.convert.optimizers import OptimizerUnsupported, optimizer_source
 
 SCRIPT = """\
 import tensorflow as tf
@@ -105,7 +105,7 @@ def test_each_mode_writes_the_scripts_hyperparameters_and_refuses_the_unknown():
                                     "use_nesterov": True}}
     assert optimizer_source(momentum, exact=True) == (
         "TF1Momentum(learning_rate=0.1, momentum=0.9, nesterov=True)",
-        "from modern.tf1_optimizers import TF1Momentum")
+        "from tf1kit.keras.tf1_optimizers import TF1Momentum")
     assert optimizer_source(momentum, exact=False)[0] == \
         "keras.optimizers.SGD(learning_rate=0.1, momentum=0.9, nesterov=True)"
     with pytest.raises(OptimizerUnsupported, match=r"^FtrlOptimizer \(s.py:3\): no Keras 3"):
@@ -123,7 +123,7 @@ def test_a_learning_rate_computed_in_the_graph_is_refused_not_defaulted():
 def test_adam_keeps_tf1s_epsilon_in_both_modes():
     entry = MANIFEST["optimizers"][0]
     assert optimizer_source(entry, exact=True) == (
-        "TF1Adam(learning_rate=0.01)", "from modern.optimizers import TF1Adam")
+        "TF1Adam(learning_rate=0.01)", "from tf1kit.keras.optimizers import TF1Adam")
     assert optimizer_source(entry, exact=False)[0] == \
         "keras.optimizers.Adam(learning_rate=0.01, epsilon=1e-08)"
 

@@ -33,7 +33,7 @@ distributed.use_devices(2)
 strategies = {{n: distributed.mirrored(n) for n in (1, 2)}}
 from common import sources
 from common.config import Hyperparameters
-from legacy.input_data import tf1_batch_indices
+from tf1kit.data.input_data import tf1_batch_indices
 from modern import input_data, training
 from modern.batches import Loop
 from modern.options import EXACT

@@ -8,9 +8,9 @@ import threading
 
 import pytest
 
-from common import sources
-from common.errors import DataError
-from legacy import input_data
+from tf1kit.data import mnist
+from tf1kit.errors import DataError
+from tf1kit.data import input_data
 from tests.helpers import write_synthetic_idx
 
 
@@ -24,7 +24,7 @@ def served_folder(tmp_path):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    checksums = {name: sources.sha256_of(served / name) for name in sources.IDX_FILES}
+    checksums = {name: mnist.sha256_of(served / name) for name in mnist.IDX_FILES}
     yield f"http://127.0.0.1:{server.server_address[1]}/", checksums
     server.shutdown()
     server.server_close()
@@ -36,16 +36,16 @@ def test_download_with_matching_checksums_is_accepted(tmp_path, served_folder):
     datasets = input_data.read_data_sets(str(target), validation_size=2, source_url=url,
                                          checksums=checksums)
     assert datasets.train.num_examples == 10
-    assert sorted(os.listdir(target)) == sorted(sources.IDX_FILES)
+    assert sorted(os.listdir(target)) == sorted(mnist.IDX_FILES)
     umask = os.umask(0)
     os.umask(umask)
-    for name in sources.IDX_FILES:  # readable like any download, not tempfile's 0600
+    for name in mnist.IDX_FILES:  # readable like any download, not tempfile's 0600
         assert (target / name).stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_checksum_mismatch_is_rejected_and_leaves_nothing(tmp_path, served_folder):
     url, checksums = served_folder
-    wrong = dict(checksums, **{sources.TRAIN_IMAGES: "0" * 64})
+    wrong = dict(checksums, **{mnist.TRAIN_IMAGES: "0" * 64})
     target = tmp_path / "MNIST_data"
     with pytest.raises(DataError, match=r"SHA-256 is [0-9a-f]{64}, expected 0{64}; the file was discarded"):
         input_data.read_data_sets(str(target), source_url=url, checksums=wrong)

@@ -19,10 +19,10 @@ import pytest
 import compare
 from common import cli, sources
 from common.config import Hyperparameters
-from common.errors import NonFiniteLoss
+from tf1kit.errors import NonFiniteLoss
 from parity import report
 from parity.perturbations import Perturbation
-from legacy import input_data as legacy_input_data
+from tf1kit.data import input_data as legacy_input_data
 from legacy import training as legacy_training
 from modern import autoencoder as modern_autoencoder
 from modern import checkpoints

@@ -6,7 +6,7 @@ import signal
 
 import pytest
 
-from common import files
+from tf1kit import files
 
 
 @contextlib.contextmanager

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from common import idx, npz
-from common.errors import DataError
+from tf1kit.data import idx, npz
+from tf1kit.errors import DataError
 from tests.helpers import npy_header
 
 # Per example: far above the few milliseconds a read takes, far below a hang.

@@ -4,7 +4,7 @@ default run on the bundled sample, recorded once per CPU kind seen
 fast regression check: no legacy/ run), and legacy is checked to still
 reproduce the one of this environment, which is what keeps them honest.
 
-Where a recording's bit-deciding environment (parity/environment.py
+Where a recording's bit-deciding environment (tf1kit/environment.py
 BIT_DECIDING) is this one, both are bit-for-bit checks; elsewhere the
 bits are not expected to agree (TensorFlow promises no determinism across
 versions or CPUs): the modern side's difference must then be judged
@@ -19,7 +19,7 @@ import pytest
 
 import compare
 from common import cli, sources
-from parity import environment
+from tf1kit import environment
 from parity.golden import recording
 from parity.golden.sets import RecordingSet
 from tests.helpers import REPO_ROOT
@@ -71,7 +71,7 @@ def test_the_golden_is_the_default_comparison_of_the_bundled_sample(shipped):
 
 
 def test_each_golden_is_named_for_the_cpu_kind_it_was_recorded_on(shipped):
-    from parity import environment
+    from tf1kit import environment
     for member in shipped.members:
         assert member.label == environment.kind_label(member.manifest["environment"]["machine"])
 
@@ -92,7 +92,8 @@ def test_the_modern_side_matches_the_shipped_golden(shipped, tmp_path):
 
 @pytest.mark.slow
 def test_legacy_on_this_machine_still_reproduces_the_shipped_golden(shipped):
-    from parity import engine, environment, sides
+    from parity import engine, sides
+    from tf1kit import environment
     from parity.golden import changes, record
     here = this_environment()
     matching = [member for member in shipped.members

@@ -1,4 +1,4 @@
-"""parity/graph_judge.py: a TF1 forward pass (conv2d, bias_add, relu,
+"""tf1kit/compare/graph_judge.py: a TF1 forward pass (conv2d, bias_add, relu,
 max_pool, reshape, matmul + add, dropout's arithmetic, softmax
 cross-entropy, mean) computed by TensorFlow in float32 lies within the
 float32 error bound of its float64 re-evaluation, tensor by tensor from
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from legacy import activations
-from parity import graph_judge
+from tf1kit.run import activations
+from tf1kit.compare import graph_judge
 
 v1 = tf.compat.v1
 

@@ -8,14 +8,15 @@ import time
 import numpy as np
 import pytest
 
-from common import idx, sources
-from common.errors import DataError
+from tf1kit.data import mnist
+from tf1kit.data import idx
+from tf1kit.errors import DataError
 from tests.helpers import write_synthetic_idx
 
 
 def test_round_trip_of_written_files(tmp_path):
     arrays = write_synthetic_idx(tmp_path, n_train=13, n_test=4)
-    loaded = sources.read_idx_folder(str(tmp_path))
+    loaded = mnist.read_idx_folder(str(tmp_path))
     np.testing.assert_array_equal(loaded["train_images"][..., 0], arrays["train_images"])
     np.testing.assert_array_equal(loaded["train_labels"], arrays["train_labels"])
     np.testing.assert_array_equal(loaded["test_images"][..., 0], arrays["test_images"])
@@ -71,17 +72,17 @@ def test_corrupt_gzip_body_names_the_file(tmp_path):
 
 def test_image_label_count_mismatch_names_both_files(tmp_path):
     write_synthetic_idx(tmp_path, n_train=6, n_test=2)
-    idx.write_labels(tmp_path / sources.TRAIN_LABELS, np.zeros(5, dtype=np.uint8))
+    idx.write_labels(tmp_path / mnist.TRAIN_LABELS, np.zeros(5, dtype=np.uint8))
     with pytest.raises(DataError, match=r"train-images-idx3-ubyte\.gz and .*train-labels"
                                         r"-idx1-ubyte\.gz: 6 images but 5 labels"):
-        sources.read_idx_folder(str(tmp_path))
+        mnist.read_idx_folder(str(tmp_path))
 
 
 def test_labels_outside_digits_are_rejected(tmp_path):
     write_synthetic_idx(tmp_path, n_train=6, n_test=2)
-    idx.write_labels(tmp_path / sources.TEST_LABELS, np.array([1, 12], dtype=np.uint8))
+    idx.write_labels(tmp_path / mnist.TEST_LABELS, np.array([1, 12], dtype=np.uint8))
     with pytest.raises(DataError, match="labels must be digits 0-9, found 12"):
-        sources.read_idx_folder(str(tmp_path))
+        mnist.read_idx_folder(str(tmp_path))
 
 
 def test_missing_file_names_the_file(tmp_path):
@@ -109,17 +110,17 @@ def test_bytes_beyond_the_header_count_are_rejected(tmp_path):
 
 def test_images_of_another_size_are_rejected_by_the_folder_reader(tmp_path):
     write_synthetic_idx(tmp_path, n_train=3, n_test=2)
-    idx.write_images(tmp_path / sources.TEST_IMAGES, np.zeros((2, 20, 20), np.uint8))
+    idx.write_images(tmp_path / mnist.TEST_IMAGES, np.zeros((2, 20, 20), np.uint8))
     with pytest.raises(DataError, match=r"images are 20x20 pixels; .* need 28x28"):
-        sources.read_idx_folder(str(tmp_path))
+        mnist.read_idx_folder(str(tmp_path))
 
 
 def test_a_folder_without_images_is_rejected(tmp_path):
     write_synthetic_idx(tmp_path, n_train=3, n_test=2)
-    idx.write_images(tmp_path / sources.TEST_IMAGES, np.zeros((0, 28, 28), np.uint8))
-    idx.write_labels(tmp_path / sources.TEST_LABELS, np.zeros(0, np.uint8))
+    idx.write_images(tmp_path / mnist.TEST_IMAGES, np.zeros((0, 28, 28), np.uint8))
+    idx.write_labels(tmp_path / mnist.TEST_LABELS, np.zeros(0, np.uint8))
     with pytest.raises(DataError, match=r"t10k-labels-idx1-ubyte\.gz: no images"):
-        sources.read_idx_folder(str(tmp_path))
+        mnist.read_idx_folder(str(tmp_path))
 
 
 def test_zero_items_of_an_unindexable_shape_is_a_data_error(tmp_path):

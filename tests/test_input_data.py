@@ -1,11 +1,11 @@
-"""legacy.input_data against the TF1 algorithm, worked out by hand."""
+"""tf1kit.data.input_data against the TF1 algorithm, worked out by hand."""
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from common import sources
-from legacy import input_data
+from tf1kit.data import input_data
 from tests.helpers import write_synthetic_idx
 
 

@@ -1,4 +1,4 @@
-"""The judge (parity/judge.py, parity/optimizer_judge.py): TF1's own float32
+"""The judge (parity/judge.py, tf1kit/float32/optimizers.py): TF1's own float32
 kernels and a recorded step of the original lie within their bounds, and
 changes far smaller than any earlier rule caught lie beyond them."""
 
@@ -9,7 +9,8 @@ import pytest
 
 from common.config import Hyperparameters
 from common.variants import Variant
-from parity import judge, optimizer_judge
+from parity import judge
+from tf1kit.float32 import optimizers
 from parity.golden import recording, step_traces
 from tests.helpers import REPO_ROOT
 
@@ -36,8 +37,8 @@ def tf1_kernel(kind: str, h: dict, step: int, weight, slots: dict, gradient) -> 
     if kind == "AdamOptimizer":
         tf.raw_ops.ResourceApplyAdam(
             var=var.handle, m=state["m"].handle, v=state["v"].handle,
-            beta1_power=f32(optimizer_judge.tf1_power(h["beta1"], step)),
-            beta2_power=f32(optimizer_judge.tf1_power(h["beta2"], step)),
+            beta1_power=f32(optimizers.tf1_power(h["beta1"], step)),
+            beta2_power=f32(optimizers.tf1_power(h["beta2"], step)),
             lr=f32(h["learning_rate"]), beta1=f32(h["beta1"]), beta2=f32(h["beta2"]),
             epsilon=f32(h["epsilon"]), grad=f32(gradient))
     elif kind == "GradientDescentOptimizer":
@@ -60,7 +61,7 @@ def tf1_kernel(kind: str, h: dict, step: int, weight, slots: dict, gradient) -> 
 def worst_ratio(kind: str, claimed: dict, computed: dict, step, weight, slots, gradient):
     record = {"class": kind if kind != "NesterovMomentum" else "MomentumOptimizer",
               "hyperparameters": claimed}
-    exact = optimizer_judge.judged(record, step, weight, slots, gradient, computed)
+    exact = optimizers.judged(record, step, weight, slots, gradient, computed)
     return max(judge.check("weight", "w", computed[part], *exact[part])["ratio"]
                for part in exact)
 
@@ -70,7 +71,7 @@ def test_each_tf1_kernel_lies_within_its_bound_and_a_changed_rate_beyond(kind):
     rng = np.random.default_rng(7)
     h = OPTIMIZERS[kind]
     tf_kind = "MomentumOptimizer" if kind == "NesterovMomentum" else kind
-    slot_names = optimizer_judge.SLOTS[tf_kind]
+    slot_names = optimizers.SLOTS[tf_kind]
     for step in (1, 9, 700):  # 9: beta1_power below 0.5; 700: beta2_power too
         weight = rng.standard_normal(4000).astype(np.float32)
         gradient = (rng.standard_normal(4000) * 10.0 ** rng.integers(-6, 1, 4000)) \

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from common.errors import DataError
+from tf1kit.errors import DataError
 from modern import launcher
 from modern.backup import SETTINGS_FILE, EpochBackup
 

@@ -1,15 +1,24 @@
 """One concern per package, no circles: the import graph of the project's
 own modules (every import, those inside functions too) has no cycle, no
 module imports compare.py, the two implementations never import each
-other, and the golden-recording code depends on the engine, never the
-reverse."""
+other, the golden-recording code depends on the engine, never the
+reverse, and the TF1 kit (tf1kit/) imports nothing of the autoencoder's,
+its stages in layers that never import upward."""
 
 import ast
 import os
+import re
 
 from tests.helpers import REPO_ROOT
 
-PACKAGES = ("common", "convert", "legacy", "modern", "parity", "benchmarks", "tools")
+PACKAGES = ("common", "legacy", "modern", "parity", "benchmarks", "tools", "tf1kit")
+# The kit's layers, lowest first: a module imports from its own layer or a
+# lower one, never from a higher one.
+KIT_LAYERS = (("tf1kit", "tf1kit.errors", "tf1kit.files", "tf1kit.machine", "tf1kit.cli"),
+              ("tf1kit.data", "tf1kit.float32", "tf1kit.trace", "tf1kit.environment"),
+              ("tf1kit.run", "tf1kit.keras"),
+              ("tf1kit.compare",),
+              ("tf1kit.convert",))
 # Outside golden/, only the command line's one call may use the recordings.
 GOLDEN_USERS = {"parity.comparison"}
 
@@ -104,3 +113,40 @@ def test_the_engine_never_uses_the_recordings():
         if module.startswith("parity") and not module.startswith("parity.golden") \
                 and module not in GOLDEN_USERS:
             assert not any(t.startswith("parity.golden") for t in targets), module
+
+
+def kit_layer(module: str) -> int:
+    """The layer of a tf1kit module: its longest matching prefix's."""
+    found = [(len(prefix), index) for index, prefixes in enumerate(KIT_LAYERS)
+             for prefix in prefixes if module == prefix or module.startswith(prefix + ".")]
+    return max(found)[1]
+
+
+def test_the_kit_imports_nothing_of_the_autoencoder():
+    graph = import_graph(modules())
+    outside = {module: sorted(t for t in targets if not t.startswith("tf1kit"))
+               for module, targets in graph.items() if module.startswith("tf1kit")}
+    assert {module: targets for module, targets in outside.items() if targets} == {}
+
+
+def test_the_kit_never_imports_from_a_higher_layer():
+    graph = import_graph(modules())
+    upward = [(module, target) for module, targets in graph.items()
+              if module.startswith("tf1kit") for target in targets
+              if kit_layer(target) > kit_layer(module)]
+    assert upward == []
+
+
+def test_a_higher_layer_import_is_found():
+    assert kit_layer("tf1kit.convert.cli") > kit_layer("tf1kit.trace.tracefile")
+    assert kit_layer("tf1kit.float32.bounds") < kit_layer("tf1kit.compare.verdict")
+    assert kit_layer("tf1kit.cli") == 0 and kit_layer("tf1kit.run.cli") == 2
+
+
+def test_only_the_kit_is_installed():
+    """pyproject's packages: tf1kit and its subpackages, no generic top-level name."""
+    with open(os.path.join(REPO_ROOT, "pyproject.toml"), encoding="utf-8") as stream:
+        text = stream.read()
+    found = re.search(r"^\[tool\.setuptools\.packages\.find\]\ninclude = (.*)$", text, re.M)
+    assert found is not None and found.group(1) == '["tf1kit*"]'
+    assert "[tool.setuptools]\npackages" not in text

@@ -5,7 +5,8 @@ import pytest
 
 from common import sources
 from common.config import Hyperparameters
-from legacy import autoencoder, input_data, training
+from legacy import autoencoder, training
+from tf1kit.data import input_data
 
 SHORT = Hyperparameters(training_epochs=3)
 SHORT_STEPS = 20  # 3 x 20 = 60 steps: seconds, enough for the loss to fall

@@ -1,5 +1,5 @@
 """The live comparison's Session config for the legacy side
-(parity/environment.py legacy_session_config: Grappler's arithmetic
+(tf1kit/environment.py legacy_session_config: Grappler's arithmetic
 optimizer at AGGRESSIVE) moves no bit of the original's training, in any
 variant: the same step losses, final weights and test codes as the
 original's own Session."""
@@ -10,7 +10,8 @@ import pytest
 from common import sources
 from common.config import Hyperparameters
 from common.variants import Variant
-from parity import engine, environment, sides
+from parity import engine, sides
+from tf1kit import environment
 
 STEPS_PER_EPOCH = 40  # two epochs: a few hundred Adam steps through every op of the loss
 SHORT = Hyperparameters(training_epochs=2)

@@ -16,8 +16,9 @@ from common import sources
 from common.config import Hyperparameters
 from common.variants import Variant
 from legacy import autoencoder as legacy_autoencoder
-from legacy import input_data as legacy_input_data
-from parity import engine, environment, sides, verdict
+from tf1kit.data import input_data as legacy_input_data
+from parity import engine, sides, verdict
+from tf1kit import environment
 from parity.perturbations import NONE, PERTURBATIONS
 from tests.helpers import (
     ORIGINAL_SCRIPT,
@@ -272,7 +273,7 @@ def test_tf_upgrade_v2_output_fails_alone_and_runs_under_the_shim(upgraded):
     assert "upgraded.py ModuleNotFoundError No module named 'tensorflow.examples'" in alone.stdout
     assert "fixed_import.py RuntimeError tf.placeholder() is not compatible with eager " \
            "execution" in alone.stdout
-    shimmed = run_module(["legacy.run_tf1", "--figures-dir", str(upgraded),
+    shimmed = run_module(["tf1kit.run.cli", "--figures-dir", str(upgraded),
                           str(upgraded / "upgraded.py")], cwd=upgraded)
     assert shimmed.returncode == 0, shimmed.stderr
     assert shimmed.stdout.count("Epoch: ") == 10
@@ -299,6 +300,6 @@ def test_the_originals_session_keeps_a_generic_pow_kernel_in_the_loss_gradient()
     # Session, Grappler's default arithmetic optimizer leaves that Pow(x, 1)
     # to the generic pow kernel, the aggressive one (what a live comparison
     # gives the legacy side) removes it.
-    from parity import environment
+    from tf1kit import environment
     assert "Pow" in kernels_of_one_session_step()
     assert "Pow" not in kernels_of_one_session_step(environment.legacy_session_config())

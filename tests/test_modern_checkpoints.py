@@ -9,7 +9,7 @@ import tensorflow as tf
 from common import sources
 from common.config import Hyperparameters
 from legacy import autoencoder as legacy_autoencoder
-from legacy import input_data as legacy_input_data
+from tf1kit.data import input_data as legacy_input_data
 from legacy import training as legacy_training
 from modern import autoencoder, checkpoints, input_data
 from modern.options import EXACT, preset

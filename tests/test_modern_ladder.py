@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from common import sources
 from common.config import Hyperparameters
-from legacy import input_data as legacy_input_data
+from tf1kit.data import input_data as legacy_input_data
 from legacy import training as legacy_training
 from modern import autoencoder, checkpoints, input_data, training
 from modern.batches import Loop

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from modern.optimizers import TF1Adam
+from tf1kit.keras.optimizers import TF1Adam
 
 STEPS = 100
 

@@ -9,8 +9,9 @@ import zipfile
 import numpy as np
 import pytest
 
-from common import npz, sources
-from common.errors import DataError
+from tf1kit.data import mnist
+from tf1kit.data import npz
+from tf1kit.errors import DataError
 from tests.helpers import npy_header
 
 RANKS = {"x_train": 3, "y_train": 1, "x_test": 3, "y_test": 1}
@@ -26,7 +27,7 @@ def mnist_like(**overrides):
 def test_a_valid_file_round_trips(tmp_path):
     path = tmp_path / "mnist.npz"
     np.savez_compressed(path, **mnist_like())
-    loaded = sources.read_keras_npz(str(path))
+    loaded = mnist.read_keras_npz(str(path))
     assert loaded["train_images"].shape == (6, 28, 28, 1)
     np.testing.assert_array_equal(loaded["train_labels"], np.arange(6))
 
@@ -43,7 +44,7 @@ def test_wrong_contents_name_the_problem(tmp_path, overrides, message):
     path = tmp_path / "mnist.npz"
     np.savez(path, **mnist_like(**overrides))
     with pytest.raises(DataError, match=message):
-        sources.read_keras_npz(str(path))
+        mnist.read_keras_npz(str(path))
 
 
 def test_pickled_objects_are_refused_not_loaded(tmp_path):
@@ -52,7 +53,7 @@ def test_pickled_objects_are_refused_not_loaded(tmp_path):
     objects[:] = [os.system] * 6  # what a hostile file would smuggle in
     np.savez(path, **mnist_like(y_train=objects))
     with pytest.raises(DataError, match="y_train holds pickled Python objects"):
-        sources.read_keras_npz(str(path))
+        mnist.read_keras_npz(str(path))
 
 
 def test_a_header_claiming_terabytes_fails_fast_without_allocating(tmp_path):

@@ -9,7 +9,8 @@ import os
 import pytest
 
 import compare
-from common import idx, sources
+from tf1kit.data import mnist
+from tf1kit.data import idx
 from legacy.__main__ import main as legacy_main
 from modern.__main__ import main as modern_main
 from tests.helpers import op_determinism_restored
@@ -39,4 +40,4 @@ def test_each_file_is_read_once_per_run(tmp_path, reads, program):
     main = {"compare": compare.main, "legacy": legacy_main, "modern": modern_main}[program]
     with op_determinism_restored(), contextlib.redirect_stdout(io.StringIO()):
         assert main(argv) == 0
-    assert reads == {name: 1 for name in sources.IDX_FILES}
+    assert reads == {name: 1 for name in mnist.IDX_FILES}

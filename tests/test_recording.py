@@ -11,8 +11,8 @@ import pytest
 
 import compare
 from common import cli, sources
-from common.errors import DataError
-from parity import environment
+from tf1kit.errors import DataError
+from tf1kit import environment
 from parity.golden import recording
 from tests.helpers import (
     REPO_ROOT,

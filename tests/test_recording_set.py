@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from common.errors import DataError
+from tf1kit.errors import DataError
 from parity.golden.sets import RecordingSet
 from tests.helpers import REPO_ROOT, edit_recording
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from parity import report
-from common.errors import DataError
+from tf1kit.errors import DataError
 
 
 def test_a_new_folder_in_a_writable_place_is_accepted(tmp_path):
@@ -98,7 +98,7 @@ def test_json_keeps_float32_values_exactly_and_spells_out_non_finite(tmp_path):
 
 
 def test_the_machine_fingerprint_names_the_cpu_its_kernel_flags_and_onednn(monkeypatch):
-    from common import machine as environment  # the fingerprint's home (parity re-exports it)
+    from tf1kit import machine as environment  # the fingerprint's home (parity re-exports it)
     monkeypatch.setattr(environment, "_cpuinfo", lambda: {
         "model name": "Example CPU", "flags": "fpu sse4_2 avx avx2 fma avx512f made_up"})
     machine = environment.fingerprint()

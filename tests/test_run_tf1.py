@@ -1,4 +1,4 @@
-"""`python -m legacy.run_tf1`: unmodified TF1 scripts on TF 2.x. Every test starts a
+"""`python -m tf1kit.run.cli`: unmodified TF1 scripts on TF 2.x. Every test starts a
 TensorFlow subprocess: all are in the slow tier; the fixture corpus
 (tests/fixtures/tf1/) runs in one go, a few processes at a time. (A
 missing script is a row of the bad-input table, tests/bad_inputs.py.)"""
@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from common import sources
-from parity import trace
+from tf1kit.trace import tracefile
+from tf1kit.compare.values import assert_matches
 from tests.helpers import (ORIGINAL_SCRIPT, REPO_ROOT, run_module, subprocess_environment,
                            write_synthetic_idx)
 
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.slow
 
 
 def run_tf1(script, cwd, *script_args):
-    return run_module(["legacy.run_tf1", "--figures-dir", str(cwd), script, *script_args],
+    return run_module(["tf1kit.run.cli", "--figures-dir", str(cwd), script, *script_args],
                       cwd=cwd)
 
 
@@ -105,33 +106,33 @@ CONTRIB_IMPORTS = (
     "numpy.reshape(numpy.zeros(4), newshape=(2, 2))\n")
 # name -> (argv after `python`, working folder: "data" = synthetic MNIST_data/)
 CASES = {
-    "layers_cnn": (["-m", "legacy.run_tf1", os.path.join(FIXTURES, "layers_cnn.py"),
+    "layers_cnn": (["-m", "tf1kit.run.cli", os.path.join(FIXTURES, "layers_cnn.py"),
                     "--summaries_dir", "logs"], "data"),
-    "rnn_saver": (["-m", "legacy.run_tf1", os.path.join(FIXTURES, "rnn_saver.py"), "."], "data"),
-    "feed": (["-m", "legacy.run_tf1", os.path.join(FIXTURES, "fully_connected_feed_style.py"),
+    "rnn_saver": (["-m", "tf1kit.run.cli", os.path.join(FIXTURES, "rnn_saver.py"), "."], "data"),
+    "feed": (["-m", "tf1kit.run.cli", os.path.join(FIXTURES, "fully_connected_feed_style.py"),
               "."], "data"),
-    "contrib_refused": (["-m", "legacy.run_tf1", os.path.join(FIXTURES, "contrib_refused.py")],
+    "contrib_refused": (["-m", "tf1kit.run.cli", os.path.join(FIXTURES, "contrib_refused.py")],
                         "data"),
-    "keras_version": (["-m", "legacy.run_tf1", "keras_version.py"], "data"),
-    "trace": (["-m", "legacy.run_tf1", "--trace", "full.npz", SOFTMAX, "0"], "sample"),
-    "trace_limited": (["-m", "legacy.run_tf1", "--trace", "first.npz", "--max-session-runs",
+    "keras_version": (["-m", "tf1kit.run.cli", "keras_version.py"], "data"),
+    "trace": (["-m", "tf1kit.run.cli", "--trace", "full.npz", SOFTMAX, "0"], "sample"),
+    "trace_limited": (["-m", "tf1kit.run.cli", "--trace", "first.npz", "--max-session-runs",
                        "3", SOFTMAX, "0"], "sample"),
-    "fed": (["-m", "legacy.run_tf1", "--trace", "fed.npz", "--max-session-runs", "3",
+    "fed": (["-m", "tf1kit.run.cli", "--trace", "fed.npz", "--max-session-runs", "3",
              "--feed", "Placeholder:0=0.5", SOFTMAX, "0"], "sample"),
-    "fed_nothing": (["-m", "legacy.run_tf1", "--feed", "keep_prob=1.0", "--max-session-runs",
+    "fed_nothing": (["-m", "tf1kit.run.cli", "--feed", "keep_prob=1.0", "--max-session-runs",
                      "3", SOFTMAX, "0"], "sample"),
     "no_tf_keras": (["-c", WITHOUT_TF_KERAS, "keras_version.py"], "data"),
     "modern_keras": (["-c", "import os, keras, modern.training\n"
                             "print(keras.__version__, os.environ.get('TF_USE_LEGACY_KERAS'))"],
                      "data"),
-    "broken": (["-m", "legacy.run_tf1", "broken.py"], "data"),
-    "contrib_imports": (["-m", "legacy.run_tf1", "contrib_imports.py"], "data"),
-    "exits": (["-m", "legacy.run_tf1", "exits.py"], "data"),
+    "broken": (["-m", "tf1kit.run.cli", "broken.py"], "data"),
+    "contrib_imports": (["-m", "tf1kit.run.cli", "contrib_imports.py"], "data"),
+    "exits": (["-m", "tf1kit.run.cli", "exits.py"], "data"),
     # docs/run_tf1.md's end-to-end block, on generated data: 5,512 training images
     # leave 512 after TF1's 5,000 for validation, 2 steps per epoch.
-    "original": (["-m", "legacy.run_tf1", "--seed", "0", "--trace", "original.npz",
+    "original": (["-m", "tf1kit.run.cli", "--seed", "0", "--trace", "original.npz",
                   "--max-session-runs", "21", ORIGINAL_SCRIPT], "data5512"),
-    "legacy_keras": (["-c", "import os, sys, legacy.training, legacy.input_data\n"
+    "legacy_keras": (["-c", "import os, sys, legacy.training, tf1kit.data.input_data\n"
                             "print('tf_keras' in sys.modules, "
                             "os.environ.get('TF_USE_LEGACY_KERAS'))"], "data"),
 }
@@ -230,7 +231,7 @@ def test_without_tf_keras_one_line_says_what_to_install(ran):
     result, _ = ran["no_tf_keras"]
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr == (
-        "python -m legacy.run_tf1: error: tf_keras is not installed; TF1's tf.layers and RNN "
+        "python -m tf1kit.run.cli: error: tf_keras is not installed; TF1's tf.layers and RNN "
         "cells need it on TensorFlow 2.16+: pip install -r requirements.txt (it pins tf-keras "
         "to TensorFlow's version)\n")
 
@@ -239,25 +240,25 @@ def test_a_trace_holds_every_session_run_and_a_rewrite_is_checked_against_it(ran
     result, work = ran["trace"]
     assert result.returncode == 0, result.stderr[-3000:]
     assert "[run_tf1] traced 6 Session.run calls, 5 training steps, to full.npz" in result.stdout
-    recorded = trace.load(str(work / "full.npz"))
+    recorded = tracefile.load(str(work / "full.npz"))
     assert recorded.manifest["ended"] == "completed" and len(recorded.calls) == 6
     assert recorded.calls[0]["fetches"] == ["init"] and recorded.calls[0]["kept"] == []
     assert recorded.calls[1]["feeds"] == ["Placeholder:0", "Placeholder_1:0"]
     losses = [value for _, value in recorded.values("Mean:0")]
     printed = result.stdout.split("losses: ")[1].splitlines()[0].split()
     assert [f"{value:.4f}" for value in losses] == printed
-    trace.assert_matches(recorded, "Mean:0", losses)  # the same values pass ...
+    assert_matches(recorded, "Mean:0", losses)  # the same values pass ...
     changed = list(losses)
     changed[2] = np.nextafter(np.float32(changed[2]), np.float32(np.inf))
     with pytest.raises(AssertionError, match=r"Mean:0 differs at step 3 \(Session.run call 3\)"
                                              r".*1 element\(s\) differ.*max 1 ulp"):
-        trace.assert_matches(recorded, "Mean:0", changed)  # ... one ulp does not
+        assert_matches(recorded, "Mean:0", changed)  # ... one ulp does not
 
 
 def test_feed_overrides_a_fed_value_in_every_training_call_and_is_recorded(ran):
     result, work = ran["fed"]
     assert result.returncode == 0, result.stderr[-3000:]
-    recorded = trace.load(os.path.join(work, "fed.npz"))
+    recorded = tracefile.load(os.path.join(work, "fed.npz"))
     assert recorded.manifest["feed_overrides"] == {
         "Placeholder:0": {"value": 0.5, "tensor": "Placeholder:0"}}
     for step in (1, 2):
@@ -271,7 +272,7 @@ def test_a_feed_naming_nothing_fed_stops_with_one_line(ran):
     result, _ = ran["fed_nothing"]
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == (
-        "python -m legacy.run_tf1: error: --feed keep_prob: no fed value of training call 1 is "
+        "python -m tf1kit.run.cli: error: --feed keep_prob: no fed value of training call 1 is "
         "named so (it feeds: Placeholder:0, Placeholder_1:0); name a placeholder, its tensor "
         "or the script's variable for it")
     assert "Traceback" not in result.stderr
@@ -297,13 +298,13 @@ def test_max_session_runs_stops_cleanly_and_two_traces_are_compared(ran):
     arrays["call-000002/Mean:0"] = np.nextafter(loss, np.float32(np.inf))
     arrays["manifest"] = np.asarray(json.dumps({**manifest, "steps": []}))
     np.savez(os.path.join(work, "nudged.npz"), **arrays)
-    compared = run_module(["parity.trace", first, "nudged.npz"], cwd=work)
+    compared = run_module(["tf1kit.compare.cli", first, "nudged.npz"], cwd=work)
     assert compared.returncode == 1
     assert re.fullmatch(r"differ: call 2: Mean:0: 1 element\(s\) differ, max \|d\| \S+, "
                         r"max 1 ulp", compared.stdout.strip()), compared.stdout
-    assert run_module(["parity.trace", first, first], cwd=work).stdout.splitlines()[-1] == (
+    assert run_module(["tf1kit.compare.cli", first, first], cwd=work).stdout.splitlines()[-1] == (
         "MATCH: 2 steps, every tensor both traces hold is the same, bit for bit")
-    refused = run_module(["parity.trace", first, os.path.join(
+    refused = run_module(["tf1kit.compare.cli", first, os.path.join(
         REPO_ROOT, "golden", "sample", "intel-xeon-amx", "seed-0.npz")], cwd=work)
     assert refused.returncode == 2 and "not a run_tf1 trace" in refused.stderr
 
@@ -334,5 +335,5 @@ def test_the_modern_model_reproduces_a_trace_of_the_unmodified_original(ran):
 def test_the_docs_contrib_table_is_what_the_shim_serves():
     with open(os.path.join(REPO_ROOT, "docs", "run_tf1.md"), encoding="utf-8") as stream:
         rows = re.findall(r"^\| `(tf\.contrib\.[^`]+)` \| (.+) \|$", stream.read(), re.M)
-    from legacy import contrib
+    from tf1kit.run import contrib
     assert [(name, target.strip("`")) for name, target in rows] == contrib.supported()

@@ -7,18 +7,19 @@ import numpy as np
 import pytest
 
 from common import sources
+from tf1kit.data import mnist
 
 
 def test_sample_files_match_their_checksums():
-    sums = sources.read_checksum_file(sources.SAMPLE_CHECKSUMS)
-    assert sorted(sums) == sorted(sources.IDX_FILES)
+    sums = mnist.read_checksum_file(sources.SAMPLE_CHECKSUMS)
+    assert sorted(sums) == sorted(mnist.IDX_FILES)
     for name, digest in sums.items():
-        assert sources.sha256_of(os.path.join(sources.SAMPLE_DIR, name)) == digest, name
+        assert mnist.sha256_of(os.path.join(sources.SAMPLE_DIR, name)) == digest, name
     sources.verify_sample()  # and the run-time check agrees
 
 
 def test_sample_is_balanced_real_digits():
-    arrays = sources.read_idx_folder(sources.SAMPLE_DIR)
+    arrays = mnist.read_idx_folder(sources.SAMPLE_DIR)
     assert np.bincount(arrays["train_labels"], minlength=10).tolist() == [400] * 10
     assert np.bincount(arrays["test_labels"], minlength=10).tolist() == [100] * 10
     # Real digits: mostly background, some saturated strokes (not noise).
@@ -28,9 +29,9 @@ def test_sample_is_balanced_real_digits():
 
 
 def test_modified_sample_is_detected(tmp_path, monkeypatch):
-    for name in sources.IDX_FILES + ("SHA256SUMS",):
+    for name in mnist.IDX_FILES + ("SHA256SUMS",):
         (tmp_path / name).write_bytes(open(os.path.join(sources.SAMPLE_DIR, name), "rb").read())
-    (tmp_path / sources.TEST_LABELS).write_bytes(b"changed")
+    (tmp_path / mnist.TEST_LABELS).write_bytes(b"changed")
     monkeypatch.setattr(sources, "SAMPLE_DIR", str(tmp_path))
     monkeypatch.setattr(sources, "SAMPLE_CHECKSUMS", str(tmp_path / "SHA256SUMS"))
     with pytest.raises(sources.DataError, match="missing or modified"):
@@ -42,7 +43,7 @@ def test_modified_sample_is_detected(tmp_path, monkeypatch):
 def test_regeneration_reproduces_the_bundled_arrays(tmp_path):
     from tools import make_mnist_sample
     make_mnist_sample.write_sample(str(tmp_path))
-    bundled = sources.read_idx_folder(sources.SAMPLE_DIR)
-    regenerated = sources.read_idx_folder(str(tmp_path))
+    bundled = mnist.read_idx_folder(sources.SAMPLE_DIR)
+    regenerated = mnist.read_idx_folder(str(tmp_path))
     for key in bundled:
         np.testing.assert_array_equal(bundled[key], regenerated[key])

@@ -10,7 +10,7 @@ from common.config import Hyperparameters
 from common.architecture import PARAMETER_NAMES
 from common.steps import KINDS
 from common.variants import Variant, corrupt
-from legacy import input_data
+from tf1kit.data import input_data
 from legacy.steps import LegacyStepper
 from modern.options import EXACT
 from modern.steps import ModernStepper

@@ -1,4 +1,4 @@
-"""modern/tf1_random.py against TF1's own stateful random ops: the stateless
+"""tf1kit/keras/random_ops.py against TF1's own stateful random ops: the stateless
 twin with the recorded seeds and stream position draws the very values a
 TF1 graph's op draws on each run, and TF1Dropout is tf.nn.dropout with a
 fed keep_prob (or a Python number), mask and arithmetic, bit for bit."""
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from common.run_trace import PHILOX_BLOCKS_PER_ELEMENT
-from modern.tf1_random import TF1Dropout, philox_draw
+from tf1kit.trace.tracefile import PHILOX_BLOCKS_PER_ELEMENT
+from tf1kit.keras.random_ops import TF1Dropout, philox_draw
 
 v1 = tf.compat.v1
 RUNS = 3

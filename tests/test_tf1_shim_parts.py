@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from legacy import contrib, tutorial_mnist
+from tf1kit.run import contrib
+from tf1kit.data import tutorial_mnist
 
 v1 = tf.compat.v1
 # A truncated normal cut at 2 standard deviations has a standard deviation
@@ -112,7 +113,7 @@ def test_the_tutorials_mnist_module_builds_the_tutorials_graph():
 
 
 def test_a_session_recorder_keeps_numbers_and_arrays_by_call_and_name():
-    from legacy.session_trace import SessionRecorder
+    from tf1kit.run.session import SessionRecorder
 
     class Fetch:
         def __init__(self, name):

@@ -1,4 +1,4 @@
-"""The localizer over step traces (parity/trace_diff.py) on constructed
+"""The localizer over step traces (tf1kit/compare/diff.py) on constructed
 traces: each kind of first difference is named as what it is, the start
 and the batches are checked first, ambiguous variables are refused until
 mapped, and the optimizer's float64 formulas are TF1's kernels'."""
@@ -8,9 +8,10 @@ import json
 import numpy as np
 import pytest
 
-from common import run_trace
-from common.errors import DataError
-from parity import trace, trace_diff
+from tf1kit.trace import tracefile
+from tf1kit.errors import DataError
+from tf1kit.compare.values import assert_matches
+from tf1kit.compare import diff
 
 SHAPES = {"W": (3, 2), "b1": (2,), "b2": (2,)}
 ADAM = {"class": "AdamOptimizer", "hyperparameters": {"learning_rate": 0.001, "beta1": 0.9,
@@ -45,10 +46,10 @@ def run(weights, inputs, names=None, gradient_bump=None, steps=3):
 
 def write(path, weights, logged, names=None, optimizer=None):
     names = names or {name: name for name in SHAPES}
-    log = run_trace.StepLog(range(1, 10))
+    log = tracefile.StepLog(range(1, 10))
     for index, tensors in enumerate(logged):
         log.add(index, tensors)
-    manifest = {"format": run_trace.FORMAT, "format_version": run_trace.FORMAT_VERSION,
+    manifest = {"format": tracefile.FORMAT, "format_version": tracefile.FORMAT_VERSION,
                 "calls": [{"index": i, "fetches": [], "kept": [], "skipped": {}, "feeds": []}
                           for i in range(len(logged))],
                 "variables": [{"name": names[k], "shape": list(v.shape)}
@@ -56,9 +57,9 @@ def write(path, weights, logged, names=None, optimizer=None):
                 "optimizers": [optimizer or {"class": "GradientDescentOptimizer",
                                              "hyperparameters": {"learning_rate": 0.01}}],
                 "steps": log.steps}
-    run_trace.write(str(path), manifest, {**{f"variables/{names[k]}": v
+    tracefile.write(str(path), manifest, {**{f"variables/{names[k]}": v
                                               for k, v in weights.items()}, **log.arrays})
-    return trace.load(str(path))
+    return tracefile.load(str(path))
 
 
 @pytest.fixture
@@ -74,7 +75,7 @@ def test_a_faithful_rewrite_matches(tmp_path, inputs):
     weights = start()
     original = write(tmp_path / "a.npz", weights, run(weights, inputs))
     rewrite = write(tmp_path / "b.npz", weights, run(weights, inputs, KERAS_NAMES), KERAS_NAMES)
-    finding = trace_diff.compare(original, rewrite)
+    finding = diff.compare(original, rewrite)
     assert finding.match, finding.lines
     assert "3 matched (by shape and starting value)" in finding.lines[0]
 
@@ -84,7 +85,7 @@ def test_the_first_differing_gradient_is_named_with_its_ulps(tmp_path, inputs):
     original = write(tmp_path / "a.npz", weights, run(weights, inputs))
     rewrite = write(tmp_path / "b.npz", weights,
                     run(weights, inputs, KERAS_NAMES, gradient_bump=(2, "b2")), KERAS_NAMES)
-    finding = trace_diff.compare(original, rewrite)
+    finding = diff.compare(original, rewrite)
     assert not finding.match
     assert finding.lines[1].startswith("MISMATCH: first difference at step 2: gradient b2 <-> "
                                        "dense_1/bias: 2 of 2 elements differ, max 1 ulp")
@@ -98,7 +99,7 @@ def test_inputs_one_ulp_apart_are_other_arithmetic_and_others_another_order(tmp_
     for name, fed, expected in (("n", nudged, "the same examples in other arithmetic"),
                                 ("s", shuffled, "another batch order at step 1")):
         rewrite = write(tmp_path / f"{name}.npz", weights, run(weights, fed))
-        assert expected in trace_diff.compare(original, rewrite).lines[1]
+        assert expected in diff.compare(original, rewrite).lines[1]
 
 
 def test_another_start_is_said_before_anything_else(tmp_path, inputs):
@@ -106,7 +107,7 @@ def test_another_start_is_said_before_anything_else(tmp_path, inputs):
     other["W"] = np.nextafter(other["W"], np.float32(9))
     original = write(tmp_path / "a.npz", weights, run(weights, inputs))
     rewrite = write(tmp_path / "b.npz", other, run(other, inputs))
-    assert "another starting state for W <-> W" in trace_diff.compare(original, rewrite).lines[1]
+    assert "another starting state for W <-> W" in diff.compare(original, rewrite).lines[1]
 
 
 def test_variables_of_one_shape_are_refused_until_mapped(tmp_path, inputs):
@@ -116,11 +117,11 @@ def test_variables_of_one_shape_are_refused_until_mapped(tmp_path, inputs):
                     KERAS_NAMES)
     with pytest.raises(DataError, match=r"ambiguous: shape \(2,\) is held by b1, b2 in the "
                                         r"original and dense/bias, dense_1/bias"):
-        trace_diff.compare(original, rewrite)
-    proposal = trace_diff.propose_map(original, rewrite)
+        diff.compare(original, rewrite)
+    proposal = diff.propose_map(original, rewrite)
     assert proposal == {"W": "dense/kernel", "b1": "dense/bias", "b2": "dense_1/bias"}
     (tmp_path / "map.json").write_text(json.dumps({"variables": proposal}))
-    finding = trace_diff.compare(original, rewrite, trace_diff.read_map(str(tmp_path / "map.json")))
+    finding = diff.compare(original, rewrite, diff.read_map(str(tmp_path / "map.json")))
     assert "(by the map)" in finding.lines[0] and "another starting state" in finding.lines[1]
 
 
@@ -128,4 +129,4 @@ def test_assert_matches_refuses_nothing_to_compare(tmp_path, inputs):
     weights = start()
     recorded = write(tmp_path / "a.npz", weights, run(weights, inputs))
     with pytest.raises(AssertionError, match="an empty list matches nothing"):
-        trace.assert_matches(recorded, "loss", [])
+        assert_matches(recorded, "loss", [])

@@ -1,4 +1,4 @@
-"""modern/tracing.py: a Keras rewrite's steps recorded as a step trace,
+"""tf1kit/keras/recorder.py: a Keras rewrite's steps recorded as a step trace,
 from a custom tf.function step and from `fit`, without changing a bit of
 the training."""
 
@@ -6,8 +6,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from modern.tracing import StepRecorder, TraceCallback
-from parity import trace
+from tf1kit.keras.recorder import StepRecorder, TraceCallback
+from tf1kit.trace import tracefile
 
 STEPS = 3
 
@@ -48,7 +48,7 @@ def custom_loop(record: bool, path=None, max_value_bytes=None):
 
 def test_a_custom_step_is_recorded_with_its_gradients_slots_and_weights(tmp_path):
     model, recorder = custom_loop(True, tmp_path / "rewrite.npz")
-    recorded = trace.load(str(tmp_path / "rewrite.npz"))
+    recorded = tracefile.load(str(tmp_path / "rewrite.npz"))
     assert len(recorded.steps) == STEPS and recorded.manifest["side"] == "keras"
     names = [v.path for v in model.trainable_variables]
     assert sorted(recorded.variables) == sorted(names)
@@ -78,7 +78,7 @@ def test_fit_is_recorded_batch_by_batch(tmp_path):
     model.fit(x.reshape(-1, 6), y.reshape(-1, 2), batch_size=8, epochs=1, shuffle=False,
               verbose=0, callbacks=[TraceCallback(recorder)])
     recorder.write(str(tmp_path / "fit.npz"))
-    recorded = trace.load(str(tmp_path / "fit.npz"))
+    recorded = tracefile.load(str(tmp_path / "fit.npz"))
     assert len(recorded.steps) == STEPS
     digests = recorded.steps[-1]["digests"]
     assert not any(key.startswith("input ") for key in digests)  # fit does not show them
@@ -91,7 +91,7 @@ def test_values_past_the_bound_are_dropped_aloud(tmp_path, capsys):
     # about 1.6 kB: a 2.5 kB bound keeps step 1's values and drops those of
     # steps 2 and 3.
     _, recorder = custom_loop(True, tmp_path / "rewrite.npz", max_value_bytes=2500)
-    recorded = trace.load(str(tmp_path / "rewrite.npz"))
+    recorded = tracefile.load(str(tmp_path / "rewrite.npz"))
     assert recorded.manifest["values_dropped"] == [2, 3]
     assert [step["values"] for step in recorded.steps] == [True, False, False]
     line = capsys.readouterr().err.strip()
@@ -101,13 +101,13 @@ def test_values_past_the_bound_are_dropped_aloud(tmp_path, capsys):
 
 
 def test_the_size_is_said_after_the_first_step_with_what_will_not_fit():
-    from common import run_trace
-    roomy = run_trace.StepLog(run_trace.parse_steps("1-3"), max_value_bytes=200 << 20)
-    assert run_trace.size_line(roomy, 6 << 20) == (
+    from tf1kit.trace import tracefile
+    roomy = tracefile.StepLog(tracefile.parse_steps("1-3"), max_value_bytes=200 << 20)
+    assert tracefile.size_line(roomy, 6 << 20) == (
         "one training step's tensors take 6.0 MB: the trace keeps the values of up to 3 "
         "steps, about 18 MB before compression, and every step's digests")
-    tight = run_trace.StepLog(run_trace.parse_steps("1-3,100"), max_value_bytes=10 << 20)
-    assert run_trace.size_line(tight, 4 << 20).endswith(
+    tight = tracefile.StepLog(tracefile.parse_steps("1-3,100"), max_value_bytes=10 << 20)
+    assert tracefile.size_line(tight, 4 << 20).endswith(
         "about 8 MB before compression, and every step's digests; the values of steps past "
         "step 2 will not fit the 10 MB bound and are kept as digests only (trace fewer "
         "steps' values: --trace-steps)")

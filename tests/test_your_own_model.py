@@ -138,7 +138,7 @@ def test_a_trace_with_onednn_off_is_judged_across_environments(user):
     """Keyed to the machine: where oneDNN is on by default, turning it off
     is another environment whose first difference is float32 rounding by
     the float64 check; where it is off already, the same environment."""
-    from common import machine
+    from tf1kit import machine
     result = user[2]["cnn_environment"]
     if machine.onednn()["enabled"]:
         assert result.returncode == 0, result.stdout + result.stderr[-3000:]
@@ -172,8 +172,8 @@ def test_tf1_convert_writes_a_rewrite_that_proves_itself(user):
 def test_the_kit_and_its_commands_work_from_the_users_folder(user):
     work, env, _ = user
     imported = subprocess.run(["python", "-c",
-                               "import modern.tracing, parity.trace, legacy.run_tf1, "
-                               "tensorflow; print(parity.trace.__file__); "
+                               "import tf1kit.keras.recorder, tf1kit.compare.cli, tf1kit.run.cli, "
+                               "tensorflow; print(tf1kit.compare.cli.__file__); "
                                "print(tensorflow.__file__)"],
                               cwd=work, env=env, capture_output=True, text=True, timeout=300)
     assert imported.returncode == 0, imported.stderr

@@ -100,7 +100,7 @@ def changes_to_measure(baseline_threads: dict, onednn: bool) -> list:
 
 def measure(steps: int, log=print) -> dict:
     """This machine's rows (see the module docstring)."""
-    from parity import environment
+    from tf1kit import environment
     from parity.golden import against
     here = environment.environment_before("cpu")
     threads = environment.default_threads()

@@ -37,7 +37,7 @@ TIMEOUT_S = 600
 
 def settings() -> dict:
     """Each setting's compare.py flags."""
-    from common import machine
+    from tf1kit import machine
     half = str(max(1, machine.schedulable_cpus() // 2))
     return {"default": [], "half": ["--intra-op-threads", half, "--inter-op-threads", half],
             "one-inter-op": ["--inter-op-threads", "1"]}
@@ -105,7 +105,8 @@ def page(document: dict) -> str:
 
 def main(argv=None) -> int:
     from benchmarks.report import machine_key
-    from common import cli, files, machine, sources
+    from common import cli, sources
+    from tf1kit import files, machine
     parser = cli.ArgumentParser(prog="python -m tools.compare_floor", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default="sample", help="data source, as compare.py --data")

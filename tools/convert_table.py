@@ -27,8 +27,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from common import machine  # noqa: E402
-from common.files import atomic_path  # noqa: E402
+from tf1kit import machine  # noqa: E402
+from tf1kit.files import atomic_path  # noqa: E402
 
 PAGE, RECORDS = os.path.join(ROOT, "docs", "convert.md"), os.path.join(ROOT, "docs",
                                                                       "convert.json")
@@ -66,12 +66,12 @@ def convert(script: str, mode: str, folder: str, data_dir: str, steps: int) -> d
 
 def shape_of(record: dict, script: str) -> None:
     """The training graph's op count and the lifted layers, from the trace."""
-    from convert import program
-    from convert.graph import Graph
-    from parity import trace
+    from tf1kit.convert import program
+    from tf1kit.convert.graph import Graph
+    from tf1kit.trace import tracefile
     if not os.path.exists(record["trace"]):
         return
-    manifest = trace.load(record["trace"]).manifest
+    manifest = tracefile.load(record["trace"]).manifest
     with open(script) as handle:
         graph = Graph(manifest["forward_graph"], handle.read())
     record["ops"] = sum(1 for op in graph.ops if op.type not in ("Const", "VariableRead"))

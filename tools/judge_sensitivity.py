@@ -248,7 +248,7 @@ def main(argv=None) -> int:
         parser.error(f"--rows {' '.join(unknown)}: no such --perturb row (the rows: "
                      f"{', '.join(PERTURBATIONS)})")
     from benchmarks.report import machine_key
-    from common import files, machine
+    from tf1kit import files, machine
     from tools import judge_sensitivity_report as report
     with tempfile.TemporaryDirectory() as scratch:
         recording = args.recording or os.path.join(scratch, "recording")

@@ -23,9 +23,10 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from common import sources  # noqa: E402
 from common.config import Hyperparameters  # noqa: E402
-from common.files import atomic_path  # noqa: E402
+from tf1kit.files import atomic_path  # noqa: E402
 from common.variants import Variant  # noqa: E402
-from parity import engine, environment, sides, verdict  # noqa: E402
+from parity import engine, sides, verdict  # noqa: E402
+from tf1kit import environment
 from parity.perturbations import PERTURBATIONS  # noqa: E402
 
 MIGRATION = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),

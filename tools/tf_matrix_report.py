@@ -52,7 +52,7 @@ def passed(row: dict, check: str) -> bool | None:
 
 def write(prefix: str, rows: list, venvs: str) -> None:
     """Merge `rows` into the table at `prefix` and write all three files."""
-    from parity import environment
+    from tf1kit import environment
     path = prefix + ".json"
     merged = {}
     if os.path.exists(path):

@@ -12,7 +12,7 @@ import dataclasses
 
 import numpy as np
 
-from common.errors import DataError
+from tf1kit.errors import DataError
 from common.results import TrainedRun
 from common.steps import TracedTensor
 from parity import divergence, engine, judge, referee, sides

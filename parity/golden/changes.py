@@ -12,10 +12,10 @@ import os
 
 import numpy as np
 
-from common.errors import DataError
+from tf1kit.errors import DataError
 from common.steps import TracedTensor
 from parity.divergence import compare_tensor
-from parity.environment import environment_differences
+from tf1kit.environment import environment_differences
 from parity.golden import recording, step_traces
 
 

@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 
-from common import files
+from tf1kit import files
 from parity import sides
 from parity.golden import changes, recording, step_traces
 

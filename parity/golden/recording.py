@@ -30,8 +30,11 @@ import re
 
 import numpy as np
 
-from common import cli, files, npz, sources
-from common.errors import DataError
+from common import cli
+from tf1kit.data import mnist
+from tf1kit import files
+from tf1kit.data import npz
+from tf1kit.errors import DataError
 from common.sources import sha256_of  # noqa: F401  (recording.sha256_of, for the tests too)
 from parity.golden import shapes
 
@@ -46,7 +49,7 @@ def data_files(source) -> list:
     """The files `source` (a common.sources.DataSource) is read from."""
     if source.kind == "npz":
         return [source.path]
-    return [os.path.join(source.path, name) for name in sources.IDX_FILES]
+    return [os.path.join(source.path, name) for name in mnist.IDX_FILES]
 
 
 def order_array(order: list) -> np.ndarray:

@@ -1,6 +1,6 @@
 """The cross-environment verdict: against a recording made where other bits
 are expected (another CPU kind, thread count, oneDNN setting or version:
-parity/environment.py BIT_DECIDING), a bit difference is judged, not flagged.
+tf1kit/environment.py BIT_DECIDING), a bit difference is judged, not flagged.
 
 A seed's difference is ROUNDING when all of these hold, else it stays a
 MISMATCH:

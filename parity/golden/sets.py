@@ -17,8 +17,8 @@ from __future__ import annotations
 import dataclasses
 import os
 
-from common.errors import DataError
-from parity import environment
+from tf1kit.errors import DataError
+from tf1kit import environment
 from parity.golden import recording
 
 

@@ -9,7 +9,7 @@ import types
 import numpy as np
 
 from common.architecture import parameter_shapes
-from common.errors import DataError
+from tf1kit.errors import DataError
 from common.steps import KINDS
 from parity.golden import step_traces
 

@@ -1,0 +1,6 @@
+"""`python -m tf1kit.compare ORIGINAL.npz REWRITE.npz`: tf1-trace-compare."""
+import sys
+
+from tf1kit.compare.cli import main
+
+sys.exit(main())

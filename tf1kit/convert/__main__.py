@@ -1,0 +1,5 @@
+import sys
+
+from tf1kit.convert.cli import main
+
+sys.exit(main())

@@ -1,0 +1,242 @@
+"""What a rewrite holds, decided from the lifted graph: the layers' names,
+the model's inputs and outputs, the statements of its `call`, and the
+loss as an expression of the model's outputs and the fed inputs."""
+
+from __future__ import annotations
+
+import keyword
+import os
+import re
+from dataclasses import dataclass, field
+
+from tf1kit.convert.expressions import NO_EXPRESSION, Unsupported, Writer, unwritable
+from tf1kit.convert.graph import Graph
+from tf1kit.convert.lift import Layer, lift
+
+# Attributes a keras.Model has already: a layer is not given these names.
+MODEL_ATTRIBUTES = {"name", "layers", "input", "output", "inputs", "outputs", "weights",
+                    "variables", "trainable", "losses", "metrics", "optimizer", "loss", "call",
+                    "build", "dtype", "compile", "fit", "predict", "summary", "training"}
+
+
+# Names the rewrite's own code uses beside the script's (train_step's locals,
+# main's, the modules): a loss function is not given one.
+TAKEN_NAMES = {"loss", "model", "optimizer", "gradients", "tape", "train_step", "feeds",
+               "main", "runtime", "keras", "tf", "argparse", "images", "labels", "args"}
+
+
+@dataclass
+class Statement:
+    target: str        # the local it assigns
+    text: str          # the expression
+    tags: list         # "file.py:N  the script's statement" for each line it stands for
+
+
+@dataclass
+class Program:
+    model_class: str
+    model_name: str    # the function that built the layers, else the script's name
+    layers: list
+    inputs: dict       # placeholder tensor -> argument name (the model's)
+    outputs: list      # the model's outputs, as locals of `call`
+    body: list         # Statements of `call`
+    output_names: list  # what the training step calls the outputs
+    loss_name: str
+    loss_arguments: list  # the loss function's parameters, in order
+    loss: Statement
+    loss_body: list    # Statements before the loss's return
+    placeholders: dict = field(default_factory=dict)  # every fed placeholder -> name
+    dtypes: dict = field(default_factory=dict)        # placeholder name -> its dtype
+
+
+def build(graph: Graph, manifest: dict, script: str, exact: bool = True) -> Program:
+    """The Program for a trace's manifest; raises Unsupported. Not `exact`:
+    a dropout keeps its rate inside (stock Keras), not a fed keep_prob."""
+    layers = lift(graph, {entry["name"]: entry for entry in manifest.get("random_ops", [])})
+    blocked = unwritable(graph, {name for layer in layers for name in layer.ops})
+    if blocked:  # every one of them named, not only the first met
+        raise Unsupported(blocked[0], NO_EXPRESSION, blocked[1:])
+    if not layers:
+        raise Unsupported(graph.ops[-1], "no layer found between the fed inputs and the loss")
+    _name_layers(graph, layers)
+    placeholders = {f"{op.name}:0": _python_name(graph.assigned_name(op.line) or op.name)
+                    for op in graph.ops if op.type == "Placeholder"}
+    by_output = {layer.output: layer for layer in layers}
+    loss_tensor = manifest["optimizers"][0]["loss"]
+    needed = _reached(graph, loss_tensor, by_output, placeholders)
+    outputs = [layer.output for layer in layers if layer.output in needed]
+    if not outputs:
+        raise Unsupported(graph.op(loss_tensor), "the loss depends on no layer")
+    locals_, body = {}, []
+    model_inputs = {}
+    for layer in layers:
+        for tensor in _reached(graph, layer.input, by_output, placeholders) | (
+                {layer.keep_prob} if layer.keep_prob and exact else set()):
+            if tensor in placeholders:
+                model_inputs[tensor] = placeholders[tensor]
+    writer = Writer(graph, {**placeholders}, bind=True)
+    for index, layer in enumerate(layers):
+        later = {tensor for other in layers[index + 1:] for tensor in
+                 _reached(graph, other.input, by_output, placeholders)} | set(outputs)
+        name, line = _local_name(graph, layer)
+        target = _unique(name, locals_, later)
+        arguments = [writer.expression(layer.input)]
+        body += [Statement(local, text, [_tag(graph, at)] if at else [])
+                 for local, text, at in writer.bound]  # what the layer reads, first
+        locals_.update((local, tensor) for tensor, local in writer.names.items()
+                       if local in {bound[0] for bound in writer.bound})
+        writer.bound.clear()
+        if layer.kind == "dropout":
+            keep = placeholders[layer.keep_prob] if layer.keep_prob else layer.config["keep"]
+            arguments += [f"keep_prob={keep}"] if exact else []
+            arguments.append("training=training")
+        body.append(Statement(target, f"self.{layer.name}({', '.join(arguments)})",
+                              _tags(graph, layer, line)))
+        writer.names[layer.output] = target
+        locals_[target] = layer.output
+    output_names = [_local_name(graph, by_output[tensor], outermost=True)[0]
+                    for tensor in outputs]
+    # A weight the loss reads itself (an l2_loss of a kernel): the layer's.
+    weights = {f"{op.name}:0": f"model.{layer.name}.{part}" for layer in layers
+               for part, variable in layer.variables.items()
+               for op in graph.ops if op.variable == variable}
+    loss_writer = Writer(graph, {**placeholders, **weights,
+                                 **dict(zip(outputs, output_names))}, bind=True)
+    loss_op = graph.op(loss_tensor)
+    loss_text = loss_writer._write(loss_tensor, False)  # the loss itself is returned
+    loss_body = [Statement(name, text, [_tag(graph, line)] if line else [])
+                 for name, text, line in loss_writer.bound]
+    every = loss_text + "".join(text for _, text, _ in loss_writer.bound)
+    arguments = list(dict.fromkeys((["model"] if "model." in every else []) + output_names
+                                   + [name for tensor, name in placeholders.items()
+                                      if tensor in needed]))
+    model_name = _model_name(graph, layers, script)
+    loss_name = _python_name(graph.assigned_name(loss_op.line) or "loss")
+    if loss_name in TAKEN_NAMES or loss_name in arguments:
+        loss_name += "_fn"  # `loss = loss(...)` would not run
+    return Program(_class_name(model_name), model_name, layers, model_inputs,
+                   [writer.names[tensor] for tensor in outputs], body, output_names,
+                   loss_name, arguments,
+                   Statement("loss", loss_text, [_tag(graph, loss_op.line)]), loss_body,
+                   placeholders, {name: graph.op(tensor).dtype
+                                  for tensor, name in placeholders.items()})
+
+
+def _reached(graph: Graph, tensor: str, layers: dict, placeholders: dict) -> set:
+    """The layer outputs and placeholders `tensor` is computed from, stopping
+    at the first layer output on each path."""
+    found, stack, seen = set(), [tensor], set()
+    while stack:
+        current = stack.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        if current in layers or current in placeholders:
+            found.add(current)
+            continue
+        stack.extend(graph.op(current).inputs)
+    return found
+
+
+def _name_layers(graph: Graph, layers: list) -> None:
+    """Each layer's name: its kernel's name in the script (a dict key or an
+    assigned name), else its kind numbered as Keras would."""
+    taken = set()
+    for layer in layers:
+        kernel = layer.variables.get("kernel")
+        name = None
+        if kernel is not None:
+            read = next(op for op in graph.ops if op.variable == kernel)
+            name = graph.variable_name(read)
+        name = _python_name(name or layer.kind)
+        if name in MODEL_ATTRIBUTES:
+            name += "_layer"
+        layer.name = _numbered(name, taken)
+        taken.add(layer.name)
+
+
+def _tag(graph: Graph, line: str) -> str:
+    return f"{graph.statement_line(line)}  {graph.statement_text(line)}"
+
+
+def _tags(graph: Graph, layer: Layer, named_at: str | None) -> list:
+    """The script lines a layer stands for: the line its name came from
+    when that is a call of a helper (and the helper's ops), else each line
+    of its ops."""
+    lines = list(dict.fromkeys(graph.statement_line(graph.by_name[name].line)
+                               for name in layer.ops if graph.by_name[name].type != "Const"))
+    if named_at and graph.statement_line(named_at) not in lines:
+        types = ", ".join(graph.by_name[name].type for name in layer.ops
+                          if graph.by_name[name].type != "Const")
+        return [f"{_tag(graph, named_at)}  ({graph.op(layer.output).function}: {types})"]
+    return [_tag(graph, line) for line in lines if line]
+
+
+def _local_name(graph: Graph, layer: Layer, outermost: bool = False) -> tuple:
+    """The name the script gives a layer's output and the line that gives
+    it: what its line assigns, or, for a helper's line (one that made
+    several layers) or a `return`, what the line that called it assigns."""
+    op = graph.op(layer.output)
+    frames = [*op.callers, op.line]
+    if outermost:
+        frames = frames[::-1]
+    for line in reversed(frames):
+        helper = sum(1 for other in graph.ops if other.line == line and other.type in (
+            "MatMul", "Conv2D", "MaxPool", "AvgPool")) > 1
+        if graph.returns(line) or helper:
+            continue
+        name = graph.assigned_name(line)
+        if name and not (line == op.line and any(
+                graph.same_statement(consumer.line, line)
+                for consumer in graph.consumers_of(layer.output))):
+            return _python_name(name), line  # (a line that goes on with it names another)
+    return layer.name, None
+
+
+def _unique(name: str, locals_: dict, later: set) -> str:
+    """`name`, rebound as the script rebinds it, unless the tensor it holds
+    is read later: then `name_1`, `name_2`, ..."""
+    number, candidate = 0, name
+    while candidate in locals_ and locals_[candidate] in later:
+        number += 1
+        candidate = f"{name}_{number}"
+    return candidate
+
+
+def _numbered(name: str, taken: set) -> str:
+    if name not in taken:
+        return name
+    number = 1
+    while f"{name}_{number}" in taken:
+        number += 1
+    return f"{name}_{number}"
+
+
+def _python_name(name: str) -> str:
+    name = re.sub(r"\W", "_", name)
+    if not name or name[0].isdigit() or keyword.iskeyword(name):
+        name = "_" + name
+    return name
+
+
+def _model_name(graph: Graph, layers: list, script: str) -> str:
+    """The function that built every layer, else the script's name."""
+    outer = {_outer_function(graph, layer) for layer in layers}
+    name = outer.pop() if len(outer) == 1 else "<module>"
+    return os.path.splitext(os.path.basename(script))[0] if name == "<module>" else name
+
+
+def _class_name(name: str) -> str:
+    """conv_net -> ConvNet, original_autoencoder -> OriginalAutoencoder."""
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[\W_]+", name)
+                   if part) or "Model"
+
+
+def _outer_function(graph: Graph, layer: Layer) -> str:
+    """The outermost function (not the module) on the layer's call stack."""
+    op = graph.op(layer.output)
+    for line in [*op.callers, op.line]:
+        function = graph.function_at(line)
+        if function:
+            return function
+    return "<module>"

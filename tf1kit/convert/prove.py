@@ -1,0 +1,115 @@
+"""The proof of a rewrite written by tf1-convert: `tf1-convert --prove
+REWRITE.py` imports the rewrite's model, optimizer, training step, data and
+feeds, trains it on the trace's batches from the trace's starting weights
+and random draws, records every step and runs tf1-trace-compare.
+
+What it imports from a rewrite (the names tf1-convert writes):
+- the one `keras.Model` subclass the file defines, built with no arguments
+- `make_optimizer()`, `make_train_step(model, optimizer)`
+- `read_mnist(data_dir)`: (training images, labels) as the script read them
+- `feeds(images, labels, indices)`: the training step's keyword arguments
+The pairing of its variables and inputs with the script's is the map file
+tf1-convert writes beside it (tf1-trace-compare's --map format)."""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import json
+import os
+
+import numpy as np
+
+from tf1kit.data import mnist
+from tf1kit.data.mnist import VALIDATION_SIZE
+from tf1kit.errors import DataError
+
+
+def training_split(data_dir: str) -> tuple:
+    """(images, digits) of the training split TF1's read_data_sets made,
+    flattened and scaled as it scaled them: what a script's feeds are
+    matched against."""
+    raw = mnist.read_idx_folder(data_dir)
+    kept = raw["train_images"][VALIDATION_SIZE:]
+    images = np.multiply(kept.reshape(len(kept), -1).astype(np.float32), 1.0 / 255.0)
+    return images.astype(np.float32), raw["train_labels"][VALIDATION_SIZE:]
+
+
+def load_rewrite(path: str):
+    """The rewrite as a module (not run as a script)."""
+    if not os.path.isfile(path):
+        raise DataError(f"--prove {path}: no such file")
+    spec = importlib.util.spec_from_file_location(
+        os.path.splitext(os.path.basename(path))[0], os.path.abspath(path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    missing = [name for name in ("make_optimizer", "make_train_step", "read_mnist", "feeds")
+               if not callable(getattr(module, name, None))]
+    if missing:
+        raise DataError(f"--prove {path}: not a rewrite tf1-convert wrote (it defines no "
+                        f"{missing[0]})")
+    return module
+
+
+def _model_class(module, path: str):
+    import keras
+    found = [value for value in vars(module).values() if isinstance(value, type)
+             and issubclass(value, keras.Model) and value.__module__ == module.__name__]
+    if len(found) != 1:
+        raise DataError(f"--prove {path}: expected one keras.Model class, found {len(found)}")
+    return found[0]
+
+
+def read_pairing(path: str) -> dict:
+    try:
+        with open(path, encoding="utf-8") as stream:
+            pairing = json.load(stream)
+        pairing["variables"], pairing["inputs"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise DataError(f"{path}: not a map tf1-convert wrote ({error})") from None
+    return pairing
+
+
+def prove(rewrite_path: str, against: str, data_dir: str, map_path: str, out: str) -> int:
+    """Train the rewrite on the trace's batches from its starting weights
+    and draws, record every step to `out`, print tf1-trace-compare's
+    verdict and return its exit status."""
+    from tf1kit.compare import cli as trace_compare
+    from tf1kit.keras.random_ops import TF1RandomOp
+    from tf1kit.keras.recorder import StepRecorder
+    from tf1kit.trace import tracefile
+
+    recorded = tracefile.load(against)
+    pairing = read_pairing(map_path)
+    order = recorded.batch_order("train")
+    if order is None or not recorded.steps:
+        raise DataError(f"{against}: the trace holds no training steps with their batches "
+                        "(tf1-run --trace while the script trains)")
+    order = order[:len(recorded.steps)]
+    module = load_rewrite(rewrite_path)
+    model = _model_class(module, rewrite_path)()
+    optimizer = module.make_optimizer()
+    train_step = module.make_train_step(model, optimizer)
+    images, labels = module.read_mnist(data_dir)
+    first = module.feeds(images, labels, order[0])
+    wanted = [name for name in inspect.signature(model.call).parameters if name in first]
+    model(*[first[name] for name in wanted])  # builds the layers
+    by_path = {variable.path: variable for variable in model.variables}
+    for original, path in pairing["variables"].items():
+        if path not in by_path:
+            raise DataError(f"{map_path}: the rewrite has no variable {path} (it has "
+                            f"{', '.join(list(by_path)[:6])})")
+        by_path[path].assign(recorded.variables[original])
+    streams = [layer for layer in model.layers if isinstance(layer, TF1RandomOp)]
+    recorder = StepRecorder(model, optimizer)
+    report = max(1, len(order) // 10)
+    for step, indices in enumerate(order, start=1):
+        for layer in streams:  # where the script's stream stood (evaluations draw too)
+            layer.position.assign(recorded.random_position(layer.op_name, step))
+        fed = module.feeds(images, labels, indices)
+        loss = train_step(**fed)
+        recorder.record(loss, **{name: np.asarray(value) for name, value in fed.items()})
+        if step % report == 0 or step == len(order):
+            print(f"[proof] step {step}/{len(order)}: loss {float(loss):.6f}", flush=True)
+    recorder.write(out)
+    return trace_compare.main([against, out, "--map", map_path])

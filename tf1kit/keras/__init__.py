@@ -1,0 +1,32 @@
+"""The faithful pieces: Keras 3 layers and optimizers that keep TF1's
+arithmetic where the stock ones change the float32 bits. A rewrite that
+must match its TF1 script bit for bit imports these, and nothing else of
+the kit:
+
+    from tf1kit.keras import AddBiasDense, TF1Adam, TF1Dropout
+
+| piece | stands for (TF1) | the stock Keras trap it avoids |
+|---|---|---|
+| `AddBiasDense` | `tf.add(tf.matmul(x, W), b)` | `Dense` adds by BiasAdd: another bias gradient reduction (MIGRATION.md T4) |
+| `AddBiasConv2D` | `tf.nn.conv2d(x, W) + b` | `Conv2D` adds a reshaped bias: another reduction (docs/convert.md) |
+| `TF1Adam` | `tf.train.AdamOptimizer` | `Adam`: 1 - beta from Python floats, beta ** t by pow, epsilon 1e-7 (T5) |
+| `TF1GradientDescent`, `TF1Momentum`, `TF1RMSProp`, `TF1Adagrad` | their `tf.train` optimizers | other update formulas, initial accumulators, epsilons |
+| `TF1Dropout` | `tf.nn.dropout(x, keep_prob)` | `Dropout` draws Keras's own stream: other masks |
+| `TF1RandomNormal` | `tf.random_normal(tf.shape(x), mean, stddev)` | no stock layer draws TF1's stream |
+
+Each is proven where its trap was measured: the corpus of docs/convert.md
+(MATCH for 100 steps in exact mode, the CPU kinds it names). "The same
+bits" is a fact of a CPU kind, oneDNN setting and thread count: prove a
+rewrite on yours (`tf1-convert --prove`).
+
+`recorder` (StepRecorder, TraceCallback) traces a rewrite for a proof; a
+rewrite does not import it.
+"""
+
+from tf1kit.keras.layers import AddBiasConv2D, AddBiasDense
+from tf1kit.keras.optimizers import TF1Adam
+from tf1kit.keras.random_ops import TF1Dropout, TF1RandomNormal
+from tf1kit.keras.tf1_optimizers import TF1Adagrad, TF1GradientDescent, TF1Momentum, TF1RMSProp
+
+__all__ = ["AddBiasConv2D", "AddBiasDense", "TF1Adagrad", "TF1Adam", "TF1Dropout",
+           "TF1GradientDescent", "TF1Momentum", "TF1RMSProp", "TF1RandomNormal"]

@@ -1,0 +1,53 @@
+"""`AddBiasDense`: a Dense layer that adds its bias the way the original did.
+
+FAITHFUL DEVIATION FROM IDIOM. Keras 3's `Dense` adds the bias with
+`tf.nn.bias_add` (the BiasAdd op); the original wrote
+`tf.add(tf.matmul(x, W), b)` (AddV2 with broadcasting). The forward values
+are identical, but the bias gradients are different reductions
+(BiasAddGrad vs a broadcast-gradient `reduce_sum`), which round differently,
+and bit-equality with the TF1 run breaks after a few steps (MIGRATION.md
+trap T4; sources in docs/numerics.md section 3). Everything else - weights, initializers, serialisation - is
+stock `Dense`.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+
+@keras.saving.register_keras_serializable(package="tf1kit")
+class AddBiasDense(keras.layers.Dense):
+    """`keras.layers.Dense` computing `activation(tf.add(tf.matmul(x, kernel), bias))`."""
+
+    def call(self, inputs, training=None):
+        outputs = self.pre_activation(inputs)
+        if self.activation is not None:
+            outputs = self.activation(outputs)
+        return outputs
+
+    def pre_activation(self, inputs):
+        """`tf.add(tf.matmul(x, kernel), bias)`, before the activation."""
+        return tf.add(tf.matmul(inputs, self.kernel), self.bias)
+
+
+@keras.saving.register_keras_serializable(package="tf1kit")
+class AddBiasConv2D(keras.layers.Conv2D):
+    """`keras.layers.Conv2D` computing `activation(tf.nn.conv2d(x, kernel) + bias)`:
+    the bias added by AddV2 of the rank-1 bias, as a TF1 script's `+ b`
+    did, so that its gradient is TF1's broadcast reduction (stock Conv2D
+    adds a reshaped bias: another reduction, other bits; measured on a
+    conv net with oneDNN on, docs/convert.md)."""
+
+    def call(self, inputs):
+        outputs = tf.add(self.convolution_op(inputs, self.kernel), self.bias)
+        return self.activation(outputs) if self.activation is not None else outputs
+
+
+def pre_activation(layer, inputs):
+    """A Dense layer's output before its activation, computed with the ops
+    its `call` uses (`AddBiasDense`: tf.add; stock Dense: keras.ops.add)."""
+    if isinstance(layer, AddBiasDense):
+        return layer.pre_activation(inputs)
+    return keras.ops.add(keras.ops.matmul(inputs, layer.kernel), layer.bias)
+

@@ -1,0 +1,233 @@
+"""Recording a Keras 3 rewrite's training steps in the step-trace format
+of tf1kit/trace/tracefile.py, so that `python -m tf1kit.compare.cli ORIGINAL REWRITE`
+can find where the rewrite parts from the TF1 script it replaces.
+
+    recorder = StepRecorder(model, optimizer, trace_steps="1-3")  # after the weights are set
+    for batch_x, batch_y in batches:
+        loss = train_step(batch_x, batch_y)          # your tf.function step
+        recorder.record(loss, x=batch_x, y=batch_y)  # the step's inputs, by name
+    recorder.write("rewrite.npz")
+
+    model.fit(..., callbacks=[TraceCallback(recorder)])  # fit: one step per call
+
+The recorder watches `optimizer.apply` (which `apply_gradients` and Keras's
+`fit` call) and copies each gradient into a variable of its own before the
+update, inside the same compiled step: nothing is computed twice. After
+each step it reads the variables and the optimizer's slots (Adam's `m`
+and `v`, SGD's `momentum`, RMSprop's `rms` and `momentum`, named as TF1's
+optimizers name them; TF1Adam's `beta1_power` and `beta2_power`). Create
+it before the step function is first traced, and after the model's
+starting weights are set: they are the trace's starting state.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tf1kit import machine
+from tf1kit.trace import tracefile
+from tf1kit.keras.random_ops import TF1RandomNormal, TF1RandomOp
+
+# Keras optimizer slot lists -> the name TF1's optimizer gives that slot.
+SLOT_LISTS = {"Adam": (("_momentums", "m"), ("_velocities", "v")),
+              "TF1Adam": (("_momentums", "m"), ("_velocities", "v")),
+              "SGD": (("momentums", "momentum"),),
+              "RMSprop": (("_velocities", "rms"), ("_momentums", "momentum")),
+              # tf1kit/keras/tf1_optimizers.py: TF1's own slot names
+              "TF1Momentum": (("_accumulators", "momentum"),),
+              "TF1RMSProp": (("_rms", "rms"), ("_moments", "momentum"),
+                             ("_mean_gradients", "mg")),
+              "TF1Adagrad": (("_accumulators", "accumulator"),)}
+NON_SLOTS = (("_beta_1_power", "beta1_power"), ("_beta_2_power", "beta2_power"))
+HYPERPARAMETERS = (("learning_rate", "learning_rate"), ("beta_1", "beta1"),
+                   ("beta_2", "beta2"), ("epsilon", "epsilon"), ("momentum", "momentum"),
+                   ("nesterov", "use_nesterov"), ("rho", "decay"), ("centered", "centered"),
+                   ("initial_accumulator_value", "initial_accumulator_value"))
+
+
+class StepRecorder:
+    """The trace of one Keras training run (see the module docstring)."""
+
+    def __init__(self, model, optimizer, trace_steps: str = tracefile.DEFAULT_TRACE_STEPS,
+                 seed: int | None = None, data_files: dict | None = None):
+        self.model, self.optimizer, self.seed = model, optimizer, seed
+        self.data_files = data_files or {}
+        self.variables = list(model.trainable_variables)
+        optimizer.build(self.variables)
+        self.log = tracefile.StepLog(tracefile.parse_steps(trace_steps))
+        self._gradients = {v.path: tf.Variable(tf.zeros(v.shape, v.dtype), trainable=False)
+                           for v in self.variables}
+        self._state = self.read_state()
+        self._initial = {name: value for (_, name), value in self._state.items()}
+        self.losses = []
+        self._watch()
+        self._draws = self._watch_draws(model)
+        self._outputs = self._watch_outputs(model)
+        self._counts = {}  # (kind, watched layer) -> its count at the last record
+
+    def _watch(self) -> None:
+        original, shadows = self.optimizer.apply, self._gradients
+
+        def apply(grads, trainable_variables=None):
+            grads = list(grads)
+            variables = list(trainable_variables) if trainable_variables is not None \
+                else self.optimizer._trainable_variables
+            for gradient, variable in zip(grads, variables):
+                if gradient is not None and variable.path in shadows:
+                    shadows[variable.path].assign(gradient)
+            return original(grads, trainable_variables)
+        self.optimizer.apply = apply
+
+    @staticmethod
+    def _watch_draws(model) -> dict:
+        """{layer: (shadow variable, draw count)} for each TF1RandomOp of the
+        model (TF1Dropout, TF1RandomNormal): its `draw` also copies the
+        values into the shadow and counts, inside the step."""
+        shadows = {}
+        for layer in model._flatten_layers(include_self=False):
+            if not isinstance(layer, TF1RandomOp):
+                continue
+            shadow = tf.Variable(tf.zeros([0]), shape=tf.TensorShape(None), trainable=False)
+            count = tf.Variable(0, dtype=tf.int64, trainable=False)
+            original = layer.draw
+
+            def draw(shape, original=original, shadow=shadow, count=count):
+                values = original(shape)
+                shadow.assign(values)
+                count.assign_add(1)
+                return values
+            layer.draw, shadows[layer] = draw, (shadow, count)
+        return shadows
+
+    def _watch_outputs(self, model) -> dict:
+        """{layer: (shadow variable, call count)} for each layer of the model:
+        its output is copied into the shadow inside the step (the forward
+        activations), in the order the layers are called."""
+        shadows, self._call_order = {}, []
+        for layer in model._flatten_layers(include_self=False):
+            if list(layer._flatten_layers(include_self=False)):
+                continue  # a container: its layers are watched
+            if isinstance(layer, TF1RandomNormal):
+                continue  # its draw is kept (kind random); TF1 keeps no activation there
+            shadow = tf.Variable(tf.zeros([0]), shape=tf.TensorShape(None), trainable=False)
+            count = tf.Variable(0, dtype=tf.int64, trainable=False)
+            original = layer.call
+
+            @functools.wraps(original)
+            def call(*args, original=original, shadow=shadow, count=count, layer=layer,
+                     **kwargs):
+                if layer not in self._call_order:  # at tracing: the order of the calls
+                    self._call_order.append(layer)
+                outputs = original(*args, **kwargs)
+                if isinstance(outputs, tf.Tensor) and outputs.dtype.is_floating:
+                    shadow.assign(tf.cast(outputs, tf.float32))
+                    count.assign_add(1)
+                return outputs
+            layer.call, shadows[layer] = call, (shadow, count)
+        return shadows
+
+    def slots(self) -> dict:
+        """{(kind, name): the optimizer's variable} for the slots and non-slots."""
+        found = {}
+        lists = SLOT_LISTS.get(type(self.optimizer).__name__, ())
+        for attribute, slot in lists:
+            values = getattr(self.optimizer, attribute, None) or []
+            for variable, value in zip(self.optimizer._trainable_variables, values):
+                found[("slot", f"{variable.path}/{slot}")] = value
+        for attribute, name in NON_SLOTS:
+            if hasattr(self.optimizer, attribute):
+                found[("slot", name)] = getattr(self.optimizer, attribute)
+        return found
+
+    def read_state(self) -> dict:
+        state = {("weight", v.path): keras.ops.convert_to_numpy(v) for v in self.variables}
+        state.update({key: keras.ops.convert_to_numpy(value) for key, value in self.slots().items()})
+        return state
+
+    def record(self, loss, **inputs) -> None:
+        """Log the step just taken: its loss and the arrays it was fed (and
+        each TF1RandomOp's draw, under the TF1 op name it reproduces)."""
+        after = self.read_state()
+        tensors = {("input", name): np.asarray(value) for name, value in inputs.items()}
+        tensors.update({("initial", name): value for (_, name), value in self._state.items()})
+        outputs = {layer: self._outputs[layer] for layer in self._call_order}
+        for kind, watched in (("random", self._draws), ("activation", outputs)):
+            for layer, (shadow, count) in watched.items():
+                calls = int(keras.ops.convert_to_numpy(count))
+                if calls != self._counts.get((kind, layer), 0):  # it ran in this step
+                    name = layer.op_name if kind == "random" else layer.name
+                    if kind == "random" or len(self.losses) + 1 in self.log.value_steps:
+                        tensors[(kind, name or layer.name)] = keras.ops.convert_to_numpy(shadow)
+                self._counts[(kind, layer)] = calls
+        tensors[("loss", "loss")] = np.asarray(keras.ops.convert_to_numpy(loss), np.float32).reshape(())
+        tensors.update({("gradient", name): keras.ops.convert_to_numpy(shadow)
+                        for name, shadow in self._gradients.items()})
+        tensors.update({key: value for key, value in after.items() if key[0] == "slot"})
+        tensors.update({key: value for key, value in after.items() if key[0] == "weight"})
+        self.losses.append(tensors[("loss", "loss")])
+        self.log.add(len(self.losses) - 1, tensors)
+        self._state = after
+
+    def describe_optimizer(self) -> dict:
+        config = self.optimizer.get_config()
+        return {"class": type(self.optimizer).__name__,
+                "hyperparameters": {tf1: float(config[keras_name])
+                                    if isinstance(config.get(keras_name), (int, float)) else None
+                                    for keras_name, tf1 in HYPERPARAMETERS if keras_name in config},
+                "variables": [v.path for v in self.variables],
+                "slots": [slot for _, slot in SLOT_LISTS.get(type(self.optimizer).__name__, ())]}
+
+    def write(self, path: str) -> None:
+        """The trace, all or nothing."""
+        calls = [{"index": index, "fetches": ["loss"], "kept": ["loss"], "skipped": {},
+                  "feeds": []} for index in range(len(self.losses))]
+        manifest = {"format": tracefile.FORMAT, "format_version": tracefile.FORMAT_VERSION,
+                    "side": "keras", "script": None, "ended": "completed", "seed": self.seed,
+                    "tensorflow": tf.__version__,
+                    "environment": {"machine": machine.fingerprint(),
+                                    "versions": {"tensorflow": tf.__version__,
+                                                 "keras": keras.__version__,
+                                                 "numpy": np.__version__},
+                                    "threads": _threads(), "backend": keras.backend.backend()},
+                    "data_files": self.data_files, "variables_after_call": None,
+                    "variables": [{"name": v.path, "shape": list(v.shape)}
+                                  for v in self.variables],
+                    "optimizers": [self.describe_optimizer()], "batch_order": [],
+                    "steps": self.log.steps, "values_dropped": self.log.values_dropped,
+                    "calls": calls}
+        arrays = {**{f"call-{index:06d}/loss": loss for index, loss in enumerate(self.losses)},
+                  **{f"variables/{v.path}": self._initial[v.path] for v in self.variables},
+                  **self.log.arrays}
+        tracefile.write(path, manifest, arrays)
+        dropped = tracefile.dropped_line(path, self.log)
+        if dropped:
+            print(dropped, file=sys.stderr)
+
+
+def _threads() -> dict:
+    """The thread counts TensorFlow runs with (set, else its defaults)."""
+    default = machine.default_threads()
+    return {"intra_op": tf.config.threading.get_intra_op_parallelism_threads()
+            or default["intra_op"],
+            "inter_op": tf.config.threading.get_inter_op_parallelism_threads()
+            or default["inter_op"]}
+
+
+class TraceCallback(keras.callbacks.Callback):
+    """`model.fit(..., callbacks=[TraceCallback(recorder)])`: one record per
+    batch (compile with steps_per_execution=1). fit's inputs are not seen,
+    so the trace has no `input` tensors; `loss_key` names the log holding
+    the batch's own loss (Keras's "loss" is a running mean over the epoch,
+    which a TF1 script's per-step loss is not)."""
+
+    def __init__(self, recorder: StepRecorder, loss_key: str = "loss"):
+        super().__init__()
+        self.recorder, self.loss_key = recorder, loss_key
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.recorder.record((logs or {})[self.loss_key])

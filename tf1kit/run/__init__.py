@@ -1,0 +1,12 @@
+"""`tf1-run SCRIPT.py`: an unmodified TF1 script run on TensorFlow 2.x, every
+`Session.run` counted and traced. Importing this package imports no TensorFlow.
+
+- `cli`: the command (`tf1-run`, `python -m tf1kit.run`)
+- `shim`: the environment a script gets (`import tensorflow as tf` is
+  `tf.compat.v1`, `tensorflow.examples.tutorials.mnist`, pyplot to files)
+- `contrib`: `tf.contrib`'s exact remnants
+- `feeds`: `--feed NAME=VALUE` overrides
+- `session`: every `Session.run` recorded as the trace's calls and steps;
+  its random ops and their streams (`random_ops`), its forward activations
+  and graph (`activations`), its optimizers and losses (`optimizer_watch`)
+"""

@@ -1,0 +1,98 @@
+"""The TF1 optimizers a traced script builds: which update op is a training
+step, the loss each minimizes (`minimize` passes it to `compute_gradients`;
+for gradients from `tf.gradients`, the tensor its `grad_ys_0` is the shape
+of), their slots and non-slot variables, and their hyperparameters for the
+trace's manifest (tf1kit/run/session.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+# TF1 optimizers' hyperparameters, by their private attribute names.
+HYPERPARAMETERS = {"_lr": "learning_rate", "_learning_rate": "learning_rate",
+                   "_beta1": "beta1", "_beta2": "beta2", "_epsilon": "epsilon",
+                   "_momentum": "momentum", "_use_nesterov": "use_nesterov",
+                   "_decay": "decay", "_centered": "centered",
+                   "_initial_accumulator_value": "initial_accumulator_value"}
+
+
+def loss_of(gradients: list):
+    """The tensor `tf.gradients` differentiated to give `gradients` (its
+    `grad_ys_0` is `ones(shape(loss))`), or None when there is not one."""
+    stack, seen, found = [gradient.op for gradient in gradients], set(), set()
+    while stack:
+        op = stack.pop()
+        if op in seen:
+            continue
+        seen.add(op)
+        if op.type == "Fill" and op.name.rsplit("/", 1)[-1].startswith("grad_ys_") \
+                and op.inputs[0].op.type == "Shape":
+            found.add(op.inputs[0].op.inputs[0])
+            continue
+        stack.extend(tensor.op for tensor in op.inputs)
+    return found.pop() if len(found) == 1 else None
+
+
+def _scalar(value):
+    """A hyperparameter as a JSON number, or None when it is a tensor."""
+    return value if isinstance(value, (int, float, bool)) else None
+
+
+def watch(tf, optimizers: list) -> None:
+    """Append {"op": update op, "optimizer", "pairs": [(gradient, variable)],
+    "loss": the tensor it minimizes or None} to `optimizers` for every
+    `apply_gradients` of a TF1 optimizer from now on."""
+    optimizer_class = tf.compat.v1.train.Optimizer
+    apply_gradients = optimizer_class.apply_gradients
+    compute_gradients = optimizer_class.compute_gradients
+    minimizing = {}
+
+    def computed(optimizer, loss, *args, **kwargs):
+        if isinstance(loss, tf.Tensor):  # minimize() passes its loss here
+            minimizing[id(optimizer)] = loss
+        return compute_gradients(optimizer, loss, *args, **kwargs)
+
+    def watched(optimizer, grads_and_vars, global_step=None, name=None):
+        grads_and_vars = list(grads_and_vars)
+        op = apply_gradients(optimizer, grads_and_vars, global_step, name)
+        pairs = [(g, v) for g, v in grads_and_vars
+                 if g is not None and isinstance(g, tf.Tensor)]
+        loss = minimizing.pop(id(optimizer), None)
+        if loss is None:
+            loss = loss_of([g for g, _ in pairs])
+        optimizers.append({"op": op, "optimizer": optimizer, "pairs": pairs, "loss": loss})
+        return op
+    optimizer_class.compute_gradients = computed
+    optimizer_class.apply_gradients = watched
+
+
+def read_state(read, training: list) -> dict:
+    """{(kind, name): value}: every trainable variable, then the slots
+    and non-slot variables of the optimizers that train."""
+    graph = training[0]["op"].graph
+    wanted = {("weight", v.op.name): v for v in graph.get_collection("trainable_variables")}
+    for entry in training:
+        optimizer = entry["optimizer"]
+        for _, variable in entry["pairs"]:
+            for slot in optimizer.get_slot_names():
+                found = optimizer.get_slot(variable, slot)
+                if found is not None:
+                    wanted[("slot", f"{variable.op.name}/{slot}")] = found
+        for key, variable in sorted(getattr(optimizer, "_non_slot_dict", {}).items(),
+                                    key=lambda item: str(item[0])):
+            if variable.graph is graph:
+                wanted[("slot", key[0] if isinstance(key, tuple) else str(key))] = variable
+    values = read(list(wanted.values()))
+    return dict(zip(wanted, (np.asarray(value) for value in values)))
+
+
+def describe(optimizers: list) -> list:
+    """The manifest's "optimizers": class, hyperparameters, variables, loss, slots."""
+    return [{"train_op": entry["op"].name, "class": type(entry["optimizer"]).__name__,
+             "hyperparameters": {name: _scalar(getattr(entry["optimizer"], attribute))
+                                 for attribute, name in HYPERPARAMETERS.items()
+                                 if hasattr(entry["optimizer"], attribute)},
+             "variables": [v.op.name for _, v in entry["pairs"]],
+             "loss": None if entry["loss"] is None else entry["loss"].name,
+             "slots": list(entry["optimizer"].get_slot_names())}
+            for entry in optimizers]

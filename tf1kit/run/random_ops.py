@@ -1,0 +1,114 @@
+"""The stateful random ops a TF1 script's `Session.run` calls execute, and
+where each op's Philox stream stands: what a rewrite needs to draw the
+same values (tf1kit/keras/random_ops.py), recorded by tf1kit/run/session.py.
+
+Which ops a call runs is read from the graph: the ops its fetches depend
+on (inputs and control inputs), a fed tensor cutting the path, as TF1's
+pruning does. Each such op's output is fetched in the same call (it is
+computed anyway; fetching it draws nothing more), which gives the values
+and their count: TF1's op takes `elements x 256` blocks of its generator
+per run (common/run_trace.PHILOX_BLOCKS_PER_ELEMENT), so the position before a
+training step is the sum over every earlier run, evaluations included.
+An op inside a `tf.cond` or `tf.while_loop` may not run when its call
+does: it is named in the trace as not traced rather than guessed at.
+"""
+
+from __future__ import annotations
+
+import linecache
+import os
+
+import numpy as np
+
+from tf1kit.trace.tracefile import PHILOX_BLOCKS_PER_ELEMENT, RANDOM_TYPES, REPRODUCIBLE
+
+def script_line(op, script: str) -> tuple[str, str]:
+    """(`file.py:LINE`, the source line) of the script's frame that created
+    `op` (the innermost frame in the script), or ("", "") if none is."""
+    frames = [frame for frame in (op.traceback or ())
+              if os.path.abspath(frame[0]) == script]
+    if not frames:
+        return "", ""
+    filename, line = frames[-1][:2]
+    return f"{os.path.basename(filename)}:{line}", linecache.getline(filename, line).strip()
+
+
+def script_frames(op, script: str) -> list:
+    """[(`file.py:LINE`, the function)] of the script's frames that created
+    `op`, outermost first (a module-level line's function: "<module>")."""
+    return [(f"{os.path.basename(frame[0])}:{frame[1]}", frame[2])
+            for frame in (op.traceback or ())
+            if script and os.path.abspath(frame[0]) == script]
+
+
+def _element(graph, leaf):
+    try:
+        return graph.as_graph_element(leaf, allow_tensor=True, allow_operation=True)
+    except (TypeError, ValueError, KeyError):
+        return None
+
+
+class RandomOps:
+    """Per graph and call: the random ops run, their stream positions."""
+
+    def __init__(self, script: str):
+        self.script = script
+        self._cache = {}
+        self.ops = {}        # op name -> the manifest entry being built
+        self.positions = {}  # op name -> blocks consumed so far
+
+    def run_by(self, graph, leaves: list, fed_names: set) -> list:
+        """The stateful random ops (Operations) a call with these fetch
+        leaves and fed tensors runs, in creation order; ops inside control
+        flow are noted in the entry and left out."""
+        key = (id(graph), tuple(str(getattr(leaf, "name", leaf)) for leaf in leaves),
+               tuple(sorted(fed_names)))
+        if key not in self._cache:
+            stack = [element.op if hasattr(element, "value_index") else element
+                     for element in (_element(graph, leaf) for leaf in leaves)
+                     if element is not None and hasattr(element, "graph")]
+            seen = set()
+            while stack:
+                op = stack.pop()
+                if op in seen:
+                    continue
+                seen.add(op)
+                stack.extend(tensor.op for tensor in op.inputs if tensor.name not in fed_names)
+                stack.extend(op.control_inputs)
+            found = sorted((op for op in seen if op.type in RANDOM_TYPES), key=lambda op: op._id)
+            for op in found:
+                self._entry(op)
+            self._cache[key] = [op for op in found
+                                if getattr(op, "_control_flow_context", None) is None]
+        return self._cache[key]
+
+    def _entry(self, op) -> dict:
+        if op.name not in self.ops:
+            line, code = script_line(op, self.script)
+            attributes = {name: int(op.get_attr(name)) for name in ("seed", "seed2")
+                          if name in op.node_def.attr}
+            in_control_flow = getattr(op, "_control_flow_context", None) is not None
+            self.ops[op.name] = {"name": op.name, "type": op.type, **attributes,
+                                 "line": line, "code": code,
+                                 "reproducible": op.type in REPRODUCIBLE and not in_control_flow,
+                                 "traced": not in_control_flow, "runs": 0, "positions": {}}
+            self.positions[op.name] = 0
+        return self.ops[op.name]
+
+    def drew(self, ops: list, values: list, step: int | None) -> dict:
+        """Account one call's draws; with `step` (a training step's number)
+        note each op's position before it. {op name: values}."""
+        drawn = {}
+        for op, value in zip(ops, values):
+            entry, array = self.ops[op.name], np.asarray(value)
+            if step is not None:
+                entry["positions"][str(step)] = self.positions[op.name]
+                drawn[op.name] = array
+            entry["runs"] += 1
+            entry["shape"] = list(array.shape)
+            self.positions[op.name] += array.size * PHILOX_BLOCKS_PER_ELEMENT
+        return drawn
+
+    def describe(self) -> list:
+        """The manifest's "random_ops", in creation order."""
+        return list(self.ops.values())
