@@ -22,8 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 from tf1kit.data import mnist
-from tf1kit.keras.layers import AddBiasDense
-from tf1kit.keras.optimizers import TF1Adam
+from tf1kit.keras import AddBiasDense, TF1Adam
 from tf1kit.keras.recorder import StepRecorder
 from tf1kit.trace import tracefile
 

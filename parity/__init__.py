@@ -6,22 +6,19 @@ imports no TensorFlow.
 - `comparison`: one comparison, from the parsed flags to the summary
 - `engine`: the experiment and one seed's comparison
 - `sides`, `concurrency`: each side trained as a comparison needs, both at once
-- `environment`: TensorFlow's settings, the machine, what decides the bits
 - `perturbations`: the negative controls
 - `divergence`, `referee`: where a difference is born, and the float64 step
-- `judge`, `optimizer_judge`: every tensor of a step, on each side, held to its
-  float32 error bound from that side's own inputs (the verdict's one rule)
+- `judge`: every tensor of a step, on each side, held to its float32 error
+  bound from that side's own inputs (the verdict's one rule; the bounds and
+  TF1's optimizer kernels are the kit's, tf1kit/float32/)
 - `verdict`, `metrics`: match, equivalence (TOST), latent metrics
 - `report`, `summary`, `plots`: report.json (schema beside it), the table, figures
 - `floor`: the run's time beside what it cannot avoid
-- `trace`: reading a `run_tf1 --trace` of a TF1 script or a rewrite's trace
-- `trace_diff`: where a rewrite parts from the original, its optimizer judged;
-  `trace_forward`: its layers' outputs and random draws against the original's;
-  `trace_explain`: the words for where they part; `trace_verdict`: the
-  environments judged; `graph_judge`: a traced forward pass checked in float64
 - `golden`: golden recordings (its own map)
 
 Dependencies point one way: `golden/` uses the engine, never the reverse.
+What decides the bits (the environment) and the trace comparison of a
+user's own TF1 script are the kit's (tf1kit/environment.py, tf1kit/compare/).
 Modules that load TensorFlow (legacy/, modern/) or scikit-learn, SciPy and
 matplotlib are imported inside the functions that need them, so that a
 bad flag or file is refused before those loads.

@@ -47,7 +47,7 @@ PROGRAMS = {"compare": ("compare", "python compare.py"),
             "benchmarks": ("benchmarks", "python -m benchmarks"),
             "run_tf1": ("tf1kit.run.cli", "python -m tf1kit.run.cli"),
             "trace": ("tf1kit.compare.cli", "python -m tf1kit.compare.cli"),
-            "convert": ("convert", "python -m tf1kit.convert")}
+            "convert": ("tf1kit.convert", "python -m tf1kit.convert")}
 EXIT_USAGE = 2
 DEAD_MIRROR = "file:///nonexistent-mirror/"   # a download that fails at once, offline
 # Address-space cap for the cases whose header claims terabytes: allocating
@@ -554,6 +554,15 @@ CASES: list[Case] = [
          ("script.py", "-o", "rewrite.py", "--data-dir", "empty"),
          "--data-dir empty: no MNIST there",
          lambda work: (_file("script.py", b"print('hi')\n")(work), (work / "empty").mkdir())),
+    Case("`convert --prove` of a rewrite without its trace and map beside it", "convert",
+         ("--prove", "rewrite.py", "--data-dir", "data"),
+         "--prove rewrite.py: no rewrite.original.npz beside it (tf1-convert writes the trace "
+         "and the map with the rewrite)",
+         lambda work: (_file("rewrite.py", b"print('hi')\n")(work), valid_idx(work))),
+    Case("`convert --prove` with a script as well", "convert",
+         ("script.py", "--prove", "rewrite.py", "--data-dir", "data"),
+         "--prove takes the rewrite alone (no SCRIPT.py, no -o)",
+         lambda work: (_file("rewrite.py", b"print('hi')\n")(work), valid_idx(work))),
 ]
 
 

@@ -12,6 +12,8 @@ from tf1kit.convert import emit, program
 from tf1kit.convert.expressions import Unsupported
 from tf1kit.convert.graph import Graph
 from tf1kit.convert.optimizers import OptimizerUnsupported, optimizer_source
+from tf1kit.convert.source import WIDTH, Call, Source
+from tf1kit.convert.specs import BY_KIND
 
 SCRIPT = """\
 import tensorflow as tf
@@ -104,8 +106,7 @@ def test_each_mode_writes_the_scripts_hyperparameters_and_refuses_the_unknown():
                 "hyperparameters": {"learning_rate": 0.1, "momentum": 0.9,
                                     "use_nesterov": True}}
     assert optimizer_source(momentum, exact=True) == (
-        "TF1Momentum(learning_rate=0.1, momentum=0.9, nesterov=True)",
-        "from tf1kit.keras.tf1_optimizers import TF1Momentum")
+        "TF1Momentum(learning_rate=0.1, momentum=0.9, nesterov=True)", "TF1Momentum")
     assert optimizer_source(momentum, exact=False)[0] == \
         "keras.optimizers.SGD(learning_rate=0.1, momentum=0.9, nesterov=True)"
     with pytest.raises(OptimizerUnsupported, match=r"^FtrlOptimizer \(s.py:3\): no Keras 3"):
@@ -122,17 +123,16 @@ def test_a_learning_rate_computed_in_the_graph_is_refused_not_defaulted():
 
 def test_adam_keeps_tf1s_epsilon_in_both_modes():
     entry = MANIFEST["optimizers"][0]
-    assert optimizer_source(entry, exact=True) == (
-        "TF1Adam(learning_rate=0.01)", "from tf1kit.keras.optimizers import TF1Adam")
+    assert optimizer_source(entry, exact=True) == ("TF1Adam(learning_rate=0.01)", "TF1Adam")
     assert optimizer_source(entry, exact=False)[0] == \
         "keras.optimizers.Adam(learning_rate=0.01, epsilon=1e-08)"
 
 
 @pytest.mark.parametrize("mode", ["exact", "idiomatic"])
 def test_the_rewrite_is_python_with_a_tag_per_layer_and_nothing_unused(mode):
-    setting = emit.Setting("s.py", mode, 2, ("EPOCHS", 3, "s.py:1  epochs = 3"),
+    setting = emit.Setting("s.py", "s_keras.py", mode, 2, ("EPOCHS", 3, "s.py:1  epochs = 3"),
                            {**MANIFEST["optimizers"][0], "line": "s.py:15"}, "s.py:1",
-                           False, {"X": "images"}, {}, {"X": "Placeholder:0"})
+                           False, {"X": "images"}, {})
     text = emit.source(built(exact=mode == "exact"), setting)
     tree = ast.parse(text)
     assert "# s.py:10  layer_1 = tf.nn.sigmoid(" in text
@@ -141,3 +141,57 @@ def test_the_rewrite_is_python_with_a_tag_per_layer_and_nothing_unused(mode):
                 if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names}
     used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
     assert imported <= used, f"imported and never used: {imported - used}"
+    # What a rewrite imports: the standard library, NumPy, TensorFlow, Keras
+    # and, in exact mode, the faithful pieces by their one public name.
+    modules = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+               for alias in node.names} | {node.module for node in ast.walk(tree)
+                                            if isinstance(node, ast.ImportFrom)}
+    assert modules <= {"argparse", "gzip", "os", "keras", "numpy", "tensorflow",
+                       "tf1kit.keras"}, modules
+    assert ("tf1kit.keras" in modules) == (mode == "exact")
+
+
+def test_the_source_writer_wraps_a_long_call_under_its_parenthesis():
+    out = Source()
+    with out.block("def f():"):
+        out.statement("x = ", Call("keras.layers.Conv2D", ["8", "(5, 5)", 'padding="same"',
+                                                           'activation="relu"', 'name="a"' * 9]))
+        out.statement("y = ", Call("g", ["1", "2"]))
+    lines = out.text().splitlines()
+    assert lines[1] == '    x = keras.layers.Conv2D(8, (5, 5), padding="same", activation="relu",'
+    assert lines[2].startswith(" " * len("    x = keras.layers.Conv2D(") + 'name="a"')
+    assert lines[3] == "    y = g(1, 2)"
+    assert all(len(line) <= WIDTH for line in lines[:2])
+
+
+def test_each_lifted_kind_has_one_spec_that_writes_its_layer():
+    """Every kind a spec lifts is written by that spec (its pattern, layer,
+    imports and call arguments in one module of specs/)."""
+    assert set(BY_KIND) == {"dense", "conv2d", "max_pool", "average_pool", "reshape",
+                            "flatten", "dropout", "noise", "activation", "zero_padding"}
+    [layer] = built().layers
+    assert str(BY_KIND["dense"].layer(layer, True, {})) == \
+        'AddBiasDense(3, activation="sigmoid", name="encoder_h1")'
+    assert BY_KIND["dense"].imports(layer, True) == {"AddBiasDense"}
+    assert BY_KIND["dense"].imports(layer, False) == set()
+
+
+def test_a_constant_zero_pad_of_an_image_batch_is_a_zero_padding_layer():
+    """The construct added as one module of specs/ (padding.py) and nothing
+    else: found by its pattern, named, written."""
+    graph = [op("Placeholder", "Placeholder", shape=(-1, 4, 4, 1), line="s.py:2"),
+             op("Pad/paddings", "Const", shape=(4, 2), line="s.py:14",
+                value=[[0, 0], [1, 2], [3, 4], [0, 0]]),
+             op("Pad", "Pad", ["Placeholder:0", "Pad/paddings:0"], shape=(-1, 7, 11, 1),
+                line="s.py:14"),
+             op("Const", "Const", shape=(4,), line="s.py:14", value=[0, 1, 2, 3]),
+             op("Mean", "Mean", ["Pad:0", "Const:0"], shape=(), line="s.py:14",
+                attributes={"keep_dims": False})]
+    result = program.build(Graph(graph, SCRIPT), MANIFEST, "s.py")
+    [layer] = result.layers
+    assert (layer.kind, layer.config) == ("zero_padding", {"padding": ((1, 2), (3, 4))})
+    assert str(BY_KIND["zero_padding"].layer(layer, True, {})) == \
+        f'keras.layers.ZeroPadding2D(((1, 2), (3, 4)), name="{layer.name}")'
+    graph[1]["value"] = [[1, 0], [1, 2], [3, 4], [0, 0]]  # pads the batch: no layer for it
+    with pytest.raises(Unsupported, match="^Pad Pad"):
+        program.build(Graph(graph, SCRIPT), MANIFEST, "s.py")

@@ -1,9 +1,10 @@
 """tf1-convert on every script of its corpus (tests/fixtures/tf1/corpus/):
-each traced unmodified, its exact rewrite written, and the rewrite's own
-`--against` proof run, which must say MATCH; one rewrite also trains on its
-own. The proofs run in one process (each rewrite as `__main__`, as `python
-REWRITE.py` would): one TensorFlow start instead of one per script, and
-the traces two at a time, for the suite's time budget."""
+each traced unmodified, its exact rewrite written, and its proof
+(tf1kit.convert.prove, what `tf1-convert --prove` runs) run, which must
+say MATCH; one rewrite also trains on its own (as `__main__`, as `python
+REWRITE.py` would). The proofs run in one process: one TensorFlow start
+instead of one per script, and the traces two at a time, for the suite's
+time budget."""
 
 import concurrent.futures
 import glob
@@ -28,14 +29,16 @@ STEPS = 3  # each kind of tensor differs at step 1 or 2 when a piece is not fait
 STANDALONE = "logistic_regression"
 PROVE_ALL = """
 import runpy, sys
+from tf1kit.convert import prove
 for rewrite in sys.argv[1:]:
     base = rewrite[:-3]
-    runs = [["--against", base + ".original.npz", "--out", base + ".rewrite.npz"]]
+    print("=== " + rewrite, flush=True)
+    status = prove.prove(rewrite, base + ".original.npz", DATA, base + ".map.json",
+                         base + ".rewrite.npz")
+    print("=== exit", status, flush=True)
     if base.endswith(STANDALONE + "_keras"):
-        runs.append([])
-    for extra in runs:
-        sys.argv = [rewrite, "--data-dir", DATA, *extra]
-        print("=== " + rewrite + (" standalone" if not extra else ""), flush=True)
+        print("=== " + rewrite + " standalone", flush=True)
+        sys.argv = [rewrite, "--data-dir", DATA]
         try:
             runpy.run_path(rewrite, run_name="__main__")
         except SystemExit as status:
@@ -54,7 +57,7 @@ def converted(tmp_path_factory):
     def convert(script):
         rewrite = root / f"{os.path.splitext(os.path.basename(script))[0]}_keras.py"
         return rewrite, subprocess.run(
-            [sys.executable, "-m", "convert", script, "-o", str(rewrite), "--data-dir",
+            [sys.executable, "-m", "tf1kit.convert", script, "-o", str(rewrite), "--data-dir",
              str(data), "--steps", str(STEPS), "--no-proof"], cwd=root, env=env,
             capture_output=True, text=True, timeout=300)
     with concurrent.futures.ThreadPoolExecutor(2) as pool:

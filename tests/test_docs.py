@@ -23,7 +23,9 @@ PAGES = ["README.md", "MIGRATION.md",
                  for path in glob.glob(os.path.join(REPO_ROOT, "docs", "*.md")))]
 # [text](target) or [text](target "quoted code"), and ![alt](image)
 LINK = re.compile(r'\]\(([^)\s]+)(?: "([^"]+)")?\)')
-PACKAGES = ("common", "convert", "legacy", "modern", "parity", "parity/golden", "benchmarks")
+PACKAGES = ("common", "legacy", "modern", "parity", "parity/golden", "benchmarks", "tf1kit",
+            "tf1kit/compare", "tf1kit/convert", "tf1kit/data", "tf1kit/float32", "tf1kit/keras",
+            "tf1kit/run", "tf1kit/trace")
 
 
 def read(path: str) -> str:

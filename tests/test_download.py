@@ -75,7 +75,7 @@ def test_no_network_gives_one_clear_line(tmp_path):
     assert "\n" not in message
     assert f"train-images-idx3-ubyte.gz is missing from {target}" in message
     assert f"from {url}train-images-idx3-ubyte.gz" in message
-    assert "--data sample" in message
+    assert "or give run_tf1 --data-dir DIR" in message  # the TF1 loader runs under tf1-run
     assert not target.exists()
 
 

@@ -260,7 +260,7 @@ def test_tf_upgrade_v2_output_fails_alone_and_runs_under_the_shim(upgraded):
     # Alone: first the removed import; with it fixed, the eager placeholder.
     fixed = (upgraded / "upgraded.py").read_text().replace(
         "from tensorflow.examples.tutorials.mnist import input_data",
-        "from legacy import input_data")
+        "from tf1kit.data import input_data")
     (upgraded / "fixed_import.py").write_text(fixed)
     probe = ("import runpy, sys\n"
              "for name in ('upgraded.py', 'fixed_import.py'):\n"

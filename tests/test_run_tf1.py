@@ -87,7 +87,7 @@ WITHOUT_TF_KERAS = (  # run_tf1 where tf_keras cannot be found
     "import importlib.util as u, sys\n"
     "find = u.find_spec\n"
     "u.find_spec = lambda name, *a: None if name == 'tf_keras' else find(name, *a)\n"
-    "from legacy import run_tf1\n"
+    "from tf1kit.run import cli as run_tf1\n"
     "sys.exit(run_tf1.main(sys.argv[1:]))\n")
 KERAS_VERSION = ("import tensorflow as tf\n"
                  "print('keras', tf.layers.Dense.__module__.split('.')[0])\n")

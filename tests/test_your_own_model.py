@@ -165,8 +165,46 @@ def test_tf1_convert_writes_a_rewrite_that_proves_itself(user):
                     "# cnn.py:55  conv1 = conv2d(x, weights['wc1'], biases['bc1'])",
                     "conv1 = self.wc1(x)", "self.dropout = TF1Dropout(0, 11",
                     "fc1 = self.dropout(fc1, keep_prob=keep_prob, training=training)",
-                    "def loss_op(logits, Y):", "optimizer = TF1Adam(learning_rate=0.001)"):
+                    "def loss_op(logits, Y):", "return TF1Adam(learning_rate=0.001)",
+                    "from tf1kit.keras import AddBiasDense, TF1Adam, TF1Dropout"):
         assert written in text, written
+
+
+def test_the_install_adds_one_import_name_of_ours(user):
+    """The page's install line puts `tf1kit` into the environment and none
+    of the autoencoder's packages (common, legacy, modern, parity)."""
+    work, env, _ = user
+    found = subprocess.run(["python", "-c", "import importlib.util; print([name for name in "
+                            "('tf1kit', 'common', 'legacy', 'modern', 'parity', 'convert', "
+                            "'benchmarks', 'tools') if importlib.util.find_spec(name)])"],
+                           cwd=work, env=env, capture_output=True, text=True, timeout=300)
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.strip() == "['tf1kit']"
+
+
+def test_a_generated_rewrite_trains_from_a_folder_outside_the_checkout(user, tmp_path):
+    """A rewrite is code people keep: copied into a folder of its own, the
+    exact one trains with the installed kit's faithful pieces (and nothing
+    of the checkout on the path), the idiomatic one with the kit made
+    unimportable: TensorFlow, Keras and NumPy only."""
+    work, env, results = user
+    assert results["converted"].returncode == 0, results["converted"].stderr[-3000:]
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    shutil.copy(work / "converted" / "cnn_keras.py", kept)
+    shutil.copy(os.path.join(REPO_ROOT, "examples", "generated", "cnn_keras_idiomatic.py"), kept)
+    exact = subprocess.run(["python", "cnn_keras.py", "--data-dir", env["DATA"]], cwd=kept,
+                           env=env, capture_output=True, text=True, timeout=600)
+    assert exact.returncode == 0, exact.stderr[-3000:]
+    without_kit = ("import runpy, sys; sys.modules['tf1kit'] = None; "
+                   "sys.argv = ['cnn_keras_idiomatic.py', '--data-dir', sys.argv[1]]; "
+                   "runpy.run_path('cnn_keras_idiomatic.py', run_name='__main__')")
+    idiomatic = subprocess.run(["python", "-c", without_kit, env["DATA"]], cwd=kept, env=env,
+                               capture_output=True, text=True, timeout=600)
+    assert idiomatic.returncode == 0, idiomatic.stderr[-3000:]
+    for result in (exact, idiomatic):
+        assert "Epoch: 0050 loss=" in result.stdout and "Optimization Finished!" in \
+            result.stdout, result.stdout[-2000:]
 
 
 def test_the_kit_and_its_commands_work_from_the_users_folder(user):

@@ -19,7 +19,7 @@ import numpy as np
 
 from tf1kit import cli
 from tf1kit.errors import DataError
-# The machine's part lives in common/ (both sides' traces record it); its
+# The machine's part lives in tf1kit/machine.py (both sides' traces record it); its
 # names are used from here too.
 from tf1kit.machine import (KERNEL_FLAGS, cpu_flags, cpu_model, default_threads,  # noqa: F401
                             fingerprint, kind_label, onednn)
@@ -126,7 +126,7 @@ def environment_before(device: str, backend: str = "tensorflow",
 # CPUs with another intra-op thread count; TensorFlow promises nothing
 # across versions). Where all of these are equal, a recording is expected
 # to be reproduced bit for bit; elsewhere a difference is judged
-# (parity/golden/rounding.py).
+# (the autoencoder's golden recordings, tf1-trace-compare's verdict).
 BIT_DECIDING = (("versions", "tensorflow"), ("versions", "keras"), ("versions", "numpy"),
                 ("machine", "cpu_flags"), ("machine", "onednn"), (None, "device"),
                 (None, "backend"), ("threads", "intra_op"), ("threads", "inter_op"))

@@ -49,7 +49,7 @@ def convert(script: str, mode: str, folder: str, data_dir: str, steps: int) -> d
     output = os.path.join(folder, f"{name}_{mode}.py")
     environment = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="2")
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "convert", script, "-o", output,
+    result = subprocess.run([sys.executable, "-m", "tf1kit.convert", script, "-o", output,
                              "--data-dir", data_dir, "--mode", mode, "--steps", str(steps)],
                             capture_output=True, text=True, env=environment, cwd=folder)
     seconds = time.perf_counter() - started

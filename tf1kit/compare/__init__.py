@@ -9,4 +9,5 @@ the original's. Importing this package imports no TensorFlow.
   another environment explains a difference (`graph_judge`: a traced
   forward pass recomputed in float64 and held to its bounds)
 - `values`: fetched values against a rewrite's, bit for bit (`assert_matches`)
+- `__main__`: `python -m tf1kit.compare`
 """

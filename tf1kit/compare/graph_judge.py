@@ -2,8 +2,8 @@
 loss of a step, on each side, re-evaluated in float64 from that side's own
 recorded inputs (the activations before it, its starting weights, its
 random draws, the fed arrays) along the graph the trace describes
-(legacy/activations.describe_graph), and held to its float32 error bound
-(parity/judge.py's rule; docs/numerics.md section 9).
+(tf1kit/run/activations.describe_graph), and held to its float32 error bound
+(tf1kit/float32/bounds.py's rule; docs/numerics.md section 9).
 
 Bounds, first order, per op: a matmul or convolution of n terms
 `sum_gamma(n) * (|x| * |w|)` plus the bounds it inherits; an add, subtract
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tf1kit.trace.graph import ForwardGraph
 from tf1kit.float32.bounds import (DIVISION_ROUNDINGS, FLUSHED, SIGMOID_ABSOLUTE,
                                    TRANSCENDENTAL_ULPS, U, check, not_judged, sum_gamma)
 
@@ -71,7 +72,7 @@ class Evaluator:
     from `sources` ({tensor name: value}, taken as exact)."""
 
     def __init__(self, graph: list, sources: dict):
-        self.ops = {entry["name"]: entry for entry in graph}
+        self.ops = ForwardGraph(graph).by_name
         self.sources, self.cache = sources, {}
 
     def tensor(self, name: str):
@@ -88,17 +89,17 @@ class Evaluator:
         entry = self.ops.get(op_name)
         if entry is None:
             raise NotJudged(f"{op_name} is not in the traced graph")
-        kind, attributes = entry["type"], entry.get("attributes", {})
-        if kind == "Const" and "value" in entry:
-            return [(np.asarray(entry["value"]), 0.0)]
+        kind, attributes = entry.type, entry.attributes
+        if kind == "Const" and entry.value is not None:
+            return [(np.asarray(entry.value), 0.0)]
         if kind in ("Const", "Placeholder", "VariableRead") or kind.startswith("Random"):
             raise NotJudged(f"{op_name} ({kind}) has no recorded value on this side")
-        inputs = [self.tensor(name) for name in entry["inputs"]]
+        inputs = [self.tensor(name) for name in entry.inputs]
         values = [value for value, _ in inputs]
         bounds = [bound for _, bound in inputs]
         if values and all(np.asarray(v).dtype.kind in "biu" for v in values):
             return [(_integer(kind, values, attributes, op_name), 0.0)]
-        return _float(kind, values, bounds, attributes, op_name, entry)
+        return _float(kind, values, bounds, attributes, op_name)
 
 
 def _integer(kind, values, attributes, op_name):
@@ -122,7 +123,7 @@ def _integer(kind, values, attributes, op_name):
     raise NotJudged(f"{op_name} ({kind}) on integers")
 
 
-def _float(kind, values, bounds, attributes, op_name, entry) -> list:
+def _float(kind, values, bounds, attributes, op_name) -> list:
     x = np.asarray(values[0], np.float64) if values else None
     e = bounds[0] if bounds else 0.0
     if kind in ("Identity", "StopGradient", "Cast"):

@@ -1,9 +1,9 @@
 """The verdict of a trace comparison, with the environments judged first:
 `tf1-trace-compare` compares what decides the bits of the two runs (the
 CPU's kernel flags, oneDNN, the thread counts, the TensorFlow, Keras and
-NumPy versions, the backend: parity/environment.BIT_DECIDING). In the same
+NumPy versions, the backend: tf1kit/environment.BIT_DECIDING). In the same
 environment any bit that differs is a MISMATCH. Across environments the
-rule is compare.py's (parity/judge.py): ROUNDING when the first step that
+rule is compare.py's (tf1kit/float32/bounds.py): ROUNDING when the first step that
 differs is float32 rounding by the float64 check, each tensor of it on
 each side recomputed from that side's own inputs and within its error
 bound (the forward pass by tf1kit/compare/graph_judge.py, the optimizer by
@@ -17,10 +17,11 @@ from tf1kit.run.random_ops import RANDOM_TYPES  # numpy only: their draws are a 
 from tf1kit import environment
 from tf1kit.compare import graph_judge, explain, forward
 from tf1kit.float32.bounds import not_judged
+from tf1kit.trace.graph import ForwardGraph
 
 
 def _comparable(record: dict, keys: set) -> dict:
-    """A trace's environment as parity/environment reads one, with only the
+    """A trace's environment as tf1kit/environment reads one, with only the
     versions both traces record (a TF1 run has no Keras 3)."""
     return {"versions": {key: value for key, value in record.get("versions", {}).items()
                          if key in keys},
@@ -45,16 +46,16 @@ def _side(original, trace, mapping, step: int, side: str) -> tuple[dict, dict]:
     rewrite's layers by their pairing), and the loss with its activations."""
     same = side == "original"
     sources = {}
-    for entry in original.manifest["forward_graph"]:
-        tensor = f"{entry['name']}:0"
-        if entry["type"] == "VariableRead":
-            name = entry["variable"] if same else mapping.variables.get(entry["variable"])
+    for op in ForwardGraph(original.manifest["forward_graph"]).ops:
+        tensor = f"{op.name}:0"
+        if op.type == "VariableRead":
+            name = op.variable if same else mapping.variables.get(op.variable)
             value = None if name is None else trace.step_value(step, "initial", name)
-        elif entry["type"] == "Placeholder":
+        elif op.type == "Placeholder":
             name = tensor if same else mapping.inputs.get(tensor)
             value = None if name is None else trace.step_value(step, "input", name)
-        elif entry["type"] in RANDOM_TYPES:
-            value = trace.step_value(step, "random", entry["name"])
+        elif op.type in RANDOM_TYPES:
+            value = trace.step_value(step, "random", op.name)
         else:
             continue
         if value is not None:

@@ -1,16 +1,20 @@
 """tf1-convert: the Keras 3 rewrite of a TF1 script, written from the
 script's trace and proven against it (docs/convert.md). Importing this
-package imports no TensorFlow; `runtime` does, when a rewrite proves itself.
+package imports no TensorFlow; `prove` does, when it proves a rewrite.
 
 - `cli`: the command (`tf1-convert`, `python -m tf1kit.convert`): trace, write, prove
 - `graph`: the trace's forward graph, with names from the script's source
-- `lift`: op patterns lifted to Keras layers
+- `specs`: one module per TF1 construct: its op pattern, its layer in each mode,
+  its imports and call arguments
+- `lift`: the graph's ops lifted to layers by the specs' patterns
 - `expressions`: the other ops as the TensorFlow calls that build them; refusals
 - `program`: the rewrite's layers, names, model inputs and outputs, loss
 - `optimizers`: TF1 optimizers as Keras 3 source, faithful or stock
 - `source_facts`: epochs or steps, and the lines that read data and make the optimizer
-- `emit`: the source text
-- `runtime`: what a written rewrite imports: MNIST as read_data_sets served it,
-  batches, the proof against the trace
+- `rewrite`: the trace and data read into a record (`record`), and the rewrite
+  and its map written from it (`render`, no TensorFlow)
+- `emit`: the source text, written with `source` (indentation, wrapped calls)
+- `prove`: `tf1-convert --prove REWRITE.py`: the rewrite imported, trained on the
+  trace's batches from its start and draws, and compared (tf1-trace-compare)
 - `__main__`: `python -m tf1kit.convert`
 """

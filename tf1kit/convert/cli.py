@@ -21,15 +21,12 @@ import os
 import subprocess
 import sys
 
-import numpy as np
 
 from tf1kit import cli, files
-from tf1kit.convert import emit, program, prove, source_facts
+from tf1kit.convert import prove, rewrite
 from tf1kit.convert.expressions import Unsupported
-from tf1kit.convert.graph import Graph
 from tf1kit.data import mnist
 from tf1kit.errors import DataError
-from tf1kit.trace import tracefile
 
 # The folder that holds the tf1kit package: tf1-run's process finds the kit
 # there whether it is installed or run from a checkout.
@@ -58,6 +55,7 @@ def main(argv=None) -> int:
     parser.add_argument("--no-proof", action="store_true",
                         help="write the rewrite and stop (no proof run)")
     args = parser.parse_args(argv)
+    cli.quiet_tensorflow_logs()  # before tf1-run's process and the proof load TensorFlow
     problem = _check(args)
     if problem:
         print(f"{parser.prog}: error: {problem}", file=sys.stderr)
@@ -105,69 +103,9 @@ def _prove(rewrite: str, data_dir: str) -> int:
 def write(script: str, trace_path: str, data_dir: str, mode: str, output: str) -> tuple:
     """The rewrite's source for a traced script, and the map that pairs its
     variables and inputs with the script's; raises Unsupported or DataError."""
-    recorded = tracefile.load(trace_path)
-    manifest = recorded.manifest
-    if not recorded.steps or not manifest.get("forward_graph") or not manifest["optimizers"]:
-        raise DataError("the trace holds no training step with its graph (does the script "
-                        "train through a tf.train optimizer?)")
-    if len(manifest["optimizers"]) > 1:
-        raise DataError(f"the script trains through {len(manifest['optimizers'])} optimizers "
-                        f"({', '.join(entry['class'] for entry in manifest['optimizers'])}): "
-                        "tf1-convert writes one, yet")
     with open(script) as handle:
         source = handle.read()
-    graph = Graph(manifest["forward_graph"], source)
-    exact = mode == "exact"
-    built = program.build(graph, manifest, script, exact)
-    facts = source_facts.SourceFacts(source, os.path.basename(script))
-    order = recorded.batch_order("train")
-    if order is None:
-        raise DataError("the script's batches were not traced (it does not read MNIST "
-                        "through read_data_sets' next_batch)")
-    roles, one_hot = _roles(recorded, built.placeholders, order[0], data_dir)
-    used = set(built.inputs.values()) | set(built.loss_arguments)
-    constants = {name: role for name, role in roles.items() if not isinstance(role, str)}
-    feeds = {name: (role if isinstance(role, str) else name.upper())
-             for name, role in roles.items() if name in used}
-    optimizer = {**manifest["optimizers"][0], "line": facts.optimizer_tag()}
-    setting = emit.Setting(os.path.basename(script), output, mode, int(order.shape[1]),
-                           facts.loop(len(recorded.steps)), optimizer, facts.data_tag(),
-                           one_hot, feeds, constants)
-    mapping = {"variables": {variable: f"{built.model_name}/{layer.name}/{part}"
-                             for layer in built.layers
-                             for part, variable in layer.variables.items()},
-               "inputs": {tensor: built.placeholders[tensor] for tensor in _fed(recorded)
-                          if built.placeholders.get(tensor) in feeds}}
-    return emit.source(built, setting), mapping
-
-
-def _fed(recorded) -> list:
-    return [key.partition(" ")[2] for key in recorded.steps[0]["digests"]
-            if key.startswith("input ")]
-
-
-def _roles(recorded, placeholders: dict, indices, data_dir: str) -> tuple:
-    """Each fed placeholder's role in the first training call: "images",
-    "labels" (and whether one-hot) or the number fed; refused otherwise."""
-    images, digits = prove.training_split(data_dir)
-    roles, one_hot = {}, True
-    for tensor in _fed(recorded):
-        name = placeholders.get(tensor, tensor)
-        value = recorded.step_value(1, "input", tensor)
-        if value is None:
-            raise DataError(f"the trace kept no value of {tensor} at step 1")
-        if value.ndim == 0:
-            roles[name] = float(value) if value.dtype.kind == "f" else int(value)
-        elif value.shape == images[indices].shape and np.array_equal(value, images[indices]):
-            roles[name] = "images"
-        elif np.array_equal(value, np.eye(10, dtype=value.dtype)[digits[indices]]):
-            roles[name] = "labels"
-        elif np.array_equal(value, digits[indices]):
-            roles[name], one_hot = "labels", False
-        else:
-            raise DataError(f"the script feeds {name} ({tensor}) an array tf1-convert cannot "
-                            "trace to MNIST's training images or labels")
-    return roles, one_hot
+    return rewrite.render(rewrite.record(trace_path, data_dir), source, script, mode, output)
 
 
 def _check(args) -> str | None:

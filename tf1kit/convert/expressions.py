@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tf1kit.convert.graph import Graph, Op
+from tf1kit.convert.graph import Graph
+from tf1kit.trace.graph import GraphOp
 
 BINARY = {"Sub": "-", "AddV2": "+", "Add": "+", "Mul": "*", "RealDiv": "/"}
 FUNCTIONS = {"Pow": "tf.pow", "Square": "tf.square", "Sqrt": "tf.sqrt", "Log": "tf.math.log",
@@ -39,7 +40,7 @@ class Unsupported(Exception):
     """An op tf1-convert cannot write: `.op`, `.why`; `.also`: the other
     ops of the graph it cannot write either."""
 
-    def __init__(self, op: Op, why: str, also=()):
+    def __init__(self, op: GraphOp, why: str, also=()):
         super().__init__(f"{op.type} {op.name} ({op.line or 'no script line'}): {why}")
         self.op, self.why, self.also = op, why, list(also)
 
@@ -158,7 +159,7 @@ class Writer:
             raise Unsupported(op, "a tensor the rewrite has no name for")
         raise Unsupported(op, NO_EXPRESSION)
 
-    def _tf_losses(self, op: Op) -> str:
+    def _tf_losses(self, op: GraphOp) -> str:
         """`tf.compat.v1.losses.X(...)` for the ops it built (weights 1.0 and
         the default reduction: the only form written yet)."""
         scope, key = _losses_scope(op.name)
@@ -173,7 +174,7 @@ class Writer:
                               for keyword, tensor in zip(names, inner.inputs) if keyword)
         return f"tf.compat.v1.losses.{function}({arguments})"
 
-    def _logistic_loss(self, op: Op):
+    def _logistic_loss(self, op: GraphOp):
         """(logits, labels) when `op` ends what tf.nn.sigmoid_cross_entropy_with_logits
         builds: `(where(z >= 0, z, 0) - z * labels) + log1p(exp(where(z >= 0, -z, z)))`."""
         if op.type not in ("Add", "AddV2") or len(op.inputs) != 2:
@@ -193,7 +194,7 @@ class Writer:
             tensor = self.graph.op(tensor).inputs[0]
         return tensor
 
-    def _reduction(self, op: Op) -> str:
+    def _reduction(self, op: GraphOp) -> str:
         value, axis = op.inputs[0], self.graph.constant(op.inputs[1])
         if axis is None:
             raise Unsupported(op, "a reduction over axes computed in the graph")
@@ -207,7 +208,7 @@ class Writer:
         return f"{REDUCTIONS[op.type]}({', '.join(arguments)})"
 
 
-def _literal(value, op: Op) -> str:
+def _literal(value, op: GraphOp) -> str:
     if isinstance(value, float):  # the shortest text that is the same float32
         return str(np.float32(value))
     if isinstance(value, int) and not isinstance(value, bool):

@@ -1,80 +1,29 @@
 """The traced script's forward graph as tf1-convert reads it: the ops of a
-trace's manifest ("forward_graph", legacy/activations.describe_graph) with
-their consumers, and names for them from the script's own source (the
-name a line assigns, the dict key a variable was made under)."""
+trace's manifest (their schema: tf1kit/trace/graph.py) with their
+consumers, and names for them from the script's own source (the name a
+line assigns, the dict key a variable was made under)."""
 
 from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field
+
+from tf1kit.trace.graph import ForwardGraph, GraphOp
 
 # `'h1': tf.Variable(...)` in a dict literal: the key names the variable.
 DICT_KEY = re.compile(r"""^\s*['"]([A-Za-z_]\w*)['"]\s*:""")
 
 
-@dataclass
-class Op:
-    """One op of the forward graph (its fields as describe_graph wrote them)."""
-    name: str
-    type: str
-    inputs: list
-    shapes: list
-    attributes: dict = field(default_factory=dict)
-    value: object = None
-    variable: str | None = None
-    line: str = ""
-    function: str = ""
-    callers: list = field(default_factory=list)
-    dtype: str | None = None
-
-    def rank(self, output: int = 0) -> int | None:
-        shape = self.shapes[output] if output < len(self.shapes) else None
-        return None if shape is None else len(shape)
-
-
-class Graph:
-    """The ops in creation order, each tensor's consumers, and the script's source."""
+class Graph(ForwardGraph):
+    """The forward graph (tf1kit/trace/graph.py) and the script's source."""
 
     def __init__(self, described: list, source: str):
-        self.ops = [Op(**{key: entry.get(key) for key in (
-            "name", "type", "inputs", "shapes")},
-            attributes=entry.get("attributes") or {}, value=entry.get("value"),
-            variable=entry.get("variable"), line=entry.get("line", ""),
-            function=entry.get("function", ""), callers=entry.get("callers") or [],
-            dtype=entry.get("dtype"))
-            for entry in described]
-        self.by_name = {op.name: op for op in self.ops}
-        self.consumers = {}
-        for op in self.ops:
-            for tensor in op.inputs:
-                self.consumers.setdefault(tensor, []).append(op)
+        super().__init__(described)
         self.lines = source.splitlines()
         self._statements = _statements(source)
         self._functions = [(node.name, node.lineno, node.end_lineno)
                            for node in ast.walk(ast.parse(source))
                            if isinstance(node, ast.FunctionDef)]
-
-    def op(self, tensor: str) -> Op:
-        """The op that outputs `tensor` ("name:0")."""
-        return self.by_name[tensor.rsplit(":", 1)[0]]
-
-    def consumers_of(self, tensor: str) -> list:
-        return self.consumers.get(tensor, [])
-
-    def sole_consumer(self, tensor: str) -> Op | None:
-        consumers = self.consumers_of(tensor)
-        return consumers[0] if len(consumers) == 1 else None
-
-    def constant(self, tensor: str):
-        """A Const tensor's value (a number or nested list), else None."""
-        op = self.op(tensor)
-        return op.value if op.type == "Const" else None
-
-    def variable(self, tensor: str) -> str | None:
-        """The TF1 variable a tensor reads, else None."""
-        op = self.op(tensor)
-        return op.variable if op.type == "VariableRead" else None
 
     def source(self, line: str) -> str:
         """The text of a script line ("file.py:N"), stripped."""
@@ -115,7 +64,7 @@ class Graph:
     def returns(self, line: str) -> bool:
         return isinstance(self.statement(line), ast.Return)
 
-    def variable_name(self, op: Op) -> str | None:
+    def variable_name(self, op: GraphOp) -> str | None:
         """What the script calls a variable: the scope it was made in
         (tf.layers' `hidden1/kernel`, a name_scope's `hidden/weights`), its
         dict key, or the name it assigns."""

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 
 from tf1kit.convert.expressions import NO_EXPRESSION, Unsupported, Writer, unwritable
 from tf1kit.convert.graph import Graph
-from tf1kit.convert.lift import Layer, lift
+from tf1kit.convert.lift import lift
+from tf1kit.convert.specs import BY_KIND
+from tf1kit.convert.specs.base import Layer
 
 # Attributes a keras.Model has already: a layer is not given these names.
 MODEL_ATTRIBUTES = {"name", "layers", "input", "output", "inputs", "outputs", "weights",
@@ -70,8 +72,8 @@ def build(graph: Graph, manifest: dict, script: str, exact: bool = True) -> Prog
     locals_, body = {}, []
     model_inputs = {}
     for layer in layers:
-        for tensor in _reached(graph, layer.input, by_output, placeholders) | (
-                {layer.keep_prob} if layer.keep_prob and exact else set()):
+        for tensor in _reached(graph, layer.input, by_output, placeholders) | \
+                BY_KIND[layer.kind].inputs(layer, exact):
             if tensor in placeholders:
                 model_inputs[tensor] = placeholders[tensor]
     writer = Writer(graph, {**placeholders}, bind=True)
@@ -86,10 +88,7 @@ def build(graph: Graph, manifest: dict, script: str, exact: bool = True) -> Prog
         locals_.update((local, tensor) for tensor, local in writer.names.items()
                        if local in {bound[0] for bound in writer.bound})
         writer.bound.clear()
-        if layer.kind == "dropout":
-            keep = placeholders[layer.keep_prob] if layer.keep_prob else layer.config["keep"]
-            arguments += [f"keep_prob={keep}"] if exact else []
-            arguments.append("training=training")
+        arguments += BY_KIND[layer.kind].call_arguments(layer, exact, placeholders)
         body.append(Statement(target, f"self.{layer.name}({', '.join(arguments)})",
                               _tags(graph, layer, line)))
         writer.names[layer.output] = target

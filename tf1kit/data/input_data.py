@@ -237,7 +237,7 @@ def data_sets_from_arrays(arrays, one_hot=False, dtype=tf.float32, reshape=True,
                           validation_size=VALIDATION_SIZE, seed=None):
     """The second half of `read_data_sets`: `Datasets(train, validation,
     test)` from the four uint8 arrays already read and checked
-    (`common.sources.load_raw`; `[N, 28, 28, 1]` images, `[N]` labels).
+    (`[N, 28, 28, 1]` images, `[N]` labels, as tf1kit.data.mnist reads them).
 
     DEPARTURE: TF1 had one function that read and split; entry points that
     check the data before TensorFlow loads pass the arrays they read here,
@@ -269,10 +269,10 @@ def data_sets_from_arrays(arrays, one_hot=False, dtype=tf.float32, reshape=True,
 
 def tf1_batch_indices(num_examples, batch_size, steps, seed):
     """The example indices of each of the `steps` batches that
-    `legacy.training.train(..., data_seed=seed)` draws: `next_batch` run on
+    a TF1 loop seeded with `seed` draws: `next_batch` run on
     a DataSet whose "images" are the example indices, with numpy's global
     RNG seeded as that loop seeds it. Not in TF1: lets another
-    implementation (modern/, the benchmarks) train on the very same batches.
+    implementation (a Keras rewrite) train on the very same batches.
     """
     identities = numpy.arange(num_examples).reshape(num_examples, 1, 1, 1)
     dataset = DataSet(identities, numpy.zeros(num_examples), dtype=tf.uint8, seed=seed)

@@ -1,7 +1,7 @@
 """TF1's optimizer kernels judged from a side's own inputs: each slot and
 new weight recomputed in float64 from the side's own gradient and state
 before the step, with TF1's float32 constants, and held to the error
-bound of the kernel's float32 operations (parity/judge.py's rule, whose
+bound of the kernel's float32 operations (tf1kit/float32/bounds.py's rule, whose
 constants these bounds use). For any model: the autoencoder's judge and
 the own-model kit's (tf1-trace-compare) both call it.
 

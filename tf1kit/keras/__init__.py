@@ -19,8 +19,11 @@ Each is proven where its trap was measured: the corpus of docs/convert.md
 bits" is a fact of a CPU kind, oneDNN setting and thread count: prove a
 rewrite on yours (`tf1-convert --prove`).
 
-`recorder` (StepRecorder, TraceCallback) traces a rewrite for a proof; a
-rewrite does not import it.
+Modules: `layers` (the two bias layers), `optimizers` (TF1Adam),
+`tf1_optimizers` (the others, on TF1's kernels), `random_ops` (TF1's random
+streams in a tf.function: `philox_draw`, `TF1Dropout`, `TF1RandomNormal`),
+`recorder` (StepRecorder, TraceCallback: a rewrite traced for a proof; a
+rewrite does not import it).
 """
 
 from tf1kit.keras.layers import AddBiasConv2D, AddBiasDense

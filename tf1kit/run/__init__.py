@@ -1,7 +1,7 @@
 """`tf1-run SCRIPT.py`: an unmodified TF1 script run on TensorFlow 2.x, every
 `Session.run` counted and traced. Importing this package imports no TensorFlow.
 
-- `cli`: the command (`tf1-run`, `python -m tf1kit.run`)
+- `cli`, `__main__`: the command (`tf1-run`, `python -m tf1kit.run`)
 - `shim`: the environment a script gets (`import tensorflow as tf` is
   `tf.compat.v1`, `tensorflow.examples.tutorials.mnist`, pyplot to files)
 - `contrib`: `tf.contrib`'s exact remnants

@@ -12,6 +12,7 @@ tensor counts when it depends on a fed input and the loss depends on it.
 
 from __future__ import annotations
 
+from tf1kit.trace.graph import GraphOp
 from tf1kit.run.random_ops import RANDOM_TYPES, script_frames  # RANDOM_TYPES: the "random" kind
 
 # Ops whose outputs are bookkeeping, not values of the forward pass.
@@ -112,26 +113,25 @@ def describe_graph(losses: list, script: str = "") -> list:
             stack.extend(tensor.op for tensor in op.inputs if tensor.op.type == "Shape")
     described = []
     for op in sorted(seen, key=lambda op: op._id):
-        entry = {"name": op.name, "type": op.type, "inputs": [t.name for t in op.inputs],
-                 "shapes": [[-1 if size is None else int(size) for size in t.shape.as_list()]
-                            if t.shape.rank is not None else None for t in op.outputs]}
-        made_by = op
-        if _variable_read(op) is not None:
-            entry.update(type="VariableRead", variable=_variable_read(op), inputs=[])
+        made_by, variable = op, _variable_read(op)
+        if variable is not None:
             made_by = op.inputs[0].op
-        frames = script_frames(made_by, script)
-        if frames:  # the innermost, and the lines that called it
-            entry.update(line=frames[-1][0], function=frames[-1][1],
-                         callers=[line for line, _ in frames[:-1]])
-        entry["attributes"] = {name: _attribute(op.get_attr(name)) for name in ATTRIBUTES
-                               if name in op.node_def.attr}
-        if op.type == "Placeholder":
-            entry["dtype"] = op.outputs[0].dtype.name
+        frames = script_frames(made_by, script)  # the innermost, and the lines that called it
+        entry = GraphOp(
+            op.name, "VariableRead" if variable is not None else op.type,
+            [] if variable is not None else [t.name for t in op.inputs],
+            [[-1 if size is None else int(size) for size in t.shape.as_list()]
+             if t.shape.rank is not None else None for t in op.outputs],
+            attributes={name: _attribute(op.get_attr(name)) for name in ATTRIBUTES
+                        if name in op.node_def.attr},
+            variable=variable, line=frames[-1][0] if frames else "",
+            function=frames[-1][1] if frames else "",
+            callers=[line for line, _ in frames[:-1]],
+            dtype=op.outputs[0].dtype.name if op.type == "Placeholder" else None)
         if op.type == "Const":
-            value = op.get_attr("value")
             from tensorflow.python.framework import tensor_util
-            array = tensor_util.MakeNdarray(value)
+            array = tensor_util.MakeNdarray(op.get_attr("value"))
             if array.size <= CONSTANT_ELEMENTS and array.dtype.kind in "biuf":
-                entry["value"] = array.tolist()
-        described.append(entry)
+                entry.value = array.tolist()
+        described.append(entry.entry())
     return described

@@ -11,7 +11,7 @@ Inside the script:
 - `tf.layers`, `tf.nn.rnn_cell` and the rest of TF1's Keras-based API work:
   this process sets TF_USE_LEGACY_KERAS=1 before TensorFlow loads, so they
   are served by `tf_keras` (Keras 2, TensorFlow's home for them since 2.16);
-  only this process switches (legacy/ and modern/ never do);
+  only this process switches;
 - `tensorflow.examples.tutorials.mnist.input_data` and `.mnist` give this
   project's re-implementations (`tf1kit.data.input_data`, `tf1kit.data.tutorial_mnist`);
 - `tf.contrib` resolves the symbols with an exact TF2 form

@@ -7,7 +7,7 @@ on (inputs and control inputs), a fed tensor cutting the path, as TF1's
 pruning does. Each such op's output is fetched in the same call (it is
 computed anyway; fetching it draws nothing more), which gives the values
 and their count: TF1's op takes `elements x 256` blocks of its generator
-per run (common/run_trace.PHILOX_BLOCKS_PER_ELEMENT), so the position before a
+per run (tf1kit/trace/tracefile.PHILOX_BLOCKS_PER_ELEMENT), so the position before a
 training step is the sum over every earlier run, evaluations included.
 An op inside a `tf.cond` or `tf.while_loop` may not run when its call
 does: it is named in the trace as not traced rather than guessed at.

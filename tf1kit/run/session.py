@@ -17,7 +17,7 @@ its update op is a training step. Its gradients are fetched in the same
 ops again), and the state after it (variables, the optimizer's slots and
 non-slot variables such as Adam's beta powers) is read after it, which
 changes nothing. The step's inputs, starting state, loss, gradients and
-new state are logged as common/run_trace.StepLog says. The batch order
+new state are logged as tf1kit/trace/tracefile.StepLog says. The batch order
 (which examples each `next_batch` served), the data files' SHA-256, the
 seed and the machine go into the manifest.
 """

@@ -50,7 +50,7 @@ KINDS = ("input", "initial", "random", "activation", "loss", "gradient", "slot",
 # every run (TensorFlow's random_op.cc: ReserveRandomOutputs(count, 256)).
 PHILOX_BLOCKS_PER_ELEMENT = 256
 # Stateful random op types: the first three draw TF1's Philox stream in a
-# way a stateless twin reproduces (modern/tf1_random.STATELESS); the rest
+# way a stateless twin reproduces (tf1kit/keras/random_ops.STATELESS); the rest
 # are recorded (values) but not reproduced.
 REPRODUCIBLE = ("RandomUniform", "RandomStandardNormal", "TruncatedNormal")
 RANDOM_TYPES = REPRODUCIBLE + ("RandomUniformInt", "RandomShuffle", "Multinomial",

@@ -1,0 +1,97 @@
+"""A traced script's rewrite in two stages: `record` reads what the rewrite
+needs from the trace and the data (the training step's graph, optimizer
+and random ops, each fed placeholder's role, the batch size); `render`
+writes the source and the map from that record and the script's source,
+with no TensorFlow and no data, so a stored record renders the same text
+anywhere (examples/generated/, its snapshot test)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from tf1kit.convert import emit, program, prove, source_facts
+from tf1kit.convert.graph import Graph
+from tf1kit.errors import DataError
+from tf1kit.trace import tracefile
+
+# What a record keeps of the trace's manifest.
+MANIFEST_KEYS = ("forward_graph", "optimizers", "random_ops")
+
+
+def record(trace_path: str, data_dir: str) -> dict:
+    """The record of a trace: its manifest's graph, optimizer and random
+    ops, the placeholders fed in the first training call (in order), each
+    one's role ("images", "labels" or the number fed; None where the
+    script's batches were not traced), whether labels are one-hot, the
+    batch size and the steps traced."""
+    recorded = tracefile.load(trace_path)
+    manifest = recorded.manifest
+    if not recorded.steps or not manifest.get("forward_graph") or not manifest["optimizers"]:
+        raise DataError("the trace holds no training step with its graph (does the script "
+                        "train through a tf.train optimizer?)")
+    if len(manifest["optimizers"]) > 1:
+        raise DataError(f"the script trains through {len(manifest['optimizers'])} optimizers "
+                        f"({', '.join(entry['class'] for entry in manifest['optimizers'])}): "
+                        "tf1-convert writes one, yet")
+    fed = [key.partition(" ")[2] for key in recorded.steps[0]["digests"]
+           if key.startswith("input ")]
+    order = recorded.batch_order("train")
+    roles, one_hot = _roles(recorded, fed, order[0], data_dir) if order is not None else \
+        (None, True)
+    return {"manifest": {key: manifest.get(key) for key in MANIFEST_KEYS}, "fed": fed,
+            "roles": roles, "one_hot": one_hot,
+            "batch_size": None if order is None else int(order.shape[1]),
+            "traced_steps": len(recorded.steps)}
+
+
+def _roles(recorded, fed: list, indices, data_dir: str) -> tuple:
+    """Each fed placeholder's role in the first training call: "images",
+    "labels" (and whether one-hot) or the number fed; refused otherwise."""
+    images, digits = prove.training_split(data_dir)
+    roles, one_hot = {}, True
+    for tensor in fed:
+        value = recorded.step_value(1, "input", tensor)
+        if value is None:
+            raise DataError(f"the trace kept no value of {tensor} at step 1")
+        if value.ndim == 0:
+            roles[tensor] = float(value) if value.dtype.kind == "f" else int(value)
+        elif value.shape == images[indices].shape and np.array_equal(value, images[indices]):
+            roles[tensor] = "images"
+        elif np.array_equal(value, np.eye(10, dtype=value.dtype)[digits[indices]]):
+            roles[tensor] = "labels"
+        elif np.array_equal(value, digits[indices]):
+            roles[tensor], one_hot = "labels", False
+        else:
+            raise DataError(f"the script feeds {tensor} an array tf1-convert cannot trace "
+                            "to MNIST's training images or labels")
+    return roles, one_hot
+
+
+def render(recorded: dict, source: str, script: str, mode: str, output: str) -> tuple:
+    """(the rewrite's source, the map pairing its variables and inputs with
+    the script's) for a record; raises Unsupported or DataError."""
+    manifest = recorded["manifest"]
+    built = program.build(Graph(manifest["forward_graph"], source), manifest, script,
+                          mode == "exact")
+    if recorded["roles"] is None:
+        raise DataError("the script's batches were not traced (it does not read MNIST "
+                        "through read_data_sets' next_batch)")
+    roles = {built.placeholders.get(tensor, tensor): role
+             for tensor, role in recorded["roles"].items()}
+    used = set(built.inputs.values()) | set(built.loss_arguments)
+    constants = {name: role for name, role in roles.items() if not isinstance(role, str)}
+    feeds = {name: (role if isinstance(role, str) else name.upper())
+             for name, role in roles.items() if name in used}
+    facts = source_facts.SourceFacts(source, os.path.basename(script))
+    optimizer = {**manifest["optimizers"][0], "line": facts.optimizer_tag()}
+    setting = emit.Setting(os.path.basename(script), output, mode, recorded["batch_size"],
+                           facts.loop(recorded["traced_steps"]), optimizer, facts.data_tag(),
+                           recorded["one_hot"], feeds, constants)
+    mapping = {"variables": {variable: f"{built.model_name}/{layer.name}/{part}"
+                             for layer in built.layers
+                             for part, variable in layer.variables.items()},
+               "inputs": {tensor: built.placeholders[tensor] for tensor in recorded["fed"]
+                          if built.placeholders.get(tensor) in feeds}}
+    return emit.source(built, setting), mapping

@@ -1,0 +1,78 @@
+"""A Python source writer: lines indented by block, calls wrapped at their
+arguments when a line would pass WIDTH, comments (the rewrite's tags back
+to the script's lines) kept whole."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+
+WIDTH = 99  # the column a written line stays within where it can
+INDENT = "    "
+
+
+@dataclass
+class Call:
+    """`function(arguments...)`: each argument a value's source or `key=value`
+    (`brackets` "{}": a dict display of "key": value items)."""
+    function: str
+    arguments: list = field(default_factory=list)
+    brackets: str = "()"
+
+    def __str__(self) -> str:
+        inside = ", ".join(str(argument) for argument in self.arguments)
+        return f"{self.function}{self.brackets[0]}{inside}{self.brackets[1]}"
+
+
+def keyword(name: str, value) -> str:
+    """`name=value`, the value as Python source (a string quoted with ")."""
+    return f'{name}="{value}"' if isinstance(value, str) else f"{name}={value!r}"
+
+
+class Source:
+    """The text of a module, built a line at a time."""
+
+    def __init__(self):
+        self._lines, self._depth = [], 0
+
+    def line(self, text: str = "") -> None:
+        self._lines.append(INDENT * self._depth + text if text else "")
+
+    def comment(self, text: str) -> None:
+        self.line(f"# {text}")
+
+    @contextlib.contextmanager
+    def block(self, header: str):
+        """`header` (a `def`, `class`, `with`, `for` ... line), its body indented."""
+        self.line(header)
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
+
+    def statement(self, head: str, call: Call, tail: str = "") -> None:
+        """`head + call + tail`, the call's arguments wrapped under its
+        opening parenthesis when the line would pass WIDTH."""
+        indent = INDENT * self._depth
+        whole = f"{indent}{head}{call}{tail}"
+        if len(whole) <= WIDTH or not call.arguments:
+            self._lines.append(whole)
+            return
+        opening = f"{indent}{head}{call.function}{call.brackets[0]}"
+        current, last = opening, len(call.arguments) - 1
+        for index, argument in enumerate(call.arguments):
+            piece = f"{argument}," if index < last else f"{argument}{call.brackets[1]}{tail}"
+            joined = current + piece if current == opening else f"{current} {piece}"
+            if len(joined) > WIDTH and current != opening:
+                self._lines.append(current)
+                current = " " * len(opening) + piece
+            else:
+                current = joined
+        self._lines.append(current)
+
+    def blank(self, count: int = 1) -> None:
+        self._lines.extend([""] * count)
+
+    def text(self) -> str:
+        return "\n".join(self._lines).rstrip("\n") + "\n"

@@ -1,0 +1,37 @@
+"""`tf.matmul(x, W)` (+ `b` by tf.add, `+` or tf.nn.bias_add) (+ an
+activation) -> Dense; in exact mode AddBiasDense where the bias was added
+by tf.add or `+` (trap T4: Dense adds by BiasAdd, another gradient)."""
+
+from __future__ import annotations
+
+from tf1kit.convert.source import Call
+from tf1kit.convert.specs.base import (Layer, Spec, faithful_bias, kernel_arguments,
+                                       with_bias_and_activation)
+
+
+class Dense(Spec):
+    kinds = ("dense",)
+    order = 10
+
+    def match(self, graph, op, random_ops):
+        attributes = op.attributes
+        if op.type != "MatMul" or len(op.inputs) != 2 or attributes.get("transpose_a") \
+                or attributes.get("transpose_b"):
+            return None
+        kernel = graph.variable(op.inputs[1])
+        if kernel is None:
+            return None
+        layer = Layer("dense", op.inputs[0], f"{op.name}:0", [op.name],
+                      config={"units": graph.op(op.inputs[1]).shapes[0][1]},
+                      variables={"kernel": kernel})
+        return with_bias_and_activation(graph, layer)
+
+    def layer(self, layer, exact, constants):
+        kind = "AddBiasDense" if faithful_bias(layer, exact) else "keras.layers.Dense"
+        return Call(kind, [repr(layer.config["units"]), *kernel_arguments(layer)])
+
+    def imports(self, layer, exact):
+        return {"AddBiasDense"} if faithful_bias(layer, exact) else set()
+
+
+SPEC = Dense()

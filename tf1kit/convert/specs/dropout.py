@@ -1,0 +1,84 @@
+"""`tf.nn.dropout(x, keep_prob)` as TF 2.x's compat.v1 builds it -> in exact
+mode TF1Dropout (TF1's random stream and arithmetic), in idiomatic mode
+keras.layers.Dropout (Keras's own stream: other masks).
+
+With `keep_prob` fed: rate = 1 - keep_prob; where(uniform >= rate,
+x / (1 - rate), 0), the keep probability a tensor argument of the call.
+With a Python number: where(uniform >= RATE, x * SCALE, 0), both constants;
+the call passes the shortest number whose float64 arithmetic gives them."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tf1kit.convert.source import Call, keyword
+from tf1kit.convert.specs.base import Layer, Spec
+
+
+class Dropout(Spec):
+    kinds = ("dropout",)
+    order = 50
+
+    def match(self, graph, op, random_ops):
+        if op.type != "SelectV2" or len(op.inputs) != 3:
+            return None
+        compare, scaled, zero = (graph.op(tensor) for tensor in op.inputs)
+        if compare.type != "GreaterEqual" or scaled.type not in ("RealDiv", "Mul") \
+                or zero.type != "Const":
+            return None
+        uniform, rate = graph.op(compare.inputs[0]), graph.op(compare.inputs[1])
+        if uniform.type != "RandomUniform" or uniform.name not in random_ops:
+            return None
+        drawn = random_ops[uniform.name]
+        config = {"seed": drawn["seed"], "seed2": drawn["seed2"], "op_name": uniform.name}
+        divisor = graph.op(scaled.inputs[1])
+        if scaled.type == "Mul" and rate.type == "Const" and divisor.type == "Const":
+            keep = keep_probability(rate.value, divisor.value)
+            if keep is None:
+                return None
+            return Layer("dropout", scaled.inputs[0], f"{op.name}:0",
+                         [rate.name, divisor.name, scaled.name, uniform.name, compare.name,
+                          zero.name, op.name], config={**config, "keep": keep})
+        if scaled.type != "RealDiv" or rate.type != "Sub":
+            return None
+        one, keep_prob = (graph.op(tensor) for tensor in rate.inputs)
+        if one.type != "Const" or keep_prob.type != "Placeholder":
+            return None
+        ops = [rate.name, *[graph.op(tensor).name for tensor in divisor.inputs
+                            if graph.op(tensor).type == "Const"], divisor.name, scaled.name,
+               uniform.name, compare.name, zero.name, op.name]
+        return Layer("dropout", scaled.inputs[0], f"{op.name}:0", ops, config=config,
+                     keep_prob=f"{keep_prob.name}:0")
+
+    def layer(self, layer, exact, constants):
+        config, name = layer.config, keyword("name", layer.name)
+        if exact:
+            return Call("TF1Dropout", [repr(config["seed"]), repr(config["seed2"]),
+                                       keyword("op_name", config["op_name"]), name])
+        keep = config.get("keep") or next((argument.upper() for argument in constants), "1.0")
+        return Call("keras.layers.Dropout", [f"1 - {keep}", keyword("seed", config["seed2"]),
+                                             name])
+
+    def imports(self, layer, exact):
+        return {"TF1Dropout"} if exact else set()
+
+    def inputs(self, layer, exact):
+        return {layer.keep_prob} if layer.keep_prob and exact else set()
+
+    def call_arguments(self, layer, exact, placeholders):
+        keep = placeholders[layer.keep_prob] if layer.keep_prob else layer.config["keep"]
+        return ([f"keep_prob={keep}"] if exact else []) + ["training=training"]
+
+
+def keep_probability(rate: float, scale: float) -> float | None:
+    """The shortest Python number k for which compat.v1's float64 arithmetic
+    (rate = 1 - k, scale = 1 / (1 - rate)) gives the graph's float32 constants."""
+    for digits in range(1, 10):
+        keep = round(1.0 - rate, digits)
+        if np.float32(1.0 - keep) == np.float32(rate) and \
+                np.float32(1 / (1 - (1.0 - keep))) == np.float32(scale):
+            return keep
+    return None
+
+
+SPEC = Dropout()

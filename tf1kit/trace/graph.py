@@ -1,0 +1,80 @@
+"""The forward graph a trace's manifest holds ("forward_graph"): the schema
+of one op, written by tf1-run (tf1kit/run/activations.describe_graph) and
+read by the float64 check of a forward pass (tf1kit/compare/graph_judge.py)
+and by tf1-convert (tf1kit/convert/graph.py), with each tensor's consumers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class GraphOp:
+    """One op of the forward graph, in creation order."""
+    name: str
+    type: str               # the TF op type; "VariableRead" for a variable's read
+    inputs: list            # tensor names "op:index"
+    shapes: list            # each output's shape (-1 unknown), None where the rank is
+    attributes: dict = field(default_factory=dict)  # those the checks and lifts read
+    value: object = None    # a small Const's value (a number or nested list)
+    variable: str | None = None  # a VariableRead: the variable's TF1 name
+    line: str = ""          # "script.py:N": the innermost script line that made it
+    function: str = ""      # the function that line is in ("<module>")
+    callers: list = field(default_factory=list)  # the lines that called it, outermost first
+    dtype: str | None = None  # a Placeholder's dtype
+
+    def entry(self) -> dict:
+        """The op as the manifest stores it: fields left at their default omitted."""
+        found = {"name": self.name, "type": self.type, "inputs": self.inputs,
+                 "shapes": self.shapes, "attributes": self.attributes}
+        found.update({key: value for key, value in (
+            ("value", self.value), ("variable", self.variable), ("dtype", self.dtype))
+            if value is not None})
+        if self.line:  # a script line made it: where, and who called
+            found.update(line=self.line, function=self.function, callers=self.callers)
+        return found
+
+    @classmethod
+    def from_entry(cls, entry: dict) -> "GraphOp":
+        return cls(entry["name"], entry["type"], list(entry["inputs"]), entry["shapes"],
+                   attributes=entry.get("attributes") or {}, value=entry.get("value"),
+                   variable=entry.get("variable"), line=entry.get("line", ""),
+                   function=entry.get("function", ""), callers=entry.get("callers") or [],
+                   dtype=entry.get("dtype"))
+
+    def rank(self, output: int = 0) -> int | None:
+        shape = self.shapes[output] if output < len(self.shapes) else None
+        return None if shape is None else len(shape)
+
+
+class ForwardGraph:
+    """The ops in creation order, by name, and each tensor's consumers."""
+
+    def __init__(self, described: list):
+        self.ops = [GraphOp.from_entry(entry) for entry in described]
+        self.by_name = {op.name: op for op in self.ops}
+        self.consumers = {}
+        for op in self.ops:
+            for tensor in op.inputs:
+                self.consumers.setdefault(tensor, []).append(op)
+
+    def op(self, tensor: str) -> GraphOp:
+        """The op that outputs `tensor` ("name:0")."""
+        return self.by_name[tensor.rsplit(":", 1)[0]]
+
+    def consumers_of(self, tensor: str) -> list:
+        return self.consumers.get(tensor, [])
+
+    def sole_consumer(self, tensor: str) -> GraphOp | None:
+        consumers = self.consumers_of(tensor)
+        return consumers[0] if len(consumers) == 1 else None
+
+    def constant(self, tensor: str):
+        """A Const tensor's value (a number or nested list), else None."""
+        op = self.op(tensor)
+        return op.value if op.type == "Const" else None
+
+    def variable(self, tensor: str) -> str | None:
+        """The TF1 variable a tensor reads, else None."""
+        op = self.op(tensor)
+        return op.variable if op.type == "VariableRead" else None
