@@ -13,10 +13,15 @@ from typing import NamedTuple
 from common import sources, variants
 from tf1kit.data import mnist
 from common.config import ORIGINAL_STEPS_PER_EPOCH, Hyperparameters
-from tf1kit.cli import (EXIT_PEER_LOST, EXIT_TRAINING, EXIT_USAGE, MAX_SEED,  # noqa: F401
-                        ArgumentParser, integer_between, non_negative_int, positive_int,
-                        program_name, quiet_tensorflow_logs, run_main, seed_int)
+from common.errors import NonFiniteLoss, PeerLost
+from tf1kit import cli as kit_cli
+from tf1kit.cli import (EXIT_USAGE, MAX_SEED, ArgumentParser,  # noqa: F401  (the entry points')
+                        integer_between, non_negative_int, positive_int, program_name,
+                        quiet_tensorflow_logs, seed_int)
 from tf1kit.errors import DataError
+
+EXIT_TRAINING = 3   # training failed (NaN/Inf loss)
+EXIT_PEER_LOST = 4  # a multi-worker run lost another worker (modern/launcher.py)
 
 # Upper bounds that turn a typo into an error instead of a days-long run.
 MAX_EPOCHS = 10_000          # the original ran 10
@@ -202,3 +207,9 @@ def check_creatable(path: str, flag: str) -> None:
         raise DataError(f"cannot create {flag} {path}: {ancestor} is not a writable folder")
 
 
+def run_main(main, program: str, argv=None, safe_points: bool = True) -> int:
+    """The kit's run_main (one line and a status for a user's mistake, clean
+    stops at signals) with the experiment's own failures: a NaN loss
+    (EXIT_TRAINING) and a lost multi-worker peer (EXIT_PEER_LOST)."""
+    return kit_cli.run_main(main, program, argv, safe_points,
+                            exits=((NonFiniteLoss, EXIT_TRAINING), (PeerLost, EXIT_PEER_LOST)))

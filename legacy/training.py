@@ -17,7 +17,7 @@ import tensorflow as tf
 
 from tf1kit import files
 from common.config import Hyperparameters
-from tf1kit.errors import NonFiniteLoss
+from common.errors import NonFiniteLoss
 from common.results import TrainedRun
 from common.variants import Variant
 from legacy.autoencoder import build_graph, evaluate, feed

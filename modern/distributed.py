@@ -28,7 +28,8 @@ import hashlib
 
 import tensorflow as tf
 
-from tf1kit.errors import DataError, PeerLost
+from common.errors import PeerLost
+from tf1kit.errors import DataError
 from modern.autoencoder import optimizer_step
 from modern.checkpoints import get_original_weights
 from modern.launcher import check_split, cluster_from_environment

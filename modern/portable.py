@@ -27,7 +27,8 @@ from tf1kit import files
 from common.architecture import (LAYER_NAMES, LINEAR_LAYER, PARAMETER_NAMES, bias_name,
                                  parameter_shapes, weight_name)
 from common.config import RECONSTRUCTION_EXAMPLES
-from tf1kit.errors import DataError, NonFiniteLoss
+from common.errors import NonFiniteLoss
+from tf1kit.errors import DataError
 from common.results import TrainedRun
 from common.steps import TrainingState, build_trace
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from common.architecture import parameter_shapes
 from common.config import Hyperparameters
-from tf1kit.errors import NonFiniteLoss
+from common.errors import NonFiniteLoss
 from common.variants import corrupt
 from modern import options
 from parity import concurrency

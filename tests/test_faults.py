@@ -19,7 +19,7 @@ import pytest
 import compare
 from common import cli, sources
 from common.config import Hyperparameters
-from tf1kit.errors import NonFiniteLoss
+from common.errors import NonFiniteLoss
 from parity import report
 from parity.perturbations import Perturbation
 from tf1kit.data import input_data as legacy_input_data

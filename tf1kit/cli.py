@@ -11,11 +11,9 @@ import signal
 import sys
 
 from tf1kit import files
-from tf1kit.errors import DataError, NonFiniteLoss, PeerLost
+from tf1kit.errors import DataError
 
 EXIT_USAGE = 2      # bad flags or bad data: the user's to fix
-EXIT_TRAINING = 3   # training failed (NaN/Inf loss)
-EXIT_PEER_LOST = 4  # a multi-worker run lost another worker (modern/launcher.py)
 
 
 
@@ -57,8 +55,9 @@ def program_name(command: str, module_form: str) -> str:
     return command if os.path.basename(sys.argv[0]) == command else module_form
 
 
-def run_main(main, program: str, argv=None, safe_points: bool = True) -> int:
-    """Call `main(argv)`, turning user-facing errors into one line + status.
+def run_main(main, program: str, argv=None, safe_points: bool = True, exits=()) -> int:
+    """Call `main(argv)`, turning user-facing errors into one line + status:
+    DataError 2, and each (exception type, status) of `exits`.
 
     SIGINT and SIGTERM become `files.Interrupted`, raised at the next safe
     point (`files.raise_if_interrupted`: each training step, each download
@@ -72,15 +71,9 @@ def run_main(main, program: str, argv=None, safe_points: bool = True) -> int:
     try:
         with deferral:
             return main(argv) or 0
-    except DataError as error:
+    except (DataError, *(kind for kind, _ in exits)) as error:
         print(f"{program}: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    except NonFiniteLoss as error:
-        print(f"{program}: error: {error}", file=sys.stderr)
-        return EXIT_TRAINING
-    except PeerLost as error:
-        print(f"{program}: error: {error}", file=sys.stderr)
-        return EXIT_PEER_LOST
+        return next((status for kind, status in exits if isinstance(error, kind)), EXIT_USAGE)
     except KeyboardInterrupt as error:
         signum = getattr(error, "signum", signal.SIGINT)
         print(f"{program}: stopped by {signal.Signals(signum).name}; no partial output "

@@ -1,5 +1,5 @@
-"""The project's own error type for bad data, so entry points can turn it
-into one clear line instead of a stack trace."""
+"""The kit's error type for bad data, so entry points can turn it into one
+clear line instead of a stack trace."""
 
 
 class DataError(ValueError):
@@ -9,25 +9,3 @@ class DataError(ValueError):
     situations (bad magic number, bad validation size); code written against
     TF1 that catches ValueError keeps working.
     """
-
-
-class NonFiniteLoss(ArithmeticError):
-    """Training produced a NaN or Inf loss; carries the 1-based step.
-
-    `first_step`, when smaller than `step`, says the loss was only seen at
-    the end of steps `first_step`..`step`, which ran in one call (Keras
-    `fit` with `steps_per_execution`); the first bad one is among them.
-    """
-
-    def __init__(self, step: int, loss: float, first_step: int | None = None):
-        self.step, self.loss = step, loss
-        where = f"at step {step}" if first_step in (None, step) else \
-            f"within steps {first_step}-{step} (they ran in one call)"
-        super().__init__(
-            f"loss became {loss} {where}; training stopped there. "
-            "Try a smaller --learning-rate, or check the input data is scaled to [0, 1]")
-
-
-class PeerLost(RuntimeError):
-    """A worker of a multi-worker run lost contact with another (it died or
-    stopped answering) in the middle of a collective operation."""

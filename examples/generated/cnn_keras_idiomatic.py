@@ -136,7 +136,7 @@ def main():
     model = ConvNet()
     optimizer = make_optimizer()
     train_step = make_train_step(model, optimizer)
-    last_epoch = 0
+    last_epoch, loss = 0, None
     for epoch, indices in batches(len(images), args.seed):
         if epoch != last_epoch:
             print(f"Epoch: {last_epoch + 1:04d} loss={float(loss):.9f}")

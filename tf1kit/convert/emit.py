@@ -227,7 +227,7 @@ def _main(out: Source, program: Program, setting: Setting) -> None:
         out.line(f"model = {program.model_class}()")
         out.line("optimizer = make_optimizer()")
         out.line("train_step = make_train_step(model, optimizer)")
-        out.line("last_epoch = 0")
+        out.line("last_epoch, loss = 0, None")
         with out.block("for epoch, indices in batches(len(images), args.seed):"):
             with out.block("if epoch != last_epoch:"):
                 out.line('print(f"Epoch: {last_epoch + 1:04d} loss={float(loss):.9f}")')
