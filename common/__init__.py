@@ -14,5 +14,6 @@ holds no TensorFlow graph or model code. Importing it imports no TensorFlow.
 - `collapse`: whether a run collapsed to the mean image, in words
 - `sources`: `--data`: an IDX folder, Keras's npz or the bundled sample
 - `cli`: the experiment's flags (on the kit's one-line-error parser, tf1kit/cli.py)
+- `errors`: how training fails (`NonFiniteLoss`, `PeerLost`); bad data is the kit's `DataError`
 - `plots`: the original's scatter of the codes, image grids
 """

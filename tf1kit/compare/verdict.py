@@ -13,7 +13,7 @@ draws are never an environment's rounding.
 
 from __future__ import annotations
 
-from tf1kit.run.random_ops import RANDOM_TYPES  # numpy only: their draws are a side's given
+from tf1kit.trace.tracefile import RANDOM_TYPES  # their draws are a side's given
 from tf1kit import environment
 from tf1kit.compare import graph_judge, explain, forward
 from tf1kit.float32.bounds import not_judged

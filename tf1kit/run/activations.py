@@ -13,7 +13,8 @@ tensor counts when it depends on a fed input and the loss depends on it.
 from __future__ import annotations
 
 from tf1kit.trace.graph import GraphOp
-from tf1kit.run.random_ops import RANDOM_TYPES, script_frames  # RANDOM_TYPES: the "random" kind
+from tf1kit.run.random_ops import script_frames
+from tf1kit.trace.tracefile import RANDOM_TYPES  # the "random" kind
 
 # Ops whose outputs are bookkeeping, not values of the forward pass.
 NOT_ACTIVATIONS = ("Shape", "ShapeN", "Size", "Rank", "Identity", "Const", "Placeholder",
