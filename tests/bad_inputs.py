@@ -5,7 +5,7 @@ bad-input table, which is built from what these real runs print.
     python -m tests.bad_inputs --write    # ... and put it into docs/errors.md
 
 Each case runs one real command (`python compare.py`, `python -m legacy`,
-`python -m modern`, `python -m benchmarks`, `python -m tf1kit.run.cli`) in a
+`python -m modern`, `python -m benchmarks`, `python -m tf1kit.run`) in a
 fresh folder holding only what the case set up. tests/test_bad_inputs.py
 checks, per case: exit status 2, exactly one line on stderr, no traceback,
 the phrase the case expects, nothing created or changed in the folder, and
@@ -45,8 +45,8 @@ PROGRAMS = {"compare": ("compare", "python compare.py"),
             "legacy": ("legacy", "python -m legacy"),
             "modern": ("modern", "python -m modern"),
             "benchmarks": ("benchmarks", "python -m benchmarks"),
-            "run_tf1": ("tf1kit.run.cli", "python -m tf1kit.run.cli"),
-            "trace": ("tf1kit.compare.cli", "python -m tf1kit.compare.cli"),
+            "run_tf1": ("tf1kit.run", "python -m tf1kit.run"),
+            "trace": ("tf1kit.compare", "python -m tf1kit.compare"),
             "convert": ("tf1kit.convert", "python -m tf1kit.convert")}
 EXIT_USAGE = 2
 DEAD_MIRROR = "file:///nonexistent-mirror/"   # a download that fails at once, offline
@@ -531,17 +531,17 @@ CASES: list[Case] = [
     Case("`run_tf1 --feed` without a value", "run_tf1", ("--feed", "keep_prob", "script.py"),
          "--feed keep_prob: expected NAME=VALUE, for example keep_prob=1.0",
          _file("script.py", b"print('hi')\n")),
-    Case("`tf1kit.compare.cli --map` naming a loss the steps do not hold", "trace",
+    Case("`tf1-trace-compare --map` naming a loss the steps do not hold", "trace",
          ("a.npz", "b.npz", "--map", "map.json"), "the map's loss Mean:0 is not a loss the "
          "original's steps hold (they hold: loss)",
          lambda work: (_two_traces_and_a_bad_map(work),
                        (work / "map.json").write_text('{"loss": "Mean:0"}'))),
-    Case("`tf1kit.compare.cli --map` that is not JSON", "trace",
+    Case("`tf1-trace-compare --map` that is not JSON", "trace",
          ("a.npz", "b.npz", "--map", "map.json"), "--map map.json: not a readable JSON map",
          lambda work: _two_traces_and_a_bad_map(work)),
-    Case("`tf1kit.compare.cli` on a file that is not a trace", "trace", ("mnist.npz", "mnist.npz"),
+    Case("`tf1-trace-compare` on a file that is not a trace", "trace", ("mnist.npz", "mnist.npz"),
          "not a run_tf1 trace (no manifest string)", lambda work: _npz(work)),
-    Case("`tf1kit.compare.cli` on a trace that does not exist", "trace", ("a.npz", "b.npz"),
+    Case("`tf1-trace-compare` on a trace that does not exist", "trace", ("a.npz", "b.npz"),
          "a.npz: file not found"),
     Case("`convert` (tf1-convert) of a script that does not exist", "convert",
          ("missing.py", "-o", "rewrite.py", "--data-dir", "data"),

@@ -273,7 +273,7 @@ def test_tf_upgrade_v2_output_fails_alone_and_runs_under_the_shim(upgraded):
     assert "upgraded.py ModuleNotFoundError No module named 'tensorflow.examples'" in alone.stdout
     assert "fixed_import.py RuntimeError tf.placeholder() is not compatible with eager " \
            "execution" in alone.stdout
-    shimmed = run_module(["tf1kit.run.cli", "--figures-dir", str(upgraded),
+    shimmed = run_module(["tf1kit.run", "--figures-dir", str(upgraded),
                           str(upgraded / "upgraded.py")], cwd=upgraded)
     assert shimmed.returncode == 0, shimmed.stderr
     assert shimmed.stdout.count("Epoch: ") == 10

@@ -1,4 +1,4 @@
-"""`python -m tf1kit.run.cli`: unmodified TF1 scripts on TF 2.x. Every test starts a
+"""`python -m tf1kit.run`: unmodified TF1 scripts on TF 2.x. Every test starts a
 TensorFlow subprocess: all are in the slow tier; the fixture corpus
 (tests/fixtures/tf1/) runs in one go, a few processes at a time. (A
 missing script is a row of the bad-input table, tests/bad_inputs.py.)"""
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 
 
 def run_tf1(script, cwd, *script_args):
-    return run_module(["tf1kit.run.cli", "--figures-dir", str(cwd), script, *script_args],
+    return run_module(["tf1kit.run", "--figures-dir", str(cwd), script, *script_args],
                       cwd=cwd)
 
 
@@ -106,31 +106,31 @@ CONTRIB_IMPORTS = (
     "numpy.reshape(numpy.zeros(4), newshape=(2, 2))\n")
 # name -> (argv after `python`, working folder: "data" = synthetic MNIST_data/)
 CASES = {
-    "layers_cnn": (["-m", "tf1kit.run.cli", os.path.join(FIXTURES, "layers_cnn.py"),
+    "layers_cnn": (["-m", "tf1kit.run", os.path.join(FIXTURES, "layers_cnn.py"),
                     "--summaries_dir", "logs"], "data"),
-    "rnn_saver": (["-m", "tf1kit.run.cli", os.path.join(FIXTURES, "rnn_saver.py"), "."], "data"),
-    "feed": (["-m", "tf1kit.run.cli", os.path.join(FIXTURES, "fully_connected_feed_style.py"),
+    "rnn_saver": (["-m", "tf1kit.run", os.path.join(FIXTURES, "rnn_saver.py"), "."], "data"),
+    "feed": (["-m", "tf1kit.run", os.path.join(FIXTURES, "fully_connected_feed_style.py"),
               "."], "data"),
-    "contrib_refused": (["-m", "tf1kit.run.cli", os.path.join(FIXTURES, "contrib_refused.py")],
+    "contrib_refused": (["-m", "tf1kit.run", os.path.join(FIXTURES, "contrib_refused.py")],
                         "data"),
-    "keras_version": (["-m", "tf1kit.run.cli", "keras_version.py"], "data"),
-    "trace": (["-m", "tf1kit.run.cli", "--trace", "full.npz", SOFTMAX, "0"], "sample"),
-    "trace_limited": (["-m", "tf1kit.run.cli", "--trace", "first.npz", "--max-session-runs",
+    "keras_version": (["-m", "tf1kit.run", "keras_version.py"], "data"),
+    "trace": (["-m", "tf1kit.run", "--trace", "full.npz", SOFTMAX, "0"], "sample"),
+    "trace_limited": (["-m", "tf1kit.run", "--trace", "first.npz", "--max-session-runs",
                        "3", SOFTMAX, "0"], "sample"),
-    "fed": (["-m", "tf1kit.run.cli", "--trace", "fed.npz", "--max-session-runs", "3",
+    "fed": (["-m", "tf1kit.run", "--trace", "fed.npz", "--max-session-runs", "3",
              "--feed", "Placeholder:0=0.5", SOFTMAX, "0"], "sample"),
-    "fed_nothing": (["-m", "tf1kit.run.cli", "--feed", "keep_prob=1.0", "--max-session-runs",
+    "fed_nothing": (["-m", "tf1kit.run", "--feed", "keep_prob=1.0", "--max-session-runs",
                      "3", SOFTMAX, "0"], "sample"),
     "no_tf_keras": (["-c", WITHOUT_TF_KERAS, "keras_version.py"], "data"),
     "modern_keras": (["-c", "import os, keras, modern.training\n"
                             "print(keras.__version__, os.environ.get('TF_USE_LEGACY_KERAS'))"],
                      "data"),
-    "broken": (["-m", "tf1kit.run.cli", "broken.py"], "data"),
-    "contrib_imports": (["-m", "tf1kit.run.cli", "contrib_imports.py"], "data"),
-    "exits": (["-m", "tf1kit.run.cli", "exits.py"], "data"),
+    "broken": (["-m", "tf1kit.run", "broken.py"], "data"),
+    "contrib_imports": (["-m", "tf1kit.run", "contrib_imports.py"], "data"),
+    "exits": (["-m", "tf1kit.run", "exits.py"], "data"),
     # docs/run_tf1.md's end-to-end block, on generated data: 5,512 training images
     # leave 512 after TF1's 5,000 for validation, 2 steps per epoch.
-    "original": (["-m", "tf1kit.run.cli", "--seed", "0", "--trace", "original.npz",
+    "original": (["-m", "tf1kit.run", "--seed", "0", "--trace", "original.npz",
                   "--max-session-runs", "21", ORIGINAL_SCRIPT], "data5512"),
     "legacy_keras": (["-c", "import os, sys, legacy.training, tf1kit.data.input_data\n"
                             "print('tf_keras' in sys.modules, "
@@ -231,7 +231,7 @@ def test_without_tf_keras_one_line_says_what_to_install(ran):
     result, _ = ran["no_tf_keras"]
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr == (
-        "python -m tf1kit.run.cli: error: tf_keras is not installed; TF1's tf.layers and RNN "
+        "python -m tf1kit.run: error: tf_keras is not installed; TF1's tf.layers and RNN "
         "cells need it on TensorFlow 2.16+: pip install -r requirements.txt (it pins tf-keras "
         "to TensorFlow's version)\n")
 
@@ -272,7 +272,7 @@ def test_a_feed_naming_nothing_fed_stops_with_one_line(ran):
     result, _ = ran["fed_nothing"]
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == (
-        "python -m tf1kit.run.cli: error: --feed keep_prob: no fed value of training call 1 is "
+        "python -m tf1kit.run: error: --feed keep_prob: no fed value of training call 1 is "
         "named so (it feeds: Placeholder:0, Placeholder_1:0); name a placeholder, its tensor "
         "or the script's variable for it")
     assert "Traceback" not in result.stderr

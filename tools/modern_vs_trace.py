@@ -1,6 +1,6 @@
 """Check the modern exact model against a trace of the unmodified original.
 
-    python -m tf1kit.run.cli --seed 0 --trace original.npz --max-session-runs 101 full_code.py
+    python -m tf1kit.run --seed 0 --trace original.npz --max-session-runs 101 full_code.py
     python tools/modern_vs_trace.py original.npz --data MNIST_data --seed 0
 
 The trace (tf1kit/run/session.py) holds the original's per-step cost, as
@@ -28,7 +28,7 @@ def main(argv=None) -> int:
         prog="python tools/modern_vs_trace.py",
         description="Train the modern exact model from a run_tf1 trace's initial weights, on "
                     "TF1's batch order, and check its per-step losses against the trace's.")
-    parser.add_argument("trace", help="a trace made by `python -m tf1kit.run.cli --seed N "
+    parser.add_argument("trace", help="a trace made by `python -m tf1kit.run --seed N "
                                       "--trace OUT.npz SCRIPT.py`")
     parser.add_argument("--data", default="MNIST_data",
                         help="the data the traced script read (default MNIST_data)")

@@ -44,7 +44,7 @@ def _verdict(first: Trace, second: Trace, finding) -> int:
 
 
 def main(argv=None) -> int:
-    parser = ArgumentParser(prog=program_name("tf1-trace-compare", "python -m tf1kit.compare.cli"),
+    parser = ArgumentParser(prog=program_name("tf1-trace-compare", "python -m tf1kit.compare"),
                             description="Compare a rewrite's trace with the original's: "
                                         "matched variables, the start, the batches, then the "
                                         "first step and tensor that differ, with the "

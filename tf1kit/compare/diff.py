@@ -1,5 +1,5 @@
 """Where a rewrite parts from the TF1 script it replaces, from two step
-traces (tf1kit/trace/tracefile.py): `python -m tf1kit.compare.cli ORIGINAL REWRITE`.
+traces (tf1kit/trace/tracefile.py): `python -m tf1kit.compare ORIGINAL REWRITE`.
 
 1. Variables are matched: by a map file, else by shape, a shape held by
    several variables resolved by their starting values (a faithful rewrite

@@ -1,5 +1,5 @@
 """Recording a Keras 3 rewrite's training steps in the step-trace format
-of tf1kit/trace/tracefile.py, so that `python -m tf1kit.compare.cli ORIGINAL REWRITE`
+of tf1kit/trace/tracefile.py, so that `python -m tf1kit.compare ORIGINAL REWRITE`
 can find where the rewrite parts from the TF1 script it replaces.
 
     recorder = StepRecorder(model, optimizer, trace_steps="1-3")  # after the weights are set

@@ -1,6 +1,6 @@
 """Run an unmodified TF1-era script on TensorFlow 2.x.
 
-    python -m tf1kit.run.cli [--trace OUT.npz] [--trace-steps 1-3] [--seed N]
+    python -m tf1kit.run [--trace OUT.npz] [--trace-steps 1-3] [--seed N]
                              [--data-dir DIR] [--max-session-runs N] [--max-steps N]
                              [--feed NAME=VALUE] SCRIPT.py [args...]
 
@@ -84,7 +84,7 @@ def main(argv=None) -> int:
     from tf1kit.trace import tracefile
     from tf1kit.run import feeds, session
     parser = cli.ArgumentParser(
-        prog=cli.program_name("tf1-run", "python -m tf1kit.run.cli"),
+        prog=cli.program_name("tf1-run", "python -m tf1kit.run"),
         description="Run an unmodified TF1-era script on TensorFlow 2.x: "
                     "`import tensorflow as tf` becomes tf.compat.v1 with v2 "
                     "behaviour disabled, tf.layers and RNN cells come from tf_keras, "
@@ -213,7 +213,7 @@ def _run_script(script: str) -> tuple[int, str]:
     from tf1kit import cli
     from tf1kit.run.feeds import FeedError
     from tf1kit.run.session import SessionRunLimit
-    program = cli.program_name('tf1-run', 'python -m tf1kit.run.cli')
+    program = cli.program_name('tf1-run', 'python -m tf1kit.run')
     try:
         runpy.run_path(script, run_name="__main__")
     except SessionRunLimit as stop:

@@ -1,7 +1,7 @@
 """Every `Session.run` of a script run by `run_tf1`, counted and, with
 `--trace OUT.npz`, recorded in the step-trace format of tf1kit/trace/tracefile.py:
 how a user makes a golden of their own TF1 script, and what
-`python -m tf1kit.compare.cli ORIGINAL REWRITE` compares a rewrite with.
+`python -m tf1kit.compare ORIGINAL REWRITE` compares a rewrite with.
 
 Per call: each fetched number or numeric array of at most `max_elements`
 elements (`call-000042/loss/xentropy_mean:0`) and the SHA-256 of every

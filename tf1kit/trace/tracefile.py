@@ -1,7 +1,7 @@
 """The trace of a training run, step by step: the format that a TF1 script
-run by `python -m tf1kit.run.cli --trace` (tf1kit/run/session.py) and a
+run by `python -m tf1kit.run --trace` (tf1kit/run/session.py) and a
 Keras 3 rewrite recorded with `tf1kit.keras.recorder` both write, and that
-`python -m tf1kit.compare.cli ORIGINAL REWRITE` reads and compares.
+`python -m tf1kit.compare ORIGINAL REWRITE` reads and compares.
 
 One compressed .npz, nothing pickled: a JSON manifest string and arrays.
 Per training step the manifest lists the SHA-256 of every tensor the step
