@@ -194,21 +194,18 @@ def _batches(out: Source, program: Program, setting: Setting) -> None:
         out.line(f'"""(epoch, indices) of each training batch, {said}, shuffled')
         out.line('anew every epoch."""')
         out.line("rng = np.random.default_rng(seed)")
-        if epochs:
-            with out.block("for epoch in range(EPOCHS):"):
-                out.line("order = rng.permutation(examples)")
-                with out.block("for start in range(0, examples - BATCH_SIZE + 1, BATCH_SIZE):"):
-                    out.line("yield epoch, order[start:start + BATCH_SIZE]")
-            return
-        out.line("served, epoch = 0, 0")
-        with out.block("while True:"):
+        if not epochs:
+            out.line("served, epoch = 0, 0")
+        with out.block("for epoch in range(EPOCHS):" if epochs else "while True:"):
             out.line("order = rng.permutation(examples)")
             with out.block("for start in range(0, examples - BATCH_SIZE + 1, BATCH_SIZE):"):
-                with out.block("if served == STEPS:"):
-                    out.line("return")
-                out.line("served += 1")
+                if not epochs:
+                    with out.block("if served == STEPS:"):
+                        out.line("return")
+                    out.line("served += 1")
                 out.line("yield epoch, order[start:start + BATCH_SIZE]")
-            out.line("epoch += 1")
+            if not epochs:
+                out.line("epoch += 1")
 
 
 def _main(out: Source, program: Program, setting: Setting) -> None:
