@@ -16,6 +16,10 @@ from tf1kit.errors import DataError
 # How the entry points with --data say where else data can come from
 # (run_tf1, which has no --data, says it its own way).
 DATA_FLAGS_HINT = "or use --data sample (bundled) or --data ~/.keras/datasets/mnist.npz"
+# Where Debian's dataset-fashion-mnist package puts full-size Fashion-MNIST
+# (the folder the docs' examples use): an empty one is named with its package.
+DEBIAN_FASHION_MNIST = "/usr/share/datasets/fashion-mnist"
+DEBIAN_HINT = "(offline: `apt-get install dataset-fashion-mnist` puts them there)"
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # 5,000 real MNIST digits (4,000 train / 1,000 test, balanced); see its README.
 SAMPLE_DIR = os.path.join(REPO_ROOT, "data", "mnist_sample")
@@ -46,13 +50,19 @@ def load_raw(source: "DataSource", source_url: str = DEFAULT_SOURCE_URL,
         raw = mnist.read_keras_npz(source.path)
     else:
         if source.kind == "idx":
-            mnist.fetch_missing(source.path, source_url, log, DATA_FLAGS_HINT)
+            mnist.fetch_missing(source.path, source_url, log, _missing_hint(source.path))
         raw = mnist.read_idx_folder(source.path)
     if source.validation_size >= len(raw["train_images"]):
         raise DataError(
             f"{source.describe()}: {len(raw['train_images'])} training images, not more "
             f"than the {source.validation_size} TF1 sets aside for validation")
     return raw
+
+
+def _missing_hint(folder: str) -> str:
+    """What a failed download says about where else the files can come from."""
+    debian = os.path.abspath(folder) == DEBIAN_FASHION_MNIST
+    return f"{DEBIAN_HINT}, {DATA_FLAGS_HINT}" if debian else DATA_FLAGS_HINT
 
 
 class DataSource:

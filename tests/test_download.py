@@ -85,3 +85,19 @@ def test_failed_download_into_an_existing_folder_keeps_the_folder_and_adds_nothi
     with pytest.raises(DataError, match="could not be downloaded"):
         input_data.read_data_sets(str(target), source_url=f"http://127.0.0.1:{closed_port()}/")
     assert os.listdir(target) == []
+
+
+def test_an_empty_debian_dataset_folder_names_the_package_that_fills_it(tmp_path, monkeypatch):
+    """`--data /usr/share/datasets/fashion-mnist` on a machine without
+    Debian's package: the one line says how to get the files offline; any
+    other folder gets the usual hint only."""
+    from common import sources
+    debian = tmp_path / "fashion-mnist"
+    monkeypatch.setattr(sources, "DEBIAN_FASHION_MNIST", str(debian))
+    url = f"http://127.0.0.1:{closed_port()}/"
+    for folder, named in ((debian, True), (tmp_path / "other", False)):
+        with pytest.raises(DataError) as caught:
+            sources.load_raw(sources.DataSource(str(folder)), url, log=lambda line: None)
+        message = str(caught.value)
+        assert ("apt-get install dataset-fashion-mnist" in message) == named, message
+        assert message.endswith(sources.DATA_FLAGS_HINT)

@@ -99,6 +99,9 @@ def prove(rewrite_path: str, against: str, data_dir: str, map_path: str, out: st
         if path not in by_path:
             raise DataError(f"{map_path}: the rewrite has no variable {path} (it has "
                             f"{', '.join(list(by_path)[:6])})")
+        if original not in (recorded.variables or {}):
+            raise DataError(f"{map_path}: the trace {against} holds no starting value of "
+                            f"{original}")
         by_path[path].assign(recorded.variables[original])
     streams = [layer for layer in model.layers if isinstance(layer, TF1RandomOp)]
     recorder = StepRecorder(model, optimizer)
