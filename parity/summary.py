@@ -58,9 +58,10 @@ def divergence_line(divergence) -> str | None:
 
 
 # Both sides train at the same time (parity/sides.py), sharing the cores;
-# against a recording only the modern side trains (legacy's is not timed).
+# against a recording only the modern side trains: legacy's column is "-"
+# (its run was recorded, not timed here), never a 0.0 that reads as a measurement.
 STEPS_ROW = "steps per second (concurrent)"
-STEPS_ROW_RECORDED = "steps per second (recorded: -)"
+STEPS_ROW_RECORDED = "steps per second (modern alone)"
 
 
 def _seed_block(run, timing, baseline, steps_row=STEPS_ROW) -> list:
@@ -71,8 +72,8 @@ def _seed_block(run, timing, baseline, steps_row=STEPS_ROW) -> list:
                       ("silhouette", "silhouette (digit labels)"),
                       ("kmeans_ari_vs_labels", "k-means(10) ARI vs labels")):
         rows.append((name, legacy["quality"].get(key), modern["quality"].get(key)))
-    rows.append((steps_row, timing["legacy_steps_per_second"],
-                 timing["modern_steps_per_second"]))
+    rows.append((steps_row, None if steps_row == STEPS_ROW_RECORDED else
+                 timing["legacy_steps_per_second"], timing["modern_steps_per_second"]))
     lines = [f"seed {run['seed']}", f"  {'':30s} {'legacy':>16s} {'modern':>16s}"]
     for name, left, right in rows:
         digits = 1 if name == steps_row else (4 if "loss" not in name and "cost" not in name else 9)

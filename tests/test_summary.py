@@ -152,3 +152,16 @@ def test_the_divergence_line_for_different_starts_and_no_divergence():
     unexplained = divergence(step=None, first=None, verdict="the replay did not reproduce it")
     assert summary.divergence_line(unexplained) == (
         "first difference: the replay did not reproduce it (losses differ from step 2)")
+
+
+def test_steps_per_second_show_legacy_only_where_it_trained(out):
+    """Live, both sides train at once and both rates are shown; against a
+    recording legacy did not train here: its cell is "-", not a 0.0."""
+    live = summary.render(make_report(), str(out)).splitlines()
+    assert "  steps per second (concurrent)             120.0            180.5" in live
+    recording = {"created": "2026-12-07", "folder": "golden/sample/x",
+                 "environment_differences": [], "bit_deciding_differences": []}
+    report = make_report(recording=recording)
+    report["timings"]["per_seed"][0]["legacy_steps_per_second"] = 0.0
+    replayed = summary.render(report, str(out)).splitlines()
+    assert "  steps per second (modern alone)                -            180.5" in replayed
