@@ -31,24 +31,12 @@ class Arrays:
     test_labels: np.ndarray
 
 
-def scale_pixels(images: np.ndarray) -> np.ndarray:
-    """uint8 [N, 28, 28, 1] -> float32 [N, 784] in [0, 1].
-
-    FAITHFUL DEVIATION FROM IDIOM: the idiomatic `x.astype("float32") / 255`
-    differs from TF1's `x.astype(float32) * (1.0 / 255.0)` by 1 ulp on 126
-    of the 256 pixel values; we keep TF1's arithmetic so both sides see the
-    same numbers.
-    """
-    flat = images.reshape(images.shape[0], -1).astype(np.float32)
-    return np.multiply(flat, 1.0 / 255.0).astype(np.float32)
-
-
 def arrays_from(raw: dict, validation_size: int) -> Arrays:
     """Scale and split checked uint8 arrays (`common.sources.load_raw`) the
     TF1 way: the first `validation_size` training images are set aside."""
-    return Arrays(train_images=scale_pixels(raw["train_images"][validation_size:]),
+    return Arrays(train_images=mnist.scale_pixels(raw["train_images"][validation_size:]),
                   train_labels=raw["train_labels"][validation_size:],
-                  test_images=scale_pixels(raw["test_images"]),
+                  test_images=mnist.scale_pixels(raw["test_images"]),
                   test_labels=raw["test_labels"])
 
 

@@ -15,7 +15,7 @@ from tf1kit.convert.optimizers import optimizer_source
 from tf1kit.convert.program import Program
 from tf1kit.convert.source import WIDTH, Call, Source
 from tf1kit.convert.specs import BY_KIND
-from tf1kit.data.mnist import VALIDATION_SIZE
+from tf1kit.data.mnist import TRAIN_IMAGES, TRAIN_LABELS, VALIDATION_SIZE
 
 
 @dataclass
@@ -97,9 +97,8 @@ def _read_mnist(out: Source, program: Program, setting: Setting) -> None:
         out.line("784 floats in [0, 1], labels " + ("one-hot" if setting.one_hot else
                                                    "as digits") + '."""')
         out.comment(setting.data_tag)
-        for name, offset, shape in (("images", 16, ".reshape(-1, 784)"), ("labels", 8, "")):
-            stem = "train-images-idx3-ubyte.gz" if name == "images" else \
-                "train-labels-idx1-ubyte.gz"
+        for name, stem, offset, shape in (("images", TRAIN_IMAGES, 16, ".reshape(-1, 784)"),
+                                          ("labels", TRAIN_LABELS, 8, "")):
             with out.block(f'with gzip.open(os.path.join(data_dir, "{stem}")) as stream:'):
                 out.line(f"{name} = np.frombuffer(stream.read(), np.uint8, "
                          f"offset={offset}){shape}")
@@ -130,19 +129,21 @@ def _model(out: Source, program: Program, setting: Setting) -> None:
                               BY_KIND[layer.kind].layer(layer, exact, setting.constants))
         out.blank()
         with out.block(f"def call(self, {signature}, training=False):"):
-            for statement in program.body:
-                for tag in statement.tags:
-                    out.comment(tag)
-                out.line(f"{statement.target} = {statement.text}")
+            _statements(out, program.body)
             out.line(f"return {', '.join(program.outputs)}")
+
+
+def _statements(out: Source, statements: list) -> None:
+    """`target = text` for each statement, under the script lines it replaces."""
+    for statement in statements:
+        for tag in statement.tags:
+            out.comment(tag)
+        out.line(f"{statement.target} = {statement.text}")
 
 
 def _loss(out: Source, program: Program, setting: Setting) -> None:
     with out.block(f"def {program.loss_name}({', '.join(program.loss_arguments)}):"):
-        for statement in program.loss_body:
-            for tag in statement.tags:
-                out.comment(tag)
-            out.line(f"{statement.target} = {statement.text}")
+        _statements(out, program.loss_body)
         for tag in program.loss.tags:
             out.comment(tag)
         out.line(f"return {program.loss.text}")

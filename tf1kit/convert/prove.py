@@ -30,9 +30,8 @@ def training_split(data_dir: str) -> tuple:
     flattened and scaled as it scaled them: what a script's feeds are
     matched against."""
     raw = mnist.read_idx_folder(data_dir)
-    kept = raw["train_images"][VALIDATION_SIZE:]
-    images = np.multiply(kept.reshape(len(kept), -1).astype(np.float32), 1.0 / 255.0)
-    return images.astype(np.float32), raw["train_labels"][VALIDATION_SIZE:]
+    return (mnist.scale_pixels(raw["train_images"][VALIDATION_SIZE:]),
+            raw["train_labels"][VALIDATION_SIZE:])
 
 
 def load_rewrite(path: str):

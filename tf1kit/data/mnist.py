@@ -1,6 +1,7 @@
 """MNIST's files as TF1 read them: the four IDX .gz files (downloaded from
 TF1's mirror where missing, each checked against its published SHA-256)
-and Keras's mnist.npz, read into checked uint8 arrays."""
+and Keras's mnist.npz, read into checked uint8 arrays, and scaled as TF1's
+loader scaled them (`scale_pixels`)."""
 
 from __future__ import annotations
 
@@ -221,3 +222,13 @@ def read_keras_npz(path: str) -> dict[str, np.ndarray]:
     }
 
 
+def scale_pixels(images: np.ndarray) -> np.ndarray:
+    """uint8 [N, 28, 28, 1] -> float32 [N, 784] in [0, 1].
+
+    FAITHFUL DEVIATION FROM IDIOM: the idiomatic `x.astype("float32") / 255`
+    differs from TF1's `x.astype(float32) * (1.0 / 255.0)` by 1 ulp on 126
+    of the 256 pixel values; we keep TF1's arithmetic so both sides see the
+    same numbers.
+    """
+    flat = images.reshape(images.shape[0], -1).astype(np.float32)
+    return np.multiply(flat, 1.0 / 255.0).astype(np.float32)
