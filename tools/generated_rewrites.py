@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -42,12 +41,11 @@ def rendered() -> dict:
 
 
 def record_again(data_dir: str) -> None:
-    from tf1kit.convert import rewrite
+    from tf1kit.convert import cli, rewrite
     with tempfile.TemporaryDirectory() as work:
         trace = os.path.join(work, "original.npz")
-        subprocess.run([sys.executable, "-m", "tf1kit.run", "--seed", "0", "--data-dir",
-                        data_dir, "--trace", trace, "--max-steps", str(TRACED_STEPS), SCRIPT],
-                       check=True, cwd=work, stdout=subprocess.DEVNULL)
+        if cli.trace(SCRIPT, data_dir, trace, TRACED_STEPS, seed=0) != 0:
+            raise SystemExit(f"tf1-run could not trace {SCRIPT}")
         recorded = rewrite.record(trace, data_dir)
     with open(RECORD, "w", encoding="utf-8") as stream:
         json.dump(recorded, stream, indent=1, sort_keys=True)

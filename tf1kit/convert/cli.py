@@ -66,9 +66,7 @@ def main(argv=None) -> int:
     original, pairing = f"{base}.original.npz", f"{base}.map.json"
     print(f"[tf1-convert] tracing {args.script} for {args.steps} training steps (tf1-run)",
           flush=True)
-    traced = _run([sys.executable, "-m", "tf1kit.run", "--seed", str(args.seed),
-                   "--data-dir", args.data_dir, "--trace", original, "--max-steps",
-                   str(args.steps), args.script])
+    traced = trace(args.script, args.data_dir, original, args.steps, args.seed)
     if traced != 0:
         _remove(original)
         print(f"{parser.prog}: error: tf1-run could not trace {args.script} (exit {traced})",
@@ -92,6 +90,13 @@ def main(argv=None) -> int:
         return 0
     print(f"[tf1-convert] proving it: {args.steps} steps against {original}", flush=True)
     return cli.run_main(lambda _argv: _prove(args.output, args.data_dir), parser.prog, [])
+
+
+def trace(script: str, data_dir: str, path: str, steps: int, seed: int) -> int:
+    """tf1-run's trace of the script's first `steps` training steps to
+    `path`, in a process of its own; its exit status."""
+    return _run([sys.executable, "-m", "tf1kit.run", "--seed", str(seed), "--data-dir",
+                 data_dir, "--trace", path, "--max-steps", str(steps), script])
 
 
 def _prove(rewrite: str, data_dir: str) -> int:
