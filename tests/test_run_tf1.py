@@ -113,6 +113,10 @@ CASES = {
               "."], "data"),
     "contrib_refused": (["-m", "tf1kit.run", os.path.join(FIXTURES, "contrib_refused.py")],
                         "data"),
+    "contrib_layers": (["-m", "tf1kit.run", os.path.join(FIXTURES, "contrib_layers_facts.py")],
+                       "data"),
+    "idioms": (["-m", "tf1kit.run", "--seed", "0", "--data-dir", "MNIST_data", "--trace",
+                "idioms.npz", os.path.join(FIXTURES, "other_peoples_idioms.py")], "data"),
     "keras_version": (["-m", "tf1kit.run", "keras_version.py"], "data"),
     "trace": (["-m", "tf1kit.run", "--trace", "full.npz", SOFTMAX, "0"], "sample"),
     "trace_limited": (["-m", "tf1kit.run", "--trace", "first.npz", "--max-session-runs",
@@ -208,14 +212,54 @@ def test_the_tutorials_mnist_module_runs_fully_connected_feed_with_tf1_names(ran
     assert (work / "model.ckpt-20.index").exists()
 
 
-def test_a_contrib_symbol_without_an_exact_form_is_refused_by_name(ran):
+def test_a_contrib_symbol_without_an_exact_form_is_refused_in_one_line_at_its_line(ran):
     result, _ = ran["contrib_refused"]
-    assert result.returncode == 1
+    assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.rstrip().splitlines()[-1] == (
-        "AttributeError: tf.contrib.layers.fully_connected was removed with tf.contrib in "
-        "TensorFlow 2.0 and has no exact equivalent this shim can run (docs/run_tf1.md lists "
-        "those it can); the closest TF2 form is "
-        "tf.compat.v1.layers.dense (other variable names and defaults): port it by hand")
+        "python -m tf1kit.run: error: contrib_refused.py:8: tf.contrib.layers.optimize_loss was "
+        "removed with tf.contrib in TensorFlow 2.0 and has no exact equivalent this shim can "
+        "run (docs/run_tf1.md lists those it can): port it by hand")
+
+
+def test_contrib_layers_are_tf_1_15s_names_defaults_and_ops(ran):
+    """fully_connected, conv2d, pooling, flatten, dropout, batch_norm and
+    arg_scope, each against the core ops TF 1.15 composed (the script
+    checks them in its own session: tests/fixtures/tf1/contrib_layers_facts.py)."""
+    result, _ = ran["contrib_layers"]
+    assert result.returncode == 0, result.stderr[-3000:]
+    facts = json.loads(result.stdout.split("FACTS ", 1)[1].splitlines()[0])
+    assert facts.pop("variables") == [
+        "fc/weights", "fc/biases", "fully_connected/weights", "fully_connected/biases",
+        "fully_connected_1/weights", "fully_connected_1/biases", "Conv/weights", "Conv/biases",
+        # contrib's fused path makes beta first; the tf.layers class, gamma first
+        "fused/BatchNorm/beta", "fused/BatchNorm/moving_mean",
+        "fused/BatchNorm/moving_variance", "layer/BatchNorm/gamma", "layer/BatchNorm/beta",
+        "layer/BatchNorm/moving_mean", "layer/BatchNorm/moving_variance",
+        "moments/BatchNorm/beta", "moments/BatchNorm/moving_mean",
+        "moments/BatchNorm/moving_variance"]
+    assert len(facts.pop("model_variables")) == 18  # every one of them
+    assert facts.pop("update_ops") == 2  # only the tf.layers path leaves its updates there
+    assert facts.pop("pooled_shape") == [4, 3, 3, 2]  # max_pool2d: stride 2, VALID
+    assert facts.pop("averaged_shape") == [4, 6, 6, 2]
+    assert facts.pop("flat_shape") == [4, 18]
+    assert facts == {name: True for name in facts} and len(facts) == 9, facts
+
+
+def test_other_authors_idioms_run_and_trace_unchanged(ran):
+    """A NumPy flag default, a uint8 shape, contrib.learn's loader, Keras's
+    load_data() from --data-dir offline, a fed string handle and bool."""
+    result, work = ran["idioms"]
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "[run_tf1] --data-dir: mnist.load_data() reads MNIST_data" in result.stdout
+    assert "keras arrays (5300, 28, 28) uint8 True" in result.stdout
+    assert "batch size 32 steps 5 loss" in result.stdout
+    trace = tracefile.load(str(work / "idioms.npz"))
+    steps = trace.manifest["steps"]
+    assert len(steps) == 5
+    fed = {key for key in steps[0]["digests"] if key.startswith("input ")}
+    assert fed == {"input Placeholder:0", "input Placeholder_1:0"}  # the handle, the bool
+    assert trace.step_value(1, "input", "Placeholder_1:0") == np.True_  # the bool's value
+    assert trace.step_value(1, "input", "Placeholder:0") is None  # the handle: a digest only
 
 
 def test_only_the_run_tf1_process_switches_to_keras_2(ran):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tf1kit.run import contrib
+from tf1kit.run import contrib, contrib_initializers
 from tf1kit.data import tutorial_mnist
 
 v1 = tf.compat.v1
@@ -28,7 +28,7 @@ def draw(initializer, shape, seed=0):
 
 
 def test_xavier_uniform_is_tf2s_glorot_uniform_draw_for_draw():
-    ours = draw(contrib.xavier_initializer(seed=3), [784, 128])
+    ours = draw(contrib_initializers.xavier_initializer(seed=3), [784, 128])
     theirs = draw(v1.glorot_uniform_initializer(seed=3), [784, 128])
     limit = math.sqrt(6.0 / (784 + 128))
     assert np.abs(ours).max() <= limit and np.abs(ours).max() > 0.99 * limit
@@ -38,8 +38,8 @@ def test_xavier_uniform_is_tf2s_glorot_uniform_draw_for_draw():
 
 
 def test_contrib_truncated_normal_uses_its_own_1_3_factor():
-    values = draw(contrib.variance_scaling_initializer(2.0, "FAN_IN", uniform=False, seed=1),
-                  [784, 128])
+    values = draw(contrib_initializers.variance_scaling_initializer(2.0, "FAN_IN", uniform=False,
+                                                                    seed=1), [784, 128])
     parameter = math.sqrt(1.3 * 2.0 / 784)
     assert np.abs(values).max() <= 2 * parameter
     assert values.std() == pytest.approx(TRUNCATED_STD_RATIO * parameter, rel=STD_RTOL)
@@ -52,16 +52,17 @@ def test_contrib_regularizers_are_scale_times_the_penalty_op():
     weights = np.linspace(-1, 1, 12, dtype=np.float32).reshape(3, 4)
     with tf.Graph().as_default():
         w = tf.constant(weights)
-        l2, l1 = contrib.l2_regularizer(0.25)(w), contrib.l1_regularizer(0.5)(w)
+        l2 = contrib_initializers.l2_regularizer(0.25)(w)
+        l1 = contrib_initializers.l1_regularizer(0.5)(w)
         with v1.Session() as session:
             l2_value, l1_value, l2_loss = session.run([l2, l1, tf.nn.l2_loss(w)])
     assert l2_value == np.float32(0.25) * l2_loss
     assert l1_value == np.float32(0.5) * np.abs(weights).sum(dtype=np.float32)
-    assert contrib.l2_regularizer(0.0)(weights) is None
+    assert contrib_initializers.l2_regularizer(0.0)(weights) is None
     with pytest.raises(ValueError, match="scale cannot be an integer"):
-        contrib.l2_regularizer(1)
+        contrib_initializers.l2_regularizer(1)
     with pytest.raises(ValueError, match="less than 0"):
-        contrib.l1_regularizer(-0.1)
+        contrib_initializers.l1_regularizer(-0.1)
 
 
 def test_contrib_refuses_symbols_without_an_exact_form_by_name():
@@ -69,9 +70,10 @@ def test_contrib_refuses_symbols_without_an_exact_form_by_name():
     with pytest.raises(AttributeError, match=r"^tf\.contrib\.slim was removed with tf\.contrib "
                                              r".*the closest TF2 form is tf_slim"):
         namespace.slim
-    with pytest.raises(AttributeError, match=r"tf\.contrib\.framework\.arg_scope was removed"):
-        namespace.framework.arg_scope
-    assert namespace.layers.xavier_initializer is contrib.xavier_initializer
+    with pytest.raises(AttributeError, match=r"tf\.contrib\.framework\.arg_scope_func_key was "
+                                             "removed"):
+        namespace.framework.arg_scope_func_key
+    assert namespace.layers.xavier_initializer is contrib_initializers.xavier_initializer
     assert namespace.framework.nest.flatten is tf.nest.flatten
     assert ("tf.contrib.rnn.LSTMCell", "tf.compat.v1.nn.rnn_cell.LSTMCell") in contrib.supported()
 

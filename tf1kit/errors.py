@@ -1,5 +1,5 @@
-"""The kit's error type for bad data, so entry points can turn it into one
-clear line instead of a stack trace."""
+"""The kit's error types, so entry points can turn them into one clear
+line instead of a stack trace."""
 
 
 class DataError(ValueError):
@@ -9,3 +9,16 @@ class DataError(ValueError):
     situations (bad magic number, bad validation size); code written against
     TF1 that catches ValueError keeps working.
     """
+
+
+class Refused(Exception):
+    """A TF1 construct `tf1-run` does not run (its message names it): the
+    CLI prints it as one line with the script's line, not a traceback."""
+
+
+class RefusedAttribute(Refused, AttributeError):
+    """`tf.contrib.<removed>`: an AttributeError too, as `hasattr` expects."""
+
+
+class RefusedImport(Refused, ImportError):
+    """`import tensorflow.contrib.<removed>`: an ImportError too."""

@@ -56,6 +56,11 @@ def redirect_data(folder: str | None) -> None:
     _LOGGING["data_dir"] = folder
 
 
+def redirected_folder() -> str | None:
+    """The folder `run_tf1 --data-dir` named, or None."""
+    return _LOGGING["data_dir"]
+
+
 def dense_to_one_hot(labels_dense, num_classes):
     """Convert class labels from scalars to float64 one-hot vectors (as TF1)."""
     num_labels = labels_dense.shape[0]

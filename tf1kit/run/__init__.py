@@ -4,7 +4,11 @@
 - `cli`, `__main__`: the command (`tf1-run`, `python -m tf1kit.run`)
 - `shim`: the environment a script gets (`import tensorflow as tf` is
   `tf.compat.v1`, `tensorflow.examples.tutorials.mnist`, pyplot to files)
-- `contrib`: `tf.contrib`'s exact remnants
+- `contrib`: `tf.contrib` (its served symbols, a refusal for the rest), with
+  TF 1.15's layer functions (`contrib_layers`, `contrib_batch_norm`), its
+  initializers and regularizers (`contrib_initializers`), `arg_scope`
+- `keras_datasets`: Keras's `load_data()` served from `--data-dir`
+- `numpy_scalars`: NumPy scalars where TF1-era scripts passed them
 - `feeds`: `--feed NAME=VALUE` overrides
 - `session`: every `Session.run` recorded as the trace's calls and steps;
   its random ops and their streams (`random_ops`), its forward activations

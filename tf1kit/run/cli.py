@@ -39,13 +39,22 @@ import signal
 import sys
 import traceback
 
-from tf1kit.errors import DataError
+from tf1kit.errors import DataError, Refused
 from tf1kit.run import shim
 
 def _has_display() -> bool:
     if sys.platform in ("darwin", "win32"):
         return True
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _script_line(error: BaseException, script: str) -> str:
+    """'script.py:LINE: ' for the script's last frame in the traceback, or ''."""
+    found = ""
+    for frame, line in traceback.walk_tb(error.__traceback__):
+        if os.path.abspath(frame.f_code.co_filename) == script:
+            found = f"{os.path.basename(script)}:{line}: "
+    return found
 
 
 def _print_script_traceback(error: BaseException, script: str) -> None:
@@ -68,6 +77,10 @@ API_CHANGES = (
      "NumPy 1.24 removed the alias numpy.float: use float or numpy.float64"),
     ("module 'numpy' has no attribute 'int'",
      "NumPy 1.24 removed the alias numpy.int: use int or numpy.int64"),
+    ("Value passed to parameter 'shape' has DataType uint8 not in list",
+     "NumPy 2 keeps a uint8 scalar uint8 in arithmetic (NEP 50: uint8(9) + 1 is uint8(10); "
+     "NumPy 1 gave int64), and TensorFlow's shapes take int32 or int64 only: "
+     "int(labels.max()) + 1"),
     ("module 'scipy.misc' has no attribute 'imread'",
      "SciPy 1.2 removed scipy.misc.imread: use imageio.v3.imread"),
 )
@@ -225,6 +238,9 @@ def _run_script(script: str) -> tuple[int, str]:
     except DataError as error:  # the tutorial loader's: one line, in run_tf1's words
         print(f"{program}: error: {error}", file=sys.stderr)
         return 2, "data error"
+    except Refused as error:  # a construct the shim does not run: one line, at its line
+        print(f"{program}: error: {_script_line(error, script)}{error}", file=sys.stderr)
+        return 2, "refused"
     except SystemExit as exit_:  # sys.exit(n), tf.app.run(): n, as Python would
         if exit_.code is None or isinstance(exit_.code, int):
             return exit_.code or 0, "exit"

@@ -13,7 +13,7 @@ import os
 import sys
 import types
 
-from tf1kit.errors import DataError
+from tf1kit.errors import DataError, RefusedImport
 
 EXAMPLES_MODULES = ("tensorflow.examples", "tensorflow.examples.tutorials",
                     "tensorflow.examples.tutorials.mnist")
@@ -70,6 +70,8 @@ def install_tf1_environment(figures_dir: str, save_figures: bool) -> None:
     from tf1kit.data import input_data, tutorial_mnist
 
     real_tf.compat.v1.disable_v2_behavior()
+    from tf1kit.run import numpy_scalars
+    numpy_scalars.accept_numpy_scalars(real_tf.compat.v1)
     shim = _TF1Module(real_tf, contrib)
     sys.modules["tensorflow"] = shim
     parent = shim
@@ -83,6 +85,13 @@ def install_tf1_environment(figures_dir: str, save_figures: bool) -> None:
     sys.modules["tensorflow.examples.tutorials.mnist.mnist"] = tutorial_mnist
     parent.input_data, parent.mnist = input_data, tutorial_mnist
     sys.meta_path.insert(0, _ContribImporter(contrib))
+    sys.meta_path.insert(0, _KerasTwo())
+    from tf1kit.run import keras_datasets
+    for name in keras_datasets.MODULES:
+        if name in sys.modules:
+            keras_datasets.serve(sys.modules[name])
+        else:
+            sys.meta_path.insert(0, _AfterImport(name, keras_datasets.serve))
     if save_figures:
         _save_figures_on_show(figures_dir)
 
@@ -104,12 +113,32 @@ class _ContribImporter(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     def create_module(self, spec):
         path = spec.name[len(self.PREFIX):].lstrip(".")
+        if path in self.contrib.MODULES:
+            return self.contrib.MODULES[path]
         if path and not self.contrib.is_namespace(path):
-            raise ImportError(self.contrib.refusal(path))
+            raise RefusedImport(self.contrib.refusal(path))
         module = self.contrib.Namespace(path)
         module.__path__ = []  # a package: `import tensorflow.contrib.layers` looks inside
         module.__name__ = spec.name  # where `from ... import name` looks for a submodule
         return module
+
+    def exec_module(self, module):
+        pass
+
+
+class _KerasTwo(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """`import keras` in a TF1-era script meant standalone Keras 2 (2.0-2.3,
+    TensorFlow backend): it gets `tf_keras`, Keras 2 as TF 2.21 ships it,
+    module for module (`keras.datasets.mnist` is `tf_keras.datasets.mnist`).
+    Keras 3 would not load beside TF1's `tensorflow` anyway."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname == "keras" or fullname.startswith("keras."):
+            return importlib.util.spec_from_loader(fullname, self, is_package=True)
+        return None
+
+    def create_module(self, spec):
+        return importlib.import_module("tf_keras" + spec.name[len("keras"):])
 
     def exec_module(self, module):
         pass

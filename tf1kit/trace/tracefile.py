@@ -64,10 +64,16 @@ DEFAULT_MAX_VALUE_BYTES = 200 << 20
 
 def digest(value) -> str:
     """SHA-256 (hex) of a tensor's bits and shape: float32 after a cast
-    (a float32 placeholder takes a float64 array so), integers as int64."""
+    (a float32 placeholder takes a float64 array so), integers and bools
+    as int64, strings (a fed `tf.data` iterator handle) by their bytes."""
     array = np.asarray(value)
-    array = array.astype(np.float32) if array.dtype.kind == "f" else array.astype(np.int64)
     shape = ",".join(str(size) for size in array.shape).encode()
+    if array.dtype.kind in "SUO":
+        items = [item if isinstance(item, bytes) else str(item).encode()
+                 for item in array.ravel().tolist()]
+        return hashlib.sha256(shape + b"|" + b"".join(
+            len(item).to_bytes(8, "little") + item for item in items)).hexdigest()
+    array = array.astype(np.float32) if array.dtype.kind == "f" else array.astype(np.int64)
     return hashlib.sha256(shape + b"|" + np.ascontiguousarray(array).tobytes()).hexdigest()
 
 
@@ -113,6 +119,8 @@ class StepLog:
             if self.value_bytes + size <= self.max_value_bytes:
                 for (kind, name), value in tensors.items():
                     array = np.asarray(value)
+                    if array.dtype.kind not in "biuf":  # a string handle: its digest only
+                        continue
                     self.arrays[value_key(number, kind, name)] = \
                         array.astype(np.float32) if array.dtype.kind == "f" else array
                 self.value_bytes += size
