@@ -14,6 +14,7 @@ from tf1kit.convert.graph import Graph
 from tf1kit.convert.optimizers import OptimizerUnsupported, optimizer_source
 from tf1kit.convert.source import WIDTH, Call, Source
 from tf1kit.convert.specs import BY_KIND
+from tf1kit.convert.specs.base import Layer
 
 SCRIPT = """\
 import tensorflow as tf
@@ -195,3 +196,62 @@ def test_a_constant_zero_pad_of_an_image_batch_is_a_zero_padding_layer():
     graph[1]["value"] = [[1, 0], [1, 2], [3, 4], [0, 0]]  # pads the batch: no layer for it
     with pytest.raises(Unsupported, match="^Pad Pad"):
         program.build(Graph(graph, SCRIPT), MANIFEST, "s.py")
+
+
+def with_penalties(nested: bool) -> list:
+    """SCRIPT's graph with two L2 penalties summed by tf.add_n: added to the
+    loss (`cost + tf.add_n(...)`, a sum of sums) or in one AddN with it."""
+    summed = ["L2Loss:0", "L2Loss_1:0"] if nested else ["Mean:0", "L2Loss:0", "L2Loss_1:0"]
+    penalties = [op("L2Loss", "L2Loss", ["Variable/read:0"], shape=(), line="s.py:15"),
+                 op("L2Loss_1", "L2Loss", ["Variable_1/read:0"], shape=(), line="s.py:15"),
+                 op("AddN", "AddN", summed, shape=(), line="s.py:15")]
+    total = [op("add_1", "AddV2", ["Mean:0", "AddN:0"], shape=(), line="s.py:15")] \
+        if nested else []
+    return described() + penalties + total
+
+
+def emitted(graph_ops, loss: str, mode: str) -> str:
+    manifest = {**MANIFEST, "optimizers": [{**MANIFEST["optimizers"][0], "loss": loss}]}
+    built_program = program.build(Graph(graph_ops, SCRIPT + "total = cost\n"), manifest, "s.py",
+                                  mode == "exact")
+    setting = emit.Setting("s.py", "s_keras.py", mode, 2, ("EPOCHS", 3, "s.py:1  epochs = 3"),
+                           {**manifest["optimizers"][0], "line": "s.py:16"}, "s.py:1",
+                           False, {"X": "images"}, {})
+    return emit.source(built_program, setting)
+
+
+def test_a_sum_of_sums_turns_grapplers_folding_off_in_exact_mode_only():
+    """MIGRATION.md T22: Grappler folds `loss + tf.add_n(...)` into one AddN
+    in a tf.function, not in TF1's graph; a lone AddN is left alone."""
+    option = 'tf.config.optimizer.set_experimental_options({"arithmetic_optimization": False})'
+    exact = emitted(with_penalties(nested=True), "add_1:0", "exact")
+    assert option in exact and "FAITHFUL DEVIATION" in exact
+    assert "cost + tf.add_n([tf.nn.l2_loss(model.encoder_h1.kernel)," in exact
+    assert option not in emitted(with_penalties(nested=True), "add_1:0", "idiomatic")
+    assert option not in emitted(with_penalties(nested=False), "AddN:0", "exact")
+
+
+def test_a_long_expression_wraps_at_the_arguments_it_ends_with():
+    out = Source()
+    with out.block("def f():"):
+        out.expression("return ", "loss + tf.add_n([" + ", ".join(
+            f"penalty_number_{index}" for index in range(8)) + "])")
+        out.expression("return ", "a + b")
+    lines = out.text().splitlines()
+    assert lines[1].startswith("    return loss + tf.add_n([penalty_number_0, ")
+    wrapped = lines[2:lines.index("    return a + b")]
+    assert wrapped and all(line.startswith(" " * len("    return loss + tf.add_n([p"[:-1]))
+                           for line in wrapped)
+    assert wrapped[-1].endswith("penalty_number_7])")
+    assert all(len(line) <= WIDTH for line in lines)
+
+
+def test_a_weightless_layer_takes_the_scope_its_line_names():
+    graph_ops = described() + [
+        op("pool1/MaxPool2D/MaxPool", "MaxPool", ["Sigmoid:0"], shape=(-1, 3), line="s.py:15")]
+    graph = Graph(graph_ops, SCRIPT + 'pooled = max_pool2d(code, [2, 2], scope="pool1")\n')
+    layer = Layer("max_pool", "Sigmoid:0", "pool1/MaxPool2D/MaxPool:0",
+                  ["pool1/MaxPool2D/MaxPool"])
+    assert program._scope_name(graph, layer) == "pool1"
+    unnamed = Graph(graph_ops, SCRIPT + "pooled = max_pool2d(code, [2, 2])\n")
+    assert program._scope_name(unnamed, layer) is None

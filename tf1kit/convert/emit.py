@@ -138,7 +138,7 @@ def _statements(out: Source, statements: list) -> None:
     for statement in statements:
         for tag in statement.tags:
             out.comment(tag)
-        out.line(f"{statement.target} = {statement.text}")
+        out.expression(f"{statement.target} = ", statement.text)
 
 
 def _loss(out: Source, program: Program, setting: Setting) -> None:
@@ -146,7 +146,7 @@ def _loss(out: Source, program: Program, setting: Setting) -> None:
         _statements(out, program.loss_body)
         for tag in program.loss.tags:
             out.comment(tag)
-        out.line(f"return {program.loss.text}")
+        out.expression("return ", program.loss.text)
 
 
 def _optimizer(out: Source, program: Program, setting: Setting) -> None:
@@ -160,6 +160,12 @@ def _train_step(out: Source, program: Program, setting: Setting) -> None:
     call = ", ".join([model_arguments[0]] + [f"{name}={name}" for name in model_arguments[1:]])
     with out.block("def make_train_step(model, optimizer):"):
         out.line('"""One training call of the script (its Session.run of the train op)."""')
+        if setting.mode == "exact" and program.nested_sums:
+            out.comment("FAITHFUL DEVIATION: in TF1's graph every sum on the gradient path has a")
+            out.comment("Shape reader, so Grappler adds as written; in a tf.function it folds a")
+            out.comment("sum of sums into one AddN, another order (MIGRATION.md T22)")
+            out.line('tf.config.optimizer.set_experimental_options({"arithmetic_optimization": '
+                     'False})')
         out.blank()
         out.line("@tf.function")
         with out.block(f"def train_step({', '.join(setting.feeds)}):"):

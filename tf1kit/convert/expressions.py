@@ -78,7 +78,7 @@ def unwritable(graph: Graph, claimed: set) -> list:
     """The ops no layer took (`claimed`: those layers took) of a type with
     no expression here, in the graph's order."""
     known = set(BINARY) | set(FUNCTIONS) | set(REDUCTIONS) | set(CROSS_ENTROPIES) | {
-        "Neg"} | set(SCAFFOLDING) | set(COMPOSITE_PARTS)
+        "Neg", "AddN"} | set(SCAFFOLDING) | set(COMPOSITE_PARTS)
     return [op for op in graph.ops if op.name not in claimed and op.type not in known
             and not _losses_scope(op.name)]
 
@@ -119,6 +119,8 @@ class Writer:
         if not (len(readers) > 1 or line_end):
             return None
         base = assigned if line_end else f"{op.type.lower()}"
+        if "/Regularizer/" in op.name:  # a layer's weights_regularizer, not its line's name
+            base = op.name.split("/Regularizer/")[0].replace("/", "_") + "_penalty"
         taken, name, number = set(self.names.values()), base, 0
         while name in taken:
             number += 1
@@ -150,6 +152,8 @@ class Writer:
             return f"-{self.expression(op.inputs[0], True)}"
         if op.type in FUNCTIONS:
             return f"{FUNCTIONS[op.type]}({', '.join(map(self.expression, op.inputs))})"
+        if op.type == "AddN":  # tf.add_n: one op, its own order of summation
+            return f"tf.add_n([{', '.join(map(self.expression, op.inputs))}])"
         if op.type in REDUCTIONS:
             return self._reduction(op)
         if op.type == "Reshape" and self.graph.constant(op.inputs[1]) is not None:

@@ -49,6 +49,7 @@ class Program:
     loss_body: list    # Statements before the loss's return
     placeholders: dict = field(default_factory=dict)  # every fed placeholder -> name
     dtypes: dict = field(default_factory=dict)        # placeholder name -> its dtype
+    nested_sums: bool = False  # a sum of sums: Grappler would fold it (emit.py)
 
 
 def build(graph: Graph, manifest: dict, script: str, exact: bool = True) -> Program:
@@ -118,7 +119,18 @@ def build(graph: Graph, manifest: dict, script: str, exact: bool = True) -> Prog
                    loss_name, arguments,
                    Statement("loss", loss_text, [_tag(graph, loss_op.line)]), loss_body,
                    placeholders, {name: graph.op(tensor).dtype
-                                  for tensor, name in placeholders.items()})
+                                  for tensor, name in placeholders.items()},
+                   _nested_sums(graph))
+
+
+SUMS = ("Add", "AddV2", "AddN")
+
+
+def _nested_sums(graph: Graph) -> bool:
+    """Whether the graph adds a sum to something (`loss + tf.add_n(...)`,
+    `a + b + c`): what Grappler's arithmetic optimizer folds into one AddN."""
+    return any(op.type in SUMS and any(graph.op(tensor).type in SUMS for tensor in op.inputs)
+               for op in graph.ops)
 
 
 def _reached(graph: Graph, tensor: str, layers: dict, placeholders: dict) -> set:
@@ -147,11 +159,22 @@ def _name_layers(graph: Graph, layers: list) -> None:
         if kernel is not None:
             read = next(op for op in graph.ops if op.variable == kernel)
             name = graph.variable_name(read)
+        else:
+            name = _scope_name(graph, layer)
         name = _python_name(name or layer.kind)
         if name in MODEL_ATTRIBUTES:
             name += "_layer"
         layer.name = _numbered(name, taken)
         taken.add(layer.name)
+
+
+def _scope_name(graph: Graph, layer: Layer) -> str | None:
+    """The scope a weightless layer's op is in when the script's line names
+    it (`max_pool2d(net, [2, 2], scope="pool1")`), else None."""
+    op = graph.op(layer.output)
+    scope = op.name.split("/")[0] if "/" in op.name else None
+    text = graph.statement_text(op.line) if op.line else ""
+    return scope if scope and (f'"{scope}"' in text or f"'{scope}'" in text) else None
 
 
 def _tag(graph: Graph, line: str) -> str:

@@ -71,8 +71,65 @@ class Source:
                 current = joined
         self._lines.append(current)
 
+    def expression(self, head: str, text: str) -> None:
+        """`head + text` for an expression `text`, wrapped at the arguments of
+        the call (or list) it ends with when the line would pass WIDTH."""
+        parts = _split_call(text)
+        if parts is None:
+            self.line(head + text)
+            return
+        prefix, arguments, suffix = parts
+        self.statement(head, Call(prefix, arguments, ("", suffix)))
+
     def blank(self, count: int = 1) -> None:
         self._lines.extend([""] * count)
 
     def text(self) -> str:
         return "\n".join(self._lines).rstrip("\n") + "\n"
+
+
+OPENING, CLOSING = "([{", ")]}"
+
+
+def _brackets(text: str):
+    """(index, character, depth) of each bracket and comma outside string
+    literals; a bracket's depth is the one outside it."""
+    depth, quote = 0, None
+    for index, character in enumerate(text):
+        if quote:
+            quote = None if character == quote else quote
+        elif character in "'\"":
+            quote = character
+        elif character in OPENING:
+            yield index, character, depth
+            depth += 1
+        elif character in CLOSING:
+            depth -= 1
+            yield index, character, depth
+        elif character == ",":
+            yield index, character, depth
+
+
+def _split_call(text: str):
+    """(prefix, arguments, suffix) of the bracket group `text` ends with:
+    prefix + ", ".join(arguments) + suffix == text; a group holding one
+    argument that itself ends with a group is split inside that one. None
+    where `text` does not end with a group of several arguments."""
+    if not text or text[-1] not in CLOSING:
+        return None
+    marks = list(_brackets(text))
+    if not marks or marks[-1][0] != len(text) - 1:
+        return None
+    outer = marks[-1][2]
+    opening = max(index for index, character, depth in marks
+                  if character in OPENING and depth == outer)
+    commas = [index for index, character, depth in marks
+              if character == "," and depth == outer + 1 and index > opening]
+    bounds = [opening, *commas, len(text) - 1]
+    arguments = [text[start + 1:end].strip() for start, end in zip(bounds, bounds[1:])]
+    if len(arguments) == 1:
+        nested = _split_call(arguments[0])
+        if nested is None:
+            return None
+        return text[:opening + 1] + nested[0], nested[1], nested[2] + text[-1]
+    return text[:opening + 1], arguments, text[-1]
