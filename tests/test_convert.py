@@ -6,11 +6,12 @@ command, traced and proven, runs in tests/test_your_own_model.py."""
 
 import ast
 
+import numpy as np
 import pytest
 
 from tf1kit.convert import emit, program
 from tf1kit.convert.expressions import Unsupported
-from tf1kit.convert.graph import Graph
+from tf1kit.convert.graph import Graph, fed_as_inputs
 from tf1kit.convert.optimizers import OptimizerUnsupported, optimizer_source
 from tf1kit.convert.source import WIDTH, Call, Source
 from tf1kit.convert.specs import BY_KIND
@@ -255,3 +256,59 @@ def test_a_weightless_layer_takes_the_scope_its_line_names():
     assert program._scope_name(graph, layer) == "pool1"
     unnamed = Graph(graph_ops, SCRIPT + "pooled = max_pool2d(code, [2, 2])\n")
     assert program._scope_name(unnamed, layer) is None
+
+
+def test_a_fed_tensor_that_is_not_a_placeholder_becomes_the_input():
+    """`xs = tf.placeholder(...) / 255.` fed as `{xs: batch}`: TF1 replaced
+    the division by the fed value, so the model's input is `xs` itself."""
+    described = [op("Placeholder", "Placeholder", line="s.py:2"),
+                 op("truediv/y", "Const", shape=(), line="s.py:2", value=255.0),
+                 op("truediv", "RealDiv", ["Placeholder:0", "truediv/y:0"], line="s.py:2"),
+                 *described_after_input("truediv:0")]
+    cut = fed_as_inputs(described, ["truediv:0"], ["Mean:0"])
+    names = [entry["name"] for entry in cut]
+    assert "Placeholder" not in names and "truediv/y" not in names
+    fed = next(entry for entry in cut if entry["name"] == "truediv")
+    assert fed["type"] == "Placeholder" and fed["inputs"] == []
+    assert fed["attributes"] == {"fed_over": "RealDiv"}
+    assert fed_as_inputs(described, ["Placeholder:0"], ["Mean:0"]) is described
+    built_program = program.build(Graph(cut, SCRIPT), MANIFEST, "s.py")
+    assert list(built_program.inputs.values()) == ["X"]  # s.py:2 assigns X
+    assert list(built_program.fed_over) == ["X"]
+
+
+def described_after_input(tensor: str) -> list:
+    """SCRIPT's graph after its input, reading `tensor` instead of X."""
+    return [dict(entry, inputs=[tensor if name == "Placeholder:0" else name
+                                for name in entry["inputs"]])
+            for entry in described() if entry["name"] != "Placeholder"]
+
+
+def test_a_row_vector_bias_keeps_its_shape_in_exact_mode():
+    graph_ops = [dict(entry, shapes=[[1, 3]]) if entry["name"] == "Variable_1/read" else entry
+                 for entry in described()]
+    built_program = program.build(Graph(graph_ops, SCRIPT), MANIFEST, "s.py")
+    layer = built_program.layers[0]
+    assert layer.config["bias_shape"] == (1, 3)
+    assert "bias_shape=(1, 3)" in str(BY_KIND["dense"].layer(layer, True, {}))
+    assert "bias_shape" not in str(BY_KIND["dense"].layer(layer, False, {}))
+
+
+def test_add_bias_dense_holds_a_row_vector_bias_and_adds_it_by_broadcasting():
+    import tensorflow as tf
+
+    from tf1kit.keras import AddBiasDense
+    layer = AddBiasDense(3, bias_shape=(1, 3), activation="tanh", name="l1")
+    inputs = tf.constant(np.random.RandomState(0).randn(5, 4).astype(np.float32))
+    with tf.GradientTape() as tape:
+        outputs = layer(inputs)
+    assert [tuple(weight.shape) for weight in layer.trainable_weights] == [(4, 3), (1, 3)]
+    kernel, bias = (tf.Variable(weight.numpy()) for weight in layer.trainable_weights)
+    with tf.GradientTape() as reference_tape:
+        expected = tf.tanh(tf.add(tf.matmul(inputs, kernel), bias))  # TF1's [1, n] `+ b`
+    np.testing.assert_array_equal(outputs.numpy(), expected.numpy())
+    np.testing.assert_array_equal(tape.gradient(outputs, layer.bias).numpy(),
+                                  reference_tape.gradient(expected, bias).numpy())
+    again = AddBiasDense.from_config(layer.get_config())
+    again.build((None, 4))
+    assert tuple(again.bias.shape) == (1, 3)

@@ -10,6 +10,7 @@ import concurrent.futures
 import glob
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -64,6 +65,7 @@ def converted(tmp_path_factory):
         done = list(pool.map(convert, CORPUS))
     results = {rewrite.name[:-len("_keras.py")]: result for rewrite, result in done}
     written = [str(rewrite) for rewrite, result in done if result.returncode == 0]
+    written.append(_broken_copy(root / f"{STANDALONE}_keras.py"))
     proof = subprocess.run([sys.executable, "-c", f"DATA = {str(data)!r}\n"
                             f"STANDALONE = {STANDALONE!r}\n" + PROVE_ALL,
                             *written], cwd=root, env=env, capture_output=True, text=True,
@@ -73,7 +75,33 @@ def converted(tmp_path_factory):
               for section in sections if section.startswith("/")}
     missing = proof.stdout[-2000:] + proof.stderr[-3000:]
     return {name: (result, proofs.get(name, missing))
-            for name, result in [*results.items(), (STANDALONE + " standalone", None)]}
+            for name, result in [*results.items(), (STANDALONE + " standalone", None),
+                                 ("broken", None)]}
+
+
+def _broken_copy(rewrite) -> str:
+    """A copy of a rewrite whose model fails right under its first tag, with
+    the trace and map beside it: the proof must say so in one line."""
+    lines = rewrite.read_text().splitlines()
+    call = next(index for index, line in enumerate(lines) if line.startswith("    def call("))
+    tag = next(index for index in range(call, len(lines))
+               if lines[index].lstrip().startswith("# "))
+    lines.insert(tag + 1, '        raise ValueError("made to fail")')
+    broken = rewrite.parent / "broken_keras.py"
+    broken.write_text("\n".join(lines) + "\n")
+    for suffix in (".original.npz", ".map.json"):
+        shutil.copy(str(rewrite)[:-3] + suffix, str(broken)[:-3] + suffix)
+    return str(broken)
+
+
+def test_a_rewrite_that_fails_is_one_failed_line_naming_its_line_and_the_scripts(converted):
+    proof = converted["broken"][1]
+    assert "Traceback" not in proof and "=== exit 1" in proof, proof
+    failed = [line for line in proof.splitlines() if line.startswith("FAILED")]
+    assert len(failed) == 1, proof
+    assert re.match(r"FAILED: the rewrite does not build at broken_keras\.py:\d+ "
+                    r"`raise ValueError\(\"made to fail\"\)` \(for logistic_regression\.py:\d+ "
+                    r"`.+`\): ValueError: made to fail$", failed[0]), failed[0]
 
 
 @pytest.mark.parametrize("script", [os.path.basename(path)[:-3] for path in CORPUS])

@@ -129,6 +129,10 @@ def _model(out: Source, program: Program, setting: Setting) -> None:
                               BY_KIND[layer.kind].layer(layer, exact, setting.constants))
         out.blank()
         with out.block(f"def call(self, {signature}, training=False):"):
+            for name, tag in program.fed_over.items():
+                out.comment(tag)
+                out.comment(f"(the script fed {name} itself: what its line computes never ran "
+                            "in training)")
             _statements(out, program.body)
             out.line(f"return {', '.join(program.outputs)}")
 

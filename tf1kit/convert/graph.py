@@ -82,6 +82,31 @@ class Graph(ForwardGraph):
         return found[0] if found else None
 
 
+def fed_as_inputs(described: list, fed: list, losses: list) -> list:
+    """The forward graph as the training call ran it: a fed tensor that is
+    not a placeholder's (`xs = tf.placeholder(...) / 255.` fed by `{xs: ...}`)
+    replaces what computed it, so it becomes a Placeholder of the same
+    name and line, and the ops only it read are dropped."""
+    by_name = {entry["name"]: entry for entry in described}
+    cut = {tensor.rsplit(":", 1)[0] for tensor in fed
+           if tensor.endswith(":0") and tensor.rsplit(":", 1)[0] in by_name
+           and by_name[tensor.rsplit(":", 1)[0]]["type"] != "Placeholder"}
+    if not cut:
+        return described
+    kept, stack = set(), [tensor.rsplit(":", 1)[0] for tensor in losses]
+    while stack:
+        name = stack.pop()
+        if name in kept or name not in by_name:
+            continue
+        kept.add(name)
+        if name not in cut:
+            stack.extend(tensor.rsplit(":", 1)[0] for tensor in by_name[name]["inputs"])
+    return [{**entry, "type": "Placeholder", "inputs": [],
+             "attributes": {"fed_over": entry["type"]}}
+            if entry["name"] in cut else entry
+            for entry in described if entry["name"] in kept]
+
+
 def _number(line: str) -> int:
     try:
         return int(line.rsplit(":", 1)[1])

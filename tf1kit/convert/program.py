@@ -50,6 +50,7 @@ class Program:
     placeholders: dict = field(default_factory=dict)  # every fed placeholder -> name
     dtypes: dict = field(default_factory=dict)        # placeholder name -> its dtype
     nested_sums: bool = False  # a sum of sums: Grappler would fold it (emit.py)
+    fed_over: dict = field(default_factory=dict)  # input -> the line its feed replaced
 
 
 def build(graph: Graph, manifest: dict, script: str, exact: bool = True) -> Program:
@@ -120,7 +121,9 @@ def build(graph: Graph, manifest: dict, script: str, exact: bool = True) -> Prog
                    Statement("loss", loss_text, [_tag(graph, loss_op.line)]), loss_body,
                    placeholders, {name: graph.op(tensor).dtype
                                   for tensor, name in placeholders.items()},
-                   _nested_sums(graph))
+                   _nested_sums(graph),
+                   {name: _tag(graph, graph.op(tensor).line) for tensor, name
+                    in model_inputs.items() if graph.op(tensor).attributes.get("fed_over")})
 
 
 SUMS = ("Add", "AddV2", "AddN")
@@ -151,8 +154,10 @@ def _reached(graph: Graph, tensor: str, layers: dict, placeholders: dict) -> set
 
 def _name_layers(graph: Graph, layers: list) -> None:
     """Each layer's name: its kernel's name in the script (a dict key or an
-    assigned name), else its kind numbered as Keras would."""
-    taken = set()
+    assigned name), else its kind numbered as Keras would; where a helper
+    made several kernels under one name (`Weights` in `add_layer`), what
+    the line calling it assigns (`l1`)."""
+    names = []
     for layer in layers:
         kernel = layer.variables.get("kernel")
         name = None
@@ -161,6 +166,13 @@ def _name_layers(graph: Graph, layers: list) -> None:
             name = graph.variable_name(read)
         else:
             name = _scope_name(graph, layer)
+        names.append(name)
+    taken = set()
+    for layer, name in zip(layers, names):
+        if name is not None and names.count(name) > 1:
+            layer.name = ""
+            called, line = _local_name(graph, layer)
+            name = called if line is not None else name
         name = _python_name(name or layer.kind)
         if name in MODEL_ATTRIBUTES:
             name += "_layer"
@@ -204,7 +216,8 @@ def _local_name(graph: Graph, layer: Layer, outermost: bool = False) -> tuple:
         frames = frames[::-1]
     for line in reversed(frames):
         helper = sum(1 for other in graph.ops if other.line == line and other.type in (
-            "MatMul", "Conv2D", "MaxPool", "AvgPool")) > 1
+            "MatMul", "Conv2D", "MaxPool", "AvgPool")) > 1 or len(
+            {tuple(other.callers) for other in graph.ops if other.line == line}) > 1
         if graph.returns(line) or helper:
             continue
         name = graph.assigned_name(line)
@@ -244,7 +257,10 @@ def _python_name(name: str) -> str:
 def _model_name(graph: Graph, layers: list, script: str) -> str:
     """The function that built every layer, else the script's name."""
     outer = {_outer_function(graph, layer) for layer in layers}
-    name = outer.pop() if len(outer) == 1 else "<module>"
+    # One call of it, not a layer helper called once per layer (`add_layer`).
+    calls = {graph.op(layer.output).callers[:1][0] if graph.op(layer.output).callers else ""
+             for layer in layers}
+    name = outer.pop() if len(outer) == 1 and len(calls) == 1 else "<module>"
     return os.path.splitext(os.path.basename(script))[0] if name == "<module>" else name
 
 

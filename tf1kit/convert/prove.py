@@ -17,6 +17,8 @@ import importlib.util
 import inspect
 import json
 import os
+import re
+import traceback
 
 import numpy as np
 
@@ -69,10 +71,69 @@ def read_pairing(path: str) -> dict:
     return pairing
 
 
+# A tag the rewrite carries back to the script: `# script.py:12  text`.
+TAG = re.compile(r"^\s*# (\S+\.py:\d+)  (.*)$")
+
+
+def failure(error: BaseException, rewrite_path: str, stage: str) -> str:
+    """The one line a rewrite that fails to build or run gets: the stage,
+    the rewrite's line, the script line tagged above it, and the error
+    (what Keras or a tf.function wrapped around it taken off)."""
+    rewrite = os.path.abspath(rewrite_path)
+    numbers = [frame.lineno for frame in traceback.extract_tb(error.__traceback__)
+               if os.path.abspath(frame.filename) == rewrite]
+    text = str(error).strip()
+    numbers += [int(number) for path, number in re.findall(r'File "([^"]+)", line (\d+)', text)
+                if os.path.abspath(path) == rewrite]  # a tf.function's frames, in its text
+    where = ""
+    if numbers:
+        number = numbers[-1]
+        with open(rewrite, encoding="utf-8") as stream:
+            lines = stream.read().splitlines()
+        tag = next((TAG.match(line) for line in reversed(lines[:number - 1])
+                    if TAG.match(line)), None)
+        where = f" at {os.path.basename(rewrite_path)}:{number} `{lines[number - 1].strip()}`"
+        if tag:
+            where += f" (for {tag.group(1)} `{tag.group(2)[:80]}`)"
+    text = re.sub(r"\x1b\[[0-9;]*m|\{\{function_node [^}]*\}\}\s*", "", text)  # Keras's dress
+    parts = [line.strip() for line in text.splitlines() if line.strip()]
+    if parts and parts[0].startswith("in user code:"):  # a tf.function's: the error last
+        return f"FAILED: the rewrite {stage}{where}: {parts[-1][:300]}"
+    if parts and parts[0].startswith("Exception encountered when calling"):  # Keras's
+        parts = [line for line in parts[1:] if not line.startswith(("Arguments received",
+                                                                   "•"))] or parts
+    message = parts[0] if parts else ""
+    return f"FAILED: the rewrite {stage}{where}: {type(error).__name__}: {message[:300]}"
+
+
 def prove(rewrite_path: str, against: str, data_dir: str, map_path: str, out: str) -> int:
     """Train the rewrite on the trace's batches from its starting weights
     and draws, record every step to `out`, print tf1-trace-compare's
-    verdict and return its exit status."""
+    verdict and return its exit status; a rewrite that fails to load,
+    build or train is one FAILED line naming where (status 1)."""
+    stage = "does not load"
+    try:
+        return _prove(rewrite_path, against, data_dir, map_path, out)
+    except DataError:
+        raise
+    except Exception as error:  # the rewrite's own failure: one line, no traceback
+        stage = getattr(error, "_tf1kit_stage", stage)
+        print(failure(error, rewrite_path, stage), flush=True)
+        return 1
+
+
+def _staged(stage: str, function, *args, **kwargs):
+    """`function(...)`, its exception marked with the proof's stage."""
+    try:
+        return function(*args, **kwargs)
+    except DataError:
+        raise
+    except Exception as error:
+        error._tf1kit_stage = stage
+        raise
+
+
+def _prove(rewrite_path: str, against: str, data_dir: str, map_path: str, out: str) -> int:
     from tf1kit.compare import cli as trace_compare
     from tf1kit.keras.random_ops import TF1RandomOp
     from tf1kit.keras.recorder import StepRecorder
@@ -85,14 +146,14 @@ def prove(rewrite_path: str, against: str, data_dir: str, map_path: str, out: st
         raise DataError(f"{against}: the trace holds no training steps with their batches "
                         "(tf1-run --trace while the script trains)")
     order = order[:len(recorded.steps)]
-    module = load_rewrite(rewrite_path)
-    model = _model_class(module, rewrite_path)()
-    optimizer = module.make_optimizer()
-    train_step = module.make_train_step(model, optimizer)
-    images, labels = module.read_mnist(data_dir)
+    module = _staged("does not load", load_rewrite, rewrite_path)
+    model = _staged("does not build", _model_class(module, rewrite_path))
+    optimizer = _staged("does not build", module.make_optimizer)
+    train_step = _staged("does not build", module.make_train_step, model, optimizer)
+    images, labels = _staged("does not read the data", module.read_mnist, data_dir)
     first = module.feeds(images, labels, order[0])
     wanted = [name for name in inspect.signature(model.call).parameters if name in first]
-    model(*[first[name] for name in wanted])  # builds the layers
+    _staged("does not build", model, *[first[name] for name in wanted])  # builds the layers
     by_path = {variable.path: variable for variable in model.variables}
     for original, path in pairing["variables"].items():
         if path not in by_path:
@@ -101,7 +162,11 @@ def prove(rewrite_path: str, against: str, data_dir: str, map_path: str, out: st
         if original not in (recorded.variables or {}):
             raise DataError(f"{map_path}: the trace {against} holds no starting value of "
                             f"{original}")
-        by_path[path].assign(recorded.variables[original])
+        value = recorded.variables[original]
+        if tuple(by_path[path].shape) != value.shape and by_path[path].shape.num_elements() \
+                == value.size:  # a [1, n] bias the stock layer holds as [n] (idiomatic)
+            value = value.reshape(tuple(by_path[path].shape))
+        _staged(f"does not take {original}'s starting value", by_path[path].assign, value)
     streams = [layer for layer in model.layers if isinstance(layer, TF1RandomOp)]
     recorder = StepRecorder(model, optimizer)
     report = max(1, len(order) // 10)
@@ -109,7 +174,7 @@ def prove(rewrite_path: str, against: str, data_dir: str, map_path: str, out: st
         for layer in streams:  # where the script's stream stood (evaluations draw too)
             layer.position.assign(recorded.random_position(layer.op_name, step))
         fed = module.feeds(images, labels, indices)
-        loss = train_step(**fed)
+        loss = _staged(f"fails at training step {step}", train_step, **fed)
         recorder.record(loss, **{name: np.asarray(value) for name, value in fed.items()})
         if step % report == 0 or step == len(order):
             print(f"[proof] step {step}/{len(order)}: loss {float(loss):.6f}", flush=True)

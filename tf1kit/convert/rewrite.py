@@ -12,7 +12,7 @@ import os
 import numpy as np
 
 from tf1kit.convert import emit, program, prove, source_facts
-from tf1kit.convert.graph import Graph
+from tf1kit.convert.graph import Graph, fed_as_inputs
 from tf1kit.errors import DataError
 from tf1kit.trace import tracefile
 
@@ -73,8 +73,9 @@ def render(recorded: dict, source: str, script: str, mode: str, output: str) -> 
     """(the rewrite's source, the map pairing its variables and inputs with
     the script's) for a record; raises Unsupported or DataError."""
     manifest = recorded["manifest"]
-    built = program.build(Graph(manifest["forward_graph"], source), manifest, script,
-                          mode == "exact")
+    described = fed_as_inputs(manifest["forward_graph"], recorded["fed"],
+                              [entry["loss"] for entry in manifest["optimizers"]])
+    built = program.build(Graph(described, source), manifest, script, mode == "exact")
     if recorded["roles"] is None:
         raise DataError("the script's batches were not traced (it does not read MNIST "
                         "through read_data_sets' next_batch)")

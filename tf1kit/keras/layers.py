@@ -18,7 +18,34 @@ import tensorflow as tf
 
 @keras.saving.register_keras_serializable(package="tf1kit")
 class AddBiasDense(keras.layers.Dense):
-    """`keras.layers.Dense` computing `activation(tf.add(tf.matmul(x, kernel), bias))`."""
+    """`keras.layers.Dense` computing `activation(tf.add(tf.matmul(x, kernel), bias))`.
+
+    `bias_shape=(1, units)` keeps a TF1 script's row-vector bias
+    (`tf.Variable(tf.zeros([1, n]) + 0.1)`, added by broadcasting) in its
+    shape, so its starting value and its updates are the script's as they
+    are; the sum is the same either way."""
+
+    def __init__(self, units, bias_shape=None, **kwargs):
+        super().__init__(units, **kwargs)
+        self.bias_shape = None if bias_shape is None else tuple(bias_shape)
+
+    def build(self, input_shape):
+        if self.bias_shape is None or not self.use_bias:
+            super().build(input_shape)
+            return
+        self.use_bias = False  # the kernel as Dense makes it, then the bias in its shape
+        super().build(input_shape)
+        self.use_bias = True
+        self.bias = self.add_weight(name="bias", shape=self.bias_shape,
+                                        initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer,
+                                        constraint=self.bias_constraint)
+
+    def get_config(self):
+        config = super().get_config()
+        if self.bias_shape is not None:
+            config["bias_shape"] = list(self.bias_shape)
+        return config
 
     def call(self, inputs, training=None):
         outputs = self.pre_activation(inputs)

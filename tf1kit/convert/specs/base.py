@@ -66,15 +66,20 @@ def then(graph: Graph, tensor: str, types) -> GraphOp | None:
 
 
 def with_bias_and_activation(graph: Graph, layer: Layer) -> Layer:
-    """The layer extended by the bias a rank-1 variable adds to its output
-    (AddV2 of tf.add or `+`, or BiasAdd) and the activation after it."""
+    """The layer extended by the bias a rank-1 (or [1, n]) variable adds to
+    its output (AddV2 of tf.add or `+`, or BiasAdd) and the activation
+    after it."""
     bias = then(graph, layer.output, BIAS_OPS)
     if bias is not None:
         other = [tensor for tensor in bias.inputs if tensor != layer.output]
         variable = graph.variable(other[0]) if len(other) == 1 else None
-        if variable is not None and graph.op(other[0]).rank() == 1:
+        shape = graph.op(other[0]).shapes[0] if variable is not None else None
+        row = shape is not None and len(shape) == 2 and shape[0] == 1 and bias.type != "BiasAdd"
+        if variable is not None and (len(shape) == 1 or row):
             layer.variables["bias"] = variable
             layer.config["bias_op"] = bias.type  # AddV2 (tf.add) or BiasAdd (tf.nn.bias_add)
+            if row:  # tf.zeros([1, n]) added by broadcasting: kept in its shape (exact)
+                layer.config["bias_shape"] = (1, shape[1])
             layer.ops.append(bias.name)
             layer.output = f"{bias.name}:0"
     if "bias" not in layer.variables:

@@ -27,8 +27,11 @@ class Dense(Spec):
         return with_bias_and_activation(graph, layer)
 
     def layer(self, layer, exact, constants):
-        kind = "AddBiasDense" if faithful_bias(layer, exact) else "keras.layers.Dense"
-        return Call(kind, [repr(layer.config["units"]), *kernel_arguments(layer)])
+        faithful = faithful_bias(layer, exact)
+        kind = "AddBiasDense" if faithful else "keras.layers.Dense"
+        shape = [f"bias_shape={layer.config['bias_shape']}"] \
+            if faithful and "bias_shape" in layer.config else []
+        return Call(kind, [repr(layer.config["units"]), *shape, *kernel_arguments(layer)])
 
     def imports(self, layer, exact):
         return {"AddBiasDense"} if faithful_bias(layer, exact) else set()
