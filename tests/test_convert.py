@@ -108,7 +108,7 @@ def test_each_mode_writes_the_scripts_hyperparameters_and_refuses_the_unknown():
                 "hyperparameters": {"learning_rate": 0.1, "momentum": 0.9,
                                     "use_nesterov": True}}
     assert optimizer_source(momentum, exact=True) == (
-        "TF1Momentum(learning_rate=0.1, momentum=0.9, nesterov=True)", "TF1Momentum")
+        "TF1Momentum(learning_rate=0.1, momentum=0.9, nesterov=True)", {"TF1Momentum"}, None)
     assert optimizer_source(momentum, exact=False)[0] == \
         "keras.optimizers.SGD(learning_rate=0.1, momentum=0.9, nesterov=True)"
     with pytest.raises(OptimizerUnsupported, match=r"^FtrlOptimizer \(s.py:3\): no Keras 3"):
@@ -123,9 +123,32 @@ def test_a_learning_rate_computed_in_the_graph_is_refused_not_defaulted():
         optimizer_source(decayed, exact=True)
 
 
+def test_a_tf_train_schedule_on_the_advanced_step_is_keras_schedule_of_the_same_numbers():
+    scheduled = {"class": "GradientDescentOptimizer", "line": "s.py:9",
+                 "hyperparameters": {"learning_rate": None}, "global_step": "global_step",
+                 "learning_rate_schedule": {
+                     "function": "exponential_decay", "step": "global_step", "line": "s.py:8",
+                     "arguments": {"learning_rate": 0.1, "decay_steps": 100,
+                                   "decay_rate": 0.96, "staircase": True}}}
+    for exact in (True, False):
+        expression, _, schedule = optimizer_source(scheduled, exact)
+        assert expression.endswith("(learning_rate=learning_rate)")
+        assert schedule == ("keras.optimizers.schedules.ExponentialDecay(initial_learning_rate="
+                            "0.1, decay_steps=100, decay_rate=0.96, staircase=True)", "s.py:8")
+    frozen = {**scheduled, "global_step": None}  # minimize() not given the step
+    with pytest.raises(OptimizerUnsupported, match="reads a step this optimizer does not"):
+        optimizer_source(frozen, exact=True)
+    fed = {**scheduled, "learning_rate_schedule": {
+        **scheduled["learning_rate_schedule"],
+        "arguments": {**scheduled["learning_rate_schedule"]["arguments"], "decay_rate": None}}}
+    with pytest.raises(OptimizerUnsupported, match="decay_rate is a tensor"):
+        optimizer_source(fed, exact=True)
+
+
 def test_adam_keeps_tf1s_epsilon_in_both_modes():
     entry = MANIFEST["optimizers"][0]
-    assert optimizer_source(entry, exact=True) == ("TF1Adam(learning_rate=0.01)", "TF1Adam")
+    assert optimizer_source(entry, exact=True) == ("TF1Adam(learning_rate=0.01)", {"TF1Adam"},
+                                                   None)
     assert optimizer_source(entry, exact=False)[0] == \
         "keras.optimizers.Adam(learning_rate=0.01, epsilon=1e-08)"
 

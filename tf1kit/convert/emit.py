@@ -67,8 +67,7 @@ def _imports(out: Source, program: Program, setting: Setting) -> None:
     exact = setting.mode == "exact"
     faithful = set().union(*(BY_KIND[layer.kind].imports(layer, exact)
                              for layer in program.layers))
-    optimizer_class = optimizer_source(setting.optimizer, exact)[1]
-    faithful |= {optimizer_class} if optimizer_class else set()
+    faithful |= optimizer_source(setting.optimizer, exact)[1]
     for name in ("argparse", "gzip", "os", "", "keras", "numpy as np", "tensorflow as tf"):
         out.line(f"import {name}" if name else "")
     if faithful:
@@ -154,9 +153,15 @@ def _loss(out: Source, program: Program, setting: Setting) -> None:
 
 
 def _optimizer(out: Source, program: Program, setting: Setting) -> None:
+    expression, _, schedule = optimizer_source(setting.optimizer, setting.mode == "exact")
     with out.block("def make_optimizer():"):
+        if schedule is not None:
+            text, line = schedule
+            if line:
+                out.comment(line)
+            out.expression("learning_rate = ", text)
         out.comment(setting.optimizer["line"])
-        out.line(f"return {optimizer_source(setting.optimizer, setting.mode == 'exact')[0]}")
+        out.line(f"return {expression}")
 
 
 def _train_step(out: Source, program: Program, setting: Setting) -> None:
@@ -183,10 +188,27 @@ def _train_step(out: Source, program: Program, setting: Setting) -> None:
                 out.line(f"{', '.join(program.output_names)} = model({call}, training=True)")
                 out.line(f"loss = {program.loss_name}({', '.join(program.loss_arguments)})")
             out.line("gradients = tape.gradient(loss, model.trainable_variables)")
+            _clip(out, setting.optimizer.get("clip"))
             out.line("optimizer.apply_gradients(zip(gradients, model.trainable_variables))")
             out.line("return loss")
         out.blank()
         out.line("return train_step")
+
+
+def _clip(out: Source, clip: dict | None) -> None:
+    """The script's clipping of its gradients (tf1kit/run/schedules.py recorded it)."""
+    if not clip:
+        return
+    if clip.get("line"):
+        out.comment(clip["line"])
+    arguments = [f"{name}={value!r}" for name, value in clip["arguments"].items()]
+    if clip["function"] == "clip_by_global_norm":
+        out.statement("gradients, _ = ", Call("tf.clip_by_global_norm",
+                                               ["gradients", *arguments]))
+    else:
+        out.statement("gradients = ", Call(f"[tf.{clip['function']}",
+                                           ["gradient", *arguments],
+                                           ("(", ") for gradient in gradients]")))
 
 
 def _feeds(out: Source, program: Program, setting: Setting) -> None:

@@ -170,13 +170,32 @@ class Writer:
         function, inner_type, names = TF_LOSSES[key]
         inner = next((other for other in self.graph.ops if other.type == inner_type
                       and other.name.startswith(scope + "/")), None)
-        weights = self.graph.by_name.get(f"{scope}/Cast/x") or \
-            self.graph.by_name.get(f"{scope}/ToFloat/x")
+        weights = self._losses_weights(scope, inner)
         if inner is None or weights is None or weights.value != 1.0:
             raise Unsupported(op, f"a tf.losses call with weights or another form: {scope}")
         arguments = ", ".join(f"{keyword}={self.expression(self._unwrap(tensor))}"
                               for keyword, tensor in zip(names, inner.inputs) if keyword)
         return f"tf.compat.v1.losses.{function}({arguments})"
+
+    def _losses_weights(self, scope: str, inner: GraphOp | None) -> GraphOp | None:
+        """The constant a tf.losses call weighs its losses by: the Mul of the
+        inner op's output (through compat.v1's reshape back), its other input
+        (through a Cast), else None."""
+        if inner is None:
+            return None
+        tensor, weighing = f"{inner.name}:0", None
+        while weighing is None:
+            inside = [op for op in self.graph.consumers_of(tensor)
+                      if op.name.startswith(scope + "/")]
+            weighing = next((op for op in inside if op.type == "Mul"), None)
+            passed = next((op for op in inside if op.type in WRAPPERS), None)
+            if weighing is None and passed is None:
+                return None
+            tensor = f"{passed.name}:0" if passed is not None else tensor
+        weights = self.graph.op(weighing.inputs[1])
+        while weights.type in ("Cast", "Identity") and weights.inputs:
+            weights = self.graph.op(weights.inputs[0])
+        return weights if weights.type == "Const" else None
 
     def _logistic_loss(self, op: GraphOp):
         """(logits, labels) when `op` ends what tf.nn.sigmoid_cross_entropy_with_logits

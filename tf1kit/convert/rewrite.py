@@ -87,6 +87,17 @@ def render(recorded: dict, source: str, script: str, mode: str, output: str) -> 
              for name, role in roles.items() if name in used}
     facts = source_facts.SourceFacts(source, os.path.basename(script))
     optimizer = {**manifest["optimizers"][0], "line": facts.optimizer_tag()}
+    clip = optimizer.get("clip")
+    if clip and clip.get("function") is None:
+        raise DataError(f"{optimizer['line']}: {clip['why']}: tf1-convert writes gradients "
+                        "clipped by one tf.clip_by_norm, clip_by_value or "
+                        "clip_by_global_norm, yet")
+    if clip and clip.get("line"):
+        optimizer["clip"] = {**clip, "line": facts.line_tag(clip["line"])}
+    schedule = optimizer.get("learning_rate_schedule")
+    if schedule and schedule.get("line"):
+        optimizer["learning_rate_schedule"] = {**schedule,
+                                               "line": facts.line_tag(schedule["line"])}
     setting = emit.Setting(os.path.basename(script), output, mode, recorded["batch_size"],
                            facts.loop(recorded["traced_steps"]), optimizer, facts.data_tag(),
                            recorded["one_hot"], feeds, constants)

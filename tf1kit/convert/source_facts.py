@@ -53,6 +53,17 @@ class SourceFacts:
         node = self._call("Optimizer")
         return self._tag(node) if node is not None else f"{self.script}: its optimizer"
 
+    def line_tag(self, line: str) -> str:
+        """The tag of the statement at `script.py:N` (the line a trace recorded)."""
+        try:
+            number = int(line.rsplit(":", 1)[1])
+        except (IndexError, ValueError):
+            return line
+        found = [node for node in ast.walk(self.tree) if isinstance(node, ast.stmt)
+                 and not hasattr(node, "body") and node.lineno <= number <= node.end_lineno]
+        return self._tag(min(found, key=lambda node: node.end_lineno - node.lineno)) \
+            if found else line
+
     def data_tag(self) -> str:
         node = self._call("read_data_sets")
         return self._tag(node) if node is not None else f"{self.script}: its data"

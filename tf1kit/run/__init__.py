@@ -12,5 +12,6 @@
 - `feeds`: `--feed NAME=VALUE` overrides
 - `session`: every `Session.run` recorded as the trace's calls and steps;
   its random ops and their streams (`random_ops`), its forward activations
-  and graph (`activations`), its optimizers and losses (`optimizer_watch`)
+  and graph (`activations`), its optimizers and losses (`optimizer_watch`),
+  their learning-rate schedules and gradient clipping (`schedules`)
 """

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from tf1kit.run import schedules
+
 # TF1 optimizers' hyperparameters, by their private attribute names.
 HYPERPARAMETERS = {"_lr": "learning_rate", "_learning_rate": "learning_rate",
                    "_beta1": "beta1", "_beta2": "beta2", "_epsilon": "epsilon",
@@ -50,7 +52,9 @@ def watch(tf, optimizers: list) -> None:
     def computed(optimizer, loss, *args, **kwargs):
         if isinstance(loss, tf.Tensor):  # minimize() passes its loss here
             minimizing[id(optimizer)] = loss
-        return compute_gradients(optimizer, loss, *args, **kwargs)
+        result = compute_gradients(optimizer, loss, *args, **kwargs)
+        schedules.computed_gradients(result)
+        return result
 
     def watched(optimizer, grads_and_vars, global_step=None, name=None):
         grads_and_vars = list(grads_and_vars)
@@ -60,7 +64,10 @@ def watch(tf, optimizers: list) -> None:
         loss = minimizing.pop(id(optimizer), None)
         if loss is None:
             loss = loss_of([g for g, _ in pairs])
-        optimizers.append({"op": op, "optimizer": optimizer, "pairs": pairs, "loss": loss})
+        optimizers.append({"op": op, "optimizer": optimizer, "pairs": pairs, "loss": loss,
+                           "clip": schedules.clipping([g for g, _ in pairs]),
+                           "global_step": None if global_step is None else
+                           getattr(getattr(global_step, "op", None), "name", None)})
         return op
     optimizer_class.compute_gradients = computed
     optimizer_class.apply_gradients = watched
@@ -87,12 +94,23 @@ def read_state(read, training: list) -> dict:
 
 
 def describe(optimizers: list) -> list:
-    """The manifest's "optimizers": class, hyperparameters, variables, loss, slots."""
-    return [{"train_op": entry["op"].name, "class": type(entry["optimizer"]).__name__,
-             "hyperparameters": {name: _scalar(getattr(entry["optimizer"], attribute))
-                                 for attribute, name in HYPERPARAMETERS.items()
-                                 if hasattr(entry["optimizer"], attribute)},
-             "variables": [v.op.name for _, v in entry["pairs"]],
-             "loss": None if entry["loss"] is None else entry["loss"].name,
-             "slots": list(entry["optimizer"].get_slot_names())}
-            for entry in optimizers]
+    """The manifest's "optimizers": class, hyperparameters (a learning rate
+    from a tf.train schedule: "learning_rate_schedule"), variables, loss,
+    slots, the clipping of its gradients and the global step it advances."""
+    described = []
+    for entry in optimizers:
+        optimizer = entry["optimizer"]
+        found = {"train_op": entry["op"].name, "class": type(optimizer).__name__,
+                 "hyperparameters": {name: _scalar(getattr(optimizer, attribute))
+                                     for attribute, name in HYPERPARAMETERS.items()
+                                     if hasattr(optimizer, attribute)},
+                 "variables": [v.op.name for _, v in entry["pairs"]],
+                 "loss": None if entry["loss"] is None else entry["loss"].name,
+                 "slots": list(optimizer.get_slot_names()),
+                 "clip": entry.get("clip"), "global_step": entry.get("global_step")}
+        rate = getattr(optimizer, "_learning_rate", getattr(optimizer, "_lr", None))
+        schedule = schedules.schedule_of(rate)
+        if schedule is not None:
+            found["learning_rate_schedule"] = schedule
+        described.append(found)
+    return described
