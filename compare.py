@@ -19,6 +19,7 @@ import shlex
 import sys
 
 from common import cli
+from tf1kit import quiet
 from tf1kit.trace.tracefile import parse_steps
 from modern.backend import BACKENDS, DEFAULT
 from modern.launcher import check_split  # no TensorFlow
@@ -71,7 +72,10 @@ def parse_args(argv):
         "--record", default=None, metavar="DIR",
         help="train only the legacy side and write it to DIR as a golden recording "
              "(manifest.json and one seed-N.npz per seed) instead of comparing; an "
-             "existing recording is replaced only with --force")
+             "existing recording is replaced only with --force. It takes longer than a live "
+             "comparison: the original's Session runs as the script left it (without the "
+             "live comparison's Grappler setting, MIGRATION.md T17) and the traced steps are "
+             "replayed one at a time")
     parser.add_argument(
         "--trace-values", default=None, metavar="STEPS", type=_trace_values,
         help="with --record: the steps whose every tensor is kept in full (default 1-3; "
@@ -177,4 +181,5 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
+    quiet.unless_verbose(sys.argv[1:])  # TensorFlow's start-up lines (tf1kit/quiet.py)
     sys.exit(cli.run_main(main, "python compare.py"))

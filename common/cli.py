@@ -44,6 +44,9 @@ def add_experiment_flags(parser: argparse.ArgumentParser, default_plot: str) -> 
     """Flags shared by both implementations' entry points."""
     defaults = Hyperparameters()
     parser.add_argument(
+        "--verbose", action="store_true",
+        help="show TensorFlow's start-up and C++ log lines (hidden by default)")
+    parser.add_argument(
         "--data", default="sample", metavar="SOURCE",
         help="where MNIST comes from: 'sample' (the bundled 5,000 real digits, "
              "default), 'keras' (Keras's cached ~/.keras/datasets/mnist.npz), a "

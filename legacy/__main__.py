@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 from common import cli, collapse, variants
+from tf1kit import quiet
 
 
 def main(argv=None) -> int:
@@ -63,4 +64,5 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
+    quiet.unless_verbose(sys.argv[1:])  # TensorFlow's start-up lines (tf1kit/quiet.py)
     sys.exit(cli.run_main(main, "python -m legacy"))

@@ -14,6 +14,7 @@ import time
 from typing import NamedTuple
 
 from common import cli, collapse, variants
+from tf1kit import quiet
 from tf1kit.errors import DataError
 from modern import backend as backends
 from modern import backup as backups
@@ -252,4 +253,5 @@ def distributed_setup(args):
 
 
 if __name__ == "__main__":
+    quiet.unless_verbose(sys.argv[1:])  # TensorFlow's start-up lines (tf1kit/quiet.py)
     sys.exit(cli.run_main(main, "python -m modern"))

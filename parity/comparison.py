@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import logging
 import time
 
 from common import cli
@@ -107,11 +108,23 @@ def run(args, defaults, command: str) -> str:
     return overall["outcome"]
 
 
+class _OneTracePerSeed(logging.Filter):
+    """Each seed builds its own model, and with it its own training and
+    evaluation `tf.function`s: one trace per seed, by design. TensorFlow
+    counts the traces of one Python function across those instances and,
+    from the fifth seed on, warns of "retracing": not so here."""
+
+    def filter(self, record) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
 def compare_seeds(args, experiment, seeds: list, member, log) -> list:
     """Each seed's engine.SeedResult: both sides trained, or the modern
     side against `member`'s recorded runs. Explained: every mismatching
     seed in exact mode; in idiomatic mode, where the losses part is
     expected, the first seed only."""
+    if len(seeds) > 1:
+        logging.getLogger("tensorflow").addFilter(_OneTracePerSeed())
     perturbation = PERTURBATIONS[args.perturb] if args.perturb else NONE
     recorded = {} if member is None else against.recorded_sides(
         member.manifest, member.arrays, experiment.arrays.test_labels)

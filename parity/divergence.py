@@ -107,6 +107,7 @@ class Replay:
     modern_batches: list
     hyper: object             # the original's hyperparameters (the referee's)
     variant: object
+    stock_optimizer: bool = False  # the modern side runs stock Keras Adam (idiomatic)
 
 
 def birth_step(replay: Replay, loss_step: int) -> tuple[int | None, object, object]:
@@ -175,7 +176,7 @@ def localize(replay: Replay, loss_step: int) -> Divergence:
     found.referee = referee_distances(differing, by_key, referees(
         replay, legacy_state if step else None, at, by_key))
     found.judge = judge.judge_steps({at: by_key}, replay.hyper, replay.variant)
-    found.verdict = judge.describe(found.judge)
+    found.verdict = judge.describe(found.judge, replay.stock_optimizer)
     return found
 
 

@@ -111,7 +111,7 @@ def make_replay(experiment: Experiment, seed: int, mode: str, perturbation: Pert
     legacy = LegacyStepper(experiment.hyper, experiment.variant, legacy_run.initial_weights)
     modern = sides.modern_stepper(experiment, setup, seed)
     return divergence.Replay(legacy, modern, legacy_batches, modern_batches, experiment.hyper,
-                  experiment.variant)
+                             experiment.variant, setup.options.optimizer == "keras_adam")
 
 
 def explain(experiment: Experiment, seed: int, mode: str, perturbation: Perturbation,

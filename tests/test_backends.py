@@ -12,6 +12,7 @@ import sys
 import pytest
 
 from tests.helpers import REPO_ROOT, subprocess_environment
+from tf1kit import quiet
 
 pytestmark = pytest.mark.slow
 needs_jax = pytest.mark.skipif(importlib.util.find_spec("jax") is None,
@@ -58,6 +59,9 @@ def test_a_live_comparison_on_jax_is_judged_across_backends(tmp_path):
     report = json.loads((tmp_path / "r" / "report.json").read_text())
     assert report["verdict"]["outcome"] == "rounding"
     assert "backend: tensorflow -> jax" in report["verdict"]["standard"]
+    # TensorFlow's start-up lines (CUDA probing, CPU features) are not ours to print
+    assert not [line for line in result.stderr.splitlines()
+                if quiet.is_startup_line(line.encode())], result.stderr[:2000]
 
 
 @needs_jax

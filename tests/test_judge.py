@@ -194,3 +194,23 @@ def test_a_later_sensitivity_run_adds_to_its_machines_table_without_losing_the_e
     page = report.section(merged)
     assert "| Adam's beta1 | 1e-7 |" in page and "| `epsilon` | MISMATCH |" in page
     assert "False alarms: 1 of 2 unchanged runs called MISMATCH." in page
+
+
+def test_stock_adam_beyond_tf1s_bound_is_said_to_be_expected_only_in_idiomatic_mode():
+    """Idiomatic mode trains stock Keras Adam by design: its slot beyond
+    TF1's kernel's bound is that formula, expected (MIGRATION.md T5); the
+    same finding with TF1Adam, or on the original's side, stays an alarm."""
+    first = {"side": "modern", "kind": "slot", "tensor": "m/encoder_h1", "step": 1,
+             "ratio": 1.47, "error": 3e-9, "bound": 2e-9, "element": 7}
+    record = {"steps": [1], "first": first, "closest": {}, "not_judged": []}
+    idiomatic = judge.describe(record, stock_optimizer=True)
+    assert idiomatic == ("modern's slot m/encoder_h1 at step 1 is not TF1's AdamOptimizer "
+                         "arithmetic (1.47x its float32 bound): stock Keras Adam's own "
+                         "formula, expected in idiomatic mode (MIGRATION.md T5); the "
+                         "statistics decide the verdict")
+    alarm = "not what float32 evaluation of the original's arithmetic"
+    assert alarm in judge.describe(record) and "expected" not in judge.describe(record)
+    original = {**record, "first": {**first, "side": "legacy"}}
+    assert alarm in judge.describe(original, stock_optimizer=True)
+    forward = {**record, "first": {**first, "kind": "activation", "tensor": "encoder_h1/a"}}
+    assert alarm in judge.describe(forward, stock_optimizer=True)

@@ -125,7 +125,7 @@ def localize(experiment, seed: int, mode: str, perturbation, run: RecordedRun,
         experiment, seed, perturbation, setup, run.order, last)
     replay = divergence.Replay(None, sides.modern_stepper(experiment, setup, seed),
                                legacy_batches, modern_batches, experiment.hyper,
-                               experiment.variant)
+                               experiment.variant, setup.options.optimizer == "keras_adam")
     found = Divergence(loss_step, source="recording")
     checked = [step for step in recorded.steps if step <= last]
     done = previous = 0
@@ -156,7 +156,7 @@ def localize(experiment, seed: int, mode: str, perturbation, run: RecordedRun,
     if judged:
         found.judge = judge.judge_steps(judged, experiment.hyper, experiment.variant)
         if found.step and found.step in judged:
-            found.verdict = judge.describe(found.judge)
+            found.verdict = judge.describe(found.judge, replay.stock_optimizer)
     return found
 
 

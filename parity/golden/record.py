@@ -29,7 +29,7 @@ def record(folder: str, experiment, seeds, config: dict, data: dict, environment
         traced = {}
         if side.run is not None:
             log(f"[legacy seed {seed}] tracing steps {step_traces.describe_steps(steps)} "
-                "(a step-by-step replay)")
+                "(a step-by-step replay: what makes --record slower than a live comparison)")
             traced = legacy_traces(experiment, seed, side.run, order, steps, log)
             files.raise_if_interrupted()
             seed_files[seed] = seed_arrays(side.run, order, traced, value_steps)

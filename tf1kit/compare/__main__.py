@@ -1,6 +1,6 @@
 """`python -m tf1kit.compare ORIGINAL.npz REWRITE.npz`: tf1-trace-compare."""
 import sys
 
-from tf1kit.compare.cli import main
+from tf1kit.compare.cli import console
 
-sys.exit(main())
+sys.exit(console())

@@ -1,5 +1,5 @@
 import sys
 
-from tf1kit.convert.cli import main
+from tf1kit.convert.cli import console
 
-sys.exit(main())
+sys.exit(console())
