@@ -44,11 +44,17 @@ def main():
     parser.add_argument("--trace-steps", default="1-3")
     args = parser.parse_args()
     recorded = tracefile.load(args.original)
+    if not recorded.steps or recorded.batch_order("train") is None:
+        raise SystemExit(f"{args.original}: the trace holds no training step with its "
+                         "batches: trace the script while it trains (tf1-run --trace)")
     # The data as TF1's read_data_sets split it: the first 5,000 training
-    # images are the validation set; labels one-hot.
+    # images (or as many as tf1-run --validation-size kept: the trace says)
+    # are the validation set; labels one-hot.
     raw = mnist.read_idx_folder(args.data_dir)
-    images = raw["train_images"][5000:].reshape(-1, 784).astype(np.float32)
-    labels = np.eye(10, dtype=np.float32)[raw["train_labels"][5000:]]
+    kept = recorded.manifest.get("validation_size")
+    kept = 5000 if kept is None else kept
+    images = raw["train_images"][kept:].reshape(-1, 784).astype(np.float32)
+    labels = np.eye(10, dtype=np.float32)[raw["train_labels"][kept:]]
     for trap in args.trap:
         out = args.out if trap == "none" else f"{trap}.npz"
         steps, loss = rewrite(recorded, images, labels, trap, out, args.trace_steps)

@@ -335,3 +335,12 @@ def test_add_bias_dense_holds_a_row_vector_bias_and_adds_it_by_broadcasting():
     again = AddBiasDense.from_config(layer.get_config())
     again.build((None, 4))
     assert tuple(again.bias.shape) == (1, 3)
+
+
+def test_batches_cut_in_order_are_told_from_shuffled_ones():
+    from tf1kit.convert.rewrite import in_order
+    sliced = np.arange(12).reshape(4, 3)  # examples 0-11, three at a time
+    assert in_order(sliced)
+    assert in_order(np.concatenate([sliced[:2], sliced[:2]]))  # a second pass from the start
+    assert not in_order(sliced[[1, 0, 2, 3]])
+    assert not in_order(np.array([[0, 1, 2], [3, 5, 4]]))

@@ -135,3 +135,24 @@ def test_bundled_sample_loads_with_no_validation_split():
     datasets = input_data.read_data_sets(sources.SAMPLE_DIR, validation_size=0)
     assert (datasets.train.num_examples, datasets.test.num_examples) == (4000, 1000)
     assert datasets.train.images.shape == (4000, 784)
+
+
+def test_batches_a_script_slices_itself_are_found_row_by_row():
+    """tf1-run's trace of a script that feeds `mnist.train.images[a:b]`
+    (no next_batch): the examples are found in the training set."""
+    rng = np.random.RandomState(0)
+    images = rng.randint(0, 256, size=(40, 28, 28, 1)).astype(np.uint8)
+    images[7] = images[3]  # a duplicate image: the slice's neighbour is chosen
+    labels = rng.randint(0, 10, size=40).astype(np.uint8)
+    input_data.log_batches(True)
+    try:
+        data = input_data.data_sets_from_arrays(
+            {"train_images": images, "train_labels": labels, "test_images": images[:5],
+             "test_labels": labels[:5]}, validation_size=10)
+    finally:
+        input_data.log_batches(False)
+    train = data.train
+    np.testing.assert_array_equal(train.indices_of(train.images[4:9]), np.arange(4, 9))
+    np.testing.assert_array_equal(train.indices_of(train.images[[20, 2]]), [20, 2])
+    assert train.indices_of(train.images[4:9] + 1e-3) is None  # not the data's rows
+    assert train.indices_of(train.images[0]) is None  # not a batch

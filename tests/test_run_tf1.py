@@ -117,6 +117,8 @@ CASES = {
                        "data"),
     "idioms": (["-m", "tf1kit.run", "--seed", "0", "--data-dir", "MNIST_data", "--trace",
                 "idioms.npz", os.path.join(FIXTURES, "other_peoples_idioms.py")], "data"),
+    "split_too_big": (["-m", "tf1kit.run", "--data-dir", "MNIST_data", "--trace", "none.npz",
+                       os.path.join(FIXTURES, "mlp.py")], "sample"),
     "keras_version": (["-m", "tf1kit.run", "keras_version.py"], "data"),
     "trace": (["-m", "tf1kit.run", "--trace", "full.npz", SOFTMAX, "0"], "sample"),
     "trace_limited": (["-m", "tf1kit.run", "--trace", "first.npz", "--max-session-runs",
@@ -243,6 +245,18 @@ def test_contrib_layers_are_tf_1_15s_names_defaults_and_ops(ran):
     assert facts.pop("averaged_shape") == [4, 6, 6, 2]
     assert facts.pop("flat_shape") == [4, 18]
     assert facts == {name: True for name in facts} and len(facts) == 9, facts
+
+
+def test_a_folder_smaller_than_the_validation_split_is_one_line_and_no_trace(ran):
+    result, work = ran["split_too_big"]
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert "python -m tf1kit.run: error: MNIST_data holds 4,000 training images, fewer than " \
+        "the 5,000 read_data_sets keeps for validation: run_tf1 --validation-size N keeps " \
+        "fewer" in result.stderr
+    assert result.stderr.rstrip().splitlines()[-1] == (
+        "[run_tf1] no trace written to none.npz: the script ran no training step (a "
+        "Session.run of an optimizer's update) before it stopped at its data")
+    assert not (work / "none.npz").exists()
 
 
 def test_other_authors_idioms_run_and_trace_unchanged(ran):

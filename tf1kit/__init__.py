@@ -18,6 +18,7 @@ through, one subpackage each (lower layers never import higher ones):
 - `float32`: float32 error bounds and TF1's optimizer kernels in float64
   (the judge's arithmetic), ulp distances
 - `data`: MNIST's files and TF1's `read_data_sets`
-- `cli`, `errors`, `files`, `machine`, `environment`: one-line errors,
-  atomic outputs, the CPU's fingerprint, what decides the float32 bits
+- `cli`, `errors`, `files`, `machine`, `environment`, `quiet`: one-line
+  errors, atomic outputs, the CPU's fingerprint, what decides the float32
+  bits, TensorFlow's start-up lines kept off a command's stderr
 """

@@ -17,6 +17,7 @@ import sys
 from tf1kit.cli import ArgumentParser, program_name, run_main
 from tf1kit.compare import diff, verdict
 from tf1kit.compare.values import compare
+from tf1kit.errors import DataError
 from tf1kit.trace.tracefile import Trace, load
 
 
@@ -56,6 +57,8 @@ def main(argv=None) -> int:
                         help='which rewrite variable is which original one: {"variables": '
                              '{"Variable_3": "dense/bias", ...}, "inputs": {"Placeholder:0": '
                              '"x"}, "loss": "Mean:0"}')
+    parser.add_argument("--verbose", action="store_true",
+                        help="show TensorFlow's start-up and C++ log lines (hidden by default)")
     parser.add_argument("--propose-map", default=None, metavar="OUT.json",
                         help="write the variables paired by shape in creation order, to edit "
                              "into a --map, and stop")
@@ -63,6 +66,10 @@ def main(argv=None) -> int:
 
     def run():
         first, second = load(args.first), load(args.second)
+        for trace, path in ((first, args.first), (second, args.second)):
+            if not trace.calls:  # (a trace without steps is compared by its fetched values)
+                raise DataError(f"{path}: the trace holds no Session.run call: nothing to "
+                                "compare")
         if args.propose_map:
             with open(args.propose_map, "w", encoding="utf-8") as stream:
                 json.dump({"variables": diff.propose_map(first, second)}, stream,
@@ -87,5 +94,13 @@ def main(argv=None) -> int:
     return run_main(lambda _argv: run(), parser.prog, [])
 
 
+def console() -> int:
+    """The command: TensorFlow's start-up lines hidden (tf1kit/quiet.py)
+    unless --verbose."""
+    from tf1kit import quiet
+    quiet.unless_verbose(sys.argv[1:])
+    return main()
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(console())

@@ -45,6 +45,11 @@ def main(argv=None) -> int:
                              "beside it (REWRITE.original.npz, REWRITE.map.json), and stop")
     parser.add_argument("--data-dir", required=True, metavar="DIR",
                         help="the MNIST folder (the four IDX .gz files) the script reads")
+    parser.add_argument("--validation-size", type=cli.non_negative_int, default=None,
+                        metavar="N",
+                        help="tf1-run's --validation-size: the training images "
+                             "read_data_sets keeps aside (the bundled sample needs fewer than "
+                             "TF1's 5,000)")
     parser.add_argument("--seed", type=cli.seed_int, default=0,
                         help="tf1-run's seed for an unseeded script (default 0)")
     parser.add_argument("--mode", choices=("exact", "idiomatic"), default="exact",
@@ -54,6 +59,8 @@ def main(argv=None) -> int:
                         help="training steps traced and proven (default 100)")
     parser.add_argument("--no-proof", action="store_true",
                         help="write the rewrite and stop (no proof run)")
+    parser.add_argument("--verbose", action="store_true",
+                        help="show TensorFlow's start-up and C++ log lines (hidden by default)")
     args = parser.parse_args(argv)
     cli.quiet_tensorflow_logs()  # before tf1-run's process and the proof load TensorFlow
     problem = _check(args)
@@ -66,7 +73,8 @@ def main(argv=None) -> int:
     original, pairing = f"{base}.original.npz", f"{base}.map.json"
     print(f"[tf1-convert] tracing {args.script} for {args.steps} training steps (tf1-run)",
           flush=True)
-    traced = trace(args.script, args.data_dir, original, args.steps, args.seed)
+    traced = trace(args.script, args.data_dir, original, args.steps, args.seed,
+                   args.validation_size)
     if traced != 0:
         _remove(original)
         print(f"{parser.prog}: error: tf1-run could not trace {args.script} (exit {traced})",
@@ -92,11 +100,13 @@ def main(argv=None) -> int:
     return cli.run_main(lambda _argv: _prove(args.output, args.data_dir), parser.prog, [])
 
 
-def trace(script: str, data_dir: str, path: str, steps: int, seed: int) -> int:
+def trace(script: str, data_dir: str, path: str, steps: int, seed: int,
+          validation_size: int | None = None) -> int:
     """tf1-run's trace of the script's first `steps` training steps to
     `path`, in a process of its own; its exit status."""
+    split = [] if validation_size is None else ["--validation-size", str(validation_size)]
     return _run([sys.executable, "-m", "tf1kit.run", "--seed", str(seed), "--data-dir",
-                 data_dir, "--trace", path, "--max-steps", str(steps), script])
+                 data_dir, *split, "--trace", path, "--max-steps", str(steps), script])
 
 
 def _prove(rewrite: str, data_dir: str) -> int:
@@ -152,5 +162,13 @@ def _run(command: list) -> int:
     return subprocess.run(command, env=environment).returncode
 
 
+def console() -> int:
+    """The command: TensorFlow's start-up lines hidden (tf1kit/quiet.py)
+    unless --verbose."""
+    from tf1kit import quiet
+    quiet.unless_verbose(sys.argv[1:])
+    return main()
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(console())

@@ -31,6 +31,8 @@ class Setting:
     one_hot: bool
     feeds: dict           # the step's arguments -> "images" | "labels" | a constant's name
     constants: dict       # argument -> the number the script fed it in every call
+    validation_size: int = VALIDATION_SIZE  # the training images read_data_sets kept aside
+    in_order: bool = False  # batches cut in the data's order (no next_batch, no shuffle)
 
 
 def source(program: Program, setting: Setting) -> str:
@@ -85,8 +87,8 @@ def _constants(out: Source, program: Program, setting: Setting) -> None:
     out.line(f"{name} = {count}  # {tag}")
     for argument, value in setting.constants.items():
         out.line(f"{argument.upper()} = {value!r}  # fed to {argument} in every training call")
-    out.line(f"VALIDATION_SIZE = {VALIDATION_SIZE}  # the training images read_data_sets kept "
-             "for validation")
+    out.line(f"VALIDATION_SIZE = {setting.validation_size}  # the training images "
+             "read_data_sets kept for validation")
 
 
 def _read_mnist(out: Source, program: Program, setting: Setting) -> None:
@@ -222,6 +224,9 @@ def _feeds(out: Source, program: Program, setting: Setting) -> None:
 
 def _batches(out: Source, program: Program, setting: Setting) -> None:
     epochs = setting.loop[0] == "EPOCHS"
+    if setting.in_order:
+        _batches_in_order(out, epochs)
+        return
     with out.block("def batches(examples, seed):"):
         said = "EPOCHS passes over the examples" if epochs else "STEPS batches"
         out.line(f'"""(epoch, indices) of each training batch, {said}, shuffled')
@@ -241,12 +246,33 @@ def _batches(out: Source, program: Program, setting: Setting) -> None:
                 out.line("epoch += 1")
 
 
+def _batches_in_order(out: Source, epochs: bool) -> None:
+    """The script's own batching: the examples in their order, sliced."""
+    with out.block("def batches(examples):"):
+        said = "EPOCHS passes over the examples" if epochs else "STEPS batches"
+        out.line(f'"""(epoch, indices) of each training batch, {said}, in the')
+        out.line('examples\' order, as the script sliced them (it shuffles nothing)."""')
+        if not epochs:
+            out.line("served, epoch = 0, 0")
+        with out.block("for epoch in range(EPOCHS):" if epochs else "while True:"):
+            with out.block("for start in range(0, examples - BATCH_SIZE + 1, BATCH_SIZE):"):
+                if not epochs:
+                    with out.block("if served == STEPS:"):
+                        out.line("return")
+                    out.line("served += 1")
+                out.line("yield epoch, np.arange(start, start + BATCH_SIZE)")
+            if not epochs:
+                out.line("epoch += 1")
+
+
 def _main(out: Source, program: Program, setting: Setting) -> None:
     with out.block("def main():"):
         out.line(f'parser = argparse.ArgumentParser(description="{setting.script} in Keras 3")')
         out.line('parser.add_argument("--data-dir", required=True,')
         out.line('                    help="the MNIST folder (its four IDX .gz files)")')
-        out.line('parser.add_argument("--seed", type=int, default=0, help="the shuffle\'s seed")')
+        if not setting.in_order:
+            out.line('parser.add_argument("--seed", type=int, default=0, '
+                     'help="the shuffle\'s seed")')
         out.line("args = parser.parse_args()")
         out.line("images, labels = read_mnist(args.data_dir)")
         with out.block("if len(images) < BATCH_SIZE:  # one line, not a loop that never trains"):
@@ -258,7 +284,9 @@ def _main(out: Source, program: Program, setting: Setting) -> None:
         out.line("optimizer = make_optimizer()")
         out.line("train_step = make_train_step(model, optimizer)")
         out.line("last_epoch, loss = 0, None")
-        with out.block("for epoch, indices in batches(len(images), args.seed):"):
+        batches = "batches(len(images))" if setting.in_order else \
+            "batches(len(images), args.seed)"
+        with out.block(f"for epoch, indices in {batches}:"):
             with out.block("if epoch != last_epoch:"):
                 out.line('print(f"Epoch: {last_epoch + 1:04d} loss={float(loss):.9f}")')
                 out.line("last_epoch = epoch")

@@ -27,13 +27,13 @@ from tf1kit.data.mnist import VALIDATION_SIZE
 from tf1kit.errors import DataError
 
 
-def training_split(data_dir: str) -> tuple:
-    """(images, digits) of the training split TF1's read_data_sets made,
-    flattened and scaled as it scaled them: what a script's feeds are
-    matched against."""
+def training_split(data_dir: str, validation_size: int = VALIDATION_SIZE) -> tuple:
+    """(images, digits) of the training split TF1's read_data_sets made
+    (`validation_size` images kept aside), flattened and scaled as it
+    scaled them: what a script's feeds are matched against."""
     raw = mnist.read_idx_folder(data_dir)
-    return (mnist.scale_pixels(raw["train_images"][VALIDATION_SIZE:]),
-            raw["train_labels"][VALIDATION_SIZE:])
+    return (mnist.scale_pixels(raw["train_images"][validation_size:]),
+            raw["train_labels"][validation_size:])
 
 
 def load_rewrite(path: str):

@@ -13,6 +13,7 @@ import numpy as np
 
 from tf1kit.convert import emit, program, prove, source_facts
 from tf1kit.convert.graph import Graph, fed_as_inputs
+from tf1kit.data.mnist import VALIDATION_SIZE
 from tf1kit.errors import DataError
 from tf1kit.trace import tracefile
 
@@ -38,18 +39,37 @@ def record(trace_path: str, data_dir: str) -> dict:
     fed = [key.partition(" ")[2] for key in recorded.steps[0]["digests"]
            if key.startswith("input ")]
     order = recorded.batch_order("train")
-    roles, one_hot = _roles(recorded, fed, order[0], data_dir) if order is not None else \
-        (None, True)
+    validation_size = manifest.get("validation_size")
+    validation_size = VALIDATION_SIZE if validation_size is None else validation_size
+    roles, one_hot = _roles(recorded, fed, order[0], data_dir, validation_size) \
+        if order is not None else (None, True)
     return {"manifest": {key: manifest.get(key) for key in MANIFEST_KEYS}, "fed": fed,
             "roles": roles, "one_hot": one_hot,
             "batch_size": None if order is None else int(order.shape[1]),
+            "validation_size": validation_size,
+            "in_order": order is not None and in_order(order),
             "traced_steps": len(recorded.steps)}
 
 
-def _roles(recorded, fed: list, indices, data_dir: str) -> tuple:
+def in_order(order) -> bool:
+    """Whether the batches are the training examples in their order, cut
+    one after the other (a script slicing `mnist.train.images` itself, no
+    shuffle), each pass starting again at the first example."""
+    size, expected = order.shape[1], 0
+    for batch in order:
+        if batch[0] == 0:
+            expected = 0
+        if batch[0] != expected or not np.array_equal(batch, np.arange(expected,
+                                                                     expected + size)):
+            return False
+        expected += size
+    return True
+
+
+def _roles(recorded, fed: list, indices, data_dir: str, validation_size: int) -> tuple:
     """Each fed placeholder's role in the first training call: "images",
     "labels" (and whether one-hot) or the number fed; refused otherwise."""
-    images, digits = prove.training_split(data_dir)
+    images, digits = prove.training_split(data_dir, validation_size)
     roles, one_hot = {}, True
     for tensor in fed:
         value = recorded.step_value(1, "input", tensor)
@@ -99,8 +119,11 @@ def render(recorded: dict, source: str, script: str, mode: str, output: str) -> 
         optimizer["learning_rate_schedule"] = {**schedule,
                                                "line": facts.line_tag(schedule["line"])}
     setting = emit.Setting(os.path.basename(script), output, mode, recorded["batch_size"],
-                           facts.loop(recorded["traced_steps"]), optimizer, facts.data_tag(),
-                           recorded["one_hot"], feeds, constants)
+                           facts.loop(recorded["traced_steps"], recorded.get("in_order", False)),
+                           optimizer, facts.data_tag(),
+                           recorded["one_hot"], feeds, constants,
+                           recorded.get("validation_size", VALIDATION_SIZE),
+                           recorded.get("in_order", False))
     mapping = {"variables": {variable: f"{built.model_name}/{layer.name}/{part}"
                              for layer in built.layers
                              for part, variable in layer.variables.items()},

@@ -20,9 +20,10 @@ class SourceFacts:
         text = " ".join(line.strip() for line in self.lines[node.lineno - 1:node.end_lineno])
         return f"{self.script}:{node.lineno}  {text}"
 
-    def loop(self, traced_steps: int) -> tuple:
+    def loop(self, traced_steps: int, sliced: bool = False) -> tuple:
         """("EPOCHS" | "STEPS", count, tag) from the script's constant, else
-        the steps traced."""
+        the steps traced. `sliced`: the script cuts its batches itself, so a
+        `for ... in range(N)` around the loop that slices is its epochs."""
         for node in self.tree.body:
             if isinstance(node, ast.Assign) and len(node.targets) == 1 \
                     and isinstance(node.targets[0], ast.Name) \
@@ -32,6 +33,12 @@ class SourceFacts:
                 if name in EPOCH_NAMES or name in STEP_NAMES:
                     return ("EPOCHS" if name in EPOCH_NAMES else "STEPS", node.value.value,
                             self._tag(node))
+        for node in ast.walk(self.tree) if sliced else ():  # epochs around the slicing loop
+            count = _range_length(node.iter) if isinstance(node, ast.For) else None
+            if count is not None and any(isinstance(inner, ast.For) and _slices_images(inner)
+                                         for inner in ast.walk(node) if inner is not node):
+                return "EPOCHS", count, self._tag(node).split(":", 1)[0] + ":" + \
+                    f"{node.lineno}  for ... in {ast.unparse(node.iter)}"
         for node in ast.walk(self.tree):  # `for i in range(300):` around next_batch
             count = _range_length(node.iter) if isinstance(node, ast.For) else None
             if count is not None and any(isinstance(inner, ast.Attribute)
@@ -67,6 +74,12 @@ class SourceFacts:
     def data_tag(self) -> str:
         node = self._call("read_data_sets")
         return self._tag(node) if node is not None else f"{self.script}: its data"
+
+
+def _slices_images(node) -> bool:
+    """Whether `node` holds a subscript of `<...>.images` (`mnist.train.images[a:b]`)."""
+    return any(isinstance(inner, ast.Subscript) and isinstance(inner.value, ast.Attribute)
+               and inner.value.attr == "images" for inner in ast.walk(node))
 
 
 def _range_length(node) -> int | None:

@@ -35,7 +35,8 @@ Datasets = collections.namedtuple("Datasets", ["train", "validation", "test"])
 DEFAULT_SOURCE_URL = mnist.DEFAULT_SOURCE_URL
 VALIDATION_SIZE = mnist.VALIDATION_SIZE
 # DEPARTURE (bookkeeping only): see the module docstring.
-_LOGGING = {"batches": False, "data_dir": None}
+_LOGGING = {"batches": False, "data_dir": None, "validation_size": None}
+split = {}  # the validation_size read_data_sets last used: {"validation_size": N}
 files_read = []  # every data file read_data_sets read, in order
 _logged = []     # the DataSets that record what they serve
 
@@ -50,10 +51,32 @@ def served_by_role() -> list:
     return [data_set for data_set in _logged if data_set.role and data_set.served]
 
 
-def redirect_data(folder: str | None) -> None:
-    """DEPARTURE, for `run_tf1 --data-dir`: read_data_sets reads `folder`
-    whatever folder the script names."""
+def redirect_data(folder: str | None, validation_size: int | None = None) -> None:
+    """DEPARTURE, for `run_tf1 --data-dir` and `--validation-size`:
+    read_data_sets reads `folder` whatever folder the script names, and
+    keeps `validation_size` images aside whatever size the script asks."""
     _LOGGING["data_dir"] = folder
+    _LOGGING["validation_size"] = validation_size
+
+
+def log_fed_batch(fed: list) -> None:
+    """DEPARTURE, for traces: a training step whose images the script cut
+    from `mnist.train.images` itself (numpy slices or an index choice, no
+    `next_batch` since the last step) is logged as the examples it fed,
+    found row by row, as if `next_batch` had served them. `fed`: the arrays
+    the step fed."""
+    train = next((data_set for data_set in _logged if data_set.role == "train"), None)
+    if train is None or train.served is None:
+        return
+    if len(train.served) > train.steps_logged:  # next_batch served it
+        train.steps_logged = len(train.served)
+        return
+    for array in fed:
+        indices = train.indices_of(numpy.asarray(array))
+        if indices is not None:
+            train.served.append(indices)
+            break
+    train.steps_logged = len(train.served)
 
 
 def redirected_folder() -> str | None:
@@ -112,8 +135,31 @@ class DataSet:
         self.served = [] if _LOGGING["batches"] else None
         self._order = numpy.arange(self._num_examples) if self.served is not None else None
         self.role = None  # "train", "validation" or "test", from read_data_sets
+        self.steps_logged, self._rows = 0, None  # for log_fed_batch
         if self.served is not None:
             _logged.append(self)
+
+    def indices_of(self, rows) -> numpy.ndarray | None:
+        """The examples (original indices) whose images are `rows`, each
+        equal bit for bit, or None where one is not found."""
+        if rows.ndim != 2 or rows.shape[1:] != self._images.shape[1:] or \
+                rows.dtype != self._images.dtype or not len(rows):
+            return None
+        if self._rows is None:
+            self._rows = {}
+            for position, row in enumerate(self._images):
+                self._rows.setdefault(hash(row.tobytes()), []).append(position)
+        found, previous = [], -1
+        for row in rows:
+            candidates = [position for position in self._rows.get(hash(row.tobytes()), ())
+                          if numpy.array_equal(self._images[position], row)]
+            if not candidates:
+                return None
+            # a duplicate image: the one that continues the slice, else the first
+            position = previous + 1 if previous + 1 in candidates else candidates[0]
+            found.append(position)
+            previous = position
+        return self._order[numpy.asarray(found)]
 
     @property
     def images(self):
@@ -234,6 +280,18 @@ def read_data_sets(train_dir, fake_data=False, one_hot=False, dtype=tf.float32,
         print(f"[run_tf1] --data-dir: reading {_LOGGING['data_dir']} instead of {train_dir}")
         train_dir = _LOGGING["data_dir"]
     arrays = _read_arrays(os.fspath(train_dir), source_url, checksums)
+    if _LOGGING["validation_size"] is not None and \
+            _LOGGING["validation_size"] != validation_size:
+        print(f"[run_tf1] --validation-size: keeping {_LOGGING['validation_size']:,} training "
+              f"images for validation instead of {validation_size:,}")
+        validation_size = _LOGGING["validation_size"]
+    if _LOGGING["data_dir"] is not None and not 0 <= validation_size <= \
+            len(arrays["train_images"]):  # run_tf1's folder: one line, naming the way out
+        raise DataError(f"{train_dir} holds {len(arrays['train_images']):,} training images, "
+                        f"fewer than the {validation_size:,} read_data_sets keeps for "
+                        "validation: run_tf1 --validation-size N keeps fewer (the bundled "
+                        "sample: 1000), or give a folder with the full set")
+    split["validation_size"] = validation_size
     return data_sets_from_arrays(arrays, one_hot=one_hot, dtype=dtype, reshape=reshape,
                                  validation_size=validation_size, seed=seed)
 

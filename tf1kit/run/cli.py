@@ -86,9 +86,17 @@ API_CHANGES = (
 )
 
 
+# How a run ended (tf1kit.run.cli._run_script), in words.
+ENDINGS = {"completed": "ended", "exit": "exited", "script error": "failed",
+           "data error": "stopped at its data", "refused": "stopped at a construct tf1-run "
+           "does not run", "max-session-runs": "reached --max-session-runs",
+           "max-steps": "reached --max-steps"}
+
+
 # run_tf1's own flags: given after the script's name they would reach the
 # script instead, so they are refused there.
 OWN_FLAGS = ("--trace", "--trace-steps", "--trace-max-elements", "--seed", "--data-dir",
+             "--validation-size", "--verbose",
              "--max-session-runs", "--max-steps", "--figures-dir", "--save-figures", "--feed")
 
 
@@ -119,6 +127,11 @@ def main(argv=None) -> int:
     parser.add_argument("--data-dir", default=None, metavar="DIR",
                         help="read MNIST from DIR (the four IDX .gz files, or mnist.npz) "
                              "whatever folder the script's read_data_sets names")
+    parser.add_argument("--validation-size", type=cli.non_negative_int, default=None,
+                        metavar="N",
+                        help="read_data_sets keeps N training images aside for validation "
+                             "instead of what the script asks (TF1's default: 5,000; the "
+                             "bundled 4,000-image sample needs fewer); the trace records it")
     parser.add_argument("--trace-max-elements", type=cli.positive_int, metavar="N",
                         default=session.DEFAULT_MAX_ELEMENTS,
                         help="fetched arrays larger than this are named in the trace, not "
@@ -137,6 +150,8 @@ def main(argv=None) -> int:
                              "training call (a placeholder's name, its tensor's, or the "
                              "script's variable for it), e.g. keep_prob=1.0; recorded in "
                              "the trace; repeatable")
+    parser.add_argument("--verbose", action="store_true",
+                        help="show TensorFlow's start-up and C++ log lines (hidden by default)")
     parser.add_argument("script", help="the TF1 script to run")
     parser.add_argument("script_args", nargs=argparse.REMAINDER,
                         help="arguments passed to the script as sys.argv[1:]")
@@ -189,7 +204,7 @@ def main(argv=None) -> int:
     recorder.install()
     from tf1kit.data import input_data
     input_data.log_batches(args.trace is not None)
-    input_data.redirect_data(args.data_dir)
+    input_data.redirect_data(args.data_dir, args.validation_size)
     if args.trace is not None and args.seed is None:
         print("[run_tf1] warning: --trace without --seed: if the script seeds nothing, its "
               "starting weights and batch order are new on every run (the trace still "
@@ -201,8 +216,13 @@ def main(argv=None) -> int:
     sys.argv = [args.script, *args.script_args]
     sys.path.insert(0, os.path.dirname(script))
     trace_path = None if args.trace is None else os.path.abspath(args.trace)  # before any chdir
-    status, ended = _run_script(script)
-    if trace_path is not None and ended not in ("interrupted", "feed error"):  # nothing partial
+    status, ended = _run_script(script, parser.prog)
+    if trace_path is not None and ended not in ("interrupted", "feed error") \
+            and not recorder.steps.steps:  # a trace of no training step is not a trace
+        print(f"[run_tf1] no trace written to {args.trace}: the script ran no training step "
+              f"(a Session.run of an optimizer's update) before it {ENDINGS.get(ended, ended)}",
+              file=sys.stderr)
+    elif trace_path is not None and ended not in ("interrupted", "feed error"):
         recorder.write(trace_path, script, sys.argv[1:], ended, args.seed)
         dropped = recorder.steps.values_dropped
         print(f"[run_tf1] traced {len(recorder.calls)} Session.run calls, "
@@ -220,13 +240,11 @@ def _holds_data(folder: str) -> bool:
     return all(os.path.isfile(os.path.join(folder, name)) for name in mnist.IDX_FILES)
 
 
-def _run_script(script: str) -> tuple[int, str]:
+def _run_script(script: str, program: str) -> tuple[int, str]:
     """Run the script as __main__: (its exit status as Python would give
-    it, how it ended)."""
-    from tf1kit import cli
+    it, how it ended); `program`: the command's name, for its one-line errors."""
     from tf1kit.run.feeds import FeedError
     from tf1kit.run.session import SessionRunLimit
-    program = cli.program_name('tf1-run', 'python -m tf1kit.run')
     try:
         runpy.run_path(script, run_name="__main__")
     except SessionRunLimit as stop:
@@ -258,5 +276,15 @@ def _run_script(script: str) -> tuple[int, str]:
     return 0, "completed"
 
 
+def console() -> int:
+    """The command: TensorFlow's start-up lines hidden (tf1kit/quiet.py)
+    unless tf1-run's own --verbose (before the script's name) is given."""
+    from tf1kit import quiet
+    own = next((sys.argv[1:index] for index, word in enumerate(sys.argv) if index
+                and word.endswith(".py")), sys.argv[1:])
+    quiet.unless_verbose(own)
+    return main()
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(console())

@@ -126,6 +126,8 @@ class SessionRecorder:
                     session, (fetches, [g for g, _ in pairs], draws, minimized, forward),
                     feed_dict, options, run_metadata)
                 recorder.record(fetches, feed_dict, results)
+                from tf1kit.data import input_data  # loaded with TensorFlow by now
+                input_data.log_fed_batch(list((feed_dict or {}).values()))
                 recorder.log_step(feed_dict, before, recorder.random.drew(randoms, drawn, step),
                                   ({t.name: a for t, a in zip(forward, activations)},
                                    dict(zip((tensor.name for tensor in minimized), losses))),
@@ -262,6 +264,7 @@ class SessionRecorder:
                                     "backend": "tensorflow"},
                     "data_files": {os.path.basename(path): mnist.sha256_of(path)
                                    for path in input_data.files_read if os.path.isfile(path)},
+                    "validation_size": input_data.split.get("validation_size"),
                     "max_elements": self.max_elements,
                     "variables_after_call": self.variables_after_call,
                     "variables": self.variable_shapes,
