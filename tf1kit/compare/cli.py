@@ -67,7 +67,7 @@ def main(argv=None) -> int:
     def run():
         first, second = load(args.first), load(args.second)
         for trace, path in ((first, args.first), (second, args.second)):
-            if not trace.calls:  # (a trace without steps is compared by its fetched values)
+            if not trace.calls and not trace.steps:  # (no steps: compared by its fetches)
                 raise DataError(f"{path}: the trace holds no Session.run call: nothing to "
                                 "compare")
         if args.propose_map:
