@@ -344,3 +344,22 @@ def test_batches_cut_in_order_are_told_from_shuffled_ones():
     assert in_order(np.concatenate([sliced[:2], sliced[:2]]))  # a second pass from the start
     assert not in_order(sliced[[1, 0, 2, 3]])
     assert not in_order(np.array([[0, 1, 2], [3, 5, 4]]))
+
+
+def test_one_hot_and_cast_are_written_as_the_calls_that_build_them():
+    from tf1kit.convert.expressions import Writer
+
+    def graph(on_value):
+        return Graph([op("labels", "Placeholder", shape=(-1,), line="s.py:2"),
+                      op("one_hot/depth", "Const", shape=(), line="s.py:2", value=10),
+                      op("one_hot/on_value", "Const", shape=(), line="s.py:2", value=on_value),
+                      op("one_hot/off_value", "Const", shape=(), line="s.py:2", value=0.0),
+                      op("one_hot", "OneHot", ["labels:0", "one_hot/depth:0",
+                                               "one_hot/on_value:0", "one_hot/off_value:0"],
+                         shape=(-1, 10), line="s.py:2", attributes={"axis": -1}),
+                      op("Cast", "Cast", ["one_hot:0"], shape=(-1, 10), line="s.py:2",
+                         attributes={"DstT": "float16"})], SCRIPT)
+    assert Writer(graph(1.0), {"labels:0": "labels"}).expression("Cast:0") == \
+        "tf.cast(tf.one_hot(labels, 10), tf.float16)"
+    assert Writer(graph(0.9), {"labels:0": "labels"}).expression("one_hot:0") == \
+        "tf.one_hot(labels, 10, on_value=0.9)"

@@ -78,7 +78,7 @@ def unwritable(graph: Graph, claimed: set) -> list:
     """The ops no layer took (`claimed`: those layers took) of a type with
     no expression here, in the graph's order."""
     known = set(BINARY) | set(FUNCTIONS) | set(REDUCTIONS) | set(CROSS_ENTROPIES) | {
-        "Neg", "AddN"} | set(SCAFFOLDING) | set(COMPOSITE_PARTS)
+        "Neg", "AddN", "Cast", "OneHot"} | set(SCAFFOLDING) | set(COMPOSITE_PARTS)
     return [op for op in graph.ops if op.name not in claimed and op.type not in known
             and not _losses_scope(op.name)]
 
@@ -154,6 +154,10 @@ class Writer:
             return f"{FUNCTIONS[op.type]}({', '.join(map(self.expression, op.inputs))})"
         if op.type == "AddN":  # tf.add_n: one op, its own order of summation
             return f"tf.add_n([{', '.join(map(self.expression, op.inputs))}])"
+        if op.type == "Cast" and op.attributes.get("DstT"):
+            return f"tf.cast({self.expression(op.inputs[0])}, tf.{op.attributes['DstT']})"
+        if op.type == "OneHot":
+            return self._one_hot(op)
         if op.type in REDUCTIONS:
             return self._reduction(op)
         if op.type == "Reshape" and self.graph.constant(op.inputs[1]) is not None:
@@ -162,6 +166,19 @@ class Writer:
         if op.type in ("Placeholder", "VariableRead"):
             raise Unsupported(op, "a tensor the rewrite has no name for")
         raise Unsupported(op, NO_EXPRESSION)
+
+    def _one_hot(self, op: GraphOp) -> str:
+        """`tf.one_hot(indices, depth)`, with on/off values and axis where
+        not the defaults; refused where they are computed in the graph."""
+        depth, on, off = (self.graph.constant(tensor) for tensor in op.inputs[1:4])
+        if depth is None or on is None or off is None:
+            raise Unsupported(op, "a one-hot whose depth or values are computed in the graph")
+        arguments = [self.expression(op.inputs[0]), repr(depth)]
+        arguments += [f"on_value={_literal(on, op)}"] if on != 1 else []
+        arguments += [f"off_value={_literal(off, op)}"] if off != 0 else []
+        axis = op.attributes.get("axis", -1)
+        arguments += [f"axis={axis}"] if axis != -1 else []
+        return f"tf.one_hot({', '.join(arguments)})"
 
     def _tf_losses(self, op: GraphOp) -> str:
         """`tf.compat.v1.losses.X(...)` for the ops it built (weights 1.0 and

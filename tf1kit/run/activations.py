@@ -73,13 +73,16 @@ def _inside_a_chain(tensor, upstream: set) -> bool:
 
 # The attributes a float64 re-evaluation of an op needs (tf1kit/compare/graph_judge.py).
 ATTRIBUTES = ("strides", "padding", "ksize", "data_format", "dilations", "transpose_a",
-              "transpose_b", "adj_x", "adj_y", "keep_dims", "axis", "explicit_paddings")
+              "transpose_b", "adj_x", "adj_y", "keep_dims", "axis", "explicit_paddings",
+              "DstT")
 # A Const is kept in the description when at most this many elements.
 CONSTANT_ELEMENTS = 64
 
 
 def _attribute(value):
     value = value.decode() if isinstance(value, bytes) else value
+    if type(value).__name__ == "DType":  # a Cast's DstT: its name, "float32"
+        return value.name
     return [int(item) if isinstance(item, int) else item for item in value] \
         if isinstance(value, (list, tuple)) else value
 
