@@ -294,7 +294,7 @@ def test_a_fed_tensor_that_is_not_a_placeholder_becomes_the_input():
     fed = next(entry for entry in cut if entry["name"] == "truediv")
     assert fed["type"] == "Placeholder" and fed["inputs"] == []
     assert fed["attributes"] == {"fed_over": "RealDiv"}
-    assert fed_as_inputs(described, ["Placeholder:0"], ["Mean:0"]) is described
+    assert fed_as_inputs(described, ["Placeholder:0"], ["Mean:0"]) == described
     built_program = program.build(Graph(cut, SCRIPT), MANIFEST, "s.py")
     assert list(built_program.inputs.values()) == ["X"]  # s.py:2 assigns X
     assert list(built_program.fed_over) == ["X"]
@@ -363,3 +363,20 @@ def test_one_hot_and_cast_are_written_as_the_calls_that_build_them():
         "tf.cast(tf.one_hot(labels, 10), tf.float16)"
     assert Writer(graph(0.9), {"labels:0": "labels"}).expression("one_hot:0") == \
         "tf.one_hot(labels, 10, on_value=0.9)"
+
+
+def test_a_tf_data_batch_is_the_models_input_named_by_its_tuple_assignment():
+    """`x, y = iterator.get_next()`: the trace holds each step's batch as
+    inputs IteratorGetNext:0 and :1; the converter reads them as the
+    script's x and y."""
+    script = SCRIPT + "x, target = iterator.get_next()\n"
+    batch = {**op("IteratorGetNext", "IteratorGetNext", ["OneShotIterator:0"], line="s.py:15"),
+             "shapes": [[-1, 3], [-1, 3]]}
+    graph_ops = [batch] + described_after_input("IteratorGetNext:0")
+    cut = fed_as_inputs(graph_ops, ["IteratorGetNext:0", "IteratorGetNext:1"], ["Mean:0"])
+    assert cut[0]["type"] == "Placeholder" and cut[0]["inputs"] == []
+    assert cut[0]["attributes"] == {"iterator": "IteratorGetNext"}
+    built_program = program.build(Graph(cut, script), MANIFEST, "s.py")
+    assert built_program.placeholders == {"IteratorGetNext:0": "x",
+                                          "IteratorGetNext:1": "target"}
+    assert list(built_program.inputs.values()) == ["x"]

@@ -52,6 +52,16 @@ class Graph(ForwardGraph):
                         self.lines[node.lineno - 1:node.end_lineno])
         return re.sub(r"\(\s+", "(", text)
 
+    def assigned_names(self, line: str) -> list:
+        """The names a tuple assignment at `line` assigns, in order
+        (`x, y = iterator.get_next()`), else []."""
+        node = self.statement(line)
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and \
+                isinstance(node.targets[0], (ast.Tuple, ast.List)) and \
+                all(isinstance(item, ast.Name) for item in node.targets[0].elts):
+            return [item.id for item in node.targets[0].elts]
+        return []
+
     def assigned_name(self, line: str) -> str | None:
         """The one name the statement at `line` assigns, else None."""
         node = self.statement(line)
@@ -82,11 +92,19 @@ class Graph(ForwardGraph):
         return found[0] if found else None
 
 
+ITERATOR_OUTPUTS = ("IteratorGetNext", "IteratorGetNextSync")
+
+
 def fed_as_inputs(described: list, fed: list, losses: list) -> list:
     """The forward graph as the training call ran it: a fed tensor that is
     not a placeholder's (`xs = tf.placeholder(...) / 255.` fed by `{xs: ...}`)
     replaces what computed it, so it becomes a Placeholder of the same
-    name and line, and the ops only it read are dropped."""
+    name and line, and the ops only it read are dropped; a tf.data
+    iterator's `get_next()` (whose batches the trace holds) becomes a
+    Placeholder of as many outputs."""
+    described = [{**entry, "type": "Placeholder", "inputs": [],
+                  "attributes": {"iterator": entry["type"]}}
+                 if entry["type"] in ITERATOR_OUTPUTS else entry for entry in described]
     by_name = {entry["name"]: entry for entry in described}
     cut = {tensor.rsplit(":", 1)[0] for tensor in fed
            if tensor.endswith(":0") and tensor.rsplit(":", 1)[0] in by_name

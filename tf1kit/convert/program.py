@@ -63,8 +63,7 @@ def build(graph: Graph, manifest: dict, script: str, exact: bool = True) -> Prog
     if not layers:
         raise Unsupported(graph.ops[-1], "no layer found between the fed inputs and the loss")
     _name_layers(graph, layers)
-    placeholders = {f"{op.name}:0": _python_name(graph.assigned_name(op.line) or op.name)
-                    for op in graph.ops if op.type == "Placeholder"}
+    placeholders = _placeholder_names(graph)
     by_output = {layer.output: layer for layer in layers}
     loss_tensor = manifest["optimizers"][0]["loss"]
     needed = _reached(graph, loss_tensor, by_output, placeholders)
@@ -134,6 +133,23 @@ def _nested_sums(graph: Graph) -> bool:
     `a + b + c`): what Grappler's arithmetic optimizer folds into one AddN."""
     return any(op.type in SUMS and any(graph.op(tensor).type in SUMS for tensor in op.inputs)
                for op in graph.ops)
+
+
+def _placeholder_names(graph: Graph) -> dict:
+    """Each input tensor -> the name the script gives it: what its line
+    assigns; each output of a tf.data `get_next()` the name its tuple
+    assignment gives (`x, y = iterator.get_next()`)."""
+    names = {}
+    for op in graph.ops:
+        if op.type != "Placeholder":
+            continue
+        base = graph.assigned_name(op.line) or op.name
+        targets = graph.assigned_names(op.line) if len(op.shapes) > 1 else []
+        for index in range(max(len(op.shapes), 1)):
+            name = targets[index] if index < len(targets) else \
+                base if len(op.shapes) <= 1 else f"{base}_{index}"
+            names[f"{op.name}:{index}"] = _python_name(name)
+    return names
 
 
 def _reached(graph: Graph, tensor: str, layers: dict, placeholders: dict) -> set:

@@ -61,8 +61,9 @@ def redirect_data(folder: str | None, validation_size: int | None = None) -> Non
 
 def log_fed_batch(fed: list) -> None:
     """DEPARTURE, for traces: a training step whose images the script cut
-    from `mnist.train.images` itself (numpy slices or an index choice, no
-    `next_batch` since the last step) is logged as the examples it fed,
+    from `mnist.train.images` itself (numpy slices, an index choice, a
+    tf.data pipeline of them; no `next_batch` since the last step) is
+    logged as the examples it fed,
     found row by row, as if `next_batch` had served them. `fed`: the arrays
     the step fed."""
     train = next((data_set for data_set in _logged if data_set.role == "train"), None)

@@ -97,6 +97,22 @@ def _variable_read(op) -> str | None:
     return None
 
 
+# A tf.data iterator's next batch: an input of the training step, as a
+# placeholder is (the trace keeps its values; the graph stops there).
+ITERATOR_OUTPUTS = ("IteratorGetNext", "IteratorGetNextSync")
+
+
+def iterator_outputs(losses: list) -> list:
+    """The tensors of tf.data iterators' `get_next()` the losses are computed
+    from (a script that feeds no images: `x, y = iterator.get_next()`)."""
+    found = []
+    for loss in losses:
+        for op in sorted(_ancestors(loss), key=lambda op: op._id):
+            if op.type in ITERATOR_OUTPUTS:
+                found += [tensor for tensor in op.outputs if tensor not in found]
+    return found
+
+
 def describe_graph(losses: list, script: str = "") -> list:
     """The forward graph of the losses, for the trace's manifest: each op
     (creation order) with its type, inputs, output shapes, the attributes
@@ -111,7 +127,8 @@ def describe_graph(losses: list, script: str = "") -> list:
         if op in seen:
             continue
         seen.add(op)
-        if _variable_read(op) is None and op.type not in ("Placeholder",) + RANDOM_TYPES:
+        if _variable_read(op) is None and op.type not in ("Placeholder",) + RANDOM_TYPES \
+                + ITERATOR_OUTPUTS:
             stack.extend(tensor.op for tensor in op.inputs)
         elif op.type in RANDOM_TYPES:  # the tensor whose shape it draws, if any
             stack.extend(tensor.op for tensor in op.inputs if tensor.op.type == "Shape")

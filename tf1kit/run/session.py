@@ -76,6 +76,7 @@ class SessionRecorder:
         self.max_steps, self.steps_run = max_steps, 0
         self.random, self.feeds = random_ops.RandomOps(script), feeds
         self._forward, self.activation_lines = {}, {}  # activations.forward_tensors, lines
+        self._iterators = {}  # losses -> activations.iterator_outputs
         self.forward_graph = []  # activations.describe_graph of the losses
         self.calls, self.arrays = [], {}
         self.variables_after_call = None
@@ -121,14 +122,17 @@ class SessionRecorder:
                 pairs = [(g, v) for entry in training for g, v in entry["pairs"]]
                 minimized = [entry["loss"] for entry in training if entry["loss"] is not None]
                 step = len(recorder.steps.steps) + 1
-                forward = recorder.activations(minimized, feed_dict, step)
-                results, gradients, drawn, losses, activations = original(
-                    session, (fetches, [g for g, _ in pairs], draws, minimized, forward),
+                served = recorder.iterator_outputs(minimized)  # a tf.data batch: inputs too
+                inputs = {**(feed_dict or {}), **{tensor: None for tensor in served}}
+                forward = recorder.activations(minimized, inputs, step)
+                results, gradients, drawn, losses, activations, batch = original(
+                    session, (fetches, [g for g, _ in pairs], draws, minimized, forward, served),
                     feed_dict, options, run_metadata)
                 recorder.record(fetches, feed_dict, results)
+                inputs.update(zip(served, batch))
                 from tf1kit.data import input_data  # loaded with TensorFlow by now
-                input_data.log_fed_batch(list((feed_dict or {}).values()))
-                recorder.log_step(feed_dict, before, recorder.random.drew(randoms, drawn, step),
+                input_data.log_fed_batch(list(inputs.values()))
+                recorder.log_step(inputs, before, recorder.random.drew(randoms, drawn, step),
                                   ({t.name: a for t, a in zip(forward, activations)},
                                    dict(zip((tensor.name for tensor in minimized), losses))),
                                   (fetches, results),
@@ -166,6 +170,13 @@ class SessionRecorder:
                     random_ops.script_line(tensor.op, self.random.script)).strip()
             self.forward_graph = activations.describe_graph(minimized, self.random.script)
         return self._forward[key]
+
+    def iterator_outputs(self, minimized: list) -> list:
+        """The tf.data `get_next()` tensors the losses read (cached per losses)."""
+        key = tuple(tensor.name for tensor in minimized)
+        if key not in self._iterators:
+            self._iterators[key] = activations.iterator_outputs(minimized)
+        return self._iterators[key]
 
     def log_step(self, feed_dict, before, drawn, computed, fetched, gradients, after) -> None:
         """Log a training step: its feeds, starting state, random draws, the
