@@ -67,13 +67,18 @@ def convert(script: str, mode: str, folder: str, data_dir: str, steps: int) -> d
 def shape_of(record: dict, script: str) -> None:
     """The training graph's op count and the lifted layers, from the trace."""
     from tf1kit.convert import program
-    from tf1kit.convert.graph import Graph
+    from tf1kit.convert.graph import Graph, fed_as_inputs
     from tf1kit.trace import tracefile
     if not os.path.exists(record["trace"]):
         return
-    manifest = tracefile.load(record["trace"]).manifest
-    with open(script) as handle:
-        graph = Graph(manifest["forward_graph"], handle.read())
+    recorded = tracefile.load(record["trace"])
+    manifest = recorded.manifest
+    fed = [key.partition(" ")[2] for key in recorded.steps[0]["digests"]
+           if key.startswith("input ")] if recorded.steps else []
+    with open(script) as handle:  # the graph as tf1-convert reads it (rewrite.render)
+        graph = Graph(fed_as_inputs(manifest["forward_graph"], fed,
+                                    [entry["loss"] for entry in manifest["optimizers"]]),
+                      handle.read())
     record["ops"] = sum(1 for op in graph.ops if op.type not in ("Const", "VariableRead"))
     try:
         built = program.build(graph, manifest, script)
