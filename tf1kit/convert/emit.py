@@ -223,44 +223,31 @@ def _feeds(out: Source, program: Program, setting: Setting) -> None:
 
 
 def _batches(out: Source, program: Program, setting: Setting) -> None:
-    epochs = setting.loop[0] == "EPOCHS"
-    if setting.in_order:
-        _batches_in_order(out, epochs)
-        return
-    with out.block("def batches(examples, seed):"):
+    """The batches the rewrite trains on: shuffled anew every epoch (where
+    the script's `next_batch` shuffled), or, where the script cut them
+    itself in the data's order, those slices."""
+    epochs, shuffled = setting.loop[0] == "EPOCHS", not setting.in_order
+    with out.block(f"def batches(examples{', seed' if shuffled else ''}):"):
         said = "EPOCHS passes over the examples" if epochs else "STEPS batches"
-        out.line(f'"""(epoch, indices) of each training batch, {said}, shuffled')
-        out.line('anew every epoch."""')
-        out.line("rng = np.random.default_rng(seed)")
+        if shuffled:
+            out.line(f'"""(epoch, indices) of each training batch, {said}, shuffled')
+            out.line('anew every epoch."""')
+            out.line("rng = np.random.default_rng(seed)")
+        else:
+            out.line(f'"""(epoch, indices) of each training batch, {said}, in the')
+            out.line('examples\' order, as the script sliced them (it shuffles nothing)."""')
         if not epochs:
             out.line("served, epoch = 0, 0")
         with out.block("for epoch in range(EPOCHS):" if epochs else "while True:"):
-            out.line("order = rng.permutation(examples)")
+            if shuffled:
+                out.line("order = rng.permutation(examples)")
             with out.block("for start in range(0, examples - BATCH_SIZE + 1, BATCH_SIZE):"):
                 if not epochs:
                     with out.block("if served == STEPS:"):
                         out.line("return")
                     out.line("served += 1")
-                out.line("yield epoch, order[start:start + BATCH_SIZE]")
-            if not epochs:
-                out.line("epoch += 1")
-
-
-def _batches_in_order(out: Source, epochs: bool) -> None:
-    """The script's own batching: the examples in their order, sliced."""
-    with out.block("def batches(examples):"):
-        said = "EPOCHS passes over the examples" if epochs else "STEPS batches"
-        out.line(f'"""(epoch, indices) of each training batch, {said}, in the')
-        out.line('examples\' order, as the script sliced them (it shuffles nothing)."""')
-        if not epochs:
-            out.line("served, epoch = 0, 0")
-        with out.block("for epoch in range(EPOCHS):" if epochs else "while True:"):
-            with out.block("for start in range(0, examples - BATCH_SIZE + 1, BATCH_SIZE):"):
-                if not epochs:
-                    with out.block("if served == STEPS:"):
-                        out.line("return")
-                    out.line("served += 1")
-                out.line("yield epoch, np.arange(start, start + BATCH_SIZE)")
+                out.line("yield epoch, order[start:start + BATCH_SIZE]" if shuffled else
+                         "yield epoch, np.arange(start, start + BATCH_SIZE)")
             if not epochs:
                 out.line("epoch += 1")
 

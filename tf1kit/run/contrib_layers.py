@@ -73,6 +73,18 @@ def _smart_cond(predicate, true_fn, false_fn):
     return true_fn() if value else false_fn()
 
 
+def _layer_arguments(inputs, scope, reuse, trainable, normalizer_fn, *parameters) -> dict:
+    """The tf.layers arguments contrib's kernel layers passed alike: no
+    activation (applied after the normalizer), a bias unless a normalizer
+    takes its place, the initializers and regularizers, the scope."""
+    weights_initializer, weights_regularizer, biases_initializer, biases_regularizer = parameters
+    return dict(activation=None, use_bias=bool(not normalizer_fn and biases_initializer),
+                kernel_initializer=weights_initializer, bias_initializer=biases_initializer,
+                kernel_regularizer=weights_regularizer, bias_regularizer=biases_regularizer,
+                trainable=trainable, name=scope.name, dtype=inputs.dtype.base_dtype,
+                _scope=scope, _reuse=reuse)
+
+
 def _finish(outputs, normalizer_fn, normalizer_params, activation_fn, outputs_collections):
     if normalizer_fn is not None:
         outputs = normalizer_fn(outputs, **(normalizer_params or {}))
@@ -93,13 +105,9 @@ def fully_connected(inputs, num_outputs, activation_fn=tf.nn.relu, normalizer_fn
     with v1.variable_scope(scope, "fully_connected", [inputs], reuse=reuse,
                            custom_getter=_model_variable_getter(RENAME)) as scope_:
         inputs = tf.convert_to_tensor(inputs)
-        layer = v1.layers.Dense(
-            units=int(num_outputs), activation=None,
-            use_bias=bool(not normalizer_fn and biases_initializer),
-            kernel_initializer=weights_initializer, bias_initializer=biases_initializer,
-            kernel_regularizer=weights_regularizer, bias_regularizer=biases_regularizer,
-            trainable=trainable, name=scope_.name, dtype=inputs.dtype.base_dtype,
-            _scope=scope_, _reuse=reuse)
+        layer = v1.layers.Dense(units=int(num_outputs), **_layer_arguments(
+            inputs, scope_, reuse, trainable, normalizer_fn, weights_initializer,
+            weights_regularizer, biases_initializer, biases_regularizer))
         outputs = layer.apply(inputs)
         _collect(layer.kernel, variables_collections, "weights")
         if layer.bias is not None:
@@ -129,12 +137,9 @@ def convolution2d(inputs, num_outputs, kernel_size, stride=1, padding="SAME", da
             raise ValueError(f"Convolution expects input with rank 4, got {inputs.shape.ndims}")
         layer = v1.layers.Conv2D(
             filters=num_outputs, kernel_size=kernel_size, strides=stride, padding=padding,
-            data_format=_channels(data_format), dilation_rate=rate, activation=None,
-            use_bias=bool(not normalizer_fn and biases_initializer),
-            kernel_initializer=weights_initializer, bias_initializer=biases_initializer,
-            kernel_regularizer=weights_regularizer, bias_regularizer=biases_regularizer,
-            trainable=trainable, name=scope_.name, dtype=inputs.dtype.base_dtype,
-            _scope=scope_, _reuse=reuse)
+            data_format=_channels(data_format), dilation_rate=rate, **_layer_arguments(
+                inputs, scope_, reuse, trainable, normalizer_fn, weights_initializer,
+                weights_regularizer, biases_initializer, biases_regularizer))
         outputs = layer.apply(inputs)
         _collect(layer.kernel, variables_collections, "weights")
         if layer.use_bias:
