@@ -271,7 +271,9 @@ def test_other_authors_idioms_run_and_trace_unchanged(ran):
     steps = trace.manifest["steps"]
     assert len(steps) == 5
     fed = {key for key in steps[0]["digests"] if key.startswith("input ")}
-    assert fed == {"input Placeholder:0", "input Placeholder_1:0"}  # the handle, the bool
+    assert fed == {"input Placeholder:0", "input Placeholder_1:0",  # the handle, the bool
+                   "input IteratorGetNext:0", "input IteratorGetNext:1"}  # the batch read
+    assert trace.step_value(1, "input", "IteratorGetNext:0").shape == (32, 784)
     assert trace.step_value(1, "input", "Placeholder_1:0") == np.True_  # the bool's value
     assert trace.step_value(1, "input", "Placeholder:0") is None  # the handle: a digest only
 
