@@ -218,7 +218,11 @@ def main(argv=None) -> int:
     trace_path = None if args.trace is None else os.path.abspath(args.trace)  # before any chdir
     status, ended = _run_script(script, parser.prog)
     if trace_path is not None and ended not in ("interrupted", "feed error") \
-            and not recorder.steps.steps:  # a trace of no training step is not a trace
+            and not recorder.steps.steps and (ended not in ("completed", "exit")
+                                              or not recorder.calls):
+        # A run that stopped before its first training step holds no trace a
+        # tool could use (a script that trains nothing and ends is traced
+        # call by call, a golden of its fetches).
         print(f"[run_tf1] no trace written to {args.trace}: the script ran no training step "
               f"(a Session.run of an optimizer's update) before it {ENDINGS.get(ended, ended)}",
               file=sys.stderr)
