@@ -163,9 +163,10 @@ def _prove(rewrite_path: str, against: str, data_dir: str, map_path: str, out: s
             raise DataError(f"{map_path}: the trace {against} holds no starting value of "
                             f"{original}")
         value = recorded.variables[original]
-        if tuple(by_path[path].shape) != value.shape and by_path[path].shape.num_elements() \
-                == value.size:  # a [1, n] bias the stock layer holds as [n] (idiomatic)
-            value = value.reshape(tuple(by_path[path].shape))
+        shape = tuple(int(size) for size in by_path[path].shape)
+        if shape != value.shape and int(np.prod(shape)) == value.size:
+            # a [1, n] bias the stock layer holds as [n] (idiomatic)
+            value = value.reshape(shape)
         _staged(f"does not take {original}'s starting value", by_path[path].assign, value)
     streams = [layer for layer in model.layers if isinstance(layer, TF1RandomOp)]
     recorder = StepRecorder(model, optimizer)
