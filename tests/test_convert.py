@@ -380,3 +380,26 @@ def test_a_tf_data_batch_is_the_models_input_named_by_its_tuple_assignment():
     assert built_program.placeholders == {"IteratorGetNext:0": "x",
                                           "IteratorGetNext:1": "target"}
     assert list(built_program.inputs.values()) == ["x"]
+
+
+def test_a_tf_losses_call_is_written_as_the_script_called_it():
+    """tf1-run records each tf.losses call's tensors and Python arguments
+    (tf1kit/run/losses.py); the rewrite calls the same function with them,
+    whatever ops its reduction built."""
+    from tf1kit.convert.expressions import Writer, unwritable
+    graph = Graph([op("labels", "Placeholder", line="s.py:2"),
+                   op("predictions", "Placeholder", line="s.py:2"),
+                   op("huber_loss/Sub", "Sub", ["predictions:0", "labels:0"], line="s.py:3"),
+                   op("huber_loss/value", "SomethingNew", ["huber_loss/Sub:0"], shape=(),
+                      line="s.py:3")], SCRIPT)
+    graph.loss_calls = {"huber_loss/value:0": {
+        "function": "huber_loss", "line": "s.py:3",
+        "tensors": {"labels": "labels:0", "predictions": "predictions:0"},
+        "arguments": {"delta": 0.5, "reduction": "weighted_mean"}}}
+    writer = Writer(graph, {"labels:0": "y", "predictions:0": "output"})
+    assert writer.expression("huber_loss/value:0") == (
+        'tf.compat.v1.losses.huber_loss(labels=y, predictions=output, delta=0.5, '
+        'reduction="weighted_mean")')
+    assert unwritable(graph, set()) == []  # its ops are the call's
+    graph.loss_calls = {}  # without the record: the op no expression writes is refused
+    assert [found.type for found in unwritable(graph, set())] == ["SomethingNew"]

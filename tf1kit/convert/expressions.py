@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from tf1kit.convert.graph import Graph
+from tf1kit.convert.source import keyword
 from tf1kit.trace.graph import GraphOp
 
 BINARY = {"Sub": "-", "AddV2": "+", "Add": "+", "Mul": "*", "RealDiv": "/"}
@@ -74,13 +75,18 @@ def _losses_scope(name: str) -> tuple | None:
 COMPOSITE_PARTS = ("Select", "SelectV2", "ZerosLike", "GreaterEqual")
 
 
+def _in_loss_call(graph: Graph, name: str) -> bool:
+    """Whether the op is inside a recorded tf.losses call (written whole)."""
+    return any(name.startswith(output.split("/")[0] + "/") for output in graph.loss_calls)
+
+
 def unwritable(graph: Graph, claimed: set) -> list:
     """The ops no layer took (`claimed`: those layers took) of a type with
     no expression here, in the graph's order."""
     known = set(BINARY) | set(FUNCTIONS) | set(REDUCTIONS) | set(CROSS_ENTROPIES) | {
         "Neg", "AddN", "Cast", "OneHot"} | set(SCAFFOLDING) | set(COMPOSITE_PARTS)
     return [op for op in graph.ops if op.name not in claimed and op.type not in known
-            and not _losses_scope(op.name)]
+            and not _losses_scope(op.name) and not _in_loss_call(graph, op.name)]
 
 
 # Consumers that read a tensor's shape, not its values: not a second use.
@@ -129,6 +135,8 @@ class Writer:
 
     def _write(self, tensor: str, nested: bool) -> str:
         op = self.graph.op(tensor)
+        if tensor in self.graph.loss_calls:  # tf.losses.*, as the script called it
+            return self._loss_call(self.graph.loss_calls[tensor], op)
         if op.type == "Const":
             return _literal(op.value, op)
         if op.type == "Reshape" and self.graph.op(op.inputs[0]).type in CROSS_ENTROPIES:
@@ -166,6 +174,20 @@ class Writer:
         if op.type in ("Placeholder", "VariableRead"):
             raise Unsupported(op, "a tensor the rewrite has no name for")
         raise Unsupported(op, NO_EXPRESSION)
+
+    def _loss_call(self, call: dict, op: GraphOp) -> str:
+        """`tf.compat.v1.losses.<function>(...)` with the tensors and the
+        Python arguments the script passed (tf1kit/run/losses.py)."""
+        unknown = [key for key, value in call["arguments"].items() if value is None
+                   and key not in ("weights",)]
+        if unknown:
+            raise Unsupported(op, f"a tf.losses.{call['function']} whose {unknown[0]} is "
+                                  "neither a tensor nor a number")
+        arguments = [f"{key}={self.expression(self._unwrap(tensor))}"
+                     for key, tensor in call["tensors"].items()]
+        arguments += [keyword(key, value) for key, value in call["arguments"].items()
+                      if value is not None]
+        return f"tf.compat.v1.losses.{call['function']}({', '.join(arguments)})"
 
     def _one_hot(self, op: GraphOp) -> str:
         """`tf.one_hot(indices, depth)`, with on/off values and axis where

@@ -19,6 +19,7 @@ class Graph(ForwardGraph):
 
     def __init__(self, described: list, source: str):
         super().__init__(described)
+        self.loss_calls = {}  # output tensor -> the tf.losses call (program.build sets it)
         self.lines = source.splitlines()
         self._statements = _statements(source)
         self._functions = [(node.name, node.lineno, node.end_lineno)

@@ -56,6 +56,8 @@ class Program:
 def build(graph: Graph, manifest: dict, script: str, exact: bool = True) -> Program:
     """The Program for a trace's manifest; raises Unsupported. Not `exact`:
     a dropout keeps its rate inside (stock Keras), not a fed keep_prob."""
+    graph.loss_calls = {call["output"]: call for call in manifest.get("loss_calls") or []
+                        if call.get("output")}  # tf.losses.* as the script called them
     layers = lift(graph, {entry["name"]: entry for entry in manifest.get("random_ops", [])})
     blocked = unwritable(graph, {name for layer in layers for name in layer.ops})
     if blocked:  # every one of them named, not only the first met

@@ -18,7 +18,7 @@ from tf1kit.errors import DataError
 from tf1kit.trace import tracefile
 
 # What a record keeps of the trace's manifest.
-MANIFEST_KEYS = ("forward_graph", "optimizers", "random_ops")
+MANIFEST_KEYS = ("forward_graph", "optimizers", "random_ops", "loss_calls")
 
 
 def record(trace_path: str, data_dir: str) -> dict:

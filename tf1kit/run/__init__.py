@@ -13,5 +13,6 @@
 - `session`: every `Session.run` recorded as the trace's calls and steps;
   its random ops and their streams (`random_ops`), its forward activations
   and graph (`activations`), its optimizers and losses (`optimizer_watch`),
-  their learning-rate schedules and gradient clipping (`schedules`)
+  their learning-rate schedules and gradient clipping (`schedules`), the
+  tf.losses calls as made (`losses`)
 """

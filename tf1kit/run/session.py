@@ -32,7 +32,7 @@ import numpy as np
 from tf1kit.data import mnist
 from tf1kit import machine
 from tf1kit.trace import tracefile
-from tf1kit.run import activations, optimizer_watch, random_ops
+from tf1kit.run import activations, losses, optimizer_watch, random_ops
 
 DEFAULT_MAX_ELEMENTS = 1_000_000
 
@@ -276,6 +276,7 @@ class SessionRecorder:
                     "data_files": {os.path.basename(path): mnist.sha256_of(path)
                                    for path in input_data.files_read if os.path.isfile(path)},
                     "validation_size": input_data.split.get("validation_size"),
+                    "loss_calls": losses.calls,
                     "max_elements": self.max_elements,
                     "variables_after_call": self.variables_after_call,
                     "variables": self.variable_shapes,
