@@ -90,3 +90,10 @@ def unless_verbose(argv: list) -> None:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0")
     else:
         hide_startup_lines()
+
+
+def command(main, own_arguments=None) -> int:
+    """A console command: `unless_verbose` on its own arguments (default:
+    all of them), then `main()`."""
+    unless_verbose(sys.argv[1:] if own_arguments is None else own_arguments)
+    return main()

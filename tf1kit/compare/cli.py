@@ -98,8 +98,7 @@ def console() -> int:
     """The command: TensorFlow's start-up lines hidden (tf1kit/quiet.py)
     unless --verbose."""
     from tf1kit import quiet
-    quiet.unless_verbose(sys.argv[1:])
-    return main()
+    return quiet.command(main)
 
 
 if __name__ == "__main__":

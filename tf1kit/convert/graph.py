@@ -8,7 +8,7 @@ from __future__ import annotations
 import ast
 import re
 
-from tf1kit.trace.graph import ForwardGraph, GraphOp
+from tf1kit.trace.graph import ITERATOR_OUTPUTS, ForwardGraph, GraphOp
 
 # `'h1': tf.Variable(...)` in a dict literal: the key names the variable.
 DICT_KEY = re.compile(r"""^\s*['"]([A-Za-z_]\w*)['"]\s*:""")
@@ -21,7 +21,7 @@ class Graph(ForwardGraph):
         super().__init__(described)
         self.loss_calls = {}  # output tensor -> the tf.losses call (program.build sets it)
         self.lines = source.splitlines()
-        self._statements = _statements(source)
+        self._statements = statements(source)
         self._functions = [(node.name, node.lineno, node.end_lineno)
                            for node in ast.walk(ast.parse(source))
                            if isinstance(node, ast.FunctionDef)]
@@ -93,9 +93,6 @@ class Graph(ForwardGraph):
         return found[0] if found else None
 
 
-ITERATOR_OUTPUTS = ("IteratorGetNext", "IteratorGetNextSync")
-
-
 def fed_as_inputs(described: list, fed: list, losses: list) -> list:
     """The forward graph as the training call ran it: a fed tensor that is
     not a placeholder's (`xs = tf.placeholder(...) / 255.` fed by `{xs: ...}`)
@@ -133,7 +130,7 @@ def _number(line: str) -> int:
         return 0
 
 
-def _statements(source: str) -> dict:
+def statements(source: str) -> dict:
     """Line number -> the innermost simple statement that spans it."""
     found = {}
     for node in ast.walk(ast.parse(source)):

@@ -112,12 +112,9 @@ def render(recorded: dict, source: str, script: str, mode: str, output: str) -> 
         raise DataError(f"{optimizer['line']}: {clip['why']}: tf1-convert writes gradients "
                         "clipped by one tf.clip_by_norm, clip_by_value or "
                         "clip_by_global_norm, yet")
-    if clip and clip.get("line"):
-        optimizer["clip"] = {**clip, "line": facts.line_tag(clip["line"])}
-    schedule = optimizer.get("learning_rate_schedule")
-    if schedule and schedule.get("line"):
-        optimizer["learning_rate_schedule"] = {**schedule,
-                                               "line": facts.line_tag(schedule["line"])}
+    for key in ("clip", "learning_rate_schedule"):  # their script lines, as tags
+        if optimizer.get(key) and optimizer[key].get("line"):
+            optimizer[key] = {**optimizer[key], "line": facts.line_tag(optimizer[key]["line"])}
     setting = emit.Setting(os.path.basename(script), output, mode, recorded["batch_size"],
                            facts.loop(recorded["traced_steps"], recorded.get("in_order", False)),
                            optimizer, facts.data_tag(),

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import ast
 
+from tf1kit.convert.graph import statements
+
 # Module-level names TF1-era scripts give their loop counts.
 EPOCH_NAMES = ("training_epochs", "epochs", "num_epochs", "n_epochs", "EPOCHS", "NUM_EPOCHS")
 STEP_NAMES = ("num_steps", "training_steps", "steps", "max_steps", "n_steps", "NUM_STEPS",
@@ -15,10 +17,15 @@ STEP_NAMES = ("num_steps", "training_steps", "steps", "max_steps", "n_steps", "N
 class SourceFacts:
     def __init__(self, source: str, script: str):
         self.tree, self.lines, self.script = ast.parse(source), source.splitlines(), script
+        self._statements = statements(source)  # line -> its innermost simple statement
 
     def _tag(self, node) -> str:
         text = " ".join(line.strip() for line in self.lines[node.lineno - 1:node.end_lineno])
         return f"{self.script}:{node.lineno}  {text}"
+
+    def _loop_tag(self, node) -> str:
+        """A `for` loop's tag: its line and what it iterates."""
+        return f"{self.script}:{node.lineno}  for ... in {ast.unparse(node.iter)}"
 
     def loop(self, traced_steps: int, sliced: bool = False) -> tuple:
         """("EPOCHS" | "STEPS", count, tag) from the script's constant, else
@@ -37,15 +44,13 @@ class SourceFacts:
             count = _range_length(node.iter) if isinstance(node, ast.For) else None
             if count is not None and any(isinstance(inner, ast.For) and _slices_images(inner)
                                          for inner in ast.walk(node) if inner is not node):
-                return "EPOCHS", count, self._tag(node).split(":", 1)[0] + ":" + \
-                    f"{node.lineno}  for ... in {ast.unparse(node.iter)}"
+                return "EPOCHS", count, self._loop_tag(node)
         for node in ast.walk(self.tree):  # `for i in range(300):` around next_batch
             count = _range_length(node.iter) if isinstance(node, ast.For) else None
             if count is not None and any(isinstance(inner, ast.Attribute)
                                          and inner.attr == "next_batch"
                                          for inner in ast.walk(node)):
-                return "STEPS", count, self._tag(node).split(":", 1)[0] + ":" + \
-                    f"{node.lineno}  for ... in {ast.unparse(node.iter)}"
+                return "STEPS", count, self._loop_tag(node)
         return ("STEPS", traced_steps, "no epochs or steps constant found in the script: "
                                        "the steps traced")
 
@@ -66,10 +71,8 @@ class SourceFacts:
             number = int(line.rsplit(":", 1)[1])
         except (IndexError, ValueError):
             return line
-        found = [node for node in ast.walk(self.tree) if isinstance(node, ast.stmt)
-                 and not hasattr(node, "body") and node.lineno <= number <= node.end_lineno]
-        return self._tag(min(found, key=lambda node: node.end_lineno - node.lineno)) \
-            if found else line
+        node = self._statements.get(number)
+        return self._tag(node) if node is not None else line
 
     def data_tag(self) -> str:
         node = self._call("read_data_sets")

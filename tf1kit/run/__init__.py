@@ -14,5 +14,6 @@
   its random ops and their streams (`random_ops`), its forward activations
   and graph (`activations`), its optimizers and losses (`optimizer_watch`),
   their learning-rate schedules and gradient clipping (`schedules`), the
-  tf.losses calls as made (`losses`)
+  tf.losses calls as made (`losses`); what those replacements of TF1
+  functions share (`patching`)
 """

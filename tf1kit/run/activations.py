@@ -12,7 +12,7 @@ tensor counts when it depends on a fed input and the loss depends on it.
 
 from __future__ import annotations
 
-from tf1kit.trace.graph import GraphOp
+from tf1kit.trace.graph import ITERATOR_OUTPUTS, GraphOp
 from tf1kit.run.random_ops import script_frames
 from tf1kit.trace.tracefile import RANDOM_TYPES  # the "random" kind
 
@@ -95,11 +95,6 @@ def _variable_read(op) -> str | None:
     if op.type == "ReadVariableOp" and op.inputs[0].op.type == "VarHandleOp":
         return op.inputs[0].op.name
     return None
-
-
-# A tf.data iterator's next batch: an input of the training step, as a
-# placeholder is (the trace keeps its values; the graph stops there).
-ITERATOR_OUTPUTS = ("IteratorGetNext", "IteratorGetNextSync")
 
 
 def iterator_outputs(losses: list) -> list:

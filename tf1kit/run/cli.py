@@ -286,8 +286,7 @@ def console() -> int:
     from tf1kit import quiet
     own = next((sys.argv[1:index] for index, word in enumerate(sys.argv) if index
                 and word.endswith(".py")), sys.argv[1:])
-    quiet.unless_verbose(own)
-    return main()
+    return quiet.command(main, own)
 
 
 if __name__ == "__main__":

@@ -67,6 +67,22 @@ def _assign_moving_average_layer(variable, value, momentum):
                              name=scope)
 
 
+def _moving_averages(moving_mean, moving_variance, mean, variance, decay, zero_debias):
+    """The function making TF1's `assign_moving_average` of both statistics
+    (the mean zero-debiased where asked, the variance never)."""
+    def updates():
+        return [moving_averages.assign_moving_average(moving_mean, mean, decay,
+                                                      zero_debias=zero_debias),
+                moving_averages.assign_moving_average(moving_variance, variance, decay,
+                                                      zero_debias=False)]
+    return updates
+
+
+def _reshaped_back(outputs, original, inputs):
+    """A rank-2 input's outputs in its own shape (the fused op took [-1, 1, 1, C])."""
+    return tf.reshape(outputs, tf.shape(original)) if original is not inputs else outputs
+
+
 def _updates(is_training, updates, values, when_not_training, updates_collections):
     """Run `updates` (a function returning the update ops) in place of
     `values` under is_training, or add them to `updates_collections`."""
@@ -105,7 +121,7 @@ def batch_norm(inputs, decay=0.999, center=True, scale=False, epsilon=0.001, act
     fused = True if fused is None else fused
     layer_class = updates_collections is UPDATE_OPS and not zero_debias_moving_mean
     with v1.variable_scope(scope, "BatchNorm", [inputs], reuse=reuse,
-                           custom_getter=_model_variable_getter()) as scope_:
+                           custom_getter=_model_variable_getter()):
         if not fused:
             outputs = _moments_path(inputs, decay, epsilon, is_training, updates_collections,
                                     zero_debias_moving_mean, data_format, center, scale,
@@ -117,7 +133,6 @@ def batch_norm(inputs, decay=0.999, center=True, scale=False, epsilon=0.001, act
                                   layer_class=layer_class and rank == 4)
         if activation_fn is not None:
             outputs = activation_fn(outputs)
-        del scope_
         return _outputs(outputs, outputs_collections)
 
 
@@ -145,7 +160,7 @@ def _fused_path(inputs, decay, epsilon, is_training, updates_collections, zero_d
     outputs, mean, variance = _smart_cond(is_training, training, inference)
     training_value = _static(is_training)
     if training_value is False:
-        return tf.reshape(outputs, tf.shape(original)) if original is not inputs else outputs
+        return _reshaped_back(outputs, original, inputs)
     if layer_class:  # tf.layers' class: its own update, in UPDATE_OPS
         momentum = tf.convert_to_tensor(decay) if training_value else \
             _smart_cond(is_training, lambda: tf.constant(decay), lambda: tf.constant(1.0))
@@ -153,18 +168,15 @@ def _fused_path(inputs, decay, epsilon, is_training, updates_collections, zero_d
             v1.add_to_collection(UPDATE_OPS,
                                  _assign_moving_average_layer(variable, value, momentum))
     else:
-        def updates():
-            return [moving_averages.assign_moving_average(moving_mean, mean, decay,
-                                                          zero_debias=zero_debias),
-                    moving_averages.assign_moving_average(moving_variance, variance, decay,
-                                                          zero_debias=False)]
+        updates = _moving_averages(moving_mean, moving_variance, mean, variance, decay,
+                                   zero_debias)
         if updates_collections is None:
             (outputs,) = _updates(is_training, updates, [outputs], lambda: [outputs], None)
         else:
             _updates(is_training, updates, [], lambda: [moving_mean, moving_variance],
                      updates_collections)
     outputs.set_shape(inputs.shape)
-    return tf.reshape(outputs, tf.shape(original)) if original is not inputs else outputs
+    return _reshaped_back(outputs, original, inputs)
 
 
 def _moments_path(inputs, decay, epsilon, is_training, updates_collections, zero_debias,
@@ -186,11 +198,8 @@ def _moments_path(inputs, decay, epsilon, is_training, updates_collections, zero
         if data_format == "NCHW":
             mean, variance = tf.reshape(mean, [-1]), tf.reshape(variance, [-1])
 
-        def updates():
-            return [moving_averages.assign_moving_average(moving_mean, mean, decay,
-                                                          zero_debias=zero_debias),
-                    moving_averages.assign_moving_average(moving_variance, variance, decay,
-                                                          zero_debias=False)]
+        updates = _moving_averages(moving_mean, moving_variance, mean, variance, decay,
+                                   zero_debias)
         moving = [moving_mean, moving_variance]
         if updates_collections is None:
             mean, variance = _updates(is_training, updates, [mean, variance],

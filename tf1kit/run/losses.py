@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import inspect
 
-from tf1kit.run.schedules import _python, _script_line
+from tf1kit.run.patching import calling_line, json_value, replace
 
 FUNCTIONS = ("absolute_difference", "cosine_distance", "hinge_loss", "huber_loss", "log_loss",
              "mean_pairwise_squared_error", "mean_squared_error", "sigmoid_cross_entropy",
@@ -34,17 +34,14 @@ def _recording(function, name: str):
             if tensor_name is not None:
                 tensors[key] = tensor_name
             else:
-                arguments[key] = _python(value)
+                arguments[key] = json_value(value)
         calls.append({"function": name, "tensors": tensors, "arguments": arguments,
-                      "output": getattr(result, "name", None), "line": _script_line()})
+                      "output": getattr(result, "name", None), "line": calling_line()})
         return result
-    wrapper._tf1kit = True
     return wrapper
 
 
 def install(v1) -> None:
     """Record every tf.compat.v1.losses call from now on (tf1-run's process)."""
     for name in FUNCTIONS:
-        function = getattr(v1.losses, name, None)
-        if function is not None and not getattr(function, "_tf1kit", False):
-            setattr(v1.losses, name, _recording(function, name))
+        replace(v1.losses, name, lambda function, name=name: _recording(function, name))

@@ -18,6 +18,8 @@ import functools
 
 import numpy as np
 
+from tf1kit.run.patching import replace
+
 DEFINES = ("DEFINE_integer", "DEFINE_float", "DEFINE_bool", "DEFINE_boolean", "DEFINE_string")
 # tf.compat.v1 functions taking a shape: the position of that argument.
 SHAPED = {"random_normal": 0, "truncated_normal": 0, "random_uniform": 0, "zeros": 0,
@@ -43,14 +45,11 @@ def _patched(function, position: int, keywords: tuple, convert):
             if key in kwargs:
                 kwargs[key] = convert(kwargs[key])
         return function(*args, **kwargs)
-    wrapper._tf1kit = True
     return wrapper
 
 
 def _patch(module, name: str, position: int, keywords: tuple, convert) -> None:
-    function = getattr(module, name, None)
-    if function is not None and not getattr(function, "_tf1kit", False):
-        setattr(module, name, _patched(function, position, keywords, convert))
+    replace(module, name, lambda function: _patched(function, position, keywords, convert))
 
 
 def accept_numpy_scalars(v1) -> None:

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import functools
 import inspect
-import os
-import sys
+
+from tf1kit.run.patching import calling_line, json_value, replace
 
 # tf.compat.v1.train's schedules -> the parameter that takes the step.
 SCHEDULES = {"exponential_decay": "global_step", "inverse_time_decay": "global_step",
@@ -29,23 +29,6 @@ made = {}      # id(tensor) -> {"function", "arguments", "step"?, "tensor", "inp
 raw = set()    # id(gradient) of tensors compute_gradients / tf.gradients returned
 
 
-def _python(value):
-    """A number, bool, string or list of them as JSON; None for a tensor."""
-    if isinstance(value, (bool, int, float, str)) or value is None:
-        return value
-    if isinstance(value, (list, tuple)):
-        items = [_python(item) for item in value]
-        return None if any(item is None for item, given in zip(items, value)
-                           if given is not None) else items
-    try:
-        import numpy as np
-        if isinstance(value, np.generic):
-            return value.item()
-    except ImportError:
-        pass
-    return None
-
-
 def _recording(function, name: str, taking: str, kind: str):
     signature = inspect.signature(function)
 
@@ -53,9 +36,9 @@ def _recording(function, name: str, taking: str, kind: str):
     def wrapper(*args, **kwargs):
         result = function(*args, **kwargs)
         bound = signature.bind(*args, **kwargs)
-        arguments = {key: _python(value) for key, value in bound.arguments.items()
+        arguments = {key: json_value(value) for key, value in bound.arguments.items()
                      if key not in (taking, "name")}
-        entry = {"function": name, "arguments": arguments, "line": _script_line()}
+        entry = {"function": name, "arguments": arguments, "line": calling_line()}
         taken = bound.arguments.get(taking)
         if kind == "schedule":
             entry["step"] = getattr(getattr(taken, "op", None), "name", None)
@@ -67,19 +50,7 @@ def _recording(function, name: str, taking: str, kind: str):
         else:
             made[id(result)] = {**entry, "tensor": result, "input": taken}
         return result
-    wrapper._tf1kit = True
     return wrapper
-
-
-def _script_line() -> str:
-    """`script.py:N` of the running script's innermost frame calling now."""
-    script = os.path.abspath(sys.argv[0]) if sys.argv else ""
-    frame = sys._getframe(2)
-    while frame is not None:
-        if os.path.abspath(frame.f_code.co_filename) == script:
-            return f"{os.path.basename(script)}:{frame.f_lineno}"
-        frame = frame.f_back
-    return ""
 
 
 def install(v1) -> None:
@@ -87,19 +58,17 @@ def install(v1) -> None:
     tf.compat.v1 `v1` from now on (tf1-run's process)."""
     for namespace, names, kind in ((v1.train, SCHEDULES, "schedule"), (v1, CLIPS, "clip")):
         for name, taking in names.items():
-            function = getattr(namespace, name, None)
-            if function is not None and not getattr(function, "_tf1kit", False):
-                setattr(namespace, name, _recording(function, name, taking, kind))
-    if not getattr(v1.gradients, "_tf1kit", False):
-        gradients = v1.gradients
+            replace(namespace, name, lambda function, name=name, taking=taking, kind=kind:
+                    _recording(function, name, taking, kind))
 
+    def noting(gradients):
         @functools.wraps(gradients)
         def computed(*args, **kwargs):
             result = gradients(*args, **kwargs)
             computed_gradients(result)
             return result
-        computed._tf1kit = True
-        v1.gradients = computed
+        return computed
+    replace(v1, "gradients", noting)
 
 
 def computed_gradients(gradients) -> None:

@@ -125,7 +125,7 @@ class SessionRecorder:
                 served = recorder.iterator_outputs(minimized)  # a tf.data batch: inputs too
                 inputs = {**(feed_dict or {}), **{tensor: None for tensor in served}}
                 forward = recorder.activations(minimized, inputs, step)
-                results, gradients, drawn, losses, activations, batch = original(
+                results, gradients, drawn, loss_values, activations, batch = original(
                     session, (fetches, [g for g, _ in pairs], draws, minimized, forward, served),
                     feed_dict, options, run_metadata)
                 recorder.record(fetches, feed_dict, results)
@@ -134,7 +134,8 @@ class SessionRecorder:
                 input_data.log_fed_batch(list(inputs.values()))
                 recorder.log_step(inputs, before, recorder.random.drew(randoms, drawn, step),
                                   ({t.name: a for t, a in zip(forward, activations)},
-                                   dict(zip((tensor.name for tensor in minimized), losses))),
+                                   dict(zip((tensor.name for tensor in minimized),
+                                            loss_values))),
                                   (fetches, results),
                                   {v.op.name: g for (_, v), g in zip(pairs, gradients)},
                                   optimizer_watch.read_state(read, training))

@@ -8,6 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+# A tf.data iterator's next batch: an input of the training step, as a
+# placeholder is (the trace keeps its values; the described graph stops
+# there, and tf1-convert reads it as the model's inputs).
+ITERATOR_OUTPUTS = ("IteratorGetNext", "IteratorGetNextSync")
+
+
 @dataclass
 class GraphOp:
     """One op of the forward graph, in creation order."""
