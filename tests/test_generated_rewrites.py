@@ -43,7 +43,7 @@ def test_a_one_character_change_of_the_output_is_caught(rendered):
     at = text.index("AddBiasDense(128")
     changed = text[:at] + "AddBiasDense(129" + text[at + len("AddBiasDense(128"):]
     assert first_difference(text, changed) == \
-        ("line 58: committed '        self.wd1 = AddBiasDense(128, activation=\"relu\", "
+        ("line 59: committed '        self.wd1 = AddBiasDense(128, activation=\"relu\", "
          "name=\"wd1\")', written '        self.wd1 = AddBiasDense(129, activation=\"relu\", "
          "name=\"wd1\")'")
     assert first_difference(text, text + "\n") is not None

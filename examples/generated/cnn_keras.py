@@ -7,8 +7,9 @@ Its proof against the script's trace, with the trace and the map
 tf1-convert wrote beside it: tf1-convert --prove cnn_keras.py --data-dir DATA
 
 Exact mode keeps TF1's arithmetic where stock Keras changes the bits
-(MIGRATION.md): the bias added by tf.add (AddBiasDense, T4), TF1's
-optimizer formula, TF1's random streams, images * (1 / 255) (T11).
+(MIGRATION.md): each bias added by the script's op and differentiated
+as TF1 did (AddBiasDense T4, BiasAddConv2D T23), TF1's optimizer
+formula, TF1's random streams, images * (1 / 255) (T11).
 """
 
 import argparse
@@ -19,7 +20,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tf1kit.keras import AddBiasDense, TF1Adam, TF1Dropout
+from tf1kit.keras import AddBiasDense, BiasAddConv2D, TF1Adam, TF1Dropout
 
 
 BATCH_SIZE = 128  # the batches its training calls were fed
@@ -49,9 +50,9 @@ class ConvNet(keras.Model):
     def __init__(self):
         super().__init__(name="conv_net")
         self.reshape = keras.layers.Reshape((28, 28, 1), name="reshape")
-        self.wc1 = keras.layers.Conv2D(8, (5, 5), padding="same", activation="relu", name="wc1")
+        self.wc1 = BiasAddConv2D(8, (5, 5), padding="same", activation="relu", name="wc1")
         self.max_pool = keras.layers.MaxPooling2D((2, 2), (2, 2), padding="same", name="max_pool")
-        self.wc2 = keras.layers.Conv2D(16, (5, 5), padding="same", activation="relu", name="wc2")
+        self.wc2 = BiasAddConv2D(16, (5, 5), padding="same", activation="relu", name="wc2")
         self.max_pool_1 = keras.layers.MaxPooling2D((2, 2), (2, 2), padding="same",
                                                     name="max_pool_1")
         self.flatten = keras.layers.Flatten(name="flatten")

@@ -57,8 +57,9 @@ def _docstring(out: Source, setting: Setting) -> None:
     out.blank()
     if setting.mode == "exact":
         out.line("Exact mode keeps TF1's arithmetic where stock Keras changes the bits")
-        out.line("(MIGRATION.md): the bias added by tf.add (AddBiasDense, T4), TF1's")
-        out.line("optimizer formula, TF1's random streams, images * (1 / 255) (T11).")
+        out.line("(MIGRATION.md): each bias added by the script's op and differentiated")
+        out.line("as TF1 did (AddBiasDense T4, BiasAddConv2D T23), TF1's optimizer")
+        out.line("formula, TF1's random streams, images * (1 / 255) (T11).")
     else:
         out.line("Idiomatic mode uses stock Keras throughout: it trains like the script")
         out.line("but not to the bit (MIGRATION.md lists what differs).")

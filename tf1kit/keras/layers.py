@@ -1,4 +1,5 @@
-"""`AddBiasDense`: a Dense layer that adds its bias the way the original did.
+"""`AddBiasDense`, `AddBiasConv2D`, `BiasAddConv2D`: Dense and Conv2D layers
+that add their bias the way a TF1 script did.
 
 FAITHFUL DEVIATION FROM IDIOM. Keras 3's `Dense` adds the bias with
 `tf.nn.bias_add` (the BiasAdd op); the original wrote
@@ -8,6 +9,12 @@ are identical, but the bias gradients are different reductions
 and bit-equality with the TF1 run breaks after a few steps (MIGRATION.md
 trap T4; sources in docs/numerics.md section 3). Everything else - weights, initializers, serialisation - is
 stock `Dense`.
+
+`BiasAddConv2D` keeps a script's `tf.nn.bias_add` and the gradient TF1's
+`minimize` built for it: gated (GATE_OP groups an op's input gradients
+before either is used), so the bias gradient stays a BiasAddGrad of its
+own; a tape's ungated one is fused by oneDNN with the kernel's gradient
+(MIGRATION.md T23).
 """
 
 from __future__ import annotations
@@ -68,6 +75,32 @@ class AddBiasConv2D(keras.layers.Conv2D):
 
     def call(self, inputs):
         outputs = tf.add(self.convolution_op(inputs, self.kernel), self.bias)
+        return self.activation(outputs) if self.activation is not None else outputs
+
+
+@tf.custom_gradient
+def gated_bias_add(value, bias):
+    """`tf.nn.bias_add(value, bias)` whose gradient is TF1's under
+    `Optimizer.minimize`'s default `gate_gradients=GATE_OP`: the gradient
+    passed on and the bias's BiasAddGrad grouped by `tf.tuple`. Ungated, as
+    a GradientTape leaves it, TensorFlow with oneDNN fuses the BiasAddGrad
+    into the convolution's filter gradient (Conv2DBackpropFilterWithBias),
+    which sums the bias gradient in another order (T23)."""
+    def gradient(upstream):
+        return tf.tuple([upstream, tf.raw_ops.BiasAddGrad(out_backprop=upstream)])
+    return tf.nn.bias_add(value, bias), gradient
+
+
+@keras.saving.register_keras_serializable(package="tf1kit")
+class BiasAddConv2D(keras.layers.Conv2D):
+    """`keras.layers.Conv2D` computing `activation(tf.nn.bias_add(tf.nn.conv2d(x,
+    kernel), bias))` with TF1's gated bias gradient (`gated_bias_add`): stock
+    Conv2D adds its bias by the same BiasAdd, ungated (T23)."""
+
+    def call(self, inputs):
+        outputs = self.convolution_op(inputs, self.kernel)
+        if self.use_bias:
+            outputs = gated_bias_add(outputs, tf.convert_to_tensor(self.bias))
         return self.activation(outputs) if self.activation is not None else outputs
 
 

@@ -1,6 +1,8 @@
 """`tf.nn.conv2d(x, W, strides, padding)` (+ `b`) (+ an activation) ->
 Conv2D; in exact mode AddBiasConv2D where the bias was added by tf.add or
-`+` (Conv2D adds a reshaped bias: another reduction of its gradient)."""
+`+` (Conv2D adds a reshaped bias: another reduction of its gradient), and
+BiasAddConv2D where by `tf.nn.bias_add` (TF1's gated bias gradient, which
+oneDNN does not fuse into the kernel's: T23)."""
 
 from __future__ import annotations
 
@@ -34,14 +36,22 @@ class Conv2D(Spec):
 
     def layer(self, layer, exact, constants):
         config = layer.config
-        kind = "AddBiasConv2D" if faithful_bias(layer, exact) else "keras.layers.Conv2D"
+        kind = _faithful_kind(layer, exact) or "keras.layers.Conv2D"
         extra = [keyword(key, config[key]) for key, default in (
             ("strides", (1, 1)), ("dilation_rate", (1, 1))) if config[key] != default]
         return Call(kind, [repr(config["filters"]), repr(config["kernel_size"]), *extra,
                            keyword("padding", config["padding"]), *kernel_arguments(layer)])
 
     def imports(self, layer, exact):
-        return {"AddBiasConv2D"} if faithful_bias(layer, exact) else set()
+        kind = _faithful_kind(layer, exact)
+        return {kind} if kind else set()
+
+
+def _faithful_kind(layer, exact):
+    """The faithful Conv2D exact mode writes for the script's bias op (None: stock)."""
+    if faithful_bias(layer, exact):
+        return "AddBiasConv2D"
+    return "BiasAddConv2D" if exact and layer.config.get("bias_op") == "BiasAdd" else None
 
 
 SPEC = Conv2D()
