@@ -97,11 +97,15 @@ def failure(error: BaseException, rewrite_path: str, stage: str) -> str:
             where += f" (for {tag.group(1)} `{tag.group(2)[:80]}`)"
     text = re.sub(r"\x1b\[[0-9;]*m|\{\{function_node [^}]*\}\}\s*", "", text)  # Keras's dress
     parts = [line.strip() for line in text.splitlines() if line.strip()]
+    parts = [line for line in parts if not line.startswith(("Arguments received", "•"))]
+    calling = "Exception encountered when calling"  # Keras's wrapping: the message follows
     if parts and parts[0].startswith("in user code:"):  # a tf.function's: the error last
-        return f"FAILED: the rewrite {stage}{where}: {parts[-1][:300]}"
-    if parts and parts[0].startswith("Exception encountered when calling"):  # Keras's
-        parts = [line for line in parts[1:] if not line.startswith(("Arguments received",
-                                                                   "•"))] or parts
+        last = parts[-1]
+        if len(parts) > 1 and calling in parts[-2]:
+            last = f"{parts[-2].split(':', 1)[0]}: {last}"
+        return f"FAILED: the rewrite {stage}{where}: {last[:300]}"
+    if parts and parts[0].startswith(calling):
+        parts = parts[1:] or parts
     message = parts[0] if parts else ""
     return f"FAILED: the rewrite {stage}{where}: {type(error).__name__}: {message[:300]}"
 
