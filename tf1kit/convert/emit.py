@@ -179,7 +179,7 @@ def _train_step(out: Source, program: Program, setting: Setting) -> None:
             out.line('tf.config.optimizer.set_experimental_options({"arithmetic_optimization": '
                      'False})')
         out.blank()
-        out.line("@tf.function")
+        _decorator(out, program, setting)
         with out.block(f"def train_step({', '.join(setting.feeds)}):"):
             for name, role in setting.feeds.items():
                 # MNIST's digits are uint8; TF1 converted them to the placeholder's dtype.
@@ -196,6 +196,38 @@ def _train_step(out: Source, program: Program, setting: Setting) -> None:
             out.line("return loss")
         out.blank()
         out.line("return train_step")
+
+
+def _decorator(out: Source, program: Program, setting: Setting) -> None:
+    """`@tf.function`; in exact mode with the feeds' shapes as the script's
+    placeholders had them (the batch open): gradient code built for known
+    shapes takes other paths, other bits (MIGRATION.md T24)."""
+    if setting.mode != "exact":
+        out.line("@tf.function")
+        return
+    out.comment("FAITHFUL DEVIATION: each feed's shape as the script's placeholder had it,")
+    out.comment("the batch open: the gradients of known shapes round otherwise (MIGRATION.md T24)")
+    with out.block("@tf.function(input_signature=[", "])"):
+        for name, role in setting.feeds.items():
+            shape = program.shapes.get(name)
+            if shape is None and role not in ("images", "labels"):
+                shape = []  # a placeholder of no shape fed a number: the number's
+            shape = "None" if shape is None else repr([None if size in (-1, None) else size
+                                                      for size in shape])
+            out.line(f"tf.TensorSpec({shape}, tf.{_feed_dtype(name, role, setting)}, "
+                     f"name=\"{name}\"),")
+
+
+
+def _feed_dtype(argument: str, role: str, setting: Setting) -> str:
+    """The dtype of what `feeds` gives the step for a role: the images'
+    float32, the labels' (uint8 digits or float32 one-hot), a number's."""
+    if role == "images":
+        return "float32"
+    if role == "labels":
+        return "float32" if setting.one_hot else "uint8"
+    value = setting.constants.get(argument)
+    return "bool" if isinstance(value, bool) else "int32" if isinstance(value, int) else "float32"
 
 
 def _clip(out: Source, clip: dict | None) -> None:

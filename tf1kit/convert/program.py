@@ -49,6 +49,7 @@ class Program:
     loss_body: list    # Statements before the loss's return
     placeholders: dict = field(default_factory=dict)  # every fed placeholder -> name
     dtypes: dict = field(default_factory=dict)        # placeholder name -> its dtype
+    shapes: dict = field(default_factory=dict)  # placeholder name -> its static shape (-1: open)
     nested_sums: bool = False  # a sum of sums: Grappler would fold it (emit.py)
     fed_over: dict = field(default_factory=dict)  # input -> the line its feed replaced
 
@@ -122,9 +123,18 @@ def build(graph: Graph, manifest: dict, script: str, exact: bool = True) -> Prog
                    Statement("loss", loss_text, [_tag(graph, loss_op.line)]), loss_body,
                    placeholders, {name: graph.op(tensor).dtype
                                   for tensor, name in placeholders.items()},
+                   {name: _static_shape(graph, tensor) for tensor, name in placeholders.items()},
                    _nested_sums(graph),
                    {name: _tag(graph, graph.op(tensor).line) for tensor, name
                     in model_inputs.items() if graph.op(tensor).attributes.get("fed_over")})
+
+
+def _static_shape(graph: Graph, tensor: str):
+    """The shape TF1's graph knew for a fed tensor (a list, -1 where open;
+    None: not even its rank)."""
+    shapes = graph.op(tensor).shapes or []
+    index = int(tensor.rsplit(":", 1)[1]) if ":" in tensor else 0
+    return shapes[index] if index < len(shapes) else None
 
 
 SUMS = ("Add", "AddV2", "AddN")

@@ -42,14 +42,17 @@ class Source:
         self.line(f"# {text}")
 
     @contextlib.contextmanager
-    def block(self, header: str):
-        """`header` (a `def`, `class`, `with`, `for` ... line), its body indented."""
+    def block(self, header: str, closing: str | None = None):
+        """`header` (a `def`, `class`, `with`, `for` ... line), its body
+        indented, then `closing` (a bracket) back at the header's depth."""
         self.line(header)
         self._depth += 1
         try:
             yield
         finally:
             self._depth -= 1
+        if closing:
+            self.line(closing)
 
     def statement(self, head: str, call: Call, tail: str = "") -> None:
         """`head + call + tail`, the call's arguments wrapped under its
