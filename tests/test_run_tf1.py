@@ -104,6 +104,12 @@ CONTRIB_IMPORTS = (
     "    print('refused:', error)\n"
     "import numpy\n"
     "numpy.reshape(numpy.zeros(4), newshape=(2, 2))\n")
+# TF 0.x's order, logits first, positionally: TF 1.x raised ValueError.
+POSITIONAL_XENT = (
+    "import tensorflow as tf\n"
+    "py_x = tf.Variable(tf.zeros([2, 3]))\n"
+    "Y = tf.placeholder(tf.float32, [None, 3])\n"
+    "cost = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(py_x, Y))\n")
 # name -> (argv after `python`, working folder: "data" = synthetic MNIST_data/)
 CASES = {
     "layers_cnn": (["-m", "tf1kit.run", os.path.join(FIXTURES, "layers_cnn.py"),
@@ -133,6 +139,7 @@ CASES = {
                      "data"),
     "broken": (["-m", "tf1kit.run", "broken.py"], "data"),
     "contrib_imports": (["-m", "tf1kit.run", "contrib_imports.py"], "data"),
+    "positional_xent": (["-m", "tf1kit.run", "positional_xent.py"], "data"),
     "exits": (["-m", "tf1kit.run", "exits.py"], "data"),
     # docs/run_tf1.md's end-to-end block, on generated data: 5,512 training images
     # leave 512 after TF1's 5,000 for validation, 2 steps per epoch.
@@ -160,6 +167,7 @@ def ran(tmp_path_factory):
                                         "RuntimeError('boom from script')\n\nf()\n")
         (work / "exits.py").write_text("import sys\nsys.exit(7)\n")
         (work / "contrib_imports.py").write_text(CONTRIB_IMPORTS)
+        (work / "positional_xent.py").write_text(POSITIONAL_XENT)
         result = subprocess.run([sys.executable, *argv], cwd=work, capture_output=True,
                                 text=True, timeout=300, env=subprocess_environment())
         return result, work
@@ -221,6 +229,17 @@ def test_a_contrib_symbol_without_an_exact_form_is_refused_in_one_line_at_its_li
         "python -m tf1kit.run: error: contrib_refused.py:8: tf.contrib.layers.optimize_loss was "
         "removed with tf.contrib in TensorFlow 2.0 and has no exact equivalent this shim can "
         "run (docs/run_tf1.md lists those it can): port it by hand")
+
+
+def test_a_positional_cross_entropy_call_is_refused_as_tf1_did(ran):
+    """compat.v1 would bind TF 0.x's logits to `labels` and train nothing."""
+    result, _ = ran["positional_xent"]
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.rstrip().splitlines()[-1] == (
+        "python -m tf1kit.run: error: positional_xent.py:4: "
+        "tf.nn.softmax_cross_entropy_with_logits called with 2 positional arguments: TF 1.x "
+        "took only named ones (labels=..., logits=...) and raised ValueError; TF 0.x's order "
+        "was (logits, labels): name them")
 
 
 def test_contrib_layers_are_tf_1_15s_names_defaults_and_ops(ran):

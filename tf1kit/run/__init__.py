@@ -9,6 +9,8 @@
   initializers and regularizers (`contrib_initializers`), `arg_scope`
 - `keras_datasets`: Keras's `load_data()` served from `--data-dir`
 - `numpy_scalars`: NumPy scalars where TF1-era scripts passed them
+- `named_arguments`: TF 1.x's named-only cross-entropy calls (a positional
+  TF 0.x call refused at its line)
 - `feeds`: `--feed NAME=VALUE` overrides
 - `session`: every `Session.run` recorded as the trace's calls and steps;
   its random ops and their streams (`random_ops`), its forward activations
