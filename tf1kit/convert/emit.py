@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tf1kit.convert import emit_data
 from tf1kit.convert.optimizers import optimizer_source
 from tf1kit.convert.program import Program
 from tf1kit.convert.source import WIDTH, Call, Source
 from tf1kit.convert.specs import BY_KIND
-from tf1kit.data.mnist import TRAIN_IMAGES, TRAIN_LABELS, VALIDATION_SIZE
+from tf1kit.data.mnist import VALIDATION_SIZE
 
 
 @dataclass
@@ -33,6 +34,7 @@ class Setting:
     constants: dict       # argument -> the number the script fed it in every call
     validation_size: int = VALIDATION_SIZE  # the training images read_data_sets kept aside
     in_order: bool = False  # batches cut in the data's order (no next_batch, no shuffle)
+    train_source: dict | None = None  # keras.datasets arrays (tf1-run told their scaling)
 
 
 def source(program: Program, setting: Setting) -> str:
@@ -88,30 +90,13 @@ def _constants(out: Source, program: Program, setting: Setting) -> None:
     out.line(f"{name} = {count}  # {tag}")
     for argument, value in setting.constants.items():
         out.line(f"{argument.upper()} = {value!r}  # fed to {argument} in every training call")
-    out.line(f"VALIDATION_SIZE = {setting.validation_size}  # the training images "
-             "read_data_sets kept for validation")
+    if not setting.train_source:  # keras.datasets' arrays keep none aside
+        out.line(f"VALIDATION_SIZE = {setting.validation_size}  # the training images "
+                 "read_data_sets kept for validation")
 
 
 def _read_mnist(out: Source, program: Program, setting: Setting) -> None:
-    labels = "np.eye(10, dtype=np.float32)[labels]" if setting.one_hot else "labels"
-    with out.block("def read_mnist(data_dir):"):
-        out.line(f'"""The training split {setting.script}\'s read_data_sets served: images as')
-        out.line("784 floats in [0, 1], labels " + ("one-hot" if setting.one_hot else
-                                                   "as digits") + '."""')
-        out.comment(setting.data_tag)
-        for name, stem, offset, shape in (("images", TRAIN_IMAGES, 16, ".reshape(-1, 784)"),
-                                          ("labels", TRAIN_LABELS, 8, "")):
-            with out.block(f'with gzip.open(os.path.join(data_dir, "{stem}")) as stream:'):
-                out.line(f"{name} = np.frombuffer(stream.read(), np.uint8, "
-                         f"offset={offset}){shape}")
-        out.line("images, labels = images[VALIDATION_SIZE:], labels[VALIDATION_SIZE:]")
-        if setting.mode == "exact":
-            out.comment("TF1's loader multiplied by 1 / 255, which is not x / 255 on every")
-            out.comment("pixel (MIGRATION.md T11)")
-            out.line("images = np.multiply(images.astype(np.float32), 1.0 / 255.0)")
-        else:
-            out.line('images = images.astype("float32") / 255.0')
-        out.line(f"return images, {labels}")
+    emit_data.read_mnist(out, setting)
 
 
 def _model(out: Source, program: Program, setting: Setting) -> None:
@@ -298,8 +283,11 @@ def _main(out: Source, program: Program, setting: Setting) -> None:
         with out.block("if len(images) < BATCH_SIZE:  # one line, not a loop that never trains"):
             out.line('raise SystemExit(f"error: {len(images)} training examples, fewer than one '
                      'batch "')
-            out.line('                 f"of {BATCH_SIZE} (read_data_sets keeps the first "')
-            out.line('                 f"{VALIDATION_SIZE:,} for validation)")')
+            if setting.train_source:
+                out.line('                 f"of {BATCH_SIZE}")')
+            else:
+                out.line('                 f"of {BATCH_SIZE} (read_data_sets keeps the first "')
+                out.line('                 f"{VALIDATION_SIZE:,} for validation)")')
         out.line(f"model = {program.model_class}()")
         out.line("optimizer = make_optimizer()")
         out.line("train_step = make_train_step(model, optimizer)")

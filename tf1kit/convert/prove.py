@@ -22,16 +22,22 @@ import traceback
 
 import numpy as np
 
-from tf1kit.data import mnist
+from tf1kit.data import keras_arrays, mnist
 from tf1kit.data.mnist import VALIDATION_SIZE
 from tf1kit.errors import DataError
 
 
-def training_split(data_dir: str, validation_size: int = VALIDATION_SIZE) -> tuple:
+def training_split(data_dir: str, validation_size: int = VALIDATION_SIZE,
+                   source: dict | None = None) -> tuple:
     """(images, digits) of the training split TF1's read_data_sets made
     (`validation_size` images kept aside), flattened and scaled as it
-    scaled them: what a script's feeds are matched against."""
+    scaled them, or, for a `source` of keras.datasets arrays (the trace's
+    "train_source"), all of them scaled and shaped as the script fed them:
+    what a script's feeds are matched against."""
     raw = mnist.read_idx_folder(data_dir)
+    if source is not None:
+        return (keras_arrays.scaled(raw["train_images"], source["scaling"], source["shape"]),
+                raw["train_labels"])
     return (mnist.scale_pixels(raw["train_images"][validation_size:]),
             raw["train_labels"][validation_size:])
 

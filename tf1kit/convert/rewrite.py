@@ -39,14 +39,16 @@ def record(trace_path: str, data_dir: str) -> dict:
     fed = [key.partition(" ")[2] for key in recorded.steps[0]["digests"]
            if key.startswith("input ")]
     order = recorded.batch_order("train")
+    source = manifest.get("train_source")  # keras.datasets arrays, or read_data_sets
     validation_size = manifest.get("validation_size")
-    validation_size = VALIDATION_SIZE if validation_size is None else validation_size
-    roles, one_hot = _roles(recorded, fed, order[0], data_dir, validation_size) \
+    validation_size = 0 if source else \
+        VALIDATION_SIZE if validation_size is None else validation_size
+    roles, one_hot = _roles(recorded, fed, order[0], data_dir, validation_size, source) \
         if order is not None else (None, True)
     return {"manifest": {key: manifest.get(key) for key in MANIFEST_KEYS}, "fed": fed,
             "roles": roles, "one_hot": one_hot,
             "batch_size": None if order is None else int(order.shape[1]),
-            "validation_size": validation_size,
+            "validation_size": validation_size, "train_source": source,
             "in_order": order is not None and in_order(order),
             "traced_steps": len(recorded.steps)}
 
@@ -66,10 +68,11 @@ def in_order(order) -> bool:
     return True
 
 
-def _roles(recorded, fed: list, indices, data_dir: str, validation_size: int) -> tuple:
+def _roles(recorded, fed: list, indices, data_dir: str, validation_size: int,
+           source: dict | None) -> tuple:
     """Each fed placeholder's role in the first training call: "images",
     "labels" (and whether one-hot) or the number fed; refused otherwise."""
-    images, digits = prove.training_split(data_dir, validation_size)
+    images, digits = prove.training_split(data_dir, validation_size, source)
     roles, one_hot = {}, True
     for tensor in fed:
         value = recorded.step_value(1, "input", tensor)
@@ -77,7 +80,9 @@ def _roles(recorded, fed: list, indices, data_dir: str, validation_size: int) ->
             raise DataError(f"the trace kept no value of {tensor} at step 1")
         if value.ndim == 0:
             roles[tensor] = float(value) if value.dtype.kind == "f" else int(value)
-        elif value.shape == images[indices].shape and np.array_equal(value, images[indices]):
+        elif value.shape == images[indices].shape and np.array_equal(
+                value.astype(images.dtype) if value.dtype.kind == "f" else value,
+                images[indices]):  # a float64 feed: what TF1 cast it to
             roles[tensor] = "images"
         elif np.array_equal(value, np.eye(10, dtype=value.dtype)[digits[indices]]):
             roles[tensor] = "labels"
@@ -120,7 +125,7 @@ def render(recorded: dict, source: str, script: str, mode: str, output: str) -> 
                            optimizer, facts.data_tag(),
                            recorded["one_hot"], feeds, constants,
                            recorded.get("validation_size", VALIDATION_SIZE),
-                           recorded.get("in_order", False))
+                           recorded.get("in_order", False), recorded.get("train_source"))
     mapping = {"variables": {variable: f"{built.model_name}/{layer.name}/{part}"
                              for layer in built.layers
                              for part, variable in layer.variables.items()},

@@ -75,7 +75,7 @@ class SourceFacts:
         return self._tag(node) if node is not None else line
 
     def data_tag(self) -> str:
-        node = self._call("read_data_sets")
+        node = self._call("read_data_sets") or self._call("load_data")
         return self._tag(node) if node is not None else f"{self.script}: its data"
 
 

@@ -6,4 +6,6 @@
 - `idx`, `npz`: the checked readers
 - `input_data`: TF1's removed `read_data_sets` / `DataSet.next_batch`, bit for bit
 - `tutorial_mnist`: the TF1 tutorials' `mnist` module
+- `keras_arrays`: `keras.datasets` arrays a traced script batched itself: its
+  batches found and its scaling told
 """

@@ -80,6 +80,21 @@ def log_fed_batch(fed: list) -> None:
     train.steps_logged = len(train.served)
 
 
+def log_keras_train(images, loader: str) -> None:
+    """DEPARTURE, for traces: keras.datasets' training images (uint8), in
+    which the batches a script cuts from them are found (keras_arrays)."""
+    if _LOGGING["batches"]:
+        from tf1kit.data import keras_arrays
+        _logged.append(keras_arrays.KerasTrainSet(images, loader))
+
+
+def train_source() -> dict | None:
+    """Where the traced training batches came from when not read_data_sets:
+    {"loader", "scaling", "shape"} of keras.datasets' arrays, else None."""
+    train = next((data_set for data_set in _logged if data_set.role == "train"), None)
+    return getattr(train, "source", None)
+
+
 def redirected_folder() -> str | None:
     """The folder `run_tf1 --data-dir` named, or None."""
     return _LOGGING["data_dir"]

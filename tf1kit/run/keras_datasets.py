@@ -30,6 +30,7 @@ def _served(original, dataset: str):
         else:
             arrays = mnist.read_idx_folder(folder)
             input_data.files_read.extend(os.path.join(folder, name) for name in mnist.IDX_FILES)
+        input_data.log_keras_train(arrays["train_images"], f"keras.datasets.{dataset}")
         return ((arrays["train_images"][..., 0], arrays["train_labels"]),
                 (arrays["test_images"][..., 0], arrays["test_labels"]))
     load_data._tf1kit = True

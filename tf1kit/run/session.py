@@ -277,6 +277,7 @@ class SessionRecorder:
                     "data_files": {os.path.basename(path): mnist.sha256_of(path)
                                    for path in input_data.files_read if os.path.isfile(path)},
                     "validation_size": input_data.split.get("validation_size"),
+                    "train_source": input_data.train_source(),
                     "loss_calls": losses.calls,
                     "max_elements": self.max_elements,
                     "variables_after_call": self.variables_after_call,

@@ -1,0 +1,60 @@
+"""The rewrite's `read_mnist(data_dir)`: the training examples as the
+script's loader served them, from MNIST's IDX files. TF1's read_data_sets
+(its validation split kept aside, TF1's `* (1.0 / 255.0)`: T11), or the
+arrays of `tf.keras.datasets` that the script scaled and shaped itself (the
+scaling tf1-run told from the fed values: tf1kit/data/keras_arrays.py)."""
+
+from __future__ import annotations
+
+from tf1kit.convert.source import Source
+from tf1kit.data.keras_arrays import SCALINGS
+from tf1kit.data.mnist import TRAIN_IMAGES, TRAIN_LABELS
+
+
+def read_mnist(out: Source, setting) -> None:
+    """`def read_mnist(data_dir)` for the rewrite of `setting` (emit.Setting)."""
+    labels = "np.eye(10, dtype=np.float32)[labels]" if setting.one_hot else "labels"
+    source = setting.train_source
+    with out.block("def read_mnist(data_dir):"):
+        if source:
+            shape = source["shape"]
+            out.line(f'"""The training arrays {setting.script}\'s {source["loader"]}.load_data()')
+            out.line(f"served, as the script fed them: images {_shape_words(shape)} "
+                     f"scaled by {source['scaling']},")
+            out.line("labels " + ("one-hot" if setting.one_hot else "as digits") + '."""')
+        else:
+            out.line(f'"""The training split {setting.script}\'s read_data_sets served: images as')
+            out.line("784 floats in [0, 1], labels " + ("one-hot" if setting.one_hot else
+                                                       "as digits") + '."""')
+        out.comment(setting.data_tag)
+        for name, stem, offset, reshape in (("images", TRAIN_IMAGES, 16, ".reshape(-1, 784)"),
+                                            ("labels", TRAIN_LABELS, 8, "")):
+            with out.block(f'with gzip.open(os.path.join(data_dir, "{stem}")) as stream:'):
+                out.line(f"{name} = np.frombuffer(stream.read(), np.uint8, "
+                         f"offset={offset}){reshape}")
+        if source:
+            _scaled_as_fed(out, source)
+        else:
+            out.line("images, labels = images[VALIDATION_SIZE:], labels[VALIDATION_SIZE:]")
+            if setting.mode == "exact":
+                out.comment("TF1's loader multiplied by 1 / 255, which is not x / 255 on every")
+                out.comment("pixel (MIGRATION.md T11)")
+                out.line("images = np.multiply(images.astype(np.float32), 1.0 / 255.0)")
+            else:
+                out.line('images = images.astype("float32") / 255.0')
+        out.line(f"return images, {labels}")
+
+
+def _scaled_as_fed(out: Source, source: dict) -> None:
+    """The script's own scaling (the float32 its feed held) and shape."""
+    if source["scaling"] == "uint8":
+        out.comment("fed as uint8: the script's graph converts them")
+    else:
+        out.comment(f"the script's {source['scaling']}, as the float32 its feed held")
+        out.line(f"images = {SCALINGS[source['scaling']][1]}")
+    if source["shape"] != [784]:
+        out.line(f"images = images.reshape(-1, {', '.join(map(str, source['shape']))})")
+
+
+def _shape_words(shape: list) -> str:
+    return "of 784 pixels" if shape == [784] else "shaped " + " x ".join(map(str, shape))
