@@ -7,7 +7,8 @@ package imports no TensorFlow; `prove` does, when it proves a rewrite.
 - `specs`: one module per TF1 construct: its op pattern, its layer in each mode,
   its imports and call arguments
 - `lift`: the graph's ops lifted to layers by the specs' patterns
-- `expressions`: the other ops as the TensorFlow calls that build them; refusals
+- `expressions`: the other ops as the TensorFlow calls that build them; refusals;
+  `slicing` the slices, splits, gathers and joins among them
 - `program`: the rewrite's layers, names, model inputs and outputs, loss
 - `optimizers`: TF1 optimizers as Keras 3 source, faithful or stock
 - `source_facts`: epochs or steps, and the lines that read data and make the optimizer

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tf1kit.convert import slicing
 from tf1kit.convert.graph import Graph
 from tf1kit.convert.source import keyword
 from tf1kit.trace.graph import GraphOp
@@ -84,7 +85,8 @@ def unwritable(graph: Graph, claimed: set) -> list:
     """The ops no layer took (`claimed`: those layers took) of a type with
     no expression here, in the graph's order."""
     known = set(BINARY) | set(FUNCTIONS) | set(REDUCTIONS) | set(CROSS_ENTROPIES) | {
-        "Neg", "AddN", "Cast", "OneHot"} | set(SCAFFOLDING) | set(COMPOSITE_PARTS)
+        "Neg", "AddN", "Cast", "OneHot"} | set(SCAFFOLDING) | set(COMPOSITE_PARTS) | \
+        set(slicing.TYPES)
     return [op for op in graph.ops if op.name not in claimed and op.type not in known
             and not _losses_scope(op.name) and not _in_loss_call(graph, op.name)]
 
@@ -171,6 +173,11 @@ class Writer:
         if op.type == "Reshape" and self.graph.constant(op.inputs[1]) is not None:
             return (f"tf.reshape({self.expression(op.inputs[0])}, "
                     f"{self.graph.constant(op.inputs[1])})")
+        if op.type in slicing.TYPES:
+            written = slicing.write(self, op, tensor)
+            if written is None:
+                raise Unsupported(op, f"a {op.type} whose arguments are computed in the graph")
+            return written
         if op.type in ("Placeholder", "VariableRead"):
             raise Unsupported(op, "a tensor the rewrite has no name for")
         raise Unsupported(op, NO_EXPRESSION)

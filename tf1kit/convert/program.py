@@ -97,7 +97,15 @@ def build(graph: Graph, manifest: dict, script: str, exact: bool = True) -> Prog
                               _tags(graph, layer, line)))
         writer.names[layer.output] = target
         locals_[target] = layer.output
-    output_names = [_local_name(graph, by_output[tensor], outermost=True)[0]
+    # A tensor `call` bound to a local (read twice) that the loss reads too
+    # is returned by the model, not computed again in the loss: a second op
+    # would sum its two gradients in another order than TF1's one op.
+    shared = {tensor: local for local, tensor in locals_.items() if tensor not in by_output}
+    needed = _reached(graph, loss_tensor, {**by_output, **shared}, placeholders)
+    outputs = [layer.output for layer in layers if layer.output in needed] + \
+        [tensor for tensor in shared if tensor in needed]
+    output_names = [shared[tensor] if tensor in shared else
+                    _local_name(graph, by_output[tensor], outermost=True)[0]
                     for tensor in outputs]
     # A weight the loss reads itself (an l2_loss of a kernel): the layer's.
     weights = {f"{op.name}:0": f"model.{layer.name}.{part}" for layer in layers

@@ -71,10 +71,12 @@ def _inside_a_chain(tensor, upstream: set) -> bool:
     return len(consumers) == 1 and consumers[0].type in FUSABLE_CONSUMERS
 
 
-# The attributes a float64 re-evaluation of an op needs (tf1kit/compare/graph_judge.py).
+# The attributes a float64 re-evaluation of an op needs (tf1kit/compare/graph_judge.py)
+# and tf1-convert's expressions read (a slice's masks, a split's count).
 ATTRIBUTES = ("strides", "padding", "ksize", "data_format", "dilations", "transpose_a",
               "transpose_b", "adj_x", "adj_y", "keep_dims", "axis", "explicit_paddings",
-              "DstT")
+              "DstT", "begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask",
+              "shrink_axis_mask", "num_split", "num", "batch_dims")
 # A Const is kept in the description when at most this many elements.
 CONSTANT_ELEMENTS = 64
 
