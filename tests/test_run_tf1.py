@@ -140,6 +140,8 @@ CASES = {
     "broken": (["-m", "tf1kit.run", "broken.py"], "data"),
     "contrib_imports": (["-m", "tf1kit.run", "contrib_imports.py"], "data"),
     "positional_xent": (["-m", "tf1kit.run", "positional_xent.py"], "data"),
+    "alternating": (["-m", "tf1kit.run", "--trace", "gan.npz", "--max-steps", "4",
+                     os.path.join(FIXTURES, "alternating_optimizers.py")], "data"),
     "exits": (["-m", "tf1kit.run", "exits.py"], "data"),
     # docs/run_tf1.md's end-to-end block, on generated data: 5,512 training images
     # leave 512 after TF1's 5,000 for validation, 2 steps per epoch.
@@ -240,6 +242,27 @@ def test_a_positional_cross_entropy_call_is_refused_as_tf1_did(ran):
         "tf.nn.softmax_cross_entropy_with_logits called with 2 positional arguments: TF 1.x "
         "took only named ones (labels=..., logits=...) and raised ValueError; TF 0.x's order "
         "was (logits, labels): name them")
+
+
+def test_two_optimizers_taking_turns_are_traced_and_refused_by_the_converter(ran):
+    """Each step's train op is in its call's fetches, both losses' graphs in
+    the forward graph (the last step's alone would miss the other's); the
+    converter's record refuses the trace with its reason."""
+    from tf1kit.convert import rewrite
+    from tf1kit.errors import DataError
+    result, work = ran["alternating"]
+    assert result.returncode == 0, result.stderr[-3000:]
+    manifest = tracefile.load(str(work / "gan.npz")).manifest
+    losses = [entry["loss"] for entry in manifest["optimizers"]]
+    described = {entry["name"] for entry in manifest["forward_graph"]}
+    assert len(losses) == 2 and all(loss.split(":")[0] in described for loss in losses)
+    train_ops = [entry["train_op"] for entry in manifest["optimizers"]]
+    fetched = [next(op for op in train_ops if op in manifest["calls"][step["call"]]["fetches"])
+               for step in manifest["steps"]]
+    assert fetched == [train_ops[0], train_ops[1]] * 2
+    with pytest.raises(DataError, match=r"trains through 2 optimizers \(AdamOptimizer, "
+                                        r"AdamOptimizer\): tf1-convert writes one, yet"):
+        rewrite.record(str(work / "gan.npz"), str(work / "MNIST_data"))
 
 
 def test_contrib_layers_are_tf_1_15s_names_defaults_and_ops(ran):

@@ -78,6 +78,7 @@ class SessionRecorder:
         self._forward, self.activation_lines = {}, {}  # activations.forward_tensors, lines
         self._iterators = {}  # losses -> activations.iterator_outputs
         self.forward_graph = []  # activations.describe_graph of the losses
+        self._minimized = {}  # name -> every loss a training step has minimized
         self.calls, self.arrays = [], {}
         self.variables_after_call = None
         self.optimizers = []   # {"op": train op, "optimizer", "pairs": [(gradient, variable)]}
@@ -169,7 +170,10 @@ class SessionRecorder:
             for tensor in self._forward[key]:
                 self.activation_lines[tensor.name] = " ".join(
                     random_ops.script_line(tensor.op, self.random.script)).strip()
-            self.forward_graph = activations.describe_graph(minimized, self.random.script)
+            # every loss trained so far (two optimizers taking turns: both graphs)
+            self._minimized.update((tensor.name, tensor) for tensor in minimized)
+            self.forward_graph = activations.describe_graph(list(self._minimized.values()),
+                                                            self.random.script)
         return self._forward[key]
 
     def iterator_outputs(self, minimized: list) -> list:
