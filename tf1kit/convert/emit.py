@@ -203,12 +203,12 @@ def _decorator(out: Source, program: Program, setting: Setting) -> None:
                      f"name=\"{name}\"),")
 
 
-
 def _feed_dtype(argument: str, role: str, setting: Setting) -> str:
     """The dtype of what `feeds` gives the step for a role: the images'
-    float32, the labels' (uint8 digits or float32 one-hot), a number's."""
-    if role == "images":
-        return "float32"
+    (float32, or uint8 as load_data served them), the labels' (uint8 digits
+    or float32 one-hot), a number's."""
+    if role == "images":  # keras.datasets' arrays may be fed as they came
+        return "uint8" if (setting.train_source or {}).get("scaling") == "uint8" else "float32"
     if role == "labels":
         return "float32" if setting.one_hot else "uint8"
     value = setting.constants.get(argument)
