@@ -47,3 +47,22 @@ def test_another_scaling_later_or_an_unknown_image_is_not_a_batch():
     other[0, 0, 0, 0] ^= 1
     assert train.indices_of(other.reshape(-1, 784) / 255.0) is None
     assert train.indices_of(np.full((2, 784), 0.3)) is None  # not pixels over 255
+
+
+def test_a_fed_value_is_traced_as_its_placeholder_received_it():
+    """TF1's feed converted uint8 images (or a float64 division) to the
+    placeholder's float32: the trace holds that, as a rewrite feeds it."""
+    import tensorflow as tf
+
+    from tf1kit.run.session import _as_received
+    with tf.Graph().as_default():
+        images = tf.compat.v1.placeholder(tf.float32, [None, 784])
+        digits = tf.compat.v1.placeholder(tf.int64, [None])
+        handle = tf.compat.v1.placeholder(tf.string, [])
+    pixels = IMAGES[:2].reshape(2, 784)
+    received = _as_received(images, pixels)
+    assert received.dtype == np.float32 and np.array_equal(received, pixels)
+    assert _as_received(images, pixels / 255.0).dtype == np.float32
+    assert _as_received(digits, np.array([3, 1], np.uint8)).dtype == np.int64
+    assert _as_received(handle, b"iterator").dtype.kind == "S"  # as fed
+    assert _as_received("x:0", pixels).dtype == np.uint8  # a name: no dtype to go by

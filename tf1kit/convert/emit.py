@@ -96,7 +96,7 @@ def _constants(out: Source, program: Program, setting: Setting) -> None:
 
 
 def _read_mnist(out: Source, program: Program, setting: Setting) -> None:
-    emit_data.read_mnist(out, setting)
+    emit_data.read_mnist(out, program, setting)
 
 
 def _model(out: Source, program: Program, setting: Setting) -> None:
@@ -199,16 +199,18 @@ def _decorator(out: Source, program: Program, setting: Setting) -> None:
                 shape = []  # a placeholder of no shape fed a number: the number's
             shape = "None" if shape is None else repr([None if size in (-1, None) else size
                                                       for size in shape])
-            out.line(f"tf.TensorSpec({shape}, tf.{_feed_dtype(name, role, setting)}, "
+            out.line(f"tf.TensorSpec({shape}, tf.{_feed_dtype(name, role, program, setting)}, "
                      f"name=\"{name}\"),")
 
 
-def _feed_dtype(argument: str, role: str, setting: Setting) -> str:
+def _feed_dtype(argument: str, role: str, program: Program, setting: Setting) -> str:
     """The dtype of what `feeds` gives the step for a role: the images'
-    (float32, or uint8 as load_data served them), the labels' (uint8 digits
+    (float32; uint8 for a uint8 placeholder), the labels' (uint8 digits
     or float32 one-hot), a number's."""
-    if role == "images":  # keras.datasets' arrays may be fed as they came
-        return "uint8" if (setting.train_source or {}).get("scaling") == "uint8" else "float32"
+    if role == "images":  # keras.datasets' uint8 arrays fed to a uint8 placeholder
+        uint8 = (setting.train_source or {}).get("scaling") == "uint8" and \
+            program.dtypes.get(argument) == "uint8"
+        return "uint8" if uint8 else "float32"
     if role == "labels":
         return "float32" if setting.one_hot else "uint8"
     value = setting.constants.get(argument)

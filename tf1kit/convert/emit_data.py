@@ -11,8 +11,9 @@ from tf1kit.data.keras_arrays import SCALINGS
 from tf1kit.data.mnist import TRAIN_IMAGES, TRAIN_LABELS
 
 
-def read_mnist(out: Source, setting) -> None:
-    """`def read_mnist(data_dir)` for the rewrite of `setting` (emit.Setting)."""
+def read_mnist(out: Source, program, setting) -> None:
+    """`def read_mnist(data_dir)` for the rewrite of `program` (program.Program)
+    and `setting` (emit.Setting)."""
     labels = "np.eye(10, dtype=np.float32)[labels]" if setting.one_hot else "labels"
     source = setting.train_source
     with out.block("def read_mnist(data_dir):"):
@@ -33,7 +34,9 @@ def read_mnist(out: Source, setting) -> None:
                 out.line(f"{name} = np.frombuffer(stream.read(), np.uint8, "
                          f"offset={offset}){reshape}")
         if source:
-            _scaled_as_fed(out, source)
+            fed = next((argument for argument, role in setting.feeds.items()
+                        if role == "images"), None)
+            _scaled_as_fed(out, source, program.dtypes.get(fed, "float32"))
         else:
             out.line("images, labels = images[VALIDATION_SIZE:], labels[VALIDATION_SIZE:]")
             if setting.mode == "exact":
@@ -45,10 +48,13 @@ def read_mnist(out: Source, setting) -> None:
         out.line(f"return images, {labels}")
 
 
-def _scaled_as_fed(out: Source, source: dict) -> None:
+def _scaled_as_fed(out: Source, source: dict, placeholder_dtype: str) -> None:
     """The script's own scaling (the float32 its feed held) and shape."""
-    if source["scaling"] == "uint8":
+    if source["scaling"] == "uint8" and placeholder_dtype == "uint8":
         out.comment("fed as uint8: the script's graph converts them")
+    elif source["scaling"] == "uint8":
+        out.comment(f"fed as uint8 to a {placeholder_dtype} placeholder: TF1's feed converted them")
+        out.line(f"images = images.astype(np.{placeholder_dtype})")
     else:
         out.comment(f"the script's {source['scaling']}, as the float32 its feed held")
         out.line(f"images = {SCALINGS[source['scaling']][1]}")

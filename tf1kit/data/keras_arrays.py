@@ -28,9 +28,12 @@ SCALINGS = {
 
 
 def scaled(images: np.ndarray, scaling: str, shape) -> np.ndarray:
-    """uint8 images scaled by SCALINGS[scaling], in the fed shape ([28, 28, 1] ...)."""
-    return SCALINGS[scaling][0](images.reshape(len(images), PIXELS)).reshape(
-        (len(images), *shape))
+    """uint8 images scaled by SCALINGS[scaling] ("uint8": fed as they came),
+    in the fed shape ([28, 28, 1] ...)."""
+    pixels = images.reshape(len(images), PIXELS)
+    if scaling != "uint8":
+        pixels = SCALINGS[scaling][0](pixels)
+    return pixels.reshape((len(images), *shape))
 
 
 class KerasTrainSet:

@@ -188,7 +188,7 @@ class SessionRecorder:
         forward activations and the loss its optimizer minimizes
         (`computed`: ({tensor name: value}, {tensor name: loss})), the
         scalar floats it fetched (also losses), gradients and new state."""
-        tensors = {("input", _name(key)): np.asarray(value)
+        tensors = {("input", _name(key)): _as_received(key, value)
                    for key, value in (feed_dict or {}).items()}
         tensors.update({("initial", name): value for (_, name), value in before.items()})
         tensors.update({("random", name): value for name, value in drawn.items()})
@@ -301,3 +301,14 @@ class SessionRecorder:
         dropped = tracefile.dropped_line(path, self.steps)
         if dropped:
             print(dropped, file=sys.stderr)
+
+
+def _as_received(key, value) -> np.ndarray:
+    """A fed value as its placeholder received it: a number array in the
+    placeholder's dtype (TF1's feed converted uint8 images to float32, a
+    float64 array to float32), anything else as fed."""
+    array = np.asarray(value)
+    dtype = getattr(getattr(key, "dtype", None), "as_numpy_dtype", None)
+    if dtype is None or array.dtype.kind not in "biuf" or np.dtype(dtype).kind not in "biuf":
+        return array
+    return array.astype(dtype)
