@@ -15,9 +15,10 @@ keep_prob 1.0 every 10 steps). Trace it, then run this with the trace:
 (keras.layers.Dropout: Keras's own random stream), `constant-keep-prob`
 (the keep probability as a Python number inside the step), `stock-dense`
 (keras.layers.Dense: trap T4), `stock-adam` (keras.optimizers.Adam: T5),
-`divide-255` (x / 255: T11), `own-order` (its own shuffle). Stock
-`keras.layers.Conv2D` is no trap: its bias added by AddV2 rather than TF1's
-BiasAdd gives the same bits here (measured, docs/your_own_model.md).
+`divide-255` (x / 255: T11), `own-order` (its own shuffle), `stock-conv`
+(keras.layers.Conv2D: its bias gradient ungated, which oneDNN fuses into
+the kernel's: T23; this CNN's 8 and 16 filters happened to give the same
+bits, 32 and 64 did not).
 """
 
 import argparse
@@ -27,12 +28,12 @@ import numpy as np
 import tensorflow as tf
 
 from tf1kit.data import mnist
-from tf1kit.keras import AddBiasDense, TF1Adam, TF1Dropout
+from tf1kit.keras import AddBiasDense, BiasAddConv2D, TF1Adam, TF1Dropout
 from tf1kit.keras.recorder import StepRecorder
 from tf1kit.trace import tracefile
 
 TRAPS = ("none", "stock-dropout", "constant-keep-prob", "stock-dense", "stock-adam",
-         "divide-255", "own-order")
+         "divide-255", "own-order", "stock-conv")
 # The script's variables in the order it created them (its `weights` dict,
 # then its `biases` dict): TF1 named them Variable, Variable_1, ...
 ORIGINAL_NAMES = {("conv1", "kernel"): "Variable", ("conv2", "kernel"): "Variable_1",
@@ -50,10 +51,10 @@ class ConvNet(keras.Model):
         super().__init__(name="cnn")
         dense = keras.layers.Dense if trap == "stock-dense" else AddBiasDense
         self.image = keras.layers.Reshape((28, 28, 1), name="image")
-        self.conv1 = keras.layers.Conv2D(8, 5, padding="same", activation="relu", name="conv1")
+        conv = keras.layers.Conv2D if trap == "stock-conv" else BiasAddConv2D
+        self.conv1 = conv(8, 5, padding="same", activation="relu", name="conv1")
         self.pool1 = keras.layers.MaxPooling2D(2, 2, padding="same", name="pool1")
-        self.conv2 = keras.layers.Conv2D(16, 5, padding="same", activation="relu",
-                                         name="conv2")
+        self.conv2 = conv(16, 5, padding="same", activation="relu", name="conv2")
         self.pool2 = keras.layers.MaxPooling2D(2, 2, padding="same", name="pool2")
         self.flatten = keras.layers.Flatten(name="flatten")
         self.fc1 = dense(128, activation="relu", name="fc1")

@@ -172,7 +172,7 @@ def test_tf1_convert_writes_a_rewrite_that_proves_itself(user):
                     "conv1 = self.wc1(x)", "self.dropout = TF1Dropout(0, 11",
                     "fc1 = self.dropout(fc1, keep_prob=keep_prob, training=training)",
                     "def loss_op(logits, Y):", "return TF1Adam(learning_rate=0.001)",
-                    "from tf1kit.keras import AddBiasDense, TF1Adam, TF1Dropout"):
+                    "from tf1kit.keras import AddBiasDense, BiasAddConv2D, TF1Adam, TF1Dropout"):
         assert written in text, written
 
 
