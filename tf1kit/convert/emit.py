@@ -35,6 +35,7 @@ class Setting:
     validation_size: int = VALIDATION_SIZE  # the training images read_data_sets kept aside
     in_order: bool = False  # batches cut in the data's order (no next_batch, no shuffle)
     train_source: dict | None = None  # keras.datasets arrays (tf1-run told their scaling)
+    draw: dict | None = None  # the script draws each batch's examples itself (source_facts)
 
 
 def source(program: Program, setting: Setting) -> str:
@@ -247,6 +248,9 @@ def _batches(out: Source, program: Program, setting: Setting) -> None:
     the script's `next_batch` shuffled), or, where the script cut them
     itself in the data's order, those slices."""
     epochs, shuffled = setting.loop[0] == "EPOCHS", not setting.in_order
+    if setting.draw and shuffled:
+        _drawn_batches(out, setting, epochs)
+        return
     with out.block(f"def batches(examples{', seed' if shuffled else ''}):"):
         said = "EPOCHS passes over the examples" if epochs else "STEPS batches"
         if shuffled:
@@ -270,6 +274,26 @@ def _batches(out: Source, program: Program, setting: Setting) -> None:
                          "yield epoch, np.arange(start, start + BATCH_SIZE)")
             if not epochs:
                 out.line("epoch += 1")
+
+
+def _drawn_batches(out: Source, setting: Setting, epochs: bool) -> None:
+    """Each batch's examples drawn at random, as the script drew them."""
+    replace = setting.draw["replace"]
+    with out.block("def batches(examples, seed):"):
+        said = "EPOCHS passes of examples // BATCH_SIZE" if epochs else "STEPS batches"
+        out.line(f'"""(epoch, indices) of each training batch, drawn at random '
+                 f'{"with" if replace else "without"}')
+        out.line(f'replacement as the script drew them: {said}."""')
+        out.comment(setting.draw["tag"])
+        out.line("rng = np.random.default_rng(seed)")
+        draw = f"rng.choice(examples, BATCH_SIZE, replace={replace})"
+        if epochs:
+            with out.block("for epoch in range(EPOCHS):"):
+                with out.block("for _ in range(examples // BATCH_SIZE):"):
+                    out.line(f"yield epoch, {draw}")
+        else:
+            with out.block("for step in range(STEPS):"):
+                out.line(f"yield step * BATCH_SIZE // examples, {draw}")
 
 
 def _main(out: Source, program: Program, setting: Setting) -> None:

@@ -125,7 +125,8 @@ def render(recorded: dict, source: str, script: str, mode: str, output: str) -> 
                            optimizer, facts.data_tag(),
                            recorded["one_hot"], feeds, constants,
                            recorded.get("validation_size", VALIDATION_SIZE),
-                           recorded.get("in_order", False), recorded.get("train_source"))
+                           recorded.get("in_order", False), recorded.get("train_source"),
+                           facts.index_draw())
     mapping = {"variables": {variable: f"{built.model_name}/{layer.name}/{part}"
                              for layer in built.layers
                              for part, variable in layer.variables.items()},

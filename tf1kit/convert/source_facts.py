@@ -65,6 +65,31 @@ class SourceFacts:
         node = self._call("Optimizer")
         return self._tag(node) if node is not None else f"{self.script}: its optimizer"
 
+    def index_draw(self) -> dict | None:
+        """How the script draws each batch's examples itself, where it calls
+        no `next_batch`: `idx = np.random.choice(n, batch_size, replace=False)`
+        (or `np.random.randint(0, n, batch_size)`) whose name then indexes
+        an array: {"tag", "replace"}; else None."""
+        if any(isinstance(node, ast.Attribute) and node.attr == "next_batch"
+               for node in ast.walk(self.tree)):
+            return None
+        indexed = {node.slice.id for node in ast.walk(self.tree)
+                   if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Name)}
+        for node in ast.walk(self.tree):
+            if not (isinstance(node, ast.Assign) and len(node.targets) == 1
+                    and isinstance(node.targets[0], ast.Name)
+                    and node.targets[0].id in indexed and isinstance(node.value, ast.Call)):
+                continue
+            called = ast.unparse(node.value.func)
+            if called.endswith("random.choice"):
+                replace = next((keyword.value for keyword in node.value.keywords
+                                if keyword.arg == "replace"), None)
+                return {"tag": self._tag(node), "replace": not (
+                    isinstance(replace, ast.Constant) and replace.value is False)}
+            if called.endswith("random.randint"):
+                return {"tag": self._tag(node), "replace": True}
+        return None
+
     def line_tag(self, line: str) -> str:
         """The tag of the statement at `script.py:N` (the line a trace recorded)."""
         try:
