@@ -206,12 +206,11 @@ def _decorator(out: Source, program: Program, setting: Setting) -> None:
 
 def _feed_dtype(argument: str, role: str, program: Program, setting: Setting) -> str:
     """The dtype of what `feeds` gives the step for a role: the images'
-    (float32; uint8 for a uint8 placeholder), the labels' (uint8 digits
-    or float32 one-hot), a number's."""
-    if role == "images":  # keras.datasets' uint8 arrays fed to a uint8 placeholder
-        uint8 = (setting.train_source or {}).get("scaling") == "uint8" and \
-            program.dtypes.get(argument) == "uint8"
-        return "uint8" if uint8 else "float32"
+    (emit_data.images_dtype), the labels' (uint8 digits or float32
+    one-hot), a number's."""
+    if role == "images":
+        return emit_data.images_dtype(setting.train_source,
+                                      program.dtypes.get(argument, "float32"))
     if role == "labels":
         return "float32" if setting.one_hot else "uint8"
     value = setting.constants.get(argument)

@@ -48,16 +48,23 @@ def read_mnist(out: Source, program, setting) -> None:
         out.line(f"return images, {labels}")
 
 
+def images_dtype(source: dict | None, placeholder_dtype: str) -> str:
+    """The dtype of the images `read_mnist` returns: float32, or, for
+    keras.datasets' uint8 fed as they came, the placeholder's (TF1's feed
+    converted them to it; a uint8 placeholder kept them)."""
+    return placeholder_dtype if source and source["scaling"] == "uint8" else "float32"
+
+
 def _scaled_as_fed(out: Source, source: dict, placeholder_dtype: str) -> None:
     """The script's own scaling (the float32 its feed held) and shape."""
-    if source["scaling"] == "uint8" and placeholder_dtype == "uint8":
-        out.comment("fed as uint8: the script's graph converts them")
-    elif source["scaling"] == "uint8":
-        out.comment(f"fed as uint8 to a {placeholder_dtype} placeholder: TF1's feed converted them")
-        out.line(f"images = images.astype(np.{placeholder_dtype})")
-    else:
+    if source["scaling"] != "uint8":
         out.comment(f"the script's {source['scaling']}, as the float32 its feed held")
         out.line(f"images = {SCALINGS[source['scaling']][1]}")
+    elif images_dtype(source, placeholder_dtype) == "uint8":
+        out.comment("fed as uint8: the script's graph converts them")
+    else:
+        out.comment(f"fed as uint8 to a {placeholder_dtype} placeholder: TF1's feed converted them")
+        out.line(f"images = images.astype(np.{placeholder_dtype})")
     if source["shape"] != [784]:
         out.line(f"images = images.reshape(-1, {', '.join(map(str, source['shape']))})")
 

@@ -14,6 +14,7 @@ from tf1kit.convert.graph import Graph
 from tf1kit.convert.lift import lift
 from tf1kit.convert.specs import BY_KIND
 from tf1kit.convert.specs.base import Layer
+from tf1kit.trace.graph import output_index
 
 # Attributes a keras.Model has already: a layer is not given these names.
 MODEL_ATTRIBUTES = {"name", "layers", "input", "output", "inputs", "outputs", "weights",
@@ -140,8 +141,7 @@ def build(graph: Graph, manifest: dict, script: str, exact: bool = True) -> Prog
 def _static_shape(graph: Graph, tensor: str):
     """The shape TF1's graph knew for a fed tensor (a list, -1 where open;
     None: not even its rank)."""
-    shapes = graph.op(tensor).shapes or []
-    index = int(tensor.rsplit(":", 1)[1]) if ":" in tensor else 0
+    shapes, index = graph.op(tensor).shapes or [], output_index(tensor)
     return shapes[index] if index < len(shapes) else None
 
 

@@ -96,8 +96,7 @@ def failure(error: BaseException, rewrite_path: str, stage: str) -> str:
         number = numbers[-1]
         with open(rewrite, encoding="utf-8") as stream:
             lines = stream.read().splitlines()
-        tag = next((TAG.match(line) for line in reversed(lines[:number - 1])
-                    if TAG.match(line)), None)
+        tag = next(filter(None, map(TAG.match, reversed(lines[:number - 1]))), None)
         where = f" at {os.path.basename(rewrite_path)}:{number} `{lines[number - 1].strip()}`"
         if tag:
             where += f" (for {tag.group(1)} `{tag.group(2)[:80]}`)"

@@ -6,6 +6,8 @@ gives the same bits; their arguments must be constants in the trace."""
 
 from __future__ import annotations
 
+from tf1kit.trace.graph import output_index
+
 # The op types written here (their attributes: tf1kit/run/activations.py
 # ATTRIBUTES). Slice, ConcatV2 and Pack are also compat.v1's shape arithmetic
 # around a cross-entropy (expressions.SCAFFOLDING): written only where a
@@ -16,7 +18,7 @@ TYPES = ("StridedSlice", "Split", "SplitV", "Unpack", "GatherV2", "Slice", "Conc
 def write(writer, op, tensor: str) -> str | None:
     """The expression for `tensor` (an output of `op`), or None where an
     argument is computed in the graph (the caller refuses it)."""
-    graph, index = writer.graph, int(tensor.rsplit(":", 1)[1]) if ":" in tensor else 0
+    graph, index = writer.graph, output_index(tensor)
     constant = graph.constant
     attributes = op.attributes
     if op.type == "StridedSlice":

@@ -7,5 +7,6 @@
 - `input_data`: TF1's removed `read_data_sets` / `DataSet.next_batch`, bit for bit
 - `tutorial_mnist`: the TF1 tutorials' `mnist` module
 - `keras_arrays`: `keras.datasets` arrays a traced script batched itself: its
-  batches found and its scaling told
+  batches found and its scaling told; `rows` finds a fed batch's rows among
+  a data set's images
 """

@@ -28,6 +28,7 @@ import numpy
 import tensorflow as tf
 
 from tf1kit.data import mnist
+from tf1kit.data.rows import RowIndex
 from tf1kit.errors import DataError
 
 Datasets = collections.namedtuple("Datasets", ["train", "validation", "test"])
@@ -66,7 +67,7 @@ def log_fed_batch(fed: list) -> None:
     logged as the examples it fed,
     found row by row, as if `next_batch` had served them. `fed`: the arrays
     the step fed."""
-    train = next((data_set for data_set in _logged if data_set.role == "train"), None)
+    train = _train()
     if train is None or train.served is None:
         return
     if len(train.served) > train.steps_logged:  # next_batch served it
@@ -91,8 +92,13 @@ def log_keras_train(images, loader: str) -> None:
 def train_source() -> dict | None:
     """Where the traced training batches came from when not read_data_sets:
     {"loader", "scaling", "shape"} of keras.datasets' arrays, else None."""
-    train = next((data_set for data_set in _logged if data_set.role == "train"), None)
-    return getattr(train, "source", None)
+    return getattr(_train(), "source", None)
+
+
+def _train():
+    """The logging data set of the training examples (read_data_sets' or
+    keras.datasets'), or None."""
+    return next((data_set for data_set in _logged if data_set.role == "train"), None)
 
 
 def redirected_folder() -> str | None:
@@ -151,7 +157,7 @@ class DataSet:
         self.served = [] if _LOGGING["batches"] else None
         self._order = numpy.arange(self._num_examples) if self.served is not None else None
         self.role = None  # "train", "validation" or "test", from read_data_sets
-        self.steps_logged, self._rows = 0, None  # for log_fed_batch
+        self.steps_logged, self._rows = 0, RowIndex(self._images)  # for log_fed_batch
         if self.served is not None:
             _logged.append(self)
 
@@ -161,21 +167,8 @@ class DataSet:
         if rows.ndim != 2 or rows.shape[1:] != self._images.shape[1:] or \
                 rows.dtype != self._images.dtype or not len(rows):
             return None
-        if self._rows is None:
-            self._rows = {}
-            for position, row in enumerate(self._images):
-                self._rows.setdefault(hash(row.tobytes()), []).append(position)
-        found, previous = [], -1
-        for row in rows:
-            candidates = [position for position in self._rows.get(hash(row.tobytes()), ())
-                          if numpy.array_equal(self._images[position], row)]
-            if not candidates:
-                return None
-            # a duplicate image: the one that continues the slice, else the first
-            position = previous + 1 if previous + 1 in candidates else candidates[0]
-            found.append(position)
-            previous = position
-        return self._order[numpy.asarray(found)]
+        found = self._rows.positions(rows)
+        return None if found is None else self._order[numpy.asarray(found)]
 
     @property
     def images(self):

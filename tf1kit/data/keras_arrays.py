@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from tf1kit.data.rows import RowIndex
+
 PIXELS = 784
 # How scripts scaled load_data's uint8 images, as the float32 the feed held
 # (TF1 cast a fed float64 array to the placeholder's float32), and the
@@ -45,7 +47,8 @@ class KerasTrainSet:
 
     def __init__(self, images: np.ndarray, loader: str):
         self._pixels = images.reshape(len(images), PIXELS)
-        self.served, self.steps_logged, self._rows = [], 0, None
+        self.served, self.steps_logged = [], 0
+        self._rows = RowIndex(self._pixels)
         self.source = {"loader": loader, "scaling": None, "shape": None}
 
     def indices_of(self, rows) -> np.ndarray | None:
@@ -61,18 +64,9 @@ class KerasTrainSet:
             pixels = np.clip(np.rint(flat * unit), 0, 255).astype(np.uint8)
         else:
             pixels = flat
-        if self._rows is None:
-            self._rows = {}
-            for position, row in enumerate(self._pixels):
-                self._rows.setdefault(row.tobytes(), []).append(position)
-        found, previous = [], -1
-        for row in pixels:
-            candidates = self._rows.get(row.tobytes())
-            if not candidates:
-                return None
-            position = previous + 1 if previous + 1 in candidates else candidates[0]
-            found.append(position)
-            previous = position
+        found = self._rows.positions(pixels)
+        if found is None:
+            return None
         scaling = "uint8" if rows.dtype.kind == "u" else self._scaling(flat, pixels)
         if scaling is None or self.source["scaling"] not in (None, scaling):
             return None

@@ -53,6 +53,11 @@ class GraphOp:
         return None if shape is None else len(shape)
 
 
+def output_index(tensor: str) -> int:
+    """Which output of its op a tensor is ("split:1" -> 1; a bare name: 0)."""
+    return int(tensor.rsplit(":", 1)[1]) if ":" in tensor else 0
+
+
 class ForwardGraph:
     """The ops in creation order, by name, and each tensor's consumers."""
 
