@@ -403,3 +403,32 @@ def test_a_tf_losses_call_is_written_as_the_script_called_it():
     assert unwritable(graph, set()) == []  # its ops are the call's
     graph.loss_calls = {}  # without the record: the op no expression writes is refused
     assert [found.type for found in unwritable(graph, set())] == ["SomethingNew"]
+
+
+def test_read_data_sets_images_reshaped_by_the_script_are_read_in_the_fed_shape():
+    """A script that fed `mnist.train.images.reshape(-1, 28, 28, 1)`'s
+    slices: the rewrite's read_mnist serves the training split in that
+    shape, the same values as the flat rows."""
+    import os
+
+    from tf1kit.convert import emit_data
+    from tf1kit.convert.prove import training_split
+    from tests.helpers import REPO_ROOT
+    sample = os.path.join(REPO_ROOT, "data", "mnist_sample")
+    texts = {}
+    for shape in (None, [28, 28, 1]):
+        setting = emit.Setting("s.py", "s_keras.py", "exact", 4, ("STEPS", 1, "s.py:2"), {},
+                               "s.py:1", True, {"X": "images"}, {}, validation_size=1000,
+                               images_shape=shape)
+        out = Source()
+        emit_data.read_mnist(out, None, setting)
+        namespace = {"np": np, "gzip": __import__("gzip"), "os": os, "VALIDATION_SIZE": 1000}
+        exec(out.text(), namespace)  # noqa: S102 (the text written above)
+        texts[str(shape)] = out.text()
+        images, labels = namespace["read_mnist"](sample)
+        flat, digits = training_split(sample, 1000)
+        assert images.shape == (len(flat), *(shape or [784]))
+        np.testing.assert_array_equal(images.reshape(len(flat), 784), flat)
+        np.testing.assert_array_equal(labels.argmax(1), digits)
+    assert "reshape(-1, 28, 28, 1)" in texts["[28, 28, 1]"] and \
+        "reshape(-1, 28, 28, 1)" not in texts["None"]

@@ -156,3 +156,6 @@ def test_batches_a_script_slices_itself_are_found_row_by_row():
     np.testing.assert_array_equal(train.indices_of(train.images[[20, 2]]), [20, 2])
     assert train.indices_of(train.images[4:9] + 1e-3) is None  # not the data's rows
     assert train.indices_of(train.images[0]) is None  # not a batch
+    reshaped = train.images.reshape(-1, 28, 28, 1)  # as a script reshaped them to slice
+    np.testing.assert_array_equal(train.indices_of(reshaped[4:9]), np.arange(4, 9))
+    assert train.indices_of(reshaped[4:9, :14]) is None  # not whole images

@@ -36,6 +36,7 @@ class Setting:
     in_order: bool = False  # batches cut in the data's order (no next_batch, no shuffle)
     train_source: dict | None = None  # keras.datasets arrays (tf1-run told their scaling)
     draw: dict | None = None  # the script draws each batch's examples itself (source_facts)
+    images_shape: list | None = None  # read_data_sets' images as the script reshaped them
 
 
 def source(program: Program, setting: Setting) -> str:

@@ -24,9 +24,12 @@ def read_mnist(out: Source, program, setting) -> None:
                      f"scaled by {source['scaling']},")
             out.line("labels " + ("one-hot" if setting.one_hot else "as digits") + '."""')
         else:
+            shape = setting.images_shape
             out.line(f'"""The training split {setting.script}\'s read_data_sets served: images as')
             out.line("784 floats in [0, 1], labels " + ("one-hot" if setting.one_hot else
-                                                       "as digits") + '."""')
+                                                       "as digits")
+                     + (f"; the images {_shape_words(shape)} as the script fed them"
+                        if shape else "") + '."""')
         out.comment(setting.data_tag)
         for name, stem, offset, reshape in (("images", TRAIN_IMAGES, 16, ".reshape(-1, 784)"),
                                             ("labels", TRAIN_LABELS, 8, "")):
@@ -45,6 +48,8 @@ def read_mnist(out: Source, program, setting) -> None:
                 out.line("images = np.multiply(images.astype(np.float32), 1.0 / 255.0)")
             else:
                 out.line('images = images.astype("float32") / 255.0')
+            if setting.images_shape:
+                out.line(f"images = images.reshape(-1, {', '.join(map(str, setting.images_shape))})")
         out.line(f"return images, {labels}")
 
 

@@ -43,10 +43,11 @@ def record(trace_path: str, data_dir: str) -> dict:
     validation_size = manifest.get("validation_size")
     validation_size = 0 if source else \
         VALIDATION_SIZE if validation_size is None else validation_size
-    roles, one_hot = _roles(recorded, fed, order[0], data_dir, validation_size, source) \
-        if order is not None else (None, True)
+    roles, one_hot, images_shape = \
+        _roles(recorded, fed, order[0], data_dir, validation_size, source) \
+        if order is not None else (None, True, None)
     return {"manifest": {key: manifest.get(key) for key in MANIFEST_KEYS}, "fed": fed,
-            "roles": roles, "one_hot": one_hot,
+            "roles": roles, "one_hot": one_hot, "images_shape": images_shape,
             "batch_size": None if order is None else int(order.shape[1]),
             "validation_size": validation_size, "train_source": source,
             "in_order": order is not None and in_order(order),
@@ -70,20 +71,25 @@ def in_order(order) -> bool:
 
 def _roles(recorded, fed: list, indices, data_dir: str, validation_size: int,
            source: dict | None) -> tuple:
-    """Each fed placeholder's role in the first training call: "images",
-    "labels" (and whether one-hot) or the number fed; refused otherwise."""
+    """(each fed placeholder's role in the first training call: "images",
+    "labels" or the number fed; whether the labels are one-hot; the shape of
+    a fed image where the script reshaped the loader's, else None); refused
+    otherwise."""
     images, digits = prove.training_split(data_dir, validation_size, source)
-    roles, one_hot = {}, True
+    batch = images[indices]
+    roles, one_hot, images_shape = {}, True, None
     for tensor in fed:
         value = recorded.step_value(1, "input", tensor)
         if value is None:
             raise DataError(f"the trace kept no value of {tensor} at step 1")
         if value.ndim == 0:
             roles[tensor] = float(value) if value.dtype.kind == "f" else int(value)
-        elif value.shape == images[indices].shape and np.array_equal(
-                value.astype(images.dtype) if value.dtype.kind == "f" else value,
-                images[indices]):  # a float64 feed: what TF1 cast it to
+        elif value.size == batch.size and len(value) == len(batch) and np.array_equal(
+                (value.astype(images.dtype) if value.dtype.kind == "f" else value)
+                .reshape(batch.shape), batch):  # a float64 feed: what TF1 cast it to
             roles[tensor] = "images"
+            if value.shape != batch.shape:  # reshaped by the script before it fed them
+                images_shape = list(value.shape[1:])
         elif np.array_equal(value, np.eye(10, dtype=value.dtype)[digits[indices]]):
             roles[tensor] = "labels"
         elif np.array_equal(value, digits[indices]):
@@ -91,7 +97,7 @@ def _roles(recorded, fed: list, indices, data_dir: str, validation_size: int,
         else:
             raise DataError(f"the script feeds {tensor} an array tf1-convert cannot trace "
                             "to MNIST's training images or labels")
-    return roles, one_hot
+    return roles, one_hot, images_shape
 
 
 def render(recorded: dict, source: str, script: str, mode: str, output: str) -> tuple:
@@ -126,7 +132,7 @@ def render(recorded: dict, source: str, script: str, mode: str, output: str) -> 
                            recorded["one_hot"], feeds, constants,
                            recorded.get("validation_size", VALIDATION_SIZE),
                            recorded.get("in_order", False), recorded.get("train_source"),
-                           facts.index_draw())
+                           facts.index_draw(), recorded.get("images_shape"))
     mapping = {"variables": {variable: f"{built.model_name}/{layer.name}/{part}"
                              for layer in built.layers
                              for part, variable in layer.variables.items()},

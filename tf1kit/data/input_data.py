@@ -163,11 +163,13 @@ class DataSet:
 
     def indices_of(self, rows) -> numpy.ndarray | None:
         """The examples (original indices) whose images are `rows`, each
-        equal bit for bit, or None where one is not found."""
-        if rows.ndim != 2 or rows.shape[1:] != self._images.shape[1:] or \
-                rows.dtype != self._images.dtype or not len(rows):
+        equal bit for bit (in any shape of as many pixels: a script that
+        reshaped the images to [28, 28, 1] before slicing), or None where
+        one is not found."""
+        if rows.ndim < 2 or not len(rows) or rows[0].size != self._images[0].size or \
+                rows.dtype != self._images.dtype:
             return None
-        found = self._rows.positions(rows)
+        found = self._rows.positions(rows.reshape(len(rows), *self._images.shape[1:]))
         return None if found is None else self._order[numpy.asarray(found)]
 
     @property
