@@ -432,3 +432,60 @@ def test_read_data_sets_images_reshaped_by_the_script_are_read_in_the_fed_shape(
         np.testing.assert_array_equal(labels.argmax(1), digits)
     assert "reshape(-1, 28, 28, 1)" in texts["[28, 28, 1]"] and \
         "reshape(-1, 28, 28, 1)" not in texts["None"]
+
+
+TIED = """\
+import tensorflow as tf
+X = tf.placeholder("float", [None, 3])
+W = tf.Variable(tf.random_normal([3, 2]))
+W_prime = tf.transpose(W)
+b_prime = tf.Variable(tf.zeros([3]))
+Y = tf.nn.sigmoid(tf.matmul(X, W))
+Z = tf.nn.sigmoid(tf.matmul(Y, W_prime) + b_prime)
+cost = tf.reduce_mean(tf.pow(X - Z, 2))
+"""
+
+
+def tied_graph(encoder=True):
+    """TIED's graph; without `encoder`, W is read transposed only."""
+    ops = [op("Placeholder", "Placeholder", line="s.py:2"),
+           op("W/read", "VariableRead", shape=(3, 2), line="s.py:3", variable="W"),
+           op("perm", "Const", shape=(2,), line="s.py:4", value=[1, 0]),
+           op("transpose", "Transpose", ["W/read:0", "perm:0"], shape=(2, 3), line="s.py:4"),
+           op("b_prime/read", "VariableRead", shape=(3,), line="s.py:5", variable="b_prime")]
+    if encoder:
+        ops += [op("MatMul", "MatMul", ["Placeholder:0", "W/read:0"], shape=(-1, 2),
+                   line="s.py:6"),
+                op("Sigmoid", "Sigmoid", ["MatMul:0"], shape=(-1, 2), line="s.py:6")]
+    hidden = "Sigmoid:0" if encoder else "Placeholder:0"
+    ops += [op("MatMul_1", "MatMul", [hidden, "transpose:0"], line="s.py:7"),
+            op("add", "AddV2", ["MatMul_1:0", "b_prime/read:0"], line="s.py:7"),
+            op("Sigmoid_1", "Sigmoid", ["add:0"], line="s.py:7"),
+            op("sub", "Sub", ["Placeholder:0", "Sigmoid_1:0"], line="s.py:8"),
+            op("Pow/y", "Const", shape=(), line="s.py:8", value=2.0),
+            op("Pow", "Pow", ["sub:0", "Pow/y:0"], line="s.py:8"),
+            op("Const", "Const", shape=(2,), line="s.py:8", value=[0, 1]),
+            op("Mean", "Mean", ["Pow:0", "Const:0"], shape=(), line="s.py:8",
+               attributes={"keep_dims": False})]
+    return Graph(ops, TIED)
+
+
+@pytest.mark.parametrize("exact,bias", [(True, ""), (False, "bias_add=True, ")])
+def test_a_transposed_kernel_is_a_tied_dense_reading_the_encoders(exact, bias):
+    """A tied-weights decoder: its kernel stays the encoder's one variable,
+    its bias its own, added as the script added it in exact mode."""
+    manifest = {**MANIFEST, "optimizers": [{**MANIFEST["optimizers"][0], "loss": "Mean:0"}]}
+    built_program = program.build(tied_graph(), manifest, "s.py", exact)
+    encoder, decoder = built_program.layers
+    assert (decoder.kind, decoder.name, decoder.variables) == \
+        ("tied_dense", "W_prime", {"bias": "b_prime"})
+    assert str(BY_KIND["tied_dense"].layer(decoder, exact, {})) == \
+        f'TiedDense(self.W, activation="sigmoid", {bias}name="W_prime")'
+    assert encoder.variables == {"kernel": "W"}
+
+
+def test_a_transposed_weight_no_layer_holds_is_refused_at_its_line():
+    manifest = {**MANIFEST, "optimizers": [{**MANIFEST["optimizers"][0], "loss": "Mean:0"}]}
+    with pytest.raises(Unsupported, match="no Dense layer before it holds") as refused:
+        program.build(tied_graph(encoder=False), manifest, "s.py", True)
+    assert "s.py:4" in str(refused.value.lines()[0])

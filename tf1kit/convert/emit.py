@@ -37,6 +37,7 @@ class Setting:
     train_source: dict | None = None  # keras.datasets arrays (tf1-run told their scaling)
     draw: dict | None = None  # the script draws each batch's examples itself (source_facts)
     images_shape: list | None = None  # read_data_sets' images as the script reshaped them
+    draws: dict | None = None  # argument -> the NumPy draw the script fed it (its "tag")
 
 
 def source(program: Program, setting: Setting) -> str:
@@ -214,6 +215,8 @@ def _feed_dtype(argument: str, role: str, program: Program, setting: Setting) ->
                                       program.dtypes.get(argument, "float32"))
     if role == "labels":
         return "float32" if setting.one_hot else "uint8"
+    if role == "drawn":
+        return program.dtypes.get(argument, "float32")
     value = setting.constants.get(argument)
     return "bool" if isinstance(value, bool) else "int32" if isinstance(value, int) else "float32"
 
@@ -236,11 +239,34 @@ def _clip(out: Source, clip: dict | None) -> None:
 
 def _feeds(out: Source, program: Program, setting: Setting) -> None:
     values = [f'"{argument}": ' + (f"{role}[indices]" if role in ("images", "labels") else
+                                   argument if role == "drawn" else
                                    f"tf.constant({role})")  # a tensor, as the script fed it
               for argument, role in setting.feeds.items()]
-    with out.block("def feeds(images, labels, indices):"):
-        out.line('"""The training call\'s feed_dict for the examples `indices`."""')
+    draws = setting.draws or {}
+    with out.block(f"def feeds(images, labels, indices{', rng' if draws else ''}):"):
+        if draws:
+            out.line('"""The training call\'s feed_dict for the examples `indices`, with the')
+            out.line('arrays the script drew for it, drawn from `rng`."""')
+        else:
+            out.line('"""The training call\'s feed_dict for the examples `indices`."""')
+        for argument, draw in draws.items():
+            out.comment(draw["tag"])
+            out.statement(f"{argument} = ", _drawn(draw, setting.batch_size,
+                                                   program.dtypes.get(argument, "float32")))
         out.statement("return ", Call("", values, "{}"))
+
+
+def _drawn(draw: dict, batch_size: int, dtype: str) -> Call:
+    """A NumPy draw the script fed (tf1kit/run/numpy_draws.py) as a
+    Generator's: the same distribution and numbers, a batch-sized first
+    dimension as the batch's, converted as TF1's feed converted it."""
+    size = draw["size"]
+    arguments = [repr(value) for value in draw["arguments"]]
+    if size is not None:
+        dimensions = ["len(indices)" if index == 0 and dimension == batch_size else str(dimension)
+                      for index, dimension in enumerate(size)]
+        arguments.append(f"size=({', '.join(dimensions)}{',' if len(size) == 1 else ''})")
+    return Call(f"rng.{draw['function']}", arguments, ("(", f").astype(np.{dtype})"))
 
 
 def _batches(out: Source, program: Program, setting: Setting) -> None:
@@ -301,9 +327,11 @@ def _main(out: Source, program: Program, setting: Setting) -> None:
         out.line(f'parser = argparse.ArgumentParser(description="{setting.script} in Keras 3")')
         out.line('parser.add_argument("--data-dir", required=True,')
         out.line('                    help="the MNIST folder (its four IDX .gz files)")')
-        if not setting.in_order:
+        if not setting.in_order or setting.draws:
+            seeded = ["the shuffle's"] * (not setting.in_order) + ["the draws'"] * bool(
+                setting.draws)
             out.line('parser.add_argument("--seed", type=int, default=0, '
-                     'help="the shuffle\'s seed")')
+                     f'help="{" and ".join(seeded)} seed")')
         out.line("args = parser.parse_args()")
         out.line("images, labels = read_mnist(args.data_dir)")
         with out.block("if len(images) < BATCH_SIZE:  # one line, not a loop that never trains"):
@@ -317,6 +345,8 @@ def _main(out: Source, program: Program, setting: Setting) -> None:
         out.line(f"model = {program.model_class}()")
         out.line("optimizer = make_optimizer()")
         out.line("train_step = make_train_step(model, optimizer)")
+        if setting.draws:
+            out.line("rng = np.random.default_rng([args.seed, 1])  # the draws' own stream")
         out.line("last_epoch, loss = 0, None")
         batches = "batches(len(images))" if setting.in_order else \
             "batches(len(images), args.seed)"
@@ -324,7 +354,8 @@ def _main(out: Source, program: Program, setting: Setting) -> None:
             with out.block("if epoch != last_epoch:"):
                 out.line('print(f"Epoch: {last_epoch + 1:04d} loss={float(loss):.9f}")')
                 out.line("last_epoch = epoch")
-            out.line("loss = train_step(**feeds(images, labels, indices))")
+            out.line(f"loss = train_step(**feeds(images, labels, indices"
+                     f"{', rng' if setting.draws else ''}))")
         out.line('print(f"Epoch: {last_epoch + 1:04d} loss={float(loss):.9f}")')
         out.line('print("Optimization Finished!")')
         out.line("return 0")

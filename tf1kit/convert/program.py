@@ -67,6 +67,8 @@ def build(graph: Graph, manifest: dict, script: str, exact: bool = True) -> Prog
     if not layers:
         raise Unsupported(graph.ops[-1], "no layer found between the fed inputs and the loss")
     _name_layers(graph, layers)
+    for layer in layers:
+        BY_KIND[layer.kind].link(graph, layer, layers)
     placeholders = _placeholder_names(graph)
     by_output = {layer.output: layer for layer in layers}
     loss_tensor = manifest["optimizers"][0]["loss"]
@@ -197,7 +199,9 @@ def _name_layers(graph: Graph, layers: list) -> None:
     for layer in layers:
         kernel = layer.variables.get("kernel")
         name = None
-        if kernel is not None:
+        if "kernel_op" in layer.config:  # a kernel computed from a weight: tf.transpose(W)
+            name = graph.variable_name(graph.op(f"{layer.config['kernel_op']}:0"))
+        elif kernel is not None:
             read = next(op for op in graph.ops if op.variable == kernel)
             name = graph.variable_name(read)
         else:

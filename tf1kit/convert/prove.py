@@ -7,7 +7,9 @@ What it imports from a rewrite (the names tf1-convert writes):
 - the one `keras.Model` subclass the file defines, built with no arguments
 - `make_optimizer()`, `make_train_step(model, optimizer)`
 - `read_mnist(data_dir)`: (training images, labels) as the script read them
-- `feeds(images, labels, indices)`: the training step's keyword arguments
+- `feeds(images, labels, indices[, rng])`: the training step's keyword
+  arguments (with `rng`: the arrays the script drew with NumPy, which the
+  proof replaces by the values the trace kept of each step)
 The pairing of its variables and inputs with the script's is the map file
 tf1-convert writes beside it (tf1-trace-compare's --map format)."""
 
@@ -160,7 +162,22 @@ def _prove(rewrite_path: str, against: str, data_dir: str, map_path: str, out: s
     optimizer = _staged("does not build", module.make_optimizer)
     train_step = _staged("does not build", module.make_train_step, model, optimizer)
     images, labels = _staged("does not read the data", module.read_mnist, data_dir)
-    first = module.feeds(images, labels, order[0])
+    draws = {pairing["inputs"][tensor]: tensor for tensor in recorded.manifest.get("fed_draws")
+             or {} if tensor in pairing["inputs"]}
+    extra = [np.random.default_rng(0)] if "rng" in inspect.signature(module.feeds).parameters \
+        else []  # the draws it makes are replaced by the trace's
+
+    def fed_at(step: int, indices) -> dict:
+        fed = module.feeds(images, labels, indices, *extra)
+        for argument, tensor in draws.items():
+            value = recorded.step_value(step, "drawn", tensor)
+            if value is None:
+                raise DataError(f"{against}: no value of {tensor}, which the script drew, at "
+                                f"step {step}")
+            fed[argument] = value
+        return fed
+
+    first = fed_at(1, order[0])
     wanted = [name for name in inspect.signature(model.call).parameters if name in first]
     _staged("does not build", model, *[first[name] for name in wanted])  # builds the layers
     by_path = {variable.path: variable for variable in model.variables}
@@ -183,7 +200,7 @@ def _prove(rewrite_path: str, against: str, data_dir: str, map_path: str, out: s
     for step, indices in enumerate(order, start=1):
         for layer in streams:  # where the script's stream stood (evaluations draw too)
             layer.position.assign(recorded.random_position(layer.op_name, step))
-        fed = module.feeds(images, labels, indices)
+        fed = fed_at(step, indices)
         loss = _staged(f"fails at training step {step}", train_step, **fed)
         recorder.record(loss, **{name: np.asarray(value) for name, value in fed.items()})
         if step % report == 0 or step == len(order):

@@ -18,14 +18,15 @@ from tf1kit.errors import DataError
 from tf1kit.trace import tracefile
 
 # What a record keeps of the trace's manifest.
-MANIFEST_KEYS = ("forward_graph", "optimizers", "random_ops", "loss_calls")
+MANIFEST_KEYS = ("forward_graph", "optimizers", "random_ops", "loss_calls", "fed_draws")
 
 
 def record(trace_path: str, data_dir: str) -> dict:
     """The record of a trace: its manifest's graph, optimizer and random
     ops, the placeholders fed in the first training call (in order), each
-    one's role ("images", "labels" or the number fed; None where the
-    script's batches were not traced), whether labels are one-hot, the
+    one's role ("images", "labels", "drawn" for an array the script drew
+    with NumPy, or the number fed; None where the script's batches were not
+    traced), whether labels are one-hot, the
     batch size and the steps traced."""
     recorded = tracefile.load(trace_path)
     manifest = recorded.manifest
@@ -44,7 +45,8 @@ def record(trace_path: str, data_dir: str) -> dict:
     validation_size = 0 if source else \
         VALIDATION_SIZE if validation_size is None else validation_size
     roles, one_hot, images_shape = \
-        _roles(recorded, fed, order[0], data_dir, validation_size, source) \
+        _roles(recorded, fed, order[0], data_dir, validation_size, source,
+               manifest.get("fed_draws") or {}) \
         if order is not None else (None, True, None)
     return {"manifest": {key: manifest.get(key) for key in MANIFEST_KEYS}, "fed": fed,
             "roles": roles, "one_hot": one_hot, "images_shape": images_shape,
@@ -70,15 +72,18 @@ def in_order(order) -> bool:
 
 
 def _roles(recorded, fed: list, indices, data_dir: str, validation_size: int,
-           source: dict | None) -> tuple:
+           source: dict | None, draws: dict) -> tuple:
     """(each fed placeholder's role in the first training call: "images",
-    "labels" or the number fed; whether the labels are one-hot; the shape of
-    a fed image where the script reshaped the loader's, else None); refused
-    otherwise."""
+    "labels", "drawn" (one of `draws`, the trace's "fed_draws") or the
+    number fed; whether the labels are one-hot; the shape of a fed image
+    where the script reshaped the loader's, else None); refused otherwise."""
     images, digits = prove.training_split(data_dir, validation_size, source)
     batch = images[indices]
     roles, one_hot, images_shape = {}, True, None
     for tensor in fed:
+        if tensor in draws:
+            roles[tensor] = "drawn"
+            continue
         value = recorded.step_value(1, "input", tensor)
         if value is None:
             raise DataError(f"the trace kept no value of {tensor} at step 1")
@@ -117,6 +122,9 @@ def render(recorded: dict, source: str, script: str, mode: str, output: str) -> 
     feeds = {name: (role if isinstance(role, str) else name.upper())
              for name, role in roles.items() if name in used}
     facts = source_facts.SourceFacts(source, os.path.basename(script))
+    draws = {built.placeholders.get(tensor, tensor): {**draw, "tag": facts.line_tag(
+        f"{os.path.basename(script)}:{draw['line']}")}
+        for tensor, draw in (manifest.get("fed_draws") or {}).items()}
     optimizer = {**manifest["optimizers"][0], "line": facts.optimizer_tag()}
     clip = optimizer.get("clip")
     if clip and clip.get("function") is None:
@@ -132,7 +140,8 @@ def render(recorded: dict, source: str, script: str, mode: str, output: str) -> 
                            recorded["one_hot"], feeds, constants,
                            recorded.get("validation_size", VALIDATION_SIZE),
                            recorded.get("in_order", False), recorded.get("train_source"),
-                           facts.index_draw(), recorded.get("images_shape"))
+                           facts.index_draw(), recorded.get("images_shape"),
+                           {name: draw for name, draw in draws.items() if name in feeds})
     mapping = {"variables": {variable: f"{built.model_name}/{layer.name}/{part}"
                              for layer in built.layers
                              for part, variable in layer.variables.items()},

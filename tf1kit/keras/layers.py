@@ -104,6 +104,37 @@ class BiasAddConv2D(keras.layers.Conv2D):
         return self.activation(outputs) if self.activation is not None else outputs
 
 
+class TiedDense(keras.layers.Layer):
+    """`activation(tf.matmul(x, tf.transpose(W)) + b)`: a decoder that reads
+    the kernel W of another Dense layer (`tied_to`), transposed as the
+    script's `tf.transpose(W)` did, with a bias of its own, added by tf.add
+    as the script's `+` (AddBiasDense's way, T4) or, `bias_add=True`, by
+    BiasAdd (stock Dense's). The tied kernel stays the other layer's
+    variable: one weight, its gradient the sum of both uses."""
+
+    def __init__(self, tied_to, activation=None, use_bias=True, bias_add=False, **kwargs):
+        super().__init__(**kwargs)
+        self._tied = [tied_to]  # in a list: the other layer's weights stay its own
+        self.activation = keras.activations.get(activation)
+        self.use_bias, self.bias_add = use_bias, bias_add
+
+    @property
+    def tied_to(self):
+        return self._tied[0]
+
+    def build(self, input_shape):
+        if self.use_bias:
+            self.bias = self.add_weight(name="bias", shape=(self.tied_to.kernel.shape[0],),
+                                        initializer="zeros")
+
+    def call(self, inputs):
+        outputs = tf.matmul(inputs, tf.transpose(self.tied_to.kernel))
+        if self.use_bias:
+            outputs = tf.nn.bias_add(outputs, self.bias) if self.bias_add else \
+                tf.add(outputs, self.bias)
+        return self.activation(outputs) if self.activation is not None else outputs
+
+
 def pre_activation(layer, inputs):
     """A Dense layer's output before its activation, computed with the ops
     its `call` uses (`AddBiasDense`: tf.add; stock Dense: keras.ops.add)."""

@@ -12,6 +12,8 @@
 - `named_arguments`: TF 1.x's named-only cross-entropy calls (a positional
   TF 0.x call refused at its line)
 - `feeds`: `--feed NAME=VALUE` overrides
+- `numpy_draws`: the arrays a script draws with NumPy and feeds (a mask, noise),
+  found with their calls and kept for every step
 - `session`: every `Session.run` recorded as the trace's calls and steps;
   its random ops and their streams (`random_ops`), its forward activations
   and graph (`activations`), its optimizers and losses (`optimizer_watch`),

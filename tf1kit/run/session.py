@@ -32,7 +32,7 @@ import numpy as np
 from tf1kit.data import mnist
 from tf1kit import machine
 from tf1kit.trace import tracefile
-from tf1kit.run import activations, losses, optimizer_watch, random_ops
+from tf1kit.run import activations, losses, numpy_draws, optimizer_watch, random_ops
 
 DEFAULT_MAX_ELEMENTS = 1_000_000
 
@@ -75,6 +75,7 @@ class SessionRecorder:
         self.max_runs, self.trace, self.max_elements = max_runs, trace, max_elements
         self.max_steps, self.steps_run = max_steps, 0
         self.random, self.feeds = random_ops.RandomOps(script), feeds
+        self.draws = numpy_draws.NumpyDraws(script)  # the fed arrays it drew with NumPy
         self._forward, self.activation_lines = {}, {}  # activations.forward_tensors, lines
         self._iterators = {}  # losses -> activations.iterator_outputs
         self.forward_graph = []  # activations.describe_graph of the losses
@@ -92,6 +93,8 @@ class SessionRecorder:
         session_class = tf.compat.v1.Session.__mro__[1]  # BaseSession: run lives there
         original = session_class.run
         recorder = self
+        if self.trace:
+            self.draws.install()
 
         def run(session, fetches, feed_dict=None, options=None, run_metadata=None):
             if recorder.max_runs is not None and len(recorder.calls) >= recorder.max_runs:
@@ -133,6 +136,8 @@ class SessionRecorder:
                 inputs.update(zip(served, batch))
                 from tf1kit.data import input_data  # loaded with TensorFlow by now
                 input_data.log_fed_batch(list(inputs.values()))
+                recorder.draws.log_step(step, {_name(key): (value, _as_received(key, value))
+                                               for key, value in (feed_dict or {}).items()})
                 recorder.log_step(inputs, before, recorder.random.drew(randoms, drawn, step),
                                   ({t.name: a for t, a in zip(forward, activations)},
                                    dict(zip((tensor.name for tensor in minimized),
@@ -289,13 +294,14 @@ class SessionRecorder:
                     "optimizers": optimizer_watch.describe(self.optimizers),
                     "batch_order": sorted(batches),
                     "random_ops": self.random.describe(),
+                    "fed_draws": self.draws.described,
                     "activations": self.activation_lines,
                     "forward_graph": self.forward_graph,
                     "feed_overrides": {} if self.feeds is None else self.feeds.describe(),
                     "steps": self.steps.steps,
                     "values_dropped": self.steps.values_dropped,
                     "calls": self.calls}
-        arrays = {**self.arrays, **self.steps.arrays,
+        arrays = {**self.arrays, **self.steps.arrays, **self.draws.arrays,
                   **{f"batches/{role}": order for role, order in batches.items()}}
         tracefile.write(path, manifest, arrays)
         dropped = tracefile.dropped_line(path, self.steps)

@@ -24,7 +24,9 @@ fed or produced, in dataflow order, under "kind name" keys:
 and, at the steps `--trace-steps` names, their values too
 (`step-000003/gradient/<variable>`). Digests find the first step and
 tensor that differ; values give its size in ulps and let the float64
-optimizer check work. The manifest also records the seed, the data files'
+optimizer check work. An array the script drew with NumPy and fed keeps
+its value at every step (`step-000003/drawn/<feed>`; the manifest's
+"fed_draws" names each one's draw and line). The manifest also records the seed, the data files'
 SHA-256, the environment, each variable's shape in creation order, and the
 optimizer with its hyperparameters.
 """

@@ -54,6 +54,10 @@ class Spec:
         """Fed tensors the layer's call reads besides its input."""
         return set()
 
+    def link(self, graph: Graph, layer: Layer, layers: list) -> None:
+        """Once every layer is named: what the layer needs of the others (a
+        tied decoder, the layer whose kernel it reads); raises Unsupported."""
+
     def call_arguments(self, layer: Layer, exact: bool, placeholders: dict) -> list:
         """Arguments of the layer's call after its input."""
         return []
