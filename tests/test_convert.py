@@ -193,7 +193,8 @@ def test_each_lifted_kind_has_one_spec_that_writes_its_layer():
     """Every kind a spec lifts is written by that spec (its pattern, layer,
     imports and call arguments in one module of specs/)."""
     assert set(BY_KIND) == {"dense", "conv2d", "max_pool", "average_pool", "reshape",
-                            "flatten", "dropout", "noise", "activation", "zero_padding"}
+                            "flatten", "dropout", "noise", "activation", "zero_padding",
+                            "tied_dense"}
     [layer] = built().layers
     assert str(BY_KIND["dense"].layer(layer, True, {})) == \
         'AddBiasDense(3, activation="sigmoid", name="encoder_h1")'
@@ -489,3 +490,64 @@ def test_a_transposed_weight_no_layer_holds_is_refused_at_its_line():
     with pytest.raises(Unsupported, match="no Dense layer before it holds") as refused:
         program.build(tied_graph(encoder=False), manifest, "s.py", True)
     assert "s.py:4" in str(refused.value.lines()[0])
+
+
+TURNS = """\
+import tensorflow as tf
+X = tf.placeholder("float", [None, 3])
+Z = tf.placeholder("float", [None, 3])
+G_W = tf.Variable(tf.random_normal([3, 3]))
+D_W = tf.Variable(tf.random_normal([3, 1]))
+def discriminator(x):
+    D_logit = tf.matmul(x, D_W)
+    return tf.nn.sigmoid(D_logit), D_logit
+G_sample = tf.matmul(Z, G_W)
+D_real, D_logit_real = discriminator(X)
+D_fake, D_logit_fake = discriminator(G_sample)
+D_loss = tf.reduce_mean(D_logit_real - D_logit_fake)
+G_loss = tf.reduce_mean(tf.ones_like(D_logit_fake) - D_logit_fake)
+"""
+
+
+def turns_graph():
+    """TURNS's graph: a discriminator applied twice, a loss per optimizer."""
+    def d(name, inputs, caller):
+        return op(name, "MatMul", inputs, shape=(-1, 1), line="s.py:7",
+                  function="discriminator", callers=[caller],
+                  attributes={"transpose_a": False, "transpose_b": False})
+    mean = {"shape": (), "line": "s.py:12", "attributes": {"keep_dims": False}}
+    return Graph([
+        op("X", "Placeholder", line="s.py:2"), op("Z", "Placeholder", line="s.py:3"),
+        op("G_W/read", "VariableRead", line="s.py:4", variable="G_W"),
+        op("D_W/read", "VariableRead", shape=(3, 1), line="s.py:5", variable="D_W"),
+        op("MatMul", "MatMul", ["Z:0", "G_W/read:0"], line="s.py:9",
+           attributes={"transpose_a": False, "transpose_b": False}),
+        d("MatMul_1", ["X:0", "D_W/read:0"], "s.py:10"),
+        d("MatMul_2", ["MatMul:0", "D_W/read:0"], "s.py:11"),
+        op("sub", "Sub", ["MatMul_1:0", "MatMul_2:0"], shape=(-1, 1), line="s.py:12"),
+        op("Const", "Const", shape=(2,), line="s.py:12", value=[0, 1]),
+        op("Mean", "Mean", ["sub:0", "Const:0"], **mean),
+        op("Shape", "Shape", ["MatMul_2:0"], shape=(2,), line="s.py:13"),
+        op("one", "Const", shape=(), line="s.py:13", value=1.0),
+        op("ones_like", "Fill", ["Shape:0", "one:0"], shape=(-1, 1), line="s.py:13"),
+        op("sub_1", "Sub", ["ones_like:0", "MatMul_2:0"], shape=(-1, 1), line="s.py:13"),
+        op("Mean_1", "Mean", ["sub_1:0", "Const:0"], **{**mean, "line": "s.py:13"})], TURNS)
+
+
+def test_each_optimizer_gets_its_forward_pass_and_a_shared_layer_is_called_again():
+    """A GAN's two losses: the first reads both inputs, the second only the
+    noise; the discriminator's one set of weights is one layer called
+    twice, its outputs named as the caller unpacks them."""
+    manifest = {**MANIFEST, "optimizers": [{**MANIFEST["optimizers"][0], "loss": "Mean:0"},
+                                           {**MANIFEST["optimizers"][0], "loss": "Mean_1:0"}]}
+    first, second = (program.build(turns_graph(), manifest, "s.py", True, index)
+                     for index in (0, 1))
+    assert [layer.name for layer in first.layers] == ["G_W", "D_W", "D_W"]
+    assert first.layers[2].reuses is first.layers[1]  # __init__ makes it once
+    assert set(first.inputs.values()) == {"X", "Z"} and set(second.inputs.values()) == {"Z"}
+    assert [statement.text for statement in first.body] == \
+        ["self.G_W(Z)", "self.D_W(X)", "self.D_W(G_sample)"]
+    assert first.output_names == ["D_logit_real", "D_logit_fake"]
+    assert [statement.text for statement in second.body] == \
+        ["self.G_W(Z)", "self.D_W(G_sample)"]
+    assert second.loss.text == "tf.reduce_mean(tf.ones_like(D_logit_fake) - D_logit_fake)"

@@ -30,9 +30,14 @@ STEPS = 3  # each kind of tensor differs at step 1 or 2 when a piece is not fait
 STANDALONE = "logistic_regression"
 PROVE_ALL = """
 import runpy, sys
+import tensorflow as tf
 from tf1kit.convert import prove
 for rewrite in sys.argv[1:]:
     base = rewrite[:-3]
+    # Grappler's options are the process's: a rewrite that turned its arithmetic
+    # optimizer off (T22) must not leave it off for the next, as its own process
+    # (tf1-convert --prove) would not (the GAN's discriminator gradient differs so).
+    tf.config.optimizer.set_experimental_options({"arithmetic_optimization": True})
     print("=== " + rewrite, flush=True)
     status = prove.prove(rewrite, base + ".original.npz", DATA, base + ".map.json",
                          base + ".rewrite.npz")
@@ -66,6 +71,7 @@ def converted(tmp_path_factory):
     results = {rewrite.name[:-len("_keras.py")]: result for rewrite, result in done}
     written = [str(rewrite) for rewrite, result in done if result.returncode == 0]
     written.append(_broken_copy(root / f"{STANDALONE}_keras.py"))
+    written.append(_slower_generator(root / "gan_keras.py"))
     proof = subprocess.run([sys.executable, "-c", f"DATA = {str(data)!r}\n"
                             f"STANDALONE = {STANDALONE!r}\n" + PROVE_ALL,
                             *written], cwd=root, env=env, capture_output=True, text=True,
@@ -76,7 +82,7 @@ def converted(tmp_path_factory):
     missing = proof.stdout[-2000:] + proof.stderr[-3000:]
     return {name: (result, proofs.get(name, missing))
             for name, result in [*results.items(), (STANDALONE + " standalone", None),
-                                 ("broken", None)]}
+                                 ("broken", None), ("slower_generator", None)]}
 
 
 def _broken_copy(rewrite) -> str:
@@ -92,6 +98,30 @@ def _broken_copy(rewrite) -> str:
     for suffix in (".original.npz", ".map.json"):
         shutil.copy(str(rewrite)[:-3] + suffix, str(broken)[:-3] + suffix)
     return str(broken)
+
+
+def _slower_generator(rewrite) -> str:
+    """A copy of the GAN's rewrite whose second optimizer (the generator's)
+    has another learning rate, with the trace and map beside it: the
+    negative control of a proof over optimizers taking turns."""
+    text = rewrite.read_text()
+    changed = text.replace("G_solver = TF1Adam(learning_rate=0.001)",
+                           "G_solver = TF1Adam(learning_rate=0.0011)")
+    assert changed != text, "gan_keras.py no longer makes G_solver as this control expects"
+    copy = rewrite.parent / "slower_generator_keras.py"
+    copy.write_text(changed)
+    for suffix in (".original.npz", ".map.json"):
+        shutil.copy(str(rewrite)[:-3] + suffix, str(copy)[:-3] + suffix)
+    return str(copy)
+
+
+def test_a_gan_proof_finds_a_change_to_its_second_optimizer_at_its_first_step(converted):
+    """Step 1 runs the discriminator's optimizer, step 2 the generator's:
+    the changed learning rate is found there, in the generator's weights."""
+    proof = converted["slower_generator"][1]
+    assert "=== exit 1" in proof, proof
+    assert re.search(r"MISMATCH: first difference at step 2: weight Variable_4 <-> "
+                     r"gan/G_W1/kernel", proof), proof
 
 
 def test_a_rewrite_that_fails_is_one_failed_line_naming_its_line_and_the_scripts(converted):

@@ -5,7 +5,7 @@ the same way (tf1kit/convert/source_facts.py, emit.py)."""
 import numpy as np
 import pytest
 
-from tf1kit.convert import emit
+from tf1kit.convert import emit, emit_loop
 from tf1kit.convert.source import Source
 from tf1kit.convert.source_facts import SourceFacts
 
@@ -42,7 +42,7 @@ def test_the_rewrite_draws_each_batch_as_the_script_did(loop, replace):
                            {"X": "images"}, {}, draw={"tag": "s.py:4  idx = ...",
                                                       "replace": replace})
     out = Source()
-    emit._batches(out, None, setting)
+    emit_loop.batches(out, None, setting)
     namespace = {"np": np, "BATCH_SIZE": 4, loop[0]: loop[1]}
     exec(out.text(), namespace)  # noqa: S102 (the text written above)
     drawn = list(namespace["batches"](10, 0))

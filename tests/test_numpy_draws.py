@@ -1,13 +1,13 @@
 """Arrays a script draws with NumPy and feeds (a corruption mask, a GAN's
 noise): tf1-run finds each fed draw with its call (tf1kit/run/numpy_draws.py)
-and tf1-convert writes the same draw from a Generator (emit._feeds)."""
+and tf1-convert writes the same draw from a Generator (emit_loop.feeds)."""
 
 import runpy
 
 import numpy as np
 import pytest
 
-from tf1kit.convert import emit
+from tf1kit.convert import emit, emit_loop
 from tf1kit.convert.source import Source
 from tf1kit.run import numpy_draws
 
@@ -49,11 +49,11 @@ def test_the_scripts_own_draws_are_found_when_fed(tmp_path, monkeypatch):
     ran = runpy.run_path(str(script))
     draws.log_step(1, {"mask:0": (ran["mask"], ran["mask"].astype(np.float32)),
                        "noise:0": (ran["noise"].copy(), ran["noise"].astype(np.float32)),
-                       "other:0": (outside, outside)})
-    assert draws.described == {
+                       "other:0": (outside, outside)}, "train")
+    assert draws.described == {"train": {
         "mask:0": {"function": "binomial", "arguments": [1, 0.7], "size": [4, 6], "line": 3},
         "noise:0": {"function": "uniform", "arguments": [-1.0, 1.0], "size": [4, 2],
-                    "line": 4}}
+                    "line": 4}}}
     kept = draws.arrays["step-000001/drawn/mask:0"]
     assert kept.dtype == np.float32 and np.array_equal(kept, ran["mask"])
     np.random.seed(3)  # the wrapped draws are NumPy's own stream, unchanged
@@ -68,7 +68,7 @@ def test_the_rewrite_draws_what_the_script_fed_from_its_rng():
                                            "tag": "s.py:9  mask_np = np.random.binomial(...)"}})
     program = type("Program", (), {"dtypes": {"mask": "float32"}})()
     out = Source()
-    emit._feeds(out, program, setting)
+    emit_loop.feeds(out, program, setting)
     assert "# s.py:9  mask_np = np.random.binomial(...)" in out.text()
     namespace = {"np": np}
     exec(out.text(), namespace)  # noqa: S102 (the text written above)

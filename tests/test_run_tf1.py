@@ -244,12 +244,12 @@ def test_a_positional_cross_entropy_call_is_refused_as_tf1_did(ran):
         "was (logits, labels): name them")
 
 
-def test_two_optimizers_taking_turns_are_traced_and_refused_by_the_converter(ran):
+def test_two_optimizers_taking_turns_are_traced_with_each_calls_noise(ran):
     """Each step's train op is in its call's fetches, both losses' graphs in
-    the forward graph (the last step's alone would miss the other's); the
-    converter's record refuses the trace with its reason."""
+    the forward graph (the last step's alone would miss the other's), the
+    noise each call drew with NumPy named with its line; the converter's
+    record reads the turns (the corpus's gan.py is converted and proven)."""
     from tf1kit.convert import rewrite
-    from tf1kit.errors import DataError
     result, work = ran["alternating"]
     assert result.returncode == 0, result.stderr[-3000:]
     manifest = tracefile.load(str(work / "gan.npz")).manifest
@@ -260,9 +260,19 @@ def test_two_optimizers_taking_turns_are_traced_and_refused_by_the_converter(ran
     fetched = [next(op for op in train_ops if op in manifest["calls"][step["call"]]["fetches"])
                for step in manifest["steps"]]
     assert fetched == [train_ops[0], train_ops[1]] * 2
-    with pytest.raises(DataError, match=r"trains through 2 optimizers \(AdamOptimizer, "
-                                        r"AdamOptimizer\): tf1-convert writes one, yet"):
-        rewrite.record(str(work / "gan.npz"), str(work / "MNIST_data"))
+    # the converter's record: the turns they take, each call's feeds, the noise drawn
+    recorded = rewrite.record(str(work / "gan.npz"), str(work / "MNIST_data"))
+    assert recorded["cycle"] == [0, 1]
+    assert recorded["feeds_by_optimizer"] == [["Placeholder:0", "Placeholder_1:0"],
+                                              ["Placeholder_1:0"]]
+    assert recorded["roles"] == {"Placeholder:0": "images", "Placeholder_1:0": "drawn"}
+    draws = manifest["fed_draws"]
+    with open(os.path.join(FIXTURES, "alternating_optimizers.py")) as stream:
+        lines = [number for number, line in enumerate(stream, start=1)
+                 if "np.random.uniform" in line]
+    assert {op: draw["Placeholder_1:0"]["line"] for op, draw in draws.items()} == \
+        dict(zip(train_ops, lines))  # each call's own np.random.uniform line
+    assert draws[train_ops[1]]["Placeholder_1:0"]["size"] == [64, 16]
 
 
 def test_contrib_layers_are_tf_1_15s_names_defaults_and_ops(ran):

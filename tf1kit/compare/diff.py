@@ -159,8 +159,8 @@ def _rename(kind: str, name: str, mapping: Mapping) -> str | None:
     """The rewrite's name of the original's tensor (None: no counterpart)."""
     if kind == "input":
         return mapping.inputs.get(name)
-    if kind == "loss":
-        return mapping.rewrite_loss if name == mapping.loss else None
+    if kind == "loss":  # another loss (a GAN's second optimizer's): under its own name
+        return mapping.rewrite_loss if name == mapping.loss else name
     if kind == "random":
         return name  # a TF1Dropout records under the TF1 op name it reproduces
     variable, _, slot = name.partition("/")

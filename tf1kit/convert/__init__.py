@@ -15,7 +15,8 @@ package imports no TensorFlow; `prove` does, when it proves a rewrite.
 - `rewrite`: the trace and data read into a record (`record`), and the rewrite
   and its map written from it (`render`, no TensorFlow)
 - `emit`: the source text, written with `source` (indentation, wrapped calls);
-  `emit_data` its `read_mnist` (read_data_sets' split, or keras.datasets' arrays)
+  `emit_data` its `read_mnist` (read_data_sets' split, or keras.datasets' arrays);
+  `emit_loop` its feeds, batches and `main()` (several optimizers taking turns)
 - `prove`: `tf1-convert --prove REWRITE.py`: the rewrite imported, trained on the
   trace's batches from its start and draws, and compared (tf1-trace-compare)
 - `__main__`: `python -m tf1kit.convert`

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tf1kit.convert import emit_data
+from tf1kit.convert import emit_data, emit_loop
 from tf1kit.convert.optimizers import optimizer_source
 from tf1kit.convert.program import Program
 from tf1kit.convert.source import WIDTH, Call, Source
@@ -38,6 +38,8 @@ class Setting:
     draw: dict | None = None  # the script draws each batch's examples itself (source_facts)
     images_shape: list | None = None  # read_data_sets' images as the script reshaped them
     draws: dict | None = None  # argument -> the NumPy draw the script fed it (its "tag")
+    steps: list | None = None  # several optimizers: each one's (rewrite._steps)
+    round: list | None = None  # several optimizers: the order their calls take turns in
 
 
 def source(program: Program, setting: Setting) -> str:
@@ -45,7 +47,7 @@ def source(program: Program, setting: Setting) -> str:
     out = Source()
     _docstring(out, setting)
     for part in (_imports, _constants, _read_mnist, _model, _loss, _optimizer, _train_step,
-                 _feeds, _batches, _main):
+                 emit_loop.feeds, emit_loop.batches, emit_loop.main):
         out.blank(2 if part is not _imports else 1)
         part(out, program, setting)
     return out.text()
@@ -75,7 +77,8 @@ def _imports(out: Source, program: Program, setting: Setting) -> None:
     exact = setting.mode == "exact"
     faithful = set().union(*(BY_KIND[layer.kind].imports(layer, exact)
                              for layer in program.layers))
-    faithful |= optimizer_source(setting.optimizer, exact)[1]
+    for optimizer in [step["optimizer"] for step in setting.steps or []] or [setting.optimizer]:
+        faithful |= optimizer_source(optimizer, exact)[1]
     for name in ("argparse", "gzip", "os", "", "keras", "numpy as np", "tensorflow as tf"):
         out.line(f"import {name}" if name else "")
     if faithful:
@@ -104,8 +107,6 @@ def _read_mnist(out: Source, program: Program, setting: Setting) -> None:
 
 def _model(out: Source, program: Program, setting: Setting) -> None:
     exact = setting.mode == "exact"
-    arguments = list(program.inputs.values())
-    signature = ", ".join([arguments[0]] + [f"{name}=None" for name in arguments[1:]])
     built_by = f"The network {setting.script} builds" \
         if f"{program.model_name}.py" == setting.script else \
         f"The script's `{program.model_name}`"
@@ -115,16 +116,31 @@ def _model(out: Source, program: Program, setting: Setting) -> None:
         with out.block("def __init__(self):"):
             out.line(f'super().__init__(name="{program.model_name}")')
             for layer in program.layers:
+                if layer.reuses is not None:  # the same weights: that layer, called again
+                    continue
                 out.statement(f"self.{layer.name} = ",
                               BY_KIND[layer.kind].layer(layer, exact, setting.constants))
         out.blank()
-        with out.block(f"def call(self, {signature}, training=False):"):
-            for name, tag in program.fed_over.items():
-                out.comment(tag)
-                out.comment(f"(the script fed {name} itself: what its line computes never ran "
-                            "in training)")
-            _statements(out, program.body)
-            out.line(f"return {', '.join(program.outputs)}")
+        _forward(out, "call", program)
+        for step in (setting.steps or [])[1:]:  # another optimizer's loss: its own inputs
+            out.blank()
+            _forward(out, f"call_for_{step['program'].loss_name}", step["program"],
+                     f"The forward pass {step['program'].loss_name} reads.")
+
+
+def _forward(out: Source, method: str, program: Program, docstring: str = "") -> None:
+    """A model method computing what the program's loss reads from its inputs."""
+    arguments = list(program.inputs.values())
+    signature = ", ".join([arguments[0]] + [f"{name}=None" for name in arguments[1:]])
+    with out.block(f"def {method}(self, {signature}, training=False):"):
+        if docstring:
+            out.line(f'"""{docstring}"""')
+        for name, tag in program.fed_over.items():
+            out.comment(tag)
+            out.comment(f"(the script fed {name} itself: what its line computes never ran "
+                        "in training)")
+        _statements(out, program.body)
+        out.line(f"return {', '.join(program.outputs)}")
 
 
 def _statements(out: Source, statements: list) -> None:
@@ -136,57 +152,99 @@ def _statements(out: Source, statements: list) -> None:
 
 
 def _loss(out: Source, program: Program, setting: Setting) -> None:
-    with out.block(f"def {program.loss_name}({', '.join(program.loss_arguments)}):"):
-        _statements(out, program.loss_body)
-        for tag in program.loss.tags:
-            out.comment(tag)
-        out.expression("return ", program.loss.text)
+    for index, each in enumerate([step["program"] for step in setting.steps or []]
+                                 or [program]):
+        if index:
+            out.blank(2)
+        with out.block(f"def {each.loss_name}({', '.join(each.loss_arguments)}):"):
+            _statements(out, each.loss_body)
+            for tag in each.loss.tags:
+                out.comment(tag)
+            out.expression("return ", each.loss.text)
 
 
 def _optimizer(out: Source, program: Program, setting: Setting) -> None:
-    expression, _, schedule = optimizer_source(setting.optimizer, setting.mode == "exact")
+    if setting.steps:
+        with out.block("def make_optimizers():"):
+            out.line('"""The script\'s optimizers, in the order it made them."""')
+            for step in setting.steps:
+                optimizer_statement(out, step["optimizer"], setting, f"{step['name']} = ")
+            out.line(f"return {', '.join(step['name'] for step in setting.steps)}")
+        return
     with out.block("def make_optimizer():"):
-        if schedule is not None:
-            text, line = schedule
-            if line:
-                out.comment(line)
-            out.expression("learning_rate = ", text)
-        out.comment(setting.optimizer["line"])
-        out.line(f"return {expression}")
+        optimizer_statement(out, setting.optimizer, setting, "return ")
+
+
+def optimizer_statement(out: Source, optimizer: dict, setting: Setting, target: str) -> None:
+    """`target` + the optimizer's Keras 3 expression, under its schedule and tag."""
+    expression, _, schedule = optimizer_source(optimizer, setting.mode == "exact")
+    if schedule is not None:
+        text, line = schedule
+        if line:
+            out.comment(line)
+        out.expression("learning_rate = ", text)
+    out.comment(optimizer["line"])
+    out.line(f"{target}{expression}")
 
 
 def _train_step(out: Source, program: Program, setting: Setting) -> None:
-    model_arguments = list(program.inputs.values())
-    call = ", ".join([model_arguments[0]] + [f"{name}={name}" for name in model_arguments[1:]])
-    with out.block("def make_train_step(model, optimizer):"):
-        out.line('"""One training call of the script (its Session.run of the train op)."""')
-        if setting.mode == "exact" and program.nested_sums:
+    steps = setting.steps or [{"program": program, "optimizer": setting.optimizer,
+                               "feeds": setting.feeds, "name": "optimizer", "weights": None}]
+    several = setting.steps is not None
+    with out.block("def make_train_steps(model, optimizers):" if several else
+                   "def make_train_step(model, optimizer):"):
+        if several:
+            out.line('"""One function per optimizer: the script\'s training call that runs it."""')
+            out.line(f"{', '.join(step['name'] for step in steps)} = optimizers")
+        else:
+            out.line('"""One training call of the script (its Session.run of the train op)."""')
+        if setting.mode == "exact" and any(step["program"].nested_sums for step in steps):
             out.comment("FAITHFUL DEVIATION: in TF1's graph every sum on the gradient path has a")
             out.comment("Shape reader, so Grappler adds as written; in a tf.function it folds a")
             out.comment("sum of sums into one AddN, another order (MIGRATION.md T22)")
             out.line('tf.config.optimizer.set_experimental_options({"arithmetic_optimization": '
                      'False})')
+        for index, step in enumerate(steps):
+            out.blank()
+            _step_function(out, step, setting, "" if index == 0 else
+                           f".call_for_{step['program'].loss_name}")
         out.blank()
-        _decorator(out, program, setting)
-        with out.block(f"def train_step({', '.join(setting.feeds)}):"):
-            for name, role in setting.feeds.items():
-                # MNIST's digits are uint8; TF1 converted them to the placeholder's dtype.
-                if role == "labels" and not setting.one_hot \
-                        and program.dtypes.get(name) not in (None, "uint8"):
-                    out.line(f"{name} = tf.cast({name}, tf.{program.dtypes[name]})  "
-                             f"# fed to a {program.dtypes[name]} placeholder")
-            with out.block("with tf.GradientTape() as tape:"):
-                out.line(f"{', '.join(program.output_names)} = model({call}, training=True)")
-                out.line(f"loss = {program.loss_name}({', '.join(program.loss_arguments)})")
-            out.line("gradients = tape.gradient(loss, model.trainable_variables)")
-            _clip(out, setting.optimizer.get("clip"))
-            out.line("optimizer.apply_gradients(zip(gradients, model.trainable_variables))")
-            out.line("return loss")
-        out.blank()
-        out.line("return train_step")
+        out.line("return " + (", ".join(f"{step['name']}_step" for step in steps)
+                              if several else "train_step"))
 
 
-def _decorator(out: Source, program: Program, setting: Setting) -> None:
+def _step_function(out: Source, step: dict, setting: Setting, method: str) -> None:
+    """The tf.function of one optimizer's training call: the forward pass
+    (`model{method}(...)`), its loss, the gradients of the weights it
+    trains (step["weights"], None: all), clipped as the script clipped
+    them, and the update."""
+    program, feeds = step["program"], step["feeds"]
+    model_arguments = list(program.inputs.values())
+    call = ", ".join([model_arguments[0]] + [f"{name}={name}" for name in model_arguments[1:]])
+    _decorator(out, program, setting, feeds)
+    name = "train_step" if step["weights"] is None else f"{step['name']}_step"
+    with out.block(f"def {name}({', '.join(feeds)}):"):
+        for argument, role in feeds.items():
+            # MNIST's digits are uint8; TF1 converted them to the placeholder's dtype.
+            if role == "labels" and not setting.one_hot \
+                    and program.dtypes.get(argument) not in (None, "uint8"):
+                out.line(f"{argument} = tf.cast({argument}, tf.{program.dtypes[argument]})  "
+                         f"# fed to a {program.dtypes[argument]} placeholder")
+        with out.block("with tf.GradientTape() as tape:"):
+            out.line(f"{', '.join(program.output_names)} = model{method}({call}, "
+                     "training=True)")
+            out.line(f"loss = {program.loss_name}({', '.join(program.loss_arguments)})")
+        variables = "model.trainable_variables"
+        if step["weights"] is not None:  # the script's var_list
+            out.statement("variables = ", Call("", step["weights"], "[]"))
+            variables = "variables"
+        out.line(f"gradients = tape.gradient(loss, {variables})")
+        _clip(out, step["optimizer"].get("clip"))
+        out.line(f"{step['name']}.apply_gradients(zip(gradients, {variables}))")
+        out.line("return loss")
+
+
+def _decorator(out: Source, program: Program, setting: Setting, feeds: dict) -> None:
     """`@tf.function`; in exact mode with the feeds' shapes as the script's
     placeholders had them (the batch open): gradient code built for known
     shapes takes other paths, other bits (MIGRATION.md T24)."""
@@ -196,7 +254,7 @@ def _decorator(out: Source, program: Program, setting: Setting) -> None:
     out.comment("FAITHFUL DEVIATION: each feed's shape as the script's placeholder had it,")
     out.comment("the batch open: the gradients of known shapes round otherwise (MIGRATION.md T24)")
     with out.block("@tf.function(input_signature=[", "])"):
-        for name, role in setting.feeds.items():
+        for name, role in feeds.items():
             shape = program.shapes.get(name)
             if shape is None and role not in ("images", "labels"):
                 shape = []  # a placeholder of no shape fed a number: the number's
@@ -235,130 +293,3 @@ def _clip(out: Source, clip: dict | None) -> None:
         out.statement("gradients = ", Call(f"[tf.{clip['function']}",
                                            ["gradient", *arguments],
                                            ("(", ") for gradient in gradients]")))
-
-
-def _feeds(out: Source, program: Program, setting: Setting) -> None:
-    values = [f'"{argument}": ' + (f"{role}[indices]" if role in ("images", "labels") else
-                                   argument if role == "drawn" else
-                                   f"tf.constant({role})")  # a tensor, as the script fed it
-              for argument, role in setting.feeds.items()]
-    draws = setting.draws or {}
-    with out.block(f"def feeds(images, labels, indices{', rng' if draws else ''}):"):
-        if draws:
-            out.line('"""The training call\'s feed_dict for the examples `indices`, with the')
-            out.line('arrays the script drew for it, drawn from `rng`."""')
-        else:
-            out.line('"""The training call\'s feed_dict for the examples `indices`."""')
-        for argument, draw in draws.items():
-            out.comment(draw["tag"])
-            out.statement(f"{argument} = ", _drawn(draw, setting.batch_size,
-                                                   program.dtypes.get(argument, "float32")))
-        out.statement("return ", Call("", values, "{}"))
-
-
-def _drawn(draw: dict, batch_size: int, dtype: str) -> Call:
-    """A NumPy draw the script fed (tf1kit/run/numpy_draws.py) as a
-    Generator's: the same distribution and numbers, a batch-sized first
-    dimension as the batch's, converted as TF1's feed converted it."""
-    size = draw["size"]
-    arguments = [repr(value) for value in draw["arguments"]]
-    if size is not None:
-        dimensions = ["len(indices)" if index == 0 and dimension == batch_size else str(dimension)
-                      for index, dimension in enumerate(size)]
-        arguments.append(f"size=({', '.join(dimensions)}{',' if len(size) == 1 else ''})")
-    return Call(f"rng.{draw['function']}", arguments, ("(", f").astype(np.{dtype})"))
-
-
-def _batches(out: Source, program: Program, setting: Setting) -> None:
-    """The batches the rewrite trains on: shuffled anew every epoch (where
-    the script's `next_batch` shuffled), or, where the script cut them
-    itself in the data's order, those slices."""
-    epochs, shuffled = setting.loop[0] == "EPOCHS", not setting.in_order
-    if setting.draw and shuffled:
-        _drawn_batches(out, setting, epochs)
-        return
-    with out.block(f"def batches(examples{', seed' if shuffled else ''}):"):
-        said = "EPOCHS passes over the examples" if epochs else "STEPS batches"
-        if shuffled:
-            out.line(f'"""(epoch, indices) of each training batch, {said}, shuffled')
-            out.line('anew every epoch."""')
-            out.line("rng = np.random.default_rng(seed)")
-        else:
-            out.line(f'"""(epoch, indices) of each training batch, {said}, in the')
-            out.line('examples\' order, as the script sliced them (it shuffles nothing)."""')
-        if not epochs:
-            out.line("served, epoch = 0, 0")
-        with out.block("for epoch in range(EPOCHS):" if epochs else "while True:"):
-            if shuffled:
-                out.line("order = rng.permutation(examples)")
-            with out.block("for start in range(0, examples - BATCH_SIZE + 1, BATCH_SIZE):"):
-                if not epochs:
-                    with out.block("if served == STEPS:"):
-                        out.line("return")
-                    out.line("served += 1")
-                out.line("yield epoch, order[start:start + BATCH_SIZE]" if shuffled else
-                         "yield epoch, np.arange(start, start + BATCH_SIZE)")
-            if not epochs:
-                out.line("epoch += 1")
-
-
-def _drawn_batches(out: Source, setting: Setting, epochs: bool) -> None:
-    """Each batch's examples drawn at random, as the script drew them."""
-    replace = setting.draw["replace"]
-    with out.block("def batches(examples, seed):"):
-        said = "EPOCHS passes of examples // BATCH_SIZE" if epochs else "STEPS batches"
-        out.line(f'"""(epoch, indices) of each training batch, drawn at random '
-                 f'{"with" if replace else "without"}')
-        out.line(f'replacement as the script drew them: {said}."""')
-        out.comment(setting.draw["tag"])
-        out.line("rng = np.random.default_rng(seed)")
-        draw = f"rng.choice(examples, BATCH_SIZE, replace={replace})"
-        if epochs:
-            with out.block("for epoch in range(EPOCHS):"):
-                with out.block("for _ in range(examples // BATCH_SIZE):"):
-                    out.line(f"yield epoch, {draw}")
-        else:
-            with out.block("for step in range(STEPS):"):
-                out.line(f"yield step * BATCH_SIZE // examples, {draw}")
-
-
-def _main(out: Source, program: Program, setting: Setting) -> None:
-    with out.block("def main():"):
-        out.line(f'parser = argparse.ArgumentParser(description="{setting.script} in Keras 3")')
-        out.line('parser.add_argument("--data-dir", required=True,')
-        out.line('                    help="the MNIST folder (its four IDX .gz files)")')
-        if not setting.in_order or setting.draws:
-            seeded = ["the shuffle's"] * (not setting.in_order) + ["the draws'"] * bool(
-                setting.draws)
-            out.line('parser.add_argument("--seed", type=int, default=0, '
-                     f'help="{" and ".join(seeded)} seed")')
-        out.line("args = parser.parse_args()")
-        out.line("images, labels = read_mnist(args.data_dir)")
-        with out.block("if len(images) < BATCH_SIZE:  # one line, not a loop that never trains"):
-            out.line('raise SystemExit(f"error: {len(images)} training examples, fewer than one '
-                     'batch "')
-            if setting.train_source:
-                out.line('                 f"of {BATCH_SIZE}")')
-            else:
-                out.line('                 f"of {BATCH_SIZE} (read_data_sets keeps the first "')
-                out.line('                 f"{VALIDATION_SIZE:,} for validation)")')
-        out.line(f"model = {program.model_class}()")
-        out.line("optimizer = make_optimizer()")
-        out.line("train_step = make_train_step(model, optimizer)")
-        if setting.draws:
-            out.line("rng = np.random.default_rng([args.seed, 1])  # the draws' own stream")
-        out.line("last_epoch, loss = 0, None")
-        batches = "batches(len(images))" if setting.in_order else \
-            "batches(len(images), args.seed)"
-        with out.block(f"for epoch, indices in {batches}:"):
-            with out.block("if epoch != last_epoch:"):
-                out.line('print(f"Epoch: {last_epoch + 1:04d} loss={float(loss):.9f}")')
-                out.line("last_epoch = epoch")
-            out.line(f"loss = train_step(**feeds(images, labels, indices"
-                     f"{', rng' if setting.draws else ''}))")
-        out.line('print(f"Epoch: {last_epoch + 1:04d} loss={float(loss):.9f}")')
-        out.line('print("Optimization Finished!")')
-        out.line("return 0")
-    out.blank(2)
-    with out.block('if __name__ == "__main__":'):
-        out.line("raise SystemExit(main())")

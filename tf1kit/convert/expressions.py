@@ -20,7 +20,8 @@ FUNCTIONS = {"Pow": "tf.pow", "Square": "tf.square", "Sqrt": "tf.sqrt", "Log": "
              "Tanh": "tf.tanh", "Softmax": "tf.nn.softmax", "Maximum": "tf.maximum",
              "Minimum": "tf.minimum", "L2Loss": "tf.nn.l2_loss", "Log1p": "tf.math.log1p",
              "SquaredDifference": "tf.math.squared_difference",
-             "Reciprocal": "tf.math.reciprocal"}
+             "Reciprocal": "tf.math.reciprocal", "ZerosLike": "tf.zeros_like",
+             "OnesLike": "tf.ones_like"}
 REDUCTIONS = {"Mean": "tf.reduce_mean", "Sum": "tf.reduce_sum", "Max": "tf.reduce_max",
               "Min": "tf.reduce_min"}
 CROSS_ENTROPIES = {"SoftmaxCrossEntropyWithLogits": "tf.nn.softmax_cross_entropy_with_logits",
@@ -85,7 +86,7 @@ def unwritable(graph: Graph, claimed: set) -> list:
     """The ops no layer took (`claimed`: those layers took) of a type with
     no expression here, in the graph's order."""
     known = set(BINARY) | set(FUNCTIONS) | set(REDUCTIONS) | set(CROSS_ENTROPIES) | {
-        "Neg", "AddN", "Cast", "OneHot"} | set(SCAFFOLDING) | set(COMPOSITE_PARTS) | \
+        "Neg", "AddN", "Cast", "OneHot", "Fill"} | set(SCAFFOLDING) | set(COMPOSITE_PARTS) | \
         set(slicing.TYPES)
     return [op for op in graph.ops if op.name not in claimed and op.type not in known
             and not _losses_scope(op.name) and not _in_loss_call(graph, op.name)]
@@ -168,6 +169,8 @@ class Writer:
             return f"tf.cast({self.expression(op.inputs[0])}, tf.{op.attributes['DstT']})"
         if op.type == "OneHot":
             return self._one_hot(op)
+        if op.type == "Fill":
+            return self._fill(op)
         if op.type in REDUCTIONS:
             return self._reduction(op)
         if op.type == "Reshape" and self.graph.constant(op.inputs[1]) is not None:
@@ -195,6 +198,19 @@ class Writer:
         arguments += [keyword(key, value) for key, value in call["arguments"].items()
                       if value is not None]
         return f"tf.compat.v1.losses.{call['function']}({', '.join(arguments)})"
+
+    def _fill(self, op: GraphOp) -> str:
+        """`tf.ones_like(t)` / `tf.zeros_like(t)` (compat.v1's: Fill of
+        Shape(t)), `tf.fill(dims, value)` otherwise; values, not gradients."""
+        dims, value = self.graph.op(op.inputs[0]), self.graph.constant(op.inputs[1])
+        if value is None:
+            raise Unsupported(op, "a tf.fill of a value computed in the graph")
+        value = np.asarray(value).item()
+        if dims.type == "Shape" and value in (0, 1):
+            return f"tf.{'ones' if value == 1 else 'zeros'}_like({self.expression(dims.inputs[0])})"
+        shape = (f"tf.shape({self.expression(dims.inputs[0])})" if dims.type == "Shape"
+                 else self.expression(op.inputs[0]))
+        return f"tf.fill({shape}, {_literal(value, op)})"
 
     def _one_hot(self, op: GraphOp) -> str:
         """`tf.one_hot(indices, depth)`, with on/off values and axis where

@@ -22,9 +22,26 @@ class Graph(ForwardGraph):
         self.loss_calls = {}  # output tensor -> the tf.losses call (program.build sets it)
         self.lines = source.splitlines()
         self._statements = statements(source)
-        self._functions = [(node.name, node.lineno, node.end_lineno)
-                           for node in ast.walk(ast.parse(source))
-                           if isinstance(node, ast.FunctionDef)]
+        functions = [node for node in ast.walk(ast.parse(source))
+                     if isinstance(node, ast.FunctionDef)]
+        self._functions = [(node.name, node.lineno, node.end_lineno) for node in functions]
+        # function -> the names its `return a, b` gives back, in order (None: not a name)
+        self._returned = {node.name: [item.id if isinstance(item, ast.Name) else None
+                                      for item in returned.value.elts]
+                          for node in functions for returned in ast.walk(node)
+                          if isinstance(returned, ast.Return)
+                          and isinstance(returned.value, ast.Tuple)}
+
+    def unpacked_name(self, line: str, caller: str) -> str | None:
+        """What the tuple assignment at `caller` (`D_real, D_logit_real =
+        discriminator(X)`) names the value the name assigned at `line` (in
+        the called function, `D_logit`) becomes, where the function returns
+        it in a tuple (`return D_prob, D_logit`); else None."""
+        name, targets = self.assigned_name(line), self.assigned_names(caller)
+        returned = self._returned.get(self.function_at(line) or "", [])
+        if name in returned and len(returned) == len(targets):
+            return targets[returned.index(name)]
+        return None
 
     def source(self, line: str) -> str:
         """The text of a script line ("file.py:N"), stripped."""

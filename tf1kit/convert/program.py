@@ -55,9 +55,12 @@ class Program:
     fed_over: dict = field(default_factory=dict)  # input -> the line its feed replaced
 
 
-def build(graph: Graph, manifest: dict, script: str, exact: bool = True) -> Program:
-    """The Program for a trace's manifest; raises Unsupported. Not `exact`:
-    a dropout keeps its rate inside (stock Keras), not a fed keep_prob."""
+def build(graph: Graph, manifest: dict, script: str, exact: bool = True,
+          optimizer: int = 0) -> Program:
+    """The Program for a trace's manifest, the forward pass and loss of its
+    `optimizer`-th optimizer (each of a GAN's two has its own); raises
+    Unsupported. Not `exact`: a dropout keeps its rate inside (stock
+    Keras), not a fed keep_prob."""
     graph.loss_calls = {call["output"]: call for call in manifest.get("loss_calls") or []
                         if call.get("output")}  # tf.losses.* as the script called them
     layers = lift(graph, {entry["name"]: entry for entry in manifest.get("random_ops", [])})
@@ -66,26 +69,29 @@ def build(graph: Graph, manifest: dict, script: str, exact: bool = True) -> Prog
         raise Unsupported(blocked[0], NO_EXPRESSION, blocked[1:])
     if not layers:
         raise Unsupported(graph.ops[-1], "no layer found between the fed inputs and the loss")
+    _share_layers(graph, layers)
     _name_layers(graph, layers)
     for layer in layers:
         BY_KIND[layer.kind].link(graph, layer, layers)
     placeholders = _placeholder_names(graph)
     by_output = {layer.output: layer for layer in layers}
-    loss_tensor = manifest["optimizers"][0]["loss"]
+    loss_tensor = manifest["optimizers"][optimizer]["loss"]
     needed = _reached(graph, loss_tensor, by_output, placeholders)
     outputs = [layer.output for layer in layers if layer.output in needed]
     if not outputs:
         raise Unsupported(graph.op(loss_tensor), "the loss depends on no layer")
+    upstream = _upstream(graph, loss_tensor)
+    called = [layer for layer in layers if layer.output in upstream]  # what this loss reads
     locals_, body = {}, []
     model_inputs = {}
-    for layer in layers:
+    for layer in called:
         for tensor in _reached(graph, layer.input, by_output, placeholders) | \
                 BY_KIND[layer.kind].inputs(layer, exact):
             if tensor in placeholders:
                 model_inputs[tensor] = placeholders[tensor]
     writer = Writer(graph, {**placeholders}, bind=True)
-    for index, layer in enumerate(layers):
-        later = {tensor for other in layers[index + 1:] for tensor in
+    for index, layer in enumerate(called):
+        later = {tensor for other in called[index + 1:] for tensor in
                  _reached(graph, other.input, by_output, placeholders)} | set(outputs)
         name, line = _local_name(graph, layer)
         target = _unique(name, locals_, later)
@@ -107,9 +113,11 @@ def build(graph: Graph, manifest: dict, script: str, exact: bool = True) -> Prog
     needed = _reached(graph, loss_tensor, {**by_output, **shared}, placeholders)
     outputs = [layer.output for layer in layers if layer.output in needed] + \
         [tensor for tensor in shared if tensor in needed]
-    output_names = [shared[tensor] if tensor in shared else
-                    _local_name(graph, by_output[tensor], outermost=True)[0]
-                    for tensor in outputs]
+    output_names = []
+    for tensor in outputs:  # each its own name: two tensors must not share one
+        name = shared[tensor] if tensor in shared else \
+            _local_name(graph, by_output[tensor], outermost=True)[0]
+        output_names.append(_numbered(name, set(output_names)))
     # A weight the loss reads itself (an l2_loss of a kernel): the layer's.
     weights = {f"{op.name}:0": f"model.{layer.name}.{part}" for layer in layers
                for part, variable in layer.variables.items()
@@ -174,6 +182,17 @@ def _placeholder_names(graph: Graph) -> dict:
     return names
 
 
+def _upstream(graph: Graph, tensor: str) -> set:
+    """Every tensor `tensor` is computed from, itself included."""
+    found, stack = set(), [tensor]
+    while stack:
+        current = stack.pop()
+        if current not in found:
+            found.add(current)
+            stack.extend(graph.op(current).inputs)
+    return found
+
+
 def _reached(graph: Graph, tensor: str, layers: dict, placeholders: dict) -> set:
     """The layer outputs and placeholders `tensor` is computed from, stopping
     at the first layer output on each path."""
@@ -190,11 +209,28 @@ def _reached(graph: Graph, tensor: str, layers: dict, placeholders: dict) -> set
     return found
 
 
+def _share_layers(graph: Graph, layers: list) -> None:
+    """A layer whose weights an earlier layer holds (a function called
+    again on other inputs with the same variables: a GAN's discriminator,
+    `variable_scope(reuse=True)`) is that layer called again (`reuses`)."""
+    holders = {}
+    for layer in layers:
+        weights = tuple(sorted(layer.variables.items()))
+        first = holders.setdefault(weights, layer) if weights else layer
+        if first is layer:
+            continue
+        if (first.kind, first.config) != (layer.kind, layer.config):
+            raise Unsupported(graph.op(layer.output), f"weights {first.name or 'a layer'} "
+                                                      "holds, used another way")
+        layer.reuses, layer.shared, first.shared = first, True, True
+
+
 def _name_layers(graph: Graph, layers: list) -> None:
     """Each layer's name: its kernel's name in the script (a dict key or an
     assigned name), else its kind numbered as Keras would; where a helper
     made several kernels under one name (`Weights` in `add_layer`), what
     the line calling it assigns (`l1`)."""
+    everything, layers = layers, [layer for layer in layers if layer.reuses is None]
     names = []
     for layer in layers:
         kernel = layer.variables.get("kernel")
@@ -218,6 +254,9 @@ def _name_layers(graph: Graph, layers: list) -> None:
             name += "_layer"
         layer.name = _numbered(name, taken)
         taken.add(layer.name)
+    for layer in everything:
+        if layer.reuses is not None:
+            layer.name = layer.reuses.name
 
 
 def _scope_name(graph: Graph, layer: Layer) -> str | None:
@@ -265,6 +304,12 @@ def _local_name(graph: Graph, layer: Layer, outermost: bool = False) -> tuple:
                 graph.same_statement(consumer.line, line)
                 for consumer in graph.consumers_of(layer.output))):
             return _python_name(name), line  # (a line that goes on with it names another)
+    if op.callers and op.line:  # `D_real, D_logit_real = discriminator(X)`
+        name = graph.unpacked_name(op.line, op.callers[-1])
+        if name:
+            return _python_name(name), op.callers[-1]
+    if op.line and graph.assigned_name(op.line) and layer.shared:
+        return _python_name(graph.assigned_name(op.line)), op.line  # as its function names it
     return layer.name, None
 
 

@@ -5,7 +5,9 @@ and random draws, records every step and runs tf1-trace-compare.
 
 What it imports from a rewrite (the names tf1-convert writes):
 - the one `keras.Model` subclass the file defines, built with no arguments
-- `make_optimizer()`, `make_train_step(model, optimizer)`
+- `make_optimizer()`, `make_train_step(model, optimizer)`; for several
+  optimizers taking turns `make_optimizers()`, `make_train_steps(model,
+  optimizers)` and each one's feeds function, which the map names
 - `read_mnist(data_dir)`: (training images, labels) as the script read them
 - `feeds(images, labels, indices[, rng])`: the training step's keyword
   arguments (with `rng`: the arrays the script drew with NumPy, which the
@@ -52,7 +54,10 @@ def load_rewrite(path: str):
         os.path.splitext(os.path.basename(path))[0], os.path.abspath(path))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    missing = [name for name in ("make_optimizer", "make_train_step", "read_mnist", "feeds")
+    several = callable(getattr(module, "make_optimizers", None))  # a GAN's, taking turns
+    missing = [name for name in ("read_mnist", *(("make_optimizers", "make_train_steps")
+                                                 if several else
+                                                 ("make_optimizer", "make_train_step", "feeds")))
                if not callable(getattr(module, name, None))]
     if missing:
         raise DataError(f"--prove {path}: not a rewrite tf1-convert wrote (it defines no "
@@ -156,30 +161,47 @@ def _prove(rewrite_path: str, against: str, data_dir: str, map_path: str, out: s
     if order is None or not recorded.steps:
         raise DataError(f"{against}: the trace holds no training steps with their batches "
                         "(tf1-run --trace while the script trains)")
-    order = order[:len(recorded.steps)]
+    several = pairing.get("optimizers")  # a GAN's optimizers taking turns
     module = _staged("does not load", load_rewrite, rewrite_path)
     model = _staged("does not build", _model_class(module, rewrite_path))
-    optimizer = _staged("does not build", module.make_optimizer)
-    train_step = _staged("does not build", module.make_train_step, model, optimizer)
+    if several:
+        optimizer = _staged("does not build", module.make_optimizers)
+        train_steps = _staged("does not build", module.make_train_steps, model, optimizer)
+        feeds = [getattr(module, entry["feeds"]) for entry in several]
+    else:
+        optimizer = _staged("does not build", module.make_optimizer)
+        train_steps = [_staged("does not build", module.make_train_step, model, optimizer)]
+        feeds = [module.feeds]
+    taken = recorded.step_optimizers() if several else [0] * len(recorded.steps)
     images, labels = _staged("does not read the data", module.read_mnist, data_dir)
-    draws = {pairing["inputs"][tensor]: tensor for tensor in recorded.manifest.get("fed_draws")
-             or {} if tensor in pairing["inputs"]}
-    extra = [np.random.default_rng(0)] if "rng" in inspect.signature(module.feeds).parameters \
-        else []  # the draws it makes are replaced by the trace's
+    drawn = {tensor for by_op in (recorded.manifest.get("fed_draws") or {}).values()
+             for tensor in by_op}
+    draws = {pairing["inputs"][tensor]: tensor for tensor in drawn if tensor in pairing["inputs"]}
+    batches = iter(order)
 
-    def fed_at(step: int, indices) -> dict:
-        fed = module.feeds(images, labels, indices, *extra)
+    def fed_at(step: int) -> dict:
+        """Training step `step`'s feeds: its optimizer's `feeds` given the
+        next traced batch where it takes one; the draws, the trace's."""
+        function = feeds[taken[step - 1]]
+        wanted = inspect.signature(function).parameters
+        given = {"images": images, "labels": labels, "rng": np.random.default_rng(0)}
+        if "indices" in wanted:
+            given["indices"] = next(batches, None)
+            if given["indices"] is None:
+                raise DataError(f"{against}: no traced batch for training step {step}")
+        fed = function(**{name: value for name, value in given.items() if name in wanted})
         for argument, tensor in draws.items():
-            value = recorded.step_value(step, "drawn", tensor)
-            if value is None:
-                raise DataError(f"{against}: no value of {tensor}, which the script drew, at "
-                                f"step {step}")
-            fed[argument] = value
+            if argument in fed:
+                value = recorded.step_value(step, "drawn", tensor)
+                if value is None:
+                    raise DataError(f"{against}: no value of {tensor}, which the script "
+                                    f"drew, at step {step}")
+                fed[argument] = value
         return fed
 
-    first = fed_at(1, order[0])
-    wanted = [name for name in inspect.signature(model.call).parameters if name in first]
-    _staged("does not build", model, *[first[name] for name in wanted])  # builds the layers
+    fed = fed_at(1)
+    wanted = [name for name in inspect.signature(model.call).parameters if name in fed]
+    _staged("does not build", model, *[fed[name] for name in wanted])  # builds the layers
     by_path = {variable.path: variable for variable in model.variables}
     for original, path in pairing["variables"].items():
         if path not in by_path:
@@ -195,15 +217,21 @@ def _prove(rewrite_path: str, against: str, data_dir: str, map_path: str, out: s
             value = value.reshape(shape)
         _staged(f"does not take {original}'s starting value", by_path[path].assign, value)
     streams = [layer for layer in model.layers if isinstance(layer, TF1RandomOp)]
-    recorder = StepRecorder(model, optimizer)
-    report = max(1, len(order) // 10)
-    for step, indices in enumerate(order, start=1):
+    var_lists = [[by_path[pairing["variables"][name]] for name in entry["variables"]]
+                 for entry in recorded.manifest["optimizers"]] if several else None
+    recorder = StepRecorder(model, optimizer, var_lists=var_lists)
+    steps = len(recorded.steps)
+    report = max(1, steps // 10)
+    for step in range(1, steps + 1):
         for layer in streams:  # where the script's stream stood (evaluations draw too)
             layer.position.assign(recorded.random_position(layer.op_name, step))
-        fed = fed_at(step, indices)
-        loss = _staged(f"fails at training step {step}", train_step, **fed)
-        recorder.record(loss, **{name: np.asarray(value) for name, value in fed.items()})
-        if step % report == 0 or step == len(order):
-            print(f"[proof] step {step}/{len(order)}: loss {float(loss):.6f}", flush=True)
+        if step > 1:
+            fed = fed_at(step)
+        trained = taken[step - 1]
+        loss = _staged(f"fails at training step {step}", train_steps[trained], **fed)
+        recorder.record(loss, trained, several[trained]["loss"] if several else "loss",
+                        **{name: np.asarray(value) for name, value in fed.items()})
+        if step % report == 0 or step == steps:
+            print(f"[proof] step {step}/{steps}: loss {float(loss):.6f}", flush=True)
     recorder.write(out)
     return trace_compare.main([against, out, "--map", map_path])

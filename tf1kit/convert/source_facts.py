@@ -65,6 +65,24 @@ class SourceFacts:
         node = self._call("Optimizer")
         return self._tag(node) if node is not None else f"{self.script}: its optimizer"
 
+    def optimizers(self, count: int) -> list:
+        """[(tag, the name its statement assigns or None)] of the script's
+        `count` optimizers, in the order its lines make them (where it
+        makes as many; else each tagged with the first one's line)."""
+        calls = sorted((node for node in ast.walk(self.tree) if isinstance(node, ast.Call)
+                        and isinstance(node.func, ast.Attribute)
+                        and node.func.attr.endswith("Optimizer")),
+                       key=lambda node: (node.lineno, node.col_offset))
+        if len(calls) != count:
+            return [(self.optimizer_tag(), None)] * count
+        found = []
+        for call in calls:
+            statement = self._statements.get(call.lineno)
+            name = statement.targets[0].id if isinstance(statement, ast.Assign) and len(
+                statement.targets) == 1 and isinstance(statement.targets[0], ast.Name) else None
+            found.append((self._tag(statement if statement is not None else call), name))
+        return found
+
     def index_draw(self) -> dict | None:
         """How the script draws each batch's examples itself, where it calls
         no `next_batch`: `idx = np.random.choice(n, batch_size, replace=False)`

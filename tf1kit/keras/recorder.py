@@ -10,6 +10,11 @@ can find where the rewrite parts from the TF1 script it replaces.
 
     model.fit(..., callbacks=[TraceCallback(recorder)])  # fit: one step per call
 
+Several optimizers taking turns (a GAN's): `StepRecorder(model, [d, g],
+var_lists=[d_variables, g_variables])` and `record(loss, trained=1,
+loss_name=...)` for a step of the second; its gradients and slots are the
+ones that step's optimizer has, as a TF1 trace keeps them.
+
 The recorder watches `optimizer.apply` (which `apply_gradients` and Keras's
 `fit` call) and copies each gradient into a variable of its own before the
 update, inside the same compiled step: nothing is computed twice. After
@@ -54,11 +59,21 @@ class StepRecorder:
     """The trace of one Keras training run (see the module docstring)."""
 
     def __init__(self, model, optimizer, trace_steps: str = tracefile.DEFAULT_TRACE_STEPS,
-                 seed: int | None = None, data_files: dict | None = None):
-        self.model, self.optimizer, self.seed = model, optimizer, seed
+                 seed: int | None = None, data_files: dict | None = None,
+                 var_lists: list | None = None):
+        """`optimizer`: one, or several taking turns (a GAN's), each over its
+        list of `var_lists` (the variables it trains); `record` says which
+        one a step ran."""
+        several = isinstance(optimizer, (list, tuple))
+        self.optimizers = list(optimizer) if several else [optimizer]
+        self.model, self.optimizer, self.seed = model, self.optimizers[0], seed
         self.data_files = data_files or {}
         self.variables = list(model.trainable_variables)
-        optimizer.build(self.variables)
+        self.var_lists = [list(variables) for variables in var_lists] if several \
+            else [self.variables]
+        for each, variables in zip(self.optimizers, self.var_lists):
+            each.build(variables)
+        self._trained = 0  # the optimizer of the step being recorded
         self.log = tracefile.StepLog(tracefile.parse_steps(trace_steps))
         self._gradients = {v.path: tf.Variable(tf.zeros(v.shape, v.dtype), trainable=False)
                            for v in self.variables}
@@ -71,17 +86,21 @@ class StepRecorder:
         self._counts = {}  # (kind, watched layer) -> its count at the last record
 
     def _watch(self) -> None:
-        original, shadows = self.optimizer.apply, self._gradients
+        for optimizer in self.optimizers:
+            self._watch_one(optimizer)
+
+    def _watch_one(self, optimizer) -> None:
+        original, shadows = optimizer.apply, self._gradients
 
         def apply(grads, trainable_variables=None):
             grads = list(grads)
             variables = list(trainable_variables) if trainable_variables is not None \
-                else self.optimizer._trainable_variables
+                else optimizer._trainable_variables
             for gradient, variable in zip(grads, variables):
                 if gradient is not None and variable.path in shadows:
                     shadows[variable.path].assign(gradient)
             return original(grads, trainable_variables)
-        self.optimizer.apply = apply
+        optimizer.apply = apply
 
     @staticmethod
     def _watch_draws(model) -> dict:
@@ -132,16 +151,17 @@ class StepRecorder:
         return shadows
 
     def slots(self) -> dict:
-        """{(kind, name): the optimizer's variable} for the slots and non-slots."""
-        found = {}
-        lists = SLOT_LISTS.get(type(self.optimizer).__name__, ())
+        """{(kind, name): the optimizer's variable} for the slots and
+        non-slots of the optimizer the step ran (as a TF1 trace keeps them)."""
+        found, optimizer = {}, self.optimizers[self._trained]
+        lists = SLOT_LISTS.get(type(optimizer).__name__, ())
         for attribute, slot in lists:
-            values = getattr(self.optimizer, attribute, None) or []
-            for variable, value in zip(self.optimizer._trainable_variables, values):
+            values = getattr(optimizer, attribute, None) or []
+            for variable, value in zip(optimizer._trainable_variables, values):
                 found[("slot", f"{variable.path}/{slot}")] = value
         for attribute, name in NON_SLOTS:
-            if hasattr(self.optimizer, attribute):
-                found[("slot", name)] = getattr(self.optimizer, attribute)
+            if hasattr(optimizer, attribute):
+                found[("slot", name)] = getattr(optimizer, attribute)
         return found
 
     def read_state(self) -> dict:
@@ -149,9 +169,11 @@ class StepRecorder:
         state.update({key: keras.ops.convert_to_numpy(value) for key, value in self.slots().items()})
         return state
 
-    def record(self, loss, **inputs) -> None:
-        """Log the step just taken: its loss and the arrays it was fed (and
-        each TF1RandomOp's draw, under the TF1 op name it reproduces)."""
+    def record(self, loss, trained: int = 0, loss_name: str = "loss", **inputs) -> None:
+        """Log the step just taken: its loss (named `loss_name`) and the
+        arrays it was fed (and each TF1RandomOp's draw, under the TF1 op
+        name it reproduces); `trained`: which of several optimizers it ran."""
+        self._trained = trained
         after = self.read_state()
         tensors = {("input", name): np.asarray(value) for name, value in inputs.items()}
         tensors.update({("initial", name): value for (_, name), value in self._state.items()})
@@ -164,23 +186,27 @@ class StepRecorder:
                     if kind == "random" or len(self.losses) + 1 in self.log.value_steps:
                         tensors[(kind, name or layer.name)] = keras.ops.convert_to_numpy(shadow)
                 self._counts[(kind, layer)] = calls
-        tensors[("loss", "loss")] = np.asarray(keras.ops.convert_to_numpy(loss), np.float32).reshape(())
+        tensors[("loss", loss_name)] = \
+            np.asarray(keras.ops.convert_to_numpy(loss), np.float32).reshape(())
+        trained_paths = {variable.path for variable in self.var_lists[trained]}
         tensors.update({("gradient", name): keras.ops.convert_to_numpy(shadow)
-                        for name, shadow in self._gradients.items()})
+                        for name, shadow in self._gradients.items() if name in trained_paths})
         tensors.update({key: value for key, value in after.items() if key[0] == "slot"})
         tensors.update({key: value for key, value in after.items() if key[0] == "weight"})
-        self.losses.append(tensors[("loss", "loss")])
+        self.losses.append(tensors[("loss", loss_name)])
         self.log.add(len(self.losses) - 1, tensors)
         self._state = after
 
-    def describe_optimizer(self) -> dict:
-        config = self.optimizer.get_config()
-        return {"class": type(self.optimizer).__name__,
+    def describe_optimizer(self, optimizer=None, variables=None) -> dict:
+        optimizer = self.optimizer if optimizer is None else optimizer
+        config = optimizer.get_config()
+        return {"class": type(optimizer).__name__,
                 "hyperparameters": {tf1: float(config[keras_name])
                                     if isinstance(config.get(keras_name), (int, float)) else None
                                     for keras_name, tf1 in HYPERPARAMETERS if keras_name in config},
-                "variables": [v.path for v in self.variables],
-                "slots": [slot for _, slot in SLOT_LISTS.get(type(self.optimizer).__name__, ())]}
+                "variables": [v.path for v in (self.variables if variables is None
+                                               else variables)],
+                "slots": [slot for _, slot in SLOT_LISTS.get(type(optimizer).__name__, ())]}
 
     def write(self, path: str) -> None:
         """The trace, all or nothing."""
@@ -197,7 +223,9 @@ class StepRecorder:
                     "data_files": self.data_files, "variables_after_call": None,
                     "variables": [{"name": v.path, "shape": list(v.shape)}
                                   for v in self.variables],
-                    "optimizers": [self.describe_optimizer()], "batch_order": [],
+                    "optimizers": [self.describe_optimizer(optimizer, variables) for
+                                   optimizer, variables in zip(self.optimizers, self.var_lists)],
+                    "batch_order": [],
                     "steps": self.log.steps, "values_dropped": self.log.values_dropped,
                     "calls": calls}
         arrays = {**{f"call-{index:06d}/loss": loss for index, loss in enumerate(self.losses)},

@@ -1,7 +1,7 @@
 """The arrays a traced script draws with NumPy's global RNG and feeds to a
 placeholder (a denoising autoencoder's corruption mask, a GAN's noise):
 which call drew each, with its arguments and script line (the trace's
-manifest, "fed_draws"), and every step's fed value (`step-N/drawn/<feed>`),
+manifest, "fed_draws": by the train op of the call that fed it), and every step's fed value (`step-N/drawn/<feed>`),
 so that tf1-convert writes the same draw and its proof feeds the very
 values the script fed. The draws themselves are NumPy's, unchanged.
 Importing this module imports no TensorFlow."""
@@ -42,7 +42,7 @@ class NumpyDraws:
     def __init__(self, script: str):
         self.script = os.path.abspath(script)
         self._recent = collections.deque(maxlen=RECENT)
-        self.described = {}  # feed name -> its draw's description
+        self.described = {}  # train op -> {feed name: its draw's description}
         self.arrays = {}     # step-N/drawn/<feed> -> the value as its placeholder took it
 
     def install(self) -> None:
@@ -65,16 +65,17 @@ class NumpyDraws:
         draw.__wrapped__ = original
         return draw
 
-    def log_step(self, step: int, fed: dict) -> None:
+    def log_step(self, step: int, fed: dict, train_op: str) -> None:
         """Keep each fed value that is one of the script's recent draws
-        (`fed`: feed name -> (the array fed, the value as received))."""
+        (`fed`: feed name -> (the array fed, the value as received);
+        `train_op`: the call's, whose draws they are)."""
         for name, (array, received) in fed.items():
             found = next((described for value, described in reversed(self._recent)
                           if value is array or (value.shape == np.shape(array)
                                                 and np.array_equal(value, array))), None)
             if found is None:
                 continue
-            self.described.setdefault(name, found)
+            self.described.setdefault(train_op, {}).setdefault(name, found)
             self.arrays[tracefile.value_key(step, "drawn", name)] = np.asarray(received)
 
 

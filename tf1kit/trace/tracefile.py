@@ -212,6 +212,19 @@ class Trace:
             raise KeyError(f"random op {op_name} did not run in training step {step}")
         return positions[str(step)]
 
+    def step_optimizers(self) -> list:
+        """The index (in the manifest's "optimizers") of the optimizer each
+        training step ran, told by the train op its call fetched; None
+        where a step's call ran none or several."""
+        train_ops = [entry.get("train_op") for entry in self.manifest.get("optimizers", [])]
+        found = []
+        for step in self.steps:
+            fetched = set(self.calls[step["call"]]["fetches"]) \
+                if step.get("call") is not None and step["call"] < len(self.calls) else set()
+            ran = [index for index, op in enumerate(train_ops) if op in fetched]
+            found.append(ran[0] if len(ran) == 1 else None)
+        return found
+
     def batch_order(self, role: str = "train"):
         """[steps, batch size] indices of the examples each `next_batch` of
         the script's `mnist.<role>` served, in order (None if not traced)."""

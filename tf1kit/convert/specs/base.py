@@ -27,6 +27,8 @@ class Layer:
     variables: dict = field(default_factory=dict)  # "kernel"/"bias" -> TF1 variable name
     keep_prob: str | None = None                   # dropout: the fed keep probability
     name: str = ""                                 # given by program._name_layers
+    reuses: "Layer | None" = None  # the earlier layer holding its weights: that one called again
+    shared: bool = False  # its weights are applied more than once (holder and reusers)
 
 
 class Spec:
