@@ -122,6 +122,9 @@ def test_a_gan_proof_finds_a_change_to_its_second_optimizer_at_its_first_step(co
     assert "=== exit 1" in proof, proof
     assert re.search(r"MISMATCH: first difference at step 2: weight Variable_4 <-> "
                      r"gan/G_W1/kernel", proof), proof
+    # the judge replays the generator's optimizer, at its own first step, on its weights
+    assert re.search(r"judge \(AdamOptimizer .* of step 2\): the rewrite's weight "
+                     r"gan/G_W1/kernel is [\d.e+]+x its float32 error bound", proof), proof
 
 
 def test_a_rewrite_that_fails_is_one_failed_line_naming_its_line_and_the_scripts(converted):

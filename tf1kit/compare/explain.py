@@ -103,13 +103,20 @@ def optimizer_judgement(original, rewrite, mapping, step: int) -> tuple[bool, st
     `step` (tf1kit/float32/bounds.py's rule): every slot and new weight of each side
     recomputed in float64 by TF1's kernel from that side's own gradient and
     state before the step, and held to its float32 error bound."""
-    record = (original.manifest.get("optimizers") or [{}])[0]
+    records = original.manifest.get("optimizers") or [{}]
+    taken = original.step_optimizers() if original.manifest.get("optimizers") else []
+    index = taken[step - 1] if step <= len(taken) and taken[step - 1] is not None else 0
+    record = records[index]  # the step's optimizer (a GAN's D or G), its own step count
+    runs = sum(1 for each in taken[:step] if each == index) if len(records) > 1 else step
+    trained = set(record.get("variables") or mapping.variables)
     kind = record.get("class", "this optimizer")
     slot_names = optimizers.SLOTS.get(record.get("class"))
     if slot_names is None:
         return False, f"judge: {kind} is not judged (it knows {', '.join(optimizers.SLOTS)})"
     checks = []
     for variable, renamed in mapping.variables.items():
+        if variable not in trained:  # another optimizer's, or none's: no step here
+            continue
         for side, trace, own in (("original", original, variable), ("rewrite", rewrite, renamed)):
             def value(kind_of, name):
                 return trace.step_value(step, kind_of, name)
@@ -120,7 +127,7 @@ def optimizer_judgement(original, rewrite, mapping, step: int) -> tuple[bool, st
             if any(item is None for item in inputs):
                 return False, (f"judge: step {step}'s values are incomplete on the {side}'s "
                                f"side (record with --trace-steps {step})")
-            exact = optimizers.judged(record, step, inputs[0], before, inputs[1], after)
+            exact = optimizers.judged(record, runs, inputs[0], before, inputs[1], after)
             if exact is None:
                 return False, f"judge: {kind} with these settings is not judged"
             recorded = {"weight": inputs[2], **after}

@@ -74,6 +74,13 @@ class StepRecorder:
         for each, variables in zip(self.optimizers, self.var_lists):
             each.build(variables)
         self._trained = 0  # the optimizer of the step being recorded
+        # each optimizer's slots as it last left them (only its own steps change them)
+        self._slots = {}
+        for index in range(len(self.optimizers)):
+            self._trained = index
+            self._slots[index] = {key: keras.ops.convert_to_numpy(value)
+                                  for key, value in self.slots().items()}
+        self._trained = 0
         self.log = tracefile.StepLog(tracefile.parse_steps(trace_steps))
         self._gradients = {v.path: tf.Variable(tf.zeros(v.shape, v.dtype), trainable=False)
                            for v in self.variables}
@@ -173,10 +180,13 @@ class StepRecorder:
         """Log the step just taken: its loss (named `loss_name`) and the
         arrays it was fed (and each TF1RandomOp's draw, under the TF1 op
         name it reproduces); `trained`: which of several optimizers it ran."""
+        before = {key: value for key, value in self._state.items() if key[0] == "weight"}
+        before.update(self._slots[trained])  # this optimizer's, as its last step left them
         self._trained = trained
         after = self.read_state()
+        self._slots[trained] = {key: value for key, value in after.items() if key[0] == "slot"}
         tensors = {("input", name): np.asarray(value) for name, value in inputs.items()}
-        tensors.update({("initial", name): value for (_, name), value in self._state.items()})
+        tensors.update({("initial", name): value for (_, name), value in before.items()})
         outputs = {layer: self._outputs[layer] for layer in self._call_order}
         for kind, watched in (("random", self._draws), ("activation", outputs)):
             for layer, (shadow, count) in watched.items():

@@ -86,6 +86,7 @@ class SessionRecorder:
         self.steps = tracefile.StepLog(trace_steps, max_value_bytes)
         self.variable_shapes = []  # [{name, shape}] in creation order, with `variables`
         self._state = None     # the state after the last step: {(kind, name): value}
+        self._state_of = None  # the train ops of that step: another's slots are read anew
 
     def install(self) -> None:
         import tensorflow as real_tf
@@ -122,7 +123,10 @@ class SessionRecorder:
             else:
                 def read(wanted):
                     return original(session, wanted)
-                before = recorder._state or optimizer_watch.read_state(read, training)
+                ran = tuple(entry["op"].name for entry in training)
+                before = recorder._state if recorder._state and recorder._state_of == ran \
+                    else optimizer_watch.read_state(read, training)  # (a GAN's other turn)
+                recorder._state_of = ran
                 pairs = [(g, v) for entry in training for g, v in entry["pairs"]]
                 minimized = [entry["loss"] for entry in training if entry["loss"] is not None]
                 step = len(recorder.steps.steps) + 1
