@@ -168,14 +168,14 @@ def _optimizer(out: Source, program: Program, setting: Setting) -> None:
         with out.block("def make_optimizers():"):
             out.line('"""The script\'s optimizers, in the order it made them."""')
             for step in setting.steps:
-                optimizer_statement(out, step["optimizer"], setting, f"{step['name']} = ")
+                _optimizer_statement(out, step["optimizer"], setting, f"{step['name']} = ")
             out.line(f"return {', '.join(step['name'] for step in setting.steps)}")
         return
     with out.block("def make_optimizer():"):
-        optimizer_statement(out, setting.optimizer, setting, "return ")
+        _optimizer_statement(out, setting.optimizer, setting, "return ")
 
 
-def optimizer_statement(out: Source, optimizer: dict, setting: Setting, target: str) -> None:
+def _optimizer_statement(out: Source, optimizer: dict, setting: Setting, target: str) -> None:
     """`target` + the optimizer's Keras 3 expression, under its schedule and tag."""
     expression, _, schedule = optimizer_source(optimizer, setting.mode == "exact")
     if schedule is not None:

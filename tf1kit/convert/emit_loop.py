@@ -6,6 +6,8 @@ where the script has several optimizers. Part of emit.py's text."""
 
 from __future__ import annotations
 
+import textwrap
+
 from tf1kit.convert.source import Call, Source
 
 
@@ -30,18 +32,15 @@ def _feeds_function(out: Source, step: dict, setting, name: str) -> None:
               for argument, role in step["feeds"].items()]
     draws = step.get("draws", setting.draws) or {}
     parameters = (["images", "labels", "indices"] if batch else []) + (["rng"] if draws else [])
-    said = "The training call's" if not setting.steps else \
+    said = "The training call's feed_dict" if not setting.steps else \
         f"The feed_dict of the script's {step['name']} call"
+    said += " for the examples `indices`" if batch else ""
+    said += ", with the arrays the script drew for it, drawn from `rng`." if draws else "."
     with out.block(f"def {name}({', '.join(parameters)}):"):
-        if not setting.steps:
-            said += " feed_dict"
-        if batch:
-            said += " for the examples `indices`"
-        if draws:
-            out.line(f'"""{said}, with the')
-            out.line('arrays the script drew for it, drawn from `rng`."""')
-        else:
-            out.line(f'"""{said}."""')
+        lines = textwrap.wrap(said, 80)
+        for index, line in enumerate(lines):
+            out.line(('"""' if index == 0 else "") + line
+                     + ('"""' if index == len(lines) - 1 else ""))
         for argument, draw in draws.items():
             out.comment(draw["tag"])
             out.statement(f"{argument} = ", _drawn(draw, setting.batch_size, batch,
