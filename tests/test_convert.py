@@ -551,3 +551,16 @@ def test_each_optimizer_gets_its_forward_pass_and_a_shared_layer_is_called_again
     assert [statement.text for statement in second.body] == \
         ["self.G_W(Z)", "self.D_W(G_sample)"]
     assert second.loss.text == "tf.reduce_mean(tf.ones_like(D_logit_fake) - D_logit_fake)"
+
+
+def test_a_second_call_fed_the_first_calls_labels_is_refused_in_one_line():
+    """A conditional GAN's generator call feeds the labels of the batch the
+    discriminator's call took: one batch per round, fed to one call, yet."""
+    from tf1kit.convert.rewrite import _steps
+    from tf1kit.errors import DataError
+    optimizers = [{"line": "s.py:8  d = ...", "variables": []},
+                  {"line": "s.py:9  g = ...", "variables": []}]
+    feeds = [{"X": "images", "y": "labels", "Z": "drawn"}, {"y": "labels", "Z": "drawn"}]
+    with pytest.raises(DataError, match=r"^s\.py:9  g = \.\.\.: its calls feed the labels of "
+                                        r"the batch another optimizer's call took"):
+        _steps([None, None], optimizers, feeds, [{}, {}], None, {}, [0, 1])

@@ -132,3 +132,26 @@ def test_a_session_recorder_keeps_numbers_and_arrays_by_call_and_name():
     assert list(recorder.arrays) == ["call-000000/loss:0"]
     assert second["feeds"] == ["x:0"] and "*" in second["skipped"]  # a structured value
     assert third["skipped"] == {"name:0": "not numeric (<U4)"}
+
+
+def test_a_bare_import_input_data_is_served_only_where_the_script_has_no_copy(
+        tmp_path, monkeypatch, capsys):
+    """TF 0.x tutorials imported their copy of the loader as `input_data`:
+    without one, tf1-run serves TF 1.15's (and says so); a copy beside the
+    script wins, found before the finder tf1-run puts last."""
+    import sys
+
+    from tf1kit.data import input_data
+    from tf1kit.run.shim import _BareInputData
+    monkeypatch.setattr(sys, "meta_path", [*sys.meta_path, _BareInputData(input_data)])
+    monkeypatch.delitem(sys.modules, "input_data", raising=False)
+    import input_data as served  # noqa: F401 (what the finder gives)
+    assert served is input_data
+    assert "[run_tf1] `import input_data`: no input_data.py beside the script" in \
+        capsys.readouterr().out
+    monkeypatch.delitem(sys.modules, "input_data")
+    (tmp_path / "input_data.py").write_text("OWN = True\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import input_data as own
+    assert getattr(own, "OWN", False) and own is not input_data
+    monkeypatch.delitem(sys.modules, "input_data")

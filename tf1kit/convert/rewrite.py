@@ -219,6 +219,12 @@ def _steps(programs: list, optimizers: list, feeds: list, draws: list, facts,
         raise DataError(f"each round of the script's optimizers ({len(cycle)} training calls) "
                         f"feeds {len(batch_steps)} batches of images: tf1-convert writes one "
                         "per round, yet")
+    unbatched = [index for index in set(cycle) if index != batch_steps[0]
+                 and "labels" in feeds[index].values()]
+    if unbatched:
+        raise DataError(f"{optimizers[unbatched[0]]['line']}: its calls feed the labels of the "
+                        "batch another optimizer's call took: tf1-convert writes one batch "
+                        "per round, fed to one call, yet")
     names = [name for _, name in facts.optimizers(len(programs))]
     found = []
     for index, (built, optimizer, fed, drawn) in enumerate(zip(programs, optimizers, feeds,

@@ -3,7 +3,8 @@
 
 - `cli`, `__main__`: the command (`tf1-run`, `python -m tf1kit.run`)
 - `shim`: the environment a script gets (`import tensorflow as tf` is
-  `tf.compat.v1`, `tensorflow.examples.tutorials.mnist`, pyplot to files)
+  `tf.compat.v1`, `tensorflow.examples.tutorials.mnist`, a bare `import
+  input_data` without its copy, pyplot to files)
 - `contrib`: `tf.contrib` (its served symbols, a refusal for the rest), with
   TF 1.15's layer functions (`contrib_layers`, `contrib_batch_norm`), its
   initializers and regularizers (`contrib_initializers`), `arg_scope`

@@ -89,6 +89,7 @@ def install_tf1_environment(figures_dir: str, save_figures: bool) -> None:
     parent.input_data, parent.mnist = input_data, tutorial_mnist
     sys.meta_path.insert(0, _ContribImporter(contrib))
     sys.meta_path.insert(0, _KerasTwo())
+    sys.meta_path.append(_BareInputData(input_data))  # last: a script's own copy wins
     from tf1kit.run import keras_datasets
     for name in keras_datasets.MODULES:
         if name in sys.modules:
@@ -124,6 +125,29 @@ class _ContribImporter(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         module.__path__ = []  # a package: `import tensorflow.contrib.layers` looks inside
         module.__name__ = spec.name  # where `from ... import name` looks for a submodule
         return module
+
+    def exec_module(self, module):
+        pass
+
+
+class _BareInputData(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """`import input_data`, as TF 0.x-era tutorials wrote it beside a copy of
+    the tutorial's loader: where no input_data.py is found (the script came
+    without its copy), TF 1.15's tutorial loader, said in one line (a TF 0.x
+    copy's next_batch did not shuffle the first epoch; 1.15's does)."""
+
+    def __init__(self, module):
+        self.module = module
+
+    def find_spec(self, fullname, path=None, target=None):
+        return importlib.util.spec_from_loader(fullname, self) if fullname == "input_data" \
+            else None
+
+    def create_module(self, spec):
+        print("[run_tf1] `import input_data`: no input_data.py beside the script; serving TF "
+              "1.15's tensorflow.examples.tutorials.mnist.input_data (a TF 0.x copy's "
+              "next_batch did not shuffle the first epoch)", flush=True)
+        return self.module
 
     def exec_module(self, module):
         pass
