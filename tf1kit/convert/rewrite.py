@@ -144,6 +144,12 @@ def render(recorded: dict, source: str, script: str, mode: str, output: str) -> 
     described = fed_as_inputs(manifest["forward_graph"], recorded["fed"],
                               [entry["loss"] for entry in manifest["optimizers"]])
     count = len(manifest["optimizers"])
+    described_names = {entry["name"] for entry in manifest["forward_graph"]}
+    for entry in manifest["optimizers"]:
+        if entry.get("loss") is None or entry["loss"].rsplit(":", 1)[0] not in described_names:
+            raise DataError(f"the trace holds no graph of {entry['class']}'s loss "
+                            f"({entry.get('loss') or 'not found'}): trace it again with this "
+                            "version of tf1-run")
     programs = [program.build(Graph(described, source), manifest, script, mode == "exact", index)
                 for index in range(count)]  # one forward pass and loss per optimizer
     built = programs[0]

@@ -167,7 +167,13 @@ class SessionRecorder:
     def activations(self, minimized: list, feed_dict, step: int) -> list:
         """The forward tensors to fetch in training step `step`: those
         between its fed tensors and the losses, at the steps whose values
-        the trace keeps (tf1kit/run/activations.py), else none."""
+        the trace keeps (tf1kit/run/activations.py), else none. Every loss
+        trained, at any step, joins the trace's forward graph (a GAN's
+        generator may first train after the steps that keep values)."""
+        if any(tensor.name not in self._minimized for tensor in minimized):
+            self._minimized.update((tensor.name, tensor) for tensor in minimized)
+            self.forward_graph = activations.describe_graph(list(self._minimized.values()),
+                                                            self.random.script)
         if step not in self.steps.value_steps or not minimized:
             return []
         fed = [key for key in feed_dict or {} if hasattr(key, "op")]
@@ -180,10 +186,6 @@ class SessionRecorder:
             for tensor in self._forward[key]:
                 self.activation_lines[tensor.name] = " ".join(
                     random_ops.script_line(tensor.op, self.random.script)).strip()
-            # every loss trained so far (two optimizers taking turns: both graphs)
-            self._minimized.update((tensor.name, tensor) for tensor in minimized)
-            self.forward_graph = activations.describe_graph(list(self._minimized.values()),
-                                                            self.random.script)
         return self._forward[key]
 
     def iterator_outputs(self, minimized: list) -> list:
