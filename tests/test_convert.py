@@ -563,4 +563,23 @@ def test_a_second_call_fed_the_first_calls_labels_is_refused_in_one_line():
     feeds = [{"X": "images", "y": "labels", "Z": "drawn"}, {"y": "labels", "Z": "drawn"}]
     with pytest.raises(DataError, match=r"^s\.py:9  g = \.\.\.: its calls feed the labels of "
                                         r"the batch another optimizer's call took"):
-        _steps([None, None], optimizers, feeds, [{}, {}], None, {}, [0, 1])
+        _steps([None, None], optimizers, [(0,), (1,)], feeds, [{}, {}], None, {}, [0, 1])
+
+
+@pytest.mark.parametrize("taken,calls,cycle", [
+    ([(0,), (1,)] * 3, [(0,), (1,)], [0, 1]),              # D's call, then G's
+    ([(0,), (0,), (1,)] * 2 + [(0,)], [(0,), (1,)], [0, 0, 1]),  # two D calls a round, cut
+    ([(0, 1)] * 4, [(0, 1)], [0]),                          # both in one Session.run
+])
+def test_the_turns_of_several_optimizers_are_read_from_the_steps(taken, calls, cycle):
+    from tf1kit.convert.rewrite import _cycle
+    assert _cycle(taken, 2) == (calls, cycle)
+
+
+@pytest.mark.parametrize("taken", [[(1,), (0,)] * 2, [(0,), (1,), (1,), (1,)],
+                                   [(0,), ()]])
+def test_turns_that_do_not_repeat_from_the_first_optimizer_are_refused(taken):
+    from tf1kit.convert.rewrite import _cycle
+    from tf1kit.errors import DataError
+    with pytest.raises(DataError):
+        _cycle(taken, 2)

@@ -262,9 +262,9 @@ def test_two_optimizers_taking_turns_are_traced_with_each_calls_noise(ran):
     assert fetched == [train_ops[0], train_ops[1]] * 2
     # the converter's record: the turns they take, each call's feeds, the noise drawn
     recorded = rewrite.record(str(work / "gan.npz"), str(work / "MNIST_data"))
-    assert recorded["cycle"] == [0, 1]
-    assert recorded["feeds_by_optimizer"] == [["Placeholder:0", "Placeholder_1:0"],
-                                              ["Placeholder_1:0"]]
+    assert recorded["calls"] == [[0], [1]] and recorded["cycle"] == [0, 1]
+    assert recorded["feeds_by_call"] == [["Placeholder:0", "Placeholder_1:0"],
+                                         ["Placeholder_1:0"]]
     assert recorded["roles"] == {"Placeholder:0": "images", "Placeholder_1:0": "drawn"}
     draws = manifest["fed_draws"]
     with open(os.path.join(FIXTURES, "alternating_optimizers.py")) as stream:

@@ -98,22 +98,16 @@ def optimizer_check(original, rewrite, mapping, step: int, differing: list) -> s
     return optimizer_judgement(original, rewrite, mapping, step)[1]
 
 
-def optimizer_judgement(original, rewrite, mapping, step: int) -> tuple[bool, str]:
-    """(every one within, the judge's line) on the optimizer's tensors of
-    `step` (tf1kit/float32/bounds.py's rule): every slot and new weight of each side
-    recomputed in float64 by TF1's kernel from that side's own gradient and
-    state before the step, and held to its float32 error bound."""
-    records = original.manifest.get("optimizers") or [{}]
-    taken = original.step_optimizers() if original.manifest.get("optimizers") else []
-    index = taken[step - 1] if step <= len(taken) and taken[step - 1] is not None else 0
-    record = records[index]  # the step's optimizer (a GAN's D or G), its own step count
-    runs = sum(1 for each in taken[:step] if each == index) if len(records) > 1 else step
-    trained = set(record.get("variables") or mapping.variables)
+def _judge_optimizer(original, rewrite, mapping, step: int, record: dict, runs: int,
+                     checks: list) -> str | None:
+    """Add to `checks` each slot and weight one optimizer (`record`, at its
+    `runs`-th step) gave the variables it trains at `step`, on both sides;
+    the judge's line where it cannot."""
     kind = record.get("class", "this optimizer")
     slot_names = optimizers.SLOTS.get(record.get("class"))
     if slot_names is None:
-        return False, f"judge: {kind} is not judged (it knows {', '.join(optimizers.SLOTS)})"
-    checks = []
+        return f"judge: {kind} is not judged (it knows {', '.join(optimizers.SLOTS)})"
+    trained = set(record.get("variables") or mapping.variables)
     for variable, renamed in mapping.variables.items():
         if variable not in trained:  # another optimizer's, or none's: no step here
             continue
@@ -125,16 +119,38 @@ def optimizer_judgement(original, rewrite, mapping, step: int) -> tuple[bool, st
             inputs = [value("initial", own), value("gradient", own), value("weight", own),
                       *before.values(), *after.values()]
             if any(item is None for item in inputs):
-                return False, (f"judge: step {step}'s values are incomplete on the {side}'s "
-                               f"side (record with --trace-steps {step})")
+                return (f"judge: step {step}'s values are incomplete on the {side}'s side "
+                        f"(record with --trace-steps {step})")
             exact = optimizers.judged(record, runs, inputs[0], before, inputs[1], after)
             if exact is None:
-                return False, f"judge: {kind} with these settings is not judged"
+                return f"judge: {kind} with these settings is not judged"
             recorded = {"weight": inputs[2], **after}
             checks += [{"side": side, **bounds.check(
                 "weight" if part == "weight" else "slot",
                 own if part == "weight" else f"{own}/{part}", recorded[part], *exact[part])}
                 for part in exact]
+    return None
+
+
+def optimizer_judgement(original, rewrite, mapping, step: int) -> tuple[bool, str]:
+    """(every one within, the judge's line) on the optimizer's tensors of
+    `step` (tf1kit/float32/bounds.py's rule): every slot and new weight of each side
+    recomputed in float64 by TF1's kernel from that side's own gradient and
+    state before the step, and held to its float32 error bound."""
+    records = original.manifest.get("optimizers") or [{}]
+    taken = original.step_optimizers() if original.manifest.get("optimizers") else []
+    ran = (taken[step - 1] if step <= len(taken) else ()) or (0,)
+    checks, kinds = [], []
+    for index in ran:  # each optimizer the step ran (a GAN's D, G, or both)
+        record = records[index]
+        runs = sum(1 for each in taken[:step] if index in each) if len(records) > 1 else step
+        kinds.append(record.get("class", "this optimizer"))
+        problem = _judge_optimizer(original, rewrite, mapping, step, record, runs, checks)
+        if problem:
+            return False, problem
+    kind = " and ".join(dict.fromkeys(kinds))
+    if not checks:
+        return False, f"judge: step {step} trains no variable the map pairs"
     beyond = [check for check in checks if not check["ratio"] <= 1.0]
     scope = (f"judge ({kind} by TF1's kernel from each side's own gradients and state, every "
              f"slot and weight of step {step})")

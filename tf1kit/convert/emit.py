@@ -77,7 +77,8 @@ def _imports(out: Source, program: Program, setting: Setting) -> None:
     exact = setting.mode == "exact"
     faithful = set().union(*(BY_KIND[layer.kind].imports(layer, exact)
                              for layer in program.layers))
-    for optimizer in [step["optimizer"] for step in setting.steps or []] or [setting.optimizer]:
+    for optimizer in [each["optimizer"] for each in emit_loop.optimizers_of(setting)] \
+            or [setting.optimizer]:
         faithful |= optimizer_source(optimizer, exact)[1]
     for name in ("argparse", "gzip", "os", "", "keras", "numpy as np", "tensorflow as tf"):
         out.line(f"import {name}" if name else "")
@@ -122,10 +123,10 @@ def _model(out: Source, program: Program, setting: Setting) -> None:
                               BY_KIND[layer.kind].layer(layer, exact, setting.constants))
         out.blank()
         _forward(out, "call", program)
-        for step in (setting.steps or [])[1:]:  # another optimizer's loss: its own inputs
+        for each in emit_loop.optimizers_of(setting)[1:]:  # another loss: its own inputs
             out.blank()
-            _forward(out, f"call_for_{step['program'].loss_name}", step["program"],
-                     f"The forward pass {step['program'].loss_name} reads.")
+            _forward(out, f"call_for_{each['program'].loss_name}", each["program"],
+                     f"The forward pass {each['program'].loss_name} reads.")
 
 
 def _forward(out: Source, method: str, program: Program, docstring: str = "") -> None:
@@ -152,7 +153,7 @@ def _statements(out: Source, statements: list) -> None:
 
 
 def _loss(out: Source, program: Program, setting: Setting) -> None:
-    for index, each in enumerate([step["program"] for step in setting.steps or []]
+    for index, each in enumerate([each["program"] for each in emit_loop.optimizers_of(setting)]
                                  or [program]):
         if index:
             out.blank(2)
@@ -165,11 +166,12 @@ def _loss(out: Source, program: Program, setting: Setting) -> None:
 
 def _optimizer(out: Source, program: Program, setting: Setting) -> None:
     if setting.steps:
+        made = emit_loop.optimizers_of(setting)
         with out.block("def make_optimizers():"):
             out.line('"""The script\'s optimizers, in the order it made them."""')
-            for step in setting.steps:
-                _optimizer_statement(out, step["optimizer"], setting, f"{step['name']} = ")
-            out.line(f"return {', '.join(step['name'] for step in setting.steps)}")
+            for each in made:
+                _optimizer_statement(out, each["optimizer"], setting, f"{each['name']} = ")
+            out.line(f"return {', '.join(each['name'] for each in made)}")
         return
     with out.block("def make_optimizer():"):
         _optimizer_statement(out, setting.optimizer, setting, "return ")
@@ -188,60 +190,84 @@ def _optimizer_statement(out: Source, optimizer: dict, setting: Setting, target:
 
 
 def _train_step(out: Source, program: Program, setting: Setting) -> None:
-    steps = setting.steps or [{"program": program, "optimizer": setting.optimizer,
-                               "feeds": setting.feeds, "name": "optimizer", "weights": None}]
+    calls = emit_loop.calls_of(program, setting)
     several = setting.steps is not None
-    with out.block("def make_train_steps(model, optimizers):" if several else
+    with out.block("def make_train_steps(model, optimizers):" if len(calls) > 1 else
+                   "def make_train_step(model, optimizers):" if several else
                    "def make_train_step(model, optimizer):"):
+        if len(calls) > 1:
+            out.line('"""One function per kind of the script\'s training calls."""')
+        elif several:
+            out.line('"""The script\'s training call, which runs its optimizers together."""')
         if several:
-            out.line('"""One function per optimizer: the script\'s training call that runs it."""')
-            out.line(f"{', '.join(step['name'] for step in steps)} = optimizers")
+            out.line(f"{', '.join(each['name'] for each in emit_loop.optimizers_of(setting))}"
+                     " = optimizers")
         else:
             out.line('"""One training call of the script (its Session.run of the train op)."""')
-        if setting.mode == "exact" and any(step["program"].nested_sums for step in steps):
+        if setting.mode == "exact" and any(each["program"].nested_sums for call in calls
+                                           for each in call["optimizers"]):
             out.comment("FAITHFUL DEVIATION: in TF1's graph every sum on the gradient path has a")
             out.comment("Shape reader, so Grappler adds as written; in a tf.function it folds a")
             out.comment("sum of sums into one AddN, another order (MIGRATION.md T22)")
             out.line('tf.config.optimizer.set_experimental_options({"arithmetic_optimization": '
                      'False})')
-        for index, step in enumerate(steps):
+        for call in calls:
             out.blank()
-            _step_function(out, step, setting, "" if index == 0 else
-                           f".call_for_{step['program'].loss_name}")
+            _step_function(out, call, setting)
         out.blank()
-        out.line("return " + (", ".join(f"{step['name']}_step" for step in steps)
-                              if several else "train_step"))
+        out.line("return " + (", ".join(f"{call['name']}_step" for call in calls)
+                              if several else "train_step"))  # (one call: its function)
 
 
-def _step_function(out: Source, step: dict, setting: Setting, method: str) -> None:
-    """The tf.function of one optimizer's training call: the forward pass
-    (`model{method}(...)`), its loss, the gradients of the weights it
-    trains (step["weights"], None: all), clipped as the script clipped
-    them, and the update."""
-    program, feeds = step["program"], step["feeds"]
-    model_arguments = list(program.inputs.values())
-    call = ", ".join([model_arguments[0]] + [f"{name}={name}" for name in model_arguments[1:]])
-    _decorator(out, program, setting, feeds)
-    name = "train_step" if step["weights"] is None else f"{step['name']}_step"
+def _step_function(out: Source, call: dict, setting: Setting) -> None:
+    """The tf.function of one kind of training call: for each optimizer it
+    runs, the forward pass its loss reads (the model's `call`, or
+    `call_for_<loss>`), the loss, the gradients of the weights it trains
+    (its var_list; None: all) clipped as the script clipped them, and the
+    update; where the call runs several, every gradient before any update,
+    as one Session.run computed them from the same weights."""
+    feeds, optimizers = call["feeds"], call["optimizers"]
+    several = len(optimizers) > 1
+    first = optimizers[0]["program"]
+    _decorator(out, first, setting, feeds)
+    name = "train_step" if setting.steps is None else f"{call['name']}_step"
     with out.block(f"def {name}({', '.join(feeds)}):"):
         for argument, role in feeds.items():
             # MNIST's digits are uint8; TF1 converted them to the placeholder's dtype.
             if role == "labels" and not setting.one_hot \
-                    and program.dtypes.get(argument) not in (None, "uint8"):
-                out.line(f"{argument} = tf.cast({argument}, tf.{program.dtypes[argument]})  "
-                         f"# fed to a {program.dtypes[argument]} placeholder")
-        with out.block("with tf.GradientTape() as tape:"):
-            out.line(f"{', '.join(program.output_names)} = model{method}({call}, "
-                     "training=True)")
-            out.line(f"loss = {program.loss_name}({', '.join(program.loss_arguments)})")
-        variables = "model.trainable_variables"
-        if step["weights"] is not None:  # the script's var_list
-            out.statement("variables = ", Call("", step["weights"], "[]"))
-            variables = "variables"
-        out.line(f"gradients = tape.gradient(loss, {variables})")
-        _clip(out, step["optimizer"].get("clip"))
-        out.line(f"{step['name']}.apply_gradients(zip(gradients, {variables}))")
-        out.line("return loss")
+                    and first.dtypes.get(argument) not in (None, "uint8"):
+                out.line(f"{argument} = tf.cast({argument}, tf.{first.dtypes[argument]})  "
+                         f"# fed to a {first.dtypes[argument]} placeholder")
+        for each in optimizers:
+            program = each["program"]
+            arguments = list(program.inputs.values())
+            given = ", ".join([arguments[0]] + [f"{name}={name}" for name in arguments[1:]])
+            method = "" if each["index"] == 0 else f".call_for_{program.loss_name}"
+            loss = f"{program.loss_name}_value" if several else "loss"
+            prefix = f"{each['name']}_" if several else ""
+            with out.block("with tf.GradientTape() as tape:"):
+                out.statement(f"{', '.join(program.output_names)} = ",
+                              Call(f"model{method}", [given, "training=True"]))
+                out.line(f"{loss} = {program.loss_name}({', '.join(program.loss_arguments)})")
+            variables = "model.trainable_variables"
+            if each["weights"] is not None:  # the script's var_list
+                variables = f"{prefix}variables"
+                out.statement(f"{variables} = ", Call("", each["weights"], "[]"))
+            out.line(f"{prefix}gradients = tape.gradient({loss}, {variables})")
+            _clip(out, each["optimizer"].get("clip"), f"{prefix}gradients")
+            if not several:
+                out.line(f"{each['name']}.apply_gradients(zip(gradients, {variables}))")
+        if several:
+            out.comment("MIGRATION TRAP: the script ran these train ops in one Session.run, in")
+            out.comment("the order TF1's executor chose: where an update ran before the other's")
+            out.comment("gradient read that weight, TF1's step differs (two runs of the script")
+            out.comment("with one seed can differ). Here: every gradient from the same weights,")
+            out.comment("then the updates")
+            for each in optimizers:
+                out.line(f"{each['name']}.apply_gradients(zip({each['name']}_gradients, "
+                         f"{each['name']}_variables))")
+        out.line("return " + (", ".join(f"{each['program'].loss_name}_value"
+                                        for each in optimizers) if several else "loss"))
 
 
 def _decorator(out: Source, program: Program, setting: Setting, feeds: dict) -> None:
@@ -279,7 +305,7 @@ def _feed_dtype(argument: str, role: str, program: Program, setting: Setting) ->
     return "bool" if isinstance(value, bool) else "int32" if isinstance(value, int) else "float32"
 
 
-def _clip(out: Source, clip: dict | None) -> None:
+def _clip(out: Source, clip: dict | None, gradients: str = "gradients") -> None:
     """The script's clipping of its gradients (tf1kit/run/schedules.py recorded it)."""
     if not clip:
         return
@@ -287,9 +313,9 @@ def _clip(out: Source, clip: dict | None) -> None:
         out.comment(clip["line"])
     arguments = [f"{name}={value!r}" for name, value in clip["arguments"].items()]
     if clip["function"] == "clip_by_global_norm":
-        out.statement("gradients, _ = ", Call("tf.clip_by_global_norm",
-                                               ["gradients", *arguments]))
+        out.statement(f"{gradients}, _ = ", Call("tf.clip_by_global_norm",
+                                                  [gradients, *arguments]))
     else:
-        out.statement("gradients = ", Call(f"[tf.{clip['function']}",
-                                           ["gradient", *arguments],
-                                           ("(", ") for gradient in gradients]")))
+        out.statement(f"{gradients} = ", Call(f"[tf.{clip['function']}",
+                                              ["gradient", *arguments],
+                                              ("(", f") for gradient in {gradients}]")))

@@ -11,15 +11,28 @@ import textwrap
 from tf1kit.convert.source import Call, Source
 
 
+def calls_of(program, setting) -> list:
+    """The kinds of training call the rewrite writes a step for: the
+    script's (setting.steps, several optimizers), else its one."""
+    return setting.steps or [{"name": "train", "feeds": setting.feeds, "draws": setting.draws,
+                              "batch": True, "optimizers": [
+                                  {"index": 0, "program": program, "name": "optimizer",
+                                   "optimizer": setting.optimizer, "weights": None}]}]
+
+
+def optimizers_of(setting) -> list:
+    """Each optimizer of a script of several, once, in the order it made them."""
+    found = {each["index"]: each for call in setting.steps or [] for each in call["optimizers"]}
+    return [found[index] for index in sorted(found)]
+
+
 def feeds(out: Source, program, setting) -> None:
     """`feeds(images, labels, indices[, rng])`, or, for several optimizers,
-    `<optimizer>_feeds(...)` for each one's training call."""
-    steps = setting.steps or [{"program": program, "feeds": setting.feeds, "batch": True}]
-    for index, step in enumerate(steps):
+    `<call>_feeds(...)` for each kind of training call."""
+    for index, step in enumerate(calls_of(program, setting)):
         if index:
             out.blank(2)
-        _feeds_function(out, step, setting,
-                        f"{step['name']}_feeds" if setting.steps else "feeds")
+        _feeds_function(out, step, setting, step.get("feeds_function", "feeds"))
 
 
 def _feeds_function(out: Source, step: dict, setting, name: str) -> None:
@@ -30,7 +43,7 @@ def _feeds_function(out: Source, step: dict, setting, name: str) -> None:
                                    argument if role == "drawn" else
                                    f"tf.constant({role})")  # a tensor, as the script fed it
               for argument, role in step["feeds"].items()]
-    draws = step.get("draws", setting.draws) or {}
+    draws = step["draws"] or {}
     parameters = (["images", "labels", "indices"] if batch else []) + (["rng"] if draws else [])
     said = "The training call's feed_dict" if not setting.steps else \
         f"The feed_dict of the script's {step['name']} call"
@@ -43,9 +56,9 @@ def _feeds_function(out: Source, step: dict, setting, name: str) -> None:
                      + ('"""' if index == len(lines) - 1 else ""))
         for argument, draw in draws.items():
             out.comment(draw["tag"])
+            dtypes = step["optimizers"][0]["program"].dtypes
             out.statement(f"{argument} = ", _drawn(draw, setting.batch_size, batch,
-                                                   step["program"].dtypes.get(argument,
-                                                                              "float32")))
+                                                   dtypes.get(argument, "float32")))
         out.statement("return ", Call("", values, "{}"))
 
 
@@ -122,7 +135,7 @@ def main(out: Source, program, setting) -> None:
         out.line(f'parser = argparse.ArgumentParser(description="{setting.script} in Keras 3")')
         out.line('parser.add_argument("--data-dir", required=True,')
         out.line('                    help="the MNIST folder (its four IDX .gz files)")')
-        drawing = bool(setting.draws) or any(step["draws"] for step in setting.steps or [])
+        drawing = any(call["draws"] for call in calls_of(program, setting))
         if not setting.in_order or drawing:
             seeded = ["the shuffle's"] * (not setting.in_order) + ["the draws'"] * drawing
             out.line('parser.add_argument("--seed", type=int, default=0, '
@@ -140,8 +153,9 @@ def main(out: Source, program, setting) -> None:
         out.line(f"model = {program.model_class}()")
         if setting.steps:
             out.line("optimizers = make_optimizers()")
-            out.line(f"{', '.join(step['name'] + '_step' for step in setting.steps)} = "
-                     "make_train_steps(model, optimizers)")
+            out.statement(f"{', '.join(step['name'] + '_step' for step in setting.steps)} = ",
+                          Call("make_train_steps" if len(setting.steps) > 1 else
+                               "make_train_step", ["model", "optimizers"]))
         else:
             out.line("optimizer = make_optimizer()")
             out.line("train_step = make_train_step(model, optimizer)")
@@ -178,9 +192,11 @@ def _turns(out: Source, setting, batches: str) -> None:
         with out.block("if epoch != last_epoch:"):
             report()
             out.line("last_epoch = epoch")
-        for step in (setting.steps[index] for index in setting.round):
+        for step in (setting.steps[position] for position in setting.round):
             arguments = (["images", "labels", "indices"] if step["batch"] else []) + \
                 (["rng"] if step["draws"] else [])
-            out.line(f'losses["{step["program"].loss_name}"] = {step["name"]}_step('
-                     f"**{step['name']}_feeds({', '.join(arguments)}))")
+            targets = ", ".join(f'losses["{each["program"].loss_name}"]'
+                                for each in step["optimizers"])
+            out.statement(f"{targets} = ", Call(f"{step['name']}_step", [
+                f"**{step['feeds_function']}({', '.join(arguments)})"]))
     report()

@@ -55,10 +55,12 @@ def load_rewrite(path: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     several = callable(getattr(module, "make_optimizers", None))  # a GAN's, taking turns
-    missing = [name for name in ("read_mnist", *(("make_optimizers", "make_train_steps")
-                                                 if several else
+    missing = [name for name in ("read_mnist", *(("make_optimizers",) if several else
                                                  ("make_optimizer", "make_train_step", "feeds")))
                if not callable(getattr(module, name, None))]
+    if several and not callable(getattr(module, "make_train_steps",
+                                        getattr(module, "make_train_step", None))):
+        missing.append("make_train_steps")
     if missing:
         raise DataError(f"--prove {path}: not a rewrite tf1-convert wrote (it defines no "
                         f"{missing[0]})")
@@ -161,18 +163,27 @@ def _prove(rewrite_path: str, against: str, data_dir: str, map_path: str, out: s
     if order is None or not recorded.steps:
         raise DataError(f"{against}: the trace holds no training steps with their batches "
                         "(tf1-run --trace while the script trains)")
-    several = pairing.get("optimizers")  # a GAN's optimizers taking turns
+    several = pairing.get("calls")  # a GAN's optimizers, taking turns or in one call
     module = _staged("does not load", load_rewrite, rewrite_path)
     model = _staged("does not build", _model_class(module, rewrite_path))
     if several:
         optimizer = _staged("does not build", module.make_optimizers)
-        train_steps = _staged("does not build", module.make_train_steps, model, optimizer)
+        train_steps = _staged("does not build", module.make_train_steps, model, optimizer) \
+            if len(several) > 1 else [_staged("does not build", module.make_train_step, model,
+                                              optimizer)]  # one call that runs them all
         feeds = [getattr(module, entry["feeds"]) for entry in several]
+        calls = [tuple(entry["optimizers"]) for entry in several]
+        losses = [entry["loss"] for entry in pairing["optimizers"]]
     else:
         optimizer = _staged("does not build", module.make_optimizer)
         train_steps = [_staged("does not build", module.make_train_step, model, optimizer)]
-        feeds = [module.feeds]
-    taken = recorded.step_optimizers() if several else [0] * len(recorded.steps)
+        feeds, calls, losses = [module.feeds], [(0,)], ["loss"]
+    taken = [calls.index(ran) if ran in calls else None for ran in recorded.step_optimizers()] \
+        if several else [0] * len(recorded.steps)
+    if None in taken:
+        raise DataError(f"{against}: training step {taken.index(None) + 1} runs optimizers "
+                        f"{recorded.step_optimizers()[taken.index(None)]}, a call the map "
+                        "does not name")
     images, labels = _staged("does not read the data", module.read_mnist, data_dir)
     drawn = {tensor for by_op in (recorded.manifest.get("fed_draws") or {}).values()
              for tensor in by_op}
@@ -227,11 +238,12 @@ def _prove(rewrite_path: str, against: str, data_dir: str, map_path: str, out: s
             layer.position.assign(recorded.random_position(layer.op_name, step))
         if step > 1:
             fed = fed_at(step)
-        trained = taken[step - 1]
-        loss = _staged(f"fails at training step {step}", train_steps[trained], **fed)
-        recorder.record(loss, trained, several[trained]["loss"] if several else "loss",
+        call = taken[step - 1]
+        loss = _staged(f"fails at training step {step}", train_steps[call], **fed)
+        recorder.record(loss, calls[call], [losses[index] for index in calls[call]],
                         **{name: np.asarray(value) for name, value in fed.items()})
         if step % report == 0 or step == steps:
-            print(f"[proof] step {step}/{steps}: loss {float(loss):.6f}", flush=True)
+            said = ", ".join(f"{float(value):.6f}" for value in np.atleast_1d(loss))
+            print(f"[proof] step {step}/{steps}: loss {said}", flush=True)
     recorder.write(out)
     return trace_compare.main([against, out, "--map", map_path])

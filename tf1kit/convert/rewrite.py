@@ -23,61 +23,44 @@ MANIFEST_KEYS = ("forward_graph", "optimizers", "random_ops", "loss_calls", "fed
 
 def record(trace_path: str, data_dir: str) -> dict:
     """The record of a trace: its manifest's graph, optimizers and random
-    ops, the placeholders fed in the training calls (in order; "feeds_by_optimizer":
-    each optimizer's first call's), each one's role ("images", "labels",
-    "drawn" for an array the script drew with NumPy, or the number fed;
-    None where the script's batches were not traced), whether labels are
-    one-hot, the batch size, the steps traced and, for several optimizers,
-    the order their calls take turns in ("cycle")."""
+    ops, the placeholders fed in the training calls (in order), each one's
+    role ("images", "labels", "drawn" for an array the script drew with
+    NumPy, or the number fed; None where the script's batches were not
+    traced), whether labels are one-hot, the batch size, the steps traced;
+    the kinds of training call ("calls": the optimizers each runs, a GAN's
+    [[0], [1]] or [[0, 1]]; "feeds_by_call": what the first of each fed)
+    and, for several optimizers, the order the calls take turns in
+    ("cycle", positions in "calls")."""
     recorded = tracefile.load(trace_path)
     manifest = recorded.manifest
     if not recorded.steps or not manifest.get("forward_graph") or not manifest["optimizers"]:
         raise DataError("the trace holds no training step with its graph (does the script "
                         "train through a tf.train optimizer?)")
     taken = recorded.step_optimizers()
-    cycle = _cycle(taken, len(manifest["optimizers"]))
-    firsts = {}  # optimizer -> (its first step, the tensors that step fed)
-    for number, (step, index) in enumerate(zip(recorded.steps, taken), start=1):
-        firsts.setdefault(index, (number, [key.partition(" ")[2] for key in step["digests"]
-                                           if key.startswith("input ")]))
-    fed = list(dict.fromkeys(tensor for index in sorted(firsts) for tensor in firsts[index][1]))
+    calls, cycle = _cycle(taken, len(manifest["optimizers"]))
+    firsts = {}  # call -> (its first step, the tensors that step fed)
+    for number, (step, ran) in enumerate(zip(recorded.steps, taken), start=1):
+        firsts.setdefault(ran, (number, [key.partition(" ")[2] for key in step["digests"]
+                                         if key.startswith("input ")]))
+    fed = list(dict.fromkeys(tensor for call in calls for tensor in firsts[call][1]))
     order = recorded.batch_order("train")
     source = manifest.get("train_source")  # keras.datasets arrays, or read_data_sets
     validation_size = manifest.get("validation_size")
     validation_size = 0 if source else \
         VALIDATION_SIZE if validation_size is None else validation_size
     roles, one_hot, images_shape = \
-        _roles(recorded, [firsts[index] for index in sorted(firsts)], order[0], data_dir,
+        _roles(recorded, [firsts[call] for call in calls], order[0], data_dir,
                validation_size, source, {tensor for by_op in (manifest.get("fed_draws") or
                                                               {}).values() for tensor in by_op}) \
         if order is not None else (None, True, None)
     return {"manifest": {key: manifest.get(key) for key in MANIFEST_KEYS}, "fed": fed,
-            "feeds_by_optimizer": [firsts[index][1] for index in sorted(firsts)],
+            "calls": [list(call) for call in calls],
+            "feeds_by_call": [firsts[call][1] for call in calls],
             "roles": roles, "one_hot": one_hot, "images_shape": images_shape,
             "batch_size": None if order is None else int(order.shape[1]),
             "validation_size": validation_size, "train_source": source,
             "in_order": order is not None and in_order(order),
             "traced_steps": len(recorded.steps), "cycle": cycle}
-
-
-def _cycle(taken: list, count: int) -> list | None:
-    """The order several optimizers' training calls take turns in (a GAN's
-    [0, 1]: the discriminator's call, then the generator's), the steps
-    traced being that order repeated; None for one optimizer."""
-    if count == 1:
-        return None
-    if None in taken:
-        raise DataError(f"training step {taken.index(None) + 1} runs none or several of the "
-                        "script's optimizers' train ops: tf1-convert writes one per call")
-    for length in range(count, len(taken) + 1):
-        if sorted(set(taken[:length])) == list(range(count)) and \
-                all(index == taken[step % length] for step, index in enumerate(taken)):
-            if taken[0] != 0:
-                break
-            return taken[:length]
-    raise DataError(f"the script's {count} optimizers do not take turns in an order that "
-                    "repeats from its first training call, the first optimizer first "
-                    f"(traced: {taken[:12]}): tf1-convert writes a fixed round, yet")
 
 
 def in_order(order) -> bool:
@@ -93,6 +76,28 @@ def in_order(order) -> bool:
             return False
         expected += size
     return True
+
+
+def _cycle(taken: list, count: int) -> tuple:
+    """(the kinds of training call, in the order they first ran: each the
+    tuple of optimizers it runs; the order the calls take turns in, as
+    positions among them, the steps traced being that order repeated, or
+    None for one optimizer)."""
+    calls = list(dict.fromkeys(taken))
+    if () in calls:
+        raise DataError(f"training step {taken.index(()) + 1} runs none of the script's "
+                        "optimizers' train ops")
+    if count == 1:
+        return calls, None
+    for length in range(1, (len(taken) + 1) // 2 + 1):  # a round seen again, at least in part
+        if sorted({index for call in taken[:length] for index in call}) == list(range(count)) \
+                and all(call == taken[step % length] for step, call in enumerate(taken)):
+            if 0 not in taken[0]:
+                break
+            return calls, [calls.index(call) for call in taken[:length]]
+    raise DataError(f"the script's {count} optimizers do not take turns in an order that "
+                    "repeats from its first training call, the first optimizer first "
+                    f"(traced: {taken[:12]}): tf1-convert writes a fixed round, yet")
 
 
 def _roles(recorded, firsts: list, indices, data_dir: str, validation_size: int,
@@ -166,15 +171,24 @@ def render(recorded: dict, source: str, script: str, mode: str, output: str) -> 
         for entry in manifest["optimizers"]]  # each optimizer's calls' own draws
     optimizers = [_optimizer(entry, tag, facts)
                   for entry, (tag, _) in zip(manifest["optimizers"], facts.optimizers(count))]
-    by_optimizer = recorded.get("feeds_by_optimizer") or [recorded["fed"]]
+    calls = [tuple(call) for call in recorded.get("calls") or [[0]]]
+    by_call = recorded.get("feeds_by_call") or [recorded["fed"]]
+    used = [set(each.inputs.values()) | set(each.loss_arguments) for each in programs]
     feeds = [{name: (role if isinstance(role, str) else name.upper())
               for name, role in roles.items()
-              if name in set(each.inputs.values()) | set(each.loss_arguments)
+              if any(name in used[index] for index in call)
               and any(built.placeholders.get(tensor, tensor) == name for tensor in fed)}
-             for each, fed in zip(programs, by_optimizer)]
+             for call, fed in zip(calls, by_call)]
+    by_op = manifest.get("fed_draws") or {}
+    draws = [{built.placeholders.get(tensor, tensor): {**draw, "tag": facts.line_tag(
+        f"{os.path.basename(script)}:{draw['line']}")}
+        for tensor, draw in by_op.get(",".join(manifest["optimizers"][index]["train_op"]
+                                               for index in call), {}).items()
+        if built.placeholders.get(tensor, tensor) in fed}
+        for call, fed in zip(calls, feeds)]  # each call's own draws
     weights = {variable: f"model.{layer.name}.{part}" for layer in built.layers
                for part, variable in layer.variables.items()}
-    steps = None if count == 1 else _steps(programs, optimizers, feeds, draws, facts,
+    steps = None if count == 1 else _steps(programs, optimizers, calls, feeds, draws, facts,
                                            weights, recorded["cycle"])
     setting = emit.Setting(os.path.basename(script), output, mode, recorded["batch_size"],
                            facts.loop(recorded["traced_steps"] // len(recorded.get("cycle") or
@@ -184,18 +198,17 @@ def render(recorded: dict, source: str, script: str, mode: str, output: str) -> 
                            recorded["one_hot"], feeds[0], constants,
                            recorded.get("validation_size", VALIDATION_SIZE),
                            recorded.get("in_order", False), recorded.get("train_source"),
-                           facts.index_draw(), recorded.get("images_shape"),
-                           {name: draw for name, draw in draws[0].items() if name in feeds[0]},
-                           steps,
-                           recorded.get("cycle"))
+                           facts.index_draw(), recorded.get("images_shape"), draws[0],
+                           steps, recorded.get("cycle"))
     mapping = {"variables": {variable: f"{built.model_name}/{layer.name}/{part}"
                              for layer in built.layers
                              for part, variable in layer.variables.items()},
                "inputs": {tensor: built.placeholders[tensor] for tensor in recorded["fed"]
                           if any(built.placeholders.get(tensor) in each for each in feeds)}}
     if steps:
-        mapping["optimizers"] = [{"feeds": f"{step['name']}_feeds", "loss": entry["loss"]}
-                                 for step, entry in zip(steps, manifest["optimizers"])]
+        mapping["optimizers"] = [{"loss": entry["loss"]} for entry in manifest["optimizers"]]
+        mapping["calls"] = [{"feeds": step["feeds_function"], "optimizers": list(call)}
+                            for step, call in zip(steps, calls)]
     return emit.source(built, setting), mapping
 
 
@@ -214,36 +227,45 @@ def _optimizer(entry: dict, tag: str, facts) -> dict:
     return optimizer
 
 
-def _steps(programs: list, optimizers: list, feeds: list, draws: list, facts,
+def _steps(programs: list, optimizers: list, calls: list, feeds: list, draws: list, facts,
            weights: dict, cycle: list) -> list:
-    """For a script of several optimizers: each one's program, optimizer,
-    feeds, the NumPy draws its calls fed, name (what the script's line assigns it) and the weights it
-    trains (its var_list, as the model's attributes), in the manifest's
-    order; refused unless each round of the cycle feeds one batch."""
-    batch_steps = [index for index in cycle if "images" in feeds[index].values()]
-    if len(batch_steps) != 1:
+    """For a script of several optimizers, each kind of training call: its
+    name, the optimizers it runs (each one's program, optimizer, name (what
+    the script's line assigns it) and the weights it trains, its var_list
+    as the model's attributes), its feeds and NumPy draws, and whether it
+    takes the round's batch; refused unless each round feeds one batch."""
+    batch_calls = [position for position in cycle if "images" in feeds[position].values()]
+    if len(batch_calls) != 1:
         raise DataError(f"each round of the script's optimizers ({len(cycle)} training calls) "
-                        f"feeds {len(batch_steps)} batches of images: tf1-convert writes one "
+                        f"feeds {len(batch_calls)} batches of images: tf1-convert writes one "
                         "per round, yet")
-    unbatched = [index for index in set(cycle) if index != batch_steps[0]
-                 and "labels" in feeds[index].values()]
+    unbatched = [position for position in set(cycle) if position != batch_calls[0]
+                 and "labels" in feeds[position].values()]
     if unbatched:
-        raise DataError(f"{optimizers[unbatched[0]]['line']}: its calls feed the labels of the "
-                        "batch another optimizer's call took: tf1-convert writes one batch "
-                        "per round, fed to one call, yet")
+        raise DataError(f"{optimizers[calls[unbatched[0]][0]]['line']}: its calls feed the "
+                        "labels of the batch another optimizer's call took: tf1-convert "
+                        "writes one batch per round, fed to one call, yet")
     names = [name for _, name in facts.optimizers(len(programs))]
-    found = []
-    for index, (built, optimizer, fed, drawn) in enumerate(zip(programs, optimizers, feeds,
-                                                                draws)):
+    each = []
+    for index, (built, optimizer) in enumerate(zip(programs, optimizers)):
         name = names[index] if names[index] and names.count(names[index]) == 1 else \
             f"optimizer_{index + 1}"
         missing = [variable for variable in optimizer["variables"] if variable not in weights]
         if missing:
             raise DataError(f"{optimizer['line']}: it trains {missing[0]}, which no layer "
                             "of the rewrite holds")
-        found.append({"program": built, "optimizer": optimizer, "feeds": fed, "name": name,
-                      "draws": {argument: draw for argument, draw in drawn.items()
-                                if argument in fed},
-                      "weights": [weights[variable] for variable in optimizer["variables"]],
-                      "batch": index == batch_steps[0]})
+        each.append({"index": index, "program": built, "optimizer": optimizer, "name": name,
+                     "weights": [weights[variable] for variable in optimizer["variables"]]})
+    trained = [variable for call in calls if len(call) > 1 for index in call
+               for variable in optimizers[index]["variables"]]
+    if len(trained) != len(set(trained)):
+        raise DataError("one training call runs two optimizers over the same variable: "
+                        "tf1-convert writes one call's optimizers over their own variables")
+    found = []
+    for position, (call, fed, drawn) in enumerate(zip(calls, feeds, draws)):
+        name = "_and_".join(each[index]["name"] for index in call) if len(calls) > 1 \
+            else "train"  # one kind of call: train_step, fed by feeds()
+        found.append({"name": name, "feeds_function": f"{name}_feeds" if len(calls) > 1
+                      else "feeds", "optimizers": [each[index] for index in call],
+                      "feeds": fed, "draws": drawn, "batch": position == batch_calls[0]})
     return found

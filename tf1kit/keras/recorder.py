@@ -10,10 +10,11 @@ can find where the rewrite parts from the TF1 script it replaces.
 
     model.fit(..., callbacks=[TraceCallback(recorder)])  # fit: one step per call
 
-Several optimizers taking turns (a GAN's): `StepRecorder(model, [d, g],
-var_lists=[d_variables, g_variables])` and `record(loss, trained=1,
-loss_name=...)` for a step of the second; its gradients and slots are the
-ones that step's optimizer has, as a TF1 trace keeps them.
+Several optimizers (a GAN's): `StepRecorder(model, [d, g], var_lists=[d_variables,
+g_variables])` and `record(loss, trained=(1,), loss_name=[...])` for a step
+of the second (`trained=(0, 1)`, a loss each: one call that ran both); its
+gradients and slots are the ones that step's optimizers have, as a TF1
+trace keeps them.
 
 The recorder watches `optimizer.apply` (which `apply_gradients` and Keras's
 `fit` call) and copies each gradient into a variable of its own before the
@@ -73,14 +74,14 @@ class StepRecorder:
             else [self.variables]
         for each, variables in zip(self.optimizers, self.var_lists):
             each.build(variables)
-        self._trained = 0  # the optimizer of the step being recorded
+        self._trained = (0,)  # the optimizers of the step being recorded
         # each optimizer's slots as it last left them (only its own steps change them)
         self._slots = {}
         for index in range(len(self.optimizers)):
-            self._trained = index
+            self._trained = (index,)
             self._slots[index] = {key: keras.ops.convert_to_numpy(value)
                                   for key, value in self.slots().items()}
-        self._trained = 0
+        self._trained = (0,)
         self.log = tracefile.StepLog(tracefile.parse_steps(trace_steps))
         self._gradients = {v.path: tf.Variable(tf.zeros(v.shape, v.dtype), trainable=False)
                            for v in self.variables}
@@ -159,16 +160,18 @@ class StepRecorder:
 
     def slots(self) -> dict:
         """{(kind, name): the optimizer's variable} for the slots and
-        non-slots of the optimizer the step ran (as a TF1 trace keeps them)."""
-        found, optimizer = {}, self.optimizers[self._trained]
-        lists = SLOT_LISTS.get(type(optimizer).__name__, ())
-        for attribute, slot in lists:
-            values = getattr(optimizer, attribute, None) or []
-            for variable, value in zip(optimizer._trainable_variables, values):
-                found[("slot", f"{variable.path}/{slot}")] = value
-        for attribute, name in NON_SLOTS:
-            if hasattr(optimizer, attribute):
-                found[("slot", name)] = getattr(optimizer, attribute)
+        non-slots of the optimizers the step ran (as a TF1 trace keeps them:
+        one non-slot name, the later optimizer's)."""
+        found = {}
+        for optimizer in (self.optimizers[index] for index in self._trained):
+            lists = SLOT_LISTS.get(type(optimizer).__name__, ())
+            for attribute, slot in lists:
+                values = getattr(optimizer, attribute, None) or []
+                for variable, value in zip(optimizer._trainable_variables, values):
+                    found[("slot", f"{variable.path}/{slot}")] = value
+            for attribute, name in NON_SLOTS:
+                if hasattr(optimizer, attribute):
+                    found[("slot", name)] = getattr(optimizer, attribute)
         return found
 
     def read_state(self) -> dict:
@@ -176,15 +179,22 @@ class StepRecorder:
         state.update({key: keras.ops.convert_to_numpy(value) for key, value in self.slots().items()})
         return state
 
-    def record(self, loss, trained: int = 0, loss_name: str = "loss", **inputs) -> None:
-        """Log the step just taken: its loss (named `loss_name`) and the
-        arrays it was fed (and each TF1RandomOp's draw, under the TF1 op
-        name it reproduces); `trained`: which of several optimizers it ran."""
+    def record(self, loss, trained=(0,), loss_name="loss", **inputs) -> None:
+        """Log the step just taken: its loss (named `loss_name`; a loss and
+        a name per optimizer where it ran several) and the arrays it was fed
+        (and each TF1RandomOp's draw, under the TF1 op name it reproduces);
+        `trained`: which of several optimizers it ran (indices)."""
+        trained = tuple(np.atleast_1d(trained).tolist())
         before = {key: value for key, value in self._state.items() if key[0] == "weight"}
-        before.update(self._slots[trained])  # this optimizer's, as its last step left them
+        for index in trained:  # their slots, as each one's last step left them
+            before.update(self._slots[index])
         self._trained = trained
         after = self.read_state()
-        self._slots[trained] = {key: value for key, value in after.items() if key[0] == "slot"}
+        for index in trained:
+            self._trained = (index,)
+            self._slots[index] = {key: keras.ops.convert_to_numpy(value)
+                                  for key, value in self.slots().items()}
+        self._trained = trained
         tensors = {("input", name): np.asarray(value) for name, value in inputs.items()}
         tensors.update({("initial", name): value for (_, name), value in before.items()})
         outputs = {layer: self._outputs[layer] for layer in self._call_order}
@@ -196,14 +206,18 @@ class StepRecorder:
                     if kind == "random" or len(self.losses) + 1 in self.log.value_steps:
                         tensors[(kind, name or layer.name)] = keras.ops.convert_to_numpy(shadow)
                 self._counts[(kind, layer)] = calls
-        tensors[("loss", loss_name)] = \
-            np.asarray(keras.ops.convert_to_numpy(loss), np.float32).reshape(())
-        trained_paths = {variable.path for variable in self.var_lists[trained]}
+        names = [loss_name] if isinstance(loss_name, str) else list(loss_name)
+        values = [loss] if len(names) == 1 and not isinstance(loss, (list, tuple)) else loss
+        for name, value in zip(names, values):
+            tensors[("loss", name)] = \
+                np.asarray(keras.ops.convert_to_numpy(value), np.float32).reshape(())
+        trained_paths = {variable.path for index in trained
+                         for variable in self.var_lists[index]}
         tensors.update({("gradient", name): keras.ops.convert_to_numpy(shadow)
                         for name, shadow in self._gradients.items() if name in trained_paths})
         tensors.update({key: value for key, value in after.items() if key[0] == "slot"})
         tensors.update({key: value for key, value in after.items() if key[0] == "weight"})
-        self.losses.append(tensors[("loss", loss_name)])
+        self.losses.append(tensors[("loss", names[0])])
         self.log.add(len(self.losses) - 1, tensors)
         self._state = after
 

@@ -213,16 +213,15 @@ class Trace:
         return positions[str(step)]
 
     def step_optimizers(self) -> list:
-        """The index (in the manifest's "optimizers") of the optimizer each
-        training step ran, told by the train op its call fetched; None
-        where a step's call ran none or several."""
+        """The indices (in the manifest's "optimizers") of the optimizers
+        each training step ran, as a tuple, told by the train ops its call
+        fetched (a GAN's D and G in one Session.run: (0, 1))."""
         train_ops = [entry.get("train_op") for entry in self.manifest.get("optimizers", [])]
         found = []
         for step in self.steps:
             fetched = set(self.calls[step["call"]]["fetches"]) \
                 if step.get("call") is not None and step["call"] < len(self.calls) else set()
-            ran = [index for index, op in enumerate(train_ops) if op in fetched]
-            found.append(ran[0] if len(ran) == 1 else None)
+            found.append(tuple(index for index, op in enumerate(train_ops) if op in fetched))
         return found
 
     def batch_order(self, role: str = "train"):
