@@ -583,3 +583,21 @@ def test_turns_that_do_not_repeat_from_the_first_optimizer_are_refused(taken):
     from tf1kit.errors import DataError
     with pytest.raises(DataError):
         _cycle(taken, 2)
+
+
+def test_weights_written_between_training_steps_are_refused_in_one_line():
+    """A weight clip run between two steps: the second step starts from
+    other weights than the first left; the converter names the call."""
+    from tf1kit.convert.rewrite import _unchanged_between_steps
+    from tf1kit.errors import DataError
+
+    class Recorded:
+        steps = [{"step": 1, "call": 1, "digests": {"weight W": "a", "weight b": "c"}},
+                 {"step": 2, "call": 3, "digests": {"initial W": "z", "initial b": "c"}}]
+        calls = [{"fetches": ["init"]}, {"fetches": ["train"]}, {"fetches": ["Assign:0"]},
+                 {"fetches": ["train"]}]
+    with pytest.raises(DataError, match=r"writes W between training steps 1 and 2 "
+                                        r"\(Session\.run of Assign:0: a weight clip\?\)"):
+        _unchanged_between_steps(Recorded())
+    Recorded.steps[1]["digests"]["initial W"] = "a"  # unchanged: no refusal
+    _unchanged_between_steps(Recorded())

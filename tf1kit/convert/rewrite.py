@@ -36,6 +36,7 @@ def record(trace_path: str, data_dir: str) -> dict:
     if not recorded.steps or not manifest.get("forward_graph") or not manifest["optimizers"]:
         raise DataError("the trace holds no training step with its graph (does the script "
                         "train through a tf.train optimizer?)")
+    _unchanged_between_steps(recorded)
     taken = recorded.step_optimizers()
     calls, cycle = _cycle(taken, len(manifest["optimizers"]))
     firsts = {}  # call -> (its first step, the tensors that step fed)
@@ -61,6 +62,25 @@ def record(trace_path: str, data_dir: str) -> dict:
             "validation_size": validation_size, "train_source": source,
             "in_order": order is not None and in_order(order),
             "traced_steps": len(recorded.steps), "cycle": cycle}
+
+
+def _unchanged_between_steps(recorded) -> None:
+    """Refuses, in one line, a script that writes its weights between two
+    training calls (a WGAN's weight clipping run on its own): the rewrite's
+    weights change by its optimizers only."""
+    for previous, step in zip(recorded.steps, recorded.steps[1:]):
+        after = {key.partition(" ")[2]: value for key, value in previous["digests"].items()
+                 if key.startswith("weight ")}
+        changed = [key.partition(" ")[2] for key, value in step["digests"].items()
+                   if key.startswith("initial ") and after.get(key.partition(" ")[2],
+                                                                value) != value]
+        if changed:
+            between = [name for call in recorded.calls[previous["call"] + 1:step["call"]]
+                       for name in call["fetches"]]
+            raise DataError(f"the script writes {changed[0]} between training steps "
+                            f"{previous['step']} and {step['step']} (Session.run of "
+                            f"{', '.join(between[:3]) or 'nothing traced'}: a weight clip?): "
+                            "tf1-convert writes weights its optimizers change, yet")
 
 
 def in_order(order) -> bool:

@@ -116,6 +116,8 @@ class SessionRecorder:
                                              {_name(key) for key in feed_dict or {}})
             draws = [op.outputs[0] for op in randoms]
             if not training:
+                if _assigns(session.graph, fetches):  # a weight clip: read the state anew
+                    recorder._state = None
                 results, drawn = original(session, (fetches, draws), feed_dict, options,
                                           run_metadata)
                 recorder.random.drew(randoms, drawn, None)
@@ -314,6 +316,37 @@ class SessionRecorder:
         dropped = tracefile.dropped_line(path, self.steps)
         if dropped:
             print(dropped, file=sys.stderr)
+
+
+# Ops that write a variable in place outside an optimizer's update.
+ASSIGN_TYPES = ("Assign", "AssignAdd", "AssignSub", "AssignVariableOp", "AssignAddVariableOp",
+                "AssignSubVariableOp", "ScatterUpdate", "ScatterAdd", "ScatterSub")
+
+
+def _assigns(graph, fetches) -> bool:
+    """Whether a call's fetches write a variable (an assign, or a group of
+    them: `clip_D = [p.assign(tf.clip_by_value(p, -c, c)) for p in theta_D]`)."""
+    stack, seen = [], set()
+    for leaf in _flatten(fetches):
+        op = getattr(leaf, "op", None)  # a tensor's, or a resource variable's assign
+        if op is None:  # an op, or a name
+            try:
+                element = graph.as_graph_element(leaf, allow_tensor=True, allow_operation=True)
+            except (TypeError, ValueError, KeyError):
+                continue
+            op = getattr(element, "op", element)
+        if hasattr(op, "type"):
+            stack.append(op)
+    while stack:
+        op = stack.pop()
+        if op.name in seen:
+            continue
+        seen.add(op.name)
+        if op.type in ASSIGN_TYPES:
+            return True
+        if op.type == "NoOp":  # tf.group: its control inputs
+            stack.extend(op.control_inputs)
+    return False
 
 
 def _as_received(key, value) -> np.ndarray:
