@@ -601,3 +601,19 @@ def test_weights_written_between_training_steps_are_refused_in_one_line():
         _unchanged_between_steps(Recorded())
     Recorded.steps[1]["digests"]["initial W"] = "a"  # unchanged: no refusal
     _unchanged_between_steps(Recorded())
+
+
+def test_weights_written_beside_the_update_are_refused_in_one_line():
+    """A WGAN's clip fetched with its train op (`sess.run([D_solver, clip_D])`):
+    TF1 ran the clip and the update in no fixed order."""
+    from tf1kit.convert.rewrite import _unchanged_between_steps
+    from tf1kit.errors import DataError
+
+    class Recorded:
+        steps = [{"step": 1, "call": 1, "digests": {}}]
+        calls = [{"fetches": ["init"]}, {"fetches": ["Adam", "Assign:0"], "assigns": True}]
+    with pytest.raises(DataError, match=r"training step 1's Session\.run also assigns weights "
+                                        r"\(Adam, Assign:0: a weight clip beside the update"):
+        _unchanged_between_steps(Recorded())
+    del Recorded.calls[1]["assigns"]
+    _unchanged_between_steps(Recorded())

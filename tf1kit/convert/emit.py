@@ -261,8 +261,8 @@ def _step_function(out: Source, call: dict, setting: Setting) -> None:
             out.comment("MIGRATION TRAP: the script ran these train ops in one Session.run, in")
             out.comment("the order TF1's executor chose: where an update ran before the other's")
             out.comment("gradient read that weight, TF1's step differs (two runs of the script")
-            out.comment("with one seed can differ). Here: every gradient from the same weights,")
-            out.comment("then the updates")
+            out.comment("with one seed can differ: MIGRATION.md T25). Here: every gradient from")
+            out.comment("the same weights, then the updates")
             for each in optimizers:
                 out.line(f"{each['name']}.apply_gradients(zip({each['name']}_gradients, "
                          f"{each['name']}_variables))")

@@ -66,8 +66,15 @@ def record(trace_path: str, data_dir: str) -> dict:
 
 def _unchanged_between_steps(recorded) -> None:
     """Refuses, in one line, a script that writes its weights between two
-    training calls (a WGAN's weight clipping run on its own): the rewrite's
-    weights change by its optimizers only."""
+    training calls, or in one beside the update (a WGAN's weight clipping):
+    the rewrite's weights change by its optimizers only."""
+    for step in recorded.steps:
+        call = recorded.calls[step["call"]]
+        if call.get("assigns"):
+            raise DataError(f"training step {step['step']}'s Session.run also assigns weights "
+                            f"({', '.join(call['fetches'][:4])}: a weight clip beside the "
+                            "update, which TF1 ran in no fixed order): tf1-convert writes "
+                            "weights its optimizers change, yet")
     for previous, step in zip(recorded.steps, recorded.steps[1:]):
         after = {key.partition(" ")[2]: value for key, value in previous["digests"].items()
                  if key.startswith("weight ")}

@@ -139,6 +139,9 @@ class SessionRecorder:
                     session, (fetches, [g for g, _ in pairs], draws, minimized, forward, served),
                     feed_dict, options, run_metadata)
                 recorder.record(fetches, feed_dict, results)
+                if _assigns(session.graph, [leaf for leaf in _flatten(fetches)
+                                            if _name(leaf) not in ran]):
+                    recorder.calls[-1]["assigns"] = True  # a clip beside the update
                 inputs.update(zip(served, batch))
                 from tf1kit.data import input_data  # loaded with TensorFlow by now
                 input_data.log_fed_batch(list(inputs.values()))
