@@ -160,11 +160,11 @@ def test_a_bare_import_input_data_is_served_only_where_the_script_has_no_copy(
 def test_a_call_that_writes_weights_is_told_from_one_that_reads_them():
     """tf1-run reads the weights anew after a call that assigns them (a
     weight clip run on its own), so the next step's starting state is true."""
-    from tf1kit.run.session import _assigns
+    from tf1kit.run.optimizer_watch import assigns
     with tf.Graph().as_default() as graph:
         weight = v1.Variable(tf.ones([2]))
         clip = [weight.assign(tf.clip_by_value(weight, -0.5, 0.5))]
         grouped = tf.group(*clip)
         read = weight + 1.0
-        assert _assigns(graph, clip) and _assigns(graph, grouped)
-        assert not _assigns(graph, read) and not _assigns(graph, [read, "no such op"])
+        assert assigns(graph, clip) and assigns(graph, [grouped])
+        assert not assigns(graph, [read]) and not assigns(graph, [read, "no such op"])

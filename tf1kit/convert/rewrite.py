@@ -192,10 +192,6 @@ def render(recorded: dict, source: str, script: str, mode: str, output: str) -> 
              for tensor, role in recorded["roles"].items()}
     constants = {name: role for name, role in roles.items() if not isinstance(role, str)}
     facts = source_facts.SourceFacts(source, os.path.basename(script))
-    draws = [{built.placeholders.get(tensor, tensor): {**draw, "tag": facts.line_tag(
-        f"{os.path.basename(script)}:{draw['line']}")}
-        for tensor, draw in (manifest.get("fed_draws") or {}).get(entry["train_op"], {}).items()}
-        for entry in manifest["optimizers"]]  # each optimizer's calls' own draws
     optimizers = [_optimizer(entry, tag, facts)
                   for entry, (tag, _) in zip(manifest["optimizers"], facts.optimizers(count))]
     calls = [tuple(call) for call in recorded.get("calls") or [[0]]]

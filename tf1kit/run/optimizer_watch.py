@@ -2,7 +2,8 @@
 step, the loss each minimizes (`minimize` passes it to `compute_gradients`;
 for gradients from `tf.gradients`, the tensor its `grad_ys_0` is the shape
 of), their slots and non-slot variables, and their hyperparameters for the
-trace's manifest (tf1kit/run/session.py)."""
+trace's manifest (tf1kit/run/session.py); which other calls write weights
+(`assigns`: a weight clip)."""
 
 from __future__ import annotations
 
@@ -71,6 +72,38 @@ def watch(tf, optimizers: list) -> None:
         return op
     optimizer_class.compute_gradients = computed
     optimizer_class.apply_gradients = watched
+
+
+# Ops that write a variable in place outside an optimizer's update.
+ASSIGN_TYPES = ("Assign", "AssignAdd", "AssignSub", "AssignVariableOp", "AssignAddVariableOp",
+                "AssignSubVariableOp", "ScatterUpdate", "ScatterAdd", "ScatterSub")
+
+
+def assigns(graph, leaves: list) -> bool:
+    """Whether a call's fetches (`leaves`, flattened) write a variable: an
+    assign, or a group of them (`clip_D = [p.assign(tf.clip_by_value(p, -c, c))
+    for p in theta_D]`), whose next step's starting state must be read anew."""
+    stack, seen = [], set()
+    for leaf in leaves:
+        op = getattr(leaf, "op", None)  # a tensor's, or a resource variable's assign
+        if op is None:  # an op, or a name
+            try:
+                element = graph.as_graph_element(leaf, allow_tensor=True, allow_operation=True)
+            except (TypeError, ValueError, KeyError):
+                continue
+            op = getattr(element, "op", element)
+        if hasattr(op, "type"):
+            stack.append(op)
+    while stack:
+        op = stack.pop()
+        if op.name in seen:
+            continue
+        seen.add(op.name)
+        if op.type in ASSIGN_TYPES:
+            return True
+        if op.type == "NoOp":  # tf.group: its control inputs
+            stack.extend(op.control_inputs)
+    return False
 
 
 def read_state(read, training: list) -> dict:

@@ -116,8 +116,8 @@ class SessionRecorder:
                                              {_name(key) for key in feed_dict or {}})
             draws = [op.outputs[0] for op in randoms]
             if not training:
-                if _assigns(session.graph, fetches):  # a weight clip: read the state anew
-                    recorder._state = None
+                if optimizer_watch.assigns(session.graph, _flatten(fetches)):
+                    recorder._state = None  # a weight clip: the next step reads its state
                 results, drawn = original(session, (fetches, draws), feed_dict, options,
                                           run_metadata)
                 recorder.random.drew(randoms, drawn, None)
@@ -139,8 +139,8 @@ class SessionRecorder:
                     session, (fetches, [g for g, _ in pairs], draws, minimized, forward, served),
                     feed_dict, options, run_metadata)
                 recorder.record(fetches, feed_dict, results)
-                if _assigns(session.graph, [leaf for leaf in _flatten(fetches)
-                                            if _name(leaf) not in ran]):
+                if optimizer_watch.assigns(session.graph, [leaf for leaf in _flatten(fetches)
+                                                           if _name(leaf) not in ran]):
                     recorder.calls[-1]["assigns"] = True  # a clip beside the update
                 inputs.update(zip(served, batch))
                 from tf1kit.data import input_data  # loaded with TensorFlow by now
@@ -319,37 +319,6 @@ class SessionRecorder:
         dropped = tracefile.dropped_line(path, self.steps)
         if dropped:
             print(dropped, file=sys.stderr)
-
-
-# Ops that write a variable in place outside an optimizer's update.
-ASSIGN_TYPES = ("Assign", "AssignAdd", "AssignSub", "AssignVariableOp", "AssignAddVariableOp",
-                "AssignSubVariableOp", "ScatterUpdate", "ScatterAdd", "ScatterSub")
-
-
-def _assigns(graph, fetches) -> bool:
-    """Whether a call's fetches write a variable (an assign, or a group of
-    them: `clip_D = [p.assign(tf.clip_by_value(p, -c, c)) for p in theta_D]`)."""
-    stack, seen = [], set()
-    for leaf in _flatten(fetches):
-        op = getattr(leaf, "op", None)  # a tensor's, or a resource variable's assign
-        if op is None:  # an op, or a name
-            try:
-                element = graph.as_graph_element(leaf, allow_tensor=True, allow_operation=True)
-            except (TypeError, ValueError, KeyError):
-                continue
-            op = getattr(element, "op", element)
-        if hasattr(op, "type"):
-            stack.append(op)
-    while stack:
-        op = stack.pop()
-        if op.name in seen:
-            continue
-        seen.add(op.name)
-        if op.type in ASSIGN_TYPES:
-            return True
-        if op.type == "NoOp":  # tf.group: its control inputs
-            stack.extend(op.control_inputs)
-    return False
 
 
 def _as_received(key, value) -> np.ndarray:

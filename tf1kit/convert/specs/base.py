@@ -65,6 +65,12 @@ class Spec:
         return []
 
 
+def plain_matmul(op: GraphOp) -> bool:
+    """Whether `op` is `tf.matmul(a, b)`, neither side transposed by the op."""
+    return op.type == "MatMul" and len(op.inputs) == 2 and not (
+        op.attributes.get("transpose_a") or op.attributes.get("transpose_b"))
+
+
 def then(graph: Graph, tensor: str, types) -> GraphOp | None:
     """The one op that consumes `tensor`, when it is one of `types`."""
     consumer = graph.sole_consumer(tensor)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from tf1kit.convert.source import Call
 from tf1kit.convert.specs.base import (Layer, Spec, faithful_bias, kernel_arguments,
-                                       with_bias_and_activation)
+                                       plain_matmul, with_bias_and_activation)
 
 
 class Dense(Spec):
@@ -14,9 +14,7 @@ class Dense(Spec):
     order = 10
 
     def match(self, graph, op, random_ops):
-        attributes = op.attributes
-        if op.type != "MatMul" or len(op.inputs) != 2 or attributes.get("transpose_a") \
-                or attributes.get("transpose_b"):
+        if not plain_matmul(op):
             return None
         kernel = graph.variable(op.inputs[1])
         if kernel is None:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from tf1kit.convert.expressions import Unsupported
 from tf1kit.convert.source import Call, keyword
-from tf1kit.convert.specs.base import Layer, Spec, faithful_bias, with_bias_and_activation
+from tf1kit.convert.specs.base import (Layer, Spec, faithful_bias, plain_matmul,
+                                       with_bias_and_activation)
 
 
 class TiedDense(Spec):
@@ -15,9 +16,7 @@ class TiedDense(Spec):
     order = 11
 
     def match(self, graph, op, random_ops):
-        attributes = op.attributes
-        if op.type != "MatMul" or len(op.inputs) != 2 or attributes.get("transpose_a") \
-                or attributes.get("transpose_b"):
+        if not plain_matmul(op):
             return None
         transpose = graph.op(op.inputs[1])
         if transpose.type != "Transpose" or len(transpose.inputs) != 2:
