@@ -617,3 +617,15 @@ def test_weights_written_beside_the_update_are_refused_in_one_line():
         _unchanged_between_steps(Recorded())
     del Recorded.calls[1]["assigns"]
     _unchanged_between_steps(Recorded())
+
+
+def test_a_sum_too_wide_for_one_wrapped_call_gets_a_line_per_term():
+    out = Source()
+    call = "tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.ones_like({0}), " \
+           "logits={0}))"
+    with out.block("def f():"):
+        out.expression("return ", call.format("real_logit") + " + " + call.format("fake_logit"))
+    lines = out.text().splitlines()
+    assert lines[1].startswith("    return (tf.reduce_mean(") and lines[-1].endswith(")))")
+    assert [line.lstrip()[:2] for line in lines[2:]].count("+ ") == 1
+    assert max(len(line) for line in lines) < 110  # was one line of 213

@@ -57,12 +57,16 @@ class Source:
     def statement(self, head: str, call: Call, tail: str = "") -> None:
         """`head + call + tail`, the call's arguments wrapped under its
         opening parenthesis when the line would pass WIDTH."""
-        indent = INDENT * self._depth
-        whole = f"{indent}{head}{call}{tail}"
+        self._wrapped(INDENT * self._depth + head, call, tail)
+
+    def _wrapped(self, lead: str, call: Call, tail: str) -> None:
+        """`lead + call + tail` (lead: the line's text before the call,
+        indentation included), wrapped as `statement` says."""
+        whole = f"{lead}{call}{tail}"
         if len(whole) <= WIDTH or not call.arguments:
             self._lines.append(whole)
             return
-        opening = f"{indent}{head}{call.function}{call.brackets[0]}"
+        opening = f"{lead}{call.function}{call.brackets[0]}"
         current, last = opening, len(call.arguments) - 1
         for index, argument in enumerate(call.arguments):
             piece = f"{argument}," if index < last else f"{argument}{call.brackets[1]}{tail}"
@@ -75,14 +79,29 @@ class Source:
         self._lines.append(current)
 
     def expression(self, head: str, text: str) -> None:
-        """`head + text` for an expression `text`, wrapped at the arguments of
-        the call (or list) it ends with when the line would pass WIDTH."""
+        """`head + text` for an expression `text`, wrapped at the arguments
+        of the call (or list) it ends with when the line would pass WIDTH;
+        a sum or difference still too wide, parenthesized with a line per
+        term (`(a` / `+ b)`), each wrapped so."""
+        indent = INDENT * self._depth
+        start = len(self._lines)
+        self._expression_line(indent + head, text, "")
+        terms = _split_terms(text)
+        if len(terms) < 2 or all(len(line) <= WIDTH for line in self._lines[start:]):
+            return
+        del self._lines[start:]  # wrapped at its last call it is still too wide
+        column = " " * (len(indent + head) + 1)
+        for index, (operator, term) in enumerate(terms):
+            lead = f"{indent}{head}(" if index == 0 else f"{column}{operator} "
+            self._expression_line(lead, term, ")" if index == len(terms) - 1 else "")
+
+    def _expression_line(self, lead: str, text: str, tail: str) -> None:
         parts = _split_call(text)
         if parts is None:
-            self.line(head + text)
+            self._lines.append(lead + text + tail)
             return
         prefix, arguments, suffix = parts
-        self.statement(head, Call(prefix, arguments, ("", suffix)))
+        self._wrapped(lead, Call(prefix, arguments, ("", suffix)), tail)
 
     def blank(self, count: int = 1) -> None:
         self._lines.extend([""] * count)
@@ -111,6 +130,28 @@ def _brackets(text: str):
             yield index, character, depth
         elif character == ",":
             yield index, character, depth
+
+
+def _split_terms(text: str) -> list:
+    """[(operator, term)] of `text` split at its top-level binary ` + ` and
+    ` - ` (the first term's operator ""); one item where there are none."""
+    depth, quote, start, found = 0, None, 0, []
+    for index, character in enumerate(text):
+        if quote:
+            quote = None if character == quote else quote
+        elif character in "'\"":
+            quote = character
+        elif character in OPENING:
+            depth += 1
+        elif character in CLOSING:
+            depth -= 1
+        elif depth == 0 and character in "+-" and text[index - 1:index + 2] in (" + ", " - "):
+            found.append((index, character))
+    terms, operator = [], ""
+    for index, character in found:
+        terms.append((operator, text[start:index - 1]))
+        operator, start = character, index + 2
+    return terms + [(operator, text[start:])]
 
 
 def _split_call(text: str):
