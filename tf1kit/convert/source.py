@@ -113,9 +113,9 @@ class Source:
 OPENING, CLOSING = "([{", ")]}"
 
 
-def _brackets(text: str):
-    """(index, character, depth) of each bracket and comma outside string
-    literals; a bracket's depth is the one outside it."""
+def _brackets(text: str, marks: str = ","):
+    """(index, character, depth) of each bracket and each of `marks` outside
+    string literals; a bracket's depth is the one outside it."""
     depth, quote = 0, None
     for index, character in enumerate(text):
         if quote:
@@ -128,26 +128,17 @@ def _brackets(text: str):
         elif character in CLOSING:
             depth -= 1
             yield index, character, depth
-        elif character == ",":
+        elif character in marks:
             yield index, character, depth
 
 
 def _split_terms(text: str) -> list:
     """[(operator, term)] of `text` split at its top-level binary ` + ` and
     ` - ` (the first term's operator ""); one item where there are none."""
-    depth, quote, start, found = 0, None, 0, []
-    for index, character in enumerate(text):
-        if quote:
-            quote = None if character == quote else quote
-        elif character in "'\"":
-            quote = character
-        elif character in OPENING:
-            depth += 1
-        elif character in CLOSING:
-            depth -= 1
-        elif depth == 0 and character in "+-" and text[index - 1:index + 2] in (" + ", " - "):
-            found.append((index, character))
-    terms, operator = [], ""
+    found = [(index, character) for index, character, depth in _brackets(text, "+-")
+             if depth == 0 and character in "+-"
+             and text[index - 1:index + 2] in (" + ", " - ")]
+    start, terms, operator = 0, [], ""
     for index, character in found:
         terms.append((operator, text[start:index - 1]))
         operator, start = character, index + 2
