@@ -5,6 +5,7 @@ from the script's source, and emitted as Python that compiles. The whole
 command, traced and proven, runs in tests/test_your_own_model.py."""
 
 import ast
+import dataclasses
 
 import numpy as np
 import pytest
@@ -64,6 +65,15 @@ MANIFEST = {"optimizers": [{"class": "AdamOptimizer", "loss": "Mean:0",
                             "hyperparameters": {"learning_rate": 0.01, "beta1": 0.9,
                                                 "beta2": 0.999, "epsilon": 1e-08}}],
             "random_ops": []}
+
+
+def setting(mode="exact", **fields) -> emit.Setting:
+    """The emit.Setting of SCRIPT's rewrite (batches of 2 for 3 epochs, X
+    fed MNIST's images, digit labels), with `fields` changed."""
+    return dataclasses.replace(emit.Setting(
+        "s.py", "s_keras.py", mode, 2, ("EPOCHS", 3, "s.py:1  epochs = 3"),
+        {**MANIFEST["optimizers"][0], "line": "s.py:15"}, "s.py:1", False, {"X": "images"}, {}),
+        **fields)
 
 
 def built(loss_op="Pow", exact=True):
@@ -155,10 +165,7 @@ def test_adam_keeps_tf1s_epsilon_in_both_modes():
 
 @pytest.mark.parametrize("mode", ["exact", "idiomatic"])
 def test_the_rewrite_is_python_with_a_tag_per_layer_and_nothing_unused(mode):
-    setting = emit.Setting("s.py", "s_keras.py", mode, 2, ("EPOCHS", 3, "s.py:1  epochs = 3"),
-                           {**MANIFEST["optimizers"][0], "line": "s.py:15"}, "s.py:1",
-                           False, {"X": "images"}, {})
-    text = emit.source(built(exact=mode == "exact"), setting)
+    text = emit.source(built(exact=mode == "exact"), setting(mode))
     tree = ast.parse(text)
     assert "# s.py:10  layer_1 = tf.nn.sigmoid(" in text
     assert ("AddBiasDense(3" in text) == (mode == "exact")
@@ -239,10 +246,8 @@ def emitted(graph_ops, loss: str, mode: str) -> str:
     manifest = {**MANIFEST, "optimizers": [{**MANIFEST["optimizers"][0], "loss": loss}]}
     built_program = program.build(Graph(graph_ops, SCRIPT + "total = cost\n"), manifest, "s.py",
                                   mode == "exact")
-    setting = emit.Setting("s.py", "s_keras.py", mode, 2, ("EPOCHS", 3, "s.py:1  epochs = 3"),
-                           {**manifest["optimizers"][0], "line": "s.py:16"}, "s.py:1",
-                           False, {"X": "images"}, {})
-    return emit.source(built_program, setting)
+    return emit.source(built_program, setting(mode, optimizer={**manifest["optimizers"][0],
+                                                               "line": "s.py:16"}))
 
 
 def test_a_sum_of_sums_turns_grapplers_folding_off_in_exact_mode_only():
@@ -418,11 +423,9 @@ def test_read_data_sets_images_reshaped_by_the_script_are_read_in_the_fed_shape(
     sample = os.path.join(REPO_ROOT, "data", "mnist_sample")
     texts = {}
     for shape in (None, [28, 28, 1]):
-        setting = emit.Setting("s.py", "s_keras.py", "exact", 4, ("STEPS", 1, "s.py:2"), {},
-                               "s.py:1", True, {"X": "images"}, {}, validation_size=1000,
-                               images_shape=shape)
         out = Source()
-        emit_data.read_mnist(out, None, setting)
+        emit_data.read_mnist(out, None, setting(one_hot=True, validation_size=1000,
+                                                images_shape=shape))
         namespace = {"np": np, "gzip": __import__("gzip"), "os": os, "VALIDATION_SIZE": 1000}
         exec(out.text(), namespace)  # noqa: S102 (the text written above)
         texts[str(shape)] = out.text()

@@ -5,7 +5,8 @@ the same way (tf1kit/convert/source_facts.py, emit.py)."""
 import numpy as np
 import pytest
 
-from tf1kit.convert import emit, emit_loop
+from tests.test_convert import setting
+from tf1kit.convert import emit_loop
 from tf1kit.convert.source import Source
 from tf1kit.convert.source_facts import SourceFacts
 
@@ -38,11 +39,9 @@ def test_no_draw_where_next_batch_serves_or_nothing_indexes():
 @pytest.mark.parametrize("loop,replace", [(("EPOCHS", 3, "s.py:2"), False),
                                           (("STEPS", 7, "s.py:2"), True)])
 def test_the_rewrite_draws_each_batch_as_the_script_did(loop, replace):
-    setting = emit.Setting("s.py", "s_keras.py", "exact", 4, loop, {}, "s.py:1", True,
-                           {"X": "images"}, {}, draw={"tag": "s.py:4  idx = ...",
-                                                      "replace": replace})
     out = Source()
-    emit_loop.batches(out, None, setting)
+    emit_loop.batches(out, None, setting(batch_size=4, loop=loop, draw={
+        "tag": "s.py:4  idx = ...", "replace": replace}))
     namespace = {"np": np, "BATCH_SIZE": 4, loop[0]: loop[1]}
     exec(out.text(), namespace)  # noqa: S102 (the text written above)
     drawn = list(namespace["batches"](10, 0))

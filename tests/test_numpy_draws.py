@@ -7,7 +7,8 @@ import runpy
 import numpy as np
 import pytest
 
-from tf1kit.convert import emit, emit_loop
+from tests.test_convert import setting
+from tf1kit.convert import emit_loop
 from tf1kit.convert.source import Source
 from tf1kit.run import numpy_draws
 
@@ -61,14 +62,13 @@ def test_the_scripts_own_draws_are_found_when_fed(tmp_path, monkeypatch):
 
 
 def test_the_rewrite_draws_what_the_script_fed_from_its_rng():
-    setting = emit.Setting("s.py", "s_keras.py", "exact", 4, ("STEPS", 1, "s.py:2"), {},
-                           "s.py:1", True, {"X": "images", "mask": "drawn"}, {},
-                           draws={"mask": {"function": "binomial", "arguments": [1, 0.7],
-                                           "size": [4, 6], "line": 9,
-                                           "tag": "s.py:9  mask_np = np.random.binomial(...)"}})
     program = type("Program", (), {"dtypes": {"mask": "float32"}})()
     out = Source()
-    emit_loop.feeds(out, program, setting)
+    emit_loop.feeds(out, program, setting(batch_size=4, feeds={"X": "images", "mask": "drawn"},
+                                          draws={"mask": {
+                                              "function": "binomial", "arguments": [1, 0.7],
+                                              "size": [4, 6], "line": 9,
+                                              "tag": "s.py:9  mask_np = np.random.binomial(...)"}}))
     assert "# s.py:9  mask_np = np.random.binomial(...)" in out.text()
     namespace = {"np": np}
     exec(out.text(), namespace)  # noqa: S102 (the text written above)

@@ -74,11 +74,8 @@ def test_a_step_traced_on_known_shapes_differs_where_measured():
 @pytest.mark.parametrize("mode", ["exact", "idiomatic"])
 def test_exact_mode_traces_the_step_on_the_placeholders_shapes(mode):
     from tf1kit.convert import emit
-    from tests.test_convert import MANIFEST, built
-    setting = emit.Setting("s.py", "s_keras.py", mode, 2, ("EPOCHS", 3, "s.py:1  epochs = 3"),
-                           {**MANIFEST["optimizers"][0], "line": "s.py:15"}, "s.py:1",
-                           False, {"X": "images"}, {})
-    text = emit.source(built(exact=mode == "exact"), setting)
+    from tests.test_convert import built, setting
+    text = emit.source(built(exact=mode == "exact"), setting(mode))
     signature = ('    @tf.function(input_signature=[\n'
                  '        tf.TensorSpec([None, 3], tf.float32, name="X"),\n'
                  '    ])\n'

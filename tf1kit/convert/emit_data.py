@@ -49,7 +49,7 @@ def read_mnist(out: Source, program, setting) -> None:
             else:
                 out.line('images = images.astype("float32") / 255.0')
             if setting.images_shape:
-                out.line(f"images = images.reshape(-1, {', '.join(map(str, setting.images_shape))})")
+                _reshaped(out, setting.images_shape)
         out.line(f"return images, {labels}")
 
 
@@ -71,7 +71,12 @@ def _scaled_as_fed(out: Source, source: dict, placeholder_dtype: str) -> None:
         out.comment(f"fed as uint8 to a {placeholder_dtype} placeholder: TF1's feed converted them")
         out.line(f"images = images.astype(np.{placeholder_dtype})")
     if source["shape"] != [784]:
-        out.line(f"images = images.reshape(-1, {', '.join(map(str, source['shape']))})")
+        _reshaped(out, source["shape"])
+
+
+def _reshaped(out: Source, shape: list) -> None:
+    """The images in the shape the script fed them."""
+    out.line(f"images = images.reshape(-1, {', '.join(map(str, shape))})")
 
 
 def _shape_words(shape: list) -> str:

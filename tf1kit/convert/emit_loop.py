@@ -26,6 +26,13 @@ def optimizers_of(setting) -> list:
     return [found[index] for index in sorted(found)]
 
 
+def _feeds_parameters(call: dict) -> list:
+    """What a call's feeds function takes: the data and the batch's
+    `indices` where the call takes a batch, `rng` where it draws."""
+    return (["images", "labels", "indices"] if call["batch"] else []) + \
+        (["rng"] if call["draws"] else [])
+
+
 def feeds(out: Source, program, setting) -> None:
     """`feeds(images, labels, indices[, rng])`, or, for several optimizers,
     `<call>_feeds(...)` for each kind of training call."""
@@ -44,19 +51,18 @@ def _feeds_function(out: Source, step: dict, setting, name: str) -> None:
                                    f"tf.constant({role})")  # a tensor, as the script fed it
               for argument, role in step["feeds"].items()]
     draws = step["draws"] or {}
-    parameters = (["images", "labels", "indices"] if batch else []) + (["rng"] if draws else [])
+    dtypes = step["optimizers"][0]["program"].dtypes
     said = "The training call's feed_dict" if not setting.steps else \
         f"The feed_dict of the script's {step['name']} call"
     said += " for the examples `indices`" if batch else ""
     said += ", with the arrays the script drew for it, drawn from `rng`." if draws else "."
-    with out.block(f"def {name}({', '.join(parameters)}):"):
+    with out.block(f"def {name}({', '.join(_feeds_parameters(step))}):"):
         lines = textwrap.wrap(said, 80)
         for index, line in enumerate(lines):
             out.line(('"""' if index == 0 else "") + line
                      + ('"""' if index == len(lines) - 1 else ""))
         for argument, draw in draws.items():
             out.comment(draw["tag"])
-            dtypes = step["optimizers"][0]["program"].dtypes
             out.statement(f"{argument} = ", _drawn(draw, setting.batch_size, batch,
                                                    dtypes.get(argument, "float32")))
         out.statement("return ", Call("", values, "{}"))
@@ -135,7 +141,8 @@ def main(out: Source, program, setting) -> None:
         out.line(f'parser = argparse.ArgumentParser(description="{setting.script} in Keras 3")')
         out.line('parser.add_argument("--data-dir", required=True,')
         out.line('                    help="the MNIST folder (its four IDX .gz files)")')
-        drawing = any(call["draws"] for call in calls_of(program, setting))
+        calls = calls_of(program, setting)
+        drawing = any(call["draws"] for call in calls)
         if not setting.in_order or drawing:
             seeded = ["the shuffle's"] * (not setting.in_order) + ["the draws'"] * drawing
             out.line('parser.add_argument("--seed", type=int, default=0, '
@@ -171,8 +178,7 @@ def main(out: Source, program, setting) -> None:
                 with out.block("if epoch != last_epoch:"):
                     out.line('print(f"Epoch: {last_epoch + 1:04d} loss={float(loss):.9f}")')
                     out.line("last_epoch = epoch")
-                out.line(f"loss = train_step(**feeds(images, labels, indices"
-                         f"{', rng' if setting.draws else ''}))")
+                out.line(f"loss = train_step(**feeds({', '.join(_feeds_parameters(calls[0]))}))")
             out.line('print(f"Epoch: {last_epoch + 1:04d} loss={float(loss):.9f}")')
         out.line('print("Optimization Finished!")')
         out.line("return 0")
@@ -193,10 +199,8 @@ def _turns(out: Source, setting, batches: str) -> None:
             report()
             out.line("last_epoch = epoch")
         for step in (setting.steps[position] for position in setting.round):
-            arguments = (["images", "labels", "indices"] if step["batch"] else []) + \
-                (["rng"] if step["draws"] else [])
             targets = ", ".join(f'losses["{each["program"].loss_name}"]'
                                 for each in step["optimizers"])
             out.statement(f"{targets} = ", Call(f"{step['name']}_step", [
-                f"**{step['feeds_function']}({', '.join(arguments)})"]))
+                f"**{step['feeds_function']}({', '.join(_feeds_parameters(step))})"]))
     report()

@@ -178,16 +178,14 @@ def _prove(rewrite_path: str, against: str, data_dir: str, map_path: str, out: s
         optimizer = _staged("does not build", module.make_optimizer)
         train_steps = [_staged("does not build", module.make_train_step, model, optimizer)]
         feeds, calls, losses = [module.feeds], [(0,)], ["loss"]
-    taken = [calls.index(ran) if ran in calls else None for ran in recorded.step_optimizers()] \
-        if several else [0] * len(recorded.steps)
+    ran = recorded.step_optimizers() if several else [(0,)] * len(recorded.steps)
+    taken = [calls.index(each) if each in calls else None for each in ran]
     if None in taken:
         raise DataError(f"{against}: training step {taken.index(None) + 1} runs optimizers "
-                        f"{recorded.step_optimizers()[taken.index(None)]}, a call the map "
-                        "does not name")
+                        f"{ran[taken.index(None)]}, a call the map does not name")
     images, labels = _staged("does not read the data", module.read_mnist, data_dir)
-    drawn = {tensor for by_op in (recorded.manifest.get("fed_draws") or {}).values()
-             for tensor in by_op}
-    draws = {pairing["inputs"][tensor]: tensor for tensor in drawn if tensor in pairing["inputs"]}
+    draws = {pairing["inputs"][tensor]: tensor for tensor in recorded.drawn_feeds()
+             if tensor in pairing["inputs"]}
     batches = iter(order)
 
     def fed_at(step: int) -> dict:

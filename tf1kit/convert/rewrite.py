@@ -51,8 +51,7 @@ def record(trace_path: str, data_dir: str) -> dict:
         VALIDATION_SIZE if validation_size is None else validation_size
     roles, one_hot, images_shape = \
         _roles(recorded, [firsts[call] for call in calls], order[0], data_dir,
-               validation_size, source, {tensor for by_op in (manifest.get("fed_draws") or
-                                                              {}).values() for tensor in by_op}) \
+               validation_size, source, recorded.drawn_feeds()) \
         if order is not None else (None, True, None)
     return {"manifest": {key: manifest.get(key) for key in MANIFEST_KEYS}, "fed": fed,
             "calls": [list(call) for call in calls],

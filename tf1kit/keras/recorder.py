@@ -74,14 +74,9 @@ class StepRecorder:
             else [self.variables]
         for each, variables in zip(self.optimizers, self.var_lists):
             each.build(variables)
-        self._trained = (0,)  # the optimizers of the step being recorded
         # each optimizer's slots as it last left them (only its own steps change them)
-        self._slots = {}
-        for index in range(len(self.optimizers)):
-            self._trained = (index,)
-            self._slots[index] = {key: keras.ops.convert_to_numpy(value)
-                                  for key, value in self.slots().items()}
-        self._trained = (0,)
+        self._slots = {index: self._slot_values((index,))
+                       for index in range(len(self.optimizers))}
         self.log = tracefile.StepLog(tracefile.parse_steps(trace_steps))
         self._gradients = {v.path: tf.Variable(tf.zeros(v.shape, v.dtype), trainable=False)
                            for v in self.variables}
@@ -158,12 +153,12 @@ class StepRecorder:
             layer.call, shadows[layer] = call, (shadow, count)
         return shadows
 
-    def slots(self) -> dict:
+    def slots(self, trained=(0,)) -> dict:
         """{(kind, name): the optimizer's variable} for the slots and
-        non-slots of the optimizers the step ran (as a TF1 trace keeps them:
-        one non-slot name, the later optimizer's)."""
+        non-slots of the optimizers `trained` (indices: those a step ran),
+        as a TF1 trace keeps them: one non-slot name, the later optimizer's."""
         found = {}
-        for optimizer in (self.optimizers[index] for index in self._trained):
+        for optimizer in (self.optimizers[index] for index in trained):
             lists = SLOT_LISTS.get(type(optimizer).__name__, ())
             for attribute, slot in lists:
                 values = getattr(optimizer, attribute, None) or []
@@ -174,9 +169,14 @@ class StepRecorder:
                     found[("slot", name)] = getattr(optimizer, attribute)
         return found
 
-    def read_state(self) -> dict:
+    def _slot_values(self, trained) -> dict:
+        return {key: keras.ops.convert_to_numpy(value)
+                for key, value in self.slots(trained).items()}
+
+    def read_state(self, trained=(0,)) -> dict:
+        """The weights, and the slots of the optimizers `trained`."""
         state = {("weight", v.path): keras.ops.convert_to_numpy(v) for v in self.variables}
-        state.update({key: keras.ops.convert_to_numpy(value) for key, value in self.slots().items()})
+        state.update(self._slot_values(trained))
         return state
 
     def record(self, loss, trained=(0,), loss_name="loss", **inputs) -> None:
@@ -188,13 +188,11 @@ class StepRecorder:
         before = {key: value for key, value in self._state.items() if key[0] == "weight"}
         for index in trained:  # their slots, as each one's last step left them
             before.update(self._slots[index])
-        self._trained = trained
-        after = self.read_state()
-        for index in trained:
-            self._trained = (index,)
-            self._slots[index] = {key: keras.ops.convert_to_numpy(value)
-                                  for key, value in self.slots().items()}
-        self._trained = trained
+        after = self.read_state(trained)
+        for index in trained:  # (one optimizer: the slots just read)
+            self._slots[index] = {key: value for key, value in after.items()
+                                  if key[0] == "slot"} if len(trained) == 1 \
+                else self._slot_values((index,))
         tensors = {("input", name): np.asarray(value) for name, value in inputs.items()}
         tensors.update({("initial", name): value for (_, name), value in before.items()})
         outputs = {layer: self._outputs[layer] for layer in self._call_order}

@@ -1,10 +1,11 @@
 """The arrays a traced script draws with NumPy's global RNG and feeds to a
 placeholder (a denoising autoencoder's corruption mask, a GAN's noise):
 which call drew each, with its arguments and script line (the trace's
-manifest, "fed_draws": by the train op of the call that fed it), and every step's fed value (`step-N/drawn/<feed>`),
-so that tf1-convert writes the same draw and its proof feeds the very
-values the script fed. The draws themselves are NumPy's, unchanged.
-Importing this module imports no TensorFlow."""
+manifest, "fed_draws": by the train op of the call that fed it), and
+every step's fed value (`step-N/drawn/<feed>`), so that tf1-convert
+writes the same draw and its proof feeds the very values the script fed.
+The draws themselves are NumPy's, unchanged. Importing this module
+imports no TensorFlow."""
 
 from __future__ import annotations
 

@@ -147,7 +147,7 @@ class SessionRecorder:
                 input_data.log_fed_batch(list(inputs.values()))
                 recorder.draws.log_step(step, {_name(key): (value, _as_received(key, value))
                                                for key, value in (feed_dict or {}).items()},
-                                        ",".join(entry["op"].name for entry in training))
+                                        ",".join(ran))
                 recorder.log_step(inputs, before, recorder.random.drew(randoms, drawn, step),
                                   ({t.name: a for t, a in zip(forward, activations)},
                                    dict(zip((tensor.name for tensor in minimized),

@@ -224,6 +224,12 @@ class Trace:
             found.append(tuple(index for index, op in enumerate(train_ops) if op in fetched))
         return found
 
+    def drawn_feeds(self) -> set:
+        """The feeds whose values the script drew with NumPy (the manifest's
+        "fed_draws", by train op), each kept at every step (`drawn`)."""
+        return {feed for by_op in (self.manifest.get("fed_draws") or {}).values()
+                for feed in by_op}
+
     def batch_order(self, role: str = "train"):
         """[steps, batch size] indices of the examples each `next_batch` of
         the script's `mnist.<role>` served, in order (None if not traced)."""
