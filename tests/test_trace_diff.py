@@ -91,6 +91,28 @@ def test_the_first_differing_gradient_is_named_with_its_ulps(tmp_path, inputs):
                                        "dense_1/bias: 2 of 2 elements differ, max 1 ulp")
 
 
+def test_a_scoped_variables_gradient_is_compared_too(tmp_path, inputs):
+    """tf.layers and variable_scope names hold slashes (`discriminator/score/bias`):
+    the gradient, the slots and the weight of each are paired through the
+    map as a plain name's are (they were left out, and such a rewrite said
+    MATCH with a gradient one ulp apart)."""
+    weights = start()
+    scoped = {"W": "discriminator/score/kernel", "b1": "discriminator/score/bias",
+              "b2": "discriminator/score/bias/extra"}  # one name another's prefix
+    original = write(tmp_path / "a.npz", weights, run(weights, inputs, scoped), scoped)
+    rewrite = write(tmp_path / "b.npz", weights,
+                    run(weights, inputs, KERAS_NAMES, gradient_bump=(2, "b1")), KERAS_NAMES)
+    given = {"variables": {scoped[key]: KERAS_NAMES[key] for key in SHAPES}}
+    finding = diff.compare(original, rewrite, given)
+    assert not finding.match
+    assert finding.lines[1].startswith("MISMATCH: first difference at step 2: gradient "
+                                       "discriminator/score/bias <-> dense/bias: 2 of 2")
+    mapping = finding.mapping
+    assert diff._rename("slot", "discriminator/score/bias/extra/rms", mapping) == \
+        "dense_1/bias/rms"
+    assert diff._rename("slot", "discriminator/score/bias/rms", mapping) == "dense/bias/rms"
+
+
 def test_inputs_one_ulp_apart_are_other_arithmetic_and_others_another_order(tmp_path, inputs):
     weights = start()
     original = write(tmp_path / "a.npz", weights, run(weights, inputs))

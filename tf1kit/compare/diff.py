@@ -163,9 +163,13 @@ def _rename(kind: str, name: str, mapping: Mapping) -> str | None:
         return mapping.rewrite_loss if name == mapping.loss else name
     if kind == "random":
         return name  # a TF1Dropout records under the TF1 op name it reproduces
-    variable, _, slot = name.partition("/")
-    if variable in mapping.variables:
-        return mapping.variables[variable] + (f"/{slot}" if slot else "")
+    if name in mapping.variables:
+        return mapping.variables[name]
+    # a slot, `<variable>/<slot>`: the variable's own name may hold slashes
+    # (`discriminator/score/bias/rms`), the longest one that fits is it
+    for variable in sorted(mapping.variables, key=len, reverse=True):
+        if name.startswith(variable + "/"):
+            return mapping.variables[variable] + name[len(variable):]
     return name if kind == "slot" else None  # non-slot variables: the same name
 
 
