@@ -110,6 +110,22 @@ POSITIONAL_XENT = (
     "py_x = tf.Variable(tf.zeros([2, 3]))\n"
     "Y = tf.placeholder(tf.float32, [None, 3])\n"
     "cost = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(py_x, Y))\n")
+# A sum shifted by a constant, `(x @ W + b) - 1`: unfetched, Grappler's constant
+# folding makes it `x @ W + (b - 1)`, which rounds 0.1 otherwise (T26); the
+# trace fetches `x @ W + b` at the steps whose values it keeps.
+FOLDED = (
+    "import numpy as np\n"
+    "import tensorflow as tf\n"
+    "x = tf.placeholder(tf.float32, [None, 2])\n"
+    "W = tf.Variable([[0.05], [0.05]])\n"
+    "b = tf.Variable([1.0])\n"
+    "score = tf.matmul(x, W) + b\n"
+    "loss = tf.reduce_mean(tf.square(score - 1))\n"
+    "train = tf.train.GradientDescentOptimizer(0.01).minimize(loss)\n"
+    "with tf.Session() as sess:\n"
+    "    sess.run(tf.global_variables_initializer())\n"
+    "    for step in range(4):\n"
+    "        sess.run(train, {x: np.ones((4, 2))})\n")
 # name -> (argv after `python`, working folder: "data" = synthetic MNIST_data/)
 CASES = {
     "layers_cnn": (["-m", "tf1kit.run", os.path.join(FIXTURES, "layers_cnn.py"),
@@ -140,6 +156,10 @@ CASES = {
     "broken": (["-m", "tf1kit.run", "broken.py"], "data"),
     "contrib_imports": (["-m", "tf1kit.run", "contrib_imports.py"], "data"),
     "positional_xent": (["-m", "tf1kit.run", "positional_xent.py"], "data"),
+    "folded_values_at_1": (["-m", "tf1kit.run", "--trace", "one.npz", "--trace-steps", "1",
+                            "folded.py"], "data"),
+    "folded_values_at_all": (["-m", "tf1kit.run", "--trace", "all.npz", "--trace-steps",
+                              "1-4", "folded.py"], "data"),
     "alternating": (["-m", "tf1kit.run", "--trace", "gan.npz", "--max-steps", "4",
                      os.path.join(FIXTURES, "alternating_optimizers.py")], "data"),
     "exits": (["-m", "tf1kit.run", "exits.py"], "data"),
@@ -170,6 +190,7 @@ def ran(tmp_path_factory):
         (work / "exits.py").write_text("import sys\nsys.exit(7)\n")
         (work / "contrib_imports.py").write_text(CONTRIB_IMPORTS)
         (work / "positional_xent.py").write_text(POSITIONAL_XENT)
+        (work / "folded.py").write_text(FOLDED)
         result = subprocess.run([sys.executable, *argv], cwd=work, capture_output=True,
                                 text=True, timeout=300, env=subprocess_environment())
         return result, work
@@ -184,6 +205,24 @@ def test_script_errors_show_the_scripts_traceback_and_status_1(ran):
     assert "RuntimeError: boom from script" in result.stderr
     assert 'broken.py", line 6' in result.stderr
     assert "runpy" not in result.stderr and "run_tf1.py" not in result.stderr
+
+
+def test_a_trace_computes_every_step_alike_whichever_steps_keep_values(ran):
+    """The forward tensors a trace keeps are fetched at every step (T26):
+    a step whose values are kept computes what one whose digests only are
+    kept computes, though Grappler folds a constant across what is not
+    fetched."""
+    (one, one_work), (every, every_work) = ran["folded_values_at_1"], \
+        ran["folded_values_at_all"]
+    assert one.returncode == 0 and every.returncode == 0, one.stderr[-2000:]
+    steps = [tracefile.load(str(work / name)).steps
+             for work, name in ((one_work, "one.npz"), (every_work, "all.npz"))]
+    assert [step["values"] for step in steps[0]] == [True, False, False, False]
+    for kept_once, kept_always in zip(*steps):
+        shared = set(kept_once["digests"]) & set(kept_always["digests"])
+        assert any(key.startswith("gradient ") for key in shared)
+        assert {key: kept_once["digests"][key] for key in shared} == \
+            {key: kept_always["digests"][key] for key in shared}
 
 
 def test_contrib_import_forms_resolve_and_library_changes_are_named(ran):
@@ -260,6 +299,8 @@ def test_two_optimizers_taking_turns_are_traced_with_each_calls_noise(ran):
     fetched = [next(op for op in train_ops if op in manifest["calls"][step["call"]]["fetches"])
                for step in manifest["steps"]]
     assert fetched == [train_ops[0], train_ops[1]] * 2
+    # each step's batch among those served: the generator's steps took none
+    assert [step.get("batch") for step in manifest["steps"]] == [0, None, 1, None]
     # the converter's record: the turns they take, each call's feeds, the noise drawn
     recorded = rewrite.record(str(work / "gan.npz"), str(work / "MNIST_data"))
     assert recorded["calls"] == [[0], [1]] and recorded["cycle"] == [0, 1]

@@ -190,12 +190,15 @@ def _prove(rewrite_path: str, against: str, data_dir: str, map_path: str, out: s
 
     def fed_at(step: int) -> dict:
         """Training step `step`'s feeds: its optimizer's `feeds` given the
-        next traced batch where it takes one; the draws, the trace's."""
+        step's traced batch where it takes one (the next one served, in a
+        trace that does not say); the draws, the trace's."""
         function = feeds[taken[step - 1]]
         wanted = inspect.signature(function).parameters
         given = {"images": images, "labels": labels, "rng": np.random.default_rng(0)}
         if "indices" in wanted:
-            given["indices"] = next(batches, None)
+            traced = recorded.steps[step - 1].get("batch")  # a batch the script skipped aside
+            given["indices"] = order[traced] if traced is not None and traced < len(order) \
+                else next(batches, None)
             if given["indices"] is None:
                 raise DataError(f"{against}: no traced batch for training step {step}")
         fed = function(**{name: value for name, value in given.items() if name in wanted})

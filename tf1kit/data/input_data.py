@@ -60,25 +60,30 @@ def redirect_data(folder: str | None, validation_size: int | None = None) -> Non
     _LOGGING["validation_size"] = validation_size
 
 
-def log_fed_batch(fed: list) -> None:
+def log_fed_batch(fed: list) -> int | None:
     """DEPARTURE, for traces: a training step whose images the script cut
     from `mnist.train.images` itself (numpy slices, an index choice, a
     tf.data pipeline of them; no `next_batch` since the last step) is
     logged as the examples it fed,
     found row by row, as if `next_batch` had served them. `fed`: the arrays
-    the step fed."""
+    the step fed. Returns the position, among the batches served, of the
+    step's batch (the last one `next_batch` served since the previous step,
+    or the one found), None where the step took no new batch (a GAN's
+    generator fed noise only)."""
     train = _train()
     if train is None or train.served is None:
-        return
+        return None
     if len(train.served) > train.steps_logged:  # next_batch served it
         train.steps_logged = len(train.served)
-        return
+        return len(train.served) - 1
     for array in fed:
         indices = train.indices_of(numpy.asarray(array))
         if indices is not None:
             train.served.append(indices)
             break
+    new = len(train.served) > train.steps_logged
     train.steps_logged = len(train.served)
+    return len(train.served) - 1 if new else None
 
 
 def log_keras_train(images, loader: str) -> None:

@@ -134,7 +134,7 @@ class SessionRecorder:
                 step = len(recorder.steps.steps) + 1
                 served = recorder.iterator_outputs(minimized)  # a tf.data batch: inputs too
                 inputs = {**(feed_dict or {}), **{tensor: None for tensor in served}}
-                forward = recorder.activations(minimized, inputs, step)
+                forward = recorder.activations(minimized, inputs)
                 results, gradients, drawn, loss_values, activations, batch = original(
                     session, (fetches, [g for g, _ in pairs], draws, minimized, forward, served),
                     feed_dict, options, run_metadata)
@@ -144,17 +144,18 @@ class SessionRecorder:
                     recorder.calls[-1]["assigns"] = True  # a clip beside the update
                 inputs.update(zip(served, batch))
                 from tf1kit.data import input_data  # loaded with TensorFlow by now
-                input_data.log_fed_batch(list(inputs.values()))
+                batch_position = input_data.log_fed_batch(list(inputs.values()))
                 recorder.draws.log_step(step, {_name(key): (value, _as_received(key, value))
                                                for key, value in (feed_dict or {}).items()},
                                         ",".join(ran))
+                kept = step in recorder.steps.value_steps  # (fetched at every step: T26)
                 recorder.log_step(inputs, before, recorder.random.drew(randoms, drawn, step),
-                                  ({t.name: a for t, a in zip(forward, activations)},
+                                  ({t.name: a for t, a in zip(forward, activations) if kept},
                                    dict(zip((tensor.name for tensor in minimized),
                                             loss_values))),
                                   (fetches, results),
                                   {v.op.name: g for (_, v), g in zip(pairs, gradients)},
-                                  optimizer_watch.read_state(read, training))
+                                  optimizer_watch.read_state(read, training), batch_position)
             if recorder.variables_after_call is None:
                 recorder.keep_variables(lambda wanted: original(session, wanted), session.graph,
                                         tf.errors.FailedPreconditionError)
@@ -169,17 +170,20 @@ class SessionRecorder:
         return [entry for entry in self.optimizers
                 if entry["op"].graph is graph and entry["op"].name in names]
 
-    def activations(self, minimized: list, feed_dict, step: int) -> list:
-        """The forward tensors to fetch in training step `step`: those
-        between its fed tensors and the losses, at the steps whose values
-        the trace keeps (tf1kit/run/activations.py), else none. Every loss
+    def activations(self, minimized: list, feed_dict) -> list:
+        """The forward tensors to fetch in a training step: those between its
+        fed tensors and the losses (tf1kit/run/activations.py), fetched at
+        every step though kept at the steps whose values the trace keeps: a
+        fetched tensor is kept whole by Grappler, which otherwise may fold a
+        constant across it (MIGRATION.md T26), so steps that fetched them
+        only where kept would compute their gradients two ways. Every loss
         trained, at any step, joins the trace's forward graph (a GAN's
         generator may first train after the steps that keep values)."""
         if any(tensor.name not in self._minimized for tensor in minimized):
             self._minimized.update((tensor.name, tensor) for tensor in minimized)
             self.forward_graph = activations.describe_graph(list(self._minimized.values()),
                                                             self.random.script)
-        if step not in self.steps.value_steps or not minimized:
+        if not minimized:
             return []
         fed = [key for key in feed_dict or {} if hasattr(key, "op")]
         key = (tuple(t.name for t in minimized), tuple(sorted(t.name for t in fed)))
@@ -200,11 +204,13 @@ class SessionRecorder:
             self._iterators[key] = activations.iterator_outputs(minimized)
         return self._iterators[key]
 
-    def log_step(self, feed_dict, before, drawn, computed, fetched, gradients, after) -> None:
+    def log_step(self, feed_dict, before, drawn, computed, fetched, gradients, after,
+                 batch=None) -> None:
         """Log a training step: its feeds, starting state, random draws, the
         forward activations and the loss its optimizer minimizes
         (`computed`: ({tensor name: value}, {tensor name: loss})), the
-        scalar floats it fetched (also losses), gradients and new state."""
+        scalar floats it fetched (also losses), gradients and new state,
+        and its batch's position among those served (or None)."""
         tensors = {("input", _name(key)): _as_received(key, value)
                    for key, value in (feed_dict or {}).items()}
         tensors.update({("initial", name): value for (_, name), value in before.items()})
@@ -222,7 +228,7 @@ class SessionRecorder:
                         for name, value in gradients.items()})
         tensors.update({key: value for key, value in after.items() if key[0] == "slot"})
         tensors.update({key: value for key, value in after.items() if key[0] == "weight"})
-        self.steps.add(len(self.calls) - 1, tensors)
+        self.steps.add(len(self.calls) - 1, tensors, batch)
         if len(self.steps.steps) == 1:
             print("[run_tf1] " + tracefile.size_line(
                 self.steps, sum(np.asarray(value).nbytes for value in tensors.values())))

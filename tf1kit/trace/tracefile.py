@@ -110,9 +110,11 @@ class StepLog:
         self.steps, self.arrays, self.value_bytes = [], {}, 0
         self.values_dropped = []  # traced steps whose values did not fit
 
-    def add(self, call: int, tensors: dict) -> None:
+    def add(self, call: int, tensors: dict, batch: int | None = None) -> None:
+        """`batch`: the position, in the trace's served batches, of the
+        batch this step was fed (None: it took no new batch)."""
         number = len(self.steps) + 1
-        entry = {"step": number, "call": call,
+        entry = {"step": number, "call": call, **({} if batch is None else {"batch": batch}),
                  "digests": {f"{kind} {name}": digest(value)
                              for (kind, name), value in tensors.items()},
                  "values": False}
