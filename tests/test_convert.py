@@ -569,6 +569,51 @@ def test_a_second_call_fed_the_first_calls_labels_is_refused_in_one_line():
         _steps([None, None], optimizers, [(0,), (1,)], feeds, [{}, {}], None, {}, [0, 1])
 
 
+def test_a_critics_round_of_batches_is_a_loop_over_the_rounds_own_batches():
+    """A discriminator trained on three batches of its own for each
+    generator step (`for _ in range(d_steps)`): `batches` yields each round's
+    three, and main() calls the discriminator's step once for each."""
+    import types
+
+    from tf1kit.convert import emit_loop
+
+    def step(name, loss, feeds, batch, loop_tag=None):
+        program_ = types.SimpleNamespace(loss_name=loss, dtypes={})
+        return {"name": name, "feeds_function": f"{name}_feeds", "feeds": feeds,
+                "optimizers": [{"program": program_}], "draws": None, "batch": batch,
+                "loop_tag": loop_tag}
+    chosen = setting(loop=("STEPS", 4, "s.py:29  for ... in range(4)"), steps=[
+        step("D_solver", "D_loss", {"X": "images"}, True, "s.py:30  for ... in range(d_steps)"),
+        step("G_solver", "G_loss", {}, False)], round=[0, 0, 0, 1])
+    assert emit_loop.round_batches(chosen) == 3
+    out = Source()
+    emit_loop.batches(out, None, chosen)
+    namespace = {"np": np, "STEPS": 4, "BATCH_SIZE": 2, "ROUND_BATCHES": 3}
+    exec(out.text(), namespace)
+    rounds = list(namespace["batches"](20, 0))
+    assert len(rounds) == 4  # STEPS rounds, each of ROUND_BATCHES batches
+    for _, indices in rounds:
+        assert [len(batch) for batch in indices] == [2, 2, 2]
+        assert len(set(np.concatenate(indices).tolist())) == 6  # three other batches
+    out = Source()
+    emit_loop._turns(out, chosen, "batches(len(images), args.seed)")
+    lines = [line.strip() for line in out.text().splitlines()]
+    loop = lines.index("for indices in round_indices:")
+    assert lines[loop - 1] == "# s.py:30  for ... in range(d_steps)"
+    assert lines[loop + 1] == 'losses["D_loss"] = D_solver_step(**D_solver_feeds(images, ' \
+        'labels, indices))'
+    assert lines[loop + 2] == 'losses["G_loss"] = G_solver_step(**G_solver_feeds())'
+
+
+def test_batches_fed_to_two_kinds_of_call_are_refused_in_one_line():
+    from tf1kit.convert.rewrite import _steps
+    from tf1kit.errors import DataError
+    with pytest.raises(DataError, match=r"feeds 2 batches of images to 2 kinds of calls: "
+                                        r"tf1-convert writes one kind of call taking batches"):
+        _steps([None, None], [{}, {}], [(0,), (1,)], [{"X": "images"}, {"X": "images"}],
+               [{}, {}], None, {}, [0, 1])
+
+
 @pytest.mark.parametrize("taken,calls,cycle", [
     ([(0,), (1,)] * 3, [(0,), (1,)], [0, 1]),              # D's call, then G's
     ([(0,), (0,), (1,)] * 2 + [(0,)], [(0,), (1,)], [0, 0, 1]),  # two D calls a round, cut

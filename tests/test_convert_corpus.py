@@ -24,7 +24,8 @@ CORPUS = sorted(glob.glob(os.path.join(REPO_ROOT, "tests", "fixtures", "tf1", "c
 # The largest batch in the corpus is 256: three of them after TF1's 5,000
 # validation images.
 TRAIN_IMAGES = 5000 + 3 * 256
-STEPS = 3  # each kind of tensor differs at step 1 or 2 when a piece is not faithful
+STEPS = 5  # each kind of tensor differs at step 1 or 2 when a piece is not faithful;
+# five steps see a round of two critic calls and a generator call begin again
 # The rewrite that also trains standalone, as `python REWRITE.py --data-dir`:
 # the smallest (one layer, 25 epochs of the 7 batches the data hold).
 STANDALONE = "logistic_regression"

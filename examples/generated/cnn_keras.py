@@ -121,8 +121,8 @@ def feeds(images, labels, indices):
 
 
 def batches(examples, seed):
-    """(epoch, indices) of each training batch, STEPS batches, shuffled
-    anew every epoch."""
+    """(epoch, indices) of each training batch, STEPS batches, shuffled anew
+    every epoch."""
     rng = np.random.default_rng(seed)
     served, epoch = 0, 0
     while True:

@@ -6,7 +6,7 @@ where the script has several optimizers. Part of emit.py's text."""
 
 from __future__ import annotations
 
-import textwrap
+import contextlib
 
 from tf1kit.convert.source import Call, Source
 
@@ -57,10 +57,7 @@ def _feeds_function(out: Source, step: dict, setting, name: str) -> None:
     said += " for the examples `indices`" if batch else ""
     said += ", with the arrays the script drew for it, drawn from `rng`." if draws else "."
     with out.block(f"def {name}({', '.join(_feeds_parameters(step))}):"):
-        lines = textwrap.wrap(said, 80)
-        for index, line in enumerate(lines):
-            out.line(('"""' if index == 0 else "") + line
-                     + ('"""' if index == len(lines) - 1 else ""))
+        out.docstring(said)
         for argument, draw in draws.items():
             out.comment(draw["tag"])
             out.statement(f"{argument} = ", _drawn(draw, setting.batch_size, batch,
@@ -83,57 +80,85 @@ def _drawn(draw: dict, batch_size: int, batch: bool, dtype: str) -> Call:
     return Call(f"rng.{draw['function']}", arguments, ("(", f").astype(np.{dtype})"))
 
 
+def round_batches(setting) -> int:
+    """How many batches a round of the script's training calls takes: one,
+    or, where one optimizer trains several times a round on its own batches
+    (a GAN's critic: `for _ in range(d_steps)`), that many."""
+    if not setting.steps:
+        return 1
+    return sum(setting.steps[position]["batch"] for position in setting.round)
+
+
 def batches(out: Source, program, setting) -> None:
     """The batches the rewrite trains on: shuffled anew every epoch (where
     the script's `next_batch` shuffled), or, where the script cut them
-    itself in the data's order, those slices."""
+    itself in the data's order, those slices; for rounds of several
+    batches, each round's list of them."""
     epochs, shuffled = setting.loop[0] == "EPOCHS", not setting.in_order
+    several = round_batches(setting) > 1
     if setting.draw and shuffled:
-        _drawn_batches(out, setting, epochs)
+        _drawn_batches(out, setting, epochs, several)
         return
     with out.block(f"def batches(examples{', seed' if shuffled else ''}):"):
-        said = "EPOCHS passes over the examples" if epochs else "STEPS batches"
+        each = "(epoch, [indices of each of ROUND_BATCHES batches]) of each round" if several \
+            else "(epoch, indices) of each training batch"
+        said = "EPOCHS passes over the examples" if epochs else \
+            "STEPS rounds" if several else "STEPS batches"
         if shuffled:
-            out.line(f'"""(epoch, indices) of each training batch, {said}, shuffled')
-            out.line('anew every epoch."""')
+            out.docstring(f"{each}, {said}, shuffled anew every epoch.")
             out.line("rng = np.random.default_rng(seed)")
         else:
-            out.line(f'"""(epoch, indices) of each training batch, {said}, in the')
-            out.line('examples\' order, as the script sliced them (it shuffles nothing)."""')
+            out.docstring(f"{each}, {said}, in the examples' order, as the script sliced them "
+                          "(it shuffles nothing).")
         if not epochs:
             out.line("served, epoch = 0, 0")
+        size = "size" if several else "BATCH_SIZE"
+        if several:
+            out.line("size = ROUND_BATCHES * BATCH_SIZE  # the examples of a round")
         with out.block("for epoch in range(EPOCHS):" if epochs else "while True:"):
             if shuffled:
                 out.line("order = rng.permutation(examples)")
-            with out.block("for start in range(0, examples - BATCH_SIZE + 1, BATCH_SIZE):"):
+            with out.block(f"for start in range(0, examples - {size} + 1, {size}):"):
                 if not epochs:
                     with out.block("if served == STEPS:"):
                         out.line("return")
                     out.line("served += 1")
-                out.line("yield epoch, order[start:start + BATCH_SIZE]" if shuffled else
-                         "yield epoch, np.arange(start, start + BATCH_SIZE)")
+                cut = "order[first:first + BATCH_SIZE]" if shuffled else \
+                    "np.arange(first, first + BATCH_SIZE)"
+                if several:
+                    out.line(f"yield epoch, [{cut}")
+                    out.line("              for first in range(start, start + size, "
+                             "BATCH_SIZE)]")
+                else:
+                    out.line(f"yield epoch, {cut.replace('first', 'start')}")
             if not epochs:
                 out.line("epoch += 1")
 
 
-def _drawn_batches(out: Source, setting, epochs: bool) -> None:
+def _drawn_batches(out: Source, setting, epochs: bool, several: bool) -> None:
     """Each batch's examples drawn at random, as the script drew them."""
     replace = setting.draw["replace"]
     with out.block("def batches(examples, seed):"):
         said = "EPOCHS passes of examples // BATCH_SIZE" if epochs else "STEPS batches"
-        out.line(f'"""(epoch, indices) of each training batch, drawn at random '
-                 f'{"with" if replace else "without"}')
-        out.line(f'replacement as the script drew them: {said}."""')
+        each = "(epoch, [indices of each of ROUND_BATCHES batches]) of each round" if several \
+            else "(epoch, indices) of each training batch"
+        out.docstring(f"{each}, drawn at random {'with' if replace else 'without'} "
+                      f"replacement as the script drew them: {said}.")
         out.comment(setting.draw["tag"])
         out.line("rng = np.random.default_rng(seed)")
         draw = f"rng.choice(examples, BATCH_SIZE, replace={replace})"
+        if several:
+            draw = f"[{draw} for _ in range(ROUND_BATCHES)]"
         if epochs:
             with out.block("for epoch in range(EPOCHS):"):
-                with out.block("for _ in range(examples // BATCH_SIZE):"):
+                rounds = "examples // (ROUND_BATCHES * BATCH_SIZE)" if several else \
+                    "examples // BATCH_SIZE"
+                with out.block(f"for _ in range({rounds}):"):
                     out.line(f"yield epoch, {draw}")
         else:
+            taken = "ROUND_BATCHES * BATCH_SIZE" if several else "BATCH_SIZE"
             with out.block("for step in range(STEPS):"):
-                out.line(f"yield step * BATCH_SIZE // examples, {draw}")
+                out.line(f"yield step * {taken} // examples, {draw}")
 
 
 def main(out: Source, program, setting) -> None:
@@ -188,19 +213,34 @@ def main(out: Source, program, setting) -> None:
 
 
 def _turns(out: Source, setting, batches: str) -> None:
-    """The loop of a script of several optimizers: per batch, each one's
-    training call in the order the script took turns, each loss kept."""
+    """The loop of a script of several optimizers: per round, each one's
+    training call in the order the script took turns, a call the script
+    made several times in a row as a loop (a critic's round of batches),
+    each loss kept."""
     def report():
         out.line('print(f"Epoch: {last_epoch + 1:04d}",')
         out.line('      *(f"{name}={float(value):.9f}" for name, value in losses.items()))')
+    several = round_batches(setting) > 1
     out.line("last_epoch, losses = 0, {}")
-    with out.block(f"for epoch, indices in {batches}:"):
+    with out.block(f"for epoch, {'round_indices' if several else 'indices'} in {batches}:"):
         with out.block("if epoch != last_epoch:"):
             report()
             out.line("last_epoch = epoch")
-        for step in (setting.steps[position] for position in setting.round):
-            targets = ", ".join(f'losses["{each["program"].loss_name}"]'
-                                for each in step["optimizers"])
-            out.statement(f"{targets} = ", Call(f"{step['name']}_step", [
-                f"**{step['feeds_function']}({', '.join(_feeds_parameters(step))})"]))
+        runs = []  # [position, times in a row]
+        for position in setting.round:
+            if runs and runs[-1][0] == position:
+                runs[-1][1] += 1
+            else:
+                runs.append([position, 1])
+        for position, times in runs:
+            step = setting.steps[position]
+            header = "for indices in round_indices:" if step["batch"] and several else \
+                f"for _ in range({times}):" if times > 1 else None
+            if step["batch"] and several and step.get("loop_tag"):
+                out.comment(step["loop_tag"])
+            with out.block(header) if header else contextlib.nullcontext():
+                targets = ", ".join(f'losses["{each["program"].loss_name}"]'
+                                    for each in step["optimizers"])
+                out.statement(f"{targets} = ", Call(f"{step['name']}_step", [
+                    f"**{step['feeds_function']}({', '.join(_feeds_parameters(step))})"]))
     report()

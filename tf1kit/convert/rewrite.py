@@ -255,12 +255,18 @@ def _steps(programs: list, optimizers: list, calls: list, feeds: list, draws: li
     name, the optimizers it runs (each one's program, optimizer, name (what
     the script's line assigns it) and the weights it trains, its var_list
     as the model's attributes), its feeds and NumPy draws, and whether it
-    takes the round's batch; refused unless each round feeds one batch."""
-    batch_calls = [position for position in cycle if "images" in feeds[position].values()]
-    if len(batch_calls) != 1:
+    takes batches (one kind of call a round does: once, or several times in a
+    row, as a critic trained `d_steps` times on its own batches)."""
+    batch_calls = [index for index, position in enumerate(cycle)
+                   if "images" in feeds[position].values()]
+    kinds = {cycle[index] for index in batch_calls}
+    if len(kinds) != 1 or batch_calls != list(range(batch_calls[0], batch_calls[-1] + 1)):
         raise DataError(f"each round of the script's optimizers ({len(cycle)} training calls) "
-                        f"feeds {len(batch_calls)} batches of images: tf1-convert writes one "
-                        "per round, yet")
+                        f"feeds {len(batch_calls)} batches of images to "
+                        f"{len(kinds)} kinds of call{'s' if len(kinds) != 1 else ''}: "
+                        "tf1-convert writes one kind of call taking batches, once or several "
+                        "times in a row, yet")
+    batch_calls = [cycle[batch_calls[0]]]
     unbatched = [position for position in set(cycle) if position != batch_calls[0]
                  and "labels" in feeds[position].values()]
     if unbatched:
@@ -287,7 +293,10 @@ def _steps(programs: list, optimizers: list, calls: list, feeds: list, draws: li
     for position, (call, fed, drawn) in enumerate(zip(calls, feeds, draws)):
         name = "_and_".join(each[index]["name"] for index in call) if len(calls) > 1 \
             else "train"  # one kind of call: train_step, fed by feeds()
+        batch = position == batch_calls[0]
         found.append({"name": name, "feeds_function": f"{name}_feeds" if len(calls) > 1
                       else "feeds", "optimizers": [each[index] for index in call],
-                      "feeds": fed, "draws": drawn, "batch": position == batch_calls[0]})
+                      "feeds": fed, "draws": drawn, "batch": batch,
+                      "loop_tag": facts.round_loop_tag() if batch and cycle.count(position) > 1
+                      else None})  # the script's loop of a critic's batches
     return found

@@ -5,9 +5,11 @@ to the script's lines) kept whole."""
 from __future__ import annotations
 
 import contextlib
+import textwrap
 from dataclasses import dataclass, field
 
 WIDTH = 99  # the column a written line stays within where it can
+DOCSTRING_WIDTH = 79  # a docstring's lines, as PEP 8 keeps prose
 INDENT = "    "
 
 
@@ -40,6 +42,12 @@ class Source:
 
     def comment(self, text: str) -> None:
         self.line(f"# {text}")
+
+    def docstring(self, text: str) -> None:
+        """`text` in triple quotes, wrapped at DOCSTRING_WIDTH."""
+        width = DOCSTRING_WIDTH - len(INDENT) * self._depth
+        for line in textwrap.wrap(f'"""{text}"""', width, break_long_words=False):
+            self.line(line)
 
     @contextlib.contextmanager
     def block(self, header: str, closing: str | None = None):

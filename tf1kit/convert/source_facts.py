@@ -54,6 +54,21 @@ class SourceFacts:
         return ("STEPS", traced_steps, "no epochs or steps constant found in the script: "
                                        "the steps traced")
 
+    def round_loop_tag(self) -> str | None:
+        """The tag of the innermost `for` loop around a `next_batch` call that
+        sits inside another loop (a critic's `for _ in range(d_steps):`), or
+        None."""
+        found = None
+        for outer in ast.walk(self.tree):
+            if not isinstance(outer, ast.For):
+                continue
+            for inner in ast.walk(outer):
+                if inner is not outer and isinstance(inner, ast.For) and any(
+                        isinstance(node, ast.Attribute) and node.attr == "next_batch"
+                        for node in ast.walk(inner)):
+                    found = inner  # walked outer to inner: the last is the innermost
+        return self._loop_tag(found) if found is not None else None
+
     def _call(self, ending: str):
         for node in ast.walk(self.tree):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \

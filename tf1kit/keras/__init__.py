@@ -8,6 +8,7 @@ the kit:
 | piece | stands for (TF1) | the stock Keras trap it avoids |
 |---|---|---|
 | `AddBiasDense` | `tf.add(tf.matmul(x, W), b)` | `Dense` adds by BiasAdd: another bias gradient reduction (MIGRATION.md T4) |
+| `BiasAddDense` | `tf.layers.dense(x, 1)`, `tf.nn.bias_add` of a one-unit layer | `Dense(1)` adds its bias by AddV2: another bias gradient reduction (T27) |
 | `AddBiasConv2D` | `tf.nn.conv2d(x, W) + b` | `Conv2D` adds a reshaped bias: another reduction (docs/convert.md) |
 | `BiasAddConv2D` | `tf.nn.bias_add(tf.nn.conv2d(x, W), b)` under `minimize` | `Conv2D`'s bias gradient ungated: oneDNN fuses it into the kernel's, other bits (T23) |
 | `TiedDense` | `tf.matmul(x, tf.transpose(W)) + b`, W another layer's kernel | no stock layer reads another's kernel (a tied decoder) |
@@ -21,17 +22,18 @@ Each is proven where its trap was measured: the corpus of docs/convert.md
 bits" is a fact of a CPU kind, oneDNN setting and thread count: prove a
 rewrite on yours (`tf1-convert --prove`).
 
-Modules: `layers` (the three bias layers, TiedDense), `optimizers` (TF1Adam),
+Modules: `layers` (the four bias layers, TiedDense), `optimizers` (TF1Adam),
 `tf1_optimizers` (the others, on TF1's kernels), `random_ops` (TF1's random
 streams in a tf.function: `philox_draw`, `TF1Dropout`, `TF1RandomNormal`),
 `recorder` (StepRecorder, TraceCallback: a rewrite traced for a proof; a
 rewrite does not import it).
 """
 
-from tf1kit.keras.layers import AddBiasConv2D, AddBiasDense, BiasAddConv2D, TiedDense
+from tf1kit.keras.layers import (AddBiasConv2D, AddBiasDense, BiasAddConv2D, BiasAddDense,
+                                 TiedDense)
 from tf1kit.keras.optimizers import TF1Adam
 from tf1kit.keras.random_ops import TF1Dropout, TF1RandomNormal
 from tf1kit.keras.tf1_optimizers import TF1Adagrad, TF1GradientDescent, TF1Momentum, TF1RMSProp
 
-__all__ = ["AddBiasConv2D", "AddBiasDense", "BiasAddConv2D", "TF1Adagrad", "TF1Adam", "TF1Dropout",
+__all__ = ["AddBiasConv2D", "AddBiasDense", "BiasAddConv2D", "BiasAddDense", "TF1Adagrad", "TF1Adam", "TF1Dropout",
            "TF1GradientDescent", "TF1Momentum", "TF1RMSProp", "TF1RandomNormal", "TiedDense"]

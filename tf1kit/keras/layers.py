@@ -1,5 +1,5 @@
-"""`AddBiasDense`, `AddBiasConv2D`, `BiasAddConv2D`: Dense and Conv2D layers
-that add their bias the way a TF1 script did.
+"""`AddBiasDense`, `BiasAddDense`, `AddBiasConv2D`, `BiasAddConv2D`: Dense
+and Conv2D layers that add their bias the way a TF1 script did.
 
 FAITHFUL DEVIATION FROM IDIOM. Keras 3's `Dense` adds the bias with
 `tf.nn.bias_add` (the BiasAdd op); the original wrote
@@ -63,6 +63,18 @@ class AddBiasDense(keras.layers.Dense):
     def pre_activation(self, inputs):
         """`tf.add(tf.matmul(x, kernel), bias)`, before the activation."""
         return tf.add(tf.matmul(inputs, self.kernel), self.bias)
+
+
+@keras.saving.register_keras_serializable(package="tf1kit")
+class BiasAddDense(AddBiasDense):
+    """`keras.layers.Dense` computing `activation(tf.nn.bias_add(tf.matmul(x,
+    kernel), bias))` at every width, as TF1's `tf.layers.dense` did: stock
+    Dense adds a one-unit bias (a GAN's score, a regression's output) by
+    AddV2 instead (keras.ops.add takes BiasAdd only for a bias longer than
+    one), whose gradient is another reduction (MIGRATION.md T27)."""
+
+    def pre_activation(self, inputs):
+        return tf.nn.bias_add(tf.matmul(inputs, self.kernel), self.bias)
 
 
 @keras.saving.register_keras_serializable(package="tf1kit")
