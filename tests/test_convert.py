@@ -566,7 +566,8 @@ def test_a_second_call_fed_the_first_calls_labels_is_refused_in_one_line():
     feeds = [{"X": "images", "y": "labels", "Z": "drawn"}, {"y": "labels", "Z": "drawn"}]
     with pytest.raises(DataError, match=r"^s\.py:9  g = \.\.\.: its calls feed the labels of "
                                         r"the batch another optimizer's call took"):
-        _steps([None, None], optimizers, [(0,), (1,)], feeds, [{}, {}], None, {}, [0, 1])
+        _steps([None, None], optimizers, [(0,), (1,)], (feeds, [{}, {}], [None, None]), None,
+               {}, [0, 1])
 
 
 def test_a_critics_round_of_batches_is_a_loop_over_the_rounds_own_batches():
@@ -610,8 +611,8 @@ def test_batches_fed_to_two_kinds_of_call_are_refused_in_one_line():
     from tf1kit.errors import DataError
     with pytest.raises(DataError, match=r"feeds 2 batches of images to 2 kinds of calls: "
                                         r"tf1-convert writes one kind of call taking batches"):
-        _steps([None, None], [{}, {}], [(0,), (1,)], [{"X": "images"}, {"X": "images"}],
-               [{}, {}], None, {}, [0, 1])
+        _steps([None, None], [{}, {}], [(0,), (1,)],
+               ([{"X": "images"}, {"X": "images"}], [{}, {}], [None, None]), None, {}, [0, 1])
 
 
 @pytest.mark.parametrize("taken,calls,cycle", [
@@ -634,9 +635,9 @@ def test_turns_that_do_not_repeat_from_the_first_optimizer_are_refused(taken):
 
 
 def test_weights_written_between_training_steps_are_refused_in_one_line():
-    """A weight clip run between two steps: the second step starts from
+    """A write the trace did not see as a clip: the second step starts from
     other weights than the first left; the converter names the call."""
-    from tf1kit.convert.rewrite import _unchanged_between_steps
+    from tf1kit.convert.weight_clips import between_steps
     from tf1kit.errors import DataError
 
     class Recorded:
@@ -646,15 +647,42 @@ def test_weights_written_between_training_steps_are_refused_in_one_line():
                  {"fetches": ["train"]}]
     with pytest.raises(DataError, match=r"writes W between training steps 1 and 2 "
                                         r"\(Session\.run of Assign:0: a weight clip\?\)"):
-        _unchanged_between_steps(Recorded())
+        between_steps(Recorded(), [(0,), (0,)])
+    Recorded.calls[2]["clips"] = None  # an assign that is not a clip, described so
+    with pytest.raises(DataError, match=r"writes weights after training step 1 \(Session\.run "
+                                        r"of Assign:0\), other than by clipping"):
+        between_steps(Recorded(), [(0,), (0,)])
+    del Recorded.calls[2]["clips"]
     Recorded.steps[1]["digests"]["initial W"] = "a"  # unchanged: no refusal
-    _unchanged_between_steps(Recorded())
+    assert between_steps(Recorded(), [(0,), (0,)]) == {}
+
+
+def test_a_weight_clip_after_each_critic_step_is_kept_for_its_kind_of_call():
+    """A WGAN: `sess.run(clip_D)` after each critic step, none after the
+    generator's; the trace may stop before the last step's clip."""
+    from tf1kit.convert.weight_clips import between_steps
+    from tf1kit.errors import DataError
+    clip = [{"variable": "W", "min": -0.01, "max": 0.01, "line": "s.py:9 clip_D = ..."}]
+
+    class Recorded:
+        steps = [{"step": 1, "call": 1, "digests": {"weight W": "a"}},
+                 {"step": 2, "call": 3, "digests": {"initial W": "clipped", "weight G": "g"}},
+                 {"step": 3, "call": 4, "digests": {"initial W": "clipped"}}]
+        calls = [{"fetches": ["init"]}, {"fetches": ["D"]},
+                 {"fetches": ["Assign:0"], "clips": clip}, {"fetches": ["G"]},
+                 {"fetches": ["D"]}]
+    taken = [(0,), (1,), (0,)]
+    assert between_steps(Recorded(), taken) == {(0,): clip}
+    Recorded.steps.append({"step": 4, "call": 5, "digests": {}})
+    Recorded.calls.append({"fetches": ["G"]})  # the third step's D, then no clip
+    with pytest.raises(DataError, match=r"training step 3 is followed by another weight clip"):
+        between_steps(Recorded(), taken + [(1,)])
 
 
 def test_weights_written_beside_the_update_are_refused_in_one_line():
     """A WGAN's clip fetched with its train op (`sess.run([D_solver, clip_D])`):
     TF1 ran the clip and the update in no fixed order."""
-    from tf1kit.convert.rewrite import _unchanged_between_steps
+    from tf1kit.convert.weight_clips import between_steps
     from tf1kit.errors import DataError
 
     class Recorded:
@@ -662,9 +690,9 @@ def test_weights_written_beside_the_update_are_refused_in_one_line():
         calls = [{"fetches": ["init"]}, {"fetches": ["Adam", "Assign:0"], "assigns": True}]
     with pytest.raises(DataError, match=r"training step 1's Session\.run also assigns weights "
                                         r"\(Adam, Assign:0: a weight clip beside the update"):
-        _unchanged_between_steps(Recorded())
+        between_steps(Recorded(), [(0,)])
     del Recorded.calls[1]["assigns"]
-    _unchanged_between_steps(Recorded())
+    assert between_steps(Recorded(), [(0,)]) == {}
 
 
 def test_a_sum_too_wide_for_one_wrapped_call_gets_a_line_per_term():

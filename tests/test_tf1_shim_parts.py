@@ -168,3 +168,30 @@ def test_a_call_that_writes_weights_is_told_from_one_that_reads_them():
         read = weight + 1.0
         assert assigns(graph, clip) and assigns(graph, [grouped])
         assert not assigns(graph, [read]) and not assigns(graph, [read, "no such op"])
+
+
+def test_a_weight_clip_is_described_by_its_variables_and_bounds():
+    """`p.assign(tf.clip_by_value(p, -c, c))` for each weight (a WGAN's
+    critic), grouped or listed: the rewrite writes it after its step; any
+    other assign is told apart (None), and the rewrite refuses it."""
+    from tf1kit.run.optimizer_watch import assign_ops, clips
+    for resource in (False, True):
+        try:
+            if not resource:
+                v1.disable_resource_variables()  # as tf1-run's scripts make them
+            _check_clips(assign_ops, clips)
+        finally:
+            v1.enable_resource_variables()
+
+
+def _check_clips(assign_ops, clips):
+    with tf.Graph().as_default() as graph:
+        weights = [v1.Variable(tf.ones([2]), name="W"), v1.Variable(tf.ones([3]), name="b")]
+        clip = [weight.assign(tf.clip_by_value(weight, -0.01, 0.01)) for weight in weights]
+        halve = weights[0].assign(weights[0] * 0.5)
+        swapped = weights[0].assign(tf.clip_by_value(weights[1][:2], -0.01, 0.01))
+        assert clips(assign_ops(graph, [tf.group(*clip)])) == [
+            {"variable": "W", "min": np.float32(-0.01), "max": np.float32(0.01)},
+            {"variable": "b", "min": np.float32(-0.01), "max": np.float32(0.01)}]
+        assert clips(assign_ops(graph, [halve])) is None
+        assert clips(assign_ops(graph, [swapped])) is None

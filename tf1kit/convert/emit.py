@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tf1kit.convert import emit_data, emit_loop
+from tf1kit.convert import emit_data, emit_loop, weight_clips
 from tf1kit.convert.optimizers import optimizer_source
 from tf1kit.convert.program import Program
 from tf1kit.convert.source import WIDTH, Call, Source
@@ -50,6 +50,8 @@ def source(program: Program, setting: Setting) -> str:
                  emit_loop.feeds, emit_loop.batches, emit_loop.main):
         out.blank(2 if part is not _imports else 1)
         part(out, program, setting)
+        if part is _train_step:
+            weight_clips.functions(out, setting.steps)  # a WGAN critic's, after its step
     return out.text()
 
 

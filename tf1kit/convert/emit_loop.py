@@ -243,4 +243,6 @@ def _turns(out: Source, setting, batches: str) -> None:
                                     for each in step["optimizers"])
                 out.statement(f"{targets} = ", Call(f"{step['name']}_step", [
                     f"**{step['feeds_function']}({', '.join(_feeds_parameters(step))})"]))
+                if step.get("clip"):
+                    out.line(f"{step['clip']['name']}(model)")
     report()

@@ -9,6 +9,8 @@ What it imports from a rewrite (the names tf1-convert writes):
   optimizers taking turns `make_optimizers()`, `make_train_steps(model,
   optimizers)` and each one's feeds function, which the map names
 - `read_mnist(data_dir)`: (training images, labels) as the script read them
+- for a call the script followed by a weight clip, the function the map
+  names ("then"), called with the model after that call
 - `feeds(images, labels, indices[, rng])`: the training step's keyword
   arguments (with `rng`: the arrays the script drew with NumPy, which the
   proof replaces by the values the trace kept of each step)
@@ -243,6 +245,10 @@ def _prove(rewrite_path: str, against: str, data_dir: str, map_path: str, out: s
         loss = _staged(f"fails at training step {step}", train_steps[call], **fed)
         recorder.record(loss, calls[call], [losses[index] for index in calls[call]],
                         **{name: np.asarray(value) for name, value in fed.items()})
+        if several and several[call].get("then"):  # a weight clip after the call
+            _staged(f"fails at the weight clip after training step {step}",
+                    getattr(module, several[call]["then"]), model)
+            recorder.weights_written()
         if step % report == 0 or step == steps:
             said = ", ".join(f"{float(value):.6f}" for value in np.atleast_1d(loss))
             print(f"[proof] step {step}/{steps}: loss {said}", flush=True)

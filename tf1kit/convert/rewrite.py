@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 
-from tf1kit.convert import emit, program, prove, source_facts
+from tf1kit.convert import emit, program, prove, source_facts, weight_clips
 from tf1kit.convert.graph import Graph, fed_as_inputs
 from tf1kit.data.mnist import VALIDATION_SIZE
 from tf1kit.errors import DataError
@@ -36,8 +36,8 @@ def record(trace_path: str, data_dir: str) -> dict:
     if not recorded.steps or not manifest.get("forward_graph") or not manifest["optimizers"]:
         raise DataError("the trace holds no training step with its graph (does the script "
                         "train through a tf.train optimizer?)")
-    _unchanged_between_steps(recorded)
     taken = recorded.step_optimizers()
+    clips = weight_clips.between_steps(recorded, taken)
     calls, cycle = _cycle(taken, len(manifest["optimizers"]))
     firsts = {}  # call -> (its first step, the tensors that step fed)
     for number, (step, ran) in enumerate(zip(recorded.steps, taken), start=1):
@@ -60,33 +60,8 @@ def record(trace_path: str, data_dir: str) -> dict:
             "batch_size": None if order is None else int(order.shape[1]),
             "validation_size": validation_size, "train_source": source,
             "in_order": order is not None and in_order(order),
-            "traced_steps": len(recorded.steps), "cycle": cycle}
-
-
-def _unchanged_between_steps(recorded) -> None:
-    """Refuses, in one line, a script that writes its weights between two
-    training calls, or in one beside the update (a WGAN's weight clipping):
-    the rewrite's weights change by its optimizers only."""
-    for step in recorded.steps:
-        call = recorded.calls[step["call"]]
-        if call.get("assigns"):
-            raise DataError(f"training step {step['step']}'s Session.run also assigns weights "
-                            f"({', '.join(call['fetches'][:4])}: a weight clip beside the "
-                            "update, which TF1 ran in no fixed order): tf1-convert writes "
-                            "weights its optimizers change, yet")
-    for previous, step in zip(recorded.steps, recorded.steps[1:]):
-        after = {key.partition(" ")[2]: value for key, value in previous["digests"].items()
-                 if key.startswith("weight ")}
-        changed = [key.partition(" ")[2] for key, value in step["digests"].items()
-                   if key.startswith("initial ") and after.get(key.partition(" ")[2],
-                                                                value) != value]
-        if changed:
-            between = [name for call in recorded.calls[previous["call"] + 1:step["call"]]
-                       for name in call["fetches"]]
-            raise DataError(f"the script writes {changed[0]} between training steps "
-                            f"{previous['step']} and {step['step']} (Session.run of "
-                            f"{', '.join(between[:3]) or 'nothing traced'}: a weight clip?): "
-                            "tf1-convert writes weights its optimizers change, yet")
+            "traced_steps": len(recorded.steps), "cycle": cycle,
+            "clips": [clips.get(call, []) for call in calls]}
 
 
 def in_order(order) -> bool:
@@ -210,8 +185,13 @@ def render(recorded: dict, source: str, script: str, mode: str, output: str) -> 
         for call, fed in zip(calls, feeds)]  # each call's own draws
     weights = {variable: f"model.{layer.name}.{part}" for layer in built.layers
                for part, variable in layer.variables.items()}
-    steps = None if count == 1 else _steps(programs, optimizers, calls, feeds, draws, facts,
-                                           weights, recorded["cycle"])
+    clips = [weight_clips.described(each, weights, facts)
+             for each in recorded.get("clips") or [[] for _ in calls]]
+    if count == 1 and clips[0]:
+        raise DataError(f"{clips[0]['tag']}: a weight clip after the training call of a "
+                        "script of one optimizer: tf1-convert writes a GAN critic's clip, yet")
+    steps = None if count == 1 else _steps(programs, optimizers, calls, (feeds, draws, clips),
+                                           facts, weights, recorded["cycle"])
     setting = emit.Setting(os.path.basename(script), output, mode, recorded["batch_size"],
                            facts.loop(recorded["traced_steps"] // len(recorded.get("cycle") or
                                                                      [0]),
@@ -229,7 +209,8 @@ def render(recorded: dict, source: str, script: str, mode: str, output: str) -> 
                           if any(built.placeholders.get(tensor) in each for each in feeds)}}
     if steps:
         mapping["optimizers"] = [{"loss": entry["loss"]} for entry in manifest["optimizers"]]
-        mapping["calls"] = [{"feeds": step["feeds_function"], "optimizers": list(call)}
+        mapping["calls"] = [{"feeds": step["feeds_function"], "optimizers": list(call),
+                             **({"then": step["clip"]["name"]} if step["clip"] else {})}
                             for step, call in zip(steps, calls)]
     return emit.source(built, setting), mapping
 
@@ -249,14 +230,16 @@ def _optimizer(entry: dict, tag: str, facts) -> dict:
     return optimizer
 
 
-def _steps(programs: list, optimizers: list, calls: list, feeds: list, draws: list, facts,
+def _steps(programs: list, optimizers: list, calls: list, by_call: tuple, facts,
            weights: dict, cycle: list) -> list:
     """For a script of several optimizers, each kind of training call: its
     name, the optimizers it runs (each one's program, optimizer, name (what
     the script's line assigns it) and the weights it trains, its var_list
-    as the model's attributes), its feeds and NumPy draws, and whether it
+    as the model's attributes), its feeds, NumPy draws and weight clip
+    (`by_call`: the three, a list each, by kind of call), and whether it
     takes batches (one kind of call a round does: once, or several times in a
     row, as a critic trained `d_steps` times on its own batches)."""
+    feeds, draws, clips = by_call
     batch_calls = [index for index, position in enumerate(cycle)
                    if "images" in feeds[position].values()]
     kinds = {cycle[index] for index in batch_calls}
@@ -290,13 +273,13 @@ def _steps(programs: list, optimizers: list, calls: list, feeds: list, draws: li
         raise DataError("one training call runs two optimizers over the same variable: "
                         "tf1-convert writes one call's optimizers over their own variables")
     found = []
-    for position, (call, fed, drawn) in enumerate(zip(calls, feeds, draws)):
+    for position, (call, fed, drawn, clip) in enumerate(zip(calls, feeds, draws, clips)):
         name = "_and_".join(each[index]["name"] for index in call) if len(calls) > 1 \
             else "train"  # one kind of call: train_step, fed by feeds()
         batch = position == batch_calls[0]
         found.append({"name": name, "feeds_function": f"{name}_feeds" if len(calls) > 1
                       else "feeds", "optimizers": [each[index] for index in call],
-                      "feeds": fed, "draws": drawn, "batch": batch,
+                      "feeds": fed, "draws": drawn, "batch": batch, "clip": clip,
                       "loop_tag": facts.round_loop_tag() if batch and cycle.count(position) > 1
                       else None})  # the script's loop of a critic's batches
     return found

@@ -173,6 +173,13 @@ class StepRecorder:
         return {key: keras.ops.convert_to_numpy(value)
                 for key, value in self.slots(trained).items()}
 
+    def weights_written(self) -> None:
+        """The model's weights were written between two steps (a WGAN's
+        weight clip): the next step starts from them, as a TF1 trace reads
+        them anew after such a call."""
+        self._state.update({("weight", v.path): keras.ops.convert_to_numpy(v)
+                            for v in self.variables})
+
     def read_state(self, trained=(0,)) -> dict:
         """The weights, and the slots of the optimizers `trained`."""
         state = {("weight", v.path): keras.ops.convert_to_numpy(v) for v in self.variables}

@@ -3,7 +3,7 @@ step, the loss each minimizes (`minimize` passes it to `compute_gradients`;
 for gradients from `tf.gradients`, the tensor its `grad_ys_0` is the shape
 of), their slots and non-slot variables, and their hyperparameters for the
 trace's manifest (tf1kit/run/session.py); which other calls write weights
-(`assigns`: a weight clip)."""
+(`assigns`: a weight clip, described by `clips` where it clips by numbers)."""
 
 from __future__ import annotations
 
@@ -79,11 +79,12 @@ ASSIGN_TYPES = ("Assign", "AssignAdd", "AssignSub", "AssignVariableOp", "AssignA
                 "AssignSubVariableOp", "ScatterUpdate", "ScatterAdd", "ScatterSub")
 
 
-def assigns(graph, leaves: list) -> bool:
-    """Whether a call's fetches (`leaves`, flattened) write a variable: an
-    assign, or a group of them (`clip_D = [p.assign(tf.clip_by_value(p, -c, c))
-    for p in theta_D]`), whose next step's starting state must be read anew."""
-    stack, seen = [], set()
+def assign_ops(graph, leaves: list) -> list:
+    """The ops of a call's fetches (`leaves`, flattened) that write a
+    variable: an assign, or a group of them (`clip_D = [p.assign(
+    tf.clip_by_value(p, -c, c)) for p in theta_D]`), whose next step's
+    starting state must be read anew."""
+    stack, seen, found = [], set(), []
     for leaf in leaves:
         op = getattr(leaf, "op", None)  # a tensor's, or a resource variable's assign
         if op is None:  # an op, or a name
@@ -94,16 +95,62 @@ def assigns(graph, leaves: list) -> bool:
             op = getattr(element, "op", element)
         if hasattr(op, "type"):
             stack.append(op)
+    stack.reverse()  # popped in the fetches' order
     while stack:
         op = stack.pop()
         if op.name in seen:
             continue
         seen.add(op.name)
         if op.type in ASSIGN_TYPES:
-            return True
-        if op.type == "NoOp":  # tf.group: its control inputs
-            stack.extend(op.control_inputs)
-    return False
+            found.append(op)
+        elif op.type == "NoOp":  # tf.group: its control inputs
+            stack.extend(reversed(op.control_inputs))
+    return found
+
+
+def assigns(graph, leaves: list) -> bool:
+    """Whether a call's fetches write a variable (`assign_ops`)."""
+    return bool(assign_ops(graph, leaves))
+
+
+def clips(ops: list) -> list | None:
+    """[{"variable", "min", "max"}] where every one of the assign `ops`
+    writes its own variable clipped between two numbers (`p.assign(
+    tf.clip_by_value(p, -0.01, 0.01))`, a WGAN's critic), else None."""
+    found = []
+    for op in ops:
+        if op.type not in ("Assign", "AssignVariableOp"):  # a ref or a resource variable
+            return None
+        variable = op.inputs[0].op.name
+        upper, lower = _clip_of(op.inputs[1].op, variable)
+        if upper is None:
+            return None
+        found.append({"variable": variable, "min": lower, "max": upper})
+    return found or None
+
+
+def _clip_of(op, variable: str) -> tuple:
+    """(max, min) of `Maximum(Minimum(variable, max), min)`, TF1's
+    clip_by_value of the variable itself, else (None, None)."""
+    if op.type != "Maximum" or op.inputs[0].op.type != "Minimum":
+        return None, None
+    minimum = op.inputs[0].op
+    source = minimum.inputs[0].op
+    if source.type in ("Identity", "ReadVariableOp"):  # a ref or resource variable's read
+        source = source.inputs[0].op
+    bounds = [_number(tensor.op) for tensor in (minimum.inputs[1], op.inputs[1])]
+    if source.name != variable or None in bounds:
+        return None, None
+    return bounds[0], bounds[1]
+
+
+def _number(op):
+    """A scalar Const's value as a float, else None."""
+    if op.type != "Const":
+        return None
+    from tensorflow.python.framework import tensor_util
+    value = tensor_util.MakeNdarray(op.get_attr("value"))
+    return float(value) if value.shape == () else None
 
 
 def read_state(read, training: list) -> dict:

@@ -116,12 +116,19 @@ class SessionRecorder:
                                              {_name(key) for key in feed_dict or {}})
             draws = [op.outputs[0] for op in randoms]
             if not training:
-                if optimizer_watch.assigns(session.graph, _flatten(fetches)):
+                written = optimizer_watch.assign_ops(session.graph, _flatten(fetches))
+                if written:
                     recorder._state = None  # a weight clip: the next step reads its state
                 results, drawn = original(session, (fetches, draws), feed_dict, options,
                                           run_metadata)
                 recorder.random.drew(randoms, drawn, None)
                 recorder.record(fetches, feed_dict, results)
+                if written:  # what the rewrite writes after its step, where it can
+                    clips = optimizer_watch.clips(written)
+                    recorder.calls[-1]["clips"] = clips and [
+                        {**clip, "line": " ".join(random_ops.script_line(
+                            op, recorder.random.script)).strip()}
+                        for clip, op in zip(clips, written)]
             else:
                 def read(wanted):
                     return original(session, wanted)
