@@ -606,6 +606,42 @@ def test_a_critics_round_of_batches_is_a_loop_over_the_rounds_own_batches():
     assert lines[loop + 2] == 'losses["G_loss"] = G_solver_step(**G_solver_feeds())'
 
 
+def test_a_call_fed_again_what_the_call_before_took_reuses_its_feeds():
+    """A conditional GAN: the generator's call is fed the labels and the
+    noise the discriminator's call just took (the same arrays). The record
+    finds them by their digests; the rewrite keeps the first call's
+    feed_dict and hands it to the second's feeds function."""
+    import types
+
+    from tf1kit.convert import emit_loop
+    from tf1kit.convert.rewrite import _fed_again
+
+    recorded = types.SimpleNamespace(
+        calls=[{"fetches": ["d_train"]}, {"fetches": ["g_train"]}, {"fetches": ["d_train"]}],
+        steps=[{"call": 0, "digests": {"input X": "x1", "input y": "y1", "input z": "z1"}},
+               {"call": 1, "digests": {"input y": "y1", "input z": "z2"}},
+               {"call": 2, "digests": {"input X": "x2", "input y": "y1", "input z": "z2"}}])
+    assert _fed_again(recorded, 1) == [] and _fed_again(recorded, 2) == ["y"]
+    assert _fed_again(recorded, 3) == ["y", "z"]  # other optimizers, the same values
+
+    def step(name, loss, feeds, batch):
+        program_ = types.SimpleNamespace(loss_name=loss, dtypes={})
+        return {"name": name, "feeds_function": f"{name}_feeds", "feeds": feeds,
+                "optimizers": [{"program": program_}], "draws": None, "batch": batch}
+    chosen = setting(steps=[step("d", "d_loss", {"X": "images", "y": "labels"}, True),
+                            step("g", "g_loss", {"y": "shared"}, False)], round=[0, 1])
+    out = Source()
+    emit_loop.feeds(out, None, chosen)
+    assert 'return {"y": previous_feeds["y"]}' in out.text()
+    assert "def g_feeds(previous_feeds):" in out.text()
+    out = Source()
+    emit_loop._turns(out, chosen, "batches(len(images), args.seed)")
+    lines = [line.strip() for line in out.text().splitlines()]
+    keep = lines.index("previous_feeds = d_feeds(images, labels, indices)")
+    assert lines[keep + 1:keep + 3] == ['losses["d_loss"] = d_step(**previous_feeds)',
+                                        'losses["g_loss"] = g_step(**g_feeds(previous_feeds))']
+
+
 def test_batches_fed_to_two_kinds_of_call_are_refused_in_one_line():
     from tf1kit.convert.rewrite import _steps
     from tf1kit.errors import DataError

@@ -28,8 +28,10 @@ def optimizers_of(setting) -> list:
 
 def _feeds_parameters(call: dict) -> list:
     """What a call's feeds function takes: the data and the batch's
-    `indices` where the call takes a batch, `rng` where it draws."""
+    `indices` where the call takes a batch, `previous_feeds` where it is fed
+    again what the call before it took, `rng` where it draws."""
     return (["images", "labels", "indices"] if call["batch"] else []) + \
+        (["previous_feeds"] if "shared" in call["feeds"].values() else []) + \
         (["rng"] if call["draws"] else [])
 
 
@@ -48,6 +50,7 @@ def _feeds_function(out: Source, step: dict, setting, name: str) -> None:
     batch = step["batch"]
     values = [f'"{argument}": ' + (f"{role}[indices]" if role in ("images", "labels") else
                                    argument if role == "drawn" else
+                                   f'previous_feeds["{argument}"]' if role == "shared" else
                                    f"tf.constant({role})")  # a tensor, as the script fed it
               for argument, role in step["feeds"].items()]
     draws = step["draws"] or {}
@@ -55,6 +58,8 @@ def _feeds_function(out: Source, step: dict, setting, name: str) -> None:
     said = "The training call's feed_dict" if not setting.steps else \
         f"The feed_dict of the script's {step['name']} call"
     said += " for the examples `indices`" if batch else ""
+    said += (", fed again what the call before it took (`previous_feeds`)"
+             if "shared" in step["feeds"].values() else "")
     said += ", with the arrays the script drew for it, drawn from `rng`." if draws else "."
     with out.block(f"def {name}({', '.join(_feeds_parameters(step))}):"):
         out.docstring(said)
@@ -232,8 +237,10 @@ def _turns(out: Source, setting, batches: str) -> None:
                 runs[-1][1] += 1
             else:
                 runs.append([position, 1])
-        for position, times in runs:
+        for index, (position, times) in enumerate(runs):
             step = setting.steps[position]
+            following = setting.steps[runs[(index + 1) % len(runs)][0]]
+            keep = "shared" in following["feeds"].values()  # the next call is fed them again
             header = "for indices in round_indices:" if step["batch"] and several else \
                 f"for _ in range({times}):" if times > 1 else None
             if step["batch"] and several and step.get("loop_tag"):
@@ -241,8 +248,11 @@ def _turns(out: Source, setting, batches: str) -> None:
             with out.block(header) if header else contextlib.nullcontext():
                 targets = ", ".join(f'losses["{each["program"].loss_name}"]'
                                     for each in step["optimizers"])
+                feeds_call = f"{step['feeds_function']}({', '.join(_feeds_parameters(step))})"
+                if keep:
+                    out.line(f"previous_feeds = {feeds_call}")
                 out.statement(f"{targets} = ", Call(f"{step['name']}_step", [
-                    f"**{step['feeds_function']}({', '.join(_feeds_parameters(step))})"]))
+                    "**previous_feeds" if keep else f"**{feeds_call}"]))
                 if step.get("clip"):
                     out.line(f"{step['clip']['name']}(model)")
     report()

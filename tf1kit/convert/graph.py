@@ -14,6 +14,10 @@ from tf1kit.trace.graph import ITERATOR_OUTPUTS, ForwardGraph, GraphOp
 DICT_KEY = re.compile(r"""^\s*['"]([A-Za-z_]\w*)['"]\s*:""")
 
 
+# The names tf.layers, contrib and the tutorials give a layer's variables
+# inside its scope: the scope names the layer.
+LAYER_VARIABLE_NAMES = ("kernel", "bias", "weights", "biases", "W", "b", "w")
+
 class Graph(ForwardGraph):
     """The forward graph (tf1kit/trace/graph.py) and the script's source."""
 
@@ -95,9 +99,13 @@ class Graph(ForwardGraph):
     def variable_name(self, op: GraphOp) -> str | None:
         """What the script calls a variable: the scope it was made in
         (tf.layers' `hidden1/kernel`, a name_scope's `hidden/weights`), its
-        dict key, or the name it assigns."""
+        scoped name (get_variable's `generator/w1`), its dict key, or the
+        name it assigns."""
         if "/" in (op.variable or ""):
-            return op.variable.rsplit("/", 1)[0].replace("/", "_")
+            scope, _, last = op.variable.rpartition("/")
+            # tf.layers' and contrib's own names say nothing: the scope does;
+            # get_variable's own ("generator/w1") says which of the scope's
+            return (scope if last in LAYER_VARIABLE_NAMES else op.variable).replace("/", "_")
         found = DICT_KEY.match(self.source(op.line)) if op.line else None
         return found.group(1) if found else self.assigned_name(op.line) if op.line else None
 

@@ -196,7 +196,8 @@ def _prove(rewrite_path: str, against: str, data_dir: str, map_path: str, out: s
         trace that does not say); the draws, the trace's."""
         function = feeds[taken[step - 1]]
         wanted = inspect.signature(function).parameters
-        given = {"images": images, "labels": labels, "rng": np.random.default_rng(0)}
+        given = {"images": images, "labels": labels, "rng": np.random.default_rng(0),
+                 "previous_feeds": last_fed}
         if "indices" in wanted:
             traced = recorded.steps[step - 1].get("batch")  # a batch the script skipped aside
             given["indices"] = order[traced] if traced is not None and traced < len(order) \
@@ -205,7 +206,7 @@ def _prove(rewrite_path: str, against: str, data_dir: str, map_path: str, out: s
                 raise DataError(f"{against}: no traced batch for training step {step}")
         fed = function(**{name: value for name, value in given.items() if name in wanted})
         for argument, tensor in draws.items():
-            if argument in fed:
+            if argument in fed and fed[argument] is not last_fed.get(argument):  # (fed again)
                 value = recorded.step_value(step, "drawn", tensor)
                 if value is None:
                     raise DataError(f"{against}: no value of {tensor}, which the script "
@@ -213,6 +214,7 @@ def _prove(rewrite_path: str, against: str, data_dir: str, map_path: str, out: s
                 fed[argument] = value
         return fed
 
+    last_fed = {}  # the step before's feeds: a call may be fed them again
     fed = fed_at(1)
     wanted = [name for name in inspect.signature(model.call).parameters if name in fed]
     _staged("does not build", model, *[fed[name] for name in wanted])  # builds the layers
@@ -240,6 +242,7 @@ def _prove(rewrite_path: str, against: str, data_dir: str, map_path: str, out: s
         for layer in streams:  # where the script's stream stood (evaluations draw too)
             layer.position.assign(recorded.random_position(layer.op_name, step))
         if step > 1:
+            last_fed = fed
             fed = fed_at(step)
         call = taken[step - 1]
         loss = _staged(f"fails at training step {step}", train_steps[call], **fed)

@@ -44,6 +44,7 @@ def record(trace_path: str, data_dir: str) -> dict:
         firsts.setdefault(ran, (number, [key.partition(" ")[2] for key in step["digests"]
                                          if key.startswith("input ")]))
     fed = list(dict.fromkeys(tensor for call in calls for tensor in firsts[call][1]))
+    shared = [_fed_again(recorded, firsts[call][0]) for call in calls]
     order = recorded.batch_order("train")
     source = manifest.get("train_source")  # keras.datasets arrays, or read_data_sets
     validation_size = manifest.get("validation_size")
@@ -61,7 +62,21 @@ def record(trace_path: str, data_dir: str) -> dict:
             "validation_size": validation_size, "train_source": source,
             "in_order": order is not None and in_order(order),
             "traced_steps": len(recorded.steps), "cycle": cycle,
-            "clips": [clips.get(call, []) for call in calls]}
+            "clips": [clips.get(call, []) for call in calls], "shared_by_call": shared}
+
+
+def _fed_again(recorded, number: int) -> list:
+    """The tensors training step `number` (1 = the first) was fed with the
+    value the step before it was fed (a conditional GAN's generator call
+    given the discriminator call's labels and noise again), where the two
+    steps ran other optimizers."""
+    if number == 1:
+        return []
+    step, before = recorded.steps[number - 1], recorded.steps[number - 2]
+    if recorded.calls[step["call"]]["fetches"] == recorded.calls[before["call"]]["fetches"]:
+        return []
+    return [key.partition(" ")[2] for key, value in step["digests"].items()
+            if key.startswith("input ") and before["digests"].get(key) == value]
 
 
 def in_order(order) -> bool:
@@ -171,17 +186,20 @@ def render(recorded: dict, source: str, script: str, mode: str, output: str) -> 
     calls = [tuple(call) for call in recorded.get("calls") or [[0]]]
     by_call = recorded.get("feeds_by_call") or [recorded["fed"]]
     used = [set(each.inputs.values()) | set(each.loss_arguments) for each in programs]
-    feeds = [{name: (role if isinstance(role, str) else name.upper())
+    shared = [{built.placeholders.get(tensor, tensor) for tensor in each}
+              for each in recorded.get("shared_by_call") or [[] for _ in calls]]
+    feeds = [{name: ("shared" if name in again and isinstance(role, str) else
+                     role if isinstance(role, str) else name.upper())
               for name, role in roles.items()
               if any(name in used[index] for index in call)
               and any(built.placeholders.get(tensor, tensor) == name for tensor in fed)}
-             for call, fed in zip(calls, by_call)]
+             for call, fed, again in zip(calls, by_call, shared)]
     by_op = manifest.get("fed_draws") or {}
     draws = [{built.placeholders.get(tensor, tensor): {**draw, "tag": facts.line_tag(
         f"{os.path.basename(script)}:{draw['line']}")}
         for tensor, draw in by_op.get(",".join(manifest["optimizers"][index]["train_op"]
                                                for index in call), {}).items()
-        if built.placeholders.get(tensor, tensor) in fed}
+        if fed.get(built.placeholders.get(tensor, tensor), "shared") != "shared"}
         for call, fed in zip(calls, feeds)]  # each call's own draws
     weights = {variable: f"model.{layer.name}.{part}" for layer in built.layers
                for part, variable in layer.variables.items()}
@@ -256,6 +274,13 @@ def _steps(programs: list, optimizers: list, calls: list, by_call: tuple, facts,
         raise DataError(f"{optimizers[calls[unbatched[0]][0]]['line']}: its calls feed the "
                         "labels of the batch another optimizer's call took: tf1-convert "
                         "writes one batch per round, fed to one call, yet")
+    for index, position in enumerate(cycle):  # what a call is fed again, the call before has
+        again = [name for name, role in feeds[position].items() if role == "shared"]
+        before = feeds[cycle[index - 1]]
+        if any(name not in before for name in again):
+            raise DataError(f"{optimizers[calls[position][0]]['line']}: its calls are fed "
+                            "what a call before the one just before took: tf1-convert writes "
+                            "a call fed again what the call before it took, yet")
     names = [name for _, name in facts.optimizers(len(programs))]
     each = []
     for index, (built, optimizer) in enumerate(zip(programs, optimizers)):
