@@ -133,7 +133,7 @@ def build(graph: Graph, manifest: dict, script: str, exact: bool = True,
                                    + [name for tensor, name in placeholders.items()
                                       if tensor in needed]))
     model_name = _model_name(graph, layers, script)
-    loss_name = _python_name(graph.assigned_name(loss_op.line) or "loss")
+    loss_name = _python_name(_loss_name(graph, loss_op) or "loss")
     if loss_name in TAKEN_NAMES or loss_name in arguments:
         loss_name += "_fn"  # `loss = loss(...)` would not run
     return Program(_class_name(model_name), model_name, layers, model_inputs,
@@ -223,6 +223,19 @@ def _share_layers(graph: Graph, layers: list) -> None:
             raise Unsupported(graph.op(layer.output), f"weights {first.name or 'a layer'} "
                                                       "holds, used another way")
         layer.reuses, layer.shared, first.shared = first, True, True
+
+
+def _loss_name(graph: Graph, loss_op) -> str | None:
+    """What the script calls its loss: the name its line assigns, unless
+    that line makes the train op of a loss written in the call
+    (`D_solver = opt.minimize(-D_loss)`: `negated_D_loss`)."""
+    named = graph.assigned_name(loss_op.line) if loss_op.line else None
+    if named and ".minimize(" in graph.statement_text(loss_op.line):
+        source = graph.op(loss_op.inputs[0]) if loss_op.type == "Neg" else None
+        inner = graph.assigned_name(source.line) if source is not None and source.line \
+            else None
+        return f"negated_{inner}" if inner else None
+    return named
 
 
 def _name_layers(graph: Graph, layers: list) -> None:
