@@ -89,6 +89,9 @@ def test_the_first_differing_gradient_is_named_with_its_ulps(tmp_path, inputs):
     assert not finding.match
     assert finding.lines[1].startswith("MISMATCH: first difference at step 2: gradient b2 <-> "
                                        "dense_1/bias: 2 of 2 elements differ, max 1 ulp")
+    # the step's inputs, weights and loss agree: the verdict says where that leaves it
+    assert "every input, weight, forward tensor and loss both traces hold at step 2 is the " \
+        "same: the backward pass summed another way" in finding.lines[1]
 
 
 def test_a_scoped_variables_gradient_is_compared_too(tmp_path, inputs):

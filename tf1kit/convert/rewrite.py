@@ -30,7 +30,9 @@ def record(trace_path: str, data_dir: str) -> dict:
     the kinds of training call ("calls": the optimizers each runs, a GAN's
     [[0], [1]] or [[0, 1]]; "feeds_by_call": what the first of each fed)
     and, for several optimizers, the order the calls take turns in
-    ("cycle", positions in "calls")."""
+    ("cycle", positions in "calls"), the weight clip run after each kind of
+    call ("clips", weight_clips) and what each kind was fed again of what
+    the call before it took ("shared_by_call")."""
     recorded = tracefile.load(trace_path)
     manifest = recorded.manifest
     if not recorded.steps or not manifest.get("forward_graph") or not manifest["optimizers"]:
