@@ -80,6 +80,18 @@ def built(loss_op="Pow", exact=True):
     return program.build(Graph(described(loss_op), SCRIPT), MANIFEST, "s.py", exact)
 
 
+def test_an_output_the_script_calls_model_is_renamed_where_the_step_holds_the_model():
+    """`model = tf.matmul(L2, W3)` (golbin's tutorials): the training step's
+    `model` is the Keras model, so the output it binds is `model_output`
+    (`model = model(X)` failed at step 1: UnboundLocalError)."""
+    assert program.build(Graph(described(), SCRIPT), MANIFEST, "s.py", True).output_names \
+        == ["code"]
+    renamed = program.build(Graph(described(), SCRIPT.replace("code", "model")), MANIFEST,
+                            "s.py", True)
+    assert renamed.output_names == ["model_output"]
+    assert renamed.loss_arguments == ["model_output", "X"]
+
+
 def test_matmul_add_sigmoid_is_one_dense_layer_named_by_its_kernel():
     result = built()
     [layer] = result.layers

@@ -117,6 +117,8 @@ def build(graph: Graph, manifest: dict, script: str, exact: bool = True,
     for tensor in outputs:  # each its own name: two tensors must not share one
         name = shared[tensor] if tensor in shared else \
             _local_name(graph, by_output[tensor], outermost=True)[0]
+        if name in TAKEN_NAMES:  # `model = tf.matmul(L2, W3)`: the step's `model` is the model
+            name += "_output"
         output_names.append(_numbered(name, set(output_names)))
     # A weight the loss reads itself (an l2_loss of a kernel): the layer's.
     weights = {f"{op.name}:0": f"model.{layer.name}.{part}" for layer in layers
