@@ -10,7 +10,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from tf1kit.convert import emit, program
+from tf1kit.convert import emit, naming, program
 from tf1kit.convert.expressions import Unsupported
 from tf1kit.convert.graph import Graph, fed_as_inputs
 from tf1kit.convert.optimizers import OptimizerUnsupported, optimizer_source
@@ -294,9 +294,9 @@ def test_a_weightless_layer_takes_the_scope_its_line_names():
     graph = Graph(graph_ops, SCRIPT + 'pooled = max_pool2d(code, [2, 2], scope="pool1")\n')
     layer = Layer("max_pool", "Sigmoid:0", "pool1/MaxPool2D/MaxPool:0",
                   ["pool1/MaxPool2D/MaxPool"])
-    assert program._scope_name(graph, layer) == "pool1"
+    assert naming.scope_name(graph, layer) == "pool1"
     unnamed = Graph(graph_ops, SCRIPT + "pooled = max_pool2d(code, [2, 2])\n")
-    assert program._scope_name(unnamed, layer) is None
+    assert naming.scope_name(unnamed, layer) is None
 
 
 def test_a_fed_tensor_that_is_not_a_placeholder_becomes_the_input():

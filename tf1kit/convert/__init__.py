@@ -9,7 +9,8 @@ package imports no TensorFlow; `prove` does, when it proves a rewrite.
 - `lift`: the graph's ops lifted to layers by the specs' patterns
 - `expressions`: the other ops as the TensorFlow calls that build them; refusals;
   `slicing` the slices, splits, gathers and joins among them
-- `program`: the rewrite's layers, names, model inputs and outputs, loss
+- `program`: the rewrite's layers, model inputs and outputs, loss; `naming` the
+  names it gives them (the script's where it has one)
 - `optimizers`: TF1 optimizers as Keras 3 source, faithful or stock
 - `source_facts`: epochs or steps, and the lines that read data and make the optimizer
 - `rewrite`: the trace and data read into a record (`record`), and the rewrite

@@ -1,32 +1,19 @@
-"""What a rewrite holds, decided from the lifted graph: the layers' names,
-the model's inputs and outputs, the statements of its `call`, and the
-loss as an expression of the model's outputs and the fed inputs."""
+"""What a rewrite holds, decided from the lifted graph: the layers (named
+by naming.py), the model's inputs and outputs, the statements of its
+`call`, and the loss as an expression of the model's outputs and the fed
+inputs."""
 
 from __future__ import annotations
 
-import keyword
-import os
-import re
 from dataclasses import dataclass, field
 
 from tf1kit.convert.expressions import NO_EXPRESSION, Unsupported, Writer, unwritable
 from tf1kit.convert.graph import Graph
+from tf1kit.convert import naming
 from tf1kit.convert.lift import lift
 from tf1kit.convert.specs import BY_KIND
 from tf1kit.convert.specs.base import Layer
 from tf1kit.trace.graph import output_index
-
-# Attributes a keras.Model has already: a layer is not given these names.
-MODEL_ATTRIBUTES = {"name", "layers", "input", "output", "inputs", "outputs", "weights",
-                    "variables", "trainable", "losses", "metrics", "optimizer", "loss", "call",
-                    "build", "dtype", "compile", "fit", "predict", "summary", "training"}
-
-
-# Names the rewrite's own code uses beside the script's (train_step's locals,
-# main's, the modules): a loss function is not given one.
-TAKEN_NAMES = {"loss", "model", "optimizer", "gradients", "tape", "train_step", "feeds",
-               "main", "runtime", "keras", "tf", "argparse", "images", "labels", "args"}
-
 
 @dataclass
 class Statement:
@@ -70,7 +57,7 @@ def build(graph: Graph, manifest: dict, script: str, exact: bool = True,
     if not layers:
         raise Unsupported(graph.ops[-1], "no layer found between the fed inputs and the loss")
     _share_layers(graph, layers)
-    _name_layers(graph, layers)
+    naming.name_layers(graph, layers)
     for layer in layers:
         BY_KIND[layer.kind].link(graph, layer, layers)
     placeholders = _placeholder_names(graph)
@@ -93,8 +80,8 @@ def build(graph: Graph, manifest: dict, script: str, exact: bool = True,
     for index, layer in enumerate(called):
         later = {tensor for other in called[index + 1:] for tensor in
                  _reached(graph, other.input, by_output, placeholders)} | set(outputs)
-        name, line = _local_name(graph, layer)
-        target = _unique(name, locals_, later)
+        name, line = naming.local_name(graph, layer)
+        target = naming.unique(name, locals_, later)
         arguments = [writer.expression(layer.input)]
         body += [Statement(local, text, [_tag(graph, at)] if at else [])
                  for local, text, at in writer.bound]  # what the layer reads, first
@@ -116,10 +103,10 @@ def build(graph: Graph, manifest: dict, script: str, exact: bool = True,
     output_names = []
     for tensor in outputs:  # each its own name: two tensors must not share one
         name = shared[tensor] if tensor in shared else \
-            _local_name(graph, by_output[tensor], outermost=True)[0]
-        if name in TAKEN_NAMES:  # `model = tf.matmul(L2, W3)`: the step's `model` is the model
+            naming.local_name(graph, by_output[tensor], outermost=True)[0]
+        if name in naming.TAKEN_NAMES:  # `model = tf.matmul(L2, W3)`: the step's `model` is the model
             name += "_output"
-        output_names.append(_numbered(name, set(output_names)))
+        output_names.append(naming.numbered(name, set(output_names)))
     # A weight the loss reads itself (an l2_loss of a kernel): the layer's.
     weights = {f"{op.name}:0": f"model.{layer.name}.{part}" for layer in layers
                for part, variable in layer.variables.items()
@@ -134,11 +121,11 @@ def build(graph: Graph, manifest: dict, script: str, exact: bool = True,
     arguments = list(dict.fromkeys((["model"] if "model." in every else []) + output_names
                                    + [name for tensor, name in placeholders.items()
                                       if tensor in needed]))
-    model_name = _model_name(graph, layers, script)
-    loss_name = _python_name(_loss_name(graph, loss_op) or "loss")
-    if loss_name in TAKEN_NAMES or loss_name in arguments:
+    model_name = naming.model_name(graph, layers, script)
+    loss_name = naming.python_name(naming.loss_name(graph, loss_op) or "loss")
+    if loss_name in naming.TAKEN_NAMES or loss_name in arguments:
         loss_name += "_fn"  # `loss = loss(...)` would not run
-    return Program(_class_name(model_name), model_name, layers, model_inputs,
+    return Program(naming.class_name(model_name), model_name, layers, model_inputs,
                    [writer.names[tensor] for tensor in outputs], body, output_names,
                    loss_name, arguments,
                    Statement("loss", loss_text, [_tag(graph, loss_op.line)]), loss_body,
@@ -180,7 +167,7 @@ def _placeholder_names(graph: Graph) -> dict:
         for index in range(max(len(op.shapes), 1)):
             name = targets[index] if index < len(targets) else \
                 base if len(op.shapes) <= 1 else f"{base}_{index}"
-            names[f"{op.name}:{index}"] = _python_name(name)
+            names[f"{op.name}:{index}"] = naming.python_name(name)
     return names
 
 
@@ -227,62 +214,6 @@ def _share_layers(graph: Graph, layers: list) -> None:
         layer.reuses, layer.shared, first.shared = first, True, True
 
 
-def _loss_name(graph: Graph, loss_op) -> str | None:
-    """What the script calls its loss: the name its line assigns, unless
-    that line makes the train op of a loss written in the call
-    (`D_solver = opt.minimize(-D_loss)`: `negated_D_loss`)."""
-    named = graph.assigned_name(loss_op.line) if loss_op.line else None
-    if named and ".minimize(" in graph.statement_text(loss_op.line):
-        source = graph.op(loss_op.inputs[0]) if loss_op.type == "Neg" else None
-        inner = graph.assigned_name(source.line) if source is not None and source.line \
-            else None
-        return f"negated_{inner}" if inner else None
-    return named
-
-
-def _name_layers(graph: Graph, layers: list) -> None:
-    """Each layer's name: its kernel's name in the script (a dict key or an
-    assigned name), else its kind numbered as Keras would; where a helper
-    made several kernels under one name (`Weights` in `add_layer`), what
-    the line calling it assigns (`l1`)."""
-    everything, layers = layers, [layer for layer in layers if layer.reuses is None]
-    names = []
-    for layer in layers:
-        kernel = layer.variables.get("kernel")
-        name = None
-        if "kernel_op" in layer.config:  # a kernel computed from a weight: tf.transpose(W)
-            name = graph.variable_name(graph.op(f"{layer.config['kernel_op']}:0"))
-        elif kernel is not None:
-            read = next(op for op in graph.ops if op.variable == kernel)
-            name = graph.variable_name(read)
-        else:
-            name = _scope_name(graph, layer)
-        names.append(name)
-    taken = set()
-    for layer, name in zip(layers, names):
-        if name is not None and names.count(name) > 1:
-            layer.name = ""
-            called, line = _local_name(graph, layer)
-            name = called if line is not None else name
-        name = _python_name(name or layer.kind)
-        if name in MODEL_ATTRIBUTES:
-            name += "_layer"
-        layer.name = _numbered(name, taken)
-        taken.add(layer.name)
-    for layer in everything:
-        if layer.reuses is not None:
-            layer.name = layer.reuses.name
-
-
-def _scope_name(graph: Graph, layer: Layer) -> str | None:
-    """The scope a weightless layer's op is in when the script's line names
-    it (`max_pool2d(net, [2, 2], scope="pool1")`), else None."""
-    op = graph.op(layer.output)
-    scope = op.name.split("/")[0] if "/" in op.name else None
-    text = graph.statement_text(op.line) if op.line else ""
-    return scope if scope and (f'"{scope}"' in text or f"'{scope}'" in text) else None
-
-
 def _tag(graph: Graph, line: str) -> str:
     return f"{graph.statement_line(line)}  {graph.statement_text(line)}"
 
@@ -298,83 +229,3 @@ def _tags(graph: Graph, layer: Layer, named_at: str | None) -> list:
                           if graph.by_name[name].type != "Const")
         return [f"{_tag(graph, named_at)}  ({graph.op(layer.output).function}: {types})"]
     return [_tag(graph, line) for line in lines if line]
-
-
-def _local_name(graph: Graph, layer: Layer, outermost: bool = False) -> tuple:
-    """The name the script gives a layer's output and the line that gives
-    it: what its line assigns, or, for a helper's line (one that made
-    several layers) or a `return`, what the line that called it assigns."""
-    op = graph.op(layer.output)
-    frames = [*op.callers, op.line]
-    if outermost:
-        frames = frames[::-1]
-    for line in reversed(frames):
-        helper = sum(1 for other in graph.ops if other.line == line and other.type in (
-            "MatMul", "Conv2D", "MaxPool", "AvgPool")) > 1 or len(
-            {tuple(other.callers) for other in graph.ops if other.line == line}) > 1
-        if graph.returns(line) or helper:
-            continue
-        name = graph.assigned_name(line)
-        if name and not (line == op.line and any(
-                graph.same_statement(consumer.line, line)
-                for consumer in graph.consumers_of(layer.output))):
-            return _python_name(name), line  # (a line that goes on with it names another)
-    if op.callers and op.line:  # `D_real, D_logit_real = discriminator(X)`
-        name = graph.unpacked_name(op.line, op.callers[-1])
-        if name:
-            return _python_name(name), op.callers[-1]
-    if op.line and graph.assigned_name(op.line) and layer.shared:
-        return _python_name(graph.assigned_name(op.line)), op.line  # as its function names it
-    return layer.name, None
-
-
-def _unique(name: str, locals_: dict, later: set) -> str:
-    """`name`, rebound as the script rebinds it, unless the tensor it holds
-    is read later: then `name_1`, `name_2`, ..."""
-    number, candidate = 0, name
-    while candidate in locals_ and locals_[candidate] in later:
-        number += 1
-        candidate = f"{name}_{number}"
-    return candidate
-
-
-def _numbered(name: str, taken: set) -> str:
-    if name not in taken:
-        return name
-    number = 1
-    while f"{name}_{number}" in taken:
-        number += 1
-    return f"{name}_{number}"
-
-
-def _python_name(name: str) -> str:
-    name = re.sub(r"\W", "_", name)
-    if not name or name[0].isdigit() or keyword.iskeyword(name):
-        name = "_" + name
-    return name
-
-
-def _model_name(graph: Graph, layers: list, script: str) -> str:
-    """The function that built every layer, else the script's name."""
-    outer = {_outer_function(graph, layer) for layer in layers}
-    # One call of it, not a layer helper called once per layer (`add_layer`).
-    calls = {graph.op(layer.output).callers[:1][0] if graph.op(layer.output).callers else ""
-             for layer in layers}
-    name = outer.pop() if len(outer) == 1 and len(calls) == 1 else "<module>"
-    return os.path.splitext(os.path.basename(script))[0] if name == "<module>" else name
-
-
-def _class_name(name: str) -> str:
-    """conv_net -> ConvNet, original_autoencoder -> OriginalAutoencoder."""
-    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[\W_]+", name)
-                   if part) or "Model"
-
-
-def _outer_function(graph: Graph, layer: Layer) -> str:
-    """The outermost function (not the module) on the layer's call stack."""
-    op = graph.op(layer.output)
-    for line in [*op.callers, op.line]:
-        function = graph.function_at(line)
-        if function:
-            return function
-    return "<module>"

@@ -26,7 +26,7 @@ class Layer:
     config: dict = field(default_factory=dict)
     variables: dict = field(default_factory=dict)  # "kernel"/"bias" -> TF1 variable name
     keep_prob: str | None = None                   # dropout: the fed keep probability
-    name: str = ""                                 # given by program._name_layers
+    name: str = ""                                 # given by naming.name_layers
     reuses: "Layer | None" = None  # the earlier layer holding its weights: that one called again
     shared: bool = False  # its weights are applied more than once (holder and reusers)
 
