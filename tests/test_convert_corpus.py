@@ -73,6 +73,7 @@ def converted(tmp_path_factory):
     written = [str(rewrite) for rewrite, result in done if result.returncode == 0]
     written.append(_broken_copy(root / f"{STANDALONE}_keras.py"))
     written.append(_slower_generator(root / "gan_keras.py"))
+    written.append(_other_gradient(root / "sparse_autoencoder_keras.py"))
     proof = subprocess.run([sys.executable, "-c", f"DATA = {str(data)!r}\n"
                             f"STANDALONE = {STANDALONE!r}\n" + PROVE_ALL,
                             *written], cwd=root, env=env, capture_output=True, text=True,
@@ -83,7 +84,8 @@ def converted(tmp_path_factory):
     missing = proof.stdout[-2000:] + proof.stderr[-3000:]
     return {name: (result, proofs.get(name, missing))
             for name, result in [*results.items(), (STANDALONE + " standalone", None),
-                                 ("broken", None), ("slower_generator", None)]}
+                                 ("broken", None), ("slower_generator", None),
+                                 ("other_gradient", None)]}
 
 
 def _broken_copy(rewrite) -> str:
@@ -114,6 +116,36 @@ def _slower_generator(rewrite) -> str:
     for suffix in (".original.npz", ".map.json"):
         shutil.copy(str(rewrite)[:-3] + suffix, str(copy)[:-3] + suffix)
     return str(copy)
+
+
+def _other_gradient(rewrite) -> str:
+    """A copy of the sparse autoencoder's rewrite whose loss has the same
+    value and another gradient (`x - tf.stop_gradient(x)` added, times a
+    number: zero, bit for bit, with a gradient of its own), with the trace
+    and map beside it: the referee's negative control."""
+    text = rewrite.read_text()
+    ending = "    return tf.reduce_mean(tf.pow(X - decoded, 2.0)) + (0.1 * kl)\n"
+    assert ending in text, "sparse_autoencoder_keras.py no longer writes its loss so"
+    copy = rewrite.parent / "other_gradient_keras.py"
+    copy.write_text(text.replace(ending, ending[:-1] + " + 0.001 * (tf.reduce_sum(encoded) "
+                                 "- tf.stop_gradient(tf.reduce_sum(encoded)))\n"))
+    for suffix in (".original.npz", ".map.json"):
+        shutil.copy(str(rewrite)[:-3] + suffix, str(copy)[:-3] + suffix)
+    return str(copy)
+
+
+def test_a_gradient_of_another_function_is_told_from_one_rounded_otherwise(converted):
+    """The same loss with another gradient: the first difference is a
+    gradient at step 1, and the referee (the rewrite's float64 pass from the
+    step's weights and inputs) finds the two sides' errors far apart: not an
+    order of summation."""
+    proof = converted["other_gradient"][1]
+    assert "=== exit 1" in proof, proof
+    assert re.search(r"MISMATCH: first difference at step 1: gradient Variable(_\d+)? <-> "
+                     r"sparse_autoencoder/\w+/kernel", proof), proof
+    assert re.search(r"referee \(the rewrite's forward pass and loss in float64 .*: the "
+                     r"original's \d+x larger, more than an order of summation explains", proof), \
+        proof
 
 
 def test_a_gan_proof_finds_a_change_to_its_second_optimizer_at_its_first_step(converted):

@@ -91,7 +91,7 @@ def test_the_first_differing_gradient_is_named_with_its_ulps(tmp_path, inputs):
                                        "dense_1/bias: 2 of 2 elements differ, max 1 ulp")
     # the step's inputs, weights and loss agree: the verdict says where that leaves it
     assert "every input, weight, forward tensor and loss both traces hold at step 2 is the " \
-        "same: the backward pass summed another way" in finding.lines[1]
+        "same: the backward pass computed it another way" in finding.lines[1]
 
 
 def test_a_scoped_variables_gradient_is_compared_too(tmp_path, inputs):
@@ -155,3 +155,20 @@ def test_assert_matches_refuses_nothing_to_compare(tmp_path, inputs):
     recorded = write(tmp_path / "a.npz", weights, run(weights, inputs))
     with pytest.raises(AssertionError, match="an empty list matches nothing"):
         assert_matches(recorded, "loss", [])
+
+
+def test_the_referee_tells_rounding_from_another_gradient():
+    """Each side's largest error against the float64 gradient, in ulps of
+    its largest element: two errors of one size are the same gradient
+    rounded another way; one far larger is another computation."""
+    from tf1kit.convert import referee
+    exact = np.array([1.0, -0.5, 2.0 ** -20], np.float64)
+    step = float(np.spacing(np.float32(1.0)))
+    rounded = (exact + [step, 0, 0]).astype(np.float32)
+    otherwise = (exact - [0, 2 * step, 0]).astype(np.float32)
+    line = referee.verdict("W <-> w", rounded, otherwise, exact)
+    assert line.endswith("the original's largest error 1.0 ulp of its largest element, the "
+                         "rewrite's 2.0: both as near, the same gradient rounded another way")
+    wrong = (exact * 1.001).astype(np.float32)
+    line = referee.verdict("W <-> w", rounded, wrong, exact)
+    assert "the rewrite's 8389x larger, more than an order of summation explains" in line

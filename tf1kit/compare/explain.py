@@ -92,9 +92,11 @@ def explain(original, rewrite, mapping, step: int, differing: list,
         (f"; then {rest}" if rest else "")
     if kind == "gradient":  # its inputs, weights, activations and loss agree (else named first)
         line += (f"; every input, weight, forward tensor and loss both traces hold at step "
-                 f"{step} is the same: the backward pass summed another way (an order of "
-                 "summation, a fused kernel), which the judge does not bound (it holds the "
-                 "forward pass and the optimizer to float32 bounds)")
+                 f"{step} is the same: the backward pass computed it another way (an order "
+                 "of summation, a fused kernel, or another gradient function), which the "
+                 "judge does not bound (it holds the forward pass and the optimizer to "
+                 "float32 bounds; tf1-convert --prove's referee weighs the two against "
+                 "float64)")
     return [line, optimizer_check(original, rewrite, mapping, step, differing)]
 
 

@@ -20,6 +20,7 @@ package imports no TensorFlow; `prove` does, when it proves a rewrite.
   `emit_data` its `read_mnist` (read_data_sets' split, or keras.datasets' arrays);
   `emit_loop` its feeds, batches and `main()` (several optimizers taking turns)
 - `prove`: `tf1-convert --prove REWRITE.py`: the rewrite imported, trained on the
-  trace's batches from its start and draws, and compared (tf1-trace-compare)
+  trace's batches from its start and draws, and compared (tf1-trace-compare);
+  `referee` weighs a first differing gradient against the rewrite's float64 one
 - `__main__`: `python -m tf1kit.convert`
 """

@@ -236,6 +236,7 @@ def _prove(rewrite_path: str, against: str, data_dir: str, map_path: str, out: s
     var_lists = [[by_path[pairing["variables"][name]] for name in entry["variables"]]
                  for entry in recorded.manifest["optimizers"]] if several else None
     recorder = StepRecorder(model, optimizer, var_lists=var_lists)
+    kept = {}  # the feeds of each step whose values the trace keeps (the referee's)
     steps = len(recorded.steps)
     report = max(1, steps // 10)
     for step in range(1, steps + 1):
@@ -245,6 +246,8 @@ def _prove(rewrite_path: str, against: str, data_dir: str, map_path: str, out: s
             last_fed = fed
             fed = fed_at(step)
         call = taken[step - 1]
+        if recorded.steps[step - 1].get("values"):
+            kept[step] = fed
         loss = _staged(f"fails at training step {step}", train_steps[call], **fed)
         recorder.record(loss, calls[call], [losses[index] for index in calls[call]],
                         **{name: np.asarray(value) for name, value in fed.items()})
@@ -256,4 +259,48 @@ def _prove(rewrite_path: str, against: str, data_dir: str, map_path: str, out: s
             said = ", ".join(f"{float(value):.6f}" for value in np.atleast_1d(loss))
             print(f"[proof] step {step}/{steps}: loss {said}", flush=True)
     recorder.write(out)
-    return trace_compare.main([against, out, "--map", map_path])
+    status = trace_compare.main([against, out, "--map", map_path])
+    if status == 1 and pairing.get("forward"):
+        line = _referee(module, _model_class(module, rewrite_path), pairing, recorded, out,
+                        (kept, [layer.op_name for layer in streams]))
+        if line:
+            print(line, flush=True)
+    return status
+
+
+def _referee(module, model_class, pairing: dict, recorded, out: str, kept: tuple) -> str | None:
+    """The referee's line (tf1kit/convert/referee.py) where the first
+    difference is a gradient at a step whose feeds, starting weights and
+    draws the trace keeps (`kept`: ({step: its feeds}, the random ops' TF1
+    names)), else None."""
+    kept, random_ops = kept
+    from tf1kit.compare import diff
+    from tf1kit.convert import referee
+    from tf1kit.trace import tracefile
+
+    rewritten = tracefile.load(out)
+    finding = diff.compare(recorded, rewritten, pairing)
+    if finding.birth != "gradient" or finding.step not in kept:
+        return None
+    step = finding.step
+    ours, theirs = recorded.steps[step - 1]["digests"], rewritten.steps[step - 1]["digests"]
+    first = next(name for name, path in pairing["variables"].items()
+                 if f"gradient {path}" in theirs and ours.get(f"gradient {name}")
+                 not in (None, theirs[f"gradient {path}"]))
+    path = pairing["variables"][first]
+    weights = {pairing["variables"][name]: recorded.step_value(step, "initial", name)
+               for name in pairing["variables"]}
+    draws = {name: recorded.step_value(step, "random", name) for name in random_ops}
+    if any(value is None for value in [*weights.values(), *draws.values()]):
+        return None
+    optimizers = recorded.manifest["optimizers"]
+    ran = recorded.step_optimizers()[step - 1] if pairing.get("calls") else (0,)
+    index = next((each for each in ran if first in (optimizers[each].get("variables")
+                                                    or pairing["variables"])), ran[0])
+    try:
+        exact = referee.float64_gradients(module, model_class, pairing["forward"][index],
+                                          (weights, draws), kept[step], [path])[path]
+    except Exception as error:  # the float64 pass is the referee's, not the proof's
+        return f"referee: not run ({type(error).__name__}: {str(error)[:120]})"
+    return referee.verdict(f"{first} <-> {path}", recorded.step_value(step, "gradient", first),
+                           rewritten.step_value(step, "gradient", path), exact)

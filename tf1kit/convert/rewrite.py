@@ -226,7 +226,13 @@ def render(recorded: dict, source: str, script: str, mode: str, output: str) -> 
                              for layer in built.layers
                              for part, variable in layer.variables.items()},
                "inputs": {tensor: built.placeholders[tensor] for tensor in recorded["fed"]
-                          if any(built.placeholders.get(tensor) in each for each in feeds)}}
+                          if any(built.placeholders.get(tensor) in each for each in feeds)},
+               # each optimizer's forward pass and loss, as its step calls them (the referee)
+               "forward": [{"method": "" if index == 0 else f"call_for_{each.loss_name}",
+                            "inputs": list(each.inputs.values()),
+                            "outputs": each.output_names, "function": each.loss_name,
+                            "arguments": each.loss_arguments}
+                           for index, each in enumerate(programs)]}
     if steps:
         mapping["optimizers"] = [{"loss": entry["loss"]} for entry in manifest["optimizers"]]
         mapping["calls"] = [{"feeds": step["feeds_function"], "optimizers": list(call),
