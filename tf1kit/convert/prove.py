@@ -268,12 +268,12 @@ def _prove(rewrite_path: str, against: str, data_dir: str, map_path: str, out: s
     return status
 
 
-def _referee(module, model_class, pairing: dict, recorded, out: str, kept: tuple) -> str | None:
+def _referee(module, model_class, pairing: dict, recorded, out: str, saved: tuple) -> str | None:
     """The referee's line (tf1kit/convert/referee.py) where the first
     difference is a gradient at a step whose feeds, starting weights and
-    draws the trace keeps (`kept`: ({step: its feeds}, the random ops' TF1
+    draws the trace keeps (`saved`: ({step: its feeds}, the random ops' TF1
     names)), else None."""
-    kept, random_ops = kept
+    kept, random_ops = saved
     from tf1kit.compare import diff
     from tf1kit.convert import referee
     from tf1kit.trace import tracefile
@@ -284,9 +284,11 @@ def _referee(module, model_class, pairing: dict, recorded, out: str, kept: tuple
         return None
     step = finding.step
     ours, theirs = recorded.steps[step - 1]["digests"], rewritten.steps[step - 1]["digests"]
-    first = next(name for name, path in pairing["variables"].items()
-                 if f"gradient {path}" in theirs and ours.get(f"gradient {name}")
-                 not in (None, theirs[f"gradient {path}"]))
+    renamed = {f"gradient {name}": f"gradient {path}"
+               for name, path in pairing["variables"].items()}
+    first = next(key for key, value in ours.items()  # the verdict's: in the original's order
+                 if key in renamed and theirs.get(renamed[key]) not in (None, value))
+    first = first.partition(" ")[2]
     path = pairing["variables"][first]
     weights = {pairing["variables"][name]: recorded.step_value(step, "initial", name)
                for name in pairing["variables"]}

@@ -85,7 +85,10 @@ def verdict(name: str, original, rewrite, exact) -> str:
     nearer, farther = sorted((ours, theirs))
     if farther <= NEAR_ULPS or farther <= SAME_COMPUTATION_RATIO * max(nearer, 1.0):
         return said + ": both as near, the same gradient rounded another way"
-    side = "original" if ours > theirs else "rewrite"
-    return said + (f": the {side}'s {farther / max(nearer, 1.0):.0f}x larger, more than an "
-                   "order of summation explains: another computation, or a badly "
-                   "conditioned sum")
+    ratio = f"{farther / max(nearer, 1.0):.0f}x larger, more than an order of summation explains"
+    if ours > theirs:  # far from the rewrite's own function
+        return said + (f": the original's {ratio}: the rewrite differentiates another "
+                       "function than the script (the referee is the rewrite's own), or the "
+                       "sum is badly conditioned")
+    return said + (f": the rewrite's {ratio}: its float32 gradient is not its own function's "
+                   "(a kernel, a custom gradient), or the sum is badly conditioned")
