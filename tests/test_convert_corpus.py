@@ -96,11 +96,16 @@ def _broken_copy(rewrite) -> str:
     tag = next(index for index in range(call, len(lines))
                if lines[index].lstrip().startswith("# "))
     lines.insert(tag + 1, '        raise ValueError("made to fail")')
-    broken = rewrite.parent / "broken_keras.py"
-    broken.write_text("\n".join(lines) + "\n")
+    return _copy_with_its_proof_files(rewrite, "broken", "\n".join(lines) + "\n")
+
+
+def _copy_with_its_proof_files(rewrite, name: str, text: str) -> str:
+    """`<name>_keras.py` holding `text`, the rewrite's trace and map beside it."""
+    copy = rewrite.parent / f"{name}_keras.py"
+    copy.write_text(text)
     for suffix in (".original.npz", ".map.json"):
-        shutil.copy(str(rewrite)[:-3] + suffix, str(broken)[:-3] + suffix)
-    return str(broken)
+        shutil.copy(str(rewrite)[:-3] + suffix, str(copy)[:-3] + suffix)
+    return str(copy)
 
 
 def _slower_generator(rewrite) -> str:
@@ -111,11 +116,7 @@ def _slower_generator(rewrite) -> str:
     changed = text.replace("train_generator = TF1Adam(learning_rate=0.0005,",
                            "train_generator = TF1Adam(learning_rate=0.00051,")
     assert changed != text, "gan_keras.py no longer makes its generator's optimizer so"
-    copy = rewrite.parent / "slower_generator_keras.py"
-    copy.write_text(changed)
-    for suffix in (".original.npz", ".map.json"):
-        shutil.copy(str(rewrite)[:-3] + suffix, str(copy)[:-3] + suffix)
-    return str(copy)
+    return _copy_with_its_proof_files(rewrite, "slower_generator", changed)
 
 
 def _other_gradient(rewrite) -> str:
@@ -126,12 +127,9 @@ def _other_gradient(rewrite) -> str:
     text = rewrite.read_text()
     ending = "    return tf.reduce_mean(tf.pow(X - decoded, 2.0)) + (0.1 * kl)\n"
     assert ending in text, "sparse_autoencoder_keras.py no longer writes its loss so"
-    copy = rewrite.parent / "other_gradient_keras.py"
-    copy.write_text(text.replace(ending, ending[:-1] + " + 0.001 * (tf.reduce_sum(encoded) "
-                                 "- tf.stop_gradient(tf.reduce_sum(encoded)))\n"))
-    for suffix in (".original.npz", ".map.json"):
-        shutil.copy(str(rewrite)[:-3] + suffix, str(copy)[:-3] + suffix)
-    return str(copy)
+    return _copy_with_its_proof_files(rewrite, "other_gradient", text.replace(
+        ending, ending[:-1] + " + 0.001 * (tf.reduce_sum(encoded) "
+        "- tf.stop_gradient(tf.reduce_sum(encoded)))\n"))
 
 
 def test_a_gradient_of_another_function_is_told_from_one_rounded_otherwise(converted):
