@@ -48,15 +48,17 @@ def between_steps(recorded, taken: list) -> dict:
                             "than the earlier calls of its optimizers: tf1-convert writes one "
                             "clip after each kind of training call, yet")
         found.setdefault(kind, clips)
-    _unchanged_but_clipped(recorded, {clip["variable"] for clips in found.values()
-                                      for clip in clips})
+    _unchanged_but_clipped(recorded)
     return {kind: clips for kind, clips in found.items() if clips}
 
 
-def _unchanged_but_clipped(recorded, clipped: set) -> None:
-    """Refuses a script whose weights, other than those it clips, change
-    between two training steps (a write the trace did not see as a call)."""
+def _unchanged_but_clipped(recorded) -> None:
+    """Refuses a script whose weights change between two training steps
+    other than by the clips run between them (a write the trace did not see
+    as a call)."""
     for previous, step in zip(recorded.steps, recorded.steps[1:]):
+        clipped = {clip["variable"] for call in recorded.calls[previous["call"] + 1:step["call"]]
+                   for clip in call.get("clips") or []}
         after = {key.partition(" ")[2]: value for key, value in previous["digests"].items()
                  if key.startswith("weight ")}
         changed = [key.partition(" ")[2] for key, value in step["digests"].items()
