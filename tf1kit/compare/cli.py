@@ -21,9 +21,10 @@ from tf1kit.errors import DataError
 from tf1kit.trace.tracefile import Trace, load
 
 
-def _verdict(first: Trace, second: Trace, finding) -> int:
+def report(first: Trace, second: Trace, finding) -> int:
     """Print the finding with the environments judged (tf1kit/compare/verdict.py);
-    the exit status: 0 MATCH or ROUNDING, 1 MISMATCH."""
+    the exit status: 0 MATCH or ROUNDING, 1 MISMATCH (tf1-convert --prove
+    prints its own comparison so)."""
     differences = verdict.factors(first, second)
     lines = list(finding.lines)
     lines.insert(1, "environment: " + ("the same (what decides the bits: CPU kernel flags, "
@@ -79,7 +80,7 @@ def main(argv=None) -> int:
         if first.steps and second.steps:
             finding = diff.compare(first, second, diff.read_map(args.map)
                                          if args.map else None)
-            return _verdict(first, second, finding)
+            return report(first, second, finding)
         found = compare(first, second)
         kept = sum(len(call["kept"]) for call in first.calls)
         if found is None:

@@ -155,6 +155,7 @@ def _staged(stage: str, function, *args, **kwargs):
 
 def _prove(rewrite_path: str, against: str, data_dir: str, map_path: str, out: str) -> int:
     from tf1kit.compare import cli as trace_compare
+    from tf1kit.compare import diff
     from tf1kit.keras.random_ops import TF1RandomOp
     from tf1kit.keras.recorder import StepRecorder
     from tf1kit.trace import tracefile
@@ -259,27 +260,27 @@ def _prove(rewrite_path: str, against: str, data_dir: str, map_path: str, out: s
             said = ", ".join(f"{float(value):.6f}" for value in np.atleast_1d(loss))
             print(f"[proof] step {step}/{steps}: loss {said}", flush=True)
     recorder.write(out)
-    status = trace_compare.main([against, out, "--map", map_path])
+    rewritten = tracefile.load(out)
+    finding = diff.compare(recorded, rewritten, pairing)  # tf1-trace-compare's, with the map
+    status = trace_compare.report(recorded, rewritten, finding)
     if status == 1 and pairing.get("forward"):
-        line = _referee(module, _model_class(module, rewrite_path), pairing, recorded, out,
+        line = _referee(module, _model_class(module, rewrite_path), pairing,
+                        (recorded, rewritten, finding),
                         (kept, [layer.op_name for layer in streams]))
         if line:
             print(line, flush=True)
     return status
 
 
-def _referee(module, model_class, pairing: dict, recorded, out: str, saved: tuple) -> str | None:
+def _referee(module, model_class, pairing: dict, compared: tuple, saved: tuple) -> str | None:
     """The referee's line (tf1kit/convert/referee.py) where the first
     difference is a gradient at a step whose feeds, starting weights and
-    draws the trace keeps (`saved`: ({step: its feeds}, the random ops' TF1
-    names)), else None."""
-    kept, random_ops = saved
-    from tf1kit.compare import diff
+    draws the trace keeps (`compared`: the two traces and their finding;
+    `saved`: ({step: its feeds}, the random ops' TF1 names)), else None."""
     from tf1kit.convert import referee
-    from tf1kit.trace import tracefile
 
-    rewritten = tracefile.load(out)
-    finding = diff.compare(recorded, rewritten, pairing)
+    recorded, rewritten, finding = compared
+    kept, random_ops = saved
     if finding.birth != "gradient" or finding.step not in kept:
         return None
     step = finding.step
