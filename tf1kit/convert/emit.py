@@ -97,9 +97,10 @@ def _constants(out: Source, program: Program, setting: Setting) -> None:
     name, count, tag = setting.loop
     out.line(f"BATCH_SIZE = {setting.batch_size}  # the batches its training calls were fed")
     out.line(f"{name} = {count}  # {tag}")
-    if emit_loop.round_batches(setting) > 1:
-        out.line(f"ROUND_BATCHES = {emit_loop.round_batches(setting)}  # the batches each "
-                 "round of its training calls took, a call each")
+    rounds = emit_loop.round_batches(setting)
+    if rounds > 1:
+        out.line(f"ROUND_BATCHES = {rounds}  # the batches each round of its training calls "
+                 "took, a call each")
     for argument, value in setting.constants.items():
         out.line(f"{argument.upper()} = {value!r}  # fed to {argument} in every training call")
     if not setting.train_source:  # keras.datasets' arrays keep none aside

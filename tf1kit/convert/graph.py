@@ -12,11 +12,10 @@ from tf1kit.trace.graph import ITERATOR_OUTPUTS, ForwardGraph, GraphOp
 
 # `'h1': tf.Variable(...)` in a dict literal: the key names the variable.
 DICT_KEY = re.compile(r"""^\s*['"]([A-Za-z_]\w*)['"]\s*:""")
-
-
 # The names tf.layers, contrib and the tutorials give a layer's variables
 # inside its scope: the scope names the layer.
 LAYER_VARIABLE_NAMES = ("kernel", "bias", "weights", "biases", "W", "b", "w")
+
 
 class Graph(ForwardGraph):
     """The forward graph (tf1kit/trace/graph.py) and the script's source."""

@@ -31,8 +31,9 @@ def between_steps(recorded, taken: list) -> dict:
                             "of its own after the update): tf1-convert writes weights its "
                             "optimizers change, yet")
     found = {}
-    ends = [step["call"] for step in recorded.steps[1:]] + [len(recorded.calls)]
-    for step, end, kind in zip(recorded.steps, ends, taken):
+    for index, (step, kind) in enumerate(zip(recorded.steps, taken)):
+        following = recorded.steps[index + 1] if index + 1 < len(recorded.steps) else None
+        end = following["call"] if following else len(recorded.calls)
         between = recorded.calls[step["call"] + 1:end]
         unknown = next((call for call in between if "clips" in call and not call["clips"]),
                        None)
@@ -42,36 +43,33 @@ def between_steps(recorded, taken: list) -> dict:
                             "by clipping each to two numbers: tf1-convert writes weights its "
                             "optimizers change, yet")
         clips = [clip for call in between for clip in call.get("clips") or []]
-        last = end == len(recorded.calls)  # the trace may stop before its clip
-        if kind in found and found[kind] != clips and not (last and not clips):
+        # (the trace may stop before the last step's clip)
+        if kind in found and found[kind] != clips and not (following is None and not clips):
             raise DataError(f"training step {step['step']} is followed by another weight clip "
                             "than the earlier calls of its optimizers: tf1-convert writes one "
                             "clip after each kind of training call, yet")
         found.setdefault(kind, clips)
-    _unchanged_but_clipped(recorded)
+        if following is not None:
+            _unchanged_but_clipped(step, following, between,
+                                   {clip["variable"] for clip in clips})
     return {kind: clips for kind, clips in found.items() if clips}
 
 
-def _unchanged_but_clipped(recorded) -> None:
+def _unchanged_but_clipped(previous: dict, step: dict, between: list, clipped: set) -> None:
     """Refuses a script whose weights change between two training steps
-    other than by the clips run between them (a write the trace did not see
-    as a call)."""
-    for previous, step in zip(recorded.steps, recorded.steps[1:]):
-        clipped = {clip["variable"] for call in recorded.calls[previous["call"] + 1:step["call"]]
-                   for clip in call.get("clips") or []}
-        after = {key.partition(" ")[2]: value for key, value in previous["digests"].items()
-                 if key.startswith("weight ")}
-        changed = [key.partition(" ")[2] for key, value in step["digests"].items()
-                   if key.startswith("initial ") and after.get(key.partition(" ")[2],
-                                                                value) != value
-                   and key.partition(" ")[2] not in clipped]
-        if changed:
-            between = [name for call in recorded.calls[previous["call"] + 1:step["call"]]
-                       for name in call["fetches"]]
-            raise DataError(f"the script writes {changed[0]} between training steps "
-                            f"{previous['step']} and {step['step']} (Session.run of "
-                            f"{', '.join(between[:3]) or 'nothing traced'}: a weight clip?): "
-                            "tf1-convert writes weights its optimizers change, yet")
+    other than by the clips run between them (`between`: the calls there):
+    a write the trace did not see as a call."""
+    after = {key.partition(" ")[2]: value for key, value in previous["digests"].items()
+             if key.startswith("weight ")}
+    changed = [key.partition(" ")[2] for key, value in step["digests"].items()
+               if key.startswith("initial ") and after.get(key.partition(" ")[2], value) != value
+               and key.partition(" ")[2] not in clipped]
+    if changed:
+        fetched = [name for call in between for name in call["fetches"]]
+        raise DataError(f"the script writes {changed[0]} between training steps "
+                        f"{previous['step']} and {step['step']} (Session.run of "
+                        f"{', '.join(fetched[:3]) or 'nothing traced'}: a weight clip?): "
+                        "tf1-convert writes weights its optimizers change, yet")
 
 
 def described(clips: list, weights: dict, facts) -> dict | None:

@@ -35,5 +35,6 @@ from tf1kit.keras.optimizers import TF1Adam
 from tf1kit.keras.random_ops import TF1Dropout, TF1RandomNormal
 from tf1kit.keras.tf1_optimizers import TF1Adagrad, TF1GradientDescent, TF1Momentum, TF1RMSProp
 
-__all__ = ["AddBiasConv2D", "AddBiasDense", "BiasAddConv2D", "BiasAddDense", "TF1Adagrad", "TF1Adam", "TF1Dropout",
-           "TF1GradientDescent", "TF1Momentum", "TF1RMSProp", "TF1RandomNormal", "TiedDense"]
+__all__ = ["AddBiasConv2D", "AddBiasDense", "BiasAddConv2D", "BiasAddDense", "TF1Adagrad",
+           "TF1Adam", "TF1Dropout", "TF1GradientDescent", "TF1Momentum", "TF1RMSProp",
+           "TF1RandomNormal", "TiedDense"]
