@@ -13,10 +13,12 @@ import pytest
 from tf1kit.convert import emit, naming, program
 from tf1kit.convert.expressions import Unsupported
 from tf1kit.convert.graph import Graph, fed_as_inputs
+from tf1kit.convert.lift import lift
 from tf1kit.convert.optimizers import OptimizerUnsupported, optimizer_source
 from tf1kit.convert.source import WIDTH, Call, Source
 from tf1kit.convert.specs import BY_KIND
 from tf1kit.convert.specs.base import Layer
+from tf1kit.trace.graph import taken_branches
 
 SCRIPT = """\
 import tensorflow as tf
@@ -753,3 +755,62 @@ def test_a_sum_too_wide_for_one_wrapped_call_gets_a_line_per_term():
     assert lines[1].startswith("    return (tf.reduce_mean(") and lines[-1].endswith(")))")
     assert [line.lstrip()[:2] for line in lines[2:]].count("+ ") == 1
     assert max(len(line) for line in lines) < 110  # was one line of 213
+
+
+def cond_dropout(predicate_from="is_training:0") -> list:
+    """SCRIPT's graph with `tf.layers.dropout(layer_1, rate=0.25,
+    training=is_training)` after its sigmoid, as compat.v1's tf.cond
+    builds it (Switch and Merge around the dropout; ops in creation order,
+    the Switches made after the ops that read them)."""
+    pieces = [op("is_training", "Placeholder", shape=(), line="s.py:2"),
+              op("drop/cond/pred_id", "Identity", [predicate_from], shape=()),
+              op("drop/cond/dropout/Const", "Const", shape=(), value=4 / 3),
+              op("drop/cond/dropout/Mul", "Mul", ["drop/cond/dropout/Mul/Switch:1",
+                                                  "drop/cond/dropout/Const:0"]),
+              op("drop/cond/dropout/Mul/Switch", "Switch", ["Sigmoid:0", "drop/cond/pred_id:0"]),
+              op("drop/cond/dropout/Shape", "Shape", ["drop/cond/dropout/Mul/Switch:1"]),
+              op("drop/cond/dropout/RandomUniform", "RandomUniform",
+                 ["drop/cond/dropout/Shape:0"]),
+              op("drop/cond/dropout/GreaterEqual/y", "Const", shape=(), value=0.25),
+              op("drop/cond/dropout/GreaterEqual", "GreaterEqual",
+                 ["drop/cond/dropout/RandomUniform:0", "drop/cond/dropout/GreaterEqual/y:0"]),
+              op("drop/cond/dropout/Const_1", "Const", shape=(), value=0.0),
+              op("drop/cond/dropout/SelectV2", "SelectV2",
+                 ["drop/cond/dropout/GreaterEqual:0", "drop/cond/dropout/Mul:0",
+                  "drop/cond/dropout/Const_1:0"]),
+              op("drop/cond/Identity", "Identity", ["drop/cond/Identity/Switch:0"]),
+              op("drop/cond/Identity/Switch", "Switch", ["Sigmoid:0", "drop/cond/pred_id:0"]),
+              op("drop/cond/Merge", "Merge", ["drop/cond/Identity:0",
+                                              "drop/cond/dropout/SelectV2:0"])]
+    graph_ops = described()
+    at = [entry["name"] for entry in graph_ops].index("sub")
+    graph_ops[at] = dict(graph_ops[at], inputs=["Placeholder:0", "drop/cond/Merge:0"])
+    return graph_ops[:at] + pieces + graph_ops[at:]
+
+
+@pytest.mark.parametrize("fed, kept", [(True, "drop/cond/dropout/SelectV2:0"),
+                                       (False, "Sigmoid:0")])
+def test_a_cond_the_fed_bool_decides_is_its_taken_branch(fed, kept):
+    """`training=is_training` fed one value in every training call: the
+    loss reads the branch taken (the dropout, or the input as it is), the
+    Switches, the Merge, the branch not taken and the predicate are gone."""
+    resolved = taken_branches(cond_dropout(), {"is_training:0": fed}, ["Mean:0"])
+    by_name = {entry["name"]: entry for entry in resolved}
+    assert by_name["sub"]["inputs"] == ["Placeholder:0", kept]
+    assert not {"Switch", "Merge"} & {entry["type"] for entry in resolved}
+    assert "is_training" not in by_name and "drop/cond/pred_id" not in by_name
+    assert ("drop/cond/dropout/Mul" in by_name) is fed
+    if fed:
+        assert by_name["drop/cond/dropout/Mul"]["inputs"][0] == "Sigmoid:0"
+        layers = lift(Graph(resolved, SCRIPT), {"drop/cond/dropout/RandomUniform":
+                                                {"seed": 1, "seed2": 2}})
+        assert [layer.kind for layer in layers] == ["dense", "dropout"]
+
+
+def test_a_cond_the_feeds_do_not_decide_is_left_as_it_is():
+    """A predicate computed in the graph (`tf.reduce_mean(x) > 10`): both
+    branches stay (tf1-convert refuses the Switch at its line)."""
+    graph_ops = cond_dropout("Greater:0")
+    graph_ops.insert(0, op("Greater", "Greater", ["Placeholder:0", "Pow/y:0"], shape=()))
+    assert taken_branches(graph_ops, {"is_training:0": True}, ["Mean:0"]) == \
+        [entry for entry in graph_ops if entry["name"] != "is_training"]

@@ -126,6 +126,23 @@ FOLDED = (
     "    sess.run(tf.global_variables_initializer())\n"
     "    for step in range(4):\n"
     "        sess.run(train, {x: np.ones((4, 2))})\n")
+# tf.layers' dropout under a fed `is_training` (a tf.cond), an evaluation
+# fed False after each step, and a dropout whose cond the feeds do not decide.
+COND_DROPOUT = (
+    "import numpy as np\n"
+    "import tensorflow as tf\n"
+    "x = tf.placeholder(tf.float32, [None, 6])\n"
+    "is_training = tf.placeholder(tf.bool)\n"
+    "h = tf.layers.dense(x, 8, name='hidden')\n"
+    "h = tf.layers.dropout(h, rate=0.25, training=is_training, name='drop')\n"
+    "noisy = tf.layers.dropout(h, rate=0.5, training=tf.reduce_mean(x) > 10.0, name='odd')\n"
+    "loss = tf.reduce_mean(tf.square(noisy))\n"
+    "train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)\n"
+    "with tf.Session() as sess:\n"
+    "    sess.run(tf.global_variables_initializer())\n"
+    "    for step in range(3):\n"
+    "        sess.run(train, {x: np.ones((4, 6)), is_training: True})\n"
+    "        sess.run(loss, {x: np.ones((4, 6)), is_training: False})\n")
 # name -> (argv after `python`, working folder: "data" = synthetic MNIST_data/)
 CASES = {
     "layers_cnn": (["-m", "tf1kit.run", os.path.join(FIXTURES, "layers_cnn.py"),
@@ -163,6 +180,8 @@ CASES = {
     "alternating": (["-m", "tf1kit.run", "--trace", "gan.npz", "--max-steps", "4",
                      os.path.join(FIXTURES, "alternating_optimizers.py")], "data"),
     "exits": (["-m", "tf1kit.run", "exits.py"], "data"),
+    "cond_dropout": (["-m", "tf1kit.run", "--seed", "0", "--trace", "cond.npz",
+                      "cond_dropout.py"], "data"),
     # docs/run_tf1.md's end-to-end block, on generated data: 5,512 training images
     # leave 512 after TF1's 5,000 for validation, 2 steps per epoch.
     "original": (["-m", "tf1kit.run", "--seed", "0", "--trace", "original.npz",
@@ -191,6 +210,7 @@ def ran(tmp_path_factory):
         (work / "contrib_imports.py").write_text(CONTRIB_IMPORTS)
         (work / "positional_xent.py").write_text(POSITIONAL_XENT)
         (work / "folded.py").write_text(FOLDED)
+        (work / "cond_dropout.py").write_text(COND_DROPOUT)
         result = subprocess.run([sys.executable, *argv], cwd=work, capture_output=True,
                                 text=True, timeout=300, env=subprocess_environment())
         return result, work
@@ -223,6 +243,35 @@ def test_a_trace_computes_every_step_alike_whichever_steps_keep_values(ran):
         assert any(key.startswith("gradient ") for key in shared)
         assert {key: kept_once["digests"][key] for key in shared} == \
             {key: kept_always["digests"][key] for key in shared}
+
+
+def test_a_dropout_in_a_fed_cond_is_traced_where_its_branch_runs(ran):
+    """A random op inside `tf.cond(is_training, ...)` draws only in the calls
+    fed True: the trace counts those runs and its positions (an evaluation
+    fed False between two steps draws nothing), and keeps each step's draw,
+    which the stateless twin at that position reproduces. A cond the feeds
+    do not decide is named as not traced, with the reason."""
+    from tf1kit.keras.random_ops import philox_draw
+    result, work = ran["cond_dropout"]
+    assert result.returncode == 0, result.stderr[-3000:]
+    recorded = tracefile.load(str(work / "cond.npz"))
+    entries = {entry["name"].split("/")[0]: entry for entry in recorded.manifest["random_ops"]
+               if "dropout" in entry["name"]}
+    drop, odd = entries["drop"], entries["odd"]
+    blocks = 4 * 8 * tracefile.PHILOX_BLOCKS_PER_ELEMENT
+    assert drop["traced"] and drop["runs"] == 3
+    assert drop["positions"] == {"1": 0, "2": blocks, "3": 2 * blocks}
+    assert drop["conditions"] == [[drop["conditions"][0][0], True]]
+    for step in (1, 2):
+        drawn = recorded.step_value(step, "random", drop["name"])
+        again = philox_draw(drop["type"], [4, 8], drop["seed"], drop["seed2"],
+                            drop["positions"][str(step)]).numpy()
+        assert drawn is not None and again.tobytes() == drawn.tobytes()
+    # Negative control: the position had the evaluations drawn too.
+    assert philox_draw(drop["type"], [4, 8], drop["seed"], drop["seed2"],
+                       2 * blocks).numpy().tobytes() != \
+        recorded.step_value(2, "random", drop["name"]).tobytes()
+    assert not odd["traced"] and "predicate" in odd["why"] and odd["runs"] == 0
 
 
 def test_contrib_import_forms_resolve_and_library_changes_are_named(ran):

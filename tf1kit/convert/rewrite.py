@@ -16,6 +16,7 @@ from tf1kit.convert.graph import Graph, fed_as_inputs
 from tf1kit.data.mnist import VALIDATION_SIZE
 from tf1kit.errors import DataError
 from tf1kit.trace import tracefile
+from tf1kit.trace.graph import taken_branches
 
 # What a record keeps of the trace's manifest.
 MANIFEST_KEYS = ("forward_graph", "optimizers", "random_ops", "loss_calls", "fed_draws")
@@ -157,6 +158,16 @@ def _roles(recorded, firsts: list, indices, data_dir: str, validation_size: int,
             else:
                 raise DataError(f"the script feeds {tensor} an array tf1-convert cannot trace "
                                 "to MNIST's training images or labels")
+    for tensor, role in roles.items():  # a number is written once: the same at every step
+        fed = [step["digests"].get(f"input {tensor}") for step in recorded.steps]
+        first = next(digest for digest in fed if digest is not None) if \
+            not isinstance(role, str) else None
+        changed = next((number for number, digest in enumerate(fed, start=1)
+                        if digest not in (None, first)), None) if first else None
+        if changed:
+            raise DataError(f"the script feeds {tensor} {role!r} at first and another value at "
+                            f"training step {changed}: tf1-convert writes a number the "
+                            "training calls are all fed alike, yet")
     return roles, one_hot, images_shape
 
 
@@ -164,8 +175,11 @@ def render(recorded: dict, source: str, script: str, mode: str, output: str) -> 
     """(the rewrite's source, the map pairing its variables and inputs with
     the script's) for a record; raises Unsupported or DataError."""
     manifest = recorded["manifest"]
-    described = fed_as_inputs(manifest["forward_graph"], recorded["fed"],
-                              [entry["loss"] for entry in manifest["optimizers"]])
+    losses = [entry["loss"] for entry in manifest["optimizers"]]
+    numbers = {tensor: role for tensor, role in (recorded["roles"] or {}).items()
+               if not isinstance(role, str)}  # a fed bool deciding a tf.cond among them
+    described = taken_branches(fed_as_inputs(manifest["forward_graph"], recorded["fed"], losses),
+                               numbers, losses)
     count = len(manifest["optimizers"])
     described_names = {entry["name"] for entry in manifest["forward_graph"]}
     for entry in manifest["optimizers"]:
@@ -180,14 +194,15 @@ def render(recorded: dict, source: str, script: str, mode: str, output: str) -> 
         raise DataError("the script's batches were not traced (it does not read MNIST "
                         "through read_data_sets' next_batch)")
     roles = {built.placeholders.get(tensor, tensor): role
-             for tensor, role in recorded["roles"].items()}
-    constants = {name: role for name, role in roles.items() if not isinstance(role, str)}
+             for tensor, role in recorded["roles"].items()
+             if tensor in built.placeholders or isinstance(role, str)}  # (not a cond's bool)
     facts = source_facts.SourceFacts(source, os.path.basename(script))
     optimizers = [_optimizer(entry, tag, facts)
                   for entry, (tag, _) in zip(manifest["optimizers"], facts.optimizers(count))]
     calls = [tuple(call) for call in recorded.get("calls") or [[0]]]
     by_call = recorded.get("feeds_by_call") or [recorded["fed"]]
     used = [set(each.inputs.values()) | set(each.loss_arguments) for each in programs]
+    constants = {name: role for name, role in roles.items() if not isinstance(role, str)}
     shared = [{built.placeholders.get(tensor, tensor) for tensor in each}
               for each in recorded.get("shared_by_call") or [[] for _ in calls]]
     feeds = [{name: ("shared" if name in again and isinstance(role, str) else

@@ -82,14 +82,16 @@ class TF1Dropout(TF1RandomOp):
     (TF1RandomOp: `position`, `op_name`).
 
     `call(inputs, keep_prob, training)`: `keep_prob` a float32 scalar
-    tensor. An evaluation with keep_prob 1.0 in the script draws too: set
-    `position` from the trace before each step."""
+    tensor, or a Python number; `call(inputs, rate=r, training=...)` for
+    the drop rate the script gave (`tf.layers.dropout(rate=0.3)`). An
+    evaluation with keep_prob 1.0 in the script draws too: set `position`
+    from the trace before each step."""
 
-    def call(self, inputs, keep_prob=None, training=None):
-        if not training or keep_prob is None:
+    def call(self, inputs, keep_prob=None, training=None, rate=None):
+        if not training or (keep_prob is None and rate is None):
             return inputs
-        if isinstance(keep_prob, (int, float)):  # the script passed a number
-            rate = 1.0 - keep_prob               # in Python's float64, as compat.v1 does
+        if rate is not None or isinstance(keep_prob, (int, float)):  # a number
+            rate = 1.0 - keep_prob if rate is None else rate  # in Python's float64, as compat.v1
             scaled = inputs * tf.constant(1 / (1 - rate), inputs.dtype)  # dropout_v2: Mul
         else:                                    # a fed tensor (a placeholder in TF1)
             rate = 1 - tf.convert_to_tensor(keep_prob, inputs.dtype)  # Sub in float32

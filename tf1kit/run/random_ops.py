@@ -9,8 +9,13 @@ computed anyway; fetching it draws nothing more), which gives the values
 and their count: TF1's op takes `elements x 256` blocks of its generator
 per run (tf1kit/trace/tracefile.PHILOX_BLOCKS_PER_ELEMENT), so the position before a
 training step is the sum over every earlier run, evaluations included.
-An op inside a `tf.cond` or `tf.while_loop` may not run when its call
-does: it is named in the trace as not traced rather than guessed at.
+An op inside a `tf.cond` runs when its branch is taken: where the
+predicate is a fed tensor (`training=is_training`, through the cond's
+Identity ops) or a `placeholder_with_default` left at its constant, each
+call's feeds say which branch runs, and the op is counted only then (a
+branch not taken computes nothing, so its generator does not advance). An
+op in a `tf.while_loop`, or under a predicate computed otherwise, is named
+in the trace as not traced rather than guessed at.
 """
 
 from __future__ import annotations
@@ -48,6 +53,39 @@ def _element(graph, leaf):
         return None
 
 
+def _name(key) -> str:
+    return key if isinstance(key, str) else getattr(key, "name", str(key))
+
+
+def cond_conditions(op) -> list | None:
+    """[(predicate tensor, branch)] of each `tf.cond` (v1: Switch/Merge) around
+    `op`, innermost first; [] outside control flow; None inside a while loop."""
+    found, context = [], getattr(op, "_control_flow_context", None)
+    while context is not None:
+        if not hasattr(context, "branch"):  # a WhileContext (or XLA's)
+            return None
+        found.append((context.pred, context.branch))
+        context = context.outer_context
+    return found
+
+
+def predicate_value(predicate, fed: dict) -> bool | None:
+    """A cond's predicate as a call with these feeds computes it, where the
+    feeds decide it: a fed tensor reached through Identity ops (the cond's
+    own `pred_id`), or an unfed `placeholder_with_default`'s constant;
+    else None."""
+    tensor = predicate
+    while True:
+        if tensor.name in fed:
+            return bool(np.asarray(fed[tensor.name]))
+        if tensor.op.type == "Const":
+            from tensorflow.python.framework import tensor_util  # loaded with the script's graph
+            return bool(tensor_util.MakeNdarray(tensor.op.get_attr("value")))
+        if tensor.op.type not in ("Identity", "PlaceholderWithDefault") or not tensor.op.inputs:
+            return None
+        tensor = tensor.op.inputs[0]
+
+
 class RandomOps:
     """Per graph and call: the random ops run, their stream positions."""
 
@@ -57,10 +95,38 @@ class RandomOps:
         self.ops = {}        # op name -> the manifest entry being built
         self.positions = {}  # op name -> blocks consumed so far
 
-    def run_by(self, graph, leaves: list, fed_names: set) -> list:
+    def run_by(self, graph, leaves: list, feed_dict: dict | None) -> list:
         """The stateful random ops (Operations) a call with these fetch
-        leaves and fed tensors runs, in creation order; ops inside control
-        flow are noted in the entry and left out."""
+        leaves and feeds runs, in creation order: an op in a `tf.cond`
+        where the feeds take its branch; ops inside other control flow are
+        noted in the entry and left out."""
+        fed = {_name(key): value for key, value in (feed_dict or {}).items()}
+        found = [op for op, conditions in self._reached(graph, leaves, set(fed))
+                 if self._taken(op, conditions, fed)]
+        for op in found:  # a cond marks its ops unfetchable; in the taken branch they run
+            graph._unfetchable_ops.discard(op)
+        return found
+
+    def _taken(self, op, conditions, fed: dict) -> bool:
+        """Whether a call with these feeds runs `op` (in no control flow, or
+        in the taken branch of each cond around it); an op whose branch
+        the feeds do not decide is marked not traced from then on."""
+        if conditions is None or not self.ops[op.name]["traced"]:
+            return False
+        for predicate, branch in conditions:
+            value = predicate_value(predicate, fed)
+            if value is None:
+                self.ops[op.name].update(traced=False, reproducible=False,
+                                         why=f"its tf.cond's predicate {predicate.name} is "
+                                             "not a fed tensor or a constant")
+                return False
+            if value != bool(branch):
+                return False
+        return True
+
+    def _reached(self, graph, leaves: list, fed_names: set) -> list:
+        """[(op, its conditions)] for the random ops the fetches depend on
+        (cond_conditions: None for an op tf1-run cannot follow)."""
         key = (id(graph), tuple(str(getattr(leaf, "name", leaf)) for leaf in leaves),
                tuple(sorted(fed_names)))
         if key not in self._cache:
@@ -78,8 +144,7 @@ class RandomOps:
             found = sorted((op for op in seen if op.type in RANDOM_TYPES), key=lambda op: op._id)
             for op in found:
                 self._entry(op)
-            self._cache[key] = [op for op in found
-                                if getattr(op, "_control_flow_context", None) is None]
+            self._cache[key] = [(op, cond_conditions(op)) for op in found]
         return self._cache[key]
 
     def _entry(self, op) -> dict:
@@ -87,11 +152,17 @@ class RandomOps:
             line, code = script_line(op, self.script)
             attributes = {name: int(op.get_attr(name)) for name in ("seed", "seed2")
                           if name in op.node_def.attr}
-            in_control_flow = getattr(op, "_control_flow_context", None) is not None
+            conditions = cond_conditions(op)
             self.ops[op.name] = {"name": op.name, "type": op.type, **attributes,
                                  "line": line, "code": code,
-                                 "reproducible": op.type in REPRODUCIBLE and not in_control_flow,
-                                 "traced": not in_control_flow, "runs": 0, "positions": {}}
+                                 "reproducible": op.type in REPRODUCIBLE and
+                                 conditions is not None,
+                                 "traced": conditions is not None, "runs": 0, "positions": {}}
+            if conditions is None:
+                self.ops[op.name]["why"] = "it runs inside a tf.while_loop"
+            elif conditions:  # the branch it runs in: the predicate's tensor, True or False
+                self.ops[op.name]["conditions"] = [[predicate.name, bool(branch)]
+                                                   for predicate, branch in conditions]
             self.positions[op.name] = 0
         return self.ops[op.name]
 

@@ -113,7 +113,8 @@ class SessionRecorder:
                 recorder.record(fetches, feed_dict, results)
                 return results
             randoms = recorder.random.run_by(session.graph, _flatten(fetches),
-                                             {_name(key) for key in feed_dict or {}})
+                                             {_name(key): value
+                                              for key, value in (feed_dict or {}).items()})
             draws = [op.outputs[0] for op in randoms]
             if not training:
                 written = optimizer_watch.assign_ops(session.graph, _flatten(fetches))

@@ -89,3 +89,86 @@ class ForwardGraph:
         """The TF1 variable a tensor reads, else None."""
         op = self.op(tensor)
         return op.variable if op.type == "VariableRead" else None
+
+
+def taken_branches(described: list, fed: dict, outputs: list) -> list:
+    """The forward graph as the training calls ran it where each `tf.cond`
+    (v1: Switch and Merge) has a predicate the feeds decide (`fed`: tensor
+    -> the value every training call fed it; the cond's `pred_id` an
+    Identity of it): a Switch's taken output reads as its data input, the
+    branch not taken is dropped, and a Merge's output reads as its live
+    input (`tf.layers.dropout(training=is_training)` fed True is its
+    dropout); what `outputs` (the losses) no longer read is dropped too.
+    Conds decided otherwise, and while loops, are left as they are."""
+    by_name = {entry["name"]: entry for entry in described}
+
+    def decided(tensor: str):
+        while tensor not in fed:
+            entry = by_name.get(tensor.rsplit(":", 1)[0])
+            if entry is None or entry["type"] not in ("Identity", "PlaceholderWithDefault") \
+                    or not entry["inputs"]:
+                return entry["value"] if entry is not None and entry["type"] == "Const" \
+                    and isinstance(entry.get("value"), bool) else None
+            tensor = entry["inputs"][0]
+        return bool(fed[tensor])
+
+    def switched(tensor: str) -> bool:
+        entry = by_name.get(tensor.rsplit(":", 1)[0])
+        return entry is not None and entry["type"] == "Switch" and \
+            decided(entry["inputs"][1]) is not None
+
+    def needed(tensor: str) -> list:
+        entry = by_name.get(tensor.rsplit(":", 1)[0])
+        if entry is None:
+            return []
+        if switched(tensor):
+            return entry["inputs"][:1]
+        return entry["inputs"]
+
+    def resolved_as(tensor: str):
+        entry = by_name.get(tensor.rsplit(":", 1)[0])
+        if entry is None:
+            return tensor
+        if switched(tensor):
+            taken = int(decided(entry["inputs"][1]))  # output 1: the true branch's
+            return resolved[entry["inputs"][0]] if output_index(tensor) == taken else None
+        if entry["type"] == "Identity" and entry["inputs"] and switched(entry["inputs"][0]):
+            return resolved[entry["inputs"][0]]  # a branch's output as it came in
+        if entry["type"] == "Merge" and output_index(tensor) == 0:
+            live = [resolved[item] for item in entry["inputs"] if resolved[item] is not None]
+            return live[0] if len(live) == 1 else tensor
+        return None if any(resolved[item] is None for item in entry["inputs"]) else tensor
+
+    resolved = {}  # tensor -> the tensor it reads as; None: never computed
+    for entry in described:  # depth first, without recursion (graphs run deep)
+        stack, visiting = [f"{entry['name']}:0", *entry["inputs"]], set()
+        while stack:
+            tensor = stack[-1]
+            if tensor in resolved:
+                stack.pop()
+                continue
+            pending = [item for item in needed(tensor) if item not in resolved]
+            if pending and tensor not in visiting:
+                visiting.add(tensor)
+                stack.extend(pending)
+                continue
+            for item in pending:  # a loop's back edge: read as it is
+                resolved[item] = item
+            resolved[tensor] = resolved_as(tensor)
+            stack.pop()
+    kept = {}
+    for entry in described:
+        if entry["type"] in ("Switch", "Merge", "Identity") and \
+                resolved[f"{entry['name']}:0"] != f"{entry['name']}:0":
+            continue  # resolved: its readers read what it stood for
+        inputs = [resolved[tensor] for tensor in entry["inputs"]]
+        if None not in inputs:  # else: in a branch not taken
+            kept[entry["name"]] = {**entry, "inputs": inputs} \
+                if inputs != entry["inputs"] else entry
+    read, stack = set(), [tensor.rsplit(":", 1)[0] for tensor in outputs]
+    while stack:
+        name = stack.pop()
+        if name in kept and name not in read:
+            read.add(name)
+            stack.extend(tensor.rsplit(":", 1)[0] for tensor in kept[name]["inputs"])
+    return [entry for name, entry in kept.items() if name in read]
