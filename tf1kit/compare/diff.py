@@ -38,6 +38,7 @@ class Mapping:
     inputs: dict
     loss: str | None
     rewrite_loss: str = "loss"  # a Keras rewrite's; a TF1 trace's is the tensor's name
+    state: dict = dataclasses.field(default_factory=dict)  # moving statistics, by the map
 
 
 @dataclasses.dataclass
@@ -163,6 +164,8 @@ def _rename(kind: str, name: str, mapping: Mapping) -> str | None:
         return mapping.rewrite_loss if name == mapping.loss else name
     if kind == "random":
         return name  # a TF1Dropout records under the TF1 op name it reproduces
+    if kind == "state":  # a batch norm's moving statistics: the map's names, else the same
+        return mapping.state.get(name, name)
     if name in mapping.variables:
         return mapping.variables[name]
     # a slot, `<variable>/<slot>`: the variable's own name may hold slashes
@@ -183,11 +186,18 @@ def compare(original, rewrite, given: dict | None = None) -> Finding:
     variables = match_variables(original, rewrite, given.get("variables"))
     inputs, loss = _inputs_and_loss(original, rewrite, given)
     first = rewrite.steps[0]["digests"] if rewrite.steps else {}
-    mapping = Mapping(variables, inputs, loss, loss if f"loss {loss}" in first else "loss")
+    mapping = Mapping(variables, inputs, loss, loss if f"loss {loss}" in first else "loss",
+                      dict(given.get("state") or {}))
     lines = [f"variables: {len(variables)} matched"
              + (" (by the map)" if given.get("variables") else " (by shape and starting value)")
              + "; inputs: " + (", ".join(f"{a} <-> {b}" for a, b in inputs.items()) or "none")
              + f"; loss: {loss or 'not matched (name it in the map)'}"]
+    state = _first_step_names(original, "state")
+    unpaired = [name for name in state if f"state {_rename('state', name, mapping)}" not in first]
+    if state:
+        lines[0] += f"; state: {len(state) - len(unpaired)} of {len(state)} compared" + \
+            (f" ({', '.join(unpaired[:3])} not in the rewrite's trace: its moving statistics "
+             "are not proven)" if unpaired else "")
     for name, other in variables.items():
         a, b = (original.variables or {}).get(name), (rewrite.variables or {}).get(other)
         if a is not None and b is not None and not _same_bits(a, b):

@@ -16,7 +16,7 @@ from tf1kit.float32 import optimizers
 from tf1kit.compare import forward
 from tf1kit.float32.ulps import ulp_distance
 
-ORDER = ("input", "random", "loss", "gradient", "slot", "weight")
+ORDER = ("input", "random", "loss", "gradient", "slot", "weight", "state")
 # Inputs that differ by at most this many float32 ulps in every element are
 # the same examples computed another way (x / 255 against TF1's x * (1/255)
 # differs by one ulp on some pixels); farther apart, they are other examples.
@@ -97,6 +97,10 @@ def explain(original, rewrite, mapping, step: int, differing: list,
                  "judge does not bound (it holds the forward pass and the optimizer to "
                  "float32 bounds; tf1-convert --prove's referee weighs the two against "
                  "float64)")
+    if kind == "state":  # a variable the step writes besides the optimizer's
+        line += ("; a moving statistic (batch normalization) updated another way: TF1 "
+                 "subtracts (v - batch) * (1 - momentum), Keras 3 computes v * momentum + "
+                 "batch * (1 - momentum) (MIGRATION.md T28)")
     return [line, optimizer_check(original, rewrite, mapping, step, differing)]
 
 

@@ -46,7 +46,7 @@ def pair_layers(original, rewrite, step: int) -> list:
     (see the module docstring; where none has its bits, the nearest)."""
     ours, theirs = _values(original, step, "activation"), _values(rewrite, step, "activation")
     cursor, pairs, names = 0, [], {name for name, _ in ours}
-    for layer, output in theirs:
+    for position, (layer, output) in enumerate(theirs):
         candidates = [(index, name, value) for index, (name, value) in enumerate(ours)
                       if index >= cursor and value.shape == output.shape]
         if layer in names:  # two TF1 traces: the same tensor by its name
@@ -54,6 +54,12 @@ def pair_layers(original, rewrite, step: int) -> list:
         if not candidates:
             continue  # no TF1 tensor of its shape: a layer TF1 had no output for
         equal = [item for item in candidates if _differing(item[2], output) == 0]
+        following = theirs[position + 1][1] if position + 1 < len(theirs) else None
+        if not equal and following is not None and following.shape == output.shape and min(
+                _differing(value, following) for _, _, value in candidates) < min(
+                _differing(value, output) for _, _, value in candidates):
+            continue  # TF1 fetched no output of it (a batch norm fused with its ReLU): the
+            # layer after it is nearer the tensor TF1 kept
         index, name, _ = equal[0] if equal else min(
             candidates, key=lambda item: (_differing(item[2], output), -item[0]))
         pairs.append((layer, name, bool(equal)))

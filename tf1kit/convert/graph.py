@@ -14,7 +14,7 @@ from tf1kit.trace.graph import ITERATOR_OUTPUTS, ForwardGraph, GraphOp
 DICT_KEY = re.compile(r"""^\s*['"]([A-Za-z_]\w*)['"]\s*:""")
 # The names tf.layers, contrib and the tutorials give a layer's variables
 # inside its scope: the scope names the layer.
-LAYER_VARIABLE_NAMES = ("kernel", "bias", "weights", "biases", "W", "b", "w")
+LAYER_VARIABLE_NAMES = ("kernel", "bias", "weights", "biases", "W", "b", "w", "gamma", "beta")
 
 
 class Graph(ForwardGraph):

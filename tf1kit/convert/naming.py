@@ -46,8 +46,8 @@ def name_layers(graph: Graph, layers: list) -> None:
     everything, layers = layers, [layer for layer in layers if layer.reuses is None]
     names = []
     for layer in layers:
-        kernel = layer.variables.get("kernel")
-        name = None
+        kernel = layer.variables.get("kernel") or next(iter(layer.variables.values()), None)
+        name = None  # (a layer without a kernel by its other variable: a batch norm's gamma)
         if "kernel_op" in layer.config:  # a kernel computed from a weight: tf.transpose(W)
             name = graph.variable_name(graph.op(f"{layer.config['kernel_op']}:0"))
         elif kernel is not None:

@@ -50,6 +50,9 @@ def build(graph: Graph, manifest: dict, script: str, exact: bool = True,
     Keras), not a fed keep_prob."""
     graph.loss_calls = {call["output"]: call for call in manifest.get("loss_calls") or []
                         if call.get("output")}  # tf.losses.* as the script called them
+    graph.state_updates = {update["statistic"]: update for entry in manifest["optimizers"]
+                           for update in entry.get("state_updates") or []
+                           if update.get("statistic")}  # a batch norm's moving averages
     layers = lift(graph, {entry["name"]: entry for entry in manifest.get("random_ops", [])})
     blocked = unwritable(graph, {name for layer in layers for name in layer.ops})
     if blocked:  # every one of them named, not only the first met

@@ -178,8 +178,13 @@ def render(recorded: dict, source: str, script: str, mode: str, output: str) -> 
     losses = [entry["loss"] for entry in manifest["optimizers"]]
     numbers = {tensor: role for tensor, role in (recorded["roles"] or {}).items()
                if not isinstance(role, str)}  # a fed bool deciding a tf.cond among them
+    aliases = {}  # a cond's output -> the taken branch's tensor
     described = taken_branches(fed_as_inputs(manifest["forward_graph"], recorded["fed"], losses),
-                               numbers, losses)
+                               numbers, losses, aliases)
+    manifest = {**manifest, "optimizers": [  # its moving averages, as the training calls ran
+        {**entry, "state_updates": [_as_run(update, aliases, numbers)
+                                    for update in entry.get("state_updates") or []]}
+        for entry in manifest["optimizers"]]}
     count = len(manifest["optimizers"])
     described_names = {entry["name"] for entry in manifest["forward_graph"]}
     for entry in manifest["optimizers"]:
@@ -240,6 +245,9 @@ def render(recorded: dict, source: str, script: str, mode: str, output: str) -> 
     mapping = {"variables": {variable: f"{built.model_name}/{layer.name}/{part}"
                              for layer in built.layers
                              for part, variable in layer.variables.items()},
+               "state": {variable: f"{built.model_name}/{layer.name}/{part}"
+                         for layer in built.layers
+                         for part, variable in layer.config.get("state", {}).items()},
                "inputs": {tensor: built.placeholders[tensor] for tensor in recorded["fed"]
                           if any(built.placeholders.get(tensor) in each for each in feeds)},
                # each optimizer's forward pass and loss, as its step calls them (the referee)
@@ -254,6 +262,24 @@ def render(recorded: dict, source: str, script: str, mode: str, output: str) -> 
                              **({"then": step["clip"]["name"]} if step["clip"] else {})}
                             for step, call in zip(steps, calls)]
     return emit.source(built, setting), mapping
+
+
+def _as_run(update: dict, aliases: dict, numbers: dict) -> dict:
+    """A moving average's update (the trace's "state_updates") as the
+    training calls ran it: the statistic it reads through its resolved
+    cond, the rate the fed bool chose (tf.layers' fused path)."""
+    rate, statistic = (_branch_taken(update.get(key), numbers) for key in ("rate", "statistic"))
+    return {**update, "statistic": aliases.get(statistic, statistic), "rate": rate,
+            "form": update.get("form") if None not in (rate, statistic) else None}
+
+
+def _branch_taken(value, numbers: dict):
+    """A value chosen by a tf.cond ({"fed", "true", "false"}) as the fed
+    bool chose it (None where the training calls fed no number); else itself."""
+    if not isinstance(value, dict):
+        return value
+    fed = numbers.get(value["fed"])
+    return None if fed is None else value["true" if fed else "false"]
 
 
 def _optimizer(entry: dict, tag: str, facts) -> dict:

@@ -14,7 +14,8 @@ the kit:
 | `TiedDense` | `tf.matmul(x, tf.transpose(W)) + b`, W another layer's kernel | no stock layer reads another's kernel (a tied decoder) |
 | `TF1Adam` | `tf.train.AdamOptimizer` | `Adam`: 1 - beta from Python floats, beta ** t by pow, epsilon 1e-7 (T5) |
 | `TF1GradientDescent`, `TF1Momentum`, `TF1RMSProp`, `TF1Adagrad` | their `tf.train` optimizers | other update formulas, initial accumulators, epsilons |
-| `TF1Dropout` | `tf.nn.dropout(x, keep_prob)` | `Dropout` draws Keras's own stream: other masks |
+| `TF1Dropout` | `tf.nn.dropout(x, keep_prob)`, `tf.layers.dropout(x, rate, training=...)` | `Dropout` draws Keras's own stream: other masks |
+| `TF1BatchNormalization` | `tf.layers.batch_normalization(x, training=...)` with UPDATE_OPS | `BatchNormalization` updates its moving statistics by another formula: other bits (T28) |
 | `TF1RandomNormal` | `tf.random_normal(tf.shape(x), mean, stddev)` | no stock layer draws TF1's stream |
 
 Each is proven where its trap was measured: the corpus of docs/convert.md
@@ -25,16 +26,18 @@ rewrite on yours (`tf1-convert --prove`).
 Modules: `layers` (the four bias layers, TiedDense), `optimizers` (TF1Adam),
 `tf1_optimizers` (the others, on TF1's kernels), `random_ops` (TF1's random
 streams in a tf.function: `philox_draw`, `TF1Dropout`, `TF1RandomNormal`),
+`normalization` (TF1BatchNormalization),
 `recorder` (StepRecorder, TraceCallback: a rewrite traced for a proof; a
 rewrite does not import it).
 """
 
 from tf1kit.keras.layers import (AddBiasConv2D, AddBiasDense, BiasAddConv2D, BiasAddDense,
                                  TiedDense)
+from tf1kit.keras.normalization import TF1BatchNormalization
 from tf1kit.keras.optimizers import TF1Adam
 from tf1kit.keras.random_ops import TF1Dropout, TF1RandomNormal
 from tf1kit.keras.tf1_optimizers import TF1Adagrad, TF1GradientDescent, TF1Momentum, TF1RMSProp
 
 __all__ = ["AddBiasConv2D", "AddBiasDense", "BiasAddConv2D", "BiasAddDense", "TF1Adagrad",
-           "TF1Adam", "TF1Dropout", "TF1GradientDescent", "TF1Momentum", "TF1RMSProp",
-           "TF1RandomNormal", "TiedDense"]
+           "TF1Adam", "TF1BatchNormalization", "TF1Dropout", "TF1GradientDescent",
+           "TF1Momentum", "TF1RMSProp", "TF1RandomNormal", "TiedDense"]

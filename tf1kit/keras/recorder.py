@@ -70,6 +70,10 @@ class StepRecorder:
         self.model, self.optimizer, self.seed = model, self.optimizers[0], seed
         self.data_files = data_files or {}
         self.variables = list(model.trainable_variables)
+        # what a step writes besides the optimizer (a batch norm's moving statistics),
+        # traced as "state" (not a random op's stream position, an integer)
+        self.states = [variable for variable in model.non_trainable_variables
+                       if "float" in str(variable.dtype)]
         self.var_lists = [list(variables) for variables in var_lists] if several \
             else [self.variables]
         for each, variables in zip(self.optimizers, self.var_lists):
@@ -181,9 +185,10 @@ class StepRecorder:
                             for v in self.variables})
 
     def read_state(self, trained=(0,)) -> dict:
-        """The weights, and the slots of the optimizers `trained`."""
+        """The weights, the slots of the optimizers `trained` and the state."""
         state = {("weight", v.path): keras.ops.convert_to_numpy(v) for v in self.variables}
         state.update(self._slot_values(trained))
+        state.update({("state", v.path): keras.ops.convert_to_numpy(v) for v in self.states})
         return state
 
     def record(self, loss, trained=(0,), loss_name="loss", **inputs) -> None:
@@ -222,6 +227,7 @@ class StepRecorder:
                         for name, shadow in self._gradients.items() if name in trained_paths})
         tensors.update({key: value for key, value in after.items() if key[0] == "slot"})
         tensors.update({key: value for key, value in after.items() if key[0] == "weight"})
+        tensors.update({key: value for key, value in after.items() if key[0] == "state"})
         self.losses.append(tensors[("loss", names[0])])
         self.log.add(len(self.losses) - 1, tensors)
         self._state = after

@@ -52,6 +52,17 @@ def _name(fetch) -> str:
     return name if isinstance(name, str) else str(fetch)
 
 
+def _ops_beside(graph, fetches, ran: tuple) -> tuple:
+    """The ops a training call fetches besides its train ops (in order)."""
+    found = []
+    for leaf in _flatten(fetches):
+        element = random_ops._element(graph, getattr(leaf, "name", leaf))
+        op = getattr(element, "op", element)
+        if hasattr(op, "type") and op.name not in ran and op not in found:
+            found.append(op)
+    return tuple(found)
+
+
 def _flatten(structure) -> list:
     """The leaves of a fetch structure (lists, tuples, dicts by sorted
     key, namedtuples), in an order its results share."""
@@ -134,8 +145,9 @@ class SessionRecorder:
                 def read(wanted):
                     return original(session, wanted)
                 ran = tuple(entry["op"].name for entry in training)
+                beside = _ops_beside(session.graph, fetches, ran)  # extra_update_ops
                 before = recorder._state if recorder._state and recorder._state_of == ran \
-                    else optimizer_watch.read_state(read, training)  # (a GAN's other turn)
+                    else optimizer_watch.read_state(read, training, beside)  # (a GAN's turn)
                 recorder._state_of = ran
                 pairs = [(g, v) for entry in training for g, v in entry["pairs"]]
                 minimized = [entry["loss"] for entry in training if entry["loss"] is not None]
@@ -163,7 +175,8 @@ class SessionRecorder:
                                             loss_values))),
                                   (fetches, results),
                                   {v.op.name: g for (_, v), g in zip(pairs, gradients)},
-                                  optimizer_watch.read_state(read, training), batch_position)
+                                  optimizer_watch.read_state(read, training, beside),
+                                  batch_position)
             if recorder.variables_after_call is None:
                 recorder.keep_variables(lambda wanted: original(session, wanted), session.graph,
                                         tf.errors.FailedPreconditionError)
@@ -236,6 +249,7 @@ class SessionRecorder:
                         for name, value in gradients.items()})
         tensors.update({key: value for key, value in after.items() if key[0] == "slot"})
         tensors.update({key: value for key, value in after.items() if key[0] == "weight"})
+        tensors.update({key: value for key, value in after.items() if key[0] == "state"})
         self.steps.add(len(self.calls) - 1, tensors, batch)
         if len(self.steps.steps) == 1:
             print("[run_tf1] " + tracefile.size_line(

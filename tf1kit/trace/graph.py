@@ -91,7 +91,8 @@ class ForwardGraph:
         return op.variable if op.type == "VariableRead" else None
 
 
-def taken_branches(described: list, fed: dict, outputs: list) -> list:
+def taken_branches(described: list, fed: dict, outputs: list,
+                   aliases: dict | None = None) -> list:
     """The forward graph as the training calls ran it where each `tf.cond`
     (v1: Switch and Merge) has a predicate the feeds decide (`fed`: tensor
     -> the value every training call fed it; the cond's `pred_id` an
@@ -99,7 +100,8 @@ def taken_branches(described: list, fed: dict, outputs: list) -> list:
     branch not taken is dropped, and a Merge's output reads as its live
     input (`tf.layers.dropout(training=is_training)` fed True is its
     dropout); what `outputs` (the losses) no longer read is dropped too.
-    Conds decided otherwise, and while loops, are left as they are."""
+    Conds decided otherwise, and while loops, are left as they are.
+    `aliases`, given, receives each resolved tensor -> the one it reads as."""
     by_name = {entry["name"]: entry for entry in described}
 
     def decided(tensor: str):
@@ -156,6 +158,9 @@ def taken_branches(described: list, fed: dict, outputs: list) -> list:
                 resolved[item] = item
             resolved[tensor] = resolved_as(tensor)
             stack.pop()
+    if aliases is not None:
+        aliases.update({tensor: found for tensor, found in resolved.items()
+                        if found is not None and found != tensor})
     kept = {}
     for entry in described:
         if entry["type"] in ("Switch", "Merge", "Identity") and \
