@@ -143,6 +143,25 @@ COND_DROPOUT = (
     "    for step in range(3):\n"
     "        sess.run(train, {x: np.ones((4, 6)), is_training: True})\n"
     "        sess.run(loss, {x: np.ones((4, 6)), is_training: False})\n")
+# tf.layers' batch norm on a rank-2 input (moments) and on a rank-4 one (fused),
+# their moving statistics updated through UPDATE_OPS, an evaluation between steps.
+BATCH_NORM = (
+    "import numpy as np\n"
+    "import tensorflow as tf\n"
+    "x = tf.placeholder(tf.float32, [None, 6])\n"
+    "training = tf.placeholder(tf.bool)\n"
+    "h = tf.layers.batch_normalization(tf.layers.dense(x, 8), training=training, name='flat')\n"
+    "h = tf.layers.batch_normalization(tf.reshape(h, [-1, 2, 2, 2]), training=training,\n"
+    "                                  name='image')\n"
+    "loss = tf.reduce_mean(tf.square(h))\n"
+    "with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):\n"
+    "    train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)\n"
+    "batch = np.arange(24, dtype=np.float32).reshape(4, 6) / 24\n"
+    "with tf.Session() as sess:\n"
+    "    sess.run(tf.global_variables_initializer())\n"
+    "    for step in range(2):\n"
+    "        sess.run(train, {x: batch, training: True})\n"
+    "        sess.run(loss, {x: batch, training: False})\n")
 # name -> (argv after `python`, working folder: "data" = synthetic MNIST_data/)
 CASES = {
     "layers_cnn": (["-m", "tf1kit.run", os.path.join(FIXTURES, "layers_cnn.py"),
@@ -180,6 +199,7 @@ CASES = {
     "alternating": (["-m", "tf1kit.run", "--trace", "gan.npz", "--max-steps", "4",
                      os.path.join(FIXTURES, "alternating_optimizers.py")], "data"),
     "exits": (["-m", "tf1kit.run", "exits.py"], "data"),
+    "batch_norm": (["-m", "tf1kit.run", "--trace", "bn.npz", "batch_norm.py"], "data"),
     "cond_dropout": (["-m", "tf1kit.run", "--seed", "0", "--trace", "cond.npz",
                       "cond_dropout.py"], "data"),
     # docs/run_tf1.md's end-to-end block, on generated data: 5,512 training images
@@ -196,9 +216,14 @@ CASES = {
 def ran(tmp_path_factory):
     """Every case of CASES, each in its own folder, 4 processes at a time
     (each spends most of its time importing TensorFlow)."""
+    names = [name for name in CASES if name != "original" or os.path.isfile(ORIGINAL_SCRIPT)]
+    # made here, one after another: pytest's mktemp is not safe across threads
+    # (two threads creating its base folder at once: "not a normalized path")
+    folders = {name: tmp_path_factory.mktemp(name) for name in names}
+
     def run(name):
         argv, data = CASES[name]
-        work = tmp_path_factory.mktemp(name)
+        work = folders[name]
         if data.startswith("data"):
             write_synthetic_idx(work / "MNIST_data", n_train=int(data[4:] or 5300), n_test=200)
         else:
@@ -211,10 +236,10 @@ def ran(tmp_path_factory):
         (work / "positional_xent.py").write_text(POSITIONAL_XENT)
         (work / "folded.py").write_text(FOLDED)
         (work / "cond_dropout.py").write_text(COND_DROPOUT)
+        (work / "batch_norm.py").write_text(BATCH_NORM)
         result = subprocess.run([sys.executable, *argv], cwd=work, capture_output=True,
                                 text=True, timeout=300, env=subprocess_environment())
         return result, work
-    names = [name for name in CASES if name != "original" or os.path.isfile(ORIGINAL_SCRIPT)]
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         return dict(zip(names, pool.map(run, names)))
 
@@ -272,6 +297,40 @@ def test_a_dropout_in_a_fed_cond_is_traced_where_its_branch_runs(ran):
                        2 * blocks).numpy().tobytes() != \
         recorded.step_value(2, "random", drop["name"]).tobytes()
     assert not odd["traced"] and "predicate" in odd["why"] and odd["runs"] == 0
+
+
+def test_moving_statistics_are_traced_as_state_with_their_updates(ran):
+    """The moving statistics a training call writes through UPDATE_OPS are
+    the trace's "state" after each step (an evaluation between two steps
+    leaves them), each update described: the statistic it reads and its
+    rate, 1 - 0.99 in float64 on the moments path, in float32 under the
+    fused path's cond; step 1's moving mean is TF1's AssignSub of the batch
+    mean the trace kept."""
+    result, work = ran["batch_norm"]
+    assert result.returncode == 0, result.stderr[-3000:]
+    recorded = tracefile.load(str(work / "bn.npz"))
+    moving = [f"{layer}/{name}" for layer in ("flat", "image")
+              for name in ("moving_mean", "moving_variance")]
+    for step in recorded.steps:
+        assert [key for key in step["digests"] if key.startswith("state ")] == \
+            [f"state {name}" for name in moving]
+    second = recorded.steps[1]["digests"]
+    assert all(second[f"initial {name}"] == recorded.steps[0]["digests"][f"state {name}"]
+               for name in moving)  # the evaluation between them wrote nothing
+    [optimizer] = recorded.manifest["optimizers"]
+    updates = {update["variable"]: update for update in optimizer["state_updates"]}
+    assert set(updates) == set(moving)
+    flat = updates["flat/moving_mean"]
+    assert flat["form"] == "moving_average"
+    assert flat["rate"] == float(np.float32(1.0 - 0.99))
+    assert flat["statistic"]["true"] == "flat/moments/Squeeze:0"
+    image = updates["image/moving_variance"]["rate"]
+    assert image["fed"] == "Placeholder_1:0" and image["false"] == 0.0
+    assert image["true"] == float(np.float32(1.0) - np.float32(0.99))
+    mean = recorded.step_value(1, "activation", "flat/moments/Squeeze:0")
+    expected = np.float32(0) - (np.float32(0) - mean) * np.float32(flat["rate"])
+    assert recorded.step_value(1, "state", "flat/moving_mean").tobytes() == \
+        expected.astype(np.float32).tobytes()
 
 
 def test_contrib_import_forms_resolve_and_library_changes_are_named(ran):

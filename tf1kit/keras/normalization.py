@@ -4,7 +4,8 @@ training step as a TF1 script's batch normalization did.
 FAITHFUL DEVIATION FROM IDIOM. The forward pass of `tf.layers.batch_normalization`
 on a rank-2 input (`tf.nn.moments`, then `tf.nn.batch_normalization`) is
 the stock layer's; on a rank-4 input TF1 ran one FusedBatchNormV3
-(`fused=True` here), a kernel Keras 3 never runs (its moments and
+(`fused=True` here; `tf.contrib.layers.batch_norm` ran it on rank-2
+inputs too, reshaped to [-1, 1, 1, C]), a kernel Keras 3 never runs (its moments and
 normalization round otherwise: the ReLU after it differs at step 1). Its
 moving statistics are not the stock layer's either: TF1 updated each by
 `v -= (v - batch) * (1 - momentum)` (an AssignSub, `1 - momentum` taken in
@@ -40,14 +41,16 @@ class TF1BatchNormalization(keras.layers.BatchNormalization):
     def call(self, inputs, training=None, mask=None):
         if not training or mask is not None:
             return super().call(inputs, training=training, mask=mask)
-        if self.fused:  # tf.layers on a rank-4 input: one FusedBatchNormV3
+        if self.fused:  # tf.layers on a rank-4 input, contrib on any: one FusedBatchNormV3
             ones = tf.ones(inputs.shape[-1:], inputs.dtype)
+            images = tf.reshape(inputs, [-1, 1, 1, inputs.shape[-1]]) \
+                if len(inputs.shape) == 2 else inputs  # contrib's [-1, 1, 1, C]
             outputs, mean, variance = tf.compat.v1.nn.fused_batch_norm(
-                inputs, self.gamma if self.scale else ones,
+                images, self.gamma if self.scale else ones,
                 self.beta if self.center else tf.zeros_like(ones),
                 epsilon=self.epsilon, is_training=True)
             self._update(mean, variance, inputs.dtype)
-            return outputs
+            return tf.reshape(outputs, tf.shape(inputs)) if images is not inputs else outputs
         mean, variance = tf.nn.moments(inputs, self._reduction_axes)
         self._update(mean, variance, inputs.dtype)
         return tf.nn.batch_normalization(inputs, mean, variance,

@@ -1,9 +1,11 @@
-"""`tf.layers.batch_normalization(x, training=is_training)` on a rank-2
-input, its tf.cond resolved to the branch the fed bool took
+"""`tf.layers.batch_normalization(x, training=is_training)` (and
+`tf.contrib.layers.batch_norm`, whose fused op on a rank-2 input is
+reshaped to [-1, 1, 1, C] and back), its tf.cond resolved to the branch the fed bool took
 (tf1kit/trace/graph.taken_branches): `tf.nn.moments` (Mean,
 StopGradient, SquaredDifference, Mean, each squeezed) and
 `tf.nn.batch_normalization` (x * inv + (beta - mean * inv), inv =
-rsqrt(variance + epsilon) * gamma) -> in exact mode TF1BatchNormalization
+rsqrt(variance + epsilon) * gamma), or one FusedBatchNormV3 on a rank-4
+input -> in exact mode TF1BatchNormalization
 (its moving statistics updated by TF1's AssignSub, T28), in idiomatic
 mode keras.layers.BatchNormalization. The moving statistics are the ones
 the training call's UPDATE_OPS wrote from these moments (the trace's
@@ -24,6 +26,10 @@ class BatchNorm(Spec):
     def match(self, graph, op, random_ops):
         if op.type in ("FusedBatchNorm", "FusedBatchNormV3"):
             return _fused(graph, op)
+        fused = then(graph, f"{op.name}:0", ("FusedBatchNorm", "FusedBatchNormV3"))
+        if op.type == "Reshape" and fused is not None:  # contrib's, from its [-1, 1, 1, C]
+            layer = _fused(graph, fused)
+            return layer if layer is not None and op.name in layer.ops else None
         if op.type != "Mean":
             return None
         x, mean = op.inputs[0], f"{op.name}:0"
@@ -129,7 +135,17 @@ def _fused(graph, op) -> Layer | None:
         return None
     config = {"epsilon": _shortest(attributes["epsilon"]), "center": "beta" in variables,
               "scale": "gamma" in variables, "fused": True}
-    return Layer("batch_norm", x, f"{op.name}:0", [*(each.name for each in constants), op.name],
+    ops, output = [*(each.name for each in constants), op.name], f"{op.name}:0"
+    reshaped = graph.op(x)  # contrib's rank-2 input: [-1, 1, 1, C] around the fused op
+    back = then(graph, output, ("Reshape",))
+    if reshaped.type == "Reshape" and back is not None and \
+            graph.op(reshaped.inputs[1]).value == [-1, 1, 1, reshaped.shapes[0][-1]] and \
+            graph.op(back.inputs[1]).type == "Shape" and \
+            graph.op(back.inputs[1]).inputs == reshaped.inputs[:1]:
+        x, output = reshaped.inputs[0], f"{back.name}:0"
+        ops = [graph.op(reshaped.inputs[1]).name, reshaped.name, *ops,
+               graph.op(back.inputs[1]).name, back.name]
+    return Layer("batch_norm", x, output, ops,
                  config=_moving(graph, [f"{op.name}:1", f"{op.name}:2"], config),
                  variables=variables)
 
