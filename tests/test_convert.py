@@ -573,7 +573,7 @@ def test_each_optimizer_gets_its_forward_pass_and_a_shared_layer_is_called_again
 def test_a_second_call_fed_the_first_calls_labels_is_refused_in_one_line():
     """A conditional GAN's generator call feeds the labels of the batch the
     discriminator's call took: one batch per round, fed to one call, yet."""
-    from tf1kit.convert.rewrite import _steps
+    from tf1kit.convert.turns import calls as _steps
     from tf1kit.errors import DataError
     optimizers = [{"line": "s.py:8  d = ...", "variables": []},
                   {"line": "s.py:9  g = ...", "variables": []}]
@@ -657,7 +657,7 @@ def test_a_call_fed_again_what_the_call_before_took_reuses_its_feeds():
 
 
 def test_batches_fed_to_two_kinds_of_call_are_refused_in_one_line():
-    from tf1kit.convert.rewrite import _steps
+    from tf1kit.convert.turns import calls as _steps
     from tf1kit.errors import DataError
     with pytest.raises(DataError, match=r"feeds 2 batches of images to 2 kinds of calls: "
                                         r"tf1-convert writes one kind of call taking batches"):
@@ -671,14 +671,14 @@ def test_batches_fed_to_two_kinds_of_call_are_refused_in_one_line():
     ([(0, 1)] * 4, [(0, 1)], [0]),                          # both in one Session.run
 ])
 def test_the_turns_of_several_optimizers_are_read_from_the_steps(taken, calls, cycle):
-    from tf1kit.convert.rewrite import _cycle
+    from tf1kit.convert.turns import cycle as _cycle
     assert _cycle(taken, 2) == (calls, cycle)
 
 
 @pytest.mark.parametrize("taken", [[(1,), (0,)] * 2, [(0,), (1,), (1,), (1,)],
                                    [(0,), ()]])
 def test_turns_that_do_not_repeat_from_the_first_optimizer_are_refused(taken):
-    from tf1kit.convert.rewrite import _cycle
+    from tf1kit.convert.turns import cycle as _cycle
     from tf1kit.errors import DataError
     with pytest.raises(DataError):
         _cycle(taken, 2)

@@ -98,9 +98,10 @@ def explain(original, rewrite, mapping, step: int, differing: list,
                  "float32 bounds; tf1-convert --prove's referee weighs the two against "
                  "float64)")
     if kind == "state":  # a variable the step writes besides the optimizer's
-        line += ("; a moving statistic (batch normalization) updated another way: TF1 "
-                 "subtracts (v - batch) * (1 - momentum), Keras 3 computes v * momentum + "
-                 "batch * (1 - momentum) (MIGRATION.md T28)")
+        line += ("; a moving statistic (batch normalization) from another start or by "
+                 "another formula: TF1 subtracts (v - batch) * (1 - momentum), Keras 3's "
+                 "BatchNormalization computes v * momentum + batch * (1 - momentum) "
+                 "(MIGRATION.md T28)")
     return [line, optimizer_check(original, rewrite, mapping, step, differing)]
 
 

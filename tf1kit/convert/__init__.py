@@ -15,7 +15,9 @@ package imports no TensorFlow; `prove` does, when it proves a rewrite.
 - `source_facts`: epochs or steps, and the lines that read data and make the optimizer
 - `rewrite`: the trace and data read into a record (`record`), and the rewrite
   and its map written from it (`render`, no TensorFlow); `weight_clips` a WGAN
-  critic's clip run after its calls, read from the trace and written
+  critic's clip run after its calls, read from the trace and written; `turns`
+  several optimizers' calls taking turns; `state` a batch norm's moving
+  statistics as the training calls ran them
 - `emit`: the source text, written with `source` (indentation, wrapped calls);
   `emit_data` its `read_mnist` (read_data_sets' split, or keras.datasets' arrays);
   `emit_loop` its feeds, batches and `main()` (several optimizers taking turns)

@@ -53,6 +53,7 @@ def name_layers(graph: Graph, layers: list) -> None:
         elif kernel is not None:
             read = next(op for op in graph.ops if op.variable == kernel)
             name = graph.variable_name(read)
+            name = None if name in ("gamma", "beta") else name  # a bare `gamma`: its kind
         else:
             name = scope_name(graph, layer)
         names.append(name)

@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 
-from tf1kit.convert import emit, program, prove, source_facts, weight_clips
+from tf1kit.convert import emit, program, prove, source_facts, state, turns, weight_clips
 from tf1kit.convert.graph import Graph, fed_as_inputs
 from tf1kit.data.mnist import VALIDATION_SIZE
 from tf1kit.errors import DataError
@@ -41,7 +41,7 @@ def record(trace_path: str, data_dir: str) -> dict:
                         "train through a tf.train optimizer?)")
     taken = recorded.step_optimizers()
     clips = weight_clips.between_steps(recorded, taken)
-    calls, cycle = _cycle(taken, len(manifest["optimizers"]))
+    calls, cycle = turns.cycle(taken, len(manifest["optimizers"]))
     firsts = {}  # call -> (its first step, the tensors that step fed)
     for number, (step, ran) in enumerate(zip(recorded.steps, taken), start=1):
         firsts.setdefault(ran, (number, [key.partition(" ")[2] for key in step["digests"]
@@ -58,6 +58,7 @@ def record(trace_path: str, data_dir: str) -> dict:
                validation_size, source, recorded.drawn_feeds()) \
         if order is not None else (None, True, None)
     return {"manifest": {key: manifest.get(key) for key in MANIFEST_KEYS}, "fed": fed,
+            "state_starts": state.starts(recorded),
             "calls": [list(call) for call in calls],
             "feeds_by_call": [firsts[call][1] for call in calls],
             "roles": roles, "one_hot": one_hot, "images_shape": images_shape,
@@ -95,28 +96,6 @@ def in_order(order) -> bool:
             return False
         expected += size
     return True
-
-
-def _cycle(taken: list, count: int) -> tuple:
-    """(the kinds of training call, in the order they first ran: each the
-    tuple of optimizers it runs; the order the calls take turns in, as
-    positions among them, the steps traced being that order repeated, or
-    None for one optimizer)."""
-    calls = list(dict.fromkeys(taken))
-    if () in calls:
-        raise DataError(f"training step {taken.index(()) + 1} runs none of the script's "
-                        "optimizers' train ops")
-    if count == 1:
-        return calls, None
-    for length in range(1, (len(taken) + 1) // 2 + 1):  # a round seen again, at least in part
-        if sorted({index for call in taken[:length] for index in call}) == list(range(count)) \
-                and all(call == taken[step % length] for step, call in enumerate(taken)):
-            if 0 not in taken[0]:
-                break
-            return calls, [calls.index(call) for call in taken[:length]]
-    raise DataError(f"the script's {count} optimizers do not take turns in an order that "
-                    "repeats from its first training call, the first optimizer first "
-                    f"(traced: {taken[:12]}): tf1-convert writes a fixed round, yet")
 
 
 def _roles(recorded, firsts: list, indices, data_dir: str, validation_size: int,
@@ -181,10 +160,7 @@ def render(recorded: dict, source: str, script: str, mode: str, output: str) -> 
     aliases = {}  # a cond's output -> the taken branch's tensor
     described = taken_branches(fed_as_inputs(manifest["forward_graph"], recorded["fed"], losses),
                                numbers, losses, aliases)
-    manifest = {**manifest, "optimizers": [  # its moving averages, as the training calls ran
-        {**entry, "state_updates": [_as_run(update, aliases, numbers)
-                                    for update in entry.get("state_updates") or []]}
-        for entry in manifest["optimizers"]]}
+    manifest = state.as_run(manifest, aliases, numbers, recorded.get("state_starts") or {})
     count = len(manifest["optimizers"])
     described_names = {entry["name"] for entry in manifest["forward_graph"]}
     for entry in manifest["optimizers"]:
@@ -195,6 +171,7 @@ def render(recorded: dict, source: str, script: str, mode: str, output: str) -> 
     programs = [program.build(Graph(described, source), manifest, script, mode == "exact", index)
                 for index in range(count)]  # one forward pass and loss per optimizer
     built = programs[0]
+    state.written(programs, manifest)
     if recorded["roles"] is None:
         raise DataError("the script's batches were not traced (it does not read MNIST "
                         "through read_data_sets' next_batch)")
@@ -230,8 +207,9 @@ def render(recorded: dict, source: str, script: str, mode: str, output: str) -> 
     if count == 1 and clips[0]:
         raise DataError(f"{clips[0]['tag']}: a weight clip after the training call of a "
                         "script of one optimizer: tf1-convert writes a GAN critic's clip, yet")
-    steps = None if count == 1 else _steps(programs, optimizers, calls, (feeds, draws, clips),
-                                           facts, weights, recorded["cycle"])
+    steps = None if count == 1 else turns.calls(programs, optimizers, calls,
+                                                (feeds, draws, clips), facts, weights,
+                                                recorded["cycle"])
     setting = emit.Setting(os.path.basename(script), output, mode, recorded["batch_size"],
                            facts.loop(recorded["traced_steps"] // len(recorded.get("cycle") or
                                                                      [0]),
@@ -264,24 +242,6 @@ def render(recorded: dict, source: str, script: str, mode: str, output: str) -> 
     return emit.source(built, setting), mapping
 
 
-def _as_run(update: dict, aliases: dict, numbers: dict) -> dict:
-    """A moving average's update (the trace's "state_updates") as the
-    training calls ran it: the statistic it reads through its resolved
-    cond, the rate the fed bool chose (tf.layers' fused path)."""
-    rate, statistic = (_branch_taken(update.get(key), numbers) for key in ("rate", "statistic"))
-    return {**update, "statistic": aliases.get(statistic, statistic), "rate": rate,
-            "form": update.get("form") if None not in (rate, statistic) else None}
-
-
-def _branch_taken(value, numbers: dict):
-    """A value chosen by a tf.cond ({"fed", "true", "false"}) as the fed
-    bool chose it (None where the training calls fed no number); else itself."""
-    if not isinstance(value, dict):
-        return value
-    fed = numbers.get(value["fed"])
-    return None if fed is None else value["true" if fed else "false"]
-
-
 def _optimizer(entry: dict, tag: str, facts) -> dict:
     """A trace's optimizer entry with the script lines of it, its clipping
     and its schedule as tags; refused where its clipping cannot be written."""
@@ -295,65 +255,3 @@ def _optimizer(entry: dict, tag: str, facts) -> dict:
         if optimizer.get(key) and optimizer[key].get("line"):
             optimizer[key] = {**optimizer[key], "line": facts.line_tag(optimizer[key]["line"])}
     return optimizer
-
-
-def _steps(programs: list, optimizers: list, calls: list, by_call: tuple, facts,
-           weights: dict, cycle: list) -> list:
-    """For a script of several optimizers, each kind of training call: its
-    name, the optimizers it runs (each one's program, optimizer, name (what
-    the script's line assigns it) and the weights it trains, its var_list
-    as the model's attributes), its feeds, NumPy draws and weight clip
-    (`by_call`: the three, a list each, by kind of call), and whether it
-    takes batches (one kind of call a round does: once, or several times in a
-    row, as a critic trained `d_steps` times on its own batches)."""
-    feeds, draws, clips = by_call
-    batch_calls = [index for index, position in enumerate(cycle)
-                   if "images" in feeds[position].values()]
-    kinds = {cycle[index] for index in batch_calls}
-    if len(kinds) != 1 or batch_calls != list(range(batch_calls[0], batch_calls[-1] + 1)):
-        raise DataError(f"each round of the script's optimizers ({len(cycle)} training calls) "
-                        f"feeds {len(batch_calls)} batches of images to "
-                        f"{len(kinds)} kinds of call{'s' if len(kinds) != 1 else ''}: "
-                        "tf1-convert writes one kind of call taking batches, once or several "
-                        "times in a row, yet")
-    batch_calls = [cycle[batch_calls[0]]]
-    unbatched = [position for position in set(cycle) if position != batch_calls[0]
-                 and "labels" in feeds[position].values()]
-    if unbatched:
-        raise DataError(f"{optimizers[calls[unbatched[0]][0]]['line']}: its calls feed the "
-                        "labels of the batch another optimizer's call took: tf1-convert "
-                        "writes one batch per round, fed to one call, yet")
-    for index, position in enumerate(cycle):  # what a call is fed again, the call before has
-        again = [name for name, role in feeds[position].items() if role == "shared"]
-        before = feeds[cycle[index - 1]]
-        if any(name not in before for name in again):
-            raise DataError(f"{optimizers[calls[position][0]]['line']}: its calls are fed "
-                            "what a call before the one just before took: tf1-convert writes "
-                            "a call fed again what the call before it took, yet")
-    names = [name for _, name in facts.optimizers(len(programs))]
-    each = []
-    for index, (built, optimizer) in enumerate(zip(programs, optimizers)):
-        name = names[index] if names[index] and names.count(names[index]) == 1 else \
-            f"optimizer_{index + 1}"
-        missing = [variable for variable in optimizer["variables"] if variable not in weights]
-        if missing:
-            raise DataError(f"{optimizer['line']}: it trains {missing[0]}, which no layer "
-                            "of the rewrite holds")
-        each.append({"index": index, "program": built, "optimizer": optimizer, "name": name,
-                     "weights": [weights[variable] for variable in optimizer["variables"]]})
-    trained = [variable for call in calls if len(call) > 1 for index in call
-               for variable in optimizers[index]["variables"]]
-    if len(trained) != len(set(trained)):
-        raise DataError("one training call runs two optimizers over the same variable: "
-                        "tf1-convert writes one call's optimizers over their own variables")
-    found = []
-    for position, (call, fed, drawn, clip) in enumerate(zip(calls, feeds, draws, clips)):
-        name = "_and_".join(each[index]["name"] for index in call) if len(calls) > 1 \
-            else "train"  # one kind of call: train_step, fed by feeds()
-        batch = position == batch_calls[0]
-        found.append({"name": name, "feeds_function": f"{name}_feeds" if len(calls) > 1
-                      else "feeds", "optimizers": [each[index] for index in call],
-                      "feeds": fed, "draws": drawn, "batch": batch, "clip": clip,
-                      "loop_tag": facts.round_loop_tag() if batch and cycle.count(position) > 1
-                      else None})  # the script's loop of a critic's batches
-    return found

@@ -18,6 +18,8 @@
 - `session`: every `Session.run` recorded as the trace's calls and steps;
   its random ops and their streams (`random_ops`), its forward activations
   and graph (`activations`), its optimizers and losses (`optimizer_watch`),
+  the state a training call writes besides them, a batch norm's moving
+  statistics (`state_updates`),
   their learning-rate schedules and gradient clipping (`schedules`), the
   tf.losses calls as made (`losses`); what those replacements of TF1
   functions share (`patching`)

@@ -4,5 +4,6 @@ script) and `tf1kit.keras.recorder` (a Keras rewrite) both write and
 
 - `tracefile`: the file: its keys, digests and steps, written and read (`load`)
 - `graph`: the forward graph a manifest holds, one op's schema (`GraphOp`)
-  and each tensor's consumers (`ForwardGraph`)
+  and each tensor's consumers (`ForwardGraph`), a tf.cond resolved to the
+  branch the feeds took (`taken_branches`)
 """

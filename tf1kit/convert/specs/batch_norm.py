@@ -66,6 +66,11 @@ class BatchNorm(Spec):
             arguments.append(keyword("update_rate", config["update_rate"]))
         if exact and not config.get("state"):
             arguments.append("moving_updates=False")
+        for part in ("moving_mean", "moving_variance"):
+            start = config.get(f"{part}_start")
+            if start is not None:
+                arguments.append(f'{part}_initializer="zeros"' if start == 0 else
+                                 f"{part}_initializer=keras.initializers.Constant({start!r})")
         return Call("TF1BatchNormalization" if exact else "keras.layers.BatchNormalization",
                     arguments + [keyword("name", layer.name)])
 
@@ -161,6 +166,10 @@ def _moving(graph, statistics: list, config: dict) -> dict:
         config["state"] = {"moving_mean": found[0]["variable"],
                            "moving_variance": found[1]["variable"]}
         config.update(_momentum(found[0]["rate"]))
+        for part, update, default in (("moving_mean", found[0], 0.0),
+                                      ("moving_variance", found[1], 1.0)):
+            if update.get("start") not in (None, default):  # an EMA's shadow starts at zeros
+                config[f"{part}_start"] = update["start"]
     return config
 
 
