@@ -3,20 +3,22 @@ training step as a TF1 script's batch normalization did.
 
 FAITHFUL DEVIATION FROM IDIOM. The forward pass of `tf.layers.batch_normalization`
 on a rank-2 input (`tf.nn.moments`, then `tf.nn.batch_normalization`) is
-the stock layer's; on a rank-4 input TF1 ran one FusedBatchNormV3
+the stock layer's. On a rank-4 input TF1 ran one FusedBatchNormV3
 (`fused=True` here; `tf.contrib.layers.batch_norm` ran it on rank-2
-inputs too, reshaped to [-1, 1, 1, C]), a kernel Keras 3 never runs (its moments and
-normalization round otherwise: the ReLU after it differs at step 1). Its
-moving statistics are not the stock layer's either: TF1 updated each by
-`v -= (v - batch) * (1 - momentum)` (an AssignSub, `1 - momentum` taken in
-Python's float64, under `tf.control_dependencies(UPDATE_OPS)`), Keras 3
-assigns `v * momentum + batch * (1 - momentum)`: other float32 roundings
-from the first step (MIGRATION.md T28). `moving_updates=False` keeps the
-statistics where they start, as a script that never ran UPDATE_OPS did.
-`float32_rate=True` takes `1 - momentum` in float32, as tf.layers' fused
-path did (1 - 0.99f = 0.00999999, not 0.01f); `update_rate` gives the
-subtracted rate as the script's graph held it, where it was neither. Everything else - weights, initializers, inference - is stock
-BatchNormalization.
+inputs too, reshaped to [-1, 1, 1, C]), a kernel Keras 3 never runs: it
+rounds otherwise and gives the moving average the unbiased variance
+(n / (n - 1); MIGRATION.md T29). The moving statistics are not the stock
+layer's either: TF1 updated each by `v -= (v - batch) * (1 - momentum)`
+(an AssignSub, `1 - momentum` taken in Python's float64, under
+`tf.control_dependencies(UPDATE_OPS)`), Keras 3 assigns `v * momentum +
+batch * (1 - momentum)`: other float32 roundings from the first step (T28).
+
+`moving_updates=False` keeps the statistics where they start, as a script
+that never ran UPDATE_OPS did; `float32_rate=True` takes `1 - momentum`
+in float32, as tf.layers' fused path did (1 - 0.99f = 0.00999999, not
+0.01f); `update_rate` gives the subtracted rate as the script's graph
+held it, where it was neither. Everything else - weights, initializers,
+inference - is stock BatchNormalization.
 """
 
 from __future__ import annotations
