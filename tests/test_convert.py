@@ -215,7 +215,7 @@ def test_each_lifted_kind_has_one_spec_that_writes_its_layer():
     imports and call arguments in one module of specs/)."""
     assert set(BY_KIND) == {"dense", "conv2d", "max_pool", "average_pool", "reshape",
                             "flatten", "dropout", "noise", "activation", "zero_padding",
-                            "tied_dense", "batch_norm"}
+                            "tied_dense", "batch_norm", "recurrent"}
     [layer] = built().layers
     assert str(BY_KIND["dense"].layer(layer, True, {})) == \
         'AddBiasDense(3, activation="sigmoid", name="encoder_h1")'

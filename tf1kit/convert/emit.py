@@ -9,6 +9,8 @@ with the script through the map tf1kit/convert/rewrite.py writes."""
 
 from __future__ import annotations
 
+import contextlib
+
 from dataclasses import dataclass
 
 from tf1kit.convert import emit_data, emit_loop, weight_clips
@@ -251,7 +253,10 @@ def _step_function(out: Source, call: dict, setting: Setting) -> None:
             method = "" if each["index"] == 0 else f".call_for_{program.loss_name}"
             loss = f"{program.loss_name}_value" if several else "loss"
             prefix = f"{each['name']}_" if several else ""
-            with out.block("with tf.GradientTape() as tape:"):
+            by_name = setting.mode == "exact" and any(layer.kind == "recurrent"
+                                                      for layer in program.layers)
+            with out.block("with tf.GradientTape() as tape:") if not by_name else \
+                    contextlib.nullcontext():
                 out.statement(f"{', '.join(program.output_names)} = ",
                               Call(f"model{method}", [given, "training=True"]))
                 out.line(f"{loss} = {program.loss_name}({', '.join(program.loss_arguments)})")
@@ -259,7 +264,14 @@ def _step_function(out: Source, call: dict, setting: Setting) -> None:
             if each["weights"] is not None:  # the script's var_list
                 variables = f"{prefix}variables"
                 out.statement(f"{variables} = ", Call("", each["weights"], "[]"))
-            out.line(f"{prefix}gradients = tape.gradient({loss}, {variables})")
+            if by_name:
+                out.comment("FAITHFUL DEVIATION: TF1's gradients as its minimize built them, under")
+                out.comment("its op names: a weight read at every time step gets a sum whose terms")
+                out.comment("Grappler orders by name (MIGRATION.md T32)")
+                out.line(f"{prefix}gradients = tf.gradients({loss}, {variables}, "
+                         "gate_gradients=True)")
+            else:
+                out.line(f"{prefix}gradients = tape.gradient({loss}, {variables})")
             _clip(out, each["optimizer"].get("clip"), f"{prefix}gradients")
             if not several:
                 out.line(f"{each['name']}.apply_gradients(zip(gradients, {variables}))")

@@ -50,6 +50,7 @@ def build(graph: Graph, manifest: dict, script: str, exact: bool = True,
     Keras), not a fed keep_prob."""
     graph.loss_calls = {call["output"]: call for call in manifest.get("loss_calls") or []
                         if call.get("output")}  # tf.losses.* as the script called them
+    graph.recurrent = manifest.get("recurrent") or []  # static_rnn / dynamic_rnn calls
     graph.state_updates = {update["statistic"]: update for entry in manifest["optimizers"]
                            for update in entry.get("state_updates") or []
                            if update.get("statistic")}  # a batch norm's moving averages
@@ -111,8 +112,8 @@ def build(graph: Graph, manifest: dict, script: str, exact: bool = True,
             name += "_output"
         output_names.append(naming.numbered(name, set(output_names)))
     # A weight the loss reads itself (an l2_loss of a kernel): the layer's.
-    weights = {f"{op.name}:0": f"model.{layer.name}.{part}" for layer in layers
-               for part, variable in layer.variables.items()
+    weights = {f"{op.name}:0": f"model.{layer.name}.{part.replace('/', '.')}"
+               for layer in layers for part, variable in layer.variables.items()
                for op in graph.ops if op.variable == variable}
     loss_writer = Writer(graph, {**placeholders, **weights,
                                  **dict(zip(outputs, output_names))}, bind=True)

@@ -19,7 +19,8 @@ from tf1kit.trace import tracefile
 from tf1kit.trace.graph import taken_branches
 
 # What a record keeps of the trace's manifest.
-MANIFEST_KEYS = ("forward_graph", "optimizers", "random_ops", "loss_calls", "fed_draws")
+MANIFEST_KEYS = ("forward_graph", "optimizers", "random_ops", "loss_calls", "fed_draws",
+                 "recurrent")
 
 
 def record(trace_path: str, data_dir: str) -> dict:
@@ -200,7 +201,8 @@ def render(recorded: dict, source: str, script: str, mode: str, output: str) -> 
                                                for index in call), {}).items()
         if fed.get(built.placeholders.get(tensor, tensor), "shared") != "shared"}
         for call, fed in zip(calls, feeds)]  # each call's own draws
-    weights = {variable: f"model.{layer.name}.{part}" for layer in built.layers
+    weights = {variable: f"model.{layer.name}.{part.replace('/', '.')}"
+               for layer in built.layers
                for part, variable in layer.variables.items()}
     clips = [weight_clips.described(each, weights, facts)
              for each in recorded.get("clips") or [[] for _ in calls]]

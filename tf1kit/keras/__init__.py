@@ -15,6 +15,7 @@ the kit:
 | `TF1Adam` | `tf.train.AdamOptimizer` | `Adam`: 1 - beta from Python floats, beta ** t by pow, epsilon 1e-7 (T5) |
 | `TF1GradientDescent`, `TF1Momentum`, `TF1RMSProp`, `TF1Adagrad` | their `tf.train` optimizers | other update formulas, initial accumulators, epsilons |
 | `TF1Dropout` | `tf.nn.dropout(x, keep_prob)`, `tf.layers.dropout(x, rate, training=...)` | `Dropout` draws Keras's own stream: other masks |
+| `TF1BasicLSTMCell`, `TF1BasicRNNCell`, `TF1GRUCell` | `tf.nn.rnn_cell.BasicLSTMCell`, `BasicRNNCell`, `GRUCell` in `keras.layers.RNN` | `LSTM` / `GRU`: two kernels, gates (i, f, c, o), the forget bias in the starting bias, another GRU formula (T31) |
 | `TF1BatchNormalization` | `tf.layers.batch_normalization(x, training=...)` with UPDATE_OPS | `BatchNormalization` updates its moving statistics by another formula: other bits (T28) |
 | `TF1RandomNormal` | `tf.random_normal(tf.shape(x), mean, stddev)` | no stock layer draws TF1's stream |
 
@@ -26,7 +27,7 @@ rewrite on yours (`tf1-convert --prove`).
 Modules: `layers` (the four bias layers, TiedDense), `optimizers` (TF1Adam),
 `tf1_optimizers` (the others, on TF1's kernels), `random_ops` (TF1's random
 streams in a tf.function: `philox_draw`, `TF1Dropout`, `TF1RandomNormal`),
-`normalization` (TF1BatchNormalization),
+`normalization` (TF1BatchNormalization), `recurrent` (TF1's cells),
 `recorder` (StepRecorder, TraceCallback: a rewrite traced for a proof; a
 rewrite does not import it).
 """
@@ -36,8 +37,10 @@ from tf1kit.keras.layers import (AddBiasConv2D, AddBiasDense, BiasAddConv2D, Bia
 from tf1kit.keras.normalization import TF1BatchNormalization
 from tf1kit.keras.optimizers import TF1Adam
 from tf1kit.keras.random_ops import TF1Dropout, TF1RandomNormal
+from tf1kit.keras.recurrent import TF1BasicLSTMCell, TF1BasicRNNCell, TF1GRUCell
 from tf1kit.keras.tf1_optimizers import TF1Adagrad, TF1GradientDescent, TF1Momentum, TF1RMSProp
 
 __all__ = ["AddBiasConv2D", "AddBiasDense", "BiasAddConv2D", "BiasAddDense", "TF1Adagrad",
-           "TF1Adam", "TF1BatchNormalization", "TF1Dropout", "TF1GradientDescent",
+           "TF1Adam", "TF1BasicLSTMCell", "TF1BasicRNNCell", "TF1BatchNormalization",
+           "TF1Dropout", "TF1GRUCell", "TF1GradientDescent",
            "TF1Momentum", "TF1RMSProp", "TF1RandomNormal", "TiedDense"]

@@ -32,7 +32,8 @@ import numpy as np
 from tf1kit.data import mnist
 from tf1kit import machine
 from tf1kit.trace import tracefile
-from tf1kit.run import activations, losses, numpy_draws, optimizer_watch, random_ops
+from tf1kit.run import (activations, losses, numpy_draws, optimizer_watch, random_ops,
+                        recurrent)
 
 DEFAULT_MAX_ELEMENTS = 1_000_000
 
@@ -327,7 +328,7 @@ class SessionRecorder:
                                    for path in input_data.files_read if os.path.isfile(path)},
                     "validation_size": input_data.split.get("validation_size"),
                     "train_source": input_data.train_source(),
-                    "loss_calls": losses.calls,
+                    "loss_calls": losses.calls, "recurrent": recurrent.calls,
                     "max_elements": self.max_elements,
                     "variables_after_call": self.variables_after_call,
                     "variables": self.variable_shapes,

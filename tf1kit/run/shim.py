@@ -70,10 +70,11 @@ def install_tf1_environment(figures_dir: str, save_figures: bool) -> None:
     from tf1kit.data import input_data, tutorial_mnist
 
     real_tf.compat.v1.disable_v2_behavior()
-    from tf1kit.run import losses, named_arguments, numpy_scalars, schedules
+    from tf1kit.run import losses, named_arguments, numpy_scalars, recurrent, schedules
     numpy_scalars.accept_numpy_scalars(real_tf.compat.v1)
     schedules.install(real_tf.compat.v1)
     losses.install(real_tf.compat.v1)
+    recurrent.install(real_tf.compat.v1)
     named_arguments.install(real_tf.compat.v1)
     shim = _TF1Module(real_tf, contrib)
     sys.modules["tensorflow"] = shim

@@ -1,0 +1,139 @@
+"""TF1's recurrent cells as Keras 3 cells for `keras.layers.RNN`:
+`TF1BasicLSTMCell` (`tf.nn.rnn_cell.BasicLSTMCell`, and `LSTMCell`
+without peepholes or a projection), `TF1BasicRNNCell`, `TF1GRUCell`.
+
+FAITHFUL DEVIATION FROM IDIOM. TF1's LSTM keeps one kernel of shape
+[inputs + units, 4 * units] applied to `concat([x, h])`, its gates in the
+order (i, j, f, o) (input, new input, forget, output), and adds
+`forget_bias` (1.0) to the forget gate at every step; Keras 3's LSTM keeps
+a kernel and a recurrent kernel, computes `x @ kernel + h @ recurrent_kernel`
+(two matmuls, another sum), orders its gates (i, f, c, o) and puts the
+forget bias into the bias's starting value (`unit_forget_bias`): other
+arithmetic from the first step, and TF1's weights do not load into it
+without reordering (MIGRATION.md T31). TF1's GRU has a gate kernel for
+(r, u) and a candidate kernel over `concat([x, r * h])`, with
+`new_h = u * h + (1 - u) * c`; Keras's GRU computes `z * h + (1 - z) * hh`
+with `reset_after=True` by default (another formula). These cells compute
+TF1's ops in TF1's order, so `keras.layers.RNN(cell, unroll=True)` is
+`tf.nn.static_rnn`, and `keras.layers.RNN(cell)` (a while loop) is
+`tf.nn.dynamic_rnn`, bit for bit where measured (docs/convert.md).
+
+`scope` gives the cell's ops TF1's names (`rnn/basic_lstm_cell/MatMul_7`):
+a weight read at every step of an unrolled RNN has a gradient summed over
+the steps by one AddN whose inputs Grappler orders by op name, so the sum's
+order is the names' (MIGRATION.md T32); with TF1's names and TF1's
+`tf.gradients(..., gate_gradients=True)` it is TF1's.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+
+class _TF1Cell(keras.layers.Layer):
+    """What the three cells share: units, activation, the weights TF1 made
+    (glorot-uniform kernels and zero biases: `tf.get_variable`'s defaults)."""
+
+    def __init__(self, units, activation="tanh", scope=None, **kwargs):
+        super().__init__(**kwargs)
+        self.units = int(units)
+        self.activation = keras.activations.get(activation)
+        self.scope = scope
+
+    def call(self, inputs, states):
+        if self.scope is None:
+            return self.step(inputs, states)
+        with tf.name_scope(self.scope + "/"):  # TF1's op names, each step's numbered as TF1's
+            return self.step(inputs, states)
+
+    def _weight(self, name, shape, bias=False):
+        return self.add_weight(name=name, shape=shape,
+                               initializer="zeros" if bias else "glorot_uniform")
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "scope": self.scope,
+                "activation": keras.activations.serialize(self.activation)}
+
+
+@keras.saving.register_keras_serializable(package="tf1kit")
+class TF1BasicLSTMCell(_TF1Cell):
+    """`BasicLSTMCell(units, forget_bias)` with `state_is_tuple=True`: state
+    [c, h], `kernel` [inputs + units, 4 * units], `bias` [4 * units]."""
+
+    def __init__(self, units, forget_bias=1.0, activation="tanh", **kwargs):
+        super().__init__(units, activation, **kwargs)
+        self.forget_bias = float(forget_bias)
+        self.state_size = [self.units, self.units]
+        self.output_size = self.units
+
+    def build(self, input_shape):
+        self.kernel = self._weight("kernel", (input_shape[-1] + self.units, 4 * self.units))
+        self.bias = self._weight("bias", (4 * self.units,), bias=True)
+
+    def step(self, inputs, states):
+        c, h = states
+        gate_inputs = tf.nn.bias_add(tf.matmul(tf.concat([inputs, h], 1), self.kernel),
+                                     self.bias)
+        i, j, f, o = tf.split(value=gate_inputs, num_or_size_splits=4, axis=tf.constant(1))
+        forget_bias = tf.constant(self.forget_bias, dtype=f.dtype)
+        new_c = tf.add(tf.multiply(c, tf.sigmoid(tf.add(f, forget_bias))),
+                       tf.multiply(tf.sigmoid(i), self.activation(j)))
+        new_h = tf.multiply(self.activation(new_c), tf.sigmoid(o))
+        return new_h, [new_c, new_h]
+
+    def get_config(self):
+        return {**super().get_config(), "forget_bias": self.forget_bias}
+
+
+@keras.saving.register_keras_serializable(package="tf1kit")
+class TF1BasicRNNCell(_TF1Cell):
+    """`BasicRNNCell(units)`: `activation(concat([x, h]) @ kernel + bias)`."""
+
+    def __init__(self, units, activation="tanh", **kwargs):
+        super().__init__(units, activation, **kwargs)
+        self.state_size = self.units
+        self.output_size = self.units
+
+    def build(self, input_shape):
+        self.kernel = self._weight("kernel", (input_shape[-1] + self.units, self.units))
+        self.bias = self._weight("bias", (self.units,), bias=True)
+
+    def step(self, inputs, states):
+        state = states[0] if isinstance(states, (list, tuple)) else states
+        output = self.activation(tf.nn.bias_add(
+            tf.matmul(tf.concat([inputs, state], 1), self.kernel), self.bias))
+        return output, [output]
+
+
+@keras.saving.register_keras_serializable(package="tf1kit")
+class TF1GRUCell(_TF1Cell):
+    """`GRUCell(units)`: gates (r, u) = sigmoid(concat([x, h]) @ gate_kernel +
+    gate_bias), c = activation(concat([x, r * h]) @ candidate_kernel +
+    candidate_bias), new_h = u * h + (1 - u) * c. TF1's gate bias starts at
+    ones (`bias_initializer` None: constant 1.0)."""
+
+    def __init__(self, units, activation="tanh", **kwargs):
+        super().__init__(units, activation, **kwargs)
+        self.state_size = self.units
+        self.output_size = self.units
+
+    def build(self, input_shape):
+        width = input_shape[-1] + self.units
+        self.gate_kernel = self._weight("gate_kernel", (width, 2 * self.units))
+        self.gate_bias = self.add_weight(name="gate_bias", shape=(2 * self.units,),
+                                         initializer="ones")
+        self.candidate_kernel = self._weight("candidate_kernel", (width, self.units))
+        self.candidate_bias = self._weight("candidate_bias", (self.units,), bias=True)
+
+    def step(self, inputs, states):
+        state = states[0] if isinstance(states, (list, tuple)) else states
+        value = tf.sigmoid(tf.nn.bias_add(
+            tf.matmul(tf.concat([inputs, state], 1), self.gate_kernel), self.gate_bias))
+        r, u = tf.split(value=value, num_or_size_splits=2, axis=1)
+        candidate = tf.nn.bias_add(
+            tf.matmul(tf.concat([inputs, r * state], 1), self.candidate_kernel),
+            self.candidate_bias)
+        c = self.activation(candidate)
+        new_h = u * state + (1 - u) * c
+        return new_h, [new_h]
