@@ -201,13 +201,29 @@ def test_the_source_writer_wraps_a_long_call_under_its_parenthesis():
     out = Source()
     with out.block("def f():"):
         out.statement("x = ", Call("keras.layers.Conv2D", ["8", "(5, 5)", 'padding="same"',
-                                                           'activation="relu"', 'name="a"' * 9]))
+                                                           'activation="relu"', 'name="a"' * 5]))
         out.statement("y = ", Call("g", ["1", "2"]))
     lines = out.text().splitlines()
     assert lines[1] == '    x = keras.layers.Conv2D(8, (5, 5), padding="same", activation="relu",'
     assert lines[2].startswith(" " * len("    x = keras.layers.Conv2D(") + 'name="a"')
     assert lines[3] == "    y = g(1, 2)"
-    assert all(len(line) <= WIDTH for line in lines[:2])
+    assert all(len(line) <= WIDTH for line in lines)
+
+
+def test_an_argument_too_wide_under_the_parenthesis_hangs_instead():
+    """A nested call (an RNN's cell) that would pass WIDTH under the
+    opening parenthesis goes on the next line, indented once."""
+    out = Source()
+    with out.block("def f():"):
+        out.statement("self.lstm = ", Call("keras.layers.RNN", [
+            str(Call("TF1BasicLSTMCell", ["64", "forget_bias=1.0",
+                                          'scope="rnn/basic_lstm_cell"', 'name="cell"'])),
+            'name="lstm"']))
+    lines = out.text().splitlines()
+    assert lines[1:] == ["    self.lstm = keras.layers.RNN(",
+                         '        TF1BasicLSTMCell(64, forget_bias=1.0, '
+                         'scope="rnn/basic_lstm_cell", name="cell"),',
+                         '        name="lstm")']
 
 
 def test_each_lifted_kind_has_one_spec_that_writes_its_layer():

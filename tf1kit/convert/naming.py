@@ -48,7 +48,9 @@ def name_layers(graph: Graph, layers: list) -> None:
     for layer in layers:
         kernel = layer.variables.get("kernel") or next(iter(layer.variables.values()), None)
         name = None  # (a layer without a kernel by its other variable: a batch norm's gamma)
-        if "kernel_op" in layer.config:  # a kernel computed from a weight: tf.transpose(W)
+        if layer.kind == "recurrent":  # its kind: lstm, gru, rnn
+            name = layer.config["name"]
+        elif "kernel_op" in layer.config:  # a kernel computed from a weight: tf.transpose(W)
             name = graph.variable_name(graph.op(f"{layer.config['kernel_op']}:0"))
         elif kernel is not None:
             read = next(op for op in graph.ops if op.variable == kernel)
@@ -87,6 +89,10 @@ def local_name(graph: Graph, layer: Layer, outermost: bool = False) -> tuple:
     it: what its line assigns, or, for a helper's line (one that made
     several layers) or a `return`, what the line that called it assigns."""
     op = graph.op(layer.output)
+    if layer.kind == "recurrent":  # `outputs, states = tf.nn.dynamic_rnn(...)`
+        line, targets = layer.config["line"], graph.assigned_names(layer.config["line"])
+        return ("outputs" if not targets else python_name(targets[0])) \
+            if layer.config["return_sequences"] else "last_output", line
     frames = [*op.callers, op.line]
     if outermost:
         frames = frames[::-1]

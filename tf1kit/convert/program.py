@@ -226,6 +226,10 @@ def _tags(graph: Graph, layer: Layer, named_at: str | None) -> list:
     """The script lines a layer stands for: the line its name came from
     when that is a call of a helper (and the helper's ops), else each line
     of its ops."""
+    if layer.kind == "recurrent":  # its call's line (the cell's ops are the library's)
+        return [_tag(graph, line) for line in dict.fromkeys(
+            [graph.statement_line(graph.by_name[name].line) for name in layer.ops
+             if graph.by_name[name].type == "Unpack"] + [layer.config["line"]])]
     lines = list(dict.fromkeys(graph.statement_line(graph.by_name[name].line)
                                for name in layer.ops if graph.by_name[name].type != "Const"))
     if named_at and graph.statement_line(named_at) not in lines:

@@ -75,16 +75,12 @@ class Source:
             self._lines.append(whole)
             return
         opening = f"{lead}{call.function}{call.brackets[0]}"
-        current, last = opening, len(call.arguments) - 1
-        for index, argument in enumerate(call.arguments):
-            piece = f"{argument}," if index < last else f"{argument}{call.brackets[1]}{tail}"
-            joined = current + piece if current == opening else f"{current} {piece}"
-            if len(joined) > WIDTH and current != opening:
-                self._lines.append(current)
-                current = " " * len(opening) + piece
-            else:
-                current = joined
-        self._lines.append(current)
+        lines = _packed(opening, " " * len(opening), call, tail)
+        if any(len(line) > WIDTH for line in lines):  # an argument too wide under the
+            hanging = " " * (len(lead) - len(lead.lstrip()) + len(INDENT))  # parenthesis:
+            other = [opening.rstrip()] + _packed(hanging, hanging, call, tail)  # hanging,
+            lines = other if all(len(line) <= WIDTH for line in other) else lines  # if it fits
+        self._lines.extend(lines)
 
     def expression(self, head: str, text: str) -> None:
         """`head + text` for an expression `text`, wrapped at the arguments
@@ -116,6 +112,21 @@ class Source:
 
     def text(self) -> str:
         return "\n".join(self._lines).rstrip("\n") + "\n"
+
+
+def _packed(first: str, indent: str, call: Call, tail: str) -> list:
+    """The call's arguments after `first`, as many to a line as WIDTH allows,
+    each further line starting with `indent`."""
+    lines, current, last = [], first, len(call.arguments) - 1
+    for index, argument in enumerate(call.arguments):
+        piece = f"{argument}," if index < last else f"{argument}{call.brackets[1]}{tail}"
+        joined = current + piece if current in (first, indent) else f"{current} {piece}"
+        if len(joined) > WIDTH and current not in (first, indent):
+            lines.append(current)
+            current = indent + piece
+        else:
+            current = joined
+    return lines + [current]
 
 
 OPENING, CLOSING = "([{", ")]}"

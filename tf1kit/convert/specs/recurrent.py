@@ -22,6 +22,7 @@ CELLS = {"BasicLSTMCell": ("TF1BasicLSTMCell", "keras.layers.LSTM", ("forget_bia
          "LSTMCell": ("TF1BasicLSTMCell", "keras.layers.LSTM", ("forget_bias",)),
          "BasicRNNCell": ("TF1BasicRNNCell", "keras.layers.SimpleRNN", ()),
          "GRUCell": ("TF1GRUCell", "keras.layers.GRU", ())}
+NAMES = {"BasicLSTMCell": "lstm", "LSTMCell": "lstm", "BasicRNNCell": "rnn", "GRUCell": "gru"}
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "elu", "softsign")
 
 
@@ -91,7 +92,7 @@ def _layer(graph, call: dict) -> Layer:
     ops = _between(graph, x, [output], feeding)
     variables = {f"cell/{part}": name for part, name in cell["variables"].items()}
     config = {"cell": cell, "unroll": call["function"] == "static_rnn",
-              "return_sequences": sequences}
+              "return_sequences": sequences, "name": NAMES[cell["class"]], "line": call["line"]}
     return Layer("recurrent", x, output, ops, config=config, variables=variables)
 
 
