@@ -112,7 +112,8 @@ def build(graph: Graph, manifest: dict, script: str, exact: bool = True,
             name += "_output"
         output_names.append(naming.numbered(name, set(output_names)))
     # A weight the loss reads itself (an l2_loss of a kernel): the layer's.
-    weights = {f"{op.name}:0": f"model.{layer.name}.{part.replace('/', '.')}"
+    weights = {f"{op.name}:0": f"model.{layer.name}."
+                               f"{BY_KIND[layer.kind].attribute(layer, part)}"
                for layer in layers for part, variable in layer.variables.items()
                for op in graph.ops if op.variable == variable}
     loss_writer = Writer(graph, {**placeholders, **weights,

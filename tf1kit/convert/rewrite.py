@@ -13,6 +13,7 @@ import numpy as np
 
 from tf1kit.convert import emit, program, prove, source_facts, state, turns, weight_clips
 from tf1kit.convert.graph import Graph, fed_as_inputs
+from tf1kit.convert.specs import BY_KIND
 from tf1kit.data.mnist import VALIDATION_SIZE
 from tf1kit.errors import DataError
 from tf1kit.trace import tracefile
@@ -201,7 +202,7 @@ def render(recorded: dict, source: str, script: str, mode: str, output: str) -> 
                                                for index in call), {}).items()
         if fed.get(built.placeholders.get(tensor, tensor), "shared") != "shared"}
         for call, fed in zip(calls, feeds)]  # each call's own draws
-    weights = {variable: f"model.{layer.name}.{part.replace('/', '.')}"
+    weights = {variable: f"model.{layer.name}.{BY_KIND[layer.kind].attribute(layer, part)}"
                for layer in built.layers
                for part, variable in layer.variables.items()}
     clips = [weight_clips.described(each, weights, facts)

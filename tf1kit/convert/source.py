@@ -74,13 +74,7 @@ class Source:
         if len(whole) <= WIDTH or not call.arguments:
             self._lines.append(whole)
             return
-        opening = f"{lead}{call.function}{call.brackets[0]}"
-        lines = _packed(opening, " " * len(opening), call, tail)
-        if any(len(line) > WIDTH for line in lines):  # an argument too wide under the
-            hanging = " " * (len(lead) - len(lead.lstrip()) + len(INDENT))  # parenthesis:
-            other = [opening.rstrip()] + _packed(hanging, hanging, call, tail)  # hanging,
-            lines = other if all(len(line) <= WIDTH for line in other) else lines  # if it fits
-        self._lines.extend(lines)
+        self._lines.extend(_layout(lead, call, tail))
 
     def expression(self, head: str, text: str) -> None:
         """`head + text` for an expression `text`, wrapped at the arguments
@@ -112,6 +106,29 @@ class Source:
 
     def text(self) -> str:
         return "\n".join(self._lines).rstrip("\n") + "\n"
+
+
+def _layout(lead: str, call: Call, tail: str) -> list:
+    """The lines of `lead + call + tail`: the arguments under the opening
+    parenthesis; where one is too wide there, hanging on the next lines,
+    indented once (a nested call too wide itself laid out so in turn)."""
+    opening = f"{lead}{call.function}{call.brackets[0]}"
+    lines = _packed(opening, " " * len(opening), call, tail)
+    if all(len(line) <= WIDTH for line in lines):
+        return lines
+    hanging = " " * (len(lead) - len(lead.lstrip()) + len(INDENT))
+    other, last = [opening.rstrip()], len(call.arguments) - 1
+    for index, argument in enumerate(call.arguments):
+        ending = "," if index < last else f"{call.brackets[1]}{tail}"
+        if isinstance(argument, Call) and len(f"{hanging}{argument}{ending}") > WIDTH:
+            other += _layout(hanging, argument, ending)
+        elif other[-1].startswith(hanging) and not other[-1].endswith(("(", "[", "{")) and \
+                len(f"{other[-1]} {argument}{ending}") <= WIDTH and \
+                not isinstance(call.arguments[index - 1], Call):
+            other[-1] += f" {argument}{ending}"
+        else:
+            other.append(f"{hanging}{argument}{ending}")
+    return other if max(map(len, other)) < max(map(len, lines)) else lines
 
 
 def _packed(first: str, indent: str, call: Call, tail: str) -> list:

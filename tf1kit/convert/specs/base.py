@@ -64,6 +64,11 @@ class Spec:
         """Arguments of the layer's call after its input."""
         return []
 
+    def attribute(self, layer: Layer, part: str) -> str:
+        """The Python attribute of the layer holding its variable `part`
+        (`kernel`; an RNN's `cell.kernel`)."""
+        return part.replace("/", ".")
+
 
 def plain_matmul(op: GraphOp) -> bool:
     """Whether `op` is `tf.matmul(a, b)`, neither side transposed by the op."""

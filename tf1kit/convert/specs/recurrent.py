@@ -38,44 +38,64 @@ class Recurrent(Spec):
                     None)
 
     def layer(self, layer, exact, constants):
-        cell, config = layer.config["cell"], layer.config
-        faithful, stock, known = CELLS[cell["class"]]
-        activation = [] if cell.get("activation") in (None, "tanh") else \
-            [keyword("activation", cell["activation"])]
+        config, cells = layer.config, _cells(layer.config["cell"])
         flags = [f"{name}=True" for name in ("unroll", "return_sequences") if config.get(name)]
-        if not exact:
-            return Call(stock, [repr(cell["units"]), *activation, *flags,
-                                keyword("name", layer.name)])
-        options = [keyword(name, cell[name]) for name in known if cell.get(name) is not None]
-        scope = os.path.commonpath([name.rsplit("/", 1)[0] if name.count("/") < 3 else
-                                    name.rsplit("/", 2)[0] for name in cell["variables"].values()])
-        inner = Call(faithful, [repr(cell["units"]), *options, *activation,
-                                keyword("scope", scope), keyword("name", "cell")])
-        return Call("keras.layers.RNN", [str(inner), *flags, keyword("name", layer.name)])
+        if not exact and len(cells) == 1:
+            cell = cells[0]
+            return Call(CELLS[cell["class"]][1], [repr(cell["units"]), *_activation(cell),
+                                                  *flags, keyword("name", layer.name)])
+        written = [_cell(cell, exact, "cell" if len(cells) == 1 else f"cell_{index}")
+                   for index, cell in enumerate(cells)]
+        inner = written[0] if len(cells) == 1 else Call("", written, "[]")
+        return Call("keras.layers.RNN", [inner, *flags, keyword("name", layer.name)])
 
     def imports(self, layer, exact):
-        return {CELLS[layer.config["cell"]["class"]][0]} if exact else set()
+        return {CELLS[cell["class"]][0] for cell in _cells(layer.config["cell"])} \
+            if exact else set()
+
+    def attribute(self, layer, part):
+        """`cell.kernel`; a stack's `cell.cells[1].kernel`."""
+        if part.startswith("stacked_rnn_cells/"):
+            _, cell, name = part.split("/")
+            return f"cell.cells[{cell.rsplit('_', 1)[1]}].{name}"
+        return part.replace("/", ".")
+
+
+def _cells(cell: dict) -> list:
+    """The cells of a MultiRNNCell, in order; else the one cell."""
+    return cell["cells"] if cell["class"] == "MultiRNNCell" else [cell]
+
+
+def _activation(cell: dict) -> list:
+    return [] if cell.get("activation") in (None, "tanh") else \
+        [keyword("activation", cell["activation"])]
+
+
+def _cell(cell: dict, exact: bool, name: str) -> Call:
+    """One cell's constructor: TF1's (its options, its ops under TF1's scope:
+    the variables' common folder) or, stacked in idiomatic mode, Keras's."""
+    faithful, stock, known = CELLS[cell["class"]]
+    if not exact:
+        return Call(f"{stock}Cell" if stock != "keras.layers.SimpleRNN" else
+                    "keras.layers.SimpleRNNCell", [repr(cell["units"]), *_activation(cell),
+                                                   keyword("name", name)])
+    options = [keyword(option, cell[option]) for option in known if cell.get(option) is not None]
+    scope = os.path.commonpath([variable.rsplit("/", 2 if cell["class"] == "GRUCell" else 1)[0]
+                                for variable in cell["variables"].values()])  # (GRU: gates/)
+    return Call(faithful, [repr(cell["units"]), *options, *_activation(cell),
+                           keyword("scope", scope), keyword("name", name)])
 
 
 def _layer(graph, call: dict) -> Layer:
     """The layer standing for one recorded call; Unsupported where it cannot."""
     where = next((graph.op(tensor) for tensor in call["outputs"]
                   if tensor.rsplit(":", 1)[0] in graph.by_name), graph.ops[-1])
-    cell = call["cell"]
-    if cell["class"] not in CELLS:
-        raise Unsupported(where, f"a {cell['class']} in {call['function']}: tf1-convert writes "
-                                 f"{', '.join(CELLS)} cells, yet")
-    for given, what in ((call.get("sequence_length"), "a sequence_length"),
-                        (call.get("initial_state"), "an initial_state"),
-                        (call.get("time_major"), "time_major=True"),
-                        (cell.get("state_is_tuple") is False, "state_is_tuple=False"),
-                        (cell.get("use_peepholes") or cell.get("num_proj") or
-                         cell.get("cell_clip"), "peepholes, a projection or a clip"),
-                        (cell.get("activation") not in (None, *ACTIVATIONS),
-                         f"activation {cell.get('activation')}")):
-        if given:
-            raise Unsupported(where, f"{call['function']} with {what}: tf1-convert writes "
-                                     "an RNN over a whole batch-major sequence, yet")
+    for cell in _cells(call["cell"]):
+        if cell["class"] not in CELLS:
+            raise Unsupported(where, f"a {cell['class']} in {call['function']}: tf1-convert "
+                                     f"writes {', '.join(CELLS)} cells (or a MultiRNNCell of "
+                                     "them), yet")
+        _check(call, cell, where)
     x, feeding = _sequence(graph, call, where)
     used = _read_outside(graph, call, x, feeding)
     last = call["outputs"][-1] if call["function"] == "static_rnn" else call["state"][-1]
@@ -90,10 +110,30 @@ def _layer(graph, call: dict) -> Layer:
                                  f"{call['function']}: tf1-convert writes its last output or "
                                  "its outputs, yet")
     ops = _between(graph, x, [output], feeding)
-    variables = {f"cell/{part}": name for part, name in cell["variables"].items()}
-    config = {"cell": cell, "unroll": call["function"] == "static_rnn",
-              "return_sequences": sequences, "name": NAMES[cell["class"]], "line": call["line"]}
+    cells = _cells(call["cell"])
+    variables = {f"cell/{part}": name for part, name in cells[0]["variables"].items()} \
+        if len(cells) == 1 else \
+        {f"stacked_rnn_cells/cell_{index}/{part}": name
+         for index, cell in enumerate(cells) for part, name in cell["variables"].items()}
+    config = {"cell": call["cell"], "unroll": call["function"] == "static_rnn",
+              "return_sequences": sequences, "name": NAMES[cells[0]["class"]],
+              "line": call["line"]}
     return Layer("recurrent", x, output, ops, config=config, variables=variables)
+
+
+def _check(call: dict, cell: dict, where) -> None:
+    """Unsupported where the call or the cell asks what the layer does not write."""
+    for given, what in ((call.get("sequence_length"), "a sequence_length"),
+                        (call.get("initial_state"), "an initial_state"),
+                        (call.get("time_major"), "time_major=True"),
+                        (cell.get("state_is_tuple") is False, "state_is_tuple=False"),
+                        (cell.get("use_peepholes") or cell.get("num_proj") or
+                         cell.get("cell_clip"), "peepholes, a projection or a clip"),
+                        (cell.get("activation") not in (None, *ACTIVATIONS),
+                         f"activation {cell.get('activation')}")):
+        if given:
+            raise Unsupported(where, f"{call['function']} with {what}: tf1-convert writes "
+                                     "an RNN over a whole batch-major sequence, yet")
 
 
 def _sequence(graph, call: dict, where) -> tuple:
