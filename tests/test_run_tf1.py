@@ -162,6 +162,21 @@ BATCH_NORM = (
     "    for step in range(2):\n"
     "        sess.run(train, {x: batch, training: True})\n"
     "        sess.run(loss, {x: batch, training: False})\n")
+# A static RNN of GRUs over unstacked steps and a dynamic LSTM, their calls recorded.
+RECURRENT = (
+    "import numpy as np\n"
+    "import tensorflow as tf\n"
+    "x = tf.placeholder(tf.float32, [None, 3, 4])\n"
+    "with tf.variable_scope('first'):\n"
+    "    outputs, _ = tf.contrib.rnn.static_rnn(tf.nn.rnn_cell.GRUCell(5), tf.unstack(x, 3, 1),\n"
+    "                                           dtype=tf.float32)\n"
+    "cell = tf.nn.rnn_cell.BasicLSTMCell(6, forget_bias=0.5)\n"
+    "_, state = tf.nn.dynamic_rnn(cell, tf.stack(outputs, 1), dtype=tf.float32)\n"
+    "loss = tf.reduce_mean(tf.square(state.h))\n"
+    "train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)\n"
+    "with tf.Session() as sess:\n"
+    "    sess.run(tf.global_variables_initializer())\n"
+    "    sess.run(train, {x: np.ones((2, 3, 4))})\n")
 # name -> (argv after `python`, working folder: "data" = synthetic MNIST_data/)
 CASES = {
     "layers_cnn": (["-m", "tf1kit.run", os.path.join(FIXTURES, "layers_cnn.py"),
@@ -200,6 +215,7 @@ CASES = {
                      os.path.join(FIXTURES, "alternating_optimizers.py")], "data"),
     "exits": (["-m", "tf1kit.run", "exits.py"], "data"),
     "batch_norm": (["-m", "tf1kit.run", "--trace", "bn.npz", "batch_norm.py"], "data"),
+    "recurrent": (["-m", "tf1kit.run", "--trace", "rnn.npz", "recurrent.py"], "data"),
     "cond_dropout": (["-m", "tf1kit.run", "--seed", "0", "--trace", "cond.npz",
                       "cond_dropout.py"], "data"),
     # docs/run_tf1.md's end-to-end block, on generated data: 5,512 training images
@@ -237,6 +253,7 @@ def ran(tmp_path_factory):
         (work / "folded.py").write_text(FOLDED)
         (work / "cond_dropout.py").write_text(COND_DROPOUT)
         (work / "batch_norm.py").write_text(BATCH_NORM)
+        (work / "recurrent.py").write_text(RECURRENT)
         result = subprocess.run([sys.executable, *argv], cwd=work, capture_output=True,
                                 text=True, timeout=300, env=subprocess_environment())
         return result, work
@@ -331,6 +348,30 @@ def test_moving_statistics_are_traced_as_state_with_their_updates(ran):
     expected = np.float32(0) - (np.float32(0) - mean) * np.float32(flat["rate"])
     assert recorded.step_value(1, "state", "flat/moving_mean").tobytes() == \
         expected.astype(np.float32).tobytes()
+
+
+def test_each_recurrent_call_is_recorded_with_its_cell(ran):
+    """static_rnn (through tf.contrib.rnn) and dynamic_rnn: the cell's class,
+    units, forget bias and variables, the tensors read and given, the line."""
+    result, work = ran["recurrent"]
+    assert result.returncode == 0, result.stderr[-3000:]
+    first, second = tracefile.load(str(work / "rnn.npz")).manifest["recurrent"]
+    assert first["function"] == "static_rnn" and first["line"] == "recurrent.py:5"
+    assert first["cell"]["class"] == "GRUCell" and first["cell"]["units"] == 5
+    assert first["cell"]["variables"] == {
+        part: f"first/rnn/gru_cell/{folder}/{name}"
+        for part, folder, name in (("gate_kernel", "gates", "kernel"),
+                                   ("gate_bias", "gates", "bias"),
+                                   ("candidate_kernel", "candidate", "kernel"),
+                                   ("candidate_bias", "candidate", "bias"))}
+    assert first["inputs"] == [f"first/unstack:{index}" for index in range(3)]
+    assert len(first["outputs"]) == 3 and first["state"] == first["outputs"][-1:]
+    assert second["function"] == "dynamic_rnn" and second["line"] == "recurrent.py:8"
+    assert second["cell"]["class"] == "BasicLSTMCell" and second["cell"]["forget_bias"] == 0.5
+    assert second["cell"]["variables"] == {"kernel": "rnn/basic_lstm_cell/kernel",
+                                           "bias": "rnn/basic_lstm_cell/bias"}
+    assert len(second["inputs"]) == 1 and len(second["state"]) == 2  # (c, h)
+    assert second["sequence_length"] is None and second["time_major"] is False
 
 
 def test_contrib_import_forms_resolve_and_library_changes_are_named(ran):

@@ -137,3 +137,24 @@ class TF1GRUCell(_TF1Cell):
         c = self.activation(candidate)
         new_h = u * state + (1 - u) * c
         return new_h, [new_h]
+
+
+def keras_lstm_weights(kernel, bias, forget_bias: float = 1.0) -> list:
+    """TF1's LSTM weights (`kernel` [inputs + units, 4 * units] over
+    concat([x, h]), gates (i, j, f, o), `bias`) as `keras.layers.LSTM`'s
+    [kernel, recurrent_kernel, bias]: rows split at the inputs, gates
+    reordered to (i, f, c, o), the forget bias TF1 added at every step put
+    into the bias. The same function of the inputs; not the same float32
+    arithmetic (MIGRATION.md T31)."""
+    import numpy as np
+    kernel, bias = np.asarray(kernel), np.asarray(bias, np.float32)
+    units = kernel.shape[1] // 4
+    order = [0, 2, 1, 3]  # Keras's i, f, c, o among TF1's i, j, f, o
+
+    def gates(array):
+        return np.concatenate([array[..., index * units:(index + 1) * units]
+                               for index in order], axis=-1)
+    bias = gates(bias).copy()
+    bias[units:2 * units] += np.float32(forget_bias)
+    inputs = kernel.shape[0] - units
+    return [gates(kernel[:inputs]), gates(kernel[inputs:]), bias]

@@ -1,0 +1,123 @@
+"""tf1kit/keras/recurrent.py against TF1's cells, built here in a v1 graph
+as tf_keras's legacy cells build them (BasicLSTMCell, GRUCell,
+BasicRNNCell: one kernel over concat([x, h]), TF1's gate order and
+forget bias) and unrolled as `tf.nn.static_rnn` unrolls them, under TF1's
+op names, differentiated by `tf.gradients` in a Session: `keras.layers.RNN`
+of the faithful cell, unrolled, under the same names, differentiated by
+`tf.gradients` in a tf.function, gives the same outputs and gradients,
+bit for bit. Without TF1's names the kernel's gradient, a sum over the
+steps whose order Grappler takes from the names, parts (T32); stock
+`keras.layers.LSTM` with the same weights computes otherwise (T31)."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tf1kit.keras.recurrent import (TF1BasicLSTMCell, TF1BasicRNNCell, TF1GRUCell,
+                                    keras_lstm_weights)
+
+v1 = tf.compat.v1
+STEPS, INPUTS, UNITS, BATCH = 12, 7, 8, 16  # 12 steps: a sum long enough to be regrouped
+SCOPES = {"lstm": "rnn/basic_lstm_cell", "gru": "rnn/gru_cell", "rnn": "rnn/basic_rnn_cell"}
+
+
+def tf1_cell(kind, inputs, state, weights):
+    """One step of TF1's cell (tf_keras's legacy cells' call, op for op)."""
+    if kind == "lstm":
+        c, h = state
+        gate_inputs = tf.nn.bias_add(tf.matmul(tf.concat([inputs, h], 1), weights[0]),
+                                     weights[1])
+        i, j, f, o = tf.split(value=gate_inputs, num_or_size_splits=4, axis=tf.constant(1))
+        new_c = tf.add(tf.multiply(c, tf.sigmoid(tf.add(f, tf.constant(1.0)))),
+                       tf.multiply(tf.sigmoid(i), tf.tanh(j)))
+        new_h = tf.multiply(tf.tanh(new_c), tf.sigmoid(o))
+        return new_h, (new_c, new_h)
+    if kind == "rnn":
+        output = tf.tanh(tf.nn.bias_add(tf.matmul(tf.concat([inputs, state], 1), weights[0]),
+                                        weights[1]))
+        return output, output
+    value = tf.sigmoid(tf.nn.bias_add(tf.matmul(tf.concat([inputs, state], 1), weights[0]),
+                                      weights[1]))
+    r, u = tf.split(value=value, num_or_size_splits=2, axis=1)
+    candidate = tf.nn.bias_add(tf.matmul(tf.concat([inputs, r * state], 1), weights[2]),
+                               weights[3])
+    new_h = u * state + (1 - u) * tf.tanh(candidate)
+    return new_h, new_h
+
+
+def starting_weights(kind):
+    rng = np.random.default_rng(5)
+    width = INPUTS + UNITS
+    shapes = {"lstm": [(width, 4 * UNITS), (4 * UNITS,)], "rnn": [(width, UNITS), (UNITS,)],
+              "gru": [(width, 2 * UNITS), (2 * UNITS,), (width, UNITS), (UNITS,)]}[kind]
+    return [(rng.normal(size=shape) * 0.3).astype(np.float32) for shape in shapes]
+
+
+def sequence():
+    return np.random.default_rng(6).normal(size=(BATCH, STEPS, INPUTS)).astype(np.float32)
+
+
+def tf1_run(kind):
+    """(last output, gradients of sum(last ** 2)) of TF1's unrolled RNN."""
+    graph = tf.Graph()
+    with graph.as_default():
+        x = v1.placeholder(tf.float32, [None, STEPS, INPUTS])
+        weights = [v1.Variable(value, name=f"w{index}")
+                   for index, value in enumerate(starting_weights(kind))]
+        zeros = tf.zeros(tf.stack([tf.shape(x)[0], UNITS]))
+        state = (zeros, zeros) if kind == "lstm" else zeros
+        for step_input in tf.unstack(x, STEPS, 1):
+            with tf.name_scope(SCOPES[kind] + "/"):  # static_rnn's cell scope, reused
+                output, state = tf1_cell(kind, step_input, state, weights)
+        loss = tf.reduce_sum(output * output)
+        gradients = v1.train.GradientDescentOptimizer(0.1).compute_gradients(loss, weights)
+        with v1.Session(graph=graph) as session:
+            session.run(v1.global_variables_initializer())
+            return session.run([output, [gradient for gradient, _ in gradients]],
+                               {x: sequence()})
+
+
+def keras_run(kind, scope=True):
+    cell = {"lstm": TF1BasicLSTMCell(UNITS, forget_bias=1.0, scope=SCOPES[kind] if scope
+                                     else None, name="cell"),
+            "rnn": TF1BasicRNNCell(UNITS, scope=SCOPES[kind] if scope else None, name="cell"),
+            "gru": TF1GRUCell(UNITS, scope=SCOPES[kind] if scope else None, name="cell")}[kind]
+    layer = keras.layers.RNN(cell, unroll=True)
+    layer.build((None, STEPS, INPUTS))
+    for variable, value in zip(cell.weights, starting_weights(kind)):
+        variable.assign(value)
+
+    @tf.function(input_signature=[tf.TensorSpec([None, STEPS, INPUTS])])
+    def step(x):
+        output = layer(x)
+        return output, tf.gradients(tf.reduce_sum(output * output), cell.weights,
+                                    gate_gradients=True)
+    output, gradients = step(sequence())
+    return output.numpy(), [gradient.numpy() for gradient in gradients]
+
+
+@pytest.mark.parametrize("kind", sorted(SCOPES))
+def test_a_faithful_cell_unrolled_is_static_rnn_bit_for_bit(kind):
+    (ours, our_gradients), (theirs, their_gradients) = tf1_run(kind), keras_run(kind)
+    assert ours.tobytes() == theirs.tobytes()
+    for index, (a, b) in enumerate(zip(our_gradients, their_gradients)):
+        assert a.tobytes() == b.tobytes(), f"gradient {index}"
+
+
+def test_without_tf1s_op_names_the_kernels_gradient_is_summed_otherwise():
+    """T32's negative control: the same cell under Keras's own names."""
+    (_, ours), (_, theirs) = tf1_run("lstm"), keras_run("lstm", scope=False)
+    assert ours[0].tobytes() != theirs[0].tobytes()
+
+
+def test_stock_lstm_with_tf1s_weights_is_the_same_function_computed_otherwise():
+    """T31: TF1's weights moved into keras.layers.LSTM (keras_lstm_weights)
+    give the same outputs to float32 rounding, not bit for bit."""
+    kernel, bias = starting_weights("lstm")
+    stock = keras.layers.LSTM(UNITS, unroll=True)
+    stock.build((None, STEPS, INPUTS))
+    stock.set_weights(keras_lstm_weights(kernel, bias, forget_bias=1.0))
+    ours, theirs = tf1_run("lstm")[0], stock(sequence()).numpy()
+    np.testing.assert_allclose(theirs, ours, rtol=0, atol=1e-5)  # one function: rounding apart
+    assert ours.tobytes() != theirs.tobytes()
