@@ -37,10 +37,11 @@ from tf1kit.keras.layers import (AddBiasConv2D, AddBiasDense, BiasAddConv2D, Bia
 from tf1kit.keras.normalization import TF1BatchNormalization
 from tf1kit.keras.optimizers import TF1Adam
 from tf1kit.keras.random_ops import TF1Dropout, TF1RandomNormal
-from tf1kit.keras.recurrent import TF1BasicLSTMCell, TF1BasicRNNCell, TF1GRUCell
+from tf1kit.keras.recurrent import (TF1BasicLSTMCell, TF1BasicRNNCell, TF1GRUCell,
+                                    keras_lstm_weights)
 from tf1kit.keras.tf1_optimizers import TF1Adagrad, TF1GradientDescent, TF1Momentum, TF1RMSProp
 
 __all__ = ["AddBiasConv2D", "AddBiasDense", "BiasAddConv2D", "BiasAddDense", "TF1Adagrad",
            "TF1Adam", "TF1BasicLSTMCell", "TF1BasicRNNCell", "TF1BatchNormalization",
            "TF1Dropout", "TF1GRUCell", "TF1GradientDescent",
-           "TF1Momentum", "TF1RMSProp", "TF1RandomNormal", "TiedDense"]
+           "TF1Momentum", "TF1RMSProp", "TF1RandomNormal", "TiedDense", "keras_lstm_weights"]

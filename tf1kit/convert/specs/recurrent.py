@@ -3,8 +3,8 @@ x)` with a BasicLSTMCell, LSTMCell (no peepholes, projection or clipping),
 BasicRNNCell or GRUCell -> `keras.layers.RNN(cell)` over x: in exact mode
 the cell is TF1's (tf1kit/keras/recurrent.py: its one kernel, gate order
 and forget bias) and a static RNN is unrolled as TF1 built it, a dynamic
-one a while loop as TF1 ran it; in idiomatic mode stock LSTM, SimpleRNN or
-GRU (other weights, T31). The call is what tf1-run recorded of it (the
+one a while loop as TF1 ran it. Idiomatic mode refuses it in one line:
+stock LSTM, SimpleRNN or GRU hold other weights than TF1's cell (T31). The call is what tf1-run recorded of it (the
 trace's "recurrent": the cell, the tensors it read and gave); the layer
 takes every op between x and the output the script reads: its last
 output (`outputs[-1]`, the final `h`) or, of a dynamic RNN, its outputs."""
@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 
 from tf1kit.convert.expressions import Unsupported
+from tf1kit.errors import DataError
 from tf1kit.convert.source import Call, keyword
 from tf1kit.convert.specs.base import Layer, Spec
 
@@ -40,10 +41,11 @@ class Recurrent(Spec):
     def layer(self, layer, exact, constants):
         config, cells = layer.config, _cells(layer.config["cell"])
         flags = [f"{name}=True" for name in ("unroll", "return_sequences") if config.get(name)]
-        if not exact and len(cells) == 1:
-            cell = cells[0]
-            return Call(CELLS[cell["class"]][1], [repr(cell["units"]), *_activation(cell),
-                                                  *flags, keyword("name", layer.name)])
+        if not exact:  # a stock layer's weights are not TF1's: its proof could not start
+            raise DataError(f"{layer.config['line']}: idiomatic mode would write "
+                            f"{CELLS[cells[0]['class']][1]}, whose kernels and gate order are "
+                            "not TF1's cell's (MIGRATION.md T31): convert it in exact mode "
+                            "(tf1kit.keras.keras_lstm_weights moves an LSTM's weights by hand)")
         written = [_cell(cell, exact, "cell" if len(cells) == 1 else f"cell_{index}")
                    for index, cell in enumerate(cells)]
         inner = written[0] if len(cells) == 1 else Call("", written, "[]")
@@ -72,13 +74,9 @@ def _activation(cell: dict) -> list:
 
 
 def _cell(cell: dict, exact: bool, name: str) -> Call:
-    """One cell's constructor: TF1's (its options, its ops under TF1's scope:
-    the variables' common folder) or, stacked in idiomatic mode, Keras's."""
-    faithful, stock, known = CELLS[cell["class"]]
-    if not exact:
-        return Call(f"{stock}Cell" if stock != "keras.layers.SimpleRNN" else
-                    "keras.layers.SimpleRNNCell", [repr(cell["units"]), *_activation(cell),
-                                                   keyword("name", name)])
+    """One cell's constructor: TF1's, its options, its ops under TF1's scope
+    (the variables' common folder)."""
+    faithful, _, known = CELLS[cell["class"]]
     options = [keyword(option, cell[option]) for option in known if cell.get(option) is not None]
     scope = os.path.commonpath([variable.rsplit("/", 2 if cell["class"] == "GRUCell" else 1)[0]
                                 for variable in cell["variables"].values()])  # (GRU: gates/)
