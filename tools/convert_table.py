@@ -64,21 +64,20 @@ def convert(script: str, mode: str, folder: str, data_dir: str, steps: int) -> d
             "trace": os.path.splitext(output)[0] + ".original.npz"}
 
 
-def shape_of(record: dict, script: str) -> None:
+def shape_of(record: dict, script: str, data_dir: str) -> None:
     """The training graph's op count and the lifted layers, from the trace."""
-    from tf1kit.convert import program
-    from tf1kit.convert.graph import Graph, fed_as_inputs
-    from tf1kit.trace import tracefile
+    from tf1kit.convert import program, rewrite
+    from tf1kit.convert.graph import Graph
     if not os.path.exists(record["trace"]):
         return
-    recorded = tracefile.load(record["trace"])
-    manifest = recorded.manifest
-    fed = [key.partition(" ")[2] for key in recorded.steps[0]["digests"]
-           if key.startswith("input ")] if recorded.steps else []
-    with open(script) as handle:  # the graph as tf1-convert reads it (rewrite.render)
-        graph = Graph(fed_as_inputs(manifest["forward_graph"], fed,
-                                    [entry["loss"] for entry in manifest["optimizers"]]),
-                      handle.read())
+    try:
+        recorded = rewrite.record(record["trace"], data_dir)
+    except Exception as error:  # the verdict column says why
+        record["layers"] = f"({type(error).__name__})"
+        return
+    described, manifest = rewrite.training_graph(recorded)  # as tf1-convert reads it
+    with open(script) as handle:
+        graph = Graph(described, handle.read())
     record["ops"] = sum(1 for op in graph.ops if op.type not in ("Const", "VariableRead"))
     try:
         built = program.build(graph, manifest, script)
@@ -146,7 +145,7 @@ def main(argv=None) -> int:
             for mode in ("exact", "idiomatic"):
                 record = convert(script, mode, folder, args.data_dir, args.steps)
                 if mode == "exact":
-                    shape_of(record, script)
+                    shape_of(record, script, args.data_dir)
                 record.pop("trace")
                 records.append(record)
                 print(f"{record['script']} {mode}: {record['verdict'][:120]} "

@@ -152,9 +152,10 @@ def _roles(recorded, firsts: list, indices, data_dir: str, validation_size: int,
     return roles, one_hot, images_shape
 
 
-def render(recorded: dict, source: str, script: str, mode: str, output: str) -> tuple:
-    """(the rewrite's source, the map pairing its variables and inputs with
-    the script's) for a record; raises Unsupported or DataError."""
+def training_graph(recorded: dict) -> tuple:
+    """(the forward graph as the training calls ran it: fed tensors as
+    inputs, each tf.cond the fed numbers decide resolved to its taken
+    branch; the manifest with its moving averages as those calls ran them)."""
     manifest = recorded["manifest"]
     losses = [entry["loss"] for entry in manifest["optimizers"]]
     numbers = {tensor: role for tensor, role in (recorded["roles"] or {}).items()
@@ -162,7 +163,14 @@ def render(recorded: dict, source: str, script: str, mode: str, output: str) -> 
     aliases = {}  # a cond's output -> the taken branch's tensor
     described = taken_branches(fed_as_inputs(manifest["forward_graph"], recorded["fed"], losses),
                                numbers, losses, aliases)
-    manifest = state.as_run(manifest, aliases, numbers, recorded.get("state_starts") or {})
+    return described, state.as_run(manifest, aliases, numbers,
+                                   recorded.get("state_starts") or {})
+
+
+def render(recorded: dict, source: str, script: str, mode: str, output: str) -> tuple:
+    """(the rewrite's source, the map pairing its variables and inputs with
+    the script's) for a record; raises Unsupported or DataError."""
+    described, manifest = training_graph(recorded)
     count = len(manifest["optimizers"])
     described_names = {entry["name"] for entry in manifest["forward_graph"]}
     for entry in manifest["optimizers"]:

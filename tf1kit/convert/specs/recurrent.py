@@ -121,8 +121,10 @@ def _layer(graph, call: dict) -> Layer:
 
 def _check(call: dict, cell: dict, where) -> None:
     """Unsupported where the call or the cell asks what the layer does not write."""
+    zeros = all("ZeroState/" in tensor for tensor in call.get("initial_state") or [])
     for given, what in ((call.get("sequence_length"), "a sequence_length"),
-                        (call.get("initial_state"), "an initial_state"),
+                        (call.get("initial_state") and not zeros,
+                         "an initial_state other than the cell's zero_state"),
                         (call.get("time_major"), "time_major=True"),
                         (cell.get("state_is_tuple") is False, "state_is_tuple=False"),
                         (cell.get("use_peepholes") or cell.get("num_proj") or
