@@ -74,6 +74,7 @@ def converted(tmp_path_factory):
     written.append(_broken_copy(root / f"{STANDALONE}_keras.py"))
     written.append(_slower_generator(root / "gan_keras.py"))
     written.append(_other_gradient(root / "sparse_autoencoder_keras.py"))
+    written.append(_stock_batch_norm(root / "batch_norm_mlp_keras.py"))
     proof = subprocess.run([sys.executable, "-c", f"DATA = {str(data)!r}\n"
                             f"STANDALONE = {STANDALONE!r}\n" + PROVE_ALL,
                             *written], cwd=root, env=env, capture_output=True, text=True,
@@ -85,7 +86,7 @@ def converted(tmp_path_factory):
     return {name: (result, proofs.get(name, missing))
             for name, result in [*results.items(), (STANDALONE + " standalone", None),
                                  ("broken", None), ("slower_generator", None),
-                                 ("other_gradient", None)]}
+                                 ("other_gradient", None), ("stock_batch_norm", None)]}
 
 
 def _broken_copy(rewrite) -> str:
@@ -130,6 +131,28 @@ def _other_gradient(rewrite) -> str:
     return _copy_with_its_proof_files(rewrite, "other_gradient", text.replace(
         ending, ending[:-1] + " + 0.001 * (tf.reduce_sum(encoded) "
         "- tf.stop_gradient(tf.reduce_sum(encoded)))\n"))
+
+
+def _stock_batch_norm(rewrite) -> str:
+    """A copy of the batch-norm MLP's rewrite with Keras's own
+    BatchNormalization (its moving averages by another formula, T28), with
+    the trace and map beside it: the negative control of the state's proof."""
+    text = rewrite.read_text()
+    changed = text.replace("TF1BatchNormalization(", "keras.layers.BatchNormalization(")
+    assert changed != text, "batch_norm_mlp_keras.py no longer writes TF1BatchNormalization"
+    return _copy_with_its_proof_files(rewrite, "stock_batch_norm", changed)
+
+
+def test_moving_statistics_updated_by_another_formula_are_found_as_state(converted):
+    """Stock BatchNormalization trains bit for bit (its forward pass is TF1's
+    on rank-2 inputs) and updates its moving statistics otherwise: the first
+    difference is a moving statistic at step 1, said to be one (T28)."""
+    proof = converted["stock_batch_norm"][1]
+    assert "=== exit 1" in proof, proof
+    assert "state: 6 of 6 compared" in proof, proof
+    assert re.search(r"MISMATCH: first difference at step 1: state bn\d/moving_\w+ <-> "
+                     r"batch_norm_mlp/bn\d/moving_\w+: .* a moving statistic \(batch "
+                     r"normalization\)", proof), proof
 
 
 def test_a_gradient_of_another_function_is_told_from_one_rounded_otherwise(converted):
