@@ -830,3 +830,40 @@ def test_a_cond_the_feeds_do_not_decide_is_left_as_it_is():
     graph_ops.insert(0, op("Greater", "Greater", ["Placeholder:0", "Pow/y:0"], shape=()))
     assert taken_branches(graph_ops, {"is_training:0": True}, ["Mean:0"]) == \
         [entry for entry in graph_ops if entry["name"] != "is_training"]
+
+
+def test_other_authors_rnn_glue_is_written_as_the_same_ops():
+    """What scripts put around an RNN: `tf.transpose(outputs, [1, 0, 2])`
+    (a copy), `tf.reduce_mean` of a scalar whose axes TF1 built as
+    `tf.range(0, rank)` (every axis), and a reshape of a batch of rows into
+    a batch of sequences, which changes the batch and so is no Keras
+    Reshape layer but the expression."""
+    from tf1kit.convert.expressions import Writer
+    from tf1kit.convert.specs.reshape import SPEC as RESHAPE
+    ops = [op("x", "Placeholder", shape=(-1, 28, 8), line="s.py:2"),
+           op("perm", "Const", shape=(3,), value=[1, 0, 2]),
+           op("transpose", "Transpose", ["x:0", "perm:0"], shape=(28, -1, 8)),
+           op("loss", "Placeholder", shape=(), line="s.py:2"),
+           op("Rank", "Const", shape=(), value=0), op("start", "Const", shape=(), value=0),
+           op("delta", "Const", shape=(), value=1),
+           op("range", "Range", ["start:0", "Rank:0", "delta:0"], shape=(0,)),
+           op("Mean", "Mean", ["loss:0", "range:0"], shape=()),
+           op("rows", "Placeholder", shape=(-1, 8), line="s.py:2"),
+           op("shape", "Const", shape=(3,), value=[-1, 28, 8]),
+           op("sequences", "Reshape", ["rows:0", "shape:0"], shape=(-1, 28, 8))]
+    graph = Graph(ops, SCRIPT)
+    writer = Writer(graph, {"x:0": "x", "loss:0": "loss", "rows:0": "rows"})
+    assert writer.expression("transpose:0") == "tf.transpose(x, [1, 0, 2])"
+    assert writer.expression("Mean:0") == "tf.reduce_mean(loss)"
+    assert RESHAPE.match(graph, graph.by_name["sequences"], {}) is None
+    assert writer.expression("sequences:0") == "tf.reshape(rows, [-1, 28, 8])"
+    # Negative control: a reshape that keeps the batch is the Keras layer.
+    same = Graph([dict(entry, value=[-1, 2, 4]) if entry["name"] == "shape" else entry
+                  for entry in ops], SCRIPT)
+    assert RESHAPE.match(same, same.by_name["sequences"], {}).kind == "reshape"
+
+
+def test_a_python_keyword_names_a_layer_with_a_trailing_underscore():
+    """`weights['in']`: `in_` (Keras refuses a layer scope starting `_`)."""
+    assert [naming.python_name(name) for name in ("in", "lambda", "3x", "h1")] == \
+        ["in_", "lambda_", "layer_3x", "h1"]

@@ -155,6 +155,21 @@ def test_moving_statistics_updated_by_another_formula_are_found_as_state(convert
                      r"normalization\)", proof), proof
 
 
+def test_the_lstm_of_your_own_model_md_is_what_tf1_convert_writes(converted):
+    """docs/your_own_model.md section 6 shows lstm_rows.py's layer and step as
+    written here (the conversion MATCHes: test_each_corpus_script_...)."""
+    result, _ = converted["lstm_rows"]
+    text = open(result.args[result.args.index("-o") + 1], encoding="utf-8").read()
+    with open(os.path.join(REPO_ROOT, "docs", "your_own_model.md"), encoding="utf-8") as stream:
+        page = stream.read()
+    shown = re.search(r"```bash\n(mkdir -p recurrent.*?)```", page, re.S).group(1)
+    assert "tf1-convert lstm_rows.py -o lstm_rows_keras.py" in shown
+    layer = re.search(r"```python\n(self.lstm = .*?)```", page, re.S).group(1)
+    assert "\n".join("        " + line for line in layer.splitlines()) in text
+    assert "gradients = tf.gradients(loss, model.trainable_variables, gate_gradients=True)" \
+        in text
+
+
 def test_a_gradient_of_another_function_is_told_from_one_rounded_otherwise(converted):
     """The same loss with another gradient: the first difference is a
     gradient at step 1, and the referee (the rewrite's float64 pass from the

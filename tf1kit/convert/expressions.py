@@ -35,7 +35,7 @@ WRAPPERS = ("Reshape", "StopGradient", "Identity")
 # Ops compat.v1 builds around the ones written (a cross-entropy's reshapes,
 # shape arithmetic) or that name a tensor: never written themselves.
 SCAFFOLDING = ("Const", "Placeholder", "VariableRead", "Shape", "Rank", "Size", "ShapeN",
-               "Slice", "Pack", "ConcatV2", "StopGradient", "Reshape", "Identity")
+               "Slice", "Pack", "ConcatV2", "StopGradient", "Reshape", "Identity", "Range")
 NO_EXPRESSION = "no Keras layer or TensorFlow expression for this op yet"
 
 
@@ -86,7 +86,7 @@ def unwritable(graph: Graph, claimed: set) -> list:
     """The ops no layer took (`claimed`: those layers took) of a type with
     no expression here, in the graph's order."""
     known = set(BINARY) | set(FUNCTIONS) | set(REDUCTIONS) | set(CROSS_ENTROPIES) | {
-        "Neg", "AddN", "Cast", "OneHot", "Fill"} | set(SCAFFOLDING) | set(COMPOSITE_PARTS) | \
+        "Neg", "AddN", "Cast", "OneHot", "Fill", "Transpose"} | set(SCAFFOLDING) | set(COMPOSITE_PARTS) | \
         set(slicing.TYPES)
     return [op for op in graph.ops if op.name not in claimed and op.type not in known
             and not _losses_scope(op.name) and not _in_loss_call(graph, op.name)]
@@ -173,6 +173,9 @@ class Writer:
             return self._fill(op)
         if op.type in REDUCTIONS:
             return self._reduction(op)
+        if op.type == "Transpose" and self.graph.constant(op.inputs[1]) is not None:
+            return (f"tf.transpose({self.expression(op.inputs[0])}, "  # a copy: the same bits
+                    f"{self.graph.constant(op.inputs[1])})")
         if op.type == "Reshape" and self.graph.constant(op.inputs[1]) is not None:
             return (f"tf.reshape({self.expression(op.inputs[0])}, "
                     f"{self.graph.constant(op.inputs[1])})")
@@ -281,16 +284,32 @@ class Writer:
 
     def _reduction(self, op: GraphOp) -> str:
         value, axis = op.inputs[0], self.graph.constant(op.inputs[1])
-        if axis is None:
+        every = self._every_axis(op.inputs[1], value)
+        if axis is None and not every:
             raise Unsupported(op, "a reduction over axes computed in the graph")
-        axes = axis if isinstance(axis, list) else [axis]
+        axes = [] if every else axis if isinstance(axis, list) else [axis]
         rank = self.graph.op(value).rank()
         arguments = [self.expression(value)]
-        if rank is None or sorted(axes) != list(range(rank)):  # not all of them
+        if not every and (rank is None or sorted(axes) != list(range(rank))):  # not all
             arguments.append(f"axis={axis}")
         if op.attributes.get("keep_dims"):
             arguments.append("keepdims=True")
         return f"{REDUCTIONS[op.type]}({', '.join(arguments)})"
+
+
+    def _every_axis(self, axes: str, value: str) -> bool:
+        """Whether `axes` is `tf.range(0, tf.rank(value), 1)`: what a
+        reduction without an axis builds where the rank is not static (a
+        reduce_mean of tf.losses' scalar): every axis."""
+        built = self.graph.op(axes)
+        if built.type != "Range" or len(built.inputs) != 3:
+            return False
+        start, rank, step = (self.graph.op(tensor) for tensor in built.inputs)
+        known = rank.type == "Rank" and rank.inputs == [value] or \
+            rank.type == "Const" and rank.value == self.graph.op(value).rank()  # folded
+        return self.graph.constant(built.inputs[0]) == 0 and \
+            self.graph.constant(built.inputs[2]) == 1 and known and \
+            start.type == step.type == "Const"
 
 
 def _literal(value, op: GraphOp) -> str:

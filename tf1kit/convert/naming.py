@@ -136,9 +136,13 @@ def numbered(name: str, taken: set) -> str:
 
 
 def python_name(name: str) -> str:
+    """A Python identifier for a script's name: a keyword gets a trailing
+    underscore (`in_`: a leading one would not name a Keras layer's scope)."""
     name = re.sub(r"\W", "_", name)
-    if not name or name[0].isdigit() or keyword.iskeyword(name):
-        name = "_" + name
+    if keyword.iskeyword(name):
+        return name + "_"
+    if not name or name[0].isdigit():
+        name = "layer_" + name
     return name
 
 

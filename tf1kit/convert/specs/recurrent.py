@@ -33,8 +33,10 @@ class Recurrent(Spec):
 
     def match(self, graph, op, random_ops):
         if not hasattr(graph, "_recurrent_layers"):
-            graph._recurrent_layers = [_layer(graph, call)
-                                       for call in getattr(graph, "recurrent", [])]
+            graph._recurrent_layers = [  # the calls the training graph holds (not an eval's)
+                _layer(graph, call) for call in getattr(graph, "recurrent", [])
+                if any(tensor.rsplit(":", 1)[0] in graph.by_name
+                       for tensor in call["outputs"] + call["state"])]
         return next((layer for layer in graph._recurrent_layers if layer.ops[0] == op.name),
                     None)
 
