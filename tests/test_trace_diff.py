@@ -172,3 +172,33 @@ def test_the_referee_tells_rounding_from_another_gradient():
     wrong = (exact * 1.001).astype(np.float32)
     line = referee.verdict("W <-> w", rounded, wrong, exact)
     assert "the rewrite's 8389x larger, more than an order of summation explains" in line
+
+
+def test_a_recurrent_cells_first_differing_time_step_is_named(tmp_path, inputs):
+    """The original's per-step outputs (a static RNN's h at each step)
+    against a rewrite cell's outputs at every step ([steps, batch, units],
+    tracefile.TIME_STEPS): the first step none of the original's tensors
+    holds is named; a dynamic RNN's batch-major outputs serve alike."""
+    from tf1kit.compare import forward
+    weights = start()
+    steps = np.random.default_rng(2).standard_normal((5, 4, 2)).astype(np.float32)
+    ours, theirs = run(weights, inputs), run(weights, inputs)
+    ours[0].update({("activation", f"rnn/cell/Mul_{t}:0"): steps[t] for t in range(5)})
+    changed = steps.copy()
+    changed[3] = np.nextafter(changed[3], np.float32(9))  # step 4 parts, one ulp each
+    theirs[0][("activation", "cell" + tracefile.TIME_STEPS)] = changed
+    original, rewrite = write(tmp_path / "o.npz", weights, ours), \
+        write(tmp_path / "r.npz", weights, theirs)
+    line = forward.first_time_step(original, rewrite, 1)
+    assert line.startswith("cell: time step 4 of 5 is the first whose output the original "
+                           "never computed (against the nearest: 8 of 8 elements differ, "
+                           "max 1 ulp)"), line
+    theirs[0][("activation", "cell" + tracefile.TIME_STEPS)] = steps  # every step computed
+    assert forward.first_time_step(original, write(tmp_path / "s.npz", weights, theirs),
+                                   1) is None
+    dynamic = run(weights, inputs)  # the original's outputs, [batch, steps, units]
+    dynamic[0][("activation", "rnn/transpose_1:0")] = steps.transpose(1, 0, 2)
+    theirs[0][("activation", "cell" + tracefile.TIME_STEPS)] = changed
+    assert "time step 4 of 5" in forward.first_time_step(
+        write(tmp_path / "d.npz", weights, dynamic),
+        write(tmp_path / "t.npz", weights, theirs), 1)

@@ -224,6 +224,9 @@ def compare(original, rewrite, given: dict | None = None) -> Finding:
         if differing or layer:
             differing.sort(key=lambda item: ORDER.index(item[0]))
             found = explain.explain(original, rewrite, mapping, step, differing, layer)
+            time = forward.first_time_step(original, rewrite, step)
+            if time:  # a recurrent layer: the first time step that parts
+                found.insert(1, f"time steps: {time}")
             loss_step = first_loss_difference(original, rewrite, mapping, common)
             found[0] += "" if loss_step is None else f" (losses differ from step {loss_step})"
             early = bool(differing) and differing[0][0] in ("input", "random")

@@ -9,7 +9,9 @@ the order they ran, each takes the first later TF1 tensor of its shape
 with the very same bits (between two TF1 traces, the tensor of its own
 name). The first layer with no such tensor is where the
 forward passes part; it is told against the nearest same-shaped tensor
-(fewest elements differing), named with its script line.
+(fewest elements differing), named with its script line. A rewrite's RNN
+cell keeps its output at every time step: the first time step the
+original never computed is named too (`first_time_step`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from tf1kit.float32.ulps import ulp_distance
+from tf1kit.trace.tracefile import TIME_STEPS
 
 
 def _values(trace, step: int, kind: str) -> list:
@@ -45,6 +48,7 @@ def pair_layers(original, rewrite, step: int) -> list:
     rewrite that has a TF1 tensor of its shape later than the last paired
     (see the module docstring; where none has its bits, the nearest)."""
     ours, theirs = _values(original, step, "activation"), _values(rewrite, step, "activation")
+    theirs = [(name, value) for name, value in theirs if not name.endswith(TIME_STEPS)]
     cursor, pairs, names = 0, [], {name for name, _ in ours}
     for position, (layer, output) in enumerate(theirs):
         candidates = [(index, name, value) for index, (name, value) in enumerate(ours)
@@ -79,6 +83,31 @@ def first_layer_difference(original, rewrite, step: int) -> dict | None:
                     "size": size(original.step_value(step, "activation", tensor),
                                  rewrite.step_value(step, "activation", layer))}
         previous = (layer, tensor)
+    return None
+
+
+def first_time_step(original, rewrite, step: int) -> str | None:
+    """For a rewrite's RNN cell whose output at some time step the original
+    never computed (its outputs at every step: tracefile.TIME_STEPS, against
+    the original's per-step tensors or the steps of its outputs), the line
+    naming the first such step; None where every step has its tensor."""
+    ours = _values(original, step, "activation")
+    for name, value in _values(rewrite, step, "activation"):
+        if not name.endswith(TIME_STEPS) or value.ndim != 3:
+            continue
+        count, batch, units = value.shape
+        candidates = [each for _, each in ours if each.shape == (batch, units)] + \
+            [each[:, time] for _, each in ours if each.shape == (batch, count, units)
+             for time in range(count)]  # a dynamic RNN's outputs, batch-major
+        for time in range(count):
+            if any(_differing(each, value[time]) == 0 for each in candidates):
+                continue
+            nearest = min(candidates, key=lambda each: ulp_distance(each, value[time]).max(),
+                          default=None)  # the same step's tensor, slightly off
+            return (f"{name[:-len(TIME_STEPS)]}: time step {time + 1} of {count} is the "
+                    "first whose output the original never computed"
+                    + (f" (against the nearest: {size(nearest, value[time])})"
+                       if nearest is not None else ""))
     return None
 
 

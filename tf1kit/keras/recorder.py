@@ -143,15 +143,21 @@ class StepRecorder:
             shadow = tf.Variable(tf.zeros([0]), shape=tf.TensorShape(None), trainable=False)
             count = tf.Variable(0, dtype=tf.int64, trainable=False)
             original = layer.call
+            steps = hasattr(layer, "state_size")  # an RNN's cell: its output at every step
 
             @functools.wraps(original)
             def call(*args, original=original, shadow=shadow, count=count, layer=layer,
-                     **kwargs):
+                     steps=steps, **kwargs):
                 if layer not in self._call_order:  # at tracing: the order of the calls
                     self._call_order.append(layer)
                 outputs = original(*args, **kwargs)
-                if isinstance(outputs, tf.Tensor) and outputs.dtype.is_floating:
-                    shadow.assign(tf.cast(outputs, tf.float32))
+                output = outputs[0] if steps and isinstance(outputs, (list, tuple)) else outputs
+                if isinstance(output, tf.Tensor) and output.dtype.is_floating:
+                    value = tf.cast(output, tf.float32)
+                    if steps:  # stacked on a time axis: [steps, batch, units]
+                        value = tf.concat([tf.reshape(shadow, tf.concat(
+                            [[-1], tf.shape(value)], 0)), value[None]], 0)
+                    shadow.assign(value)
                     count.assign_add(1)
                 return outputs
             layer.call, shadows[layer] = call, (shadow, count)
@@ -213,8 +219,13 @@ class StepRecorder:
                 calls = int(keras.ops.convert_to_numpy(count))
                 if calls != self._counts.get((kind, layer), 0):  # it ran in this step
                     name = layer.op_name if kind == "random" else layer.name
+                    cell = kind == "activation" and hasattr(layer, "state_size")
+                    if cell:  # every step's output (tracefile.TIME_STEPS)
+                        name = f"{layer.name}{tracefile.TIME_STEPS}"
                     if kind == "random" or len(self.losses) + 1 in self.log.value_steps:
                         tensors[(kind, name or layer.name)] = keras.ops.convert_to_numpy(shadow)
+                    if cell:  # the next step stacks its own
+                        shadow.assign(tf.zeros([0]))
                 self._counts[(kind, layer)] = calls
         names = [loss_name] if isinstance(loss_name, str) else list(loss_name)
         values = [loss] if len(names) == 1 and not isinstance(loss, (list, tuple)) else loss

@@ -51,6 +51,9 @@ KINDS = ("input", "initial", "random", "activation", "loss", "gradient", "slot",
 # RandomStandardNormal, TruncatedNormal) reserves per element it outputs, on
 # every run (TensorFlow's random_op.cc: ReserveRandomOutputs(count, 256)).
 PHILOX_BLOCKS_PER_ELEMENT = 256
+# A rewrite's RNN cell keeps its output at every time step as one activation,
+# [steps, batch, units], named "<cell>" + TIME_STEPS (tf1kit/keras/recorder.py).
+TIME_STEPS = "/time_steps"
 # Stateful random op types: the first three draw TF1's Philox stream in a
 # way a stateless twin reproduces (tf1kit/keras/random_ops.STATELESS); the rest
 # are recorded (values) but not reproduced.
