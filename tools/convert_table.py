@@ -55,7 +55,8 @@ def convert(script: str, mode: str, folder: str, data_dir: str, steps: int) -> d
     seconds = time.perf_counter() - started
     found = VERDICT.findall(result.stdout)
     verdict = VERDICT.search(result.stdout)
-    refused = [line for line in result.stderr.splitlines() if "cannot convert" in line]
+    refused = [line.replace(ROOT + os.sep, "") for line in result.stderr.splitlines()
+               if "cannot convert" in line]  # (the page names no folder of this machine)
     return {"script": os.path.relpath(script, ROOT) if script.startswith(ROOT)
             else os.path.basename(script), "mode": mode, "exit": result.returncode,
             "verdict": verdict.group(0) if verdict else (refused[0] if refused else
