@@ -2,12 +2,14 @@
 each traced unmodified, its exact rewrite written, and its proof
 (tf1kit.convert.prove, what `tf1-convert --prove` runs) run, which must
 say MATCH; one rewrite also trains on its own (as `__main__`, as `python
-REWRITE.py` would). The proofs run in one process: one TensorFlow start
-instead of one per script, and the traces two at a time, for the suite's
-time budget."""
+REWRITE.py` would). For the suite's time budget the traces run in forks of
+two warm processes (tests/trace_server.py) and the proofs in one: a few
+TensorFlow starts instead of two per script."""
 
 import concurrent.futures
+import dataclasses
 import glob
+import json
 import os
 import re
 import shutil
@@ -16,6 +18,9 @@ import sys
 
 import pytest
 
+from tf1kit.convert import cli as convert_cli
+from tf1kit.convert.expressions import Unsupported
+from tf1kit.errors import DataError
 from tests.helpers import REPO_ROOT, subprocess_environment, write_synthetic_idx
 
 pytestmark = pytest.mark.slow
@@ -53,24 +58,62 @@ for rewrite in sys.argv[1:]:
 """
 
 
+@dataclasses.dataclass
+class Converted:
+    """One corpus script's conversion: as tf1-convert's process would report it."""
+    returncode: int
+    stdout: str
+    stderr: str
+    rewrite: str
+
+
 @pytest.fixture(scope="module")
 def converted(tmp_path_factory):
-    """{script name: (tf1-convert's result, the proof's output)}."""
+    """{script name: (its conversion, the proof's output)}: each script traced
+    by tf1-run in a fork of a warm process (tests/trace_server.py, two of
+    them), its rewrite written as tf1-convert writes it, then every rewrite
+    proven in one process."""
     root = tmp_path_factory.mktemp("corpus")
     data = root / "data"
     write_synthetic_idx(data, n_train=TRAIN_IMAGES, n_test=10)
     env = subprocess_environment()
+    servers = [subprocess.Popen([sys.executable, "-m", "tests.trace_server"], cwd=REPO_ROOT,
+                                env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                text=True) for _ in range(2)]
 
-    def convert(script):
-        rewrite = root / f"{os.path.splitext(os.path.basename(script))[0]}_keras.py"
-        return rewrite, subprocess.run(
-            [sys.executable, "-m", "tf1kit.convert", script, "-o", str(rewrite), "--data-dir",
-             str(data), "--steps", str(STEPS), "--no-proof"], cwd=root, env=env,
-            capture_output=True, text=True, timeout=300)
+    def convert(job):
+        script, server = job
+        name = os.path.splitext(os.path.basename(script))[0]
+        rewrite, trace, log = (root / f"{name}_keras.py", root / f"{name}_keras.original.npz",
+                               root / f"{name}.trace.log")
+        server.stdin.write(json.dumps({
+            "argv": ["--seed", "0", "--data-dir", str(data), "--trace", str(trace),
+                     "--max-steps", str(STEPS), script],
+            "cwd": str(root), "log": str(log)}) + "\n")
+        server.stdin.flush()
+        traced = json.loads(server.stdout.readline())["exit"]
+        if traced != 0:
+            return Converted(2, "", log.read_text(), str(rewrite))
+        try:
+            text, mapping = convert_cli.write(script, str(trace), str(data), "exact",
+                                              rewrite.name)
+        except (Unsupported, DataError) as error:
+            lines = error.lines() if isinstance(error, Unsupported) else [str(error)]
+            return Converted(2, "", "\n".join(f"cannot convert {script}: {line}"
+                                               for line in lines), str(rewrite))
+        rewrite.with_suffix(".map.json").write_text(json.dumps(mapping, indent=1) + "\n")
+        rewrite.write_text(text)
+        return Converted(0, log.read_text(), "", str(rewrite))
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        done = list(pool.map(convert, CORPUS))
-    results = {rewrite.name[:-len("_keras.py")]: result for rewrite, result in done}
-    written = [str(rewrite) for rewrite, result in done if result.returncode == 0]
+        halves = [[(script, servers[index]) for script in CORPUS[index::2]]
+                  for index in range(2)]
+        done = [item for half in pool.map(lambda jobs: list(map(convert, jobs)), halves)
+                for item in half]
+    for server in servers:
+        server.stdin.close()
+        server.wait(timeout=60)
+    results = {os.path.basename(each.rewrite)[:-len("_keras.py")]: each for each in done}
+    written = [each.rewrite for each in done if each.returncode == 0]
     written.append(_broken_copy(root / f"{STANDALONE}_keras.py"))
     written.append(_slower_generator(root / "gan_keras.py"))
     written.append(_other_gradient(root / "sparse_autoencoder_keras.py"))
@@ -159,7 +202,7 @@ def test_the_lstm_of_your_own_model_md_is_what_tf1_convert_writes(converted):
     """docs/your_own_model.md section 6 shows lstm_rows.py's layer and step as
     written here (the conversion MATCHes: test_each_corpus_script_...)."""
     result, _ = converted["lstm_rows"]
-    text = open(result.args[result.args.index("-o") + 1], encoding="utf-8").read()
+    text = open(result.rewrite, encoding="utf-8").read()
     with open(os.path.join(REPO_ROOT, "docs", "your_own_model.md"), encoding="utf-8") as stream:
         page = stream.read()
     shown = re.search(r"```bash\n(mkdir -p recurrent.*?)```", page, re.S).group(1)

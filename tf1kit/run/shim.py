@@ -25,6 +25,8 @@ def use_legacy_keras() -> None:
     `tf.compat.v1.nn.rnn_cell` only from it. A DataError (one line) when
     it is missing or its minor version is not TensorFlow's."""
     if "tensorflow" in sys.modules:
+        if getattr(sys.modules["tensorflow"], "_tf1kit_legacy_keras", False):
+            return  # selected before TensorFlow loaded (a fork of a process that did)
         raise RuntimeError("use_legacy_keras() must run before TensorFlow is imported")
     install = "pip install -r requirements.txt (it pins tf-keras to TensorFlow's version)"
     if importlib.util.find_spec("tf_keras") is None:
