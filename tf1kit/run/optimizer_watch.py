@@ -10,7 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from tf1kit.run import schedules
-from tf1kit.run.state_updates import constant as _number, describe_update, state_writes
+from tf1kit.run.random_ops import fetched_ops
+from tf1kit.run.state_updates import (ASSIGN_TYPES, constant as _number, describe_update,
+                                     state_writes)
 
 # TF1 optimizers' hyperparameters, by their private attribute names.
 HYPERPARAMETERS = {"_lr": "learning_rate", "_learning_rate": "learning_rate",
@@ -75,9 +77,6 @@ def watch(tf, optimizers: list) -> None:
     optimizer_class.apply_gradients = watched
 
 
-# Ops that write a variable in place outside an optimizer's update.
-ASSIGN_TYPES = ("Assign", "AssignAdd", "AssignSub", "AssignVariableOp", "AssignAddVariableOp",
-                "AssignSubVariableOp", "ScatterUpdate", "ScatterAdd", "ScatterSub")
 
 
 def assign_ops(graph, leaves: list) -> list:
@@ -85,17 +84,7 @@ def assign_ops(graph, leaves: list) -> list:
     variable: an assign, or a group of them (`clip_D = [p.assign(
     tf.clip_by_value(p, -c, c)) for p in theta_D]`), whose next step's
     starting state must be read anew."""
-    stack, seen, found = [], set(), []
-    for leaf in leaves:
-        op = getattr(leaf, "op", None)  # a tensor's, or a resource variable's assign
-        if op is None:  # an op, or a name
-            try:
-                element = graph.as_graph_element(leaf, allow_tensor=True, allow_operation=True)
-            except (TypeError, ValueError, KeyError):
-                continue
-            op = getattr(element, "op", element)
-        if hasattr(op, "type"):
-            stack.append(op)
+    stack, seen, found = fetched_ops(graph, leaves), set(), []
     stack.reverse()  # popped in the fetches' order
     while stack:
         op = stack.pop()
@@ -162,16 +151,17 @@ def read_state(read, training: list, fetched: tuple = ()) -> dict:
                                     key=lambda item: str(item[0])):
             if variable.graph is graph:
                 wanted[("slot", key[0] if isinstance(key, tuple) else str(key))] = variable
-    by_name = {variable.op.name: variable for variable in graph.get_collection("variables")}
-    taken = {getattr(variable, "op", variable).name for variable in wanted.values()}
     for entry in training:
-        walked = entry.setdefault("walked", {})  # the state each kind of call writes
+        walked = entry.setdefault("walked", {})  # each kind of call's state: found once
         if fetched not in walked:
-            walked[fetched] = {name: op for name, op in
-                               state_writes([entry["op"], *fetched]).items()
-                               if name not in taken and name != entry.get("global_step")}
-            entry["writes"] = {**entry.get("writes", {}), **walked[fetched]}
-        wanted.update({("state", name): by_name[name] for name in walked[fetched]})
+            by_name = {variable.op.name: variable
+                       for variable in graph.get_collection("variables")}
+            taken = {getattr(variable, "op", variable).name for variable in wanted.values()}
+            writes = {name: op for name, op in state_writes([entry["op"], *fetched]).items()
+                      if name not in taken and name != entry.get("global_step")}
+            walked[fetched] = {name: by_name[name] for name in writes}
+            entry["writes"] = {**entry.get("writes", {}), **writes}
+        wanted.update({("state", name): variable for name, variable in walked[fetched].items()})
     values = read(list(wanted.values()))
     return dict(zip(wanted, (np.asarray(value) for value in values)))
 

@@ -46,15 +46,22 @@ def script_frames(op, script: str) -> list:
             if script and os.path.abspath(frame[0]) == script]
 
 
-def _element(graph, leaf):
-    try:
-        return graph.as_graph_element(leaf, allow_tensor=True, allow_operation=True)
-    except (TypeError, ValueError, KeyError):
-        return None
-
-
-def _name(key) -> str:
-    return key if isinstance(key, str) else getattr(key, "name", str(key))
+def fetched_ops(graph, leaves: list) -> list:
+    """The ops of a call's fetch leaves, in order: a tensor's or a variable's
+    op, an op, or what a name names; a leaf that names nothing is left out."""
+    found = []
+    for leaf in leaves:
+        op = getattr(leaf, "op", None)  # a tensor's, or a (resource) variable's
+        if op is None:  # an op, or a name
+            try:
+                element = graph.as_graph_element(leaf, allow_tensor=True,
+                                                 allow_operation=True)
+            except (TypeError, ValueError, KeyError):
+                continue
+            op = getattr(element, "op", element)
+        if hasattr(op, "type"):
+            found.append(op)
+    return found
 
 
 def cond_conditions(op) -> list | None:
@@ -95,12 +102,11 @@ class RandomOps:
         self.ops = {}        # op name -> the manifest entry being built
         self.positions = {}  # op name -> blocks consumed so far
 
-    def run_by(self, graph, leaves: list, feed_dict: dict | None) -> list:
+    def run_by(self, graph, leaves: list, fed: dict) -> list:
         """The stateful random ops (Operations) a call with these fetch
-        leaves and feeds runs, in creation order: an op in a `tf.cond`
-        where the feeds take its branch; ops inside other control flow are
-        noted in the entry and left out."""
-        fed = {_name(key): value for key, value in (feed_dict or {}).items()}
+        leaves and feeds (tensor name -> value) runs, in creation order: an
+        op in a `tf.cond` where the feeds take its branch; ops inside other
+        control flow are noted in the entry and left out."""
         found = [op for op, conditions in self._reached(graph, leaves, set(fed))
                  if self._taken(op, conditions, fed)]
         for op in found:  # a cond marks its ops unfetchable; in the taken branch they run
@@ -130,9 +136,7 @@ class RandomOps:
         key = (id(graph), tuple(str(getattr(leaf, "name", leaf)) for leaf in leaves),
                tuple(sorted(fed_names)))
         if key not in self._cache:
-            stack = [element.op if hasattr(element, "value_index") else element
-                     for element in (_element(graph, leaf) for leaf in leaves)
-                     if element is not None and hasattr(element, "graph")]
+            stack = fetched_ops(graph, leaves)
             seen = set()
             while stack:
                 op = stack.pop()

@@ -55,13 +55,8 @@ def _name(fetch) -> str:
 
 def _ops_beside(graph, fetches, ran: tuple) -> tuple:
     """The ops a training call fetches besides its train ops (in order)."""
-    found = []
-    for leaf in _flatten(fetches):
-        element = random_ops._element(graph, getattr(leaf, "name", leaf))
-        op = getattr(element, "op", element)
-        if hasattr(op, "type") and op.name not in ran and op not in found:
-            found.append(op)
-    return tuple(found)
+    return tuple(op for op in dict.fromkeys(random_ops.fetched_ops(graph, _flatten(fetches)))
+                 if op.name not in ran)
 
 
 def _flatten(structure) -> list:

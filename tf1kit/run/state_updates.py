@@ -19,9 +19,13 @@ def constant(op):
     return float(value) if value.shape == () else None
 
 
-# Ops that write a variable in place (ref and resource variables).
-STATE_WRITES = ("Assign", "AssignSub", "AssignAdd", "AssignVariableOp",
-                "AssignSubVariableOp", "AssignAddVariableOp")
+# Ops that write a variable in place outside an optimizer's update (ref and
+# resource variables; optimizer_watch's clips and writes between steps).
+ASSIGN_TYPES = ("Assign", "AssignAdd", "AssignSub", "AssignVariableOp", "AssignAddVariableOp",
+                "AssignSubVariableOp", "ScatterUpdate", "ScatterAdd", "ScatterSub")
+# Those a training call's state is written by: the whole variable (a scatter's
+# rows are not a moving statistic).
+STATE_WRITES = tuple(kind for kind in ASSIGN_TYPES if not kind.startswith("Scatter"))
 
 
 def state_writes(train_ops: list) -> dict:

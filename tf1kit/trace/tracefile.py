@@ -46,7 +46,8 @@ FORMAT = "run_tf1 session trace"  # the name version 1 had; version 2 adds steps
 FORMAT_VERSION = 2
 READABLE_VERSIONS = (1, 2)
 MANIFEST_KEY = "manifest"
-KINDS = ("input", "initial", "random", "activation", "loss", "gradient", "slot", "weight")
+KINDS = ("input", "initial", "random", "activation", "loss", "gradient", "slot", "weight",
+         "state")
 # The 128-bit Philox blocks a stateful TF1 random op (RandomUniform,
 # RandomStandardNormal, TruncatedNormal) reserves per element it outputs, on
 # every run (TensorFlow's random_op.cc: ReserveRandomOutputs(count, 256)).
