@@ -8,7 +8,7 @@ from __future__ import annotations
 import ast
 import re
 
-from tf1kit.trace.graph import ITERATOR_OUTPUTS, ForwardGraph, GraphOp
+from tf1kit.trace.graph import ITERATOR_OUTPUTS, ForwardGraph, GraphOp, read_by
 
 # `'h1': tf.Variable(...)` in a dict literal: the key names the variable.
 DICT_KEY = re.compile(r"""^\s*['"]([A-Za-z_]\w*)['"]\s*:""")
@@ -133,14 +133,7 @@ def fed_as_inputs(described: list, fed: list, losses: list) -> list:
            and by_name[tensor.rsplit(":", 1)[0]]["type"] != "Placeholder"}
     if not cut:
         return described
-    kept, stack = set(), [tensor.rsplit(":", 1)[0] for tensor in losses]
-    while stack:
-        name = stack.pop()
-        if name in kept or name not in by_name:
-            continue
-        kept.add(name)
-        if name not in cut:
-            stack.extend(tensor.rsplit(":", 1)[0] for tensor in by_name[name]["inputs"])
+    kept = read_by(by_name, losses, cut)
     return [{**entry, "type": "Placeholder", "inputs": [],
              "attributes": {"fed_over": entry["type"]}}
             if entry["name"] in cut else entry

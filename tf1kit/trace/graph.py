@@ -170,10 +170,20 @@ def taken_branches(described: list, fed: dict, outputs: list,
         if None not in inputs:  # else: in a branch not taken
             kept[entry["name"]] = {**entry, "inputs": inputs} \
                 if inputs != entry["inputs"] else entry
+    read = read_by(kept, outputs)
+    return [entry for name, entry in kept.items() if name in read]
+
+
+def read_by(by_name: dict, outputs: list, cut=()) -> set:
+    """The names of the ops (of `by_name`: name -> described entry) that the
+    tensors `outputs` are computed from, themselves included; the ops of
+    `cut` kept without what they read (fed tensors)."""
     read, stack = set(), [tensor.rsplit(":", 1)[0] for tensor in outputs]
     while stack:
         name = stack.pop()
-        if name in kept and name not in read:
-            read.add(name)
-            stack.extend(tensor.rsplit(":", 1)[0] for tensor in kept[name]["inputs"])
-    return [entry for name, entry in kept.items() if name in read]
+        if name in read or name not in by_name:
+            continue
+        read.add(name)
+        if name not in cut:
+            stack.extend(tensor.rsplit(":", 1)[0] for tensor in by_name[name]["inputs"])
+    return read
