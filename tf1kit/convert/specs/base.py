@@ -121,3 +121,15 @@ def kernel_arguments(layer: Layer) -> list:
     return ([keyword("activation", config["activation"])] if "activation" in config else []) \
         + (["use_bias=False"] if config.get("use_bias") is False else []) \
         + [keyword("name", layer.name)]
+
+
+def shortest_number(near: float, matches, digits: int = 9) -> float | None:
+    """The shortest decimal near `near` (rounded to 1, 2, ... `digits`
+    places) for which `matches(number)` holds: the Python number a script
+    wrote, found again from the float32 constants its graph holds; else None."""
+    for places in range(1, digits + 1):
+        number = round(near, places)
+        if matches(number):
+            return number
+    return None
+

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from tf1kit.convert.source import Call, keyword
-from tf1kit.convert.specs.base import Layer, Spec, then
+from tf1kit.convert.specs.base import Layer, Spec, shortest_number, then
 
 
 class BatchNorm(Spec):
@@ -175,8 +175,8 @@ def _moving(graph, statistics: list, config: dict) -> dict:
 
 def _shortest(value: float) -> float:
     """The shortest decimal whose float32 is the graph's constant."""
-    return next(round(value, digits) for digits in range(1, 12)
-                if np.float32(round(value, digits)) == np.float32(value))
+    return shortest_number(value, lambda number: np.float32(number) == np.float32(value),
+                           digits=11) or float(np.float32(value))
 
 
 def _momentum(rate: float) -> dict:
@@ -184,13 +184,16 @@ def _momentum(rate: float) -> dict:
     rate} taken in float64 as tf.layers' moments path and contrib did, or
     {..., "float32_rate": True} in float32 as its fused path did
     (1 - 0.99f = 0.00999999); else {"momentum", "update_rate": the rate}."""
-    for digits in range(1, 10):
-        momentum = round(1.0 - rate, digits)
-        if np.float32(1.0 - momentum) == np.float32(rate):
-            return {"momentum": momentum}
-        if np.float32(1.0) - np.float32(momentum) == np.float32(rate):
-            return {"momentum": momentum, "float32_rate": True}
-    return {"momentum": round(1.0 - rate, 6), "update_rate": float(np.float32(rate))}
+    def in_float64(momentum):
+        return np.float32(1.0 - momentum) == np.float32(rate)
+
+    def in_float32(momentum):
+        return np.float32(1.0) - np.float32(momentum) == np.float32(rate)
+    momentum = shortest_number(1.0 - rate, lambda each: in_float64(each) or in_float32(each))
+    if momentum is None:
+        return {"momentum": round(1.0 - rate, 6), "update_rate": float(np.float32(rate))}
+    return {"momentum": momentum} if in_float64(momentum) else \
+        {"momentum": momentum, "float32_rate": True}
 
 
 SPEC = BatchNorm()

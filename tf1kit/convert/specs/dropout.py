@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from tf1kit.convert.source import Call, keyword
-from tf1kit.convert.specs.base import Layer, Spec
+from tf1kit.convert.specs.base import Layer, Spec, shortest_number
 
 
 class Dropout(Spec):
@@ -80,23 +80,15 @@ class Dropout(Spec):
 def drop_rate(rate: float, scale: float) -> float | None:
     """The shortest Python number r for which compat.v1's float64 arithmetic
     (scale = 1 / (1 - r)) gives the graph's float32 constants."""
-    for digits in range(1, 10):
-        given = round(float(rate), digits)
-        if np.float32(given) == np.float32(rate) and \
-                np.float32(1 / (1 - given)) == np.float32(scale):
-            return given
-    return None
+    return shortest_number(float(rate), lambda given: np.float32(given) == np.float32(rate)
+                           and np.float32(1 / (1 - given)) == np.float32(scale))
 
 
 def keep_probability(rate: float, scale: float) -> float | None:
     """The shortest Python number k for which compat.v1's float64 arithmetic
     (rate = 1 - k, scale = 1 / (1 - rate)) gives the graph's float32 constants."""
-    for digits in range(1, 10):
-        keep = round(1.0 - rate, digits)
-        if np.float32(1.0 - keep) == np.float32(rate) and \
-                np.float32(1 / (1 - (1.0 - keep))) == np.float32(scale):
-            return keep
-    return None
+    return shortest_number(1.0 - rate, lambda keep: np.float32(1.0 - keep) == np.float32(rate)
+                           and np.float32(1 / (1 - (1.0 - keep))) == np.float32(scale))
 
 
 SPEC = Dropout()
