@@ -178,7 +178,8 @@ def test_a_recurrent_cells_first_differing_time_step_is_named(tmp_path, inputs):
     """The original's per-step outputs (a static RNN's h at each step)
     against a rewrite cell's outputs at every step ([steps, batch, units],
     tracefile.TIME_STEPS): the first step none of the original's tensors
-    holds is named; a dynamic RNN's batch-major outputs serve alike."""
+    holds is named; a dynamic RNN's batch-major outputs serve alike; an
+    original that kept no tensor per step (a final state) names none."""
     from tf1kit.compare import forward
     weights = start()
     steps = np.random.default_rng(2).standard_normal((5, 4, 2)).astype(np.float32)
@@ -202,3 +203,7 @@ def test_a_recurrent_cells_first_differing_time_step_is_named(tmp_path, inputs):
     assert "time step 4 of 5" in forward.first_time_step(
         write(tmp_path / "d.npz", weights, dynamic),
         write(tmp_path / "t.npz", weights, theirs), 1)
+    final = run(weights, inputs)  # a while loop's final state alone: no step to name
+    final[0][("activation", "rnn/while/Exit_3:0")] = steps[-1]
+    assert forward.first_time_step(write(tmp_path / "f.npz", weights, final),
+                                   write(tmp_path / "u.npz", weights, theirs), 1) is None

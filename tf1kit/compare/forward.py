@@ -96,9 +96,12 @@ def first_time_step(original, rewrite, step: int) -> str | None:
         if not name.endswith(TIME_STEPS) or value.ndim != 3:
             continue
         count, batch, units = value.shape
-        candidates = [each for _, each in ours if each.shape == (batch, units)] + \
-            [each[:, time] for _, each in ours if each.shape == (batch, count, units)
-             for time in range(count)]  # a dynamic RNN's outputs, batch-major
+        steps = [each for _, each in ours if each.shape == (batch, units)]
+        sequences = [each for _, each in ours if each.shape == (batch, count, units)]
+        if len(steps) < count and not sequences:
+            continue  # the original kept no tensor per step (a while loop's final state)
+        candidates = steps + [each[:, time] for each in sequences
+                              for time in range(count)]  # a dynamic RNN's outputs, batch-major
         for time in range(count):
             if any(_differing(each, value[time]) == 0 for each in candidates):
                 continue

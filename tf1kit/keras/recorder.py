@@ -134,7 +134,7 @@ class StepRecorder:
         """{layer: (shadow variable, call count)} for each layer of the model:
         its output is copied into the shadow inside the step (the forward
         activations), in the order the layers are called."""
-        shadows, self._call_order = {}, []
+        shadows, self._call_order, self._looped = {}, [], set()
         for layer in model._flatten_layers(include_self=False):
             if list(layer._flatten_layers(include_self=False)):
                 continue  # a container: its layers are watched
@@ -152,6 +152,9 @@ class StepRecorder:
                     self._call_order.append(layer)
                 outputs = original(*args, **kwargs)
                 output = outputs[0] if steps and isinstance(outputs, (list, tuple)) else outputs
+                if steps and type(tf.compat.v1.get_default_graph()).__name__ == \
+                        "WhileBodyFuncGraph":  # a while loop's cell: its first call a probe
+                    self._looped.add(layer)
                 if isinstance(output, tf.Tensor) and output.dtype.is_floating:
                     value = tf.cast(output, tf.float32)
                     if steps:  # stacked on a time axis: [steps, batch, units]
@@ -223,7 +226,11 @@ class StepRecorder:
                     if cell:  # every step's output (tracefile.TIME_STEPS)
                         name = f"{layer.name}{tracefile.TIME_STEPS}"
                     if kind == "random" or len(self.losses) + 1 in self.log.value_steps:
-                        tensors[(kind, name or layer.name)] = keras.ops.convert_to_numpy(shadow)
+                        value = keras.ops.convert_to_numpy(shadow)
+                        # Keras calls a while loop's cell once before the loop, for
+                        # its output's shape: that call is no time step
+                        tensors[(kind, name or layer.name)] = \
+                            value[1:] if cell and layer in self._looped else value
                     if cell:  # the next step stacks its own
                         shadow.assign(tf.zeros([0]))
                 self._counts[(kind, layer)] = calls
