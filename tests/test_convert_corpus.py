@@ -121,6 +121,7 @@ def converted(tmp_path_factory):
     written.append(_slower_generator(root / "gan_keras.py"))
     written.append(_other_gradient(root / "sparse_autoencoder_keras.py"))
     written.append(_stock_batch_norm(root / "batch_norm_mlp_keras.py"))
+    written.append(_each_directions_last(root / "bidirectional_lstm_keras.py"))
     proof = subprocess.run([sys.executable, "-c", f"DATA = {str(data)!r}\n"
                             f"STANDALONE = {STANDALONE!r}\n" + PROVE_ALL,
                             *written], cwd=root, env=env, capture_output=True, text=True,
@@ -132,7 +133,8 @@ def converted(tmp_path_factory):
     return {name: (result, proofs.get(name, missing))
             for name, result in [*results.items(), (STANDALONE + " standalone", None),
                                  ("broken", None), ("slower_generator", None),
-                                 ("other_gradient", None), ("stock_batch_norm", None)]}
+                                 ("other_gradient", None), ("stock_batch_norm", None),
+                                 ("each_directions_last", None)]}
 
 
 def _broken_copy(rewrite) -> str:
@@ -187,6 +189,31 @@ def _stock_batch_norm(rewrite) -> str:
     changed = text.replace("TF1BatchNormalization(", "keras.layers.BatchNormalization(")
     assert changed != text, "batch_norm_mlp_keras.py no longer writes TF1BatchNormalization"
     return _copy_with_its_proof_files(rewrite, "stock_batch_norm", changed)
+
+
+def _each_directions_last(rewrite) -> str:
+    """A copy of the bidirectional LSTM's rewrite that takes Keras's
+    Bidirectional output as it comes (each direction's last output, T33)
+    for static_bidirectional_rnn's `outputs[-1]` (the backward direction's
+    first step), with the trace and map beside it."""
+    text = rewrite.read_text()
+    changed = text.replace(" return_sequences=True,", "").replace("(X)[:, -1]", "(X)")
+    assert changed.count("return_sequences") == 0 and "[:, -1]" not in changed, \
+        "bidirectional_lstm_keras.py no longer writes its layer so"
+    return _copy_with_its_proof_files(rewrite, "each_directions_last", changed)
+
+
+def test_a_bidirectional_layers_last_outputs_are_not_the_last_steps_outputs(converted):
+    """`outputs[-1]` of static_bidirectional_rnn joins the forward direction's
+    last output to the backward direction's first (it read the last row
+    alone); Keras's Bidirectional without return_sequences gives the
+    backward direction's last: the losses differ from step 1, and the
+    proof names the backward cell's second step as one TF1 never ran."""
+    proof = converted["each_directions_last"][1]
+    assert "=== exit 1" in proof, proof
+    assert "MISMATCH: first difference at step 1" in proof, proof
+    assert "time steps: backward_cell: time step 2 of 28 is the first whose output the " \
+        "original never computed" in proof, proof
 
 
 def test_moving_statistics_updated_by_another_formula_are_found_as_state(converted):

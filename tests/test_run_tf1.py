@@ -173,7 +173,9 @@ RECURRENT = (
     "                                           dtype=tf.float32)\n"
     "cell = tf.nn.rnn_cell.BasicLSTMCell(6, forget_bias=0.5)\n"
     "_, state = tf.nn.dynamic_rnn(cell, tf.stack(outputs, 1), dtype=tf.float32)\n"
-    "loss = tf.reduce_mean(tf.square(state.h))\n"
+    "(fw, bw), states = tf.nn.bidirectional_dynamic_rnn(\n"
+    "    tf.nn.rnn_cell.BasicRNNCell(2), tf.nn.rnn_cell.BasicRNNCell(3), x, dtype=tf.float32)\n"
+    "loss = tf.reduce_mean(tf.square(state.h)) + tf.reduce_mean(tf.concat(states, 1))\n"
     "train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)\n"
     "with tf.Session() as sess:\n"
     "    sess.run(tf.global_variables_initializer())\n"
@@ -373,11 +375,12 @@ def test_moving_statistics_are_traced_as_state_with_their_updates(ran):
 
 
 def test_each_recurrent_call_is_recorded_with_its_cell(ran):
-    """static_rnn (through tf.contrib.rnn) and dynamic_rnn: the cell's class,
-    units, forget bias and variables, the tensors read and given, the line."""
+    """static_rnn (through tf.contrib.rnn), dynamic_rnn and
+    bidirectional_dynamic_rnn: the cells' class, units, forget bias and
+    variables, the tensors read and given, the line."""
     result, work = ran["recurrent"]
     assert result.returncode == 0, result.stderr[-3000:]
-    first, second = tracefile.load(str(work / "rnn.npz")).manifest["recurrent"]
+    first, second, third = tracefile.load(str(work / "rnn.npz")).manifest["recurrent"]
     assert first["function"] == "static_rnn" and first["line"] == "recurrent.py:5"
     assert first["cell"]["class"] == "GRUCell" and first["cell"]["units"] == 5
     assert first["cell"]["variables"] == {
@@ -394,6 +397,15 @@ def test_each_recurrent_call_is_recorded_with_its_cell(ran):
                                            "bias": "rnn/basic_lstm_cell/bias"}
     assert len(second["inputs"]) == 1 and len(second["state"]) == 2  # (c, h)
     assert second["sequence_length"] is None and second["time_major"] is False
+    # one entry for a bidirectional call (not one more for each direction's dynamic_rnn)
+    assert third["function"] == "bidirectional_dynamic_rnn" and third["line"] == "recurrent.py:9"
+    assert (third["cell"]["units"], third["backward_cell"]["units"]) == (2, 3)
+    assert third["backward_cell"]["variables"]["kernel"] == \
+        "bidirectional_rnn/bw/basic_rnn_cell/kernel"
+    assert third["outputs"] == ["bidirectional_rnn/fw/fw/transpose_1:0",
+                                "ReverseV2:0"]  # (the backward outputs turned back)
+    assert (third["state"], third["backward_state"]) == (
+        ["bidirectional_rnn/fw/fw/while/Exit_3:0"], ["bidirectional_rnn/bw/bw/while/Exit_3:0"])
 
 
 def test_contrib_import_forms_resolve_and_library_changes_are_named(ran):

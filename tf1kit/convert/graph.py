@@ -10,8 +10,9 @@ import re
 
 from tf1kit.trace.graph import ITERATOR_OUTPUTS, ForwardGraph, GraphOp, read_by
 
-# `'h1': tf.Variable(...)` in a dict literal: the key names the variable.
-DICT_KEY = re.compile(r"""^\s*['"]([A-Za-z_]\w*)['"]\s*:""")
+# `'h1': tf.Variable(...)` in a dict literal (an item on its own line, or
+# `weights = {'out': ...` on one): the key names the variable.
+DICT_KEY = re.compile(r"""^\s*(?:[A-Za-z_]\w*\s*=\s*\{\s*)?['"]([A-Za-z_]\w*)['"]\s*:""")
 # The names tf.layers, contrib and the tutorials give a layer's variables
 # inside its scope: the scope names the layer.
 LAYER_VARIABLE_NAMES = ("kernel", "bias", "weights", "biases", "W", "b", "w", "gamma", "beta")

@@ -91,8 +91,11 @@ def local_name(graph: Graph, layer: Layer, outermost: bool = False) -> tuple:
     op = graph.op(layer.output)
     if layer.kind == "recurrent":  # `outputs, states = tf.nn.dynamic_rnn(...)`
         line, targets = layer.config["line"], graph.assigned_names(layer.config["line"])
+        if op.type == "ConcatV2" and op.line and graph.assigned_name(op.line):
+            return python_name(graph.assigned_name(op.line)), op.line  # its directions joined
         return ("outputs" if not targets else python_name(targets[0])) \
-            if layer.config["return_sequences"] else "last_output", line
+            if layer.config["return_sequences"] and not layer.config.get("last_step") \
+            else "last_output", line
     frames = [*op.callers, op.line]
     if outermost:
         frames = frames[::-1]

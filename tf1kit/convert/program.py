@@ -93,7 +93,8 @@ def build(graph: Graph, manifest: dict, script: str, exact: bool = True,
                        if local in {bound[0] for bound in writer.bound})
         writer.bound.clear()
         arguments += BY_KIND[layer.kind].call_arguments(layer, exact, placeholders)
-        body.append(Statement(target, f"self.{layer.name}({', '.join(arguments)})",
+        suffix = BY_KIND[layer.kind].call_suffix(layer)
+        body.append(Statement(target, f"self.{layer.name}({', '.join(arguments)}){suffix}",
                               _tags(graph, layer, line)))
         writer.names[layer.output] = target
         locals_[target] = layer.output
@@ -228,9 +229,12 @@ def _tags(graph: Graph, layer: Layer, named_at: str | None) -> list:
     when that is a call of a helper (and the helper's ops), else each line
     of its ops."""
     if layer.kind == "recurrent":  # its call's line (the cell's ops are the library's)
+        output = graph.op(layer.output)  # and a tf.concat joining its two directions
         return [_tag(graph, line) for line in dict.fromkeys(
             [graph.statement_line(graph.by_name[name].line) for name in layer.ops
-             if graph.by_name[name].type == "Unpack"] + [layer.config["line"]])]
+             if graph.by_name[name].type == "Unpack"] + [layer.config["line"]] +
+            ([graph.statement_line(output.line)] if output.type == "ConcatV2" and
+             "backward_cell" in layer.config and output.line else []))]
     lines = list(dict.fromkeys(graph.statement_line(graph.by_name[name].line)
                                for name in layer.ops if graph.by_name[name].type != "Const"))
     if named_at and graph.statement_line(named_at) not in lines:

@@ -15,7 +15,7 @@ the kit:
 | `TF1Adam` | `tf.train.AdamOptimizer` | `Adam`: 1 - beta from Python floats, beta ** t by pow, epsilon 1e-7 (T5) |
 | `TF1GradientDescent`, `TF1Momentum`, `TF1RMSProp`, `TF1Adagrad` | their `tf.train` optimizers | other update formulas, initial accumulators, epsilons |
 | `TF1Dropout` | `tf.nn.dropout(x, keep_prob)`, `tf.layers.dropout(x, rate, training=...)` | `Dropout` draws Keras's own stream: other masks |
-| `TF1BasicLSTMCell`, `TF1BasicRNNCell`, `TF1GRUCell` | `tf.nn.rnn_cell.BasicLSTMCell`, `BasicRNNCell`, `GRUCell` in `keras.layers.RNN` | `LSTM` / `GRU`: two kernels, gates (i, f, c, o), the forget bias in the starting bias, another GRU formula (T31) |
+| `TF1BasicLSTMCell`, `TF1LSTMCell`, `TF1BasicRNNCell`, `TF1GRUCell` | `tf.nn.rnn_cell.BasicLSTMCell`, `LSTMCell` (peepholes, clips, projection), `BasicRNNCell`, `GRUCell` in `keras.layers.RNN` | `LSTM` / `GRU`: two kernels, gates (i, f, c, o), the forget bias in the starting bias, another GRU formula (T31) |
 | `TF1BatchNormalization` | `tf.layers.batch_normalization(x, training=...)` with UPDATE_OPS | `BatchNormalization` updates its moving statistics by another formula: other bits (T28) |
 | `TF1RandomNormal` | `tf.random_normal(tf.shape(x), mean, stddev)` | no stock layer draws TF1's stream |
 
@@ -38,10 +38,10 @@ from tf1kit.keras.normalization import TF1BatchNormalization
 from tf1kit.keras.optimizers import TF1Adam
 from tf1kit.keras.random_ops import TF1Dropout, TF1RandomNormal
 from tf1kit.keras.recurrent import (TF1BasicLSTMCell, TF1BasicRNNCell, TF1GRUCell,
-                                    keras_lstm_weights)
+                                    TF1LSTMCell, keras_lstm_weights)
 from tf1kit.keras.tf1_optimizers import TF1Adagrad, TF1GradientDescent, TF1Momentum, TF1RMSProp
 
 __all__ = ["AddBiasConv2D", "AddBiasDense", "BiasAddConv2D", "BiasAddDense", "TF1Adagrad",
            "TF1Adam", "TF1BasicLSTMCell", "TF1BasicRNNCell", "TF1BatchNormalization",
-           "TF1Dropout", "TF1GRUCell", "TF1GradientDescent",
+           "TF1Dropout", "TF1GRUCell", "TF1GradientDescent", "TF1LSTMCell",
            "TF1Momentum", "TF1RMSProp", "TF1RandomNormal", "TiedDense", "keras_lstm_weights"]

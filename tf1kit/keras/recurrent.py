@@ -1,6 +1,7 @@
 """TF1's recurrent cells as Keras 3 cells for `keras.layers.RNN`:
-`TF1BasicLSTMCell` (`tf.nn.rnn_cell.BasicLSTMCell`, and `LSTMCell`
-without peepholes or a projection), `TF1BasicRNNCell`, `TF1GRUCell`.
+`TF1BasicLSTMCell` (`tf.nn.rnn_cell.BasicLSTMCell`), `TF1LSTMCell`
+(`LSTMCell`, its peepholes, clips and projection), `TF1BasicRNNCell`,
+`TF1GRUCell`.
 
 FAITHFUL DEVIATION FROM IDIOM. TF1's LSTM keeps one kernel of shape
 [inputs + units, 4 * units] applied to `concat([x, h])`, its gates in the
@@ -84,6 +85,66 @@ class TF1BasicLSTMCell(_TF1Cell):
 
     def get_config(self):
         return {**super().get_config(), "forget_bias": self.forget_bias}
+
+
+@keras.saving.register_keras_serializable(package="tf1kit")
+class TF1LSTMCell(_TF1Cell):
+    """`LSTMCell(units, use_peepholes, cell_clip, num_proj, proj_clip,
+    forget_bias)` with `state_is_tuple=True`: state [c, m], `kernel`
+    [inputs + (num_proj or units), 4 * units], `bias`; with peepholes
+    `w_f_diag`, `w_i_diag`, `w_o_diag` [units] (c read into the gates); with
+    a projection `proj_kernel` [units, num_proj] (the output m projected).
+    Its ops are LSTMCell's (`f + forget_bias`, python operators): without
+    peepholes the same arithmetic as BasicLSTMCell under other op names."""
+
+    def __init__(self, units, forget_bias=1.0, use_peepholes=False, cell_clip=None,
+                 num_proj=None, proj_clip=None, activation="tanh", **kwargs):
+        super().__init__(units, activation, **kwargs)
+        self.forget_bias, self.use_peepholes = float(forget_bias), bool(use_peepholes)
+        self.cell_clip, self.proj_clip = cell_clip, proj_clip
+        self.num_proj = None if num_proj is None else int(num_proj)
+        self.state_size = [self.units, self.num_proj or self.units]
+        self.output_size = self.num_proj or self.units
+
+    def build(self, input_shape):
+        self.kernel = self._weight("kernel", (input_shape[-1] + self.output_size,
+                                              4 * self.units))
+        self.bias = self._weight("bias", (4 * self.units,), bias=True)
+        if self.use_peepholes:
+            self.w_f_diag, self.w_i_diag, self.w_o_diag = (
+                self._weight(name, (self.units,)) for name in ("w_f_diag", "w_i_diag",
+                                                                "w_o_diag"))
+        if self.num_proj is not None:
+            self.proj_kernel = self._weight("proj_kernel", (self.units, self.num_proj))
+
+    def step(self, inputs, states):
+        c_prev, m_prev = states
+        lstm_matrix = tf.nn.bias_add(tf.matmul(tf.concat([inputs, m_prev], 1), self.kernel),
+                                     self.bias)
+        i, j, f, o = tf.split(value=lstm_matrix, num_or_size_splits=4, axis=1)
+        if self.use_peepholes:  # (tensors: a Keras variable's `*` would be named Mul, not mul)
+            w_f_diag, w_i_diag, w_o_diag = (tf.convert_to_tensor(weight) for weight in (
+                self.w_f_diag, self.w_i_diag, self.w_o_diag))
+            c = tf.sigmoid(f + self.forget_bias + w_f_diag * c_prev) * c_prev + \
+                tf.sigmoid(i + w_i_diag * c_prev) * self.activation(j)
+        else:
+            c = tf.sigmoid(f + self.forget_bias) * c_prev + tf.sigmoid(i) * self.activation(j)
+        if self.cell_clip is not None:
+            c = tf.clip_by_value(c, -self.cell_clip, self.cell_clip)
+        if self.use_peepholes:
+            m = tf.sigmoid(o + w_o_diag * c) * self.activation(c)
+        else:
+            m = tf.sigmoid(o) * self.activation(c)
+        if self.num_proj is not None:
+            m = tf.matmul(m, self.proj_kernel)
+            if self.proj_clip is not None:
+                m = tf.clip_by_value(m, -self.proj_clip, self.proj_clip)
+        return m, [c, m]
+
+    def get_config(self):
+        return {**super().get_config(), "forget_bias": self.forget_bias,
+                "use_peepholes": self.use_peepholes, "cell_clip": self.cell_clip,
+                "num_proj": self.num_proj, "proj_clip": self.proj_clip}
 
 
 @keras.saving.register_keras_serializable(package="tf1kit")

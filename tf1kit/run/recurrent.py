@@ -1,5 +1,6 @@
 """The recurrent networks a traced script built (`tf.nn.static_rnn`,
-`tf.nn.dynamic_rnn`, their `tf.contrib.rnn` names), for the trace's
+`tf.nn.dynamic_rnn`, their bidirectional forms, their `tf.contrib.rnn`
+names), for the trace's
 manifest ("recurrent") and so for tf1-convert: the cell as the call knew
 it (its class, units, forget bias, activation, state layout and the
 variables it made), the tensors it read and gave, and the call's
@@ -13,10 +14,17 @@ import functools
 
 from tf1kit.run.patching import calling_line, replace
 
-FUNCTIONS = ("static_rnn", "dynamic_rnn")
+# Each function's positional arguments after its cells and inputs.
+FUNCTIONS = {"static_rnn": ("initial_state", "dtype", "sequence_length"),
+             "dynamic_rnn": ("sequence_length", "initial_state", "dtype"),
+             "static_bidirectional_rnn": ("initial_state_fw", "initial_state_bw", "dtype",
+                                          "sequence_length"),
+             "bidirectional_dynamic_rnn": ("sequence_length", "initial_state_fw",
+                                           "initial_state_bw", "dtype")}
 # A cell's variables by the attribute tf_keras's legacy cells keep them in.
 CELL_VARIABLES = {"BasicRNNCell": ("kernel", "bias"), "BasicLSTMCell": ("kernel", "bias"),
-                  "LSTMCell": ("kernel", "bias"),
+                  "LSTMCell": ("kernel", "bias", "w_f_diag", "w_i_diag", "w_o_diag",
+                               "proj_kernel"),
                   "GRUCell": ("gate_kernel", "gate_bias", "candidate_kernel",
                               "candidate_bias")}
 calls = []
@@ -55,25 +63,40 @@ def _names(value) -> list:
 
 
 def _recording(function, name: str):
+    bidirectional = "bidirectional" in name
+
     @functools.wraps(function)
-    def wrapper(cell, inputs, *args, **kwargs):
-        result = function(cell, inputs, *args, **kwargs)
-        outputs, state = result
-        given = dict(zip(("initial_state", "dtype", "sequence_length") if name == "static_rnn"
-                         else ("sequence_length", "initial_state", "dtype"), args))
+    def wrapper(*args, **kwargs):
+        result = function(*args, **kwargs)
+        cells = 2 if bidirectional else 1
+        given = dict(zip(("cell_fw", "cell_bw")[:cells] if bidirectional else ("cell",),
+                         args[:cells]))
+        given.update(zip(("inputs", *FUNCTIONS[name]), args[cells:]))
         given.update(kwargs)
+        if bidirectional:  # static: (outputs, state_fw, state_bw); dynamic: ((fw, bw), (fw, bw))
+            outputs, state, backward = (result[0], result[1][0], result[1][1]) \
+                if name == "bidirectional_dynamic_rnn" else result
+            cell, initial = given["cell_fw"], [given.get("initial_state_fw"),
+                                                given.get("initial_state_bw")]
+        else:
+            (outputs, state), backward = result, None
+            cell, initial = given["cell"], given.get("initial_state")
         calls.append({"function": name, "cell": describe_cell(cell),
-                      "inputs": _names(inputs), "outputs": _names(outputs),
+                      **({"backward_cell": describe_cell(given["cell_bw"]),
+                          "backward_state": _names(backward)} if bidirectional else {}),
+                      "inputs": _names(given["inputs"]), "outputs": _names(outputs),
                       "state": _names(state),
                       "time_major": bool(given.get("time_major", False)),
                       "sequence_length": _names(given.get("sequence_length")) or None,
-                      "initial_state": _names(given.get("initial_state")) or None,
+                      "initial_state": _names(initial) or None,
                       "line": calling_line()})
         return result
     return wrapper
 
 
 def install(v1) -> None:
-    """Record every tf.compat.v1.nn static_rnn / dynamic_rnn call from now on."""
+    """Record every tf.compat.v1.nn static_rnn / dynamic_rnn call and their
+    bidirectional forms' from now on (each direction's inner call is not
+    recorded again: TF1 calls its module's own function)."""
     for name in FUNCTIONS:
         replace(v1.nn, name, lambda function, name=name: _recording(function, name))

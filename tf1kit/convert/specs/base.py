@@ -64,6 +64,11 @@ class Spec:
         """Arguments of the layer's call after its input."""
         return []
 
+    def call_suffix(self, layer: Layer) -> str:
+        """What follows the layer's call (`[:, -1]`: the part of its output
+        the script reads)."""
+        return ""
+
     def attribute(self, layer: Layer, part: str) -> str:
         """The Python attribute of the layer holding its variable `part`
         (`kernel`; an RNN's `cell.kernel`)."""

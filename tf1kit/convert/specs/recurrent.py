@@ -1,13 +1,19 @@
 """`tf.nn.static_rnn(cell, tf.unstack(x, T, 1))` and `tf.nn.dynamic_rnn(cell,
-x)` with a BasicLSTMCell, LSTMCell (no peepholes, projection or clipping),
+x)` with a BasicLSTMCell, LSTMCell (its peepholes, clips and projection),
 BasicRNNCell or GRUCell -> `keras.layers.RNN(cell)` over x: in exact mode
 the cell is TF1's (tf1kit/keras/recurrent.py: its one kernel, gate order
 and forget bias) and a static RNN is unrolled as TF1 built it, a dynamic
-one a while loop as TF1 ran it. Idiomatic mode refuses it in one line:
-stock LSTM, SimpleRNN or GRU hold other weights than TF1's cell (T31). The call is what tf1-run recorded of it (the
-trace's "recurrent": the cell, the tensors it read and gave); the layer
-takes every op between x and the output the script reads: its last
-output (`outputs[-1]`, the final `h`) or, of a dynamic RNN, its outputs."""
+one a while loop as TF1 ran it. `static_bidirectional_rnn` and
+`bidirectional_dynamic_rnn` -> `keras.layers.Bidirectional` of two such
+layers (the backward one `go_backwards=True`; a static one's `outputs[-1]`
+is the last step of its sequences: T33). Idiomatic mode refuses them in
+one line: stock LSTM, SimpleRNN or GRU hold other weights than TF1's cell
+(T31). The call is what tf1-run recorded of it (the trace's "recurrent":
+the cells, the tensors it read and gave); the layer takes every op
+between x and the output the script reads: its last output
+(`outputs[-1]`, the final `h`) or, of a dynamic RNN, its outputs (a
+bidirectional one's joined by tf.concat).
+"""
 
 from __future__ import annotations
 
@@ -20,7 +26,8 @@ from tf1kit.convert.specs.base import Layer, Spec
 
 # TF1 cell -> (the faithful cell, the stock Keras layer, what the cell's call knows)
 CELLS = {"BasicLSTMCell": ("TF1BasicLSTMCell", "keras.layers.LSTM", ("forget_bias",)),
-         "LSTMCell": ("TF1BasicLSTMCell", "keras.layers.LSTM", ("forget_bias",)),
+         "LSTMCell": ("TF1LSTMCell", "keras.layers.LSTM",
+                      ("forget_bias", "use_peepholes", "cell_clip", "num_proj", "proj_clip")),
          "BasicRNNCell": ("TF1BasicRNNCell", "keras.layers.SimpleRNN", ()),
          "GRUCell": ("TF1GRUCell", "keras.layers.GRU", ())}
 NAMES = {"BasicLSTMCell": "lstm", "LSTMCell": "lstm", "BasicRNNCell": "rnn", "GRUCell": "gru"}
@@ -42,27 +49,50 @@ class Recurrent(Spec):
 
     def layer(self, layer, exact, constants):
         config, cells = layer.config, _cells(layer.config["cell"])
-        flags = [f"{name}=True" for name in ("unroll", "return_sequences") if config.get(name)]
         if not exact:  # a stock layer's weights are not TF1's: its proof could not start
             raise DataError(f"{layer.config['line']}: idiomatic mode would write "
                             f"{CELLS[cells[0]['class']][1]}, whose kernels and gate order are "
                             "not TF1's cell's (MIGRATION.md T31): convert it in exact mode "
                             "(tf1kit.keras.keras_lstm_weights moves an LSTM's weights by hand)")
-        written = [_cell(cell, exact, "cell" if len(cells) == 1 else f"cell_{index}")
-                   for index, cell in enumerate(cells)]
-        inner = written[0] if len(cells) == 1 else Call("", written, "[]")
-        return Call("keras.layers.RNN", [inner, *flags, keyword("name", layer.name)])
+        if "backward_cell" not in config:
+            return _rnn(config, config["cell"], "cell", [keyword("name", layer.name)])
+        kind = NAMES[cells[0]["class"]]
+        forward = _rnn(config, config["cell"], "forward_cell", [keyword("name", f"forward_{kind}")])
+        backward = _rnn(config, config["backward_cell"], "backward_cell",
+                        ["go_backwards=True", keyword("name", f"backward_{kind}")])
+        backward.function = f"backward_layer={backward.function}"  # a keyword argument
+        return Call("keras.layers.Bidirectional", [forward, backward, keyword("name", layer.name)])
 
     def imports(self, layer, exact):
-        return {CELLS[cell["class"]][0] for cell in _cells(layer.config["cell"])} \
-            if exact else set()
+        return {CELLS[cell["class"]][0]
+                for key in ("cell", "backward_cell") if key in layer.config
+                for cell in _cells(layer.config[key])} if exact else set()
+
+    def call_suffix(self, layer):
+        """A static bidirectional RNN's `outputs[-1]`: the last step of the
+        layer's sequences (each step the forward and backward outputs joined)."""
+        return "[:, -1]" if layer.config.get("last_step") else ""
 
     def attribute(self, layer, part):
-        """`cell.kernel`; a stack's `cell.cells[1].kernel`."""
+        """`cell.kernel`; a stack's `cell.cells[1].kernel`; a bidirectional
+        layer's `forward_layer.cell.kernel`."""
+        direction, prefix = part.split("/", 1), ""
+        if direction[0].startswith(("forward_", "backward_")):  # the direction's RNN
+            prefix, part = f"{direction[0].split('_')[0]}_layer.", direction[1]
         if part.startswith("stacked_rnn_cells/"):
             _, cell, name = part.split("/")
-            return f"cell.cells[{cell.rsplit('_', 1)[1]}].{name}"
-        return part.replace("/", ".")
+            return f"{prefix}cell.cells[{cell.rsplit('_', 1)[1]}].{name}"
+        return f"{prefix}cell.{part.split('/', 1)[1]}"
+
+
+def _rnn(config: dict, cell: dict, name: str, arguments: list) -> Call:
+    """`keras.layers.RNN` of the cell (or the list of a stack's cells)."""
+    cells, direction = _cells(cell), {"forward_cell": "fw", "backward_cell": "bw"}.get(name, "")
+    written = [_cell(each, name if len(cells) == 1 else f"{name}_{index}", direction)
+               for index, each in enumerate(cells)]
+    flags = [f"{flag}=True" for flag in ("unroll", "return_sequences") if config.get(flag)]
+    inner = written[0] if len(cells) == 1 else Call("", written, "[]")
+    return Call("keras.layers.RNN", [inner, *flags, *arguments])
 
 
 def _cells(cell: dict) -> list:
@@ -75,13 +105,19 @@ def _activation(cell: dict) -> list:
         [keyword("activation", cell["activation"])]
 
 
-def _cell(cell: dict, exact: bool, name: str) -> Call:
+def _cell(cell: dict, name: str, direction: str = "") -> Call:
     """One cell's constructor: TF1's, its options, its ops under TF1's scope
-    (the variables' common folder)."""
+    (the variables' common folder; a bidirectional RNN's direction, `fw`,
+    twice: its variable scope, then its static_rnn's name scope)."""
     faithful, _, known = CELLS[cell["class"]]
-    options = [keyword(option, cell[option]) for option in known if cell.get(option) is not None]
+    options = [keyword(option, cell[option]) for option in known
+               if cell.get(option) not in (None, False)]
     scope = os.path.commonpath([variable.rsplit("/", 2 if cell["class"] == "GRUCell" else 1)[0]
                                 for variable in cell["variables"].values()])  # (GRU: gates/)
+    if direction:
+        parts = scope.split("/")
+        at = parts.index(direction) if direction in parts else None
+        scope = scope if at is None else "/".join(parts[:at + 1] + parts[at:])
     return Call(faithful, [repr(cell["units"]), *options, *_activation(cell),
                            keyword("scope", scope), keyword("name", name)])
 
@@ -90,35 +126,61 @@ def _layer(graph, call: dict) -> Layer:
     """The layer standing for one recorded call; Unsupported where it cannot."""
     where = next((graph.op(tensor) for tensor in call["outputs"]
                   if tensor.rsplit(":", 1)[0] in graph.by_name), graph.ops[-1])
-    for cell in _cells(call["cell"]):
+    directions = [key for key in ("cell", "backward_cell") if key in call]
+    for cell in (each for key in directions for each in _cells(call[key])):
         if cell["class"] not in CELLS:
             raise Unsupported(where, f"a {cell['class']} in {call['function']}: tf1-convert "
                                      f"writes {', '.join(CELLS)} cells (or a MultiRNNCell of "
                                      "them), yet")
         _check(call, cell, where)
     x, feeding = _sequence(graph, call, where)
-    used = _read_outside(graph, call, x, feeding)
-    last = call["outputs"][-1] if call["function"] == "static_rnn" else call["state"][-1]
-    if used <= {last, call["outputs"][-1]} and call["function"] == "static_rnn":
-        output, sequences = last, False
-    elif call["function"] == "dynamic_rnn" and used == {call["state"][-1]}:
-        output, sequences = last, False
-    elif call["function"] == "dynamic_rnn" and used == {call["outputs"][0]}:
-        output, sequences = call["outputs"][0], True
-    else:
-        raise Unsupported(where, f"the script reads {', '.join(sorted(used))} of its "
-                                 f"{call['function']}: tf1-convert writes its last output or "
-                                 "its outputs, yet")
+    output, sequences = _output(graph, call, _read_outside(graph, call, x, feeding), where)
     ops = _between(graph, x, [output], feeding)
-    cells = _cells(call["cell"])
-    variables = {f"cell/{part}": name for part, name in cells[0]["variables"].items()} \
-        if len(cells) == 1 else \
-        {f"stacked_rnn_cells/cell_{index}/{part}": name
-         for index, cell in enumerate(cells) for part, name in cell["variables"].items()}
-    config = {"cell": call["cell"], "unroll": call["function"] == "static_rnn",
-              "return_sequences": sequences, "name": NAMES[cells[0]["class"]],
-              "line": call["line"]}
+    kind = NAMES[_cells(call["cell"])[0]["class"]]
+    variables = {}
+    for key in directions:  # forward_lstm/forward_cell/kernel: the Keras path below the layer
+        cells = _cells(call[key])
+        direction = {"cell": "forward", "backward_cell": "backward"}[key] \
+            if len(directions) == 2 else ""
+        rnn, name = (f"{direction}_{kind}/", f"{direction}_cell") if direction else ("", "cell")
+        variables.update({f"{rnn}{name}/{part}": variable
+                          for part, variable in cells[0]["variables"].items()} if len(cells) == 1
+                         else {f"{rnn}stacked_rnn_cells/{name}_{index}/{part}": variable
+                               for index, cell in enumerate(cells)
+                               for part, variable in cell["variables"].items()})
+    static = call["function"].startswith("static")
+    config = {"cell": call["cell"], "unroll": static, "return_sequences": sequences,
+              "name": f"bidirectional_{kind}" if len(directions) == 2 else kind,
+              "line": call["line"], "last_step": static and sequences}
+    if len(directions) == 2:
+        config["backward_cell"] = call["backward_cell"]
     return Layer("recurrent", x, output, ops, config=config, variables=variables)
+
+
+def _output(graph, call: dict, used: set, where) -> tuple:
+    """(the tensor the layer gives, whether it returns sequences): what the
+    script reads of the call. A static RNN: its last output (a bidirectional
+    one's: the last step of its sequences). A dynamic RNN: its final output
+    or its outputs; a bidirectional one's two joined by a tf.concat."""
+    function, outputs, state = call["function"], call["outputs"], call["state"]
+    if function == "static_rnn" and used <= {state[-1], outputs[-1]}:
+        return state[-1], False
+    if function == "static_bidirectional_rnn" and used == {outputs[-1]}:
+        return outputs[-1], True
+    if function == "dynamic_rnn" and used in ({state[-1]}, {outputs[0]}):
+        return next(iter(used)), used == {outputs[0]}
+    if function == "bidirectional_dynamic_rnn":
+        for pair, axis, sequences in ((outputs, 2, True),
+                                      ([state[-1], call["backward_state"][-1]], 1, False)):
+            joined = next((op for op in graph.ops if op.type == "ConcatV2" and
+                           op.inputs[:-1] == pair), None)
+            if used == set(pair) and joined is not None and \
+                    graph.op(joined.inputs[-1]).value in (axis, -1) and \
+                    all(graph.consumers_of(tensor) == [joined] for tensor in pair):
+                return f"{joined.name}:0", sequences
+    raise Unsupported(where, f"the script reads {', '.join(sorted(used))} of its {function}: "
+                             "tf1-convert writes its last output or its outputs (a "
+                             "bidirectional one's joined by tf.concat), yet")
 
 
 def _check(call: dict, cell: dict, where) -> None:
@@ -129,8 +191,6 @@ def _check(call: dict, cell: dict, where) -> None:
                          "an initial_state other than the cell's zero_state"),
                         (call.get("time_major"), "time_major=True"),
                         (cell.get("state_is_tuple") is False, "state_is_tuple=False"),
-                        (cell.get("use_peepholes") or cell.get("num_proj") or
-                         cell.get("cell_clip"), "peepholes, a projection or a clip"),
                         (cell.get("activation") not in (None, *ACTIVATIONS),
                          f"activation {cell.get('activation')}")):
         if given:
@@ -142,7 +202,7 @@ def _sequence(graph, call: dict, where) -> tuple:
     """(the batch-major sequence tensor the layer reads, the ops that cut
     it into the static RNN's steps): `tf.unstack(x, T, 1)`, or the older
     `tf.split(tf.reshape(tf.transpose(x, [1, 0, 2]), [-1, n]), T, 0)`."""
-    if call["function"] == "dynamic_rnn":
+    if call["function"].endswith("dynamic_rnn"):
         return call["inputs"][0], []
     sources = {tensor.rsplit(":", 1)[0] for tensor in call["inputs"]}
     if len(sources) == 1:
@@ -182,8 +242,8 @@ def _between(graph, x: str, outputs: list, feeding: list) -> list:
 
 
 def _read_outside(graph, call: dict, x: str, feeding: list) -> set:
-    """Which of the call's outputs and final state the rest of the graph reads."""
-    given = set(call["outputs"]) | set(call["state"])
+    """Which of the call's outputs and final states the rest of the graph reads."""
+    given = set(call["outputs"]) | set(call["state"]) | set(call.get("backward_state", []))
     inside = set(_between(graph, x, [tensor for tensor in given
                                      if tensor.rsplit(":", 1)[0] in graph.by_name], feeding))
     return {tensor for op in graph.ops if op.name not in inside
