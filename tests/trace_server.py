@@ -7,6 +7,7 @@ digest, as `python -m tf1kit.run`'s (measured on lstm_rows.py's 5 steps,
 
     python -m tests.trace_server   # one JSON job a line on stdin:
     {"argv": [tf1-run's arguments], "cwd": folder, "log": file}  ->  {"exit": status}
+    ("out" and "err" files instead of "log": the two streams apart)
 """
 
 import json
@@ -28,9 +29,10 @@ def serve(jobs, answers) -> None:
         child = os.fork()
         if child == 0:  # tf1-run, in this fork only
             os.chdir(job["cwd"])
-            log = os.open(job["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-            os.dup2(log, 1)
-            os.dup2(log, 2)
+            for stream, path in ((1, job.get("out", job["log"])), (2, job.get("err", job["log"]))):
+                opened = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_TRUNC,
+                                 0o644)  # (appended: one file may take both streams)
+                os.dup2(opened, stream)
             try:
                 status = cli.main(job["argv"])
             except SystemExit as stop:

@@ -10,7 +10,8 @@
   initializers and regularizers (`contrib_initializers`), `arg_scope`
 - `keras_datasets`: Keras's `load_data()` served from `--data-dir`
 - `numpy_scalars`: NumPy scalars where TF1-era scripts passed them
-- `recurrent`: the static_rnn / dynamic_rnn calls a script made, with their cells
+- `recurrent`: the static_rnn / dynamic_rnn calls a script made (and their
+  bidirectional forms), with their cells
 - `named_arguments`: TF 1.x's named-only cross-entropy calls (a positional
   TF 0.x call refused at its line)
 - `feeds`: `--feed NAME=VALUE` overrides
