@@ -173,9 +173,10 @@ RECURRENT = (
     "                                           dtype=tf.float32)\n"
     "cell = tf.nn.rnn_cell.BasicLSTMCell(6, forget_bias=0.5)\n"
     "_, state = tf.nn.dynamic_rnn(cell, tf.stack(outputs, 1), dtype=tf.float32)\n"
-    "(fw, bw), states = tf.nn.bidirectional_dynamic_rnn(\n"
-    "    tf.nn.rnn_cell.BasicRNNCell(2), tf.nn.rnn_cell.BasicRNNCell(3), x, dtype=tf.float32)\n"
-    "loss = tf.reduce_mean(tf.square(state.h)) + tf.reduce_mean(tf.concat(states, 1))\n"
+    "(fw, bw), states = tf.nn.bidirectional_dynamic_rnn(tf.nn.rnn_cell.LSTMCell(\n"
+    "    2, use_peepholes=True, num_proj=1), tf.nn.rnn_cell.BasicRNNCell(3), x, dtype=tf.float32)\n"
+    "loss = tf.reduce_mean(tf.square(state.h)) + tf.reduce_mean(tf.concat([states[0].h,\n"
+    "                                                                      states[1]], 1))\n"
     "train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)\n"
     "with tf.Session() as sess:\n"
     "    sess.run(tf.global_variables_initializer())\n"
@@ -406,12 +407,19 @@ def test_each_recurrent_call_is_recorded_with_its_cell(ran):
     # one entry for a bidirectional call (not one more for each direction's dynamic_rnn)
     assert third["function"] == "bidirectional_dynamic_rnn" and third["line"] == "recurrent.py:9"
     assert (third["cell"]["units"], third["backward_cell"]["units"]) == (2, 3)
+    assert third["cell"]["class"] == "LSTMCell" and third["cell"]["num_proj"] == 1
+    assert third["cell"]["variables"] == {  # LSTMCell's peepholes and projection too
+        part: f"bidirectional_rnn/fw/lstm_cell/{name}" for part, name in (
+            ("kernel", "kernel"), ("bias", "bias"), ("w_f_diag", "w_f_diag"),
+            ("w_i_diag", "w_i_diag"), ("w_o_diag", "w_o_diag"),
+            ("proj_kernel", "projection/kernel"))}
     assert third["backward_cell"]["variables"]["kernel"] == \
         "bidirectional_rnn/bw/basic_rnn_cell/kernel"
     assert third["outputs"] == ["bidirectional_rnn/fw/fw/transpose_1:0",
                                 "ReverseV2:0"]  # (the backward outputs turned back)
-    assert (third["state"], third["backward_state"]) == (
-        ["bidirectional_rnn/fw/fw/while/Exit_3:0"], ["bidirectional_rnn/bw/bw/while/Exit_3:0"])
+    assert (third["state"], third["backward_state"]) == (  # (c, m); h
+        ["bidirectional_rnn/fw/fw/while/Exit_3:0", "bidirectional_rnn/fw/fw/while/Exit_4:0"],
+        ["bidirectional_rnn/bw/bw/while/Exit_3:0"])
 
 
 def test_contrib_import_forms_resolve_and_library_changes_are_named(ran):
