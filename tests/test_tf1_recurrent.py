@@ -15,7 +15,8 @@ import pytest
 import tensorflow as tf
 
 from tf1kit.keras.recurrent import (TF1BasicLSTMCell, TF1BasicRNNCell, TF1GRUCell,
-                                    TF1LSTMCell, keras_lstm_weights)
+                                    TF1LSTMCell, keras_gru_weights, keras_lstm_weights,
+                                    keras_simple_rnn_weights)
 
 v1 = tf.compat.v1
 STEPS, INPUTS, UNITS, BATCH = 12, 7, 8, 16  # 12 steps: a sum long enough to be regrouped
@@ -178,5 +179,25 @@ def test_stock_lstm_with_tf1s_weights_is_the_same_function_computed_otherwise():
     stock.build((None, STEPS, INPUTS))
     stock.set_weights(keras_lstm_weights(kernel, bias, forget_bias=1.0))
     ours, theirs = tf1_run("lstm")[0], stock(sequence()).numpy()
+    np.testing.assert_allclose(theirs, ours, rtol=0, atol=1e-5)  # one function: rounding apart
+    assert ours.tobytes() != theirs.tobytes()
+
+
+@pytest.mark.parametrize("kind", ["gru", "rnn"])
+def test_stock_gru_and_simple_rnn_with_tf1s_weights_compute_the_same_function_otherwise(kind):
+    """T31 for the other two cells: TF1's weights moved into
+    keras.layers.GRU(reset_after=False) (gates reordered) and SimpleRNN (the
+    kernel's rows split) give TF1's outputs to float32 rounding, not bit
+    for bit (two matmuls and another sum where TF1 ran one over concat)."""
+    weights = starting_weights(kind)
+    if kind == "gru":
+        stock = keras.layers.GRU(UNITS, reset_after=False, unroll=True)
+        moved = keras_gru_weights(*weights)
+    else:
+        stock = keras.layers.SimpleRNN(UNITS, unroll=True)
+        moved = keras_simple_rnn_weights(*weights)
+    stock.build((None, STEPS, INPUTS))
+    stock.set_weights(moved)
+    ours, theirs = tf1_run(kind)[0], stock(sequence()).numpy()
     np.testing.assert_allclose(theirs, ours, rtol=0, atol=1e-5)  # one function: rounding apart
     assert ours.tobytes() != theirs.tobytes()
