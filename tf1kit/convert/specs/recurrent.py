@@ -91,7 +91,11 @@ def _rnn(config: dict, cell: dict, name: str, arguments: list) -> Call:
     written = [_cell(each, name if len(cells) == 1 else f"{name}_{index}", direction)
                for index, each in enumerate(cells)]
     flags = [f"{flag}=True" for flag in ("unroll", "return_sequences") if config.get(flag)]
-    inner = written[0] if len(cells) == 1 else Call("", written, "[]")
+    # a stack named as Keras would name the first: a second model in the same process
+    # (the referee's float64 one) keeps its variables' paths
+    inner = written[0] if len(cells) == 1 else Call(
+        "keras.layers.StackedRNNCells", [Call("", written, "[]"),
+                                         keyword("name", "stacked_rnn_cells")])
     return Call("keras.layers.RNN", [inner, *flags, *arguments])
 
 
