@@ -287,6 +287,19 @@ def test_each_corpus_script_converts_and_its_exact_rewrite_matches(converted, sc
     assert "=== exit 0" in proof, proof
 
 
+def test_a_recurrent_rewrite_keeps_one_output_per_time_step(converted):
+    """Each RNN cell's outputs in the rewrite's trace: 28 rows, 28 time
+    steps, unrolled or in a while loop (Keras's call of a while loop's cell
+    before the loop, for its shape, is no time step)."""
+    from tf1kit.trace import tracefile
+    for script, cell in (("lstm_rows", "cell"), ("rnn_final_state", "cell"),
+                         ("bidirectional_gru_states", "backward_cell")):
+        rewrite = converted[script][0].rewrite[:-3] + ".rewrite.npz"
+        steps = tracefile.load(rewrite).step_value(1, "activation",
+                                                   cell + tracefile.TIME_STEPS)
+        assert steps is not None and steps.shape[0] == 28, (script, steps is None or steps.shape)
+
+
 def test_a_rewrite_trains_on_its_own_as_the_script_did(converted):
     standalone = converted[STANDALONE + " standalone"][1]
     assert "Epoch: 0025 loss=" in standalone and "Optimization Finished!" in standalone, \
