@@ -287,6 +287,30 @@ def test_each_corpus_script_converts_and_its_exact_rewrite_matches(converted, sc
     assert "=== exit 0" in proof, proof
 
 
+def test_no_rewrite_computes_a_value_its_forward_pass_does_not_use(converted):
+    """Nothing dead in a model's forward pass: every local a `call` assigns
+    is read after it (a layer lifted twice once wrote `X = self.reshape(X)`
+    after the LSTM had read its own inline reshape)."""
+    import ast
+    dead = []
+    for script, (result, _) in converted.items():
+        if not script.isidentifier() or result is None or result.returncode != 0:
+            continue
+        tree = ast.parse(open(result.rewrite, encoding="utf-8").read())
+        for function in ast.walk(tree):
+            if not isinstance(function, ast.FunctionDef) or not function.name.startswith("call"):
+                continue
+            statements = function.body
+            for index, statement in enumerate(statements):
+                targets = [target.id for target in getattr(statement, "targets", [])
+                           if isinstance(target, ast.Name)]
+                later = {node.id for after in statements[index + 1:] for node in ast.walk(after)
+                         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+                dead += [f"{script}: {function.name}: {name}" for name in targets
+                         if name not in later]
+    assert not dead, dead
+
+
 def test_a_recurrent_rewrite_keeps_one_output_per_time_step(converted):
     """Each RNN cell's outputs in the rewrite's trace: 28 rows, 28 time
     steps, unrolled or in a while loop (Keras's call of a while loop's cell

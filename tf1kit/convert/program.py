@@ -173,7 +173,8 @@ def _placeholder_names(graph: Graph) -> dict:
         for index in range(max(len(op.shapes), 1)):
             name = targets[index] if index < len(targets) else \
                 base if len(op.shapes) <= 1 else f"{base}_{index}"
-            names[f"{op.name}:{index}"] = naming.python_name(name)
+            # (not `_X`: a tf.function's parameter may not start with an underscore)
+            names[f"{op.name}:{index}"] = naming.python_name(name.lstrip("_") or name)
     return names
 
 

@@ -240,9 +240,10 @@ def _ancestors(graph, tensors: list, stop: str) -> set:
 
 def _between(graph, x: str, outputs: list, feeding: list) -> list:
     """Every op from x to `outputs`, in the graph's order (the cell's
-    variable reads and constants included)."""
+    variable reads and constants included; not a fed placeholder, such as
+    the batch size a zero_state read: an input, not the layer's)."""
     found = _ancestors(graph, outputs, x) | set(feeding)
-    return [op.name for op in graph.ops if op.name in found]
+    return [op.name for op in graph.ops if op.name in found and op.type != "Placeholder"]
 
 
 def _read_outside(graph, call: dict, x: str, feeding: list) -> set:
