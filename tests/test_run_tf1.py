@@ -175,8 +175,12 @@ RECURRENT = (
     "_, state = tf.nn.dynamic_rnn(cell, tf.stack(outputs, 1), dtype=tf.float32)\n"
     "(fw, bw), states = tf.nn.bidirectional_dynamic_rnn(tf.nn.rnn_cell.LSTMCell(\n"
     "    2, use_peepholes=True, num_proj=1), tf.nn.rnn_cell.BasicRNNCell(3), x, dtype=tf.float32)\n"
+    "dropped, _ = tf.nn.dynamic_rnn(tf.nn.rnn_cell.DropoutWrapper(\n"
+    "    tf.nn.rnn_cell.BasicRNNCell(2), output_keep_prob=0.5), x, dtype=tf.float32,\n"
+    "    scope='dropped')\n"
     "loss = tf.reduce_mean(tf.square(state.h)) + tf.reduce_mean(tf.concat([states[0].h,\n"
     "                                                                      states[1]], 1))\n"
+    "loss += tf.reduce_mean(dropped)\n"
     "train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)\n"
     "with tf.Session() as sess:\n"
     "    sess.run(tf.global_variables_initializer())\n"
@@ -387,7 +391,8 @@ def test_each_recurrent_call_is_recorded_with_its_cell(ran):
     variables, the tensors read and given, the line."""
     result, work = ran["recurrent"]
     assert result.returncode == 0, result.stderr[-3000:]
-    first, second, third = tracefile.load(str(work / "rnn.npz")).manifest["recurrent"]
+    manifest = tracefile.load(str(work / "rnn.npz")).manifest
+    first, second, third, fourth = manifest["recurrent"]
     assert first["function"] == "static_rnn" and first["line"] == "recurrent.py:5"
     assert first["cell"]["class"] == "GRUCell" and first["cell"]["units"] == 5
     assert first["cell"]["variables"] == {
@@ -417,6 +422,13 @@ def test_each_recurrent_call_is_recorded_with_its_cell(ran):
         "bidirectional_rnn/bw/basic_rnn_cell/kernel"
     assert third["outputs"] == ["bidirectional_rnn/fw/fw/transpose_1:0",
                                 "ReverseV2:0"]  # (the backward outputs turned back)
+    # a DropoutWrapper's loop: one iteration at a time, its op's draws counted
+    assert fourth["cell"]["class"] == "DropoutWrapper" and fourth["parallel_iterations"] == 1
+    assert fourth["cell"]["output_keep_prob"] == 0.5
+    looped, = [entry for entry in manifest["random_ops"] if "loop" in entry]
+    assert looped["name"].startswith("dropped/while/") and looped["reproducible"]
+    assert looped["positions"] == {"1": 0}  # the next: 3 steps x 2 rows x 2 units x 256
+    assert looped["loop"] == {"sequence": "Placeholder:0", "per_row": 2}
     assert (third["state"], third["backward_state"]) == (  # (c, m); h
         ["bidirectional_rnn/fw/fw/while/Exit_3:0", "bidirectional_rnn/fw/fw/while/Exit_4:0"],
         ["bidirectional_rnn/bw/bw/while/Exit_3:0"])

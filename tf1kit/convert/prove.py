@@ -233,7 +233,8 @@ def _prove(rewrite_path: str, against: str, data_dir: str, map_path: str, out: s
             # a [1, n] bias the stock layer holds as [n] (idiomatic)
             value = value.reshape(shape)
         _staged(f"does not take {original}'s starting value", by_path[path].assign, value)
-    streams = [layer for layer in model.layers if isinstance(layer, TF1RandomOp)]
+    streams = [layer for layer in model._flatten_layers(include_self=False)  # (a cell's too)
+               if isinstance(layer, TF1RandomOp)]
     var_lists = [[by_path[pairing["variables"][name]] for name in entry["variables"]]
                  for entry in recorded.manifest["optimizers"]] if several else None
     recorder = StepRecorder(model, optimizer, var_lists=var_lists)

@@ -54,8 +54,8 @@ def float64_gradients(module, model_class, forward: dict, state: tuple, fed: dic
         result = method(given[names[0]], **{name: given[name] for name in names[1:]},
                         training=True)
         return result if isinstance(result, (tuple, list)) else [result]
-    for layer in model.layers:  # each draw the step's, as the trace kept it
-        if isinstance(layer, TF1RandomOp):
+    for layer in model._flatten_layers(include_self=False):  # each draw the step's, as
+        if isinstance(layer, TF1RandomOp) and layer.op_name in draws:  # the trace kept it
             drawn = tf.constant(np.asarray(draws[layer.op_name], np.float64))
             layer.draw = lambda shape, drawn=drawn: drawn
     outputs()  # builds the layers

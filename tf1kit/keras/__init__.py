@@ -16,6 +16,7 @@ the kit:
 | `TF1GradientDescent`, `TF1Momentum`, `TF1RMSProp`, `TF1Adagrad` | their `tf.train` optimizers | other update formulas, initial accumulators, epsilons |
 | `TF1Dropout` | `tf.nn.dropout(x, keep_prob)`, `tf.layers.dropout(x, rate, training=...)` | `Dropout` draws Keras's own stream: other masks |
 | `TF1BasicLSTMCell`, `TF1LSTMCell`, `TF1BasicRNNCell`, `TF1GRUCell` | `tf.nn.rnn_cell.BasicLSTMCell`, `LSTMCell` (peepholes, clips, projection), `BasicRNNCell`, `GRUCell` in `keras.layers.RNN` | `LSTM` / `GRU`: two kernels, gates (i, f, c, o), the forget bias in the starting bias, another GRU formula (T31) |
+| `TF1DropoutWrapper` in `TF1RNN` | `tf.nn.rnn_cell.DropoutWrapper(cell, output_keep_prob=keep_prob)` in `dynamic_rnn` | no stock cell wrapper draws TF1's stream inside the loop |
 | `TF1BatchNormalization` | `tf.layers.batch_normalization(x, training=...)` with UPDATE_OPS | `BatchNormalization` updates its moving statistics by another formula: other bits (T28) |
 | `TF1RandomNormal` | `tf.random_normal(tf.shape(x), mean, stddev)` | no stock layer draws TF1's stream |
 
@@ -39,13 +40,14 @@ from tf1kit.keras.layers import (AddBiasConv2D, AddBiasDense, BiasAddConv2D, Bia
 from tf1kit.keras.normalization import TF1BatchNormalization
 from tf1kit.keras.optimizers import TF1Adam
 from tf1kit.keras.random_ops import TF1Dropout, TF1RandomNormal
-from tf1kit.keras.recurrent import (TF1BasicLSTMCell, TF1BasicRNNCell, TF1GRUCell,
-                                    TF1LSTMCell, keras_gru_weights, keras_lstm_weights,
+from tf1kit.keras.recurrent import (TF1RNN, TF1BasicLSTMCell, TF1BasicRNNCell,
+                                    TF1DropoutWrapper, TF1GRUCell, TF1LSTMCell,
+                                    keras_gru_weights, keras_lstm_weights,
                                     keras_simple_rnn_weights)
 from tf1kit.keras.tf1_optimizers import TF1Adagrad, TF1GradientDescent, TF1Momentum, TF1RMSProp
 
 __all__ = ["AddBiasConv2D", "AddBiasDense", "BiasAddConv2D", "BiasAddDense", "TF1Adagrad",
            "TF1Adam", "TF1BasicLSTMCell", "TF1BasicRNNCell", "TF1BatchNormalization",
-           "TF1Dropout", "TF1GRUCell", "TF1GradientDescent", "TF1LSTMCell",
+           "TF1Dropout", "TF1DropoutWrapper", "TF1GRUCell", "TF1RNN", "TF1GradientDescent", "TF1LSTMCell",
            "TF1Momentum", "TF1RMSProp", "TF1RandomNormal", "TiedDense", "keras_gru_weights",
            "keras_lstm_weights", "keras_simple_rnn_weights"]

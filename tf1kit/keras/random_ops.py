@@ -64,8 +64,11 @@ class TF1RandomOp(keras.layers.Layer):
         self.position = self.add_weight(shape=(), dtype="int64", trainable=False,
                                         initializer="zeros", name="position")
 
-    def draw(self, shape):
-        """The draw for `shape` at the current position, and advance it."""
+    def draw(self, shape, position=None):
+        """The draw for `shape` at the current position, and advance it; at
+        `position` (a loop's, counted by its caller), leaving it."""
+        if position is not None:
+            return philox_draw(self.op_type, shape, *self.seed_pair, position)
         values = philox_draw(self.op_type, shape, *self.seed_pair, self.position)
         self.position.assign_add(tf.cast(tf.size(values), tf.int64) * PHILOX_BLOCKS_PER_ELEMENT)
         return values
@@ -87,7 +90,8 @@ class TF1Dropout(TF1RandomOp):
     evaluation with keep_prob 1.0 in the script draws too: set `position`
     from the trace before each step."""
 
-    def call(self, inputs, keep_prob=None, training=None, rate=None):
+    def call(self, inputs, keep_prob=None, training=None, rate=None, position=None):
+        """`position`: where a loop's time step draws (TF1DropoutWrapper)."""
         if not training or (keep_prob is None and rate is None):
             return inputs
         if rate is not None or isinstance(keep_prob, (int, float)):  # a number
@@ -96,7 +100,7 @@ class TF1Dropout(TF1RandomOp):
         else:                                    # a fed tensor (a placeholder in TF1)
             rate = 1 - tf.convert_to_tensor(keep_prob, inputs.dtype)  # Sub in float32
             scaled = inputs / (1 - rate)         # dropout_v2: RealDiv by (1 - rate)
-        keep = self.draw(tf.shape(inputs)) >= tf.cast(rate, inputs.dtype)
+        keep = self.draw(tf.shape(inputs), position) >= tf.cast(rate, inputs.dtype)
         return tf.where(keep, scaled, tf.zeros((), inputs.dtype))
 
 

@@ -122,8 +122,8 @@ class StepRecorder:
             count = tf.Variable(0, dtype=tf.int64, trainable=False)
             original = layer.draw
 
-            def draw(shape, original=original, shadow=shadow, count=count):
-                values = original(shape)
+            def draw(shape, position=None, original=original, shadow=shadow, count=count):
+                values = original(shape, position)
                 shadow.assign(values)
                 count.assign_add(1)
                 return values
@@ -152,9 +152,10 @@ class StepRecorder:
                     self._call_order.append(layer)
                 outputs = original(*args, **kwargs)
                 output = outputs[0] if steps and isinstance(outputs, (list, tuple)) else outputs
-                if steps and type(tf.compat.v1.get_default_graph()).__name__ == \
-                        "WhileBodyFuncGraph":  # a while loop's cell: its first call a probe
-                    self._looped.add(layer)
+                if type(tf.compat.v1.get_default_graph()).__name__ == "WhileBodyFuncGraph":
+                    if not steps:  # a layer inside a cell (a DropoutWrapper's dropout):
+                        return outputs  # its last step alone would pair with a wrong tensor
+                    self._looped.add(layer)  # a while loop's cell: its first call a probe
                 if isinstance(output, tf.Tensor) and output.dtype.is_floating:
                     value = tf.cast(output, tf.float32)
                     if steps:  # stacked on a time axis: [steps, batch, units]

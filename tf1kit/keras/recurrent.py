@@ -31,6 +31,9 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from tf1kit.keras.random_ops import TF1Dropout
+from tf1kit.trace.tracefile import PHILOX_BLOCKS_PER_ELEMENT
+
 
 class _TF1Cell(keras.layers.Layer):
     """What the three cells share: units, activation, the weights TF1 made
@@ -198,6 +201,86 @@ class TF1GRUCell(_TF1Cell):
         c = self.activation(candidate)
         new_h = u * state + (1 - u) * c
         return new_h, [new_h]
+
+
+@keras.saving.register_keras_serializable(package="tf1kit")
+class TF1DropoutWrapper(keras.layers.Layer):
+    """`tf.nn.rnn_cell.DropoutWrapper(cell, output_keep_prob=...)` (inputs
+    and state kept) in a `dynamic_rnn`: the cell's output at every time step
+    dropped as TF1's dropout op inside the while loop drew it (a TF1Dropout
+    of the op's seeds). TF1's op takes the next blocks of its stream at
+    each step; here step t draws at the position before the loop plus t
+    steps' blocks (t counted in a state of the wrapper's own: a variable
+    advanced inside Keras's while loop is read out of order), and TF1RNN
+    advances the position by the whole loop's after it. The state carried
+    on is the cell's own. `output_keep_prob` a number, or None for the keep
+    probability the script fed, which `TF1RNN(...)(x, keep_prob=...)`
+    hands to the wrapper."""
+
+    def __init__(self, cell, seed: int, seed2: int, op_name=None, output_keep_prob=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.cell = cell
+        self.dropout = TF1Dropout(seed, seed2, op_name=op_name, name="dropout")
+        self.output_keep_prob, self.keep_prob = output_keep_prob, None
+        self.looped = False  # in a while loop (TF1RNN sets it): its first call a probe
+        inner = cell.state_size if isinstance(cell.state_size, (list, tuple)) \
+            else [cell.state_size]
+        self.state_size, self.output_size = [*inner, 1], cell.output_size  # + the step
+
+    def build(self, input_shape):
+        self.cell.build(input_shape)
+
+    def call(self, inputs, states, training=None):
+        *inner, step = states
+        output, new_states = self.cell(inputs, list(inner))
+        new_states = [*new_states, step + 1]
+        if type(tf.compat.v1.get_default_graph()).__name__ != "WhileBodyFuncGraph":
+            return output, new_states  # Keras's call before the loop, for the output's
+            # shape: no time step, no draw (an unrolled RNN is refused: TF1RNN)
+        keep = self.keep_prob if self.output_keep_prob is None else self.output_keep_prob
+        blocks = tf.cast(tf.size(output), tf.int64) * PHILOX_BLOCKS_PER_ELEMENT
+        position = self.dropout.position + tf.cast(step[0, 0], tf.int64) * blocks
+        return self.dropout(output, keep_prob=keep, training=training,
+                            position=position), new_states
+
+    def get_config(self):
+        return {**super().get_config(), "cell": keras.saving.serialize_keras_object(self.cell),
+                "seed": self.dropout.seed_pair[0], "seed2": self.dropout.seed_pair[1],
+                "op_name": self.dropout.op_name, "output_keep_prob": self.output_keep_prob}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["cell"] = keras.saving.deserialize_keras_object(config["cell"])
+        return cls(**config)
+
+
+@keras.saving.register_keras_serializable(package="tf1kit")
+class TF1RNN(keras.layers.RNN):
+    """`keras.layers.RNN` (a while loop, as `dynamic_rnn`) of cells that
+    may be TF1DropoutWrappers: its call takes the keep probability the
+    script fed (`keep_prob=`), and after the loop advances each wrapper's
+    stream past the draws of every time step."""
+
+    def build(self, sequences_shape, initial_state_shape=None, keep_prob_shape=None):
+        if self.unroll:
+            raise ValueError("TF1RNN runs a while loop, as dynamic_rnn: unroll=False")
+        super().build(sequences_shape, initial_state_shape)
+
+    def call(self, sequences, initial_state=None, mask=None, training=False, keep_prob=None):
+        wrappers = [layer for layer in self._flatten_layers(include_self=False)
+                    if isinstance(layer, TF1DropoutWrapper)]
+        for wrapper in wrappers:
+            wrapper.keep_prob = keep_prob
+        result = super().call(sequences, initial_state=initial_state, mask=mask,
+                              training=training)
+        if training:  # each step drew batch x units elements' blocks
+            shape = tf.shape(sequences, out_type=tf.int64)
+            for wrapper in wrappers:
+                wrapper.dropout.position.assign_add(
+                    shape[0] * shape[1] * wrapper.output_size * PHILOX_BLOCKS_PER_ELEMENT)
+        return result
 
 
 def keras_lstm_weights(kernel, bias, forget_bias: float = 1.0) -> list:

@@ -14,8 +14,13 @@ predicate is a fed tensor (`training=is_training`, through the cond's
 Identity ops) or a `placeholder_with_default` left at its constant, each
 call's feeds say which branch runs, and the op is counted only then (a
 branch not taken computes nothing, so its generator does not advance). An
-op in a `tf.while_loop`, or under a predicate computed otherwise, is named
-in the trace as not traced rather than guessed at.
+op in the while loop of a `dynamic_rnn` the trace recorded (a
+DropoutWrapper's dropout) runs once per time step: each call that runs the
+loop advances it by time steps x batch x the op's other dimensions, read
+from the sequence's shape fetched in the call; its position is kept, its
+values are not (they cannot be fetched from inside the loop). Any other op
+in a `tf.while_loop`, or under a predicate computed otherwise, is named in
+the trace as not traced rather than guessed at.
 """
 
 from __future__ import annotations
@@ -64,6 +69,25 @@ def fetched_ops(graph, leaves: list) -> list:
     return found
 
 
+def loop_sequence(op, calls: list):
+    """(the batch-major sequence tensor the `dynamic_rnn` whose while loop
+    runs `op` reads, the elements of one run of `op` per batch row), else
+    None: one loop, no cond inside it, the op's other dimensions known."""
+    context = getattr(op, "_control_flow_context", None)
+    if context is None or hasattr(context, "branch") or context.outer_context is not None:
+        return None
+    prefix = context.name.rsplit("/while", 1)[0] + "/"  # rnn/while/while_context -> rnn/
+    shape = op.outputs[0].shape
+    if shape.rank is None or shape.rank < 2 or None in shape.as_list()[1:]:
+        return None
+    for call in calls:
+        given = call["outputs"] + call["state"] + call.get("backward_state", [])
+        if call["function"].endswith("dynamic_rnn") and not call["time_major"] and \
+                any(name.startswith(prefix) for name in given) and call["inputs"]:
+            return call["inputs"][0], int(np.prod(shape.as_list()[1:]))
+    return None
+
+
 def cond_conditions(op) -> list | None:
     """[(predicate tensor, branch)] of each `tf.cond` (v1: Switch/Merge) around
     `op`, innermost first; [] outside control flow; None inside a while loop."""
@@ -96,9 +120,10 @@ def predicate_value(predicate, fed: dict) -> bool | None:
 class RandomOps:
     """Per graph and call: the random ops run, their stream positions."""
 
-    def __init__(self, script: str):
-        self.script = script
-        self._cache = {}
+    def __init__(self, script: str, recurrent_calls: list | None = None):
+        self.script = script  # (the list the recorder appends to as the script builds)
+        self.recurrent_calls = [] if recurrent_calls is None else recurrent_calls
+        self._cache, self._loop_shapes = {}, {}
         self.ops = {}        # op name -> the manifest entry being built
         self.positions = {}  # op name -> blocks consumed so far
 
@@ -110,13 +135,29 @@ class RandomOps:
         found = [op for op, conditions in self._reached(graph, leaves, set(fed))
                  if self._taken(op, conditions, fed)]
         for op in found:  # a cond marks its ops unfetchable; in the taken branch they run
-            graph._unfetchable_ops.discard(op)
+            if "loop" not in self.ops[op.name]:
+                graph._unfetchable_ops.discard(op)
         return found
+
+    def fetched_for(self, op):
+        """What a call fetches to count `op`'s draws: its output, or for an
+        op in a dynamic_rnn's loop the shape of the sequence the loop reads."""
+        loop = self.ops[op.name].get("loop")
+        if loop is None:
+            return op.outputs[0]
+        if op.name not in self._loop_shapes:
+            import tensorflow as tf
+            with op.graph.as_default(), tf.compat.v1.control_dependencies(None):
+                self._loop_shapes[op.name] = tf.shape(
+                    op.graph.get_tensor_by_name(loop["sequence"]))
+        return self._loop_shapes[op.name]
 
     def _taken(self, op, conditions, fed: dict) -> bool:
         """Whether a call with these feeds runs `op` (in no control flow, or
         in the taken branch of each cond around it); an op whose branch
         the feeds do not decide is marked not traced from then on."""
+        if "loop" in self.ops[op.name]:
+            return True  # the loop runs whole whenever its output is needed
         if conditions is None or not self.ops[op.name]["traced"]:
             return False
         for predicate, branch in conditions:
@@ -162,7 +203,14 @@ class RandomOps:
                                  "reproducible": op.type in REPRODUCIBLE and
                                  conditions is not None,
                                  "traced": conditions is not None, "runs": 0, "positions": {}}
-            if conditions is None:
+            loop = loop_sequence(op, self.recurrent_calls) if conditions is None else None
+            if loop is not None:  # counted, not fetched
+                self.ops[op.name].update(
+                    reproducible=op.type in REPRODUCIBLE, loop={
+                        "sequence": loop[0], "per_row": loop[1]},
+                    why="it runs at every time step of a dynamic_rnn's while loop: its "
+                        "position is counted, its values are not kept")
+            elif conditions is None:
                 self.ops[op.name]["why"] = "it runs inside a tf.while_loop"
             elif conditions:  # the branch it runs in: the predicate's tensor, True or False
                 self.ops[op.name]["conditions"] = [[predicate.name, bool(branch)]
@@ -178,10 +226,14 @@ class RandomOps:
             entry, array = self.ops[op.name], np.asarray(value)
             if step is not None:
                 entry["positions"][str(step)] = self.positions[op.name]
-                drawn[op.name] = array
+                if "loop" not in entry:
+                    drawn[op.name] = array
             entry["runs"] += 1
-            entry["shape"] = list(array.shape)
-            self.positions[op.name] += array.size * PHILOX_BLOCKS_PER_ELEMENT
+            if "loop" in entry:  # the sequence's shape [batch, time steps, ...]
+                size = int(array[0]) * int(array[1]) * entry["loop"]["per_row"]
+            else:
+                entry["shape"], size = list(array.shape), array.size
+            self.positions[op.name] += size * PHILOX_BLOCKS_PER_ELEMENT
         return drawn
 
     def describe(self) -> list:

@@ -5,7 +5,9 @@ manifest ("recurrent") and so for tf1-convert: the cell as the call knew
 it (its class, units, forget bias, activation, state layout and the
 variables it made), the tensors it read and gave, and the call's
 arguments. The graph shows a recurrent network as hundreds of ops (a
-while loop, or one cell per time step); the call says what they are.
+while loop, or one cell per time step); the call says what they are. A
+dynamic_rnn over a DropoutWrapper runs one loop iteration at a time
+(`_drops`: TF1 draws its masks in a racing order otherwise).
 """
 
 from __future__ import annotations
@@ -38,7 +40,15 @@ def describe_cell(cell) -> dict:
     if hasattr(cell, "_cells"):  # MultiRNNCell
         return {**found, "cells": [describe_cell(each) for each in cell._cells]}
     if hasattr(cell, "cell") and kind.endswith("Wrapper"):
-        return {**found, "cells": [describe_cell(cell.cell)]}
+        found["cells"] = [describe_cell(cell.cell)]
+        for attribute in ("input_keep_prob", "output_keep_prob", "state_keep_prob"):
+            value = getattr(cell, f"_{attribute}", None)  # a number, or a tensor (by name)
+            if value is not None:
+                found[attribute] = value if isinstance(value, (int, float)) else \
+                    getattr(value, "name", str(value))
+        if getattr(cell, "_variational_recurrent", None) is not None:
+            found["variational_recurrent"] = bool(cell._variational_recurrent)
+        return found
     found["units"] = int(getattr(cell, "_num_units", 0)) or None
     activation = getattr(cell, "_activation", None)
     found["activation"] = getattr(activation, "__name__", None)
@@ -51,6 +61,24 @@ def describe_cell(cell) -> dict:
                           for part in CELL_VARIABLES.get(kind, ())
                           if getattr(cell, f"_{part}", None) is not None}
     return found
+
+
+def _drops(cell) -> bool:
+    """Whether a cell (or a cell of a stack) is a DropoutWrapper that draws:
+    its draws inside dynamic_rnn's while loop are taken in the order the
+    executor runs the iterations, up to 32 at once by default, so the same
+    script with the same seeds draws other masks from run to run (measured:
+    4 of 9 runs of a two-layer stack on Zen 4); one iteration at a time
+    they are taken step after step, as a rewrite draws them (MIGRATION.md
+    T34). Only the schedule changes: the values are TF1's in-order run's."""
+    if cell is None:
+        return False
+    if type(cell).__name__ == "DropoutWrapper":
+        return any(not isinstance(getattr(cell, f"_{which}_keep_prob", 1.0), (int, float)) or
+                   getattr(cell, f"_{which}_keep_prob", 1.0) < 1
+                   for which in ("input", "output", "state"))
+    return any(_drops(each) for each in getattr(cell, "_cells", []) or
+               ([cell.cell] if hasattr(cell, "cell") else []))
 
 
 def _names(value) -> list:
@@ -67,8 +95,12 @@ def _recording(function, name: str):
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
-        result = function(*args, **kwargs)
         cells = 2 if bidirectional else 1
+        drops = any(_drops(cell) for cell in args[:cells]) or any(
+            _drops(kwargs.get(key)) for key in ("cell", "cell_fw", "cell_bw"))
+        if drops and name.endswith("dynamic_rnn"):  # DEPARTURE: one iteration at a time
+            kwargs["parallel_iterations"] = 1
+        result = function(*args, **kwargs)
         given = dict(zip(("cell_fw", "cell_bw")[:cells] if bidirectional else ("cell",),
                          args[:cells]))
         given.update(zip(("inputs", *FUNCTIONS[name]), args[cells:]))
@@ -89,6 +121,8 @@ def _recording(function, name: str):
                       "time_major": bool(given.get("time_major", False)),
                       "sequence_length": _names(given.get("sequence_length")) or None,
                       "initial_state": _names(initial) or None,
+                      **({"parallel_iterations": 1} if "parallel_iterations" in kwargs and
+                         drops else {}),
                       "line": calling_line()})
         return result
     return wrapper

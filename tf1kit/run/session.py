@@ -81,7 +81,7 @@ class SessionRecorder:
         call; `max_steps`: stop before the training call after that many."""
         self.max_runs, self.trace, self.max_elements = max_runs, trace, max_elements
         self.max_steps, self.steps_run = max_steps, 0
-        self.random, self.feeds = random_ops.RandomOps(script), feeds
+        self.random, self.feeds = random_ops.RandomOps(script, recurrent.calls), feeds
         self.draws = numpy_draws.NumpyDraws(script)  # the fed arrays it drew with NumPy
         self._forward, self.activation_lines = {}, {}  # activations.forward_tensors, lines
         self._iterators = {}  # losses -> activations.iterator_outputs
@@ -122,7 +122,7 @@ class SessionRecorder:
             randoms = recorder.random.run_by(session.graph, _flatten(fetches),
                                              {_name(key): value
                                               for key, value in (feed_dict or {}).items()})
-            draws = [op.outputs[0] for op in randoms]
+            draws = [recorder.random.fetched_for(op) for op in randoms]
             if not training:
                 written = optimizer_watch.assign_ops(session.graph, _flatten(fetches))
                 if written:

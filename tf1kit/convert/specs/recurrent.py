@@ -41,7 +41,7 @@ class Recurrent(Spec):
     def match(self, graph, op, random_ops):
         if not hasattr(graph, "_recurrent_layers"):
             graph._recurrent_layers = [  # the calls the training graph holds (not an eval's)
-                _layer(graph, call) for call in getattr(graph, "recurrent", [])
+                _layer(graph, call, random_ops) for call in getattr(graph, "recurrent", [])
                 if any(tensor.rsplit(":", 1)[0] in graph.by_name
                        for tensor in call["outputs"] + call["state"])]
         return next((layer for layer in graph._recurrent_layers if layer.ops[0] == op.name),
@@ -51,12 +51,12 @@ class Recurrent(Spec):
         config, cells = layer.config, _cells(layer.config["cell"])
         if not exact:  # a stock layer's weights are not TF1's: its proof could not start
             raise DataError(f"{layer.config['line']}: idiomatic mode would write "
-                            f"{CELLS[cells[0]['class']][1]}, whose kernels and gate order are "
+                            f"{CELLS[_inner(cells[0])['class']][1]}, whose kernels and gate order are "
                             "not TF1's cell's (MIGRATION.md T31): convert it in exact mode "
                             "(tf1kit.keras.keras_lstm_weights moves an LSTM's weights by hand)")
         if "backward_cell" not in config:
             return _rnn(config, config["cell"], "cell", [keyword("name", layer.name)])
-        kind = NAMES[cells[0]["class"]]
+        kind = NAMES[_inner(cells[0])["class"]]
         forward = _rnn(config, config["cell"], "forward_cell", [keyword("name", f"forward_{kind}")])
         backward = _rnn(config, config["backward_cell"], "backward_cell",
                         ["go_backwards=True", keyword("name", f"backward_{kind}")])
@@ -64,9 +64,20 @@ class Recurrent(Spec):
         return Call("keras.layers.Bidirectional", [forward, backward, keyword("name", layer.name)])
 
     def imports(self, layer, exact):
-        return {CELLS[cell["class"]][0]
-                for key in ("cell", "backward_cell") if key in layer.config
-                for cell in _cells(layer.config[key])} if exact else set()
+        cells = [cell for key in ("cell", "backward_cell") if key in layer.config
+                 for cell in _cells(layer.config[key])]
+        wrapped = {"TF1DropoutWrapper"} | ({"TF1RNN"} if layer.keep_prob else set()) \
+            if any(cell["class"] == "DropoutWrapper" for cell in cells) else set()
+        return {CELLS[_inner(cell)["class"]][0] for cell in cells} | wrapped if exact else set()
+
+    def inputs(self, layer, exact):
+        return {layer.keep_prob} if layer.keep_prob and exact else set()
+
+    def call_arguments(self, layer, exact, placeholders):
+        """A DropoutWrapper's fed keep probability, and Keras's `training`."""
+        return [f"keep_prob={placeholders[layer.keep_prob]}", "training=training"] \
+            if layer.keep_prob else \
+            ["training=training"] if layer.config.get("wrappers") else []
 
     def call_suffix(self, layer):
         """A static bidirectional RNN's `outputs[-1]`: the last step of the
@@ -80,23 +91,45 @@ class Recurrent(Spec):
         if direction[0].startswith(("forward_", "backward_")):  # the direction's RNN
             prefix, part = f"{direction[0].split('_')[0]}_layer.", direction[1]
         if part.startswith("stacked_rnn_cells/"):
-            _, cell, name = part.split("/")
-            return f"{prefix}cell.cells[{cell.rsplit('_', 1)[1]}].{name}"
-        return f"{prefix}cell.{part.split('/', 1)[1]}"
+            _, cell, *name = part.split("/")  # (a DropoutWrapper's: cell_0/cell/kernel)
+            return f"{prefix}cell.cells[{cell.rsplit('_', 1)[1]}].{'.'.join(name)}"
+        return f"{prefix}cell.{part.split('/', 1)[1].replace('/', '.')}"
 
 
 def _rnn(config: dict, cell: dict, name: str, arguments: list) -> Call:
     """`keras.layers.RNN` of the cell (or the list of a stack's cells)."""
     cells, direction = _cells(cell), {"forward_cell": "fw", "backward_cell": "bw"}.get(name, "")
-    written = [_cell(each, name if len(cells) == 1 else f"{name}_{index}", direction)
-               for index, each in enumerate(cells)]
+    wrappers = config.get("wrappers") or [None] * len(cells)
+    written = [_wrapped(_cell(_inner(each), "cell" if wrapper else own, direction), wrapper, own)
+               for each, wrapper, own in zip(
+                   cells, wrappers, [name] if len(cells) == 1 else
+                   [f"{name}_{index}" for index in range(len(cells))])]
     flags = [f"{flag}=True" for flag in ("unroll", "return_sequences") if config.get(flag)]
     # a stack named as Keras would name the first: a second model in the same process
     # (the referee's float64 one) keeps its variables' paths
     inner = written[0] if len(cells) == 1 else Call(
         "keras.layers.StackedRNNCells", [Call("", written, "[]"),
                                          keyword("name", "stacked_rnn_cells")])
-    return Call("keras.layers.RNN", [inner, *flags, *arguments])
+    fed = any(wrapper and wrapper.get("keep") is None for wrapper in wrappers)
+    return Call("TF1RNN" if fed else "keras.layers.RNN", [inner, *flags, *arguments])
+
+
+def _inner(cell: dict) -> dict:
+    """The cell a DropoutWrapper wraps; else the cell."""
+    return cell["cells"][0] if cell["class"] == "DropoutWrapper" else cell
+
+
+def _wrapped(inner: Call, wrapper: dict | None, name: str) -> Call:
+    """The cell in TF1DropoutWrapper (its dropout op's seeds, a keep
+    probability the script gave as a number), or the cell alone."""
+    if wrapper is None:
+        return inner
+    keep = [keyword("output_keep_prob", wrapper["keep"])] if wrapper.get("keep") is not None \
+        else []
+    return Call("TF1DropoutWrapper", [inner, keyword("seed", wrapper["seed"]),
+                                      keyword("seed2", wrapper["seed2"]),
+                                      keyword("op_name", wrapper["op_name"]), *keep,
+                                      keyword("name", name)])
 
 
 def _cells(cell: dict) -> list:
@@ -126,12 +159,12 @@ def _cell(cell: dict, name: str, direction: str = "") -> Call:
                            keyword("scope", scope), keyword("name", name)])
 
 
-def _layer(graph, call: dict) -> Layer:
+def _layer(graph, call: dict, random_ops: dict) -> Layer:
     """The layer standing for one recorded call; Unsupported where it cannot."""
     where = next((graph.op(tensor) for tensor in call["outputs"]
                   if tensor.rsplit(":", 1)[0] in graph.by_name), graph.ops[-1])
     directions = [key for key in ("cell", "backward_cell") if key in call]
-    for cell in (each for key in directions for each in _cells(call[key])):
+    for cell in (_inner(each) for key in directions for each in _cells(call[key])):
         if cell["class"] not in CELLS:
             raise Unsupported(where, f"a {cell['class']} in {call['function']}: tf1-convert "
                                      f"writes {', '.join(CELLS)} cells (or a MultiRNNCell of "
@@ -140,25 +173,67 @@ def _layer(graph, call: dict) -> Layer:
     x, feeding = _sequence(graph, call, where)
     output, sequences = _output(graph, call, _read_outside(graph, call, x, feeding), where)
     ops = _between(graph, x, [output], feeding)
-    kind = NAMES[_cells(call["cell"])[0]["class"]]
+    wrappers, keep_prob = _wrappers(graph, call, ops, random_ops, where)
+    kind = NAMES[_inner(_cells(call["cell"])[0])["class"]]
     variables = {}
     for key in directions:  # forward_lstm/forward_cell/kernel: the Keras path below the layer
         cells = _cells(call[key])
         direction = {"cell": "forward", "backward_cell": "backward"}[key] \
             if len(directions) == 2 else ""
         rnn, name = (f"{direction}_{kind}/", f"{direction}_cell") if direction else ("", "cell")
-        variables.update({f"{rnn}{name}/{part}": variable
-                          for part, variable in cells[0]["variables"].items()} if len(cells) == 1
-                         else {f"{rnn}stacked_rnn_cells/{name}_{index}/{part}": variable
-                               for index, cell in enumerate(cells)
-                               for part, variable in cell["variables"].items()})
+        within = ["cell/" if cell["class"] == "DropoutWrapper" else "" for cell in cells]
+        variables.update({f"{rnn}{name}/{within[0]}{part}": variable
+                          for part, variable in _inner(cells[0])["variables"].items()}
+                         if len(cells) == 1 else
+                         {f"{rnn}stacked_rnn_cells/{name}_{index}/{within[index]}{part}": variable
+                          for index, cell in enumerate(cells)
+                          for part, variable in _inner(cell)["variables"].items()})
     static = call["function"].startswith("static")
     config = {"cell": call["cell"], "unroll": static, "return_sequences": sequences,
               "name": f"bidirectional_{kind}" if len(directions) == 2 else kind,
               "line": call["line"], "last_step": static and sequences}
     if len(directions) == 2:
         config["backward_cell"] = call["backward_cell"]
-    return Layer("recurrent", x, output, ops, config=config, variables=variables)
+    if wrappers:
+        config["wrappers"] = wrappers
+    return Layer("recurrent", x, output, ops, config=config, variables=variables,
+                 keep_prob=keep_prob)
+
+
+def _wrappers(graph, call: dict, ops: list, random_ops: dict, where) -> tuple:
+    """([each cell's DropoutWrapper: its dropout op's seeds and name, its
+    keep probability if a number; None for a cell not wrapped], the fed
+    keep probability tensor or None): output dropout in a dynamic_rnn's
+    loop, the op tf1-run counted (random_ops' "loop"); Unsupported else."""
+    cells = _cells(call["cell"])
+    if not any(cell["class"] == "DropoutWrapper" for cell in cells):
+        return [], None
+    inside = set(ops)
+    drawn = [name for name in random_ops if name in inside and "loop" in random_ops[name]]
+    fed = set()
+    wrapped = [cell for cell in cells if cell["class"] == "DropoutWrapper"]
+    for cell in wrapped:
+        keep = cell.get("output_keep_prob")
+        if "backward_cell" in call or call["function"] != "dynamic_rnn" or \
+                cell.get("variational_recurrent") or \
+                any(cell.get(other, 1.0) != 1.0 for other in ("input_keep_prob",
+                                                              "state_keep_prob")) or \
+                len(drawn) != len(wrapped) or \
+                (isinstance(keep, str) and graph.op(keep).type != "Placeholder"):
+            raise Unsupported(where, f"a DropoutWrapper in {call['function']}: tf1-convert "
+                                     "writes one on a dynamic_rnn's cell outputs "
+                                     "(output_keep_prob a number or a fed placeholder), yet")
+        if isinstance(keep, str):
+            fed.add(keep)
+    if len(fed) > 1:
+        raise Unsupported(where, "DropoutWrappers fed different keep probabilities: "
+                                 "tf1-convert writes one, yet")
+    ordered = iter(drawn)  # created cell after cell, as the loop's body called them
+    return [None if cell["class"] != "DropoutWrapper" else
+            {"op_name": (name := next(ordered)), "seed": random_ops[name]["seed"],
+             "seed2": random_ops[name]["seed2"],
+             "keep": None if isinstance(cell.get("output_keep_prob"), str)
+             else cell.get("output_keep_prob")} for cell in cells], next(iter(fed), None)
 
 
 def _output(graph, call: dict, used: set, where) -> tuple:
