@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tf1kit.keras.recurrent import (TF1BasicLSTMCell, TF1BasicRNNCell, TF1GRUCell,
-                                    TF1LSTMCell, keras_gru_weights, keras_lstm_weights,
-                                    keras_simple_rnn_weights)
+from tf1kit.keras.recurrent import TF1BasicLSTMCell, TF1BasicRNNCell, TF1GRUCell, TF1LSTMCell
+from tf1kit.keras.recurrent_weights import (keras_gru_weights, keras_lstm_weights,
+                                            keras_simple_rnn_weights)
 
 v1 = tf.compat.v1
 STEPS, INPUTS, UNITS, BATCH = 12, 7, 8, 16  # 12 steps: a sum long enough to be regrouped

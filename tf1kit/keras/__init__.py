@@ -28,9 +28,9 @@ rewrite on yours (`tf1-convert --prove`).
 Modules: `layers` (the four bias layers, TiedDense), `optimizers` (TF1Adam),
 `tf1_optimizers` (the others, on TF1's kernels), `random_ops` (TF1's random
 streams in a tf.function: `philox_draw`, `TF1Dropout`, `TF1RandomNormal`),
-`normalization` (TF1BatchNormalization), `recurrent` (TF1's cells;
-`keras_lstm_weights`, `keras_gru_weights`, `keras_simple_rnn_weights`:
-TF1's weights for the stock layers, T31),
+`normalization` (TF1BatchNormalization), `recurrent` (TF1's cells, the
+DropoutWrapper, TF1RNN), `recurrent_weights` (TF1's weights for the stock
+LSTM, GRU and SimpleRNN: T31),
 `recorder` (StepRecorder, TraceCallback: a rewrite traced for a proof; a
 rewrite does not import it).
 """
@@ -41,9 +41,9 @@ from tf1kit.keras.normalization import TF1BatchNormalization
 from tf1kit.keras.optimizers import TF1Adam
 from tf1kit.keras.random_ops import TF1Dropout, TF1RandomNormal
 from tf1kit.keras.recurrent import (TF1RNN, TF1BasicLSTMCell, TF1BasicRNNCell,
-                                    TF1DropoutWrapper, TF1GRUCell, TF1LSTMCell,
-                                    keras_gru_weights, keras_lstm_weights,
-                                    keras_simple_rnn_weights)
+                                    TF1DropoutWrapper, TF1GRUCell, TF1LSTMCell)
+from tf1kit.keras.recurrent_weights import (keras_gru_weights, keras_lstm_weights,
+                                            keras_simple_rnn_weights)
 from tf1kit.keras.tf1_optimizers import TF1Adagrad, TF1GradientDescent, TF1Momentum, TF1RMSProp
 
 __all__ = ["AddBiasConv2D", "AddBiasDense", "BiasAddConv2D", "BiasAddDense", "TF1Adagrad",
