@@ -86,8 +86,8 @@ def unwritable(graph: Graph, claimed: set) -> list:
     """The ops no layer took (`claimed`: those layers took) of a type with
     no expression here, in the graph's order."""
     known = set(BINARY) | set(FUNCTIONS) | set(REDUCTIONS) | set(CROSS_ENTROPIES) | {
-        "Neg", "AddN", "Cast", "OneHot", "Fill", "Transpose"} | set(SCAFFOLDING) | set(COMPOSITE_PARTS) | \
-        set(slicing.TYPES)
+        "Neg", "AddN", "Cast", "OneHot", "Fill", "Transpose"} | set(SCAFFOLDING) | \
+        set(COMPOSITE_PARTS) | set(slicing.TYPES)
     return [op for op in graph.ops if op.name not in claimed and op.type not in known
             and not _losses_scope(op.name) and not _in_loss_call(graph, op.name)]
 
@@ -296,7 +296,6 @@ class Writer:
             arguments.append("keepdims=True")
         return f"{REDUCTIONS[op.type]}({', '.join(arguments)})"
 
-
     def _every_axis(self, axes: str, value: str) -> bool:
         """Whether `axes` is `tf.range(0, tf.rank(value), 1)`: what a
         reduction without an axis builds where the rank is not static (a
@@ -304,12 +303,11 @@ class Writer:
         built = self.graph.op(axes)
         if built.type != "Range" or len(built.inputs) != 3:
             return False
-        start, rank, step = (self.graph.op(tensor) for tensor in built.inputs)
+        start, rank, step = built.inputs
+        rank = self.graph.op(rank)
         known = rank.type == "Rank" and rank.inputs == [value] or \
             rank.type == "Const" and rank.value == self.graph.op(value).rank()  # folded
-        return self.graph.constant(built.inputs[0]) == 0 and \
-            self.graph.constant(built.inputs[2]) == 1 and known and \
-            start.type == step.type == "Const"
+        return self.graph.constant(start) == 0 and self.graph.constant(step) == 1 and known
 
 
 def _literal(value, op: GraphOp) -> str:

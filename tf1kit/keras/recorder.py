@@ -38,6 +38,7 @@ import tensorflow as tf
 from tf1kit import machine
 from tf1kit.trace import tracefile
 from tf1kit.keras.random_ops import TF1RandomNormal, TF1RandomOp
+from tf1kit.keras.recurrent import in_while_loop
 
 # Keras optimizer slot lists -> the name TF1's optimizer gives that slot.
 SLOT_LISTS = {"Adam": (("_momentums", "m"), ("_velocities", "v")),
@@ -152,7 +153,7 @@ class StepRecorder:
                     self._call_order.append(layer)
                 outputs = original(*args, **kwargs)
                 output = outputs[0] if steps and isinstance(outputs, (list, tuple)) else outputs
-                if type(tf.compat.v1.get_default_graph()).__name__ == "WhileBodyFuncGraph":
+                if in_while_loop():
                     if not steps:  # a layer inside a cell (a DropoutWrapper's dropout):
                         return outputs  # its last step alone would pair with a wrong tensor
                     self._looped.add(layer)  # a while loop's cell: its first call a probe

@@ -204,6 +204,13 @@ class TF1GRUCell(_TF1Cell):
         return new_h, [new_h]
 
 
+def in_while_loop() -> bool:
+    """Whether the ops being built are a while loop's body (Keras's RNN
+    without `unroll`): its cell's call outside the body, before the loop, is
+    Keras's probe of the output's shape, no time step."""
+    return type(tf.compat.v1.get_default_graph()).__name__ == "WhileBodyFuncGraph"
+
+
 @keras.saving.register_keras_serializable(package="tf1kit")
 class TF1DropoutWrapper(keras.layers.Layer):
     """`tf.nn.rnn_cell.DropoutWrapper(cell, output_keep_prob=...)` (inputs
@@ -224,7 +231,6 @@ class TF1DropoutWrapper(keras.layers.Layer):
         self.cell = cell
         self.dropout = TF1Dropout(seed, seed2, op_name=op_name, name="dropout")
         self.output_keep_prob, self.keep_prob = output_keep_prob, None
-        self.looped = False  # in a while loop (TF1RNN sets it): its first call a probe
         inner = cell.state_size if isinstance(cell.state_size, (list, tuple)) \
             else [cell.state_size]
         self.state_size, self.output_size = [*inner, 1], cell.output_size  # + the step
@@ -236,9 +242,8 @@ class TF1DropoutWrapper(keras.layers.Layer):
         *inner, step = states
         output, new_states = self.cell(inputs, list(inner))
         new_states = [*new_states, step + 1]
-        if type(tf.compat.v1.get_default_graph()).__name__ != "WhileBodyFuncGraph":
-            return output, new_states  # Keras's call before the loop, for the output's
-            # shape: no time step, no draw (an unrolled RNN is refused: TF1RNN)
+        if not in_while_loop():  # Keras's probe: no time step, no draw (an unrolled
+            return output, new_states  # RNN is refused: TF1RNN)
         keep = self.keep_prob if self.output_keep_prob is None else self.output_keep_prob
         blocks = tf.cast(tf.size(output), tf.int64) * PHILOX_BLOCKS_PER_ELEMENT
         position = self.dropout.position + tf.cast(step[0, 0], tf.int64) * blocks

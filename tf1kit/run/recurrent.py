@@ -98,7 +98,8 @@ def _recording(function, name: str):
         cells = 2 if bidirectional else 1
         drops = any(_drops(cell) for cell in args[:cells]) or any(
             _drops(kwargs.get(key)) for key in ("cell", "cell_fw", "cell_bw"))
-        if drops and name.endswith("dynamic_rnn"):  # DEPARTURE: one iteration at a time
+        forced = drops and name.endswith("dynamic_rnn")
+        if forced:  # DEPARTURE: one iteration at a time
             kwargs["parallel_iterations"] = 1
         result = function(*args, **kwargs)
         given = dict(zip(("cell_fw", "cell_bw")[:cells] if bidirectional else ("cell",),
@@ -121,8 +122,7 @@ def _recording(function, name: str):
                       "time_major": bool(given.get("time_major", False)),
                       "sequence_length": _names(given.get("sequence_length")) or None,
                       "initial_state": _names(initial) or None,
-                      **({"parallel_iterations": 1} if "parallel_iterations" in kwargs and
-                         drops else {}),
+                      **({"parallel_iterations": 1} if forced else {}),
                       "line": calling_line()})
         return result
     return wrapper

@@ -137,4 +137,3 @@ def shortest_number(near: float, matches, digits: int = 9) -> float | None:
         if matches(number):
             return number
     return None
-

@@ -51,8 +51,8 @@ class Recurrent(Spec):
         config, cells = layer.config, _cells(layer.config["cell"])
         if not exact:  # a stock layer's weights are not TF1's: its proof could not start
             raise DataError(f"{layer.config['line']}: idiomatic mode would write "
-                            f"{CELLS[_inner(cells[0])['class']][1]}, whose kernels and gate order are "
-                            "not TF1's cell's (MIGRATION.md T31): convert it in exact mode "
+                            f"{CELLS[_inner(cells[0])['class']][1]}, whose kernels and gate "
+                            "order are not TF1's cell's (MIGRATION.md T31): convert it in exact mode "
                             "(tf1kit.keras.keras_lstm_weights moves an LSTM's weights by hand)")
         if "backward_cell" not in config:
             return _rnn(config, config["cell"], "cell", [keyword("name", layer.name)])

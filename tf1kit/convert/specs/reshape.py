@@ -3,6 +3,8 @@ when it flattens an image to `[-1, n]`."""
 
 from __future__ import annotations
 
+import math
+
 from tf1kit.convert.source import Call, keyword
 from tf1kit.convert.specs.base import Layer, Spec
 
@@ -19,7 +21,7 @@ class Reshape(Spec):
             return None  # a shape computed in the graph, or one that changes the batch
         source = graph.op(op.inputs[0]).shapes[0]
         if source is not None and all(size > 0 for size in source[1:]) and \
-                _product(source[1:]) != _product(target[1:]):
+                math.prod(source[1:]) != math.prod(target[1:]):
             return None  # rows of a batch made into a batch of sequences: the batch changes
         if len(target) == 2 and source is not None and len(source) > 2:
             return Layer("flatten", op.inputs[0], f"{op.name}:0", [op.name])
@@ -31,14 +33,6 @@ class Reshape(Spec):
             return Call("keras.layers.Flatten", [keyword("name", layer.name)])
         return Call("keras.layers.Reshape", [repr(layer.config["target_shape"]),
                                              keyword("name", layer.name)])
-
-
-
-def _product(sizes) -> int:
-    found = 1
-    for size in sizes:
-        found *= size
-    return found
 
 
 SPEC = Reshape()
