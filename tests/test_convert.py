@@ -15,7 +15,7 @@ from tf1kit.convert.expressions import Unsupported
 from tf1kit.convert.graph import Graph, fed_as_inputs
 from tf1kit.convert.lift import lift
 from tf1kit.convert.optimizers import OptimizerUnsupported, optimizer_source
-from tf1kit.convert.source import WIDTH, Call, Source
+from tf1kit.convert.source import WIDTH, Call, Source, list_text
 from tf1kit.convert.specs import BY_KIND
 from tf1kit.convert.specs.base import Layer
 from tf1kit.trace.graph import taken_branches
@@ -867,3 +867,14 @@ def test_a_python_keyword_names_a_layer_with_a_trailing_underscore():
     """`weights['in']`: `in_` (Keras refuses a layer scope starting `_`)."""
     assert [naming.python_name(name) for name in ("in", "lambda", "3x", "h1")] == \
         ["in_", "lambda_", "layer_3x", "h1"]
+
+
+@pytest.mark.parametrize("values", [[1] + list(range(4, 58, 2)), [None] * 27 + [57],
+                                    [3, 9, 2, 5], [None, 4, 6, 8, 10, 13], [2, 2, 2, 2], [5]])
+def test_a_static_rnns_seeds_are_written_short_and_read_back_the_same(values):
+    """A static RNN's op seed per time step, as the rewrite writes it: the
+    text evaluates to the same list; 28 steps' seeds fit in a short line."""
+    text = list_text(values)
+    assert eval(text) == values  # noqa: S307 (our own text of ints and Nones)
+    if len(values) == 28:  # (written as they come: 120 characters and more)
+        assert len(text) < 40, text

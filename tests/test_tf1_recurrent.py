@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tf1kit.keras.recurrent import TF1BasicLSTMCell, TF1BasicRNNCell, TF1GRUCell, TF1LSTMCell
+from tf1kit.keras.recurrent import (TF1RNN, TF1BasicLSTMCell, TF1BasicRNNCell, TF1GRUCell,
+                                    TF1LSTMCell)
 from tf1kit.keras.recurrent_weights import (keras_gru_weights, keras_lstm_weights,
                                             keras_simple_rnn_weights)
 
@@ -169,6 +170,62 @@ def test_without_tf1s_op_names_the_kernels_gradient_is_summed_otherwise():
     """T32's negative control: the same cell under Keras's own names."""
     (_, ours), (_, theirs) = tf1_run("lstm"), keras_run("lstm", scope=False)
     assert ours[0].tobytes() != theirs[0].tobytes()
+
+
+def stacked_gru_weights():
+    """Two GRUCells' weights: the first reads the inputs, the second the first's output."""
+    rng = np.random.default_rng(7)
+    return [[(rng.normal(size=shape) * 0.3).astype(np.float32)
+             for shape in ((width, 2 * UNITS), (2 * UNITS,), (width, UNITS), (UNITS,))]
+            for width in (INPUTS + UNITS, 2 * UNITS)]
+
+
+def tf1_stacked_gru():
+    """Gradients of sum(last ** 2) of a MultiRNNCell of two GRUCells run by
+    static_rnn: each step calls cell 0 then cell 1, each under its scope."""
+    graph = tf.Graph()
+    with graph.as_default():
+        x = v1.placeholder(tf.float32, [None, STEPS, INPUTS])
+        weights = [[v1.Variable(value) for value in layer] for layer in stacked_gru_weights()]
+        states = [tf.zeros(tf.stack([tf.shape(x)[0], UNITS]))] * 2
+        for step_input in tf.unstack(x, STEPS, 1):
+            for index in range(2):
+                with tf.name_scope(f"rnn/multi_rnn_cell/cell_{index}/gru_cell/"):
+                    step_input, states[index] = tf1_cell("gru", step_input, states[index],
+                                                         weights[index])
+        gradients = tf.gradients(tf.reduce_sum(step_input * step_input), weights[0])
+        with v1.Session(graph=graph) as session:
+            session.run(v1.global_variables_initializer())
+            return session.run(gradients, {x: sequence()})
+
+
+def keras_stacked_gru(layer_class):
+    cells = [TF1GRUCell(UNITS, scope=f"rnn/multi_rnn_cell/cell_{index}/gru_cell",
+                        name=f"cell_{index}") for index in range(2)]
+    layer = layer_class(keras.layers.StackedRNNCells(cells), unroll=True)
+    layer.build((None, STEPS, INPUTS))
+    for cell, values in zip(cells, stacked_gru_weights()):
+        for variable, value in zip(cell.weights, values):
+            variable.assign(value)
+
+    @tf.function(input_signature=[tf.TensorSpec([None, STEPS, INPUTS])])
+    def step(x):
+        output = layer(x)
+        return tf.gradients(tf.reduce_sum(output * output), cells[0].weights,
+                            gate_gradients=True)
+    return [gradient.numpy() for gradient in step(sequence())]
+
+
+def test_a_stack_in_tf1rnn_is_static_rnns_stack_bit_for_bit():
+    """T32 for a stack: keras.layers.RNN calls each stacked cell once before
+    the steps (Keras's dropout-mask set-up), so the cells' op names start one
+    step later than TF1's and the lower GRU's gradient sums, ordered by name,
+    add otherwise; TF1RNN skips that call: bit for bit."""
+    theirs = tf1_stacked_gru()
+    for index, (a, b) in enumerate(zip(theirs, keras_stacked_gru(TF1RNN))):
+        assert a.tobytes() == b.tobytes(), f"gradient {index}"
+    stock = keras_stacked_gru(keras.layers.RNN)  # the negative control
+    assert any(a.tobytes() != b.tobytes() for a, b in zip(theirs, stock))
 
 
 def test_stock_lstm_with_tf1s_weights_is_the_same_function_computed_otherwise():

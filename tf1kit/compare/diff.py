@@ -39,6 +39,7 @@ class Mapping:
     loss: str | None
     rewrite_loss: str = "loss"  # a Keras rewrite's; a TF1 trace's is the tensor's name
     state: dict = dataclasses.field(default_factory=dict)  # moving statistics, by the map
+    random: dict = dataclasses.field(default_factory=dict)  # a static RNN's step ops, by the map
 
 
 @dataclasses.dataclass
@@ -162,8 +163,8 @@ def _rename(kind: str, name: str, mapping: Mapping) -> str | None:
         return mapping.inputs.get(name)
     if kind == "loss":  # another loss (a GAN's second optimizer's): under its own name
         return mapping.rewrite_loss if name == mapping.loss else name
-    if kind == "random":
-        return name  # a TF1Dropout records under the TF1 op name it reproduces
+    if kind == "random":  # a TF1Dropout records under the TF1 op name it reproduces
+        return mapping.random.get(name, name)  # (another step's: tf1kit.keras.draw_key)
     if kind == "state":  # a batch norm's moving statistics: the map's names, else the same
         return mapping.state.get(name, name)
     if name in mapping.variables:
@@ -187,7 +188,7 @@ def compare(original, rewrite, given: dict | None = None) -> Finding:
     inputs, loss = _inputs_and_loss(original, rewrite, given)
     first = rewrite.steps[0]["digests"] if rewrite.steps else {}
     mapping = Mapping(variables, inputs, loss, loss if f"loss {loss}" in first else "loss",
-                      dict(given.get("state") or {}))
+                      dict(given.get("state") or {}), dict(given.get("random") or {}))
     lines = [f"variables: {len(variables)} matched"
              + (" (by the map)" if given.get("variables") else " (by shape and starting value)")
              + "; inputs: " + (", ".join(f"{a} <-> {b}" for a, b in inputs.items()) or "none")

@@ -23,7 +23,8 @@ ORDER = ("input", "random", "loss", "gradient", "slot", "weight", "state")
 INPUT_ROUNDING_ULPS = 4
 
 
-def _forward_line(original, rewrite, step: int, layer: dict, rest: str) -> str:
+def _forward_line(original, rewrite, step: int, layer: dict, rest: str,
+                  mapping=None) -> str:
     """The first line when a layer's output is where the passes part: a
     random op's other draws when one on the same script line drew in the
     original and not in the rewrite, else the layer itself."""
@@ -35,7 +36,7 @@ def _forward_line(original, rewrite, step: int, layer: dict, rest: str) -> str:
         f"the rewrite's layer {layer['layer']} <-> {layer['tensor']}"
     told = who + \
         (f" ({line})" if line else "") + f": {layer['size']}{same}"
-    undrawn = [op for op in forward.undrawn_random_ops(original, rewrite, step)
+    undrawn = [op for op in forward.undrawn_random_ops(original, rewrite, step, mapping)
                if line and original.random_ops.get(op, {}).get("line") == line.split(" ")[0]]
     then = f"; then {rest}" if rest else ""
     if undrawn:
@@ -55,14 +56,14 @@ def explain(original, rewrite, mapping, step: int, differing: list,
     early = bool(differing) and differing[0][0] in ("input", "random")
     if layer is not None and not early:
         rest = ", ".join(f"{counts[k]} {k}" for k in ORDER if counts[k])
-        return [_forward_line(original, rewrite, step, layer, rest),
+        return [_forward_line(original, rewrite, step, layer, rest, mapping),
                 optimizer_check(original, rewrite, mapping, step, differing)]
     kind, name, other = differing[0]
     counts[kind] -= 1
     rest = ", ".join(f"{counts[k]} {k}" for k in ORDER if counts[k])
     a, b = original.step_value(step, kind, name), rewrite.step_value(step, kind, other)
     where = f"step {step}: {kind} {name} <-> {other}"
-    undrawn = forward.undrawn_random_ops(original, rewrite, step)
+    undrawn = forward.undrawn_random_ops(original, rewrite, step, mapping)
     if undrawn and kind != "input":
         where = (f"step {step} (random op {forward.describe_random(original, undrawn[0])} "
                  "drew in the original, and the rewrite records no draw of TF1's stream for "

@@ -114,12 +114,14 @@ def first_time_step(original, rewrite, step: int) -> str | None:
     return None
 
 
-def undrawn_random_ops(original, rewrite, step: int) -> list:
+def undrawn_random_ops(original, rewrite, step: int, mapping=None) -> list:
     """The random ops the original drew in `step` that the rewrite recorded
-    no draw for (its own stream, if it has dropout at all)."""
-    theirs = rewrite.steps[step - 1]["digests"]
+    no draw for (its own stream, if it has dropout at all); `mapping`'s
+    `random` names a rewrite's draw of another op (a static RNN's step)."""
+    theirs, renamed = rewrite.steps[step - 1]["digests"], getattr(mapping, "random", {})
     return [key.partition(" ")[2] for key in original.steps[step - 1]["digests"]
-            if key.startswith("random ") and key not in theirs]
+            if key.startswith("random ") and
+            f"random {renamed.get(key.partition(' ')[2], key.partition(' ')[2])}" not in theirs]
 
 
 def describe_random(original, op_name: str) -> str:

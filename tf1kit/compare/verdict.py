@@ -115,7 +115,7 @@ def across(original, rewrite, mapping, step: int, birth: str) -> tuple[bool, str
     if birth in ("input", "random"):
         return False, (f"another {'input' if birth == 'input' else 'random draw'} is not an "
                        "environment's rounding")
-    undrawn = forward.undrawn_random_ops(original, rewrite, step)
+    undrawn = forward.undrawn_random_ops(original, rewrite, step, mapping)
     if undrawn:
         return False, (f"random op {forward.describe_random(original, undrawn[0])} drew "
                        "in the original and the rewrite records no draw of TF1's stream for it: "

@@ -116,6 +116,10 @@ class Writer:
             return name
         return self._write(tensor, nested)
 
+    def inline(self, tensor: str) -> str:
+        """The tensor's expression written out, not bound to a local."""
+        return self.names.get(tensor) or self._write(tensor, False)
+
     def _local(self, tensor: str) -> str | None:
         """The name a tensor is bound to, or None to write it inline."""
         op = self.graph.op(tensor)

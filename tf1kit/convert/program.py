@@ -77,7 +77,8 @@ def build(graph: Graph, manifest: dict, script: str, exact: bool = True,
     model_inputs = {}
     for layer in called:
         for tensor in _reached(graph, layer.input, by_output, placeholders) | \
-                BY_KIND[layer.kind].inputs(layer, exact):
+                {fed for tensor in BY_KIND[layer.kind].inputs(layer, exact)
+                 for fed in _reached(graph, tensor, by_output, placeholders)}:
             if tensor in placeholders:
                 model_inputs[tensor] = placeholders[tensor]
     writer = Writer(graph, {**placeholders}, bind=True)
@@ -87,12 +88,15 @@ def build(graph: Graph, manifest: dict, script: str, exact: bool = True,
         name, line = naming.local_name(graph, layer)
         target = naming.unique(name, locals_, later)
         arguments = [writer.expression(layer.input)]
+        given = {tensor: writer.inline(tensor)  # a keep probability `1.0 - dropout`
+                 for tensor in BY_KIND[layer.kind].inputs(layer, exact)
+                 if tensor not in placeholders}
         body += [Statement(local, text, [_tag(graph, at)] if at else [])
                  for local, text, at in writer.bound]  # what the layer reads, first
         locals_.update((local, tensor) for tensor, local in writer.names.items()
                        if local in {bound[0] for bound in writer.bound})
         writer.bound.clear()
-        arguments += BY_KIND[layer.kind].call_arguments(layer, exact, placeholders)
+        arguments += BY_KIND[layer.kind].call_arguments(layer, exact, {**placeholders, **given})
         suffix = BY_KIND[layer.kind].call_suffix(layer)
         body.append(Statement(target, f"self.{layer.name}({', '.join(arguments)}){suffix}",
                               _tags(graph, layer, line)))

@@ -156,7 +156,7 @@ def _staged(stage: str, function, *args, **kwargs):
 def _prove(rewrite_path: str, against: str, data_dir: str, map_path: str, out: str) -> int:
     from tf1kit.compare import cli as trace_compare
     from tf1kit.compare import diff
-    from tf1kit.keras.random_ops import TF1RandomOp
+    from tf1kit.keras.random_ops import TF1RandomOp, draw_key
     from tf1kit.keras.recorder import StepRecorder
     from tf1kit.trace import tracefile
 
@@ -267,7 +267,8 @@ def _prove(rewrite_path: str, against: str, data_dir: str, map_path: str, out: s
     if status == 1 and pairing.get("forward"):
         line = _referee(module, _model_class(module, rewrite_path), pairing,
                         (recorded, rewritten, finding),
-                        (kept, [layer.op_name for layer in streams]))
+                        (kept, [draw_key(layer, seed2) for layer in streams
+                                for seed2 in layer.step_seeds]))
         if line:
             print(line, flush=True)
     return status
@@ -277,7 +278,8 @@ def _referee(module, model_class, pairing: dict, compared: tuple, saved: tuple) 
     """The referee's line (tf1kit/convert/referee.py) where the first
     difference is a gradient at a step whose feeds, starting weights and
     draws the trace keeps (`compared`: the two traces and their finding;
-    `saved`: ({step: its feeds}, the random ops' TF1 names)), else None."""
+    `saved`: ({step: its feeds}, the names the rewrite's draws are kept
+    under: random_ops.draw_key)), else None."""
     from tf1kit.convert import referee
 
     recorded, rewritten, finding = compared
@@ -294,7 +296,9 @@ def _referee(module, model_class, pairing: dict, compared: tuple, saved: tuple) 
     path = pairing["variables"][first]
     weights = {pairing["variables"][name]: recorded.step_value(step, "initial", name)
                for name in pairing["variables"]}
-    draws = {name: recorded.step_value(step, "random", name) for name in random_ops}
+    original = {key: name for name, key in (pairing.get("random") or {}).items()}
+    draws = {key: recorded.step_value(step, "random", original.get(key, key))
+             for key in random_ops}
     if any(value is None for value in [*weights.values(), *draws.values()]):
         return None
     optimizers = recorded.manifest["optimizers"]

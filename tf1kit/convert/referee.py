@@ -28,13 +28,13 @@ def float64_gradients(module, model_class, forward: dict, state: tuple, fed: dic
                       trained: list) -> dict:
     """{variable path: its float64 gradient} of `trained` paths: the model
     built in float64, its weights and random draws the step's (`state`:
-    ({path: value}, {TF1 random op name: its draw})), its
+    ({path: value}, {draw_key: its draw})), its
     `forward["method"]` called on `fed` (by the inputs' names) and the
     loss `forward["function"]` of `forward["arguments"]` differentiated."""
     import keras
     import tensorflow as tf
 
-    from tf1kit.keras.random_ops import TF1RandomOp
+    from tf1kit.keras.random_ops import TF1RandomOp, draw_key
 
     weights, draws = state
 
@@ -54,10 +54,11 @@ def float64_gradients(module, model_class, forward: dict, state: tuple, fed: dic
         result = method(given[names[0]], **{name: given[name] for name in names[1:]},
                         training=True)
         return result if isinstance(result, (tuple, list)) else [result]
+    drawn = {key: tf.constant(np.asarray(value, np.float64)) for key, value in draws.items()}
     for layer in model._flatten_layers(include_self=False):  # each draw the step's, as
-        if isinstance(layer, TF1RandomOp) and layer.op_name in draws:  # the trace kept it
-            drawn = tf.constant(np.asarray(draws[layer.op_name], np.float64))
-            layer.draw = lambda shape, drawn=drawn: drawn
+        if isinstance(layer, TF1RandomOp) and draw_key(layer) in drawn:  # the trace kept it
+            layer.draw = lambda shape, position=None, seed2=None, layer=layer: \
+                drawn[draw_key(layer, seed2)]
     outputs()  # builds the layers
     by_path = {variable.path: variable for variable in model.variables}
     for path, value in weights.items():

@@ -237,6 +237,12 @@ def render(recorded: dict, source: str, script: str, mode: str, output: str) -> 
                "state": {variable: f"{built.model_name}/{layer.name}/{part}"
                          for layer in built.layers
                          for part, variable in layer.config.get("state", {}).items()},
+               # a static RNN's dropout op at each time step: the rewrite's wrapper draws
+               # them all, the trace keeps each but the named one as `<name>#<seed2>`
+               "random": {name: f"{wrapper['op_name']}#{seed2}" for layer in built.layers
+                          for wrapper in layer.config.get("wrappers") or [] if wrapper
+                          for name, seed2 in wrapper.get("step_ops", {}).items()
+                          if name != wrapper["op_name"]},
                "inputs": {tensor: built.placeholders[tensor] for tensor in recorded["fed"]
                           if any(built.placeholders.get(tensor) in each for each in feeds)},
                # each optimizer's forward pass and loss, as its step calls them (the referee)

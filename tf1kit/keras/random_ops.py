@@ -61,14 +61,17 @@ class TF1RandomOp(keras.layers.Layer):
     def __init__(self, seed: int, seed2: int, op_name: str | None = None, **kwargs):
         super().__init__(**kwargs)
         self.seed_pair, self.op_name = (int(seed), int(seed2)), op_name
+        self.step_seeds = [self.seed_pair[1]]  # every seed2 it draws with (a static RNN's)
         self.position = self.add_weight(shape=(), dtype="int64", trainable=False,
                                         initializer="zeros", name="position")
 
-    def draw(self, shape, position=None):
+    def draw(self, shape, position=None, seed2=None):
         """The draw for `shape` at the current position, and advance it; at
-        `position` (a loop's, counted by its caller), leaving it."""
+        `position` (a loop's, counted by its caller), leaving it; `seed2`:
+        another op's of the same stream position (a static RNN's time step)."""
         if position is not None:
-            return philox_draw(self.op_type, shape, *self.seed_pair, position)
+            return philox_draw(self.op_type, shape, self.seed_pair[0],
+                               self.seed_pair[1] if seed2 is None else seed2, position)
         values = philox_draw(self.op_type, shape, *self.seed_pair, self.position)
         self.position.assign_add(tf.cast(tf.size(values), tf.int64) * PHILOX_BLOCKS_PER_ELEMENT)
         return values
@@ -76,6 +79,15 @@ class TF1RandomOp(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "seed": self.seed_pair[0], "seed2": self.seed_pair[1],
                 "op_name": self.op_name}
+
+
+def draw_key(layer: TF1RandomOp, seed2=None) -> str:
+    """The name a trace keeps a layer's draw under: the TF1 op's it
+    reproduces; another time step's op (`seed2`: a static RNN's
+    TF1DropoutWrapper) `<op name>#<seed2>`, which the map pairs with its
+    TF1 name."""
+    name = layer.op_name or layer.name
+    return name if seed2 is None or seed2 == layer.seed_pair[1] else f"{name}#{seed2}"
 
 
 @keras.saving.register_keras_serializable(package="tf1kit")
@@ -90,8 +102,10 @@ class TF1Dropout(TF1RandomOp):
     evaluation with keep_prob 1.0 in the script draws too: set `position`
     from the trace before each step."""
 
-    def call(self, inputs, keep_prob=None, training=None, rate=None, position=None):
-        """`position`: where a loop's time step draws (TF1DropoutWrapper)."""
+    def call(self, inputs, keep_prob=None, training=None, rate=None, position=None,
+             seed2=None):
+        """`position`, `seed2`: where and which op a time step draws
+        (TF1DropoutWrapper)."""
         if not training or (keep_prob is None and rate is None):
             return inputs
         if rate is not None or isinstance(keep_prob, (int, float)):  # a number
@@ -100,7 +114,7 @@ class TF1Dropout(TF1RandomOp):
         else:                                    # a fed tensor (a placeholder in TF1)
             rate = 1 - tf.convert_to_tensor(keep_prob, inputs.dtype)  # Sub in float32
             scaled = inputs / (1 - rate)         # dropout_v2: RealDiv by (1 - rate)
-        keep = self.draw(tf.shape(inputs), position) >= tf.cast(rate, inputs.dtype)
+        keep = self.draw(tf.shape(inputs), position, seed2) >= tf.cast(rate, inputs.dtype)
         return tf.where(keep, scaled, tf.zeros((), inputs.dtype))
 
 

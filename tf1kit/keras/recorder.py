@@ -37,7 +37,7 @@ import tensorflow as tf
 
 from tf1kit import machine
 from tf1kit.trace import tracefile
-from tf1kit.keras.random_ops import TF1RandomNormal, TF1RandomOp
+from tf1kit.keras.random_ops import TF1RandomNormal, TF1RandomOp, draw_key
 from tf1kit.keras.recurrent import in_while_loop
 
 # Keras optimizer slot lists -> the name TF1's optimizer gives that slot.
@@ -112,23 +112,29 @@ class StepRecorder:
 
     @staticmethod
     def _watch_draws(model) -> dict:
-        """{layer: (shadow variable, draw count)} for each TF1RandomOp of the
-        model (TF1Dropout, TF1RandomNormal): its `draw` also copies the
+        """{name: (shadow variable, draw count)} for each TF1RandomOp of the
+        model (TF1Dropout, TF1RandomNormal) and each op it stands for (a
+        static RNN's steps: random_ops.draw_key): its `draw` also copies the
         values into the shadow and counts, inside the step."""
         shadows = {}
         for layer in model._flatten_layers(include_self=False):
             if not isinstance(layer, TF1RandomOp):
                 continue
-            shadow = tf.Variable(tf.zeros([0]), shape=tf.TensorShape(None), trainable=False)
-            count = tf.Variable(0, dtype=tf.int64, trainable=False)
+            slots = {seed2: (tf.Variable(tf.zeros([0]), shape=tf.TensorShape(None),
+                                         trainable=False),
+                             tf.Variable(0, dtype=tf.int64, trainable=False))
+                     for seed2 in layer.step_seeds}
             original = layer.draw
 
-            def draw(shape, position=None, original=original, shadow=shadow, count=count):
-                values = original(shape, position)
+            def draw(shape, position=None, seed2=None, original=original, slots=slots,
+                     own=layer.seed_pair[1]):
+                values = original(shape, position, seed2)
+                shadow, count = slots[own if seed2 is None else seed2]
                 shadow.assign(values)
                 count.assign_add(1)
                 return values
-            layer.draw, shadows[layer] = draw, (shadow, count)
+            layer.draw = draw
+            shadows.update((draw_key(layer, seed2), slot) for seed2, slot in slots.items())
         return shadows
 
     def _watch_outputs(self, model) -> dict:
@@ -223,7 +229,7 @@ class StepRecorder:
             for layer, (shadow, count) in watched.items():
                 calls = int(keras.ops.convert_to_numpy(count))
                 if calls != self._counts.get((kind, layer), 0):  # it ran in this step
-                    name = layer.op_name if kind == "random" else layer.name
+                    name = layer if kind == "random" else layer.name  # (draws: by name)
                     cell = kind == "activation" and hasattr(layer, "state_size")
                     if cell:  # every step's output (tracefile.TIME_STEPS)
                         name = f"{layer.name}{tracefile.TIME_STEPS}"
@@ -231,7 +237,7 @@ class StepRecorder:
                         value = keras.ops.convert_to_numpy(shadow)
                         # Keras calls a while loop's cell once before the loop, for
                         # its output's shape: that call is no time step
-                        tensors[(kind, name or layer.name)] = \
+                        tensors[(kind, name)] = \
                             value[1:] if cell and layer in self._looped else value
                     if cell:  # the next step stacks its own
                         shadow.assign(tf.zeros([0]))

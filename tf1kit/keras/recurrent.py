@@ -214,26 +214,40 @@ def in_while_loop() -> bool:
 @keras.saving.register_keras_serializable(package="tf1kit")
 class TF1DropoutWrapper(keras.layers.Layer):
     """`tf.nn.rnn_cell.DropoutWrapper(cell, output_keep_prob=...)` (inputs
-    and state kept) in a `dynamic_rnn`: the cell's output at every time step
-    dropped as TF1's dropout op inside the while loop drew it (a TF1Dropout
-    of the op's seeds). TF1's op takes the next blocks of its stream at
-    each step; here step t draws at the position before the loop plus t
-    steps' blocks (t counted in a state of the wrapper's own: a variable
-    advanced inside Keras's while loop is read out of order), and TF1RNN
-    advances the position by the whole loop's after it. The state carried
-    on is the cell's own. `output_keep_prob` a number, or None for the keep
-    probability the script fed, which `TF1RNN(...)(x, keep_prob=...)`
-    hands to the wrapper."""
+    and state kept): the cell's output at every time step dropped as TF1's
+    dropout ops drew it (a TF1Dropout of the ops' stream), in TF1RNN.
 
-    def __init__(self, cell, seed: int, seed2: int, op_name=None, output_keep_prob=None,
-                 **kwargs):
+    In a `dynamic_rnn` (`seed2` a number): one op inside the while loop,
+    taking the next blocks of its stream at each step; here step t draws at
+    the position before the loop plus t steps' blocks (t counted in a state
+    of the wrapper's own: a variable advanced inside Keras's while loop is
+    read out of order), and TF1RNN advances the position by the whole
+    loop's after it. In a `static_rnn` (`seed2` a list, one per time step):
+    an op of its own at each step, its own seed2, every one at the same
+    position (each ran once per Session.run), which TF1RNN advances by one
+    step's blocks after the unrolled steps; None for a step whose op TF1
+    never ran (the top cell's output at a step the script did not read).
+
+    The state carried on is the cell's own. `output_keep_prob` a number, or
+    None for the keep probability the script fed, which
+    `TF1RNN(...)(x, keep_prob=...)` hands to the wrapper."""
+
+    def __init__(self, cell, seed: int, seed2, op_name=None, output_keep_prob=None, **kwargs):
         super().__init__(**kwargs)
         self.cell = cell
-        self.dropout = TF1Dropout(seed, seed2, op_name=op_name, name="dropout")
-        self.output_keep_prob, self.keep_prob = output_keep_prob, None
+        self.step_seeds = [None if each is None else int(each) for each in seed2] \
+            if isinstance(seed2, (list, tuple)) else None
+        # (a static RNN's: the last op that ran, the one `op_name` names)
+        own = [each for each in self.step_seeds if each is not None][-1] \
+            if self.step_seeds else seed2
+        self.dropout = TF1Dropout(seed, own, op_name=op_name, name="dropout")
+        if self.step_seeds:
+            self.dropout.step_seeds = [each for each in self.step_seeds if each is not None]
+        self.output_keep_prob, self.keep_prob, self.time_step = output_keep_prob, None, 0
         inner = cell.state_size if isinstance(cell.state_size, (list, tuple)) \
             else [cell.state_size]
         self.state_size, self.output_size = [*inner, 1], cell.output_size  # + the step
+        self.blocks_per_row = self.output_size * PHILOX_BLOCKS_PER_ELEMENT
 
     def build(self, input_shape):
         self.cell.build(input_shape)
@@ -242,9 +256,19 @@ class TF1DropoutWrapper(keras.layers.Layer):
         *inner, step = states
         output, new_states = self.cell(inputs, list(inner))
         new_states = [*new_states, step + 1]
-        if not in_while_loop():  # Keras's probe: no time step, no draw (an unrolled
-            return output, new_states  # RNN is refused: TF1RNN)
         keep = self.keep_prob if self.output_keep_prob is None else self.output_keep_prob
+        if self.step_seeds is not None:  # unrolled: time step t is TF1's op t
+            if in_while_loop():
+                raise ValueError("a static_rnn's TF1DropoutWrapper runs unrolled: "
+                                 "TF1RNN(..., unroll=True)")
+            t, self.time_step = self.time_step, self.time_step + 1
+            if self.step_seeds[t] is None:  # TF1's op never ran: nothing read its output
+                return output, new_states
+            return self.dropout(output, keep_prob=keep, training=training,
+                                position=tf.convert_to_tensor(self.dropout.position),
+                                seed2=self.step_seeds[t]), new_states
+        if not in_while_loop():  # Keras's probe: no time step, no draw (an unrolled
+            return output, new_states  # dynamic_rnn is refused: TF1RNN)
         blocks = tf.cast(tf.size(output), tf.int64) * PHILOX_BLOCKS_PER_ELEMENT
         position = self.dropout.position + tf.cast(step[0, 0], tf.int64) * blocks
         return self.dropout(output, keep_prob=keep, training=training,
@@ -252,7 +276,8 @@ class TF1DropoutWrapper(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "cell": keras.saving.serialize_keras_object(self.cell),
-                "seed": self.dropout.seed_pair[0], "seed2": self.dropout.seed_pair[1],
+                "seed": self.dropout.seed_pair[0],
+                "seed2": self.step_seeds or self.dropout.seed_pair[1],
                 "op_name": self.dropout.op_name, "output_keep_prob": self.output_keep_prob}
 
     @classmethod
@@ -264,26 +289,39 @@ class TF1DropoutWrapper(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="tf1kit")
 class TF1RNN(keras.layers.RNN):
-    """`keras.layers.RNN` (a while loop, as `dynamic_rnn`) of cells that
-    may be TF1DropoutWrappers: its call takes the keep probability the
-    script fed (`keep_prob=`), and after the loop advances each wrapper's
-    stream past the draws of every time step."""
+    """`keras.layers.RNN` as TF1 built its RNNs: a stack's cells called at
+    the time steps alone, and cells that may be TF1DropoutWrappers (its
+    call takes the keep probability the script fed, `keep_prob=`, and
+    after the steps advances each wrapper's stream past their draws)."""
 
     def build(self, sequences_shape, initial_state_shape=None, keep_prob_shape=None):
-        if self.unroll:
-            raise ValueError("TF1RNN runs a while loop, as dynamic_rnn: unroll=False")
+        for wrapper in self._wrappers():
+            if self.unroll != (wrapper.step_seeds is not None):
+                raise ValueError("a TF1DropoutWrapper of one seed2 (dynamic_rnn) runs in a "
+                                 "while loop, one of a seed2 per time step (static_rnn) "
+                                 "unrolled")
         super().build(sequences_shape, initial_state_shape)
 
+    def _wrappers(self) -> list:
+        return [layer for layer in self._flatten_layers(include_self=False)
+                if isinstance(layer, TF1DropoutWrapper)]
+
+    def _maybe_config_dropout_masks(self, cell, input_sequence, input_state):
+        """FAITHFUL DEVIATION: Keras 3 calls each cell of a stack once on the
+        first time step before the loop, to size dropout masks TF1's cells do
+        not have; those dead ops take the first numbers of the cells' op
+        names, and the gradient sums Grappler orders by name then add in
+        another order than TF1's (MIGRATION.md T32). Not called."""
+
     def call(self, sequences, initial_state=None, mask=None, training=False, keep_prob=None):
-        wrappers = [layer for layer in self._flatten_layers(include_self=False)
-                    if isinstance(layer, TF1DropoutWrapper)]
+        wrappers = self._wrappers()
         for wrapper in wrappers:
-            wrapper.keep_prob = keep_prob
+            wrapper.keep_prob, wrapper.time_step = keep_prob, 0
         result = super().call(sequences, initial_state=initial_state, mask=mask,
                               training=training)
-        if training:  # each step drew batch x units elements' blocks
+        if training:  # each op drew batch x units elements' blocks at each of its runs
             shape = tf.shape(sequences, out_type=tf.int64)
             for wrapper in wrappers:
-                wrapper.dropout.position.assign_add(
-                    shape[0] * shape[1] * wrapper.output_size * PHILOX_BLOCKS_PER_ELEMENT)
+                runs = shape[0] if wrapper.step_seeds else shape[0] * shape[1]
+                wrapper.dropout.position.assign_add(runs * wrapper.blocks_per_row)
         return result

@@ -7,7 +7,8 @@ variables it made), the tensors it read and gave, and the call's
 arguments. The graph shows a recurrent network as hundreds of ops (a
 while loop, or one cell per time step); the call says what they are. A
 dynamic_rnn over a DropoutWrapper runs one loop iteration at a time
-(`_drops`: TF1 draws its masks in a racing order otherwise).
+(`_drops`: TF1 draws its masks in a racing order otherwise); a
+static_rnn's DropoutWrapper ops are listed with their seeds, step by step.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def _names(value) -> list:
     return []
 
 
-def _recording(function, name: str):
+def _recording(function, name: str, v1):
     bidirectional = "bidirectional" in name
 
     @functools.wraps(function)
@@ -101,7 +102,16 @@ def _recording(function, name: str):
         forced = drops and name.endswith("dynamic_rnn")
         if forced:  # DEPARTURE: one iteration at a time
             kwargs["parallel_iterations"] = 1
+        graph = v1.get_default_graph()
+        before = len(graph.get_operations())
         result = function(*args, **kwargs)
+        # a static RNN's dropout ops, every one (a step whose output nothing
+        # reads never runs, and no training call shows its seeds); not the
+        # cells' variables' initializers, made in the first step
+        drawn = [[op.name, int(op.get_attr("seed")), int(op.get_attr("seed2"))]
+                 for op in graph.get_operations()[before:]
+                 if op.type == "RandomUniform" and "/Initializer/" not in op.name] \
+            if drops and name == "static_rnn" else []
         given = dict(zip(("cell_fw", "cell_bw")[:cells] if bidirectional else ("cell",),
                          args[:cells]))
         given.update(zip(("inputs", *FUNCTIONS[name]), args[cells:]))
@@ -123,6 +133,7 @@ def _recording(function, name: str):
                       "sequence_length": _names(given.get("sequence_length")) or None,
                       "initial_state": _names(initial) or None,
                       **({"parallel_iterations": 1} if forced else {}),
+                      **({"dropout_ops": drawn} if drawn else {}),
                       "line": calling_line()})
         return result
     return wrapper
@@ -133,4 +144,4 @@ def install(v1) -> None:
     bidirectional forms' from now on (each direction's inner call is not
     recorded again: TF1 calls its module's own function)."""
     for name in FUNCTIONS:
-        replace(v1.nn, name, lambda function, name=name: _recording(function, name))
+        replace(v1.nn, name, lambda function, name=name: _recording(function, name, v1))

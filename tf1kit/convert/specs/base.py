@@ -25,7 +25,7 @@ class Layer:
     ops: list           # the TF1 ops it replaces, in order
     config: dict = field(default_factory=dict)
     variables: dict = field(default_factory=dict)  # "kernel"/"bias" -> TF1 variable name
-    keep_prob: str | None = None                   # dropout: the fed keep probability
+    keep_prob: str | None = None  # dropout: the fed keep probability (or computed from feeds)
     name: str = ""                                 # given by naming.name_layers
     reuses: "Layer | None" = None  # the earlier layer holding its weights: that one called again
     shared: bool = False  # its weights are applied more than once (holder and reusers)
@@ -61,7 +61,8 @@ class Spec:
         tied decoder, the layer whose kernel it reads); raises Unsupported."""
 
     def call_arguments(self, layer: Layer, exact: bool, placeholders: dict) -> list:
-        """Arguments of the layer's call after its input."""
+        """Arguments of the layer's call after its input (`placeholders`:
+        the rewrite's expression of each fed tensor the layer reads)."""
         return []
 
     def call_suffix(self, layer: Layer) -> str:

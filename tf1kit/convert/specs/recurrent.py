@@ -12,16 +12,21 @@ one line: stock LSTM, SimpleRNN or GRU hold other weights than TF1's cell
 the cells, the tensors it read and gave); the layer takes every op
 between x and the output the script reads: its last output
 (`outputs[-1]`, the final `h`) or, of a dynamic RNN, its outputs (a
-bidirectional one's joined by tf.concat).
+bidirectional one's joined by tf.concat). A stack of cells, or cells in
+DropoutWrappers (`TF1DropoutWrapper`: each time step's dropout op, its
+seeds and the keep probability fed, read by tf1kit/convert/dropout_wrappers.py),
+runs in `TF1RNN` (no dead call of a stack's cells before the loop: T32).
 """
 
 from __future__ import annotations
 
 import os
 
+from tf1kit.convert import dropout_wrappers
+from tf1kit.convert.dropout_wrappers import cells_of
 from tf1kit.convert.expressions import Unsupported
 from tf1kit.errors import DataError
-from tf1kit.convert.source import Call, keyword
+from tf1kit.convert.source import Call, keyword, list_text
 from tf1kit.convert.specs.base import Layer, Spec
 
 # TF1 cell -> (the faithful cell, the stock Keras layer, what the cell's call knows)
@@ -48,7 +53,7 @@ class Recurrent(Spec):
                     None)
 
     def layer(self, layer, exact, constants):
-        config, cells = layer.config, _cells(layer.config["cell"])
+        config, cells = layer.config, cells_of(layer.config["cell"])
         if not exact:  # a stock layer's weights are not TF1's: its proof could not start
             raise DataError(f"{layer.config['line']}: idiomatic mode would write "
                             f"{CELLS[_inner(cells[0])['class']][1]}, whose kernels and gate "
@@ -65,10 +70,14 @@ class Recurrent(Spec):
 
     def imports(self, layer, exact):
         cells = [cell for key in ("cell", "backward_cell") if key in layer.config
-                 for cell in _cells(layer.config[key])]
-        wrapped = {"TF1DropoutWrapper"} | ({"TF1RNN"} if layer.keep_prob else set()) \
+                 for cell in cells_of(layer.config[key])]
+        wrapped = {"TF1DropoutWrapper"} \
             if any(cell["class"] == "DropoutWrapper" for cell in cells) else set()
-        return {CELLS[_inner(cell)["class"]][0] for cell in cells} | wrapped if exact else set()
+        stacked = {"TF1RNN"} if wrapped or any(
+            layer.config[key]["class"] == "MultiRNNCell"
+            for key in ("cell", "backward_cell") if key in layer.config) else set()
+        return {CELLS[_inner(cell)["class"]][0] for cell in cells} | wrapped | stacked \
+            if exact else set()
 
     def inputs(self, layer, exact):
         return {layer.keep_prob} if layer.keep_prob and exact else set()
@@ -98,7 +107,7 @@ class Recurrent(Spec):
 
 def _rnn(config: dict, cell: dict, name: str, arguments: list) -> Call:
     """`keras.layers.RNN` of the cell (or the list of a stack's cells)."""
-    cells, direction = _cells(cell), {"forward_cell": "fw", "backward_cell": "bw"}.get(name, "")
+    cells, direction = cells_of(cell), {"forward_cell": "fw", "backward_cell": "bw"}.get(name, "")
     wrappers = config.get("wrappers") or [None] * len(cells)
     written = [_wrapped(_cell(_inner(each), "cell" if wrapper else own, direction), wrapper, own)
                for each, wrapper, own in zip(
@@ -110,8 +119,9 @@ def _rnn(config: dict, cell: dict, name: str, arguments: list) -> Call:
     inner = written[0] if len(cells) == 1 else Call(
         "keras.layers.StackedRNNCells", [Call("", written, "[]"),
                                          keyword("name", "stacked_rnn_cells")])
-    fed = any(wrapper and wrapper.get("keep") is None for wrapper in wrappers)
-    return Call("TF1RNN" if fed else "keras.layers.RNN", [inner, *flags, *arguments])
+    # TF1RNN: a stack's cells not called before the loop (T32), a wrapper's stream
+    faithful = len(cells) > 1 or any(wrappers)
+    return Call("TF1RNN" if faithful else "keras.layers.RNN", [inner, *flags, *arguments])
 
 
 def _inner(cell: dict) -> dict:
@@ -126,15 +136,12 @@ def _wrapped(inner: Call, wrapper: dict | None, name: str) -> Call:
         return inner
     keep = [keyword("output_keep_prob", wrapper["keep"])] if wrapper.get("keep") is not None \
         else []
+    seed2 = wrapper["seed2"]
     return Call("TF1DropoutWrapper", [inner, keyword("seed", wrapper["seed"]),
-                                      keyword("seed2", wrapper["seed2"]),
+                                      f"seed2={list_text(seed2)}" if isinstance(seed2, list)
+                                      else keyword("seed2", seed2),
                                       keyword("op_name", wrapper["op_name"]), *keep,
                                       keyword("name", name)])
-
-
-def _cells(cell: dict) -> list:
-    """The cells of a MultiRNNCell, in order; else the one cell."""
-    return cell["cells"] if cell["class"] == "MultiRNNCell" else [cell]
 
 
 def _activation(cell: dict) -> list:
@@ -164,7 +171,7 @@ def _layer(graph, call: dict, random_ops: dict) -> Layer:
     where = next((graph.op(tensor) for tensor in call["outputs"]
                   if tensor.rsplit(":", 1)[0] in graph.by_name), graph.ops[-1])
     directions = [key for key in ("cell", "backward_cell") if key in call]
-    for cell in (_inner(each) for key in directions for each in _cells(call[key])):
+    for cell in (_inner(each) for key in directions for each in cells_of(call[key])):
         if cell["class"] not in CELLS:
             raise Unsupported(where, f"a {cell['class']} in {call['function']}: tf1-convert "
                                      f"writes {', '.join(CELLS)} cells (or a MultiRNNCell of "
@@ -173,11 +180,17 @@ def _layer(graph, call: dict, random_ops: dict) -> Layer:
     x, feeding = _sequence(graph, call, where)
     output, sequences = _output(graph, call, _read_outside(graph, call, x, feeding), where)
     ops = _between(graph, x, [output], feeding)
-    wrappers, keep_prob = _wrappers(graph, call, ops, random_ops, where)
-    kind = NAMES[_inner(_cells(call["cell"])[0])["class"]]
+    wrappers, keep_prob = dropout_wrappers.read(graph, call, ops, random_ops, where)
+    if wrappers and output not in call["outputs"]:  # Keras's RNN gives the dropped output
+        raise Unsupported(where, f"the script reads the final state of a {call['function']} "
+                                 "over a DropoutWrapper: tf1-convert writes its outputs, yet")
+    kept = {cell.get("output_keep_prob") for cell in cells_of(call["cell"])} - {None}
+    computing = _ancestors(graph, [keep for keep in kept if isinstance(keep, str)], x)
+    ops = [name for name in ops if name not in computing]  # (`1.0 - dropout`: the call's)
+    kind = NAMES[_inner(cells_of(call["cell"])[0])["class"]]
     variables = {}
     for key in directions:  # forward_lstm/forward_cell/kernel: the Keras path below the layer
-        cells = _cells(call[key])
+        cells = cells_of(call[key])
         direction = {"cell": "forward", "backward_cell": "backward"}[key] \
             if len(directions) == 2 else ""
         rnn, name = (f"{direction}_{kind}/", f"{direction}_cell") if direction else ("", "cell")
@@ -200,42 +213,6 @@ def _layer(graph, call: dict, random_ops: dict) -> Layer:
                  keep_prob=keep_prob)
 
 
-def _wrappers(graph, call: dict, ops: list, random_ops: dict, where) -> tuple:
-    """([each cell's DropoutWrapper: its dropout op's seeds and name, its
-    keep probability if a number; None for a cell not wrapped], the fed
-    keep probability tensor or None): output dropout in a dynamic_rnn's
-    loop, the op tf1-run counted (random_ops' "loop"); Unsupported else."""
-    cells = _cells(call["cell"])
-    if not any(cell["class"] == "DropoutWrapper" for cell in cells):
-        return [], None
-    inside = set(ops)
-    drawn = [name for name in random_ops if name in inside and "loop" in random_ops[name]]
-    fed = set()
-    wrapped = [cell for cell in cells if cell["class"] == "DropoutWrapper"]
-    for cell in wrapped:
-        keep = cell.get("output_keep_prob")
-        if "backward_cell" in call or call["function"] != "dynamic_rnn" or \
-                cell.get("variational_recurrent") or \
-                any(cell.get(other, 1.0) != 1.0 for other in ("input_keep_prob",
-                                                              "state_keep_prob")) or \
-                len(drawn) != len(wrapped) or \
-                (isinstance(keep, str) and graph.op(keep).type != "Placeholder"):
-            raise Unsupported(where, f"a DropoutWrapper in {call['function']}: tf1-convert "
-                                     "writes one on a dynamic_rnn's cell outputs "
-                                     "(output_keep_prob a number or a fed placeholder), yet")
-        if isinstance(keep, str):
-            fed.add(keep)
-    if len(fed) > 1:
-        raise Unsupported(where, "DropoutWrappers fed different keep probabilities: "
-                                 "tf1-convert writes one, yet")
-    ordered = iter(drawn)  # created cell after cell, as the loop's body called them
-    return [None if cell["class"] != "DropoutWrapper" else
-            {"op_name": (name := next(ordered)), "seed": random_ops[name]["seed"],
-             "seed2": random_ops[name]["seed2"],
-             "keep": None if isinstance(cell.get("output_keep_prob"), str)
-             else cell.get("output_keep_prob")} for cell in cells], next(iter(fed), None)
-
-
 def _output(graph, call: dict, used: set, where) -> tuple:
     """(the tensor the layer gives, whether it returns sequences): what the
     script reads of the call. A static RNN: its last output (a bidirectional
@@ -243,7 +220,7 @@ def _output(graph, call: dict, used: set, where) -> tuple:
     or its outputs; a bidirectional one's two joined by a tf.concat."""
     function, outputs, state = call["function"], call["outputs"], call["state"]
     if function == "static_rnn" and used <= {state[-1], outputs[-1]}:
-        return state[-1], False
+        return (outputs[-1] if outputs[-1] in used else state[-1]), False
     if function == "static_bidirectional_rnn" and used == {outputs[-1]}:
         return outputs[-1], True
     if function == "dynamic_rnn" and used in ({state[-1]}, {outputs[0]}):

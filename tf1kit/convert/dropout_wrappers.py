@@ -1,0 +1,94 @@
+"""What a recurrent call's DropoutWrappers drew, read from its trace for
+the recurrent spec (specs/recurrent.py): each wrapper's dropout ops (one
+in a dynamic_rnn's while loop, counted by tf1-run; one per time step in a
+static_rnn, listed by tf1-run with their seeds, a step whose output
+nothing read never run), their seeds, and the keep probability: a number,
+or a tensor computed from fed placeholders (`keep_prob`, `1.0 - dropout`)."""
+
+from __future__ import annotations
+
+from tf1kit.convert.expressions import Unsupported
+
+
+def cells_of(cell: dict) -> list:
+    """The cells of a MultiRNNCell, in order; else the one cell."""
+    return cell["cells"] if cell["class"] == "MultiRNNCell" else [cell]
+
+
+def read(graph, call: dict, ops: list, random_ops: dict, where) -> tuple:
+    """([each cell's DropoutWrapper: its dropout ops' seeds and the name of
+    the last that ran (the draw a rewrite's trace keeps last),
+    its keep probability if a number; None for a cell not wrapped], the fed
+    keep probability tensor or None): output dropout in a dynamic_rnn's loop
+    (one op, counted: random_ops' "loop") or a static_rnn's steps (an op per
+    step and wrapper: the call's "dropout_ops"); Unsupported else."""
+    cells = cells_of(call["cell"])
+    if not any(cell["class"] == "DropoutWrapper" for cell in cells):
+        return [], None
+    static, inside = call["function"] == "static_rnn", set(ops)
+    wrapped = [cell for cell in cells if cell["class"] == "DropoutWrapper"]
+    listed = call.get("dropout_ops", []) if static else \
+        [[name, random_ops[name]["seed"], random_ops[name]["seed2"]] for name in random_ops
+         if name in inside and "loop" in random_ops[name]]
+    steps = len(call["inputs"]) if static else 1
+    fed = set()
+    for cell in wrapped:
+        keep = cell.get("output_keep_prob")
+        if call["function"] not in ("dynamic_rnn", "static_rnn") or \
+                cell.get("variational_recurrent") or \
+                any(cell.get(other, 1.0) != 1.0 for other in ("input_keep_prob",
+                                                              "state_keep_prob")) or \
+                len(listed) != len(wrapped) * steps or \
+                (isinstance(keep, str) and not _fed_only(graph, keep)):
+            raise Unsupported(where, f"a DropoutWrapper in {call['function']}: tf1-convert "
+                                     "writes one on a dynamic_rnn's or static_rnn's cell "
+                                     "outputs (output_keep_prob a number or computed from "
+                                     "fed placeholders), yet")
+        if isinstance(keep, str):
+            fed.add(keep)
+    if len({_formula(graph, tensor) for tensor in fed}) > 1:  # (`1.0 - dropout` each: one)
+        raise Unsupported(where, "DropoutWrappers fed different keep probabilities: "
+                                 "tf1-convert writes one, yet")
+    # created cell after cell, as each time step called them: wrapper w's op
+    # at step t is the (t * wrappers + w)-th. A static RNN's ops that ran
+    # (a step whose output nothing reads never runs) ran together.
+    by_wrapper = [listed[index::len(wrapped)] for index in range(len(wrapped))]
+    ran = [[op for op in ops_ if random_ops.get(op[0], {}).get("positions")]
+           for ops_ in by_wrapper]
+    for each in ran:
+        if not each or len({repr(random_ops[op[0]]["positions"]) for op in each}) > 1 or \
+                len({op[1] for op in each}) > 1:
+            raise Unsupported(where, f"the dropout ops of a DropoutWrapper in {call['function']}"
+                                     " ran apart, never or with other graph seeds: tf1-convert "
+                                     "writes them drawn together, yet")
+    order = iter(zip(by_wrapper, ran))
+    return [None if cell["class"] != "DropoutWrapper" else
+            {"op_name": (pair := next(order))[1][-1][0], "seed": pair[1][0][1],
+             "seed2": [op[2] if op in pair[1] else None for op in pair[0]] if static
+             else pair[0][0][2],
+             "step_ops": {op[0]: op[2] for op in pair[1]} if static else {},
+             "keep": None if isinstance(cell.get("output_keep_prob"), str)
+             else cell.get("output_keep_prob")} for cell in cells], min(fed, default=None)
+
+
+def _formula(graph, tensor: str) -> str:
+    """What `tensor` computes, op by op, down to placeholders and constants."""
+    op = graph.op(tensor)
+    if op.type in ("Placeholder", "Const"):
+        return f"{op.name}" if op.type == "Placeholder" else repr(op.value)
+    return f"{op.type}({', '.join(_formula(graph, each) for each in op.inputs)})"
+
+
+def _fed_only(graph, tensor: str) -> bool:
+    """Whether `tensor` is computed from fed placeholders and constants
+    alone (`keep_prob`, or `1.0 - dropout` of a fed rate)."""
+    stack, seen = [tensor.rsplit(":", 1)[0]], set()
+    while stack:
+        op = graph.by_name.get(stack.pop())
+        if op is None or op.variable or op.type in ("VariableRead", "VarHandleOp"):
+            return False
+        if op.name in seen or op.type in ("Placeholder", "Const"):
+            continue
+        seen.add(op.name)
+        stack.extend(name.rsplit(":", 1)[0] for name in op.inputs)
+    return True
