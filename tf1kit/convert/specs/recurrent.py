@@ -83,7 +83,10 @@ class Recurrent(Spec):
         return {layer.keep_prob} if layer.keep_prob and exact else set()
 
     def call_arguments(self, layer, exact, placeholders):
-        """A DropoutWrapper's fed keep probability, and Keras's `training`."""
+        """A DropoutWrapper's fed keep probability, and Keras's `training`
+        (idiomatic mode refuses the layer: `layer`)."""
+        if not exact:
+            return []
         return [f"keep_prob={placeholders[layer.keep_prob]}", "training=training"] \
             if layer.keep_prob else \
             ["training=training"] if layer.config.get("wrappers") else []
