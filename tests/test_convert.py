@@ -870,11 +870,30 @@ def test_a_python_keyword_names_a_layer_with_a_trailing_underscore():
 
 
 @pytest.mark.parametrize("values", [[1] + list(range(4, 58, 2)), [None] * 27 + [57],
-                                    [3, 9, 2, 5], [None, 4, 6, 8, 10, 13], [2, 2, 2, 2], [5]])
+                                    [3, 9, 2, 5], [None, 4, 6, 8, 10, 13], [2, 2, 2, 2], [5],
+                                    [0] * 27 + [1], [1, 0, 0, 0, 0, 7]])
 def test_a_static_rnns_seeds_are_written_short_and_read_back_the_same(values):
-    """A static RNN's op seed per time step, as the rewrite writes it: the
-    text evaluates to the same list; 28 steps' seeds fit in a short line."""
+    """A static RNN's op seed per time step (or a dynamic_partition's
+    partitions), as the rewrite writes it: the text evaluates to the same
+    list; 28 steps' fit in a short line."""
     text = list_text(values)
     assert eval(text) == values  # noqa: S307 (our own text of ints and Nones)
     if len(values) == 28:  # (written as they come: 120 characters and more)
         assert len(text) < 40, text
+
+
+@pytest.mark.parametrize("source, lifted", [((-1, 28, 28), "flatten"), ((-1, 7, 4), "reshape"),
+                                            ((-1, -1, 128), None), ((-1, 784), "reshape")])
+def test_a_reshape_is_a_layer_only_where_it_keeps_the_batch_axis(source, lifted):
+    """`tf.reshape(x, [-1, n])` is Keras's Flatten (or Reshape) when x's
+    sizes past the first are known and multiply to n: a layer keeps the
+    first axis. Of a `[?, ?, 128]` (a time-major partition of an RNN's
+    outputs) the first axis is not the batch: written as tf.reshape."""
+    from tf1kit.convert.specs.reshape import SPEC
+    target = [-1, 784] if source == (-1, 28, 28) else [-1, 4, 7] if source == (-1, 7, 4) \
+        else [-1, 128] if source == (-1, -1, 128) else [-1, 28, 28]
+    graph = Graph([op("x", "Placeholder", shape=source, line="s.py:2"),
+                   op("shape", "Const", shape=(len(target),), value=target),
+                   op("Reshape", "Reshape", ["x:0", "shape:0"], shape=target)], "")
+    layer = SPEC.match(graph, graph.op("Reshape:0"), {})
+    assert (layer.kind if layer else None) == lifted

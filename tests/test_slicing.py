@@ -26,6 +26,7 @@ SLICES = {
     "slice": lambda x: tf.slice(x, [1, 2], [2, 3]),
     "concat": lambda x: tf.concat([x, 2.0 * x], 1),
     "stack": lambda x: tf.stack([x, x + 1.0], axis=2),
+    "dynamic_partition": lambda x: tf.dynamic_partition(x, [0, 0, 0, 1], 2)[1],
 }
 
 

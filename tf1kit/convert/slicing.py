@@ -1,18 +1,20 @@
 """Slicing, splitting, gathering and joining ops as the TensorFlow
 expressions that build the same op (expressions.Writer writes them):
 `x[:, :n]` for StridedSlice, `tf.split`, `tf.unstack`, `tf.gather`,
-`tf.slice`, `tf.concat`, `tf.stack`. Each copies values, so the same op
+`tf.slice`, `tf.concat`, `tf.stack`, `tf.dynamic_partition`. Each copies values, so the same op
 gives the same bits; their arguments must be constants in the trace."""
 
 from __future__ import annotations
 
+from tf1kit.convert.source import list_text
 from tf1kit.trace.graph import output_index
 
 # The op types written here (their attributes: tf1kit/run/activations.py
 # ATTRIBUTES). Slice, ConcatV2 and Pack are also compat.v1's shape arithmetic
 # around a cross-entropy (expressions.SCAFFOLDING): written only where a
 # tensor the rewrite computes needs their values.
-TYPES = ("StridedSlice", "Split", "SplitV", "Unpack", "GatherV2", "Slice", "ConcatV2", "Pack")
+TYPES = ("StridedSlice", "Split", "SplitV", "Unpack", "GatherV2", "Slice", "ConcatV2", "Pack",
+         "DynamicPartition")
 
 
 def write(writer, op, tensor: str) -> str | None:
@@ -61,6 +63,13 @@ def write(writer, op, tensor: str) -> str | None:
             return None
         values = ", ".join(writer.expression(name) for name in op.inputs[:-1])
         return f"tf.concat([{values}], {axis})"
+    if op.type == "DynamicPartition":  # inputs: data, partitions (a recurrent
+        partitions = constant(op.inputs[1])  # layer's last step: [0] * 27 + [1])
+        count = attributes.get("num_partitions")
+        if partitions is None or count is None or not isinstance(partitions, list):
+            return None
+        return (f"tf.dynamic_partition({writer.expression(op.inputs[0])}, "
+                f"{list_text(partitions)}, {count})[{index}]")
     if op.type == "Pack":
         values = ", ".join(writer.expression(name) for name in op.inputs)
         axis = attributes.get("axis", 0)

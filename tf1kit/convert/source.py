@@ -32,20 +32,24 @@ def keyword(name: str, value) -> str:
 
 
 def list_text(values: list) -> str:
-    """A list of ints and Nones as short Python: a run of Nones
+    """A list of ints and Nones as short Python: a run of one value
     `[None] * n`, an arithmetic run of four or more `list(range(a, b, step))`
     (a static RNN's op seed at each time step), the rest as written."""
     def arithmetic(at: int) -> bool:
         run = values[at:at + 4]
         return len(run) == 4 and None not in run and run[1] != run[0] and \
             len({b - a for a, b in zip(run, run[1:])}) == 1
+
+    def repeated(at: int) -> bool:
+        return values[at:at + 4] == [values[at]] * 4
     parts, index = [], 0
     while index < len(values):
         end = index + 1
-        if values[index] is None:
-            while end < len(values) and values[end] is None:
+        if values[index] is None or repeated(index):
+            while end < len(values) and values[end] == values[index]:
                 end += 1
-            parts.append(f"[None] * {end - index}" if end > index + 1 else "[None]")
+            parts.append(f"[{values[index]!r}] * {end - index}" if end > index + 1
+                         else "[None]")
         elif arithmetic(index):
             step = values[index + 1] - values[index]
             while end < len(values) and values[end] is not None and \
@@ -53,7 +57,8 @@ def list_text(values: list) -> str:
                 end += 1
             parts.append(f"list(range({values[index]}, {values[end - 1] + step}, {step}))")
         else:
-            while end < len(values) and values[end] is not None and not arithmetic(end):
+            while end < len(values) and values[end] is not None and \
+                    not arithmetic(end) and not repeated(end):
                 end += 1
             parts.append(repr(values[index:end]))
         index = end

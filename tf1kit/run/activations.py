@@ -76,7 +76,7 @@ def _inside_a_chain(tensor, upstream: set) -> bool:
 ATTRIBUTES = ("strides", "padding", "ksize", "data_format", "dilations", "transpose_a",
               "transpose_b", "adj_x", "adj_y", "keep_dims", "axis", "explicit_paddings",
               "DstT", "begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask",
-              "shrink_axis_mask", "num_split", "num", "batch_dims",
+              "shrink_axis_mask", "num_split", "num", "batch_dims", "num_partitions",
               "epsilon", "is_training", "exponential_avg_factor")  # a fused batch norm's
 # A Const is kept in the description when at most this many elements.
 CONSTANT_ELEMENTS = 64

@@ -20,10 +20,11 @@ class Reshape(Spec):
         if not isinstance(target, list) or not target or target[0] != -1 or -1 in target[1:]:
             return None  # a shape computed in the graph, or one that changes the batch
         source = graph.op(op.inputs[0]).shapes[0]
-        if source is not None and all(size > 0 for size in source[1:]) and \
-                math.prod(source[1:]) != math.prod(target[1:]):
+        if source is None or any(size <= 0 for size in source[1:]):
+            return None  # a layer keeps the first axis: unknown sizes may move the batch
+        if math.prod(source[1:]) != math.prod(target[1:]):  # (a dynamic_partition's [?, ?, n])
             return None  # rows of a batch made into a batch of sequences: the batch changes
-        if len(target) == 2 and source is not None and len(source) > 2:
+        if len(target) == 2 and len(source) > 2:
             return Layer("flatten", op.inputs[0], f"{op.name}:0", [op.name])
         return Layer("reshape", op.inputs[0], f"{op.name}:0", [op.name],
                      config={"target_shape": tuple(target[1:])})
