@@ -122,7 +122,7 @@ def converted(tmp_path_factory):
     written.append(_other_gradient(root / "sparse_autoencoder_keras.py"))
     written.append(_stock_batch_norm(root / "batch_norm_mlp_keras.py"))
     written.append(_each_directions_last(root / "bidirectional_lstm_keras.py"))
-    written.append(_one_seed_every_step(root / "static_dropout_lstm_keras.py"))
+    written.append(_one_seed_every_step(root / "static_dropout_gru_keras.py"))
     proof = subprocess.run([sys.executable, "-c", f"DATA = {str(data)!r}\n"
                             f"STANDALONE = {STANDALONE!r}\n" + PROVE_ALL,
                             *written], cwd=root, env=env, capture_output=True, text=True,
@@ -206,13 +206,13 @@ def _each_directions_last(rewrite) -> str:
 
 
 def _one_seed_every_step(rewrite) -> str:
-    """A copy of the static dropout LSTM's rewrite whose lower wrapper draws
+    """A copy of the static dropout GRU's rewrite whose lower wrapper draws
     every time step from its first step's op (one seed for all, as one
     dropout layer would), with the trace and map beside it."""
     text = rewrite.read_text()
     changed, count = re.subn(r"seed2=\[(\d+)\] \+ list\(range\(\d+, \d+, \d+\)\)",
                              r"seed2=[\1] * 28", text, count=1)
-    assert count == 1, "static_dropout_lstm_keras.py no longer writes its seeds so"
+    assert count == 1, "static_dropout_gru_keras.py no longer writes its seeds so"
     return _copy_with_its_proof_files(rewrite, "one_seed_every_step", changed)
 
 
@@ -221,7 +221,7 @@ def test_a_static_rnns_dropout_draws_each_time_step_from_its_own_op(converted):
     each with its own seed: drawing every step from the first step's seed
     gives other masks at every later step, which the proof names as a
     lower-layer step's op drawing other values at step 1."""
-    with open(converted["static_dropout_lstm"][0].rewrite) as stream:  # the top layer's
+    with open(converted["static_dropout_gru"][0].rewrite) as stream:  # the top layer's
         assert "seed2=[None] * 27 + [" in stream.read()  # ops before the last step never ran
     proof = converted["one_seed_every_step"][1]
     assert "=== exit 1" in proof, proof

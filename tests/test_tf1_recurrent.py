@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tf1kit.keras.recurrent import (TF1RNN, TF1BasicLSTMCell, TF1BasicRNNCell, TF1GRUCell,
-                                    TF1LSTMCell)
+from tf1kit.keras.recurrent import TF1BasicLSTMCell, TF1BasicRNNCell, TF1GRUCell, TF1LSTMCell
+from tf1kit.keras.rnn import TF1RNN
 from tf1kit.keras.recurrent_weights import (keras_gru_weights, keras_lstm_weights,
                                             keras_simple_rnn_weights)
 
@@ -226,6 +226,75 @@ def test_a_stack_in_tf1rnn_is_static_rnns_stack_bit_for_bit():
         assert a.tobytes() == b.tobytes(), f"gradient {index}"
     stock = keras_stacked_gru(keras.layers.RNN)  # the negative control
     assert any(a.tobytes() != b.tobytes() for a, b in zip(theirs, stock))
+
+
+KEEP = 0.7  # the wrapped stack's fed keep probability
+
+
+def tf1_wrapped_gru_stack():
+    """(gradients of sum(last ** 2), each step's dropout seed2 by layer) of a
+    MultiRNNCell of two GRUCells in DropoutWrappers run by static_rnn, under
+    the names static_rnn gives: the cells' ops `rnn/rnn/multi_rnn_cell/
+    cell_i/gru_cell/...`, each step's dropout `.../cell_i_t/dropout/...`."""
+    graph = tf.Graph()
+    with graph.as_default():
+        v1.set_random_seed(3)
+        x = v1.placeholder(tf.float32, [None, STEPS, INPUTS])
+        keep = v1.placeholder(tf.float32, [])
+        weights = [[v1.Variable(value) for value in layer] for layer in stacked_gru_weights()]
+        states = [tf.zeros(tf.stack([tf.shape(x)[0], UNITS]))] * 2
+        seeds = [[], []]
+        for step_input in tf.unstack(x, STEPS, 1):
+            for index in range(2):
+                with tf.name_scope(f"rnn/rnn/multi_rnn_cell/cell_{index}/gru_cell/"):
+                    output, states[index] = tf1_cell("gru", step_input, states[index],
+                                                     weights[index])
+                with tf.name_scope("rnn/rnn/multi_rnn_cell/"), tf.name_scope(f"cell_{index}"):
+                    step_input = v1.nn.dropout(output, keep_prob=keep)
+                seeds[index].append(next(
+                    op.get_attr("seed2") for op in reversed(graph.get_operations())
+                    if op.type == "RandomUniform"))
+        gradients = tf.gradients(tf.reduce_sum(step_input * step_input), weights[0])
+        with v1.Session(graph=graph) as session:
+            session.run(v1.global_variables_initializer())
+            return session.run(gradients, {x: sequence(), keep: KEEP}), seeds
+
+
+def keras_wrapped_gru_stack(seeds, tf1_names=True):
+    """The stack as tf1-convert writes it (TF1DropoutWrapper in TF1RNN), its
+    ops under TF1's names or (`tf1_names=False`) under the variables' scope."""
+    from tf1kit.keras.rnn import TF1DropoutWrapper
+    prefix = "rnn/rnn/" if tf1_names else "rnn/"
+    cells = [TF1GRUCell(UNITS, scope=f"{prefix}multi_rnn_cell/cell_{index}/gru_cell",
+                        name="cell") for index in range(2)]
+    wrapped = [TF1DropoutWrapper(cell, seed=3, seed2=seeds[index], op_name=f"d{index}",
+                                 scope=f"rnn/rnn/multi_rnn_cell/cell_{index}"
+                                 if tf1_names else None, name=f"cell_{index}")
+               for index, cell in enumerate(cells)]
+    layer = TF1RNN(keras.layers.StackedRNNCells(wrapped), unroll=True)
+    layer.build((None, STEPS, INPUTS))
+    for cell, values in zip(cells, stacked_gru_weights()):
+        for variable, value in zip(cell.weights, values):
+            variable.assign(value)
+
+    @tf.function(input_signature=[tf.TensorSpec([None, STEPS, INPUTS]), tf.TensorSpec([])])
+    def step(x, keep):
+        output = layer(x, keep_prob=keep, training=True)
+        return tf.gradients(tf.reduce_sum(output * output), cells[0].weights,
+                            gate_gradients=True)
+    return [gradient.numpy() for gradient in step(sequence(), tf.constant(KEEP))]
+
+
+def test_a_wrapped_stacks_ops_under_tf1s_names_are_static_rnns_bit_for_bit():
+    """T32 for a static stack of GRUs in DropoutWrappers: each step's dropout
+    drawn from its own op's seed, the cells' ops under TF1's op scope and
+    each dropout under TF1's numbered scope, bit for bit; under the
+    variables' scope, Grappler sums the lower cell's gradients otherwise."""
+    theirs, seeds = tf1_wrapped_gru_stack()
+    for index, (a, b) in enumerate(zip(theirs, keras_wrapped_gru_stack(seeds))):
+        assert a.tobytes() == b.tobytes(), f"gradient {index}"
+    other = keras_wrapped_gru_stack(seeds, tf1_names=False)  # the negative control
+    assert any(a.tobytes() != b.tobytes() for a, b in zip(theirs, other))
 
 
 def test_stock_lstm_with_tf1s_weights_is_the_same_function_computed_otherwise():

@@ -5,8 +5,9 @@ package imports no TensorFlow; `prove` does, when it proves a rewrite.
 - `cli`: the command (`tf1-convert`, `python -m tf1kit.convert`): trace, write, prove
 - `graph`: the trace's forward graph, with names from the script's source
 - `specs`: one module per TF1 construct: its op pattern, its layer in each mode,
-  its imports and call arguments; `dropout_wrappers` what a recurrent call's
-  DropoutWrappers drew (their ops, seeds, keep probability), for the recurrent spec
+  its imports and call arguments; `recurrent_calls` what a recorded recurrent call
+  holds in the graph (its sequence, ops, op scopes, DropoutWrappers), for the
+  recurrent spec
 - `lift`: the graph's ops lifted to layers by the specs' patterns
 - `expressions`: the other ops as the TensorFlow calls that build them; refusals;
   `slicing` the slices, splits, gathers and joins among them

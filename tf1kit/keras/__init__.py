@@ -16,7 +16,7 @@ the kit:
 | `TF1GradientDescent`, `TF1Momentum`, `TF1RMSProp`, `TF1Adagrad` | their `tf.train` optimizers | other update formulas, initial accumulators, epsilons |
 | `TF1Dropout` | `tf.nn.dropout(x, keep_prob)`, `tf.layers.dropout(x, rate, training=...)` | `Dropout` draws Keras's own stream: other masks |
 | `TF1BasicLSTMCell`, `TF1LSTMCell`, `TF1BasicRNNCell`, `TF1GRUCell` | `tf.nn.rnn_cell.BasicLSTMCell`, `LSTMCell` (peepholes, clips, projection), `BasicRNNCell`, `GRUCell` in `keras.layers.RNN` | `LSTM` / `GRU`: two kernels, gates (i, f, c, o), the forget bias in the starting bias, another GRU formula (T31) |
-| `TF1DropoutWrapper` in `TF1RNN` | `tf.nn.rnn_cell.DropoutWrapper(cell, output_keep_prob=keep_prob)` in `dynamic_rnn` | no stock cell wrapper draws TF1's stream inside the loop |
+| `TF1DropoutWrapper` in `TF1RNN` | `tf.nn.rnn_cell.DropoutWrapper(cell, output_keep_prob=keep_prob)` in `dynamic_rnn` or `static_rnn`; `TF1RNN` alone: a `MultiRNNCell` | no stock cell wrapper draws TF1's streams (inside the loop, or an op per step); `RNN` calls a stack's cells once before the steps: other op names, other gradient sums (T32) |
 | `TF1BatchNormalization` | `tf.layers.batch_normalization(x, training=...)` with UPDATE_OPS | `BatchNormalization` updates its moving statistics by another formula: other bits (T28) |
 | `TF1RandomNormal` | `tf.random_normal(tf.shape(x), mean, stddev)` | no stock layer draws TF1's stream |
 
@@ -28,8 +28,8 @@ rewrite on yours (`tf1-convert --prove`).
 Modules: `layers` (the four bias layers, TiedDense), `optimizers` (TF1Adam),
 `tf1_optimizers` (the others, on TF1's kernels), `random_ops` (TF1's random
 streams in a tf.function: `philox_draw`, `TF1Dropout`, `TF1RandomNormal`),
-`normalization` (TF1BatchNormalization), `recurrent` (TF1's cells, the
-DropoutWrapper, TF1RNN), `recurrent_weights` (TF1's weights for the stock
+`normalization` (TF1BatchNormalization), `recurrent` (TF1's cells), `rnn`
+(TF1RNN, the DropoutWrapper), `recurrent_weights` (TF1's weights for the stock
 LSTM, GRU and SimpleRNN: T31),
 `recorder` (StepRecorder, TraceCallback: a rewrite traced for a proof; a
 rewrite does not import it).
@@ -40,8 +40,8 @@ from tf1kit.keras.layers import (AddBiasConv2D, AddBiasDense, BiasAddConv2D, Bia
 from tf1kit.keras.normalization import TF1BatchNormalization
 from tf1kit.keras.optimizers import TF1Adam
 from tf1kit.keras.random_ops import TF1Dropout, TF1RandomNormal
-from tf1kit.keras.recurrent import (TF1RNN, TF1BasicLSTMCell, TF1BasicRNNCell,
-                                    TF1DropoutWrapper, TF1GRUCell, TF1LSTMCell)
+from tf1kit.keras.recurrent import TF1BasicLSTMCell, TF1BasicRNNCell, TF1GRUCell, TF1LSTMCell
+from tf1kit.keras.rnn import TF1RNN, TF1DropoutWrapper
 from tf1kit.keras.recurrent_weights import (keras_gru_weights, keras_lstm_weights,
                                             keras_simple_rnn_weights)
 from tf1kit.keras.tf1_optimizers import TF1Adagrad, TF1GradientDescent, TF1Momentum, TF1RMSProp

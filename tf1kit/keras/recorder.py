@@ -38,7 +38,7 @@ import tensorflow as tf
 from tf1kit import machine
 from tf1kit.trace import tracefile
 from tf1kit.keras.random_ops import TF1RandomNormal, TF1RandomOp, draw_key
-from tf1kit.keras.recurrent import in_while_loop
+from tf1kit.keras.rnn import in_while_loop
 
 # Keras optimizer slot lists -> the name TF1's optimizer gives that slot.
 SLOT_LISTS = {"Adam": (("_momentums", "m"), ("_velocities", "v")),

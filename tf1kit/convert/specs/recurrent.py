@@ -14,7 +14,7 @@ between x and the output the script reads: its last output
 (`outputs[-1]`, the final `h`) or, of a dynamic RNN, its outputs (a
 bidirectional one's joined by tf.concat). A stack of cells, or cells in
 DropoutWrappers (`TF1DropoutWrapper`: each time step's dropout op, its
-seeds and the keep probability fed, read by tf1kit/convert/dropout_wrappers.py),
+seeds and the keep probability fed, read by tf1kit/convert/recurrent_calls.py),
 runs in `TF1RNN` (no dead call of a stack's cells before the loop: T32).
 """
 
@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import os
 
-from tf1kit.convert import dropout_wrappers
-from tf1kit.convert.dropout_wrappers import cells_of
+from tf1kit.convert import recurrent_calls
+from tf1kit.convert.recurrent_calls import cells_of
 from tf1kit.convert.expressions import Unsupported
 from tf1kit.errors import DataError
 from tf1kit.convert.source import Call, keyword, list_text
@@ -112,7 +112,9 @@ def _rnn(config: dict, cell: dict, name: str, arguments: list) -> Call:
     """`keras.layers.RNN` of the cell (or the list of a stack's cells)."""
     cells, direction = cells_of(cell), {"forward_cell": "fw", "backward_cell": "bw"}.get(name, "")
     wrappers = config.get("wrappers") or [None] * len(cells)
-    written = [_wrapped(_cell(_inner(each), "cell" if wrapper else own, direction), wrapper, own)
+    scopes = config.get("op_scopes", {})
+    written = [_wrapped(_cell(_inner(each), "cell" if wrapper else own, direction, scopes),
+                        wrapper, own)
                for each, wrapper, own in zip(
                    cells, wrappers, [name] if len(cells) == 1 else
                    [f"{name}_{index}" for index in range(len(cells))])]
@@ -140,10 +142,11 @@ def _wrapped(inner: Call, wrapper: dict | None, name: str) -> Call:
     keep = [keyword("output_keep_prob", wrapper["keep"])] if wrapper.get("keep") is not None \
         else []
     seed2 = wrapper["seed2"]
+    scope = [keyword("scope", wrapper["scope"])] if wrapper.get("scope") else []
     return Call("TF1DropoutWrapper", [inner, keyword("seed", wrapper["seed"]),
                                       f"seed2={list_text(seed2)}" if isinstance(seed2, list)
                                       else keyword("seed2", seed2),
-                                      keyword("op_name", wrapper["op_name"]), *keep,
+                                      keyword("op_name", wrapper["op_name"]), *keep, *scope,
                                       keyword("name", name)])
 
 
@@ -152,16 +155,21 @@ def _activation(cell: dict) -> list:
         [keyword("activation", cell["activation"])]
 
 
-def _cell(cell: dict, name: str, direction: str = "") -> Call:
+def _cell(cell: dict, name: str, direction: str = "", scopes: dict | None = None) -> Call:
     """One cell's constructor: TF1's, its options, its ops under TF1's scope
-    (the variables' common folder; a bidirectional RNN's direction, `fw`,
-    twice: its variable scope, then its static_rnn's name scope)."""
+    (a static RNN's: where the graph shows its first matmul, `scopes` by
+    kernel; else the variables' common folder, a bidirectional RNN's
+    direction, `fw`, twice: its variable scope, then its static_rnn's name
+    scope)."""
     faithful, _, known = CELLS[cell["class"]]
     options = [keyword(option, cell[option]) for option in known
                if cell.get(option) not in (None, False)]
     scope = os.path.commonpath([variable.rsplit("/", 2 if cell["class"] == "GRUCell" else 1)[0]
                                 for variable in cell["variables"].values()])  # (GRU: gates/)
-    if direction:
+    kernel = next(iter(cell["variables"].values()), None)
+    if (scopes or {}).get(kernel):  # (a stack's: rnn/rnn/multi_rnn_cell/cell_0/gru_cell)
+        scope = scopes[kernel]
+    elif direction:
         parts = scope.split("/")
         at = parts.index(direction) if direction in parts else None
         scope = scope if at is None else "/".join(parts[:at + 1] + parts[at:])
@@ -180,15 +188,15 @@ def _layer(graph, call: dict, random_ops: dict) -> Layer:
                                      f"writes {', '.join(CELLS)} cells (or a MultiRNNCell of "
                                      "them), yet")
         _check(call, cell, where)
-    x, feeding = _sequence(graph, call, where)
-    output, sequences = _output(graph, call, _read_outside(graph, call, x, feeding), where)
-    ops = _between(graph, x, [output], feeding)
-    wrappers, keep_prob = dropout_wrappers.read(graph, call, ops, random_ops, where)
+    x, feeding = recurrent_calls.sequence(graph, call, where)
+    output, sequences = _output(graph, call, recurrent_calls.read_outside(graph, call, x, feeding), where)
+    ops = recurrent_calls.between(graph, x, [output], feeding)
+    wrappers, keep_prob = recurrent_calls.wrappers(graph, call, ops, random_ops, where)
     if wrappers and output not in call["outputs"]:  # Keras's RNN gives the dropped output
         raise Unsupported(where, f"the script reads the final state of a {call['function']} "
                                  "over a DropoutWrapper: tf1-convert writes its outputs, yet")
     kept = {cell.get("output_keep_prob") for cell in cells_of(call["cell"])} - {None}
-    computing = _ancestors(graph, [keep for keep in kept if isinstance(keep, str)], x)
+    computing = recurrent_calls.ancestors(graph, [keep for keep in kept if isinstance(keep, str)], x)
     ops = [name for name in ops if name not in computing]  # (`1.0 - dropout`: the call's)
     kind = NAMES[_inner(cells_of(call["cell"])[0])["class"]]
     variables = {}
@@ -212,6 +220,8 @@ def _layer(graph, call: dict, random_ops: dict) -> Layer:
         config["backward_cell"] = call["backward_cell"]
     if wrappers:
         config["wrappers"] = wrappers
+    if static:
+        config["op_scopes"] = recurrent_calls.op_scopes(graph, ops)
     return Layer("recurrent", x, output, ops, config=config, variables=variables,
                  keep_prob=keep_prob)
 
@@ -257,57 +267,6 @@ def _check(call: dict, cell: dict, where) -> None:
                                      "an RNN over a whole batch-major sequence, yet")
 
 
-def _sequence(graph, call: dict, where) -> tuple:
-    """(the batch-major sequence tensor the layer reads, the ops that cut
-    it into the static RNN's steps): `tf.unstack(x, T, 1)`, or the older
-    `tf.split(tf.reshape(tf.transpose(x, [1, 0, 2]), [-1, n]), T, 0)`."""
-    if call["function"].endswith("dynamic_rnn"):
-        return call["inputs"][0], []
-    sources = {tensor.rsplit(":", 1)[0] for tensor in call["inputs"]}
-    if len(sources) == 1:
-        cut = graph.by_name.get(sources.pop())
-        if cut is not None and cut.type == "Unpack" and cut.attributes.get("axis") == 1:
-            return cut.inputs[0], [cut.name]
-        if cut is not None and cut.type == "Split":
-            axis, reshaped = (graph.op(tensor) for tensor in cut.inputs)
-            turned = graph.op(reshaped.inputs[0]) if reshaped.type == "Reshape" else None
-            if axis.value == 0 and turned is not None and turned.type == "Transpose" and \
-                    graph.op(turned.inputs[1]).value == [1, 0, 2]:
-                return turned.inputs[0], [axis.name, cut.name, graph.op(reshaped.inputs[1]).name,
-                                          reshaped.name, graph.op(turned.inputs[1]).name,
-                                          turned.name]
-    raise Unsupported(where, "static_rnn's inputs are not one batch-major tensor cut by "
-                             "tf.unstack(x, T, 1) or split on time: tf1-convert writes those, yet")
-
-
-def _ancestors(graph, tensors: list, stop: str) -> set:
-    """The ops `tensors` are computed from, not going past `stop`."""
-    found, stack = set(), [tensor.rsplit(":", 1)[0] for tensor in tensors]
-    while stack:
-        name = stack.pop()
-        if name in found or name == stop.rsplit(":", 1)[0] or name not in graph.by_name:
-            continue
-        found.add(name)
-        stack.extend(graph.by_name[name].inputs and
-                     [tensor.rsplit(":", 1)[0] for tensor in graph.by_name[name].inputs])
-    return found
-
-
-def _between(graph, x: str, outputs: list, feeding: list) -> list:
-    """Every op from x to `outputs`, in the graph's order (the cell's
-    variable reads and constants included; not a fed placeholder, such as
-    the batch size a zero_state read: an input, not the layer's)."""
-    found = _ancestors(graph, outputs, x) | set(feeding)
-    return [op.name for op in graph.ops if op.name in found and op.type != "Placeholder"]
-
-
-def _read_outside(graph, call: dict, x: str, feeding: list) -> set:
-    """Which of the call's outputs and final states the rest of the graph reads."""
-    given = set(call["outputs"]) | set(call["state"]) | set(call.get("backward_state", []))
-    inside = set(_between(graph, x, [tensor for tensor in given
-                                     if tensor.rsplit(":", 1)[0] in graph.by_name], feeding))
-    return {tensor for op in graph.ops if op.name not in inside
-            for tensor in op.inputs if tensor in given}
 
 
 SPEC = Recurrent()
