@@ -23,8 +23,10 @@ ORIGINAL_SCRIPT = os.environ.get("ORIGINAL_AUTOENCODER") or os.path.join(
     os.path.dirname(REPO_ROOT), "shared", "seed", "original_autoencoder.py")
 
 
-def write_synthetic_idx(folder, n_train, n_test, seed=0):
-    """Write four IDX files of random 28x28 images with labels 0-9; return arrays."""
+def write_synthetic_idx(folder, n_train, n_test, seed=0, blank_rows=False):
+    """Write four IDX files of random 28x28 images with labels 0-9; return
+    arrays. `blank_rows`: image i's first i % 5 and last i % 7 rows are
+    zero, as MNIST's margins are (a count of the rows in use varies)."""
     rng = np.random.RandomState(seed)
     os.makedirs(folder, exist_ok=True)
     arrays = {
@@ -33,6 +35,11 @@ def write_synthetic_idx(folder, n_train, n_test, seed=0):
         "test_images": rng.randint(0, 256, size=(n_test, 28, 28), dtype=np.uint8),
         "test_labels": rng.randint(0, 10, size=n_test).astype(np.uint8),
     }
+    if blank_rows:
+        for images in (arrays["train_images"], arrays["test_images"]):
+            for index, image in enumerate(images):
+                image[:index % 5] = 0
+                image[28 - index % 7:] = 0
     idx.write_images(os.path.join(folder, mnist.TRAIN_IMAGES), arrays["train_images"])
     idx.write_labels(os.path.join(folder, mnist.TRAIN_LABELS), arrays["train_labels"])
     idx.write_images(os.path.join(folder, mnist.TEST_IMAGES), arrays["test_images"])

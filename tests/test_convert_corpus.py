@@ -76,7 +76,7 @@ def converted(tmp_path_factory):
     proven in one process."""
     root = tmp_path_factory.mktemp("corpus")
     data = root / "data"
-    write_synthetic_idx(data, n_train=TRAIN_IMAGES, n_test=10)
+    write_synthetic_idx(data, n_train=TRAIN_IMAGES, n_test=10, blank_rows=True)  # (lengths vary)
     env = subprocess_environment()
     servers = [subprocess.Popen([sys.executable, "-m", "tests.trace_server"], cwd=REPO_ROOT,
                                 env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -123,6 +123,7 @@ def converted(tmp_path_factory):
     written.append(_stock_batch_norm(root / "batch_norm_mlp_keras.py"))
     written.append(_each_directions_last(root / "bidirectional_lstm_keras.py"))
     written.append(_one_seed_every_step(root / "static_dropout_gru_keras.py"))
+    written.append(_no_mask(root / "variable_length_lstm_keras.py"))
     proof = subprocess.run([sys.executable, "-c", f"DATA = {str(data)!r}\n"
                             f"STANDALONE = {STANDALONE!r}\n" + PROVE_ALL,
                             *written], cwd=root, env=env, capture_output=True, text=True,
@@ -136,7 +137,7 @@ def converted(tmp_path_factory):
                                  ("broken", None), ("slower_generator", None),
                                  ("other_gradient", None), ("stock_batch_norm", None),
                                  ("each_directions_last", None),
-                                 ("one_seed_every_step", None)]}
+                                 ("one_seed_every_step", None), ("no_mask", None)]}
 
 
 def _broken_copy(rewrite) -> str:
@@ -214,6 +215,26 @@ def _one_seed_every_step(rewrite) -> str:
                              r"seed2=[\1] * 28", text, count=1)
     assert count == 1, "static_dropout_gru_keras.py no longer writes its seeds so"
     return _copy_with_its_proof_files(rewrite, "one_seed_every_step", changed)
+
+
+def _no_mask(rewrite) -> str:
+    """A copy of the variable-length LSTM's rewrite that runs every image's
+    LSTM over all 28 rows (no mask of the lengths), with the trace and map
+    beside it."""
+    text = rewrite.read_text()
+    changed, count = re.subn(r", mask=tf\.sequence_mask\([^)]*\), 28\)", "", text)
+    assert count == 1, "variable_length_lstm_keras.py no longer masks its lengths so"
+    return _copy_with_its_proof_files(rewrite, "no_mask", changed)
+
+
+def test_a_sequence_length_is_a_mask_of_the_lengths(converted):
+    """dynamic_rnn's sequence_length stops each sequence's RNN at its length
+    (its state carried, its outputs zeros): Keras's mask of the lengths,
+    bit for bit (the corpus MATCH); without it the final states differ from
+    step 1 (T35)."""
+    proof = converted["no_mask"][1]
+    assert "=== exit 1" in proof, proof
+    assert "MISMATCH: first difference at step 1" in proof, proof
 
 
 def test_a_static_rnns_dropout_draws_each_time_step_from_its_own_op(converted):

@@ -21,7 +21,7 @@ FUNCTIONS = {"Pow": "tf.pow", "Square": "tf.square", "Sqrt": "tf.sqrt", "Log": "
              "Minimum": "tf.minimum", "L2Loss": "tf.nn.l2_loss", "Log1p": "tf.math.log1p",
              "SquaredDifference": "tf.math.squared_difference",
              "Reciprocal": "tf.math.reciprocal", "ZerosLike": "tf.zeros_like",
-             "OnesLike": "tf.ones_like"}
+             "OnesLike": "tf.ones_like", "Sign": "tf.sign"}
 REDUCTIONS = {"Mean": "tf.reduce_mean", "Sum": "tf.reduce_sum", "Max": "tf.reduce_max",
               "Min": "tf.reduce_min"}
 CROSS_ENTROPIES = {"SoftmaxCrossEntropyWithLogits": "tf.nn.softmax_cross_entropy_with_logits",

@@ -42,7 +42,7 @@ def wrappers(graph, call: dict, ops: list, random_ops: dict, where) -> tuple:
                 any(cell.get(other, 1.0) != 1.0 for other in ("input_keep_prob",
                                                               "state_keep_prob")) or \
                 len(listed) != len(wrapped) * steps or \
-                (isinstance(keep, str) and not _fed_only(graph, keep)):
+                (isinstance(keep, str) and not fed_only(graph, keep)):
             raise Unsupported(where, f"a DropoutWrapper in {call['function']}: tf1-convert "
                                      "writes one on a dynamic_rnn's or static_rnn's cell "
                                      "outputs (output_keep_prob a number or computed from "
@@ -83,7 +83,7 @@ def _formula(graph, tensor: str) -> str:
     return f"{op.type}({', '.join(_formula(graph, each) for each in op.inputs)})"
 
 
-def _fed_only(graph, tensor: str) -> bool:
+def fed_only(graph, tensor: str) -> bool:
     """Whether `tensor` is computed from fed placeholders and constants
     alone (`keep_prob`, or `1.0 - dropout` of a fed rate)."""
     stack, seen = [tensor.rsplit(":", 1)[0]], set()

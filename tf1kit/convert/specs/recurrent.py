@@ -80,21 +80,28 @@ class Recurrent(Spec):
             if exact else set()
 
     def inputs(self, layer, exact):
-        return {layer.keep_prob} if layer.keep_prob and exact else set()
+        return ({layer.keep_prob} if layer.keep_prob else set()) | \
+            ({layer.config["sequence_length"]} if layer.config.get("sequence_length")
+             else set()) if exact else set()
 
     def call_arguments(self, layer, exact, placeholders):
         """A DropoutWrapper's fed keep probability, and Keras's `training`
         (idiomatic mode refuses the layer: `layer`)."""
         if not exact:
             return []
-        return [f"keep_prob={placeholders[layer.keep_prob]}", "training=training"] \
-            if layer.keep_prob else \
-            ["training=training"] if layer.config.get("wrappers") else []
+        lengths = layer.config.get("sequence_length")
+        mask = [f"mask=tf.sequence_mask({placeholders[lengths]}, "
+                f"{layer.config['time_steps']})"] if lengths else []
+        return mask + ([f"keep_prob={placeholders[layer.keep_prob]}", "training=training"]
+                       if layer.keep_prob else
+                       ["training=training"] if layer.config.get("wrappers") else [])
 
     def call_suffix(self, layer):
         """A static bidirectional RNN's `outputs[-1]`: the last step of the
-        layer's sequences (each step the forward and backward outputs joined)."""
-        return "[:, -1]" if layer.config.get("last_step") else ""
+        layer's sequences (each step the forward and backward outputs joined);
+        a masked RNN's final state: the last of its states (return_state)."""
+        return "[:, -1]" if layer.config.get("last_step") else \
+            "[-1]" if layer.config.get("final_state") else ""  # (return_state: the last state)
 
     def attribute(self, layer, part):
         """`cell.kernel`; a stack's `cell.cells[1].kernel`; a bidirectional
@@ -119,6 +126,9 @@ def _rnn(config: dict, cell: dict, name: str, arguments: list) -> Call:
                    cells, wrappers, [name] if len(cells) == 1 else
                    [f"{name}_{index}" for index in range(len(cells))])]
     flags = [f"{flag}=True" for flag in ("unroll", "return_sequences") if config.get(flag)]
+    if config.get("sequence_length"):  # TF1's outputs past a length are zeros (T35)
+        flags += ["zero_output_for_mask=True"] + \
+            (["return_state=True"] if config.get("final_state") else [])
     # a stack named as Keras would name the first: a second model in the same process
     # (the referee's float64 one) keeps its variables' paths
     inner = written[0] if len(cells) == 1 else Call(
@@ -196,7 +206,9 @@ def _layer(graph, call: dict, random_ops: dict) -> Layer:
         raise Unsupported(where, f"the script reads the final state of a {call['function']} "
                                  "over a DropoutWrapper: tf1-convert writes its outputs, yet")
     kept = {cell.get("output_keep_prob") for cell in cells_of(call["cell"])} - {None}
-    computing = recurrent_calls.ancestors(graph, [keep for keep in kept if isinstance(keep, str)], x)
+    lengths = _lengths(graph, call, wrappers, where)
+    computing = recurrent_calls.ancestors(
+        graph, [keep for keep in kept if isinstance(keep, str)] + ([lengths] if lengths else []), x)
     ops = [name for name in ops if name not in computing]  # (`1.0 - dropout`: the call's)
     kind = NAMES[_inner(cells_of(call["cell"])[0])["class"]]
     variables = {}
@@ -222,8 +234,27 @@ def _layer(graph, call: dict, random_ops: dict) -> Layer:
         config["wrappers"] = wrappers
     if static:
         config["op_scopes"] = recurrent_calls.op_scopes(graph, ops)
+    if lengths:  # a mask of the lengths; the final state, not the (zeroed) last output
+        config.update(sequence_length=lengths, time_steps=graph.op(x).shapes[0][1],
+                      final_state=not sequences)
     return Layer("recurrent", x, output, ops, config=config, variables=variables,
                  keep_prob=keep_prob)
+
+
+def _lengths(graph, call: dict, wrappers: list, where) -> str | None:
+    """A dynamic_rnn's sequence_length tensor (computed from feeds and
+    constants), written as Keras's mask of the lengths (T35); None without
+    one; Unsupported where tf1-convert does not write it."""
+    lengths = (call.get("sequence_length") or [None])[0]
+    if lengths is None:
+        return None
+    if call["function"] != "dynamic_rnn" or len(cells_of(call["cell"])) > 1 or wrappers or \
+            not recurrent_calls.fed_only(graph, lengths) or \
+            (graph.op(call["inputs"][0]).shapes[0] or [0, -1])[1] <= 0:
+        raise Unsupported(where, f"{call['function']} with a sequence_length: tf1-convert "
+                                 "writes one of a dynamic_rnn of one cell, computed from feeds, "
+                                 "over a known number of time steps, yet")
+    return lengths
 
 
 def _output(graph, call: dict, used: set, where) -> tuple:
@@ -255,8 +286,7 @@ def _output(graph, call: dict, used: set, where) -> tuple:
 def _check(call: dict, cell: dict, where) -> None:
     """Unsupported where the call or the cell asks what the layer does not write."""
     zeros = all("ZeroState/" in tensor for tensor in call.get("initial_state") or [])
-    for given, what in ((call.get("sequence_length"), "a sequence_length"),
-                        (call.get("initial_state") and not zeros,
+    for given, what in ((call.get("initial_state") and not zeros,
                          "an initial_state other than the cell's zero_state"),
                         (call.get("time_major"), "time_major=True"),
                         (cell.get("state_is_tuple") is False, "state_is_tuple=False"),
