@@ -56,8 +56,8 @@ def wrappers(graph, call: dict, ops: list, random_ops: dict, where) -> tuple:
     # at step t is the (t * wrappers + w)-th. A static RNN's ops that ran
     # (a step whose output nothing reads never runs) ran together.
     by_wrapper = [listed[index::len(wrapped)] for index in range(len(wrapped))]
-    ran = [[op for op in ops_ if random_ops.get(op[0], {}).get("positions")]
-           for ops_ in by_wrapper]
+    ran = [[op for op in listed_ops if random_ops.get(op[0], {}).get("positions")]
+           for listed_ops in by_wrapper]
     for each in ran:
         if not each or len({repr(random_ops[op[0]]["positions"]) for op in each}) > 1 or \
                 len({op[1] for op in each}) > 1:

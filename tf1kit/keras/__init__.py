@@ -48,6 +48,7 @@ from tf1kit.keras.tf1_optimizers import TF1Adagrad, TF1GradientDescent, TF1Momen
 
 __all__ = ["AddBiasConv2D", "AddBiasDense", "BiasAddConv2D", "BiasAddDense", "TF1Adagrad",
            "TF1Adam", "TF1BasicLSTMCell", "TF1BasicRNNCell", "TF1BatchNormalization",
-           "TF1Dropout", "TF1DropoutWrapper", "TF1GRUCell", "TF1RNN", "TF1GradientDescent", "TF1LSTMCell",
+           "TF1Dropout", "TF1DropoutWrapper", "TF1GRUCell", "TF1RNN", "TF1GradientDescent",
+           "TF1LSTMCell",
            "TF1Momentum", "TF1RMSProp", "TF1RandomNormal", "TiedDense", "keras_gru_weights",
            "keras_lstm_weights", "keras_simple_rnn_weights"]

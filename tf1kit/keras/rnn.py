@@ -103,7 +103,8 @@ class TF1DropoutWrapper(keras.layers.Layer):
             yield
 
     def get_config(self):
-        return {**super().get_config(), "scope": self.scope, "cell": keras.saving.serialize_keras_object(self.cell),
+        return {**super().get_config(), "scope": self.scope,
+                "cell": keras.saving.serialize_keras_object(self.cell),
                 "seed": self.dropout.seed_pair[0],
                 "seed2": self.step_seeds or self.dropout.seed_pair[1],
                 "op_name": self.dropout.op_name, "output_keep_prob": self.output_keep_prob}

@@ -16,6 +16,7 @@ bidirectional one's joined by tf.concat). A stack of cells, or cells in
 DropoutWrappers (`TF1DropoutWrapper`: each time step's dropout op, its
 seeds and the keep probability fed, read by tf1kit/convert/recurrent_calls.py),
 runs in `TF1RNN` (no dead call of a stack's cells before the loop: T32).
+A dynamic_rnn's `sequence_length` is Keras's mask of the lengths (T35).
 """
 
 from __future__ import annotations
@@ -73,10 +74,10 @@ class Recurrent(Spec):
                  for cell in cells_of(layer.config[key])]
         wrapped = {"TF1DropoutWrapper"} \
             if any(cell["class"] == "DropoutWrapper" for cell in cells) else set()
-        stacked = {"TF1RNN"} if wrapped or any(
+        runner = {"TF1RNN"} if wrapped or any(
             layer.config[key]["class"] == "MultiRNNCell"
             for key in ("cell", "backward_cell") if key in layer.config) else set()
-        return {CELLS[_inner(cell)["class"]][0] for cell in cells} | wrapped | stacked \
+        return {CELLS[_inner(cell)["class"]][0] for cell in cells} | wrapped | runner \
             if exact else set()
 
     def inputs(self, layer, exact):
@@ -199,7 +200,8 @@ def _layer(graph, call: dict, random_ops: dict) -> Layer:
                                      "them), yet")
         _check(call, cell, where)
     x, feeding = recurrent_calls.sequence(graph, call, where)
-    output, sequences = _output(graph, call, recurrent_calls.read_outside(graph, call, x, feeding), where)
+    read = recurrent_calls.read_outside(graph, call, x, feeding)
+    output, sequences = _output(graph, call, read, where)
     ops = recurrent_calls.between(graph, x, [output], feeding)
     wrappers, keep_prob = recurrent_calls.wrappers(graph, call, ops, random_ops, where)
     if wrappers and output not in call["outputs"]:  # Keras's RNN gives the dropped output
@@ -207,9 +209,9 @@ def _layer(graph, call: dict, random_ops: dict) -> Layer:
                                  "over a DropoutWrapper: tf1-convert writes its outputs, yet")
     kept = {cell.get("output_keep_prob") for cell in cells_of(call["cell"])} - {None}
     lengths = _lengths(graph, call, wrappers, where)
-    computing = recurrent_calls.ancestors(
-        graph, [keep for keep in kept if isinstance(keep, str)] + ([lengths] if lengths else []), x)
-    ops = [name for name in ops if name not in computing]  # (`1.0 - dropout`: the call's)
+    given = [keep for keep in kept if isinstance(keep, str)] + ([lengths] if lengths else [])
+    computing = recurrent_calls.ancestors(graph, given, x)  # (`1.0 - dropout`: the call's
+    ops = [name for name in ops if name not in computing]  # arguments, not the layer's ops)
     kind = NAMES[_inner(cells_of(call["cell"])[0])["class"]]
     variables = {}
     for key in directions:  # forward_lstm/forward_cell/kernel: the Keras path below the layer
