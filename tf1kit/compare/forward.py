@@ -119,9 +119,9 @@ def undrawn_random_ops(original, rewrite, step: int, mapping=None) -> list:
     no draw for (its own stream, if it has dropout at all); `mapping`'s
     `random` names a rewrite's draw of another op (a static RNN's step)."""
     theirs, renamed = rewrite.steps[step - 1]["digests"], getattr(mapping, "random", {})
-    return [key.partition(" ")[2] for key in original.steps[step - 1]["digests"]
-            if key.startswith("random ") and
-            f"random {renamed.get(key.partition(' ')[2], key.partition(' ')[2])}" not in theirs]
+    drawn = [key.partition(" ")[2] for key in original.steps[step - 1]["digests"]
+             if key.startswith("random ")]
+    return [name for name in drawn if f"random {renamed.get(name, name)}" not in theirs]
 
 
 def describe_random(original, op_name: str) -> str:

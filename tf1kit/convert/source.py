@@ -49,7 +49,7 @@ def list_text(values: list) -> str:
             while end < len(values) and values[end] == values[index]:
                 end += 1
             parts.append(f"[{values[index]!r}] * {end - index}" if end > index + 1
-                         else "[None]")
+                         else f"[{values[index]!r}]")
         elif arithmetic(index):
             step = values[index + 1] - values[index]
             while end < len(values) and values[end] is not None and \

@@ -69,10 +69,10 @@ class TF1RandomOp(keras.layers.Layer):
         """The draw for `shape` at the current position, and advance it; at
         `position` (a loop's, counted by its caller), leaving it; `seed2`:
         another op's of the same stream position (a static RNN's time step)."""
+        seed2 = self.seed_pair[1] if seed2 is None else seed2
         if position is not None:
-            return philox_draw(self.op_type, shape, self.seed_pair[0],
-                               self.seed_pair[1] if seed2 is None else seed2, position)
-        values = philox_draw(self.op_type, shape, *self.seed_pair, self.position)
+            return philox_draw(self.op_type, shape, self.seed_pair[0], seed2, position)
+        values = philox_draw(self.op_type, shape, self.seed_pair[0], seed2, self.position)
         self.position.assign_add(tf.cast(tf.size(values), tf.int64) * PHILOX_BLOCKS_PER_ELEMENT)
         return values
 

@@ -52,12 +52,12 @@ class TF1DropoutWrapper(keras.layers.Layer):
         self.cell, self.scope = cell, scope
         self.step_seeds = [None if each is None else int(each) for each in seed2] \
             if isinstance(seed2, (list, tuple)) else None
+        ran = [each for each in self.step_seeds or [] if each is not None]
         # (a static RNN's: the last op that ran, the one `op_name` names)
-        own = [each for each in self.step_seeds if each is not None][-1] \
-            if self.step_seeds else seed2
-        self.dropout = TF1Dropout(seed, own, op_name=op_name, name="dropout")
-        if self.step_seeds:
-            self.dropout.step_seeds = [each for each in self.step_seeds if each is not None]
+        self.dropout = TF1Dropout(seed, ran[-1] if ran else seed2, op_name=op_name,
+                                  name="dropout")
+        if ran:
+            self.dropout.step_seeds = ran
         self.output_keep_prob, self.keep_prob, self.time_step = output_keep_prob, None, 0
         inner = cell.state_size if isinstance(cell.state_size, (list, tuple)) \
             else [cell.state_size]
